@@ -1,0 +1,70 @@
+"""Benchmark: α-stable sampling (α = 1.5, β = 0.5) by tailtamer's CMS sampler vs scipy.stats.levy_stable.rvs.
+
+Both draw N values (1e6; ``--quick``: 2e5); the median wall time of several repeats is reported (after one
+warm-up each). The last line printed is one JSON object. ``run(quick)`` returns the same dict, for other
+benchmarks (``sys.path.insert(0, benchmarks_dir); import sampler``).
+
+    python benchmarks/sampler.py [--quick]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from typing import Any, Callable
+
+import numpy as np
+import scipy.stats
+import torch
+
+from tailtamer.noise import build_noise
+
+ALPHA, SKEW = 1.5, 0.5
+
+
+def _median_time(fn: Callable[[int], Any], repeats: int) -> float:
+    fn(-1)  # warm-up
+    times = []
+    for r in range(repeats):
+        t0 = time.perf_counter()
+        fn(r)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    """Time both samplers; returns ``{"sampler_vs_scipy_speedup", "tailtamer_s", "scipy_s", ...}``."""
+    n = 200_000 if quick else 1_000_000
+    repeats = 3 if quick else 7
+    nodes, d = 10, n // 10
+    model = build_noise("alpha-stable", {"alpha": ALPHA, "skew": SKEW, "scale": 1.0})
+    node_ids = torch.arange(nodes)
+
+    def ours(r: int) -> None:
+        model.sample(seed=0, nodes=node_ids, step=r + 1, d=d)
+
+    def theirs(r: int) -> None:
+        scipy.stats.levy_stable.rvs(ALPHA, SKEW, size=n, random_state=np.random.default_rng(r + 1))
+
+    ours_s = _median_time(ours, repeats)
+    scipy_s = _median_time(theirs, repeats)
+    return {"sampler_vs_scipy_speedup": round(scipy_s / ours_s, 2), "tailtamer_s": round(ours_s, 5),
+            "scipy_s": round(scipy_s, 5), "n": n, "repeats": repeats, "alpha": ALPHA, "skew": SKEW,
+            "torch_threads": torch.get_num_threads()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="2e5 draws and 3 repeats instead of 1e6 and 7")
+    res = run(parser.parse_args().quick)
+    print(f"alpha-stable sampling, alpha={ALPHA}, skew={SKEW}, N={res['n']:,}, median of {res['repeats']}")
+    print(f"{'sampler':<28}{'seconds':>10}{'draws/s':>14}")
+    for label, key in (("tailtamer (CMS, torch)", "tailtamer_s"), ("scipy levy_stable.rvs", "scipy_s")):
+        print(f"{label:<28}{res[key]:>10.4f}{res['n'] / res[key]:>14.3g}")
+    print(f"speedup: {res['sampler_vs_scipy_speedup']}x")
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()

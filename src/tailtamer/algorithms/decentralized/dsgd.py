@@ -1,0 +1,106 @@
+"""DSGD and its normalized and clipped variants: ``X⁺ = W(X − α·T(G))`` for a per-node map T.
+
+* ``dsgd``: T = identity (Lian et al. 2017, in ATC form).
+* ``dsgd-n``: T = rownorm — the naive normalized DSGD that Claim 1 of Yu, Jakovetić, Kar (arXiv 2505.03736)
+  shows can stall forever.
+* ``dsgd-gclip``: T = per-node global-norm clipping ``min(1, γ/‖g‖)·g``.
+* ``dsgd-cclip``: T = component-wise clipping to [−γ, γ].
+* ``dsgd-clip``: DSGD-GClip with ``α_t = α₀/(t+1)`` and ``γ_t = γ₀(t+1)^κ`` (Sun & Chen 2024,
+  arXiv 2312.15847; κ is a parameter because the authors' two scripts disagree on its sign).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+
+from ...operators import clip_coords, clip_rows, rownorm
+from ...schedules import make_lr
+from ...validation import check_positive, check_range
+from ..base import ALGORITHMS, Algorithm, Oracle, State
+
+
+class _MappedDSGD(Algorithm):
+    """``X_{t+1} = W (X_t − α_t · T_t(G_t))``; subclasses define the map ``T_t``."""
+
+    def __init__(self, steps: int, lr: float, schedule: str | dict[str, Any], warmup: int):
+        self.lr = lr
+        self._lr = make_lr(lr, schedule, warmup, steps, self.name)
+
+    def direction(self, g: torch.Tensor, t: int) -> torch.Tensor:
+        raise NotImplementedError
+
+    def step(self, s: State, grad: Oracle, comm, t: int) -> State:
+        g = grad(s["x"])
+        return {"x": comm.mix(s["x"] - self._lr(t) * self.direction(g, t))}
+
+
+@ALGORITHMS.register("dsgd")
+class DSGD(_MappedDSGD):
+    """DSGD: X⁺ = W(X − αG)."""
+
+    name = "dsgd"
+
+    def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0):
+        super().__init__(steps, lr, schedule, warmup)
+
+    def direction(self, g: torch.Tensor, t: int) -> torch.Tensor:
+        return g
+
+
+@ALGORITHMS.register("dsgd-n")
+class DSGDN(_MappedDSGD):
+    """DSGD-N (naive normalized DSGD): X⁺ = W(X − α·rownorm(G))."""
+
+    name = "dsgd-n"
+
+    def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0):
+        super().__init__(steps, lr, schedule, warmup)
+
+    def direction(self, g: torch.Tensor, t: int) -> torch.Tensor:
+        return rownorm(g)
+
+
+@ALGORITHMS.register("dsgd-gclip")
+class DSGDGClip(_MappedDSGD):
+    """DSGD-GClip: X⁺ = W(X − α·clip_γ(G)), per-node L2 clipping."""
+
+    name = "dsgd-gclip"
+
+    def __init__(self, steps: int, lr: float = 0.01, gamma: float = 1.0, schedule: str | dict[str, Any] = "constant",
+                 warmup: int = 0):
+        super().__init__(steps, lr, schedule, warmup)
+        self.gamma = check_positive("gamma", gamma, self.name)
+
+    def direction(self, g: torch.Tensor, t: int) -> torch.Tensor:
+        return clip_rows(g, self.gamma)
+
+
+@ALGORITHMS.register("dsgd-cclip")
+class DSGDCClip(_MappedDSGD):
+    """DSGD-CClip: X⁺ = W(X − α·clamp(G, −γ, γ))."""
+
+    name = "dsgd-cclip"
+
+    def __init__(self, steps: int, lr: float = 0.01, gamma: float = 1.0, schedule: str | dict[str, Any] = "constant",
+                 warmup: int = 0):
+        super().__init__(steps, lr, schedule, warmup)
+        self.gamma = check_positive("gamma", gamma, self.name)
+
+    def direction(self, g: torch.Tensor, t: int) -> torch.Tensor:
+        return clip_coords(g, self.gamma)
+
+
+@ALGORITHMS.register("dsgd-clip")
+class DSGDClip(_MappedDSGD):
+    """DSGD-Clip (Sun & Chen 2024): α_t = α₀/(t+1), γ_t = γ₀(t+1)^κ, per-node L2 clipping."""
+
+    name = "dsgd-clip"
+
+    def __init__(self, steps: int, lr: float = 0.1, gamma: float = 1.0, kappa: float = 0.4):
+        super().__init__(steps, lr, {"name": "poly", "power": 1.0, "t0": 1.0}, 0)
+        self.gamma = check_positive("gamma", gamma, self.name)
+        self.kappa = check_range("kappa", kappa, -1.0, 1.0, owner=self.name)
+
+    def direction(self, g: torch.Tensor, t: int) -> torch.Tensor:
+        return clip_rows(g, self.gamma * (t + 1) ** self.kappa)

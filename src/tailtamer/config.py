@@ -1,0 +1,164 @@
+"""Configs are data: TOML sections ``[problem]``, ``[algorithm]``, ``[topology]``, ``[noise]``, ``[run]``.
+
+In each component section ``name`` picks the registry entry and the other keys are its parameters;
+``[topology]`` also holds ``n``. :func:`resolve` checks everything (unknown sections, names and keys, with
+the closest valid one suggested; value types; required keys) before any compute and returns the config
+with every default filled in, which is what a run folder records.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .registry import Registry, suggest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclasses.dataclass
+class RunSettings:
+    """``[run]``: horizon, seed, evaluation period, precision, device, checkpoints and mixing kernel.
+
+    Args:
+        steps: number of steps T.
+        seed: run seed (noise and minibatches; data sets use the problem's own ``data_seed``).
+        eval_every: evaluate metrics every this many steps (and at step 0 and T).
+        dtype: ``"float64"`` or ``"float32"``.
+        device: torch device, e.g. ``"cpu"`` or ``"cuda"``.
+        checkpoint_every: save a checkpoint every this many steps (0: only at the end).
+        mixing: ``"auto"``, ``"dense"`` or ``"sparse"`` multiplication by W in the simulator.
+        check_finite: stop at the first NaN/Inf in a gradient or iterate.
+    """
+
+    steps: int = 1000
+    seed: int = 0
+    eval_every: int = 100
+    dtype: str = "float64"
+    device: str = "cpu"
+    checkpoint_every: int = 0
+    mixing: str = "auto"
+    check_finite: bool = True
+
+
+#: The registry behind each component section (filled lazily to keep imports one-way).
+def component_registries() -> dict[str, Registry]:
+    from .algorithms import ALGORITHMS
+    from .noise import NOISES
+    from .problems import PROBLEMS
+    from .topology import TOPOLOGIES
+
+    return {"problem": PROBLEMS, "algorithm": ALGORITHMS, "topology": TOPOLOGIES, "noise": NOISES}
+
+
+SECTIONS = ("problem", "algorithm", "topology", "noise", "run")
+DEFAULT_NAMES = {"noise": "none", "topology": "complete"}
+REQUIRED = ("problem", "algorithm")
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML config file (a missing file is an error that names the path)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path.resolve()}")
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: invalid TOML: {err}") from None
+
+
+def parse_value(text: str) -> Any:
+    """A command-line value as TOML (numbers, booleans, strings, lists, inline tables), else a plain string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(cfg: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``section.key=value`` overrides (``--set``), returning a new dict."""
+    out = copy.deepcopy(cfg)
+    for item in overrides:
+        if "=" not in item or "." not in item.split("=", 1)[0]:
+            raise ConfigError(f"--set expects section.key=value, got {item!r}")
+        path, value = item.split("=", 1)
+        section, key = path.strip().split(".", 1)
+        if section not in SECTIONS:
+            raise ConfigError(f"unknown config section [{section}]{suggest(section, SECTIONS)}")
+        out.setdefault(section, {})[key.strip()] = parse_value(value.strip())
+    return out
+
+
+def _run_settings(raw: dict[str, Any]) -> RunSettings:
+    from .registry import Registry
+
+    reg: Registry[RunSettings] = Registry("run settings")
+    reg.register("run")(RunSettings)
+    settings = reg.build("run", raw, section="run")
+    for key, choices in (("dtype", ("float64", "float32")), ("mixing", ("auto", "dense", "sparse"))):
+        if getattr(settings, key) not in choices:
+            raise ConfigError(f"[run] {key} must be one of {choices}, got {getattr(settings, key)!r}"
+                              f"{suggest(str(getattr(settings, key)), choices)}")
+    if settings.steps < 0 or settings.eval_every < 1:
+        raise ConfigError("[run] steps must be ≥ 0 and eval_every ≥ 1")
+    return settings
+
+
+def resolve(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Validate a config and return it with every default filled in (no compute happens here)."""
+    for section in cfg:
+        if section not in SECTIONS:
+            raise ConfigError(f"unknown config section [{section}]{suggest(section, SECTIONS)}; "
+                              f"sections: {', '.join(SECTIONS)}")
+    for section in REQUIRED:
+        if "name" not in cfg.get(section, {}):
+            raise ConfigError(f"[{section}] needs a 'name'")
+    out: dict[str, Any] = {}
+    for section, registry in component_registries().items():
+        raw = dict(cfg.get(section, {}))
+        name = raw.pop("name", DEFAULT_NAMES.get(section))
+        extra: dict[str, Any] = {}
+        if section == "topology":
+            extra["n"] = raw.pop("n", 0 if name == "matrix" else None)
+            if extra["n"] is None:
+                raise ConfigError("[topology] needs 'n', the number of nodes")
+            if not isinstance(extra["n"], int) or extra["n"] < 0:
+                raise ConfigError(f"[topology] n must be a positive integer, got {extra['n']!r}")
+        params = registry.validate(name, raw, section=section)
+        defaults = {k: p.default for k, p in registry.params(name).items() if not p.required}
+        out[section] = {"name": name, **extra, **defaults, **params}
+    out["run"] = dataclasses.asdict(_run_settings(cfg.get("run", {})))
+    return out
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v) if not (isinstance(v, float) and v != v) else "nan"
+    if isinstance(v, str):
+        return json.dumps(v)
+    if v is None:
+        return '""'
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + "}"
+    raise ConfigError(f"cannot write {v!r} to TOML")
+
+
+def dumps_toml(cfg: dict[str, Any]) -> str:
+    """Write a two-level config (sections of scalars, lists and inline tables) as TOML."""
+    lines = []
+    for section, body in cfg.items():
+        lines.append(f"[{section}]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in body.items() if v is not None]
+        lines.append("")
+    return "\n".join(lines)

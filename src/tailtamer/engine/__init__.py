@@ -1,0 +1,10 @@
+"""The round loop, its callbacks, checkpoints and run folders."""
+from .callbacks import Callback, History
+from .checkpoint import Checkpointer, load_checkpoint, save_checkpoint
+from .loop import Loop
+from .oracle import Oracle
+from .progress import ProgressBar
+from .run_dir import RunWriter, read_metrics
+
+__all__ = ["Callback", "Checkpointer", "History", "Loop", "Oracle", "ProgressBar", "RunWriter",
+           "load_checkpoint", "read_metrics", "save_checkpoint"]

@@ -1,0 +1,29 @@
+"""Callbacks observe the loop; they never change the iterate."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..algorithms.base import State
+
+
+class Callback:
+    """Hooks called by :func:`tailtamer.engine.loop.train` (all optional)."""
+
+    def on_start(self, loop: Any) -> None: ...
+
+    def on_step(self, loop: Any, step: int, state: State) -> None:
+        """After step ``step`` has produced ``state`` (``step`` counts completed steps, 1..T)."""
+
+    def on_eval(self, loop: Any, step: int, metrics: dict[str, float]) -> None: ...
+
+    def on_end(self, loop: Any, state: State) -> None: ...
+
+
+class History(Callback):
+    """Keeps every evaluation in memory (``rows``: dicts with ``step`` and the metrics)."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, float]] = []
+
+    def on_eval(self, loop: Any, step: int, metrics: dict[str, float]) -> None:
+        self.rows.append({"step": step, **metrics})

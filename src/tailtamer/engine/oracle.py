@@ -1,0 +1,50 @@
+"""The gradient oracle handed to an algorithm: problem gradient + injected noise, checked for NaN/Inf."""
+from __future__ import annotations
+
+import torch
+
+from ..errors import NonFiniteError
+from ..noise.base import NoiseModel
+from ..problems.base import Problem
+
+
+def first_bad_row(z: torch.Tensor) -> int | None:
+    """Index of the first row of ``z`` holding NaN or Inf, or None when all is finite."""
+    ok = torch.isfinite(z.reshape(z.shape[0], -1)).all(dim=1)
+    if bool(ok.all()):
+        return None
+    return int((~ok).nonzero()[0, 0])
+
+
+def check_finite(z: torch.Tensor, nodes: torch.Tensor, step: int, what: str) -> None:
+    """Raise :class:`NonFiniteError` naming the step and the global node id of the first bad row."""
+    row = first_bad_row(z)
+    if row is not None:
+        raise NonFiniteError(step, int(nodes[row]), what)
+
+
+class Oracle:
+    """``grad(x)`` for the current step: ``problem.grad + noise``; the k-th call of a step draws call k.
+
+    Every draw is a function of ``(seed, node, step, call)``, so repeated calls within one step (local
+    steps) get fresh noise and a resumed or distributed run sees the same numbers.
+    """
+
+    def __init__(self, problem: Problem, noise: NoiseModel | None, nodes: torch.Tensor, seed: int,
+                 check: bool = True):
+        self.problem, self.noise, self.nodes, self.seed, self.check = problem, noise, nodes, seed, check
+        self.step, self.calls = 0, 0
+
+    def begin(self, step: int) -> None:
+        """Start step ``step`` (resets the call counter)."""
+        self.step, self.calls = step, 0
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        g = self.problem.grad(x, self.nodes, self.seed, self.step, self.calls)
+        if self.noise is not None:
+            xi = self.noise.sample(self.seed, self.nodes, self.step, g[0].numel(), self.calls, dtype=g.dtype)
+            g = g + xi.to(g.device).reshape(g.shape)
+        self.calls += 1
+        if self.check:
+            check_finite(g, self.nodes, self.step, "gradient")
+        return g

@@ -1,0 +1,59 @@
+"""Run a config into a run folder (fresh or resumed)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..api import build_components, make_loop
+from ..config import dumps_toml, load_toml, resolve
+from ..engine import Checkpointer, ProgressBar, RunWriter, load_checkpoint
+from ..engine.checkpoint import CHECKPOINT
+from ..engine.run_dir import SUMMARY, atomic_write_text, truncate_metrics
+from ..errors import ConfigError
+
+CONFIG = "config.toml"
+
+
+def run_info(c: Any) -> dict[str, Any]:
+    """The fields a summary records about what ran."""
+    cfg = c.config
+    return {"algorithm": cfg["algorithm"]["name"], "problem": cfg["problem"]["name"],
+            "noise": cfg["noise"]["name"], "seed": cfg["run"]["seed"],
+            "topology": {"name": c.topology.name, "n": c.topology.n, "rho": c.topology.rho},
+            "title": f"{cfg['algorithm']['name']} on {cfg['problem']['name']} ({c.topology.name}, n={c.topology.n}, "
+                     f"noise {cfg['noise']['name']}, seed {cfg['run']['seed']})"}
+
+
+def run_config(cfg: dict[str, Any], out: str | Path, resume: bool = False, progress: bool = True,
+               plot: bool = True) -> dict[str, Any]:
+    """Run ``cfg`` writing the run folder ``out``; returns the summary.
+
+    With ``resume``, a folder holding a checkpoint continues from it (the config must be the same);
+    without it, a folder that already holds a finished or started run is an error rather than overwritten.
+    """
+    resolved = resolve(cfg)
+    out = Path(out)
+    has_checkpoint = (out / CHECKPOINT).exists()
+    if resume and has_checkpoint:
+        saved = resolve(load_toml(out / CONFIG))
+        if saved != resolved:
+            raise ConfigError(f"--resume: the config differs from the one in {out / CONFIG}")
+    elif out.exists() and any(out.iterdir()) and not resume:
+        raise ConfigError(f"run folder {out} is not empty; pass --resume to continue it or choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    c = build_components(resolved, resolved=True)
+    atomic_write_text(out / CONFIG, dumps_toml(resolved))
+    callbacks = [RunWriter(out, run_info(c), plot=plot), Checkpointer(out, resolved["run"]["checkpoint_every"])]
+    if progress:
+        callbacks.append(ProgressBar())
+    loop = make_loop(c, callbacks)
+    if resume and has_checkpoint:
+        state, step = load_checkpoint(out, loop)
+        truncate_metrics(out, step)
+        loop.run(state, start_step=step)
+    else:
+        if resume:
+            truncate_metrics(out, -1)
+        loop.run()
+    return json.loads((out / SUMMARY).read_text())

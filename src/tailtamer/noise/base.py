@@ -1,0 +1,78 @@
+"""Noise models injected into gradients: ``G + ξ`` with ξ i.i.d. per coordinate, node and step.
+
+A model stores and validates its parameters at construction and draws with :meth:`NoiseModel.sample`,
+a pure function of ``(seed, nodes, step, call)`` built only on :mod:`tailtamer.rng` (no global RNG and no
+``torch.Generator``), so draws for a subset of nodes equal the corresponding rows of draws for all nodes.
+
+Example:
+    >>> import torch
+    >>> from tailtamer.noise import build_noise
+    >>> xi = build_noise("student-t", {"df": 1.5}).sample(seed=0, nodes=torch.arange(3), step=1, d=4)
+    >>> xi.shape
+    torch.Size([3, 4])
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from ..registry import Registry
+from ..validation import check_range
+
+#: Registry of noise models (``none``, ``gaussian``, ``student-t``, ``alpha-stable``, ``pareto``, ``cauchy``).
+NOISES: Registry["NoiseModel"] = Registry("noise")
+
+#: The random stream noise draws from (see :mod:`tailtamer.rng`).
+NOISE_STREAM = "noise"
+
+
+class NoiseModel:
+    """Base class. Subclasses implement :meth:`standard` on uniforms/normals from :mod:`tailtamer.rng`.
+
+    ``sample`` is a pure function of ``(seed, nodes, step, call)``: the simulator and a distributed run
+    draw the same numbers for the same node.
+
+    Attributes:
+        name: the registry name.
+        scale: the multiplier applied to :meth:`standard` draws (1 for ``none``, which overrides ``sample``).
+    """
+
+    name: str = "base"
+    scale: float = 1.0
+
+    def standard(self, seed: int, nodes: torch.Tensor, step: int, d: int, call: int = 0) -> torch.Tensor:
+        """Unit-scale float64 draws of shape ``[len(nodes), d]``; :meth:`sample` multiplies by ``scale``."""
+        raise NotImplementedError
+
+    def sample(self, seed: int, nodes: torch.Tensor, step: int, d: int, call: int = 0,
+               dtype: torch.dtype = torch.float64) -> torch.Tensor:
+        """Draws of shape ``[len(nodes), d]`` in ``dtype`` (computed in float64, cast at the end)."""
+        nodes = torch.as_tensor(nodes, dtype=torch.int64).reshape(-1)
+        z = self.standard(seed, nodes, step, d, call)
+        if self.scale != 1.0:
+            z = z.mul_(self.scale)
+        return z.to(dtype)
+
+    def moments(self) -> dict[str, Any]:
+        """Which moments exist: ``{"mean": bool, "variance": bool, "max_moment": p}`` (``E|ξ|^q < ∞`` for q < p)."""
+        raise NotImplementedError
+
+    def scipy(self) -> Any:
+        """The same distribution as a frozen ``scipy.stats`` object (for tests), or None for ``none``."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({params})"
+
+
+def moments_from_tail(max_moment: float) -> dict[str, Any]:
+    """The moments dict of a law with ``E|ξ|^q < ∞`` exactly for ``q < max_moment``."""
+    return {"mean": max_moment > 1.0, "variance": max_moment > 2.0, "max_moment": float(max_moment)}
+
+
+def check_finite_positive(name: str, value: float, owner: str) -> float:
+    """``0 < value < ∞`` (a scale or shape parameter), else :class:`~tailtamer.errors.ValidationError`."""
+    return check_range(name, value, 0.0, math.inf, lo_open=True, hi_open=True, owner=owner)

@@ -1,0 +1,184 @@
+"""Named registries of components (algorithms, problems, topologies, noise models, schedules).
+
+A registry maps a name to a factory (a class or function). Its constructor signature *is* the list of
+parameters a config may set: unknown keys are rejected with the closest valid name suggested, values are
+checked against the annotations, and `tailtamer list` prints names, parameters and defaults from it.
+
+Example:
+    >>> reg = Registry("widget")
+    >>> @reg.register("box")
+    ... def box(size: float = 1.0): return size
+    >>> reg.build("box", {"size": 2})
+    2.0
+"""
+from __future__ import annotations
+
+import difflib
+import inspect
+import typing
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, Iterable, TypeVar
+
+from .errors import ConfigError
+
+T = TypeVar("T")
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """Return `` (did you mean 'x'?)`` for the closest choice, or an empty string."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One user-settable parameter of a registered factory."""
+
+    name: str
+    default: Any
+    annotation: Any
+
+    @property
+    def required(self) -> bool:
+        return self.default is inspect.Parameter.empty
+
+    def type_name(self) -> str:
+        a = self.annotation
+        if a is inspect.Parameter.empty:
+            return "any"
+        return getattr(a, "__name__", None) or str(a).replace("typing.", "")
+
+
+def _coerce(value: Any, annotation: Any, where: str) -> Any:
+    """Check ``value`` against a simple annotation (int, float, str, bool, unions, lists, Any)."""
+    if annotation is inspect.Parameter.empty or annotation is Any:
+        return value
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        errors = []
+        for option in typing.get_args(annotation):
+            try:
+                return _coerce(value, option, where)
+            except ConfigError as err:
+                errors.append(str(err))
+        raise ConfigError(f"{where}: {value!r} matches none of {annotation}")
+    if annotation is type(None):
+        if value is None:
+            return None
+        raise ConfigError(f"{where}: expected None, got {value!r}")
+    if origin in (list, tuple, typing.Sequence) or annotation in (list, tuple):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        args = typing.get_args(annotation)
+        inner = args[0] if args else Any
+        return [_coerce(v, inner, where) for v in value]
+    if annotation is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    if annotation is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise ConfigError(f"{where}: expected an integer, got {value!r}")
+    if annotation is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"{where}: expected a number, got {value!r}")
+    if annotation is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{where}: expected a string, got {value!r}")
+    return value
+
+
+class Registry(Generic[T]):
+    """A name → factory map with validated construction.
+
+    Args:
+        kind: what the entries are ("algorithm", "problem", ...), used in messages.
+        context: parameter names the *engine* supplies (e.g. ``n``, the number of nodes); they are not
+            user-settable and are hidden from ``params``.
+    """
+
+    def __init__(self, kind: str, context: tuple[str, ...] = ()):
+        self.kind = kind
+        self.context = context
+        self._entries: dict[str, Callable[..., T]] = {}
+        self._summaries: dict[str, str] = {}
+
+    def register(self, name: str, summary: str | None = None) -> Callable[[Callable[..., T]], Callable[..., T]]:
+        """Decorator registering ``factory`` under ``name``."""
+
+        def deco(factory: Callable[..., T]) -> Callable[..., T]:
+            if name in self._entries:
+                raise ValueError(f"{self.kind} '{name}' is registered twice")
+            self._entries[name] = factory
+            doc = summary or (inspect.getdoc(factory) or "").split("\n")[0]
+            self._summaries[name] = doc
+            return factory
+
+        return deco
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._entries
+
+    def names(self) -> list[str]:
+        return sorted(self._entries)
+
+    def summary(self, name: str) -> str:
+        return self._summaries[self._check(name)]
+
+    def _check(self, name: str) -> str:
+        if name not in self._entries:
+            raise ConfigError(f"unknown {self.kind} '{name}'{suggest(name, self._entries)}; "
+                              f"known: {', '.join(self.names())}")
+        return name
+
+    def get(self, name: str) -> Callable[..., T]:
+        return self._entries[self._check(name)]
+
+    def params(self, name: str) -> dict[str, Param]:
+        """User-settable parameters of ``name`` with defaults and annotations."""
+        factory = self.get(name)
+        target = factory.__init__ if inspect.isclass(factory) else factory
+        sig = inspect.signature(target)
+        try:
+            hints = typing.get_type_hints(target)
+        except Exception:  # pragma: no cover - unresolvable forward refs
+            hints = {}
+        out = {}
+        for p in sig.parameters.values():
+            if p.name in ("self",) or p.name in self.context:
+                continue
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                continue
+            out[p.name] = Param(p.name, p.default, hints.get(p.name, p.annotation))
+        return out
+
+    def validate(self, name: str, params: dict[str, Any], section: str | None = None) -> dict[str, Any]:
+        """Return ``params`` type-checked; raise :class:`ConfigError` on an unknown or missing key."""
+        known = self.params(name)
+        where = section or self.kind
+        for key in params:
+            if key not in known:
+                raise ConfigError(f"unknown key '{key}' for {self.kind} '{name}' in [{where}]"
+                                  f"{suggest(key, known)}; valid keys: {', '.join(known) or '(none)'}")
+        out = {}
+        for key, p in known.items():
+            if key in params:
+                out[key] = _coerce(params[key], p.annotation, f"[{where}] {key}")
+            elif p.required:
+                raise ConfigError(f"{self.kind} '{name}' needs '{key}' in [{where}]")
+        return out
+
+    def build(self, name: str, params: dict[str, Any] | None = None, section: str | None = None,
+              **context: Any) -> T:
+        """Validate ``params`` and call the factory with them and the engine-supplied ``context``."""
+        clean = self.validate(name, dict(params or {}), section)
+        factory = self.get(name)
+        target = factory.__init__ if inspect.isclass(factory) else factory
+        accepted = inspect.signature(target).parameters
+        ctx = {k: v for k, v in context.items() if k in accepted}
+        return factory(**ctx, **clean)

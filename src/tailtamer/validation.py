@@ -1,0 +1,44 @@
+"""Checks for hyperparameters, raised at construction with the parameter's name and allowed range."""
+from __future__ import annotations
+
+import math
+
+from .errors import ValidationError
+
+
+def check_range(name: str, value: float, lo: float | None = None, hi: float | None = None,
+                lo_open: bool = False, hi_open: bool = False, owner: str = "") -> float:
+    """Raise :class:`ValidationError` unless ``lo ≤ value ≤ hi`` (open ends when asked); return value."""
+    where = f"{owner}: " if owner else ""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value):
+        raise ValidationError(f"{where}{name} must be a number, got {value!r}")
+    bad_lo = lo is not None and (value <= lo if lo_open else value < lo)
+    bad_hi = hi is not None and (value >= hi if hi_open else value > hi)
+    if bad_lo or bad_hi:
+        left = "(" if lo_open else "["
+        right = ")" if hi_open else "]"
+        lo_s = "-inf" if lo is None else f"{lo:g}"
+        hi_s = "inf" if hi is None else f"{hi:g}"
+        raise ValidationError(f"{where}{name} must be in {left}{lo_s}, {hi_s}{right}, got {value:g}")
+    return value
+
+
+def check_positive(name: str, value: float, owner: str = "") -> float:
+    """``value > 0``."""
+    return check_range(name, value, 0.0, None, lo_open=True, owner=owner)
+
+
+def check_nonneg(name: str, value: float, owner: str = "") -> float:
+    """``value ≥ 0``."""
+    return check_range(name, value, 0.0, None, owner=owner)
+
+
+def check_choice(name: str, value: str, choices: list[str] | tuple[str, ...], owner: str = "") -> str:
+    """``value`` is one of ``choices``."""
+    from .registry import suggest
+
+    if value not in choices:
+        where = f"{owner}: " if owner else ""
+        raise ValidationError(f"{where}{name} must be one of {', '.join(map(repr, choices))}, "
+                              f"got {value!r}{suggest(str(value), choices)}")
+    return value
