@@ -1,8 +1,9 @@
 """Benchmark: α-stable sampling (α = 1.5, β = 0.5) by tailtamer's CMS sampler vs scipy.stats.levy_stable.rvs.
 
-Both draw N values (1e6; ``--quick``: 2e5); the median wall time of several repeats is reported (after one
-warm-up each). The last line printed is one JSON object. ``run(quick)`` returns the same dict, for other
-benchmarks (``sys.path.insert(0, benchmarks_dir); import sampler``).
+Both draw N values (1e6; ``--quick``: 2e5); the median wall time of several interleaved repeats is
+reported (after one warm-up each; torch uses its default thread count, scipy one thread). The last line
+printed is one JSON object. ``run(quick)`` returns the same dict, for other benchmarks
+(``sys.path.insert(0, benchmarks_dir); import sampler``).
 
     python benchmarks/sampler.py [--quick]
 """
@@ -23,14 +24,18 @@ from tailtamer.noise import build_noise
 ALPHA, SKEW = 1.5, 0.5
 
 
-def _median_time(fn: Callable[[int], Any], repeats: int) -> float:
-    fn(-1)  # warm-up
-    times = []
+def _median_times(fns: list[Callable[[int], Any]], repeats: int) -> list[float]:
+    """Median wall time of each function; repeats are interleaved so that load from other processes on
+    the machine affects all of them alike. One warm-up call each."""
+    for fn in fns:
+        fn(-1)
+    times: list[list[float]] = [[] for _ in fns]
     for r in range(repeats):
-        t0 = time.perf_counter()
-        fn(r)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        for fn, ts in zip(fns, times):
+            t0 = time.perf_counter()
+            fn(r)
+            ts.append(time.perf_counter() - t0)
+    return [statistics.median(ts) for ts in times]
 
 
 def run(quick: bool = False) -> dict[str, Any]:
@@ -47,8 +52,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     def theirs(r: int) -> None:
         scipy.stats.levy_stable.rvs(ALPHA, SKEW, size=n, random_state=np.random.default_rng(r + 1))
 
-    ours_s = _median_time(ours, repeats)
-    scipy_s = _median_time(theirs, repeats)
+    ours_s, scipy_s = _median_times([ours, theirs], repeats)
     return {"sampler_vs_scipy_speedup": round(scipy_s / ours_s, 2), "tailtamer_s": round(ours_s, 5),
             "scipy_s": round(scipy_s, 5), "n": n, "repeats": repeats, "alpha": ALPHA, "skew": SKEW,
             "torch_threads": torch.get_num_threads()}

@@ -7,6 +7,7 @@ import inspect
 from ..config import RunSettings, component_registries
 from ..registry import Registry
 
+NAME = "list"
 HELP = "list algorithms, problems, topologies, noise models and schedules with their parameters"
 
 

@@ -1,35 +1,46 @@
-"""``tailtamer`` command line: one small module per subcommand, registered in ``COMMANDS``."""
+"""``tailtamer`` command line. Every module ``tailtamer/cli/*_cmd.py`` is a subcommand: it defines ``NAME``,
+``HELP``, ``add_arguments(parser)`` and ``main(args) -> int``, and is found automatically."""
 from __future__ import annotations
 
 import argparse
+import importlib
+import pkgutil
 import sys
 from types import ModuleType
 
 from ..errors import TailtamerError
-from . import list_cmd, run_cmd, topology_cmd
 
-#: Subcommand name → module with ``HELP``, ``add_arguments(parser)`` and ``main(args) -> int``.
-COMMANDS: dict[str, ModuleType] = {
-    "run": run_cmd,
-    "list": list_cmd,
-    "topology": topology_cmd,
-}
+ORDER = ("demo", "run", "list", "topology")
 
 
-def parser() -> argparse.ArgumentParser:
+def commands() -> dict[str, ModuleType]:
+    """Subcommand name → module, in help order (core commands first, then alphabetical)."""
+    from .. import cli
+
+    found = {}
+    for info in pkgutil.iter_modules(cli.__path__):
+        if info.name.endswith("_cmd"):
+            module = importlib.import_module(f"{cli.__name__}.{info.name}")
+            found[module.NAME] = module
+    return dict(sorted(found.items(), key=lambda kv: (kv[0] not in ORDER, ORDER.index(kv[0]) if kv[0] in ORDER
+                                                      else 0, kv[0])))
+
+
+def parser(cmds: dict[str, ModuleType] | None = None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tailtamer", description="Distributed optimization under heavy-tailed "
                                 "gradient noise: simulate n nodes in one process, or run them for real.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, module in COMMANDS.items():
+    for name, module in (cmds or commands()).items():
         sp = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(sp)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    cmds = commands()
+    args = parser(cmds).parse_args(argv)
     try:
-        return COMMANDS[args.command].main(args) or 0
+        return cmds[args.command].main(args) or 0
     except TailtamerError as err:
         print(f"tailtamer {args.command}: error: {err}", file=sys.stderr)
         return 2

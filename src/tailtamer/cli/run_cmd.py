@@ -9,6 +9,7 @@ from pathlib import Path
 from ..config import apply_overrides, load_toml
 from ..experiments.runner import run_config
 
+NAME = "run"
 HELP = "run one config in the simulator and write its run folder"
 
 

@@ -7,6 +7,7 @@ import json
 from ..config import parse_value
 from ..errors import ConfigError
 
+NAME = "topology"
 HELP = "build a topology and print its mixing-matrix summary and spectral gap rho = ||W - 11^T/n||_2"
 
 

@@ -81,7 +81,7 @@ class RunWriter(Callback):
 
     def on_end(self, loop: Any, state: State) -> None:
         self._file.close()
-        summary = {"metrics": dict(loop.last_metrics), "steps": loop.step, "wall_time_s": loop.wall_time,
+        summary = {"status": "finished", "metrics": dict(loop.last_metrics), "steps": loop.step, "wall_time_s": loop.wall_time,
                    "steps_per_s": loop.step / loop.wall_time if loop.wall_time > 0 else None,
                    "comm": comm_totals(loop.comm.stats.as_dict(), loop.comm.n, loop.step), **self.info}
         atomic_write_json(self.folder / SUMMARY, summary)

@@ -10,7 +10,8 @@ from ..config import dumps_toml, load_toml, resolve
 from ..engine import Checkpointer, ProgressBar, RunWriter, load_checkpoint
 from ..engine.checkpoint import CHECKPOINT
 from ..engine.run_dir import SUMMARY, atomic_write_text, truncate_metrics
-from ..errors import ConfigError
+from ..engine.run_dir import atomic_write_json
+from ..errors import ConfigError, NonFiniteError
 
 CONFIG = "config.toml"
 
@@ -48,12 +49,19 @@ def run_config(cfg: dict[str, Any], out: str | Path, resume: bool = False, progr
     if progress:
         callbacks.append(ProgressBar())
     loop = make_loop(c, callbacks)
-    if resume and has_checkpoint:
-        state, step = load_checkpoint(out, loop)
-        truncate_metrics(out, step)
-        loop.run(state, start_step=step)
-    else:
-        if resume:
-            truncate_metrics(out, -1)
-        loop.run()
+    try:
+        if resume and has_checkpoint:
+            state, step = load_checkpoint(out, loop)
+            truncate_metrics(out, step)
+            loop.run(state, start_step=step)
+        else:
+            if resume:
+                truncate_metrics(out, -1)
+            loop.run()
+    except NonFiniteError as err:
+        atomic_write_json(out / SUMMARY, {"status": "diverged", "error": str(err), "metrics": {},
+                                          "last_metrics": loop.last_metrics, "steps": err.step,
+                                          "diverged": {"step": err.step, "node": err.node, "what": err.what},
+                                          "wall_time_s": loop.wall_time, **run_info(c)})
+        raise
     return json.loads((out / SUMMARY).read_text())

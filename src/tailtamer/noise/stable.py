@@ -52,15 +52,16 @@ class AlphaStableNoise(NoiseModel):
         t = 0.0 if a == 2.0 else self.skew * math.tan(math.pi * a / 2.0)
         b = math.atan(t) / a
         s = (1.0 + t * t) ** (1.0 / (2.0 * a))
-        v = _draws.uniform(seed, 0, nodes, step, d, call).sub_(0.5).mul_(math.pi)
-        w = _draws.uniform(seed, 1, nodes, step, d, call).log_().neg_()
-        avb = (v + b).mul_(a)                        # α(V + B)
-        # The two powers as one exp of logs: torch's vectorised pow differs from its scalar tail loop in
-        # the last bit, which would make a node's draws depend on its position in the tensor.
-        # cos(V − α(V+B)) > 0 in exact arithmetic; abs() guards rounding at the edge when |β| = 1.
-        log_inner = torch.cos(v - avb).abs_().div_(w).log_().mul_((1.0 - a) / a)
-        log_inner.sub_(torch.cos(v).log_().div_(a))
-        return torch.sin(avb).mul_(s).mul_(log_inner.exp_())
+        v = _draws.uniform(seed, 0, nodes, step, d, call).sub_(0.5).mul_(math.pi)   # V ~ U(−π/2, π/2)
+        log_u = _draws.uniform(seed, 1, nodes, step, d, call).log_()                # W = −log U ~ Exp(1)
+        avb = (v + b).mul_(a)                                                       # α(V + B)
+        # log of cos(V − α(V+B))^((1−α)/α) / W^((1−α)/α) / cos(V)^(1/α): the two powers as one exp of logs,
+        # because torch's vectorised pow differs from its scalar tail loop in the last bit, which would
+        # make a node's draws depend on its position in the tensor. cos(V − α(V+B)) > 0 in exact
+        # arithmetic; abs() also guards rounding at the edge when |β| = 1. In place to save allocations.
+        log_term = (v - avb).cos_().div_(log_u).abs_().log_().mul_((1.0 - a) / a)
+        log_term.sub_(v.cos_().log_().div_(a))
+        return avb.sin_().mul_(s).mul_(log_term.exp_())
 
     def moments(self) -> dict[str, Any]:
         if self.alpha == 2.0:

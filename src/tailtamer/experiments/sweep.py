@@ -1,0 +1,63 @@
+"""Run many configs into run folders, in parallel worker processes, skipping finished runs.
+
+A sweep is a list of ``(folder, config)`` pairs; a folder holding ``summary.json`` is already done, so an
+interrupted sweep resumes where it stopped.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing as mp
+import os
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from ..engine.run_dir import SUMMARY
+
+
+def _run_one(folder: str, cfg: dict[str, Any]) -> str:
+    import torch
+
+    from .runner import run_config
+
+    torch.set_num_threads(1)
+    run_config(cfg, folder, resume=True, progress=False)
+    return folder
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | None = None,
+              on_done: Callable[[int, int, str], None] | None = None) -> list[Path]:
+    """Run every ``(folder, config)`` not yet finished; ``on_done(i, total, folder)`` reports progress.
+
+    A diverging run (NonFiniteError) does not stop the sweep: its summary says ``"status": "diverged"``.
+    """
+    todo = [(str(f), c) for f, c in jobs if not (Path(f) / SUMMARY).exists()]
+    workers = workers or default_workers()
+    done = 0
+    if workers <= 1 or len(todo) <= 1:
+        for folder, cfg in todo:
+            _safe(folder, cfg)
+            done += 1
+            if on_done:
+                on_done(done, len(todo), folder)
+    else:
+        ctx = mp.get_context("spawn")
+        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = [pool.submit(_safe, folder, cfg) for folder, cfg in todo]
+            for fut in cf.as_completed(futures):
+                done += 1
+                if on_done:
+                    on_done(done, len(todo), fut.result())
+    return [Path(f) for f, _ in jobs]
+
+
+def _safe(folder: str, cfg: dict[str, Any]) -> str:
+    from ..errors import NonFiniteError
+
+    try:
+        return _run_one(folder, cfg)
+    except NonFiniteError:  # recorded as status "diverged" in the folder's summary.json
+        return folder
