@@ -30,7 +30,8 @@ def _signed(v: int) -> int:
 
 
 def mix64(z: int) -> int:
-    """SplitMix64 finaliser on a Python int (the scalar reference of :func:`mix64_tensor`)."""
+    """``fmix(z·γ)``: the z-th output of SplitMix64 seeded with 0 (γ its golden-ratio increment, fmix its
+    finaliser); the scalar reference of :func:`mix64_tensor`."""
     z = (z * _G) & _MASK
     z ^= z >> 30
     z = (z * _M1) & _MASK
@@ -46,13 +47,19 @@ def _srl(y: torch.Tensor, k: int) -> torch.Tensor:
 
 
 def mix64_tensor(y: torch.Tensor) -> torch.Tensor:
-    """SplitMix64 finaliser on an int64 tensor (bitwise equal to :func:`mix64` modulo 2**64)."""
-    y = y * _signed(_G)
-    y = y ^ _srl(y, 30)
-    y = y * _signed(_M1)
-    y = y ^ _srl(y, 27)
-    y = y * _signed(_M2)
-    return y ^ _srl(y, 31)
+    """SplitMix64 finaliser on an int64 tensor (bitwise equal to :func:`mix64` modulo 2**64).
+
+    Works in place on a fresh copy with one scratch buffer (the allocations, not the arithmetic, dominate
+    the out-of-place form).
+    """
+    y = y.clone()
+    tmp = torch.empty_like(y)
+    for mult, shift in ((_G, 30), (_M1, 27), (_M2, 31)):
+        y.mul_(_signed(mult))
+        torch.bitwise_right_shift(y, shift, out=tmp)
+        tmp.bitwise_and_((1 << (64 - shift)) - 1)
+        y.bitwise_xor_(tmp)
+    return y
 
 
 def stream_id(stream: str | int) -> int:
@@ -68,20 +75,43 @@ def base_key(seed: int, stream: str | int, step: int, call: int = 0) -> int:
     return k
 
 
+def _keys(seed: int, stream: str | int, node_ids: torch.Tensor, step: int, call: int) -> torch.Tensor:
+    key = _signed(base_key(seed, stream, step, call))
+    return mix64_tensor(torch.as_tensor(node_ids, dtype=torch.int64) * _signed(_G) + key)
+
+
 def bits(seed: int, stream: str | int, nodes: torch.Tensor, step: int, d: int, call: int = 0) -> torch.Tensor:
     """Random int64 bits of shape ``[len(nodes), d]`` for global node ids ``nodes``."""
     nodes = torch.as_tensor(nodes, dtype=torch.int64)
-    key = _signed(base_key(seed, stream, step, call))
-    node_key = mix64_tensor(nodes.reshape(-1, 1) * _signed(_G) + key)
+    node_key = _keys(seed, stream, nodes.reshape(-1, 1), step, call)
     coords = torch.arange(d, dtype=torch.int64, device=nodes.device).reshape(1, -1)
     return mix64_tensor(node_key + coords * _signed(_M2))
+
+
+def bits_at(seed: int, stream: str | int, node_ids: torch.Tensor, coords: torch.Tensor, step: int,
+            call: int = 0) -> torch.Tensor:
+    """The bits :func:`bits` gives at the pairs ``(node_ids[i], coords[i])`` (1-D tensors of one length):
+    lets a rejection sampler redraw single entries without drawing whole rows."""
+    node_key = _keys(seed, stream, node_ids, step, call)
+    return mix64_tensor(node_key + torch.as_tensor(coords, dtype=torch.int64) * _signed(_M2))
+
+
+def to_unit(b: torch.Tensor, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """Random int64 bits → uniforms on (0, 1) from their top 53 bits."""
+    u = torch.bitwise_right_shift(b, 11).bitwise_and_((1 << 53) - 1).to(torch.float64)
+    return u.add_(0.5).mul_(2.0 ** -53).to(dtype)
 
 
 def uniform(seed: int, stream: str | int, nodes: torch.Tensor, step: int, d: int, call: int = 0,
             dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """Uniform draws on the open interval (0, 1), 53 random bits each, shape ``[len(nodes), d]``."""
-    b = _srl(bits(seed, stream, nodes, step, d, call), 11)
-    return ((b.to(torch.float64) + 0.5) * 2.0 ** -53).to(dtype)
+    return to_unit(bits(seed, stream, nodes, step, d, call), dtype)
+
+
+def uniform_at(seed: int, stream: str | int, node_ids: torch.Tensor, coords: torch.Tensor, step: int,
+               call: int = 0) -> torch.Tensor:
+    """:func:`uniform` at the pairs ``(node_ids[i], coords[i])`` only (equal entry by entry)."""
+    return to_unit(bits_at(seed, stream, node_ids, coords, step, call))
 
 
 def normal(seed: int, stream: str | int, nodes: torch.Tensor, step: int, d: int, call: int = 0,

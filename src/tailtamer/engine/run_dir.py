@@ -84,6 +84,9 @@ class RunWriter(Callback):
         summary = {"status": "finished", "metrics": dict(loop.last_metrics), "steps": loop.step, "wall_time_s": loop.wall_time,
                    "steps_per_s": loop.step / loop.wall_time if loop.wall_time > 0 else None,
                    "comm": comm_totals(loop.comm.stats.as_dict(), loop.comm.n, loop.step), **self.info}
+        accounting = getattr(loop.algorithm, "accounting", None)   # optional hook (local-update methods)
+        if callable(accounting):
+            summary["accounting"] = accounting(d=state["x"][0].numel(), dtype=state["x"].dtype, n=loop.comm.n)
         atomic_write_json(self.folder / SUMMARY, summary)
         if self.plot:
             from ..plots import plot_metrics

@@ -71,10 +71,10 @@ class AlphaStableNoise(NoiseModel):
     def scipy(self) -> Any:
         """``scipy.stats.levy_stable`` with the same law.
 
-        Uses location 0 under scipy's default S1 parametrisation; if ``levy_stable.parameterization`` has
-        been set to ``"S0"`` (read now; set it back before evaluating the frozen object), the location is
-        shifted to β·scale·tan(πα/2) so the law is still the zero-mean one sampled here (scipy's ``mean()``
-        then reports that ``loc``, ignoring the parametrisation; its ``cdf``/``pdf`` are right).
+        Uses location 0 under scipy's default S1 parametrisation. If ``levy_stable.parameterization`` is
+        ``"S0"`` when this is called, the location is shifted to β·scale·tan(πα/2) so the law is still the
+        zero-mean one sampled here; scipy reads the setting when the frozen object is *evaluated*, so keep
+        it unchanged in between. (Under S0 scipy's ``mean()`` reports ``loc``; its ``cdf``/``pdf`` are right.)
         """
         loc = 0.0
         if scipy.stats.levy_stable.parameterization == "S0" and self.alpha != 2.0:

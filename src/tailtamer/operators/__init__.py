@@ -1,7 +1,10 @@
-"""Shared, tested-once building blocks: normalization, clipping, momentum, tracking."""
+"""Shared, tested-once building blocks: normalization, clipping, momentum, tracking, adaptive moments."""
+from .adaptive import adagrad_moment, adam_direction, adam_moments, rmsprop_moment, scaled_direction
 from .clip import biclip, clip_coords, clip_rows, smoothed_clip
 from .momentum import ema, track
 from .normalize import TINY, row_norms, rownorm
+from .thresholds import biclip_thresholds
 
-__all__ = ["TINY", "biclip", "clip_coords", "clip_rows", "ema", "row_norms", "rownorm", "smoothed_clip",
-           "track"]
+__all__ = ["TINY", "adagrad_moment", "adam_direction", "adam_moments", "biclip", "biclip_thresholds",
+           "clip_coords", "clip_rows", "ema", "rmsprop_moment", "row_norms", "rownorm", "scaled_direction",
+           "smoothed_clip", "track"]

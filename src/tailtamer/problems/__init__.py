@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import claim1, logistic, quadratic, quartic, tokenized  # noqa: F401  (registration)
+from . import models  # noqa: F401  (registration of the model problems)
 from .base import PROBLEMS, Problem
 from .synthetic import SyntheticProblem
 

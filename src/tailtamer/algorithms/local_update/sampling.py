@@ -1,0 +1,66 @@
+"""Client sampling: which clients take part in round t, as a pure function of ``(seed, t)``.
+
+Every node id ``0..n−1`` gets a uniform draw from the counter-based generator (stream ``"clients"``, step t);
+the ``m`` smallest draws are the sampled clients. Every process of a torch.distributed run evaluates the same
+draws for all n ids, so all agree on the sample without communicating, and a resumed run samples what the
+uninterrupted run sampled.
+
+``clients`` (the algorithm parameter) is either a **float in (0, 1]** — the fraction of the n clients, rounded
+half up, at least one — or an **int ≥ 1** — the count. TOML keeps the distinction: ``clients = 0.5`` is half,
+``clients = 1.0`` all of them, ``clients = 1`` a single client.
+
+Example:
+    >>> sample_clients(seed=0, t=3, n=10, m=4).tolist() == sample_clients(0, 3, 10, 4).tolist()
+    True
+    >>> client_count(0.25, 10), client_count(3, 10), client_count(1.0, 10)
+    (3, 3, 10)
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ... import rng
+from ...errors import ValidationError
+
+STREAM = "clients"
+
+
+def check_clients(clients: object, owner: str) -> float | int:
+    """Validate the ``clients`` parameter (see module docstring); returns it unchanged."""
+    if isinstance(clients, bool) or not isinstance(clients, (int, float)) or clients != clients:
+        raise ValidationError(f"{owner}: clients must be a fraction in (0, 1] (float) or a count ≥ 1 (int), "
+                              f"got {clients!r}")
+    if isinstance(clients, int):
+        if clients < 1:
+            raise ValidationError(f"{owner}: clients (a count) must be ≥ 1, got {clients}")
+    elif not 0.0 < clients <= 1.0:
+        raise ValidationError(f"{owner}: clients (a fraction) must be in (0, 1], got {clients:g}; "
+                              f"write an integer for a count")
+    return clients
+
+
+def client_count(clients: float | int, n: int, owner: str = "") -> int:
+    """The number m of clients sampled per round out of n."""
+    if isinstance(clients, int):
+        if clients > n:
+            raise ValidationError(f"{owner + ': ' if owner else ''}clients = {clients} exceeds the number of "
+                                  f"clients n = {n}")
+        return clients
+    return max(1, min(n, math.floor(clients * n + 0.5)))
+
+
+def sample_clients(seed: int, t: int, n: int, m: int) -> torch.Tensor:
+    """The sorted global ids of the m clients of round t (all n when m = n)."""
+    if m >= n:
+        return torch.arange(n)
+    u = rng.uniform(seed, STREAM, torch.arange(n), t, 1)[:, 0]
+    return torch.sort(torch.argsort(u, stable=True)[:m]).values
+
+
+def client_mask(seed: int, t: int, n: int, m: int, nodes: torch.Tensor) -> torch.Tensor:
+    """Boolean mask over the local rows ``nodes`` (global ids): True where the client is sampled in round t."""
+    full = torch.zeros(n, dtype=torch.bool)
+    full[sample_clients(seed, t, n, m)] = True
+    return full[torch.as_tensor(nodes, dtype=torch.int64).cpu()]

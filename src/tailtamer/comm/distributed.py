@@ -1,0 +1,242 @@
+"""The ``Comm`` contract over ``torch.distributed``: neighbour exchange for ``mix``, all-reduce for ``mean``.
+
+Each process (rank) hosts a contiguous block of nodes (:func:`block_bounds`; ``n_local ≥ 1``). The exchange
+plan is computed once from W: rank s sends rank r exactly the rows of its nodes that some node of r mixes in
+(one message per ordered pair of ranks that share an edge), and ``mix`` posts every send and receive of the
+round at once (``batch_isend_irecv``), so no topology — directed, odd n, uneven blocks — can deadlock.
+Every operation runs under the process group's timeout; a failure raises
+:class:`~tailtamer.comm.health.CommError` naming the peer (see :mod:`tailtamer.comm.health`).
+
+``stats`` counts exactly what :class:`~tailtamer.comm.simulated.SimulatedComm` counts (the traffic of all n
+nodes), so run summaries agree; ``wire`` counts what this rank actually put on the network.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from .base import CommStats
+from .health import CommError, default_store, grace_for, roll_call
+
+#: Default timeout (seconds) of every communication operation when the process group does not say.
+DEFAULT_TIMEOUT = 300.0
+
+
+def block_bounds(n: int, world: int) -> list[tuple[int, int]]:
+    """``[start, stop)`` of the contiguous node block of each rank (sizes differ by at most one)."""
+    if world < 1 or n < world:
+        raise ValueError(f"cannot place n = {n} nodes on {world} processes: every process needs ≥ 1 node")
+    base, extra = divmod(n, world)
+    out, start = [], 0
+    for r in range(world):
+        stop = start + base + (r < extra)
+        out.append((start, stop))
+        start = stop
+    return out
+
+
+def exchange_plan(W: np.ndarray, bounds: list[tuple[int, int]], rank: int
+                  ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """Global node ids this rank sends to / receives from every peer rank (ascending, non-empty only)."""
+    A = np.asarray(W) != 0
+    np.fill_diagonal(A, False)
+    lo, hi = bounds[rank]
+    send, recv = {}, {}
+    for p, (plo, phi) in enumerate(bounds):
+        if p == rank:
+            continue
+        out = lo + np.flatnonzero(A[plo:phi, lo:hi].any(axis=0))   # my nodes some node of p mixes in
+        inn = plo + np.flatnonzero(A[lo:hi, plo:phi].any(axis=0))  # p's nodes some node of mine mixes in
+        if out.size:
+            send[p] = out
+        if inn.size:
+            recv[p] = inn
+    return send, recv
+
+
+class DistributedComm:
+    """A :class:`~tailtamer.comm.base.Comm` over an initialised ``torch.distributed`` process group.
+
+    Args:
+        W: the ``[n, n]`` mixing matrix (the same on every rank); ``n ≥`` world size.
+        group: the process group (default: the global one).
+        timeout: seconds before a receive fails (default: the process group's timeout, else 300 s).
+        device: where received buffers live (default: CPU for gloo, the current CUDA device for NCCL).
+
+    Example (inside a process group, e.g. under ``torchrun``)::
+
+        comm = DistributedComm(topology.W)
+        y = comm.mix(x)        # x: [comm.n_local, d] rows of the nodes comm.nodes
+    """
+
+    def __init__(self, W: np.ndarray, group: Any = None, timeout: float | None = None,
+                 device: str | torch.device | None = None):
+        if not dist.is_initialized():
+            raise RuntimeError("DistributedComm needs an initialised torch.distributed process group")
+        W = np.asarray(W, dtype=np.float64)
+        self.group = group
+        self.rank = dist.get_rank(group)
+        self.world = dist.get_world_size(group)
+        self.n = int(W.shape[0])
+        self.bounds = block_bounds(self.n, self.world)
+        lo, hi = self.bounds[self.rank]
+        self.nodes = torch.arange(lo, hi)
+        self.stats = CommStats()
+        self.wire = CommStats()
+        self.edges = int(np.count_nonzero(W)) - int(np.count_nonzero(np.diag(W)))
+        self.timeout = float(timeout if timeout is not None else _group_timeout(group) or DEFAULT_TIMEOUT)
+        self.backend = dist.get_backend(group)
+        if device is None:
+            device = f"cuda:{torch.cuda.current_device()}" if self.backend == "nccl" else "cpu"
+        self.device = torch.device(device)
+        self._send, self._recv = exchange_plan(W, self.bounds, self.rank)
+        self._peers_out = sorted(self._send)
+        self._peers_in = sorted(self._recv)
+        # W restricted to my rows, columns ordered [my nodes, then received rows peer by peer].
+        cols = [np.arange(lo, hi)] + [self._recv[p] for p in self._peers_in]
+        self._cols = np.concatenate(cols)
+        self._Wloc = W[lo:hi][:, self._cols]
+        self._send_rows = {p: torch.as_tensor(self._send[p] - lo) for p in self._peers_out}
+        self._whole = {p: bool(len(self._send[p]) == hi - lo) for p in self._peers_out}
+        self._cache: dict[tuple[torch.dtype, torch.device], torch.Tensor] = {}
+        self._store = default_store()
+        self.ops = 0
+
+    # ---- the Comm contract ----------------------------------------------------------------------
+    @property
+    def n_local(self) -> int:
+        return len(self.nodes)
+
+    def matrix(self, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+        """My rows of W over the columns ``[local nodes, received rows]``, cached per dtype and device."""
+        key = (dtype, device)
+        if key not in self._cache:
+            self._cache[key] = torch.as_tensor(self._Wloc, dtype=dtype, device=device)
+        return self._cache[key]
+
+    def mix(self, z: torch.Tensor) -> torch.Tensor:
+        """Row i becomes ``Σ_r w_ir z_r``: one message per peer rank each way, all posted at once."""
+        self.ops += 1
+        row = z[0].numel()
+        size = z.element_size()
+        self.stats.add(self.edges, self.edges * row * size, "mix")
+        flat = z.reshape(self.n_local, row)
+        buf = torch.empty(len(self._cols), row, dtype=z.dtype, device=z.device)
+        buf[: self.n_local] = flat
+        ops, recvs, at = [], [], self.n_local
+        for p in self._peers_in:
+            k = len(self._recv[p])
+            view = buf[at: at + k]
+            ops.append(dist.P2POp(dist.irecv, view, p, self.group))
+            recvs.append(p)
+            at += k
+        sent = 0
+        for p in self._peers_out:
+            t = flat if self._whole[p] else flat.index_select(0, self._send_rows[p].to(flat.device))
+            ops.append(dist.P2POp(dist.isend, t.contiguous(), p, self.group))
+            sent += t.numel() * size
+        self.wire.add(len(self._peers_out), sent, "mix")
+        if ops:
+            self._wait_p2p(dist.batch_isend_irecv(ops), recvs)
+        out = self.matrix(z.dtype, z.device) @ buf
+        return out.reshape(z.shape)
+
+    def mean(self, z: torch.Tensor) -> torch.Tensor:
+        """The exact average over all n nodes, ``[1, ...]`` on every rank (one all-reduce)."""
+        self.ops += 1
+        self.stats.add(self.n, self.n * z[0].numel() * z.element_size(), "mean")
+        total = z.sum(0, keepdim=True).contiguous()
+        self.wire.add(1, total.numel() * total.element_size(), "mean")
+        self._collective("mean", lambda: dist.all_reduce(total, op=dist.ReduceOp.SUM, group=self.group,
+                                                         async_op=True))
+        return total / self.n
+
+    def gather(self, z: torch.Tensor) -> torch.Tensor:
+        """All n rows in node order on every rank (for metrics and checkpoints; blocks are padded)."""
+        self.ops += 1
+        width = max(hi - lo for lo, hi in self.bounds)
+        pad = torch.zeros((width, *z.shape[1:]), dtype=z.dtype, device=z.device)
+        pad[: self.n_local] = z
+        parts = [torch.empty_like(pad) for _ in range(self.world)]
+        self._collective("gather", lambda: dist.all_gather(parts, pad, group=self.group, async_op=True))
+        return torch.cat([parts[r][: hi - lo] for r, (lo, hi) in enumerate(self.bounds)], dim=0)
+
+    # ---- helpers --------------------------------------------------------------------------------
+    def barrier(self) -> None:
+        """Wait for every rank (under the timeout)."""
+        self.ops += 1
+        self._collective("barrier", lambda: dist.barrier(group=self.group, async_op=True))
+
+    def broadcast_object(self, obj: Any = None, src: int = 0) -> Any:
+        """``obj`` of rank ``src`` on every rank (pickled; for small control data and checkpoints)."""
+        self.ops += 1
+        box = [obj]
+        try:
+            dist.broadcast_object_list(box, src=src, group=self.group)
+        except RuntimeError as err:
+            self._fail("broadcast", err, None)
+        return box[0]
+
+    def rank_of(self, node: int) -> int:
+        """The rank hosting global node ``node``."""
+        for r, (lo, hi) in enumerate(self.bounds):
+            if lo <= node < hi:
+                return r
+        raise IndexError(node)
+
+    def _wait_p2p(self, works: list[Any], recvs: list[int]) -> None:
+        nrecv = len(recvs)
+        for i, w in enumerate(works):
+            peer = recvs[i] if i < nrecv else self._peers_out[i - nrecv]
+            try:
+                w.wait(timedelta(seconds=self.timeout))
+            except RuntimeError as err:
+                what = "receiving from" if i < nrecv else "sending to"
+                raise CommError(
+                    f"rank {self.rank}: mix #{self.ops} failed {what} rank {peer} "
+                    f"(nodes {self._node_range(peer)}) within the {self.timeout:g} s timeout: rank {peer} died, "
+                    f"stalled or is unreachable [{_short(err)}]", self.rank, [peer], f"mix#{self.ops}") from None
+
+    def _collective(self, op: str, start: Any) -> None:
+        try:
+            work = start()
+            work.wait(timedelta(seconds=self.timeout))
+        except RuntimeError as err:
+            self._fail(op, err, None)
+
+    def _fail(self, op: str, err: Exception, peers: list[int] | None) -> None:
+        missing = roll_call(self._store, self.rank, self.world, self.ops, grace_for(self.timeout))
+        if missing:
+            who = ", ".join(f"rank {r} (nodes {self._node_range(r)})" for r in missing)
+            why = f"{who} did not answer (died or stalled)"
+        elif missing is None:
+            who, why = "", "the rendezvous store is unreachable (its host died)"
+        else:
+            who, why = "", "every rank reported the failure"
+        raise CommError(f"rank {self.rank}: {op} #{self.ops} failed within the {self.timeout:g} s timeout; "
+                        f"{why} [{_short(err)}]", self.rank, missing or [], f"{op}#{self.ops}") from None
+
+    def _node_range(self, rank: int) -> str:
+        lo, hi = self.bounds[rank]
+        return str(lo) if hi - lo == 1 else f"{lo}-{hi - 1}"
+
+
+def _group_timeout(group: Any) -> float | None:
+    try:
+        from torch.distributed import distributed_c10d
+
+        pg = group or distributed_c10d._get_default_group()
+        opts = getattr(pg, "options", None) or getattr(pg, "_options", None)
+        t = getattr(opts, "_timeout", None) or getattr(opts, "timeout", None)
+        return t.total_seconds() if t is not None else None
+    except Exception:  # pragma: no cover - private API
+        return None
+
+
+def _short(err: Exception, limit: int = 200) -> str:
+    text = " ".join(str(err).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

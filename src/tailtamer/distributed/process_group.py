@@ -1,0 +1,46 @@
+"""Process-group setup: from ``torchrun``'s environment, or from a store handed over by ``tailtamer launch``."""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import torch
+import torch.distributed as dist
+
+#: Default timeout (seconds) of every collective and receive.
+DEFAULT_TIMEOUT = 300.0
+
+
+def default_backend() -> str:
+    """``nccl`` when CUDA is available, else ``gloo``."""
+    return "nccl" if torch.cuda.is_available() else "gloo"
+
+
+def init_from_env(backend: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> tuple[int, int]:
+    """Join the process group described by ``torchrun``'s variables (``RANK``, ``WORLD_SIZE``, ``MASTER_*``).
+
+    Idempotent: returns ``(rank, world_size)`` of an already initialised group. With NCCL the CUDA device is
+    set to ``LOCAL_RANK``.
+    """
+    if not dist.is_initialized():
+        backend = backend or default_backend()
+        if backend == "nccl":
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+        dist.init_process_group(backend, timeout=timedelta(seconds=timeout))
+    return dist.get_rank(), dist.get_world_size()
+
+
+def init_with_store(rank: int, world: int, host: str, port: int, backend: str = "gloo",
+                    timeout: float = DEFAULT_TIMEOUT) -> dist.Store:
+    """Join a process group whose rendezvous store (a ``TCPStore``) is hosted at ``host:port`` by the launcher."""
+    store = dist.TCPStore(host, port, world, is_master=False, timeout=timedelta(seconds=max(timeout, 30.0)))
+    if backend == "nccl":
+        torch.cuda.set_device(rank % max(torch.cuda.device_count(), 1))
+    dist.init_process_group(backend, store=store, rank=rank, world_size=world, timeout=timedelta(seconds=timeout))
+    return store
+
+
+def shutdown() -> None:
+    """Leave the process group (no-op when none is initialised)."""
+    if dist.is_initialized():
+        dist.destroy_process_group()

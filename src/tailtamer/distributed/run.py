@@ -1,0 +1,175 @@
+"""Run a config as N processes over torch.distributed and write the same run folder as ``tailtamer run``.
+
+* :func:`launch` — from one machine: checks the config and the folder, starts N local workers
+  (:func:`~tailtamer.distributed.launcher.spawn`) and returns the summary (what ``tailtamer launch`` does).
+* ``python -m tailtamer.distributed.run CONFIG.toml --out DIR`` — the per-process entry point for
+  ``torchrun`` (one or many machines; see docs/distributed.md).
+
+Every rank builds the same components and runs the ordinary :class:`~tailtamer.engine.Loop` over a
+:class:`~tailtamer.comm.distributed.DistributedComm`; metrics go through ``comm.mean`` so every rank computes
+them, and rank 0 alone writes ``metrics.jsonl``, ``summary.json``, the plot and the (gathered) checkpoints.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..api import build_components, make_loop
+from ..comm.distributed import DistributedComm
+from ..config import apply_overrides, dumps_toml, load_toml, resolve
+from ..engine import ProgressBar, RunWriter
+from ..engine.checkpoint import CHECKPOINT
+from ..engine.run_dir import SUMMARY, atomic_write_json, atomic_write_text, read_metrics, truncate_metrics
+from ..errors import ConfigError, NonFiniteError, TailtamerError, ValidationError
+from ..experiments.runner import CONFIG, run_info
+from .checkpoint import GatheringCheckpointer, load_broadcast
+from .faults import from_env
+from .launcher import DistributedRunError, spawn
+from .process_group import DEFAULT_TIMEOUT, init_from_env, shutdown
+
+
+def prepare_folder(resolved: dict[str, Any], out: Path, resume: bool) -> bool:
+    """The checks of ``tailtamer run`` on the run folder; writes ``config.toml``. Returns whether a
+    checkpoint will be resumed."""
+    out = Path(out)
+    has_checkpoint = (out / CHECKPOINT).exists()
+    if resume and has_checkpoint:
+        if resolve(load_toml(out / CONFIG)) != resolved:
+            raise ConfigError(f"--resume: the config differs from the one in {out / CONFIG}")
+    elif out.exists() and any(out.iterdir()) and not resume:
+        raise ConfigError(f"run folder {out} is not empty; pass --resume to continue it or choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / CONFIG, dumps_toml(resolved))
+    if resume and not has_checkpoint:
+        truncate_metrics(out, -1)
+    return resume and has_checkpoint
+
+
+def check_world(resolved: dict[str, Any], world: int) -> None:
+    """Every process needs at least one node."""
+    n = resolved["topology"]["n"]
+    if world > n:
+        raise ConfigError(f"{world} processes for n = {n} nodes: use at most {n} processes (--nproc)")
+
+
+def run_rank(resolved: dict[str, Any], out: str | Path, resume: bool, timeout: float | None = None,
+             plot: bool = True, progress: bool = False) -> dict[str, Any] | None:
+    """The body of one rank (inside an initialised process group). Returns the summary on rank 0."""
+    out = Path(out)
+    c = build_components(resolved, resolved=True)
+    comm = DistributedComm(c.topology.W, timeout=timeout)
+    rank0 = comm.rank == 0
+    callbacks: list[Any] = []
+    if rank0:
+        info = {**run_info(c), "distributed": {"world_size": comm.world, "backend": comm.backend}}
+        callbacks.append(RunWriter(out, info, plot=plot))
+        if progress:
+            callbacks.append(ProgressBar())
+    callbacks.append(GatheringCheckpointer(out, resolved["run"]["checkpoint_every"]))
+    fault = from_env()
+    if fault is not None:
+        callbacks.append(fault)
+    loop = make_loop(c, callbacks, comm=comm)
+    loaded = load_broadcast(out, loop) if resume else None
+    if loaded is not None:
+        state, step = loaded
+        if rank0:
+            truncate_metrics(out, step)
+        loop.run(state, start_step=step)
+    else:
+        loop.run()
+    return json.loads((out / SUMMARY).read_text()) if rank0 else None
+
+
+def _rank_main(rank: int, world: int, resolved: dict[str, Any], out: str, resume: bool, timeout: float,
+               plot: bool, progress: bool) -> dict[str, Any] | None:
+    return run_rank(resolved, out, resume, timeout=timeout, plot=plot, progress=progress and rank == 0)
+
+
+def launch(cfg: dict[str, Any], out: str | Path, nproc: int, resume: bool = False, timeout: float = DEFAULT_TIMEOUT,
+           backend: str = "gloo", plot: bool = True, progress: bool = False, threads: int = 1) -> dict[str, Any]:
+    """Run ``cfg`` as ``nproc`` local processes writing the run folder ``out``; returns the summary.
+
+    Raises the worker's own :class:`ConfigError`/:class:`ValidationError`/:class:`NonFiniteError` when one
+    failed that way (a diverged run still gets a ``summary.json`` with ``status = "diverged"``), else a
+    :class:`~tailtamer.distributed.launcher.DistributedRunError` naming the rank that died or stalled.
+    """
+    resolved = resolve(cfg)
+    check_world(resolved, nproc)
+    build_components(resolved, resolved=True)            # every validation error before any process starts
+    out = Path(out)
+    resume = prepare_folder(resolved, out, resume)
+    try:
+        results = spawn(_rank_main, nproc, (resolved, str(out), resume, timeout, plot, progress),
+                        timeout=timeout, backend=backend, threads=threads)
+    except DistributedRunError as err:
+        root = err.root or {}
+        if root.get("type") == "NonFiniteError":
+            _write_diverged(resolved, out, root)
+            raise NonFiniteError(root["step"], root["node"], root["what"]) from err
+        if root.get("type") in ("ConfigError", "ValidationError"):
+            kind = ConfigError if root["type"] == "ConfigError" else ValidationError
+            raise kind(root["message"]) from err
+        raise
+    return results[0]
+
+
+def _write_diverged(resolved: dict[str, Any], out: Path, root: dict[str, Any]) -> None:
+    rows = read_metrics(out)
+    last = {k: v for k, v in (rows[-1] if rows else {}).items() if k not in ("step", "wall_time_s", "bytes_per_node")}
+    c = build_components(resolved, resolved=True)
+    atomic_write_json(out / SUMMARY, {"status": "diverged", "error": root["message"], "metrics": {},
+                                      "last_metrics": last, "steps": root["step"],
+                                      "diverged": {"step": root["step"], "node": root["node"], "what": root["what"]},
+                                      **run_info(c)})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``torchrun ... -m tailtamer.distributed.run CONFIG.toml --out DIR [--set ...] [--resume]``."""
+    p = argparse.ArgumentParser(prog="python -m tailtamer.distributed.run",
+                                description="one rank of a tailtamer run under torchrun")
+    p.add_argument("config")
+    p.add_argument("--set", dest="overrides", action="append", default=[])
+    p.add_argument("--out", required=True)
+    p.add_argument("--resume", action="store_true")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
+    p.add_argument("--backend", default=None)
+    p.add_argument("--no-plot", action="store_true")
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)
+    rank, world = init_from_env(args.backend, timeout=args.timeout)
+    try:
+        resolved = resolve(apply_overrides(load_toml(args.config), args.overrides))
+        check_world(resolved, world)
+        # rank 0 prepares the folder; the outcome reaches every rank, so all stop on a bad folder
+        import torch.distributed as dist
+
+        box: list[Any] = [None]
+        if rank == 0:
+            try:
+                box[0] = ("ok", prepare_folder(resolved, Path(args.out), args.resume))
+            except TailtamerError as err:
+                box[0] = ("error", str(err))
+        dist.broadcast_object_list(box, src=0)
+        status, value = box[0]
+        if status == "error":
+            raise ConfigError(value)
+        summary = run_rank(resolved, args.out, bool(value), timeout=args.timeout, plot=not args.no_plot,
+                           progress=rank == 0)
+        if summary is not None:
+            print(f"run folder: {args.out}")
+            print(json.dumps({"metrics": summary["metrics"], "steps": summary["steps"]}))
+    except TailtamerError as err:
+        print(f"tailtamer (rank {rank}): error: {err}", file=sys.stderr)
+        sys.exit(2)
+    shutdown()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
