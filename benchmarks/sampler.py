@@ -40,6 +40,7 @@ def _median_times(fns: list[Callable[[int], Any]], repeats: int) -> list[float]:
 
 def run(quick: bool = False) -> dict[str, Any]:
     """Time both samplers; returns ``{"sampler_vs_scipy_speedup", "tailtamer_s", "scipy_s", ...}``."""
+    torch.set_num_threads(1)  # like for like with scipy (one thread)
     n = 200_000 if quick else 1_000_000
     repeats = 3 if quick else 7
     nodes, d = 10, n // 10

@@ -16,14 +16,21 @@ Vec = torch.Tensor
 NodeGrad = Callable[[int, Vec, int], Vec]  # (node, x_i, step) -> g_i
 
 
-def mix_loop(W: list[list[float]], vecs: list[Vec]) -> list[Vec]:
-    """out_i = Σ_r w_ir v_r over the non-zero weights of row i."""
+Neighbours = list[list[tuple[int, float]]]
+
+
+def neighbour_lists(W: list[list[float]]) -> Neighbours:
+    """Row i → the (r, w_ir) pairs with w_ir ≠ 0: what node i receives."""
+    return [[(r, w) for r, w in enumerate(row) if w != 0.0] for row in W]
+
+
+def mix_loop(W: Neighbours, vecs: list[Vec]) -> list[Vec]:
+    """out_i = Σ_r w_ir v_r over node i's in-neighbours (and itself)."""
     out = []
-    for i, row in enumerate(W):
-        acc = torch.zeros_like(vecs[i])
-        for r, w in enumerate(row):
-            if w != 0.0:
-                acc = acc + w * vecs[r]
+    for row in W:
+        acc = torch.zeros_like(vecs[0])
+        for r, w in row:
+            acc = acc + w * vecs[r]
         out.append(acc)
     return out
 
@@ -49,6 +56,7 @@ def run_reference(name: str, hp: dict, W: list[list[float]], x0: list[Vec], grad
                   lr_at: Callable[[int], float]) -> list[Vec]:
     """Run algorithm ``name`` for ``steps`` steps node by node; returns the final per-node iterates."""
     n = len(x0)
+    W = neighbour_lists(W)
     x = [v.clone() for v in x0]
     zero = [torch.zeros_like(v) for v in x0]
     v_, y_, g_prev, m, q, s_ = (list(zero) for _ in range(6))

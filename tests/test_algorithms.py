@@ -13,7 +13,7 @@ from tailtamer.engine import History, Oracle
 from tailtamer.errors import ConfigError, NonFiniteError, ValidationError
 from tailtamer.schedules import make_lr
 
-ALL = ALGORITHMS.names()
+ALL = [name for name in ALGORITHMS.names() if getattr(ALGORITHMS.get(name), "family", None) == "decentralized"]
 
 # Non-default settings that exercise every branch (clipping active, caps hit, Nesterov, schedules).
 SETTINGS = {

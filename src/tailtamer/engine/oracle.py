@@ -9,7 +9,13 @@ from ..problems.base import Problem
 
 
 def first_bad_row(z: torch.Tensor) -> int | None:
-    """Index of the first row of ``z`` holding NaN or Inf, or None when all is finite."""
+    """Index of the first row of ``z`` holding NaN or Inf, or None when all is finite.
+
+    Fast path: a finite sum proves every entry finite (NaN and ±Inf propagate through a sum); only when the
+    sum is not finite (a bad entry, or an overflow of large finite ones) are the rows checked one by one.
+    """
+    if bool(torch.isfinite(z.sum())):
+        return None
     ok = torch.isfinite(z.reshape(z.shape[0], -1)).all(dim=1)
     if bool(ok.all()):
         return None

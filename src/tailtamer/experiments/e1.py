@@ -44,7 +44,7 @@ TUNE_SEEDS = (100, 101)
 #: Result of ``tailtamer e1 --tune`` (lowest mean final distance over TUNE_SEEDS; see docs/e1.md).
 TUNED: dict[str, dict[str, Any]] = {
     "gt-nsgdm": {"lr": 0.005, "beta": 0.8},
-    "sclip-ef": {"lr": 3.0, "phi": 30.0, "beta": 0.9},
+    "sclip-ef": {"lr": 1.0, "phi": 30.0, "beta": 0.9},
     "dsgd-clip": {"lr": 30.0, "gamma": 0.3},
     "gt-dsgd": {"lr": 0.003},
     "dsgd": {"lr": 0.003},

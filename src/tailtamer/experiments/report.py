@@ -5,7 +5,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from ..engine.run_dir import SUMMARY, read_metrics
 from ..errors import DataNotFoundError
@@ -32,12 +32,12 @@ class Run:
 
 
 def load_runs(folders: Iterable[str | Path], with_rows: bool = False) -> list[Run]:
-    """Load run folders (a folder with no ``summary.json`` is searched one and two levels down)."""
+    """Load run folders (a folder with no ``summary.json`` is searched recursively for run folders)."""
     runs = []
     for folder in folders:
         folder = Path(folder)
         candidates = [folder] if (folder / SUMMARY).exists() else sorted(
-            p.parent for p in list(folder.glob(f"*/{SUMMARY}")) + list(folder.glob(f"*/*/{SUMMARY}")))
+            p.parent for p in folder.rglob(SUMMARY))
         if not candidates:
             raise DataNotFoundError(f"no run folder (with {SUMMARY}) at or under {folder.resolve()}")
         for c in candidates:
@@ -83,14 +83,30 @@ def cells(runs: Sequence[Run], metric: str, keys: Sequence[str]) -> dict[tuple, 
     return out
 
 
+def ordered(values: Iterable[Any], order: Sequence[Any] | None) -> list[Any]:
+    """``values`` in ``order`` first (those present), then the rest sorted."""
+    present = set(values)
+    head = [v for v in (order or ()) if v in present]
+    return head + sorted(present - set(head), key=str)
+
+
 def pivot_table(runs: Sequence[Run], metric: str, row: str = "algorithm", col: str = "topology.name",
-                digits: int = 3, row_order: Sequence[str] | None = None) -> str:
-    """A markdown table: one line per ``row`` value, one column per ``col`` value, cells mean ± std."""
+                digits: int = 3, row_order: Sequence[str] | None = None, col_order: Sequence[str] | None = None,
+                labels: dict[str, str] | None = None,
+                extra: Callable[[Any, Any], str] | None = None) -> str:
+    """A markdown table: one line per ``row`` value, one column per ``col`` value, cells mean ± std.
+
+    ``row_order`` / ``col_order`` put those values first (others follow sorted; with ``row_order`` only
+    the listed rows are shown, as before); ``labels`` renames row and column headings; ``extra(row, col)``
+    appends text to a cell (e.g. a published value).
+    """
     table = cells(runs, metric, (row, col))
+    labels = labels or {}
     rows = list(row_order or sorted({k[0] for k in table}, key=str))
-    cols = sorted({k[1] for k in table}, key=str)
-    lines = [f"| {row.split('.')[0]} | " + " | ".join(str(c) for c in cols) + " |",
+    cols = ordered({k[1] for k in table}, col_order)
+    lines = [f"| {row.split('.')[0]} | " + " | ".join(labels.get(c, str(c)) for c in cols) + " |",
              "|---|" + "---|" * len(cols)]
     for r in rows:
-        lines.append(f"| {r} | " + " | ".join(table.get((r, c), Cell([])).format(digits) for c in cols) + " |")
+        body = [table.get((r, c), Cell([])).format(digits) + (extra(r, c) if extra else "") for c in cols]
+        lines.append(f"| {labels.get(r, r)} | " + " | ".join(body) + " |")
     return "\n".join(lines)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from ..api import build_components, make_loop
 from ..config import dumps_toml, load_toml, resolve
-from ..engine import Checkpointer, ProgressBar, RunWriter, load_checkpoint
+from ..engine import Callback, Checkpointer, ProgressBar, RunWriter, load_checkpoint
 from ..engine.checkpoint import CHECKPOINT
 from ..engine.run_dir import SUMMARY, atomic_write_text, truncate_metrics
 from ..engine.run_dir import atomic_write_json
@@ -27,8 +27,11 @@ def run_info(c: Any) -> dict[str, Any]:
 
 
 def run_config(cfg: dict[str, Any], out: str | Path, resume: bool = False, progress: bool = True,
-               plot: bool = True) -> dict[str, Any]:
+               plot: bool = True, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     """Run ``cfg`` writing the run folder ``out``; returns the summary.
+
+    ``callbacks``: extra :class:`~tailtamer.engine.Callback` objects, or functions ``folder -> Callback``
+    (e.g. a gradient-noise recorder writing into the run folder), run after the built-in ones.
 
     With ``resume``, a folder holding a checkpoint continues from it (the config must be the same);
     without it, a folder that already holds a finished or started run is an error rather than overwritten.
@@ -42,13 +45,15 @@ def run_config(cfg: dict[str, Any], out: str | Path, resume: bool = False, progr
             raise ConfigError(f"--resume: the config differs from the one in {out / CONFIG}")
     elif out.exists() and any(out.iterdir()) and not resume:
         raise ConfigError(f"run folder {out} is not empty; pass --resume to continue it or choose another --out")
+    c = build_components(resolved, resolved=True)   # every validation error is raised before the folder exists
     out.mkdir(parents=True, exist_ok=True)
-    c = build_components(resolved, resolved=True)
     atomic_write_text(out / CONFIG, dumps_toml(resolved))
-    callbacks = [RunWriter(out, run_info(c), plot=plot), Checkpointer(out, resolved["run"]["checkpoint_every"])]
+    writers: list[Callback] = [RunWriter(out, run_info(c), plot=plot),
+                               Checkpointer(out, resolved["run"]["checkpoint_every"])]
     if progress:
-        callbacks.append(ProgressBar())
-    loop = make_loop(c, callbacks)
+        writers.append(ProgressBar())
+    writers += [cb if isinstance(cb, Callback) else cb(out) for cb in callbacks]
+    loop = make_loop(c, writers)
     try:
         if resume and has_checkpoint:
             state, step = load_checkpoint(out, loop)

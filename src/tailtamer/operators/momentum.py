@@ -7,8 +7,9 @@ import torch
 
 
 def ema(m: torch.Tensor, g: torch.Tensor, beta: float) -> torch.Tensor:
-    """Exponential moving average ``β·m + (1−β)·g`` (the momentum of GT-NSGDm, GT-Adam, Adam)."""
-    return beta * m + (1.0 - beta) * g
+    """Exponential moving average ``β·m + (1−β)·g`` (the momentum of GT-NSGDm, GT-Adam, Adam), computed
+    as the single fused kernel ``g + β(m − g)``."""
+    return torch.lerp(g, m, beta)
 
 
 def track(mix: Callable[[torch.Tensor], torch.Tensor], y: torch.Tensor, new: torch.Tensor,

@@ -95,9 +95,16 @@ class SyntheticProblem(Problem):
         return self._cast[key]
 
     @staticmethod
-    def rows(nodes: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-        """Global node ids as an int64 index tensor on ``like``'s device."""
-        return torch.as_tensor(nodes, dtype=torch.int64).to(like.device).reshape(-1)
+    def rows(nodes: torch.Tensor, like: torch.Tensor) -> torch.Tensor | slice:
+        """An index selecting the rows of per-node data for global node ids ``nodes``: a slice (so the
+        selection is a view, no copy) when the ids are a contiguous block, as they are in the simulator and
+        on every rank of a distributed run, else an int64 index tensor on ``like``'s device."""
+        ids = torch.as_tensor(nodes, dtype=torch.int64).reshape(-1)
+        if ids.numel() > 0:
+            first = int(ids[0])
+            if bool((ids == torch.arange(first, first + ids.numel(), device=ids.device)).all()):
+                return slice(first, first + ids.numel())
+        return ids.to(like.device)
 
     # ---- the batched local objectives (subclasses) ---------------------------------------------
     def local_loss(self, x: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
@@ -135,7 +142,7 @@ class SyntheticProblem(Problem):
         """
         with comm.stats.paused():
             xbar = comm.mean(x)                                   # [1, d]
-            nodes = self.rows(comm.nodes, x)
+            nodes = comm.nodes
             at_bar = xbar.expand_as(x)
             cols = [self.local_loss(at_bar, nodes)[:, None],
                     ((x - xbar) ** 2).sum(1, keepdim=True)]
