@@ -29,13 +29,15 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 import sampler  # noqa: E402
 from reference import run_reference  # noqa: E402
 
-from tailtamer.api import build_components, make_loop  # noqa: E402
+from tailtamer.api import DTYPES, build_components, make_loop  # noqa: E402
 from tailtamer.schedules import make_lr  # noqa: E402
 
 
-def case(problem: dict[str, Any], topology: dict[str, Any], noise: dict[str, Any], steps: int) -> dict[str, Any]:
+def case(problem: dict[str, Any], topology: dict[str, Any], noise: dict[str, Any], steps: int,
+         dtype: str = "float64") -> dict[str, Any]:
     return {"problem": problem, "algorithm": {"name": "gt-nsgdm", "lr": 0.005, "beta": 0.9},
-            "topology": topology, "noise": noise, "run": {"steps": steps, "eval_every": steps, "seed": 0}}
+            "topology": topology, "noise": noise,
+            "run": {"steps": steps, "eval_every": steps, "seed": 0, "dtype": dtype}}
 
 
 def steps_per_second(cfg: dict[str, Any], loop_steps: int, repeats: int) -> tuple[float, float]:
@@ -60,7 +62,7 @@ def steps_per_second(cfg: dict[str, Any], loop_steps: int, repeats: int) -> tupl
         return cfg["run"]["steps"] / (time.perf_counter() - t0)
 
     def per_node(r: int) -> float:
-        x0 = [c.problem.x0(torch.float64) for _ in range(n)]
+        x0 = [c.problem.x0(DTYPES[cfg["run"].get("dtype", "float64")]) for _ in range(n)]
         t0 = time.perf_counter()
         run_reference("gt-nsgdm", hp, W, x0, node_grad, loop_steps, lr_at)
         return loop_steps / (time.perf_counter() - t0)
@@ -83,7 +85,7 @@ def main() -> None:
     e1 = case({"name": "tokenized-regression"}, {"name": "ring", "n": 20, "k": 2},
               {"name": "alpha-stable", "alpha": 1.5, "skew": 0.5, "scale": 0.1}, 300 if args.quick else 1000)
     quad = case({"name": "quadratic", "dim": 1000}, {"name": "ring", "n": 1000}, {"name": "none"},
-                10 if args.quick else 30)
+                10 if args.quick else 30, dtype="float32")
     e1_vec, e1_ref = steps_per_second(e1, 30 if args.quick else 100, repeats)
     q_vec, q_ref = steps_per_second(quad, 2 if args.quick else 4, repeats)
     samp = sampler.run(quick=args.quick)

@@ -20,7 +20,7 @@ import torch
 import torch.distributed as dist
 
 from .base import CommStats
-from .health import CommError, default_store, grace_for, roll_call
+from .health import CommError, default_store, grace_for, mark_failed, roll_call
 
 #: Default timeout (seconds) of every communication operation when the process group does not say.
 DEFAULT_TIMEOUT = 300.0
@@ -103,6 +103,7 @@ class DistributedComm:
         self._send_rows = {p: torch.as_tensor(self._send[p] - lo) for p in self._peers_out}
         self._whole = {p: bool(len(self._send[p]) == hi - lo) for p in self._peers_out}
         self._cache: dict[tuple[torch.dtype, torch.device], torch.Tensor] = {}
+        self._buffers: dict[tuple[int, torch.dtype, torch.device], torch.Tensor] = {}
         self._store = default_store()
         self.ops = 0
 
@@ -125,13 +126,11 @@ class DistributedComm:
         size = z.element_size()
         self.stats.add(self.edges, self.edges * row * size, "mix")
         flat = z.reshape(self.n_local, row)
-        buf = torch.empty(len(self._cols), row, dtype=z.dtype, device=z.device)
-        buf[: self.n_local] = flat
-        ops, recvs, at = [], [], self.n_local
+        recv = self._recv_buffer(row, z.dtype, z.device)
+        ops, recvs, at = [], [], 0
         for p in self._peers_in:
             k = len(self._recv[p])
-            view = buf[at: at + k]
-            ops.append(dist.P2POp(dist.irecv, view, p, self.group))
+            ops.append(dist.P2POp(dist.irecv, recv[at: at + k], p, self.group))
             recvs.append(p)
             at += k
         sent = 0
@@ -142,8 +141,21 @@ class DistributedComm:
         self.wire.add(len(self._peers_out), sent, "mix")
         if ops:
             self._wait_p2p(dist.batch_isend_irecv(ops), recvs)
-        out = self.matrix(z.dtype, z.device) @ buf
+        w = self.matrix(z.dtype, z.device)
+        out = w[:, : self.n_local] @ flat
+        if at:
+            out.addmm_(w[:, self.n_local:], recv)
         return out.reshape(z.shape)
+
+    def _recv_buffer(self, row: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+        """Receive buffer ``[rows received, row]``, kept between calls (no fresh pages every round)."""
+        key = (row, dtype, device)
+        buf = self._buffers.get(key)
+        if buf is None:
+            if len(self._buffers) >= 8:
+                self._buffers.clear()
+            buf = self._buffers[key] = torch.empty(len(self._cols) - self.n_local, row, dtype=dtype, device=device)
+        return buf
 
     def mean(self, z: torch.Tensor) -> torch.Tensor:
         """The exact average over all n nodes, ``[1, ...]`` on every rank (one all-reduce)."""
@@ -196,6 +208,7 @@ class DistributedComm:
                 w.wait(timedelta(seconds=self.timeout))
             except RuntimeError as err:
                 what = "receiving from" if i < nrecv else "sending to"
+                mark_failed(self._store, self.rank, self.ops)
                 raise CommError(
                     f"rank {self.rank}: mix #{self.ops} failed {what} rank {peer} "
                     f"(nodes {self._node_range(peer)}) within the {self.timeout:g} s timeout: rank {peer} died, "

@@ -41,6 +41,17 @@ def default_store() -> Any | None:
         return None
 
 
+def mark_failed(store: Any | None, rank: int, op_index: int, timeout: float = 1.0) -> None:
+    """Answer the roll call without waiting (a rank that already knows the peer at fault)."""
+    if store is None:
+        return
+    try:
+        store.set_timeout(timedelta(seconds=timeout))
+        store.set(f"{PREFIX}/failed/{rank}", str(op_index))
+    except Exception:
+        pass
+
+
 def roll_call(store: Any | None, rank: int, world: int, op_index: int, grace: float) -> list[int] | None:
     """Report this rank's failure and return the ranks that did not report theirs within ``grace`` seconds.
 

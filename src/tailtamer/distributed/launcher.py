@@ -11,6 +11,7 @@ at fault.
 from __future__ import annotations
 
 import collections
+import io
 import multiprocessing as mp
 import os
 import queue as queue_mod
@@ -67,7 +68,7 @@ def _worker(fn: Callable[..., Any], rank: int, world: int, port: int, backend: s
     try:
         init_with_store(rank, world, HOST, port, backend=backend, timeout=timeout)
         value = fn(rank, world, *args)
-        results.put((rank, "ok", value))
+        results.put((rank, "ok", _pack(value)))
     except BaseException as err:  # report, then exit at once: never wait on a broken group
         try:
             results.put((rank, "error", describe(err)))
@@ -90,7 +91,8 @@ def spawn(fn: Callable[..., Any], nproc: int, args: tuple = (), *, timeout: floa
         backend: ``"gloo"`` (CPU) or ``"nccl"`` (one GPU per process).
         threads: torch intra-op threads per worker.
         stop_after: seconds the others get to stop on their own after the first failure before they are
-            terminated (default: ``timeout`` + roll-call grace + 10 s).
+            terminated (default: ``timeout`` + twice the roll-call grace + 10 s); a worker still running a few
+            seconds after the last of the others exited is terminated sooner.
 
     Raises:
         DistributedRunError: naming the rank at fault when any worker fails.
@@ -108,15 +110,23 @@ def spawn(fn: Callable[..., Any], nproc: int, args: tuple = (), *, timeout: floa
     killed: set[int] = set()
     patience = stop_after if stop_after is not None else timeout + 2 * grace_for(timeout) + 10.0
     first_fail: float | None = None
+    # after a failure, whoever is still alive this long after the last exit is stalled: its peers are gone
+    linger = grace_for(timeout) + 2.0
+    seen_exits, last_exit = 0, time.monotonic()
     try:
         while True:
             _drain(results, values, errors, wait=0.05)
             codes = [p.exitcode for p in procs]
             if all(c is not None for c in codes):
                 break
+            now = time.monotonic()
+            exited = sum(c is not None for c in codes)
+            if exited != seen_exits:
+                seen_exits, last_exit = exited, now
             if first_fail is None and (errors or any(c not in (None, 0) for c in codes)):
-                first_fail = time.monotonic()
-            if first_fail is not None and time.monotonic() - first_fail > patience:
+                first_fail = now
+            if first_fail is not None and (now - first_fail > patience or
+                                           (exited and now - last_exit > linger)):
                 killed |= _terminate(procs)
     except BaseException:
         _terminate(procs)
@@ -136,10 +146,24 @@ def _drain(results: Any, values: dict[int, Any], errors: dict[int, dict[str, Any
     while True:
         try:
             rank, kind, value = results.get(timeout=wait) if block else results.get_nowait()
-        except (queue_mod.Empty, EOFError, OSError):
+        except queue_mod.Empty:
             return
         block = False
-        (values if kind == "ok" else errors)[rank] = value
+        if kind == "ok":
+            values[rank] = _unpack(value)
+        else:
+            errors[rank] = value
+
+
+def _pack(value: Any) -> bytes:
+    """Results travel as ``torch.save`` bytes: tensors are copied, not shared with a process about to exit."""
+    buf = io.BytesIO()
+    torch.save(value, buf)
+    return buf.getvalue()
+
+
+def _unpack(data: bytes) -> Any:
+    return torch.load(io.BytesIO(data), weights_only=False)  # our own children's results
 
 
 def _terminate(procs: list[Any]) -> set[int]:

@@ -1,0 +1,20 @@
+"""Real runs over torch.distributed: launching, process groups, fault handling and a drop-in optimizer.
+
+* :class:`DecentralizedOptimizer` — use a registered decentralized algorithm in your own ``torchrun`` script.
+* :func:`launch` — run a config as N local processes (``tailtamer launch``); ``python -m
+  tailtamer.distributed.run`` is the per-process entry point for ``torchrun`` on one or many machines.
+* :func:`spawn` — run any function in N processes inside a process group, stopping all on a failure.
+
+See docs/distributed.md.
+"""
+from __future__ import annotations
+
+from ..comm.distributed import DistributedComm
+from ..comm.health import CommError
+from .launcher import DistributedRunError, spawn
+from .optimizer import DecentralizedOptimizer
+from .process_group import init_from_env
+from .run import launch
+
+__all__ = ["CommError", "DecentralizedOptimizer", "DistributedComm", "DistributedRunError", "init_from_env",
+           "launch", "spawn"]
