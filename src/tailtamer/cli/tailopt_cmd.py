@@ -1,0 +1,34 @@
+"""``tailtamer tailopt``: the TailOPT study (experiments.md E3) — tuning grid, tuned methods on 3 seeds, table."""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+NAME = "tailopt"
+HELP = ("E3 at CPU scale: Bi2Clip vs Adam2, DiLoCo, FedAvg, Avg-L2Clip, Adam-SGD under injected Student-t and "
+        "alpha-stable noise (tuning grid + 3 seeds); table of final quality, state bytes and comm bytes")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default="runs/tailopt", help="root folder of the study")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--models", action="store_true", help="also run the sst2 and gpt-multi30k tasks (small budget)")
+    p.add_argument("--write-configs", metavar="DIR", help="only write one config per task x noise x method to DIR")
+
+
+def main(args: argparse.Namespace) -> int:
+    import json
+
+    from ..experiments import tailopt
+
+    if args.write_configs:
+        root = Path(args.out)
+        tuned = json.loads((root / "tuned.json").read_text()) if (root / "tuned.json").exists() else None
+        for path in tailopt.write_configs(Path(args.write_configs), tuned):
+            print(path)
+        return 0
+    t0 = time.perf_counter()
+    print(tailopt.run_all(Path(args.out), workers=args.workers, models=args.models))
+    print(f"\nreport: {Path(args.out) / 'tailopt-report.md'}   ({time.perf_counter() - t0:.1f} s)")
+    return 0
