@@ -10,7 +10,7 @@ FFN 512, context 64, vocabulary ≈ 9.9k, ≈ 3.0M parameters; batch B windows p
 * ``naive``: 8 separate ``nn.Module`` models, a forward/backward each, and GT-NSGDm with per-parameter
   Python loops over nodes and neighbours for momentum, tracking, norms and mixing.
 
-glibc is told to keep freed memory in the heap (:func:`tailtamer.problems.models.memory.keep_heap_memory`;
+glibc is told to keep freed memory in the heap (:func:`tailtamer.memory.keep_heap_memory`;
 ``--default-malloc`` to skip). Median of interleaved repeats after a warm-up; ``torch.set_num_threads(threads)`` (default 1). The last
 line printed is one JSON object with ``ratio_vs_single_model`` and ``ratio_vs_naive`` (best simulator
 backend). Synthetic token ids of the vocabulary size are used when ../shared/data is absent.
@@ -34,7 +34,7 @@ from tailtamer.engine.oracle import Oracle
 from tailtamer.errors import DataNotFoundError
 from tailtamer.problems import build_problem
 from tailtamer.problems.models import GPT, ModelProblem, TensorData
-from tailtamer.problems.models.memory import keep_heap_memory
+from tailtamer.memory import keep_heap_memory
 from tailtamer.topology import TOPOLOGIES
 
 N, LR, BETA = 8, 0.01, 0.9
@@ -160,7 +160,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeats", type=int)
     ap.add_argument("--default-malloc", action="store_true",
-                    help="leave glibc's mmap behaviour alone (see tailtamer.problems.models.memory)")
+                    help="leave glibc's mmap behaviour alone (see tailtamer.memory)")
     args = ap.parse_args()
     result = run(args.quick, args.batch, args.threads, args.repeats, keep_heap=not args.default_malloc)
     s = result["seconds"]

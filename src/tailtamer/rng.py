@@ -46,13 +46,13 @@ def _srl(y: torch.Tensor, k: int) -> torch.Tensor:
     return (y >> k) & ((1 << (64 - k)) - 1)
 
 
-def mix64_tensor(y: torch.Tensor) -> torch.Tensor:
+def mix64_tensor(y: torch.Tensor, inplace: bool = False) -> torch.Tensor:
     """SplitMix64 finaliser on an int64 tensor (bitwise equal to :func:`mix64` modulo 2**64).
 
-    Works in place on a fresh copy with one scratch buffer (the allocations, not the arithmetic, dominate
-    the out-of-place form).
+    Works in place (on a copy unless ``inplace``) with one scratch buffer: the allocations, not the
+    arithmetic, dominate an out-of-place form.
     """
-    y = y.clone()
+    y = y if inplace else y.clone()
     tmp = torch.empty_like(y)
     for mult, shift in ((_G, 30), (_M1, 27), (_M2, 31)):
         y.mul_(_signed(mult))
@@ -77,7 +77,7 @@ def base_key(seed: int, stream: str | int, step: int, call: int = 0) -> int:
 
 def _keys(seed: int, stream: str | int, node_ids: torch.Tensor, step: int, call: int) -> torch.Tensor:
     key = _signed(base_key(seed, stream, step, call))
-    return mix64_tensor(torch.as_tensor(node_ids, dtype=torch.int64) * _signed(_G) + key)
+    return mix64_tensor(torch.as_tensor(node_ids, dtype=torch.int64) * _signed(_G) + key, inplace=True)
 
 
 def bits(seed: int, stream: str | int, nodes: torch.Tensor, step: int, d: int, call: int = 0) -> torch.Tensor:
@@ -85,7 +85,7 @@ def bits(seed: int, stream: str | int, nodes: torch.Tensor, step: int, d: int, c
     nodes = torch.as_tensor(nodes, dtype=torch.int64)
     node_key = _keys(seed, stream, nodes.reshape(-1, 1), step, call)
     coords = torch.arange(d, dtype=torch.int64, device=nodes.device).reshape(1, -1)
-    return mix64_tensor(node_key + coords * _signed(_M2))
+    return mix64_tensor(node_key + coords * _signed(_M2), inplace=True)
 
 
 def bits_at(seed: int, stream: str | int, node_ids: torch.Tensor, coords: torch.Tensor, step: int,
@@ -93,7 +93,7 @@ def bits_at(seed: int, stream: str | int, node_ids: torch.Tensor, coords: torch.
     """The bits :func:`bits` gives at the pairs ``(node_ids[i], coords[i])`` (1-D tensors of one length):
     lets a rejection sampler redraw single entries without drawing whole rows."""
     node_key = _keys(seed, stream, node_ids, step, call)
-    return mix64_tensor(node_key + torch.as_tensor(coords, dtype=torch.int64) * _signed(_M2))
+    return mix64_tensor(node_key + torch.as_tensor(coords, dtype=torch.int64) * _signed(_M2), inplace=True)
 
 
 def to_unit(b: torch.Tensor, dtype: torch.dtype = torch.float64) -> torch.Tensor:

@@ -1,6 +1,8 @@
 """All n nodes in one process: ``mix`` is a (dense or sparse) matrix product, ``mean`` a row average."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -48,7 +50,11 @@ class SimulatedComm:
         key = (dtype, device)
         if key not in self._cache:
             w = torch.as_tensor(self._W, dtype=dtype, device=device)
-            self._cache[key] = w.to_sparse_csr() if self.sparse else w
+            if self.sparse:
+                with warnings.catch_warnings():   # "sparse CSR support is in beta": we use only mm
+                    warnings.simplefilter("ignore", UserWarning)
+                    w = w.to_sparse_csr()
+            self._cache[key] = w
         return self._cache[key]
 
     def mix(self, z: torch.Tensor) -> torch.Tensor:

@@ -52,6 +52,8 @@ TUNED: dict[str, dict[str, Any]] = {
 SCALING_N = (2, 5, 10, 20, 40)
 #: Larger constant steps for the unclipped methods, to test "converge under Gaussian, unstable under heavy tails".
 LARGE_STEPS = (0.01, 0.03)
+#: Both signs of DSGD-Clip's bound exponent (the authors' two scripts disagree, algorithms.md §1).
+KAPPAS = (0.4, -0.4)
 NOISE_SCALES = (0.05, 0.1, 0.2)
 
 
@@ -105,7 +107,20 @@ def main_jobs(root: Path, tuned: dict[str, dict[str, Any]], seeds: int = 5) -> l
              for c in NOISE_SCALES for s in range(seeds)]
     jobs += [(root / "large-step" / noise / f"{m}-lr{lr:g}" / f"seed{s}", config(m, {"lr": lr}, NOISES[noise], s))
              for noise in NOISES for m in ("dsgd", "gt-dsgd") for lr in LARGE_STEPS for s in range(seeds)]
+    jobs += [(root / "kappa" / f"kappa{k:g}" / f"seed{s}",
+              config("dsgd-clip", {**tuned["dsgd-clip"], "kappa": k}, NOISES["alpha-stable"], s))
+             for k in KAPPAS for s in range(seeds)]
     return jobs
+
+
+def kappa_table(root: Path) -> str:
+    """DSGD-Clip with the clipping bound growing (κ > 0) or shrinking (κ < 0), α-stable noise, ring."""
+    rows = ["| κ (γ_t = γ₀(t+1)^κ) | DSGD-Clip final error |", "|---|---|"]
+    for k in KAPPAS:
+        runs = load_runs([root / "kappa" / f"kappa{k:g}"])
+        rows.append(f"| {k:+g} | " + Cell([r.summary["metrics"]["dist_to_opt"] for r in runs if not r.diverged],
+                                          sum(r.diverged for r in runs)).format(3) + " |")
+    return "\n".join(rows)
 
 
 def large_step_table(root: Path) -> str:
@@ -198,6 +213,7 @@ def report(root: Path, out: Path | None = None) -> str:
         lines.append(f"| {c:g} | {Cell([r.summary['metrics']['dist_to_opt'] for r in runs if not r.diverged]).format(3)} |")
     parts += ["### Noise scale (GT-NSGDm, α-stable, ring)", "", *lines, ""]
     parts += ["### DSGD and GT-DSGD at larger steps (ring of 20)", "", large_step_table(root), ""]
+    parts += ["### DSGD-Clip: sign of κ (α-stable, ring of 20)", "", kappa_table(root), ""]
     scaling_runs = load_runs([root / "scaling"], with_rows=True)
     plot_bands(curves(scaling_runs, lambda r: f"n={r.summary['topology']['n']}"), "dist_to_opt",
                out / "e1-scaling.png", title="E1 node scaling, GT-NSGDm, complete graph")

@@ -79,7 +79,7 @@ def jobs(out: str | Path, seeds: int = 3, methods: list[str] | None = None, topo
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ..problems.models.memory import keep_heap_memory
+    from ..memory import keep_heap_memory
     from .sweep import run_sweep
 
     ap = argparse.ArgumentParser(prog="python -m tailtamer.experiments.e2", description=__doc__.split("\n")[0])
