@@ -405,5 +405,9 @@ def test_tailopt_recipe_configs_resolve(tmp_path):
         resolve(cfg)
     tuned = {f"{t}/{n}": {m: tailopt.GRID[m][0] for m in tailopt.METHODS} for t in tailopt.TASKS
              for n in tailopt.NOISES}
-    for _, cfg in tailopt.main_jobs(tmp_path, tuned) + tailopt.model_jobs(tmp_path, tuned):
+    model_tuned = {task: {m: pts[1] for m, pts in tailopt.model_grid(tuned).items()} for task in tailopt.MODEL_TASKS}
+    model_jobs = tailopt.model_tune_jobs(tmp_path, tuned) + tailopt.model_jobs(tmp_path, model_tuned)
+    assert len(model_jobs) == len(tailopt.MODEL_TASKS) * len(tailopt.METHODS) * (
+        len(tailopt.MODEL_LR_FACTORS) + len(tailopt.SEEDS))
+    for _, cfg in tailopt.main_jobs(tmp_path, tuned) + model_jobs:
         resolve(cfg)

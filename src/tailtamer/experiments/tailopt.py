@@ -113,34 +113,41 @@ def main_jobs(root: Path, tuned: dict[str, dict[str, dict[str, Any]]]) -> list[t
     return jobs
 
 
-def model_jobs(root: Path, tuned: dict[str, dict[str, dict[str, Any]]], seeds=(0,)) -> list[tuple[Path, dict]]:
-    """Model tasks with the α-stable-quadratic winners (a small budget; no grid of their own yet)."""
+#: The model tasks' grid: the inner step of each method's α-stable-quadratic winner times these factors,
+#: on one tuning seed (lowest final val_loss wins).
+MODEL_LR_FACTORS = (1 / 3, 1.0, 3.0)
+MODEL_TUNE_SEED = 100
+
+
+def model_grid(tuned: dict[str, dict[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
     best = tuned.get("quadratic/alpha-stable", {m: GRID[m][0] for m in METHODS})
-    return [(root / "models" / task / m / f"seed{s}", config(task, None, m, best[m], s))
+    grid = {}
+    for m in METHODS:
+        p = best[m]
+        grid[m] = [_bi2clip(p["lr"] * f, p["u"]) if m == "bi2clip" else {**p, "lr": p["lr"] * f}
+                   for f in MODEL_LR_FACTORS]
+    return grid
+
+
+def model_tune_jobs(root: Path, tuned: dict[str, dict[str, dict[str, Any]]]) -> list[tuple[Path, dict]]:
+    grid = model_grid(tuned)
+    return [(root / "models-tune" / task / m / label(p) / f"seed{MODEL_TUNE_SEED}",
+             config(task, None, m, p, MODEL_TUNE_SEED)) for task in MODEL_TASKS for m in METHODS for p in grid[m]]
+
+
+def pick_model_tuned(root: Path, tuned: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, dict]]:
+    grid = model_grid(tuned)
+    out = {}
+    for task, spec in MODEL_TASKS.items():
+        out[task] = {m: min((_score(load_runs([root / "models-tune" / task / m / label(p)]), spec["metric"]), i, p)
+                            for i, p in enumerate(grid[m]))[2] for m in METHODS}
+    return out
+
+
+def model_jobs(root: Path, model_tuned: dict[str, dict[str, dict]], seeds=SEEDS) -> list[tuple[Path, dict]]:
+    """Model tasks (no injected noise) with each method's tuned point, on the evaluation seeds."""
+    return [(root / "models" / task / m / f"seed{s}", config(task, None, m, model_tuned[task][m], s))
             for task in MODEL_TASKS for m in METHODS for s in seeds]
-
-
-def _mib(x: float) -> str:
-    return f"{x / 1024:.2f} KiB" if x < 2**20 else f"{x / 2**20:.2f} MiB"
-
-
-def table(runs: list, metric: str) -> str:
-    """Markdown: final quality (mean ± std over seeds), optimizer-state bytes and communicated bytes."""
-    groups: dict[str, tuple[Cell, dict[str, Any]]] = {}
-    for r in runs:
-        cell, acct = groups.setdefault(r.summary["algorithm"], (Cell([]), {}))
-        if r.diverged:
-            cell.diverged += 1
-        else:
-            cell.values.append(r.summary["metrics"][metric])
-            acct.update(r.summary.get("accounting", {}))
-    lines = [f"| method | final {metric} (mean ± std) | state bytes / client | state bytes server | "
-             f"comm bytes / round |", "|---|---|---|---|---|"]
-    for m in sorted(groups, key=lambda k: groups[k][0].mean if groups[k][0].values else math.inf):
-        cell, a = groups[m]
-        lines.append(f"| {m} | {cell.format(4)} | {a.get('state_bytes_per_client', '—')} | "
-                     f"{a.get('state_bytes_server', '—')} | {a.get('comm_bytes_per_round', '—')} |")
-    return "\n".join(lines)
 
 
 def report(root: Path, tuned: dict[str, dict[str, dict[str, Any]]] | None = None, models: bool = False) -> str:
@@ -157,8 +164,10 @@ def report(root: Path, tuned: dict[str, dict[str, dict[str, Any]]] | None = None
     if models and (root / "models").exists():
         for task in MODEL_TASKS:
             if (root / "models" / task).exists():
-                parts += [f"### {task} (no injected noise)", "",
-                          table(load_runs([root / "models" / task]), MODEL_TASKS[task]["metric"]), ""]
+                mt = json.loads((root / "models-tuned.json").read_text()).get(task, {})
+                parts += [f"### {task} (no injected noise, {MODEL_TASKS[task]['rounds']} rounds)", "",
+                          table(load_runs([root / "models" / task]), MODEL_TASKS[task]["metric"]), "",
+                          "Tuned: " + "; ".join(f"{m}: {label(p)}" for m, p in mt.items()), ""]
     text = "\n".join(parts)
     (root / "tailopt-report.md").write_text(text + "\n")
     return text
@@ -192,11 +201,16 @@ def run_all(root: Path, workers: int = 1, models: bool = False, log=print) -> st
     log(f"tailopt: main table, {len(mj)} runs")
     run_sweep(mj, workers=workers)
     if models:
-        oj = model_jobs(root, tuned)
+        tj = model_tune_jobs(root, tuned)
+        log(f"tailopt: model tasks, tuning, {len(tj)} runs")
+        run_sweep(tj, workers=workers)
+        model_tuned = pick_model_tuned(root, tuned)
+        (root / "models-tuned.json").write_text(json.dumps(model_tuned, indent=2) + "\n")
+        oj = model_jobs(root, model_tuned)
         log(f"tailopt: model tasks, {len(oj)} runs")
         run_sweep(oj, workers=workers)
     return report(root, tuned, models)
 
 
 __all__ = ["METHODS", "TASKS", "NOISES", "GRID", "MODEL_TASKS", "config", "tune_jobs", "pick_tuned", "main_jobs",
-           "model_jobs", "table", "report", "write_configs", "run_all"]
+           "model_tune_jobs", "pick_model_tuned", "model_jobs", "table", "report", "write_configs", "run_all"]
