@@ -50,7 +50,7 @@ def main(args: argparse.Namespace) -> int:
     if not rows:
         raise DataNotFoundError(f"no gradient-noise measurements ({NOISE_FILE}) in {folder}; record them with "
                                 f"'tailtamer diagnose --run CONFIG --out DIR' or the GradientNoise callback")
-    print(f"| step | α̂ Mohammadi (mean / min..max over nodes) | α̂ Hill | median ‖noise‖ |")
+    print("| step | α̂ Mohammadi (mean / min..max over nodes) | α̂ Hill | median ‖noise‖ |")
     print("|---|---|---|---|")
     for r in rows:
         norms = sorted(v for node in r["noise_norms"] for v in node)

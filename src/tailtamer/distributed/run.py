@@ -21,33 +21,16 @@ import torch
 
 from ..api import build_components, make_loop
 from ..comm.distributed import DistributedComm
-from ..config import apply_overrides, dumps_toml, load_toml, resolve
+from ..config import apply_overrides, load_toml, resolve
 from ..engine import ProgressBar, RunWriter
-from ..engine.checkpoint import CHECKPOINT
-from ..engine.run_dir import SUMMARY, atomic_write_json, atomic_write_text, read_metrics, truncate_metrics
+from ..engine.checkpoint import Checkpointer
+from ..engine.run_dir import SUMMARY, read_metrics, truncate_metrics
 from ..errors import ConfigError, NonFiniteError, TailtamerError, ValidationError
-from ..experiments.runner import CONFIG, run_info
-from .checkpoint import GatheringCheckpointer, load_broadcast
+from ..experiments.runner import prepare_folder, run_info, write_diverged
+from .checkpoint import load_broadcast
 from .faults import from_env
 from .launcher import DistributedRunError, spawn
 from .process_group import DEFAULT_TIMEOUT, init_from_env, shutdown
-
-
-def prepare_folder(resolved: dict[str, Any], out: Path, resume: bool) -> bool:
-    """The checks of ``tailtamer run`` on the run folder; writes ``config.toml``. Returns whether a
-    checkpoint will be resumed."""
-    out = Path(out)
-    has_checkpoint = (out / CHECKPOINT).exists()
-    if resume and has_checkpoint:
-        if resolve(load_toml(out / CONFIG)) != resolved:
-            raise ConfigError(f"--resume: the config differs from the one in {out / CONFIG}")
-    elif out.exists() and any(out.iterdir()) and not resume:
-        raise ConfigError(f"run folder {out} is not empty; pass --resume to continue it or choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / CONFIG, dumps_toml(resolved))
-    if resume and not has_checkpoint:
-        truncate_metrics(out, -1)
-    return resume and has_checkpoint
 
 
 def check_world(resolved: dict[str, Any], world: int) -> None:
@@ -70,7 +53,7 @@ def run_rank(resolved: dict[str, Any], out: str | Path, resume: bool, timeout: f
         callbacks.append(RunWriter(out, info, plot=plot))
         if progress:
             callbacks.append(ProgressBar())
-    callbacks.append(GatheringCheckpointer(out, resolved["run"]["checkpoint_every"]))
+    callbacks.append(Checkpointer(out, resolved["run"]["checkpoint_every"]))
     fault = from_env()
     if fault is not None:
         callbacks.append(fault)
@@ -110,23 +93,17 @@ def launch(cfg: dict[str, Any], out: str | Path, nproc: int, resume: bool = Fals
     except DistributedRunError as err:
         root = err.root or {}
         if root.get("type") == "NonFiniteError":
-            _write_diverged(resolved, out, root)
-            raise NonFiniteError(root["step"], root["node"], root["what"]) from err
+            diverged = NonFiniteError(root["step"], root["node"], root["what"])
+            rows = read_metrics(out)
+            last = {k: v for k, v in (rows[-1] if rows else {}).items()
+                    if k not in ("step", "wall_time_s", "bytes_per_node")}
+            write_diverged(out, diverged, last, run_info(build_components(resolved, resolved=True)))
+            raise diverged from err
         if root.get("type") in ("ConfigError", "ValidationError"):
             kind = ConfigError if root["type"] == "ConfigError" else ValidationError
             raise kind(root["message"]) from err
         raise
     return results[0]
-
-
-def _write_diverged(resolved: dict[str, Any], out: Path, root: dict[str, Any]) -> None:
-    rows = read_metrics(out)
-    last = {k: v for k, v in (rows[-1] if rows else {}).items() if k not in ("step", "wall_time_s", "bytes_per_node")}
-    c = build_components(resolved, resolved=True)
-    atomic_write_json(out / SUMMARY, {"status": "diverged", "error": root["message"], "metrics": {},
-                                      "last_metrics": last, "steps": root["step"],
-                                      "diverged": {"step": root["step"], "node": root["node"], "what": root["what"]},
-                                      **run_info(c)})
 
 
 def main(argv: list[str] | None = None) -> int:

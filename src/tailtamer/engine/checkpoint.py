@@ -25,8 +25,14 @@ def atomic_save(obj: Any, path: Path) -> None:
 
 
 def save_checkpoint(folder: Path, loop: Any, step: int, state: State) -> None:
-    atomic_save({"step": step, "state": {k: v.detach().cpu() for k, v in state.items()},
-                 "comm": loop.comm.stats.as_dict(), "wall_time": loop.wall_time}, Path(folder) / CHECKPOINT)
+    """Write the full ``[n, d]`` state of every node: ``comm.gather`` collects the rows (the identity in the
+    simulator, a collective that every rank must enter in a torch.distributed run) and rank 0 writes, so a
+    real run resumes a simulated checkpoint and the other way round."""
+    comm = loop.comm
+    full = {k: comm.gather(v.detach()).cpu() for k, v in state.items()}
+    if getattr(comm, "rank", 0) == 0:
+        atomic_save({"step": step, "state": full, "comm": comm.stats.as_dict(), "wall_time": loop.wall_time},
+                    Path(folder) / CHECKPOINT)
 
 
 def load_checkpoint(folder: Path, loop: Any) -> tuple[State, int]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..config import dumps_toml
-from .report import Cell, load_runs, pivot_table
+from .report import Cell, load_runs
 from .sweep import run_sweep
 
 METHODS = ("gt-nsgdm", "sclip-ef", "dsgd-clip", "gt-dsgd", "dsgd")

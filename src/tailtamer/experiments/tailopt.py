@@ -150,6 +150,25 @@ def model_jobs(root: Path, model_tuned: dict[str, dict[str, dict]], seeds=SEEDS)
             for task in MODEL_TASKS for m in METHODS for s in seeds]
 
 
+def table(runs: list, metric: str) -> str:
+    """Markdown: final quality (mean ± std over seeds), optimizer-state bytes and communicated bytes."""
+    groups: dict[str, tuple[Cell, dict[str, Any]]] = {}
+    for r in runs:
+        cell, acct = groups.setdefault(r.summary["algorithm"], (Cell([]), {}))
+        if r.diverged:
+            cell.diverged += 1
+        else:
+            cell.values.append(r.summary["metrics"][metric])
+            acct.update(r.summary.get("accounting", {}))
+    lines = [f"| method | final {metric} (mean ± std) | state bytes / client | state bytes server | "
+             f"comm bytes / round |", "|---|---|---|---|---|"]
+    for m in sorted(groups, key=lambda k: groups[k][0].mean if groups[k][0].values else math.inf):
+        cell, a = groups[m]
+        lines.append(f"| {m} | {cell.format(4)} | {a.get('state_bytes_per_client', '—')} | "
+                     f"{a.get('state_bytes_server', '—')} | {a.get('comm_bytes_per_round', '—')} |")
+    return "\n".join(lines)
+
+
 def report(root: Path, tuned: dict[str, dict[str, dict[str, Any]]] | None = None, models: bool = False) -> str:
     """The markdown report of a finished study under ``root`` (also written to ``tailopt-report.md``)."""
     tuned = tuned or json.loads((root / "tuned.json").read_text())
