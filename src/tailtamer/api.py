@@ -61,8 +61,7 @@ def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = Non
     """A :class:`~tailtamer.engine.Loop` over the simulated comm (or the ``comm`` given)."""
     run = c.config["run"]
     if comm is None:
-        sparse = {"auto": None, "dense": False, "sparse": True}[run["mixing"]]
-        comm = SimulatedComm(c.topology.W, sparse=sparse)
+        comm = SimulatedComm(c.topology.W, kernel=run["mixing"])
     return Loop(c.problem, c.algorithm, comm, noise=c.noise, seed=run["seed"], steps=run["steps"],
                 eval_every=run["eval_every"], dtype=DTYPES[run["dtype"]], device=run["device"],
                 callbacks=callbacks, check_finite=run["check_finite"])

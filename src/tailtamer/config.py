@@ -34,7 +34,8 @@ class RunSettings:
         dtype: ``"float64"`` or ``"float32"``.
         device: torch device, e.g. ``"cpu"`` or ``"cuda"``.
         checkpoint_every: save a checkpoint every this many steps (0: only at the end).
-        mixing: ``"auto"``, ``"dense"`` or ``"sparse"`` multiplication by W in the simulator.
+        mixing: how the simulator multiplies by W: ``"auto"``, ``"dense"``, ``"sparse"`` (CSR) or
+            ``"diagonals"`` (wrapped diagonals, for ring/torus/exponential-like graphs); see comm/kernels.py.
         check_finite: stop at the first NaN/Inf in a gradient or iterate.
     """
 
@@ -102,7 +103,7 @@ def _run_settings(raw: dict[str, Any]) -> RunSettings:
     reg: Registry[RunSettings] = Registry("run settings")
     reg.register("run")(RunSettings)
     settings = reg.build("run", raw, section="run")
-    for key, choices in (("dtype", ("float64", "float32")), ("mixing", ("auto", "dense", "sparse"))):
+    for key, choices in (("dtype", ("float64", "float32")), ("mixing", ("auto", "dense", "sparse", "diagonals"))):
         if getattr(settings, key) not in choices:
             raise ConfigError(f"[run] {key} must be one of {choices}, got {getattr(settings, key)!r}"
                               f"{suggest(str(getattr(settings, key)), choices)}")

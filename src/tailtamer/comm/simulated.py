@@ -1,25 +1,21 @@
-"""All n nodes in one process: ``mix`` is a (dense or sparse) matrix product, ``mean`` a row average."""
+"""All n nodes in one process: ``mix`` is a matrix product (dense, sparse or by wrapped diagonals, see
+:mod:`.kernels`), ``mean`` a row average."""
 from __future__ import annotations
-
-import warnings
 
 import numpy as np
 import torch
 
+from . import kernels
 from .base import CommStats
-
-#: Sparse multiplication is used when W has at least this many rows and at most this density.
-SPARSE_MIN_N = 64
-SPARSE_MAX_DENSITY = 0.1
-
 
 class SimulatedComm:
     """Simulated communication over a mixing matrix ``W`` (``numpy`` array, ``[n, n]``).
 
     Args:
         W: the mixing matrix; ``mix(Z) = W @ Z``.
-        sparse: force sparse (True) or dense (False) multiplication; ``None`` picks by size and density
-            (sparse when ``n ≥ 64`` and at most 10% of the entries are non-zero).
+        kernel: ``"dense"``, ``"sparse"`` (CSR), ``"diagonals"`` (wrapped diagonals) or ``"auto"``: dense below
+            64 nodes or above 10% density, else diagonals when W has at most 32 wrapped diagonals (ring, torus,
+            exponential, ...), else sparse.
 
     Example:
         >>> import numpy as np, torch
@@ -28,7 +24,7 @@ class SimulatedComm:
         [[1.0], [1.0]]
     """
 
-    def __init__(self, W: np.ndarray, sparse: bool | None = None):
+    def __init__(self, W: np.ndarray, kernel: str = "auto"):
         W = np.asarray(W, dtype=np.float64)
         self.n = W.shape[0]
         self.nodes = torch.arange(self.n)
@@ -36,34 +32,25 @@ class SimulatedComm:
         self._W = W
         nnz = int(np.count_nonzero(W))
         self.edges = nnz - int(np.count_nonzero(np.diag(W)))
-        if sparse is None:
-            sparse = self.n >= SPARSE_MIN_N and nnz <= SPARSE_MAX_DENSITY * self.n * self.n
-        self.sparse = sparse
-        self._cache: dict[tuple[torch.dtype, torch.device], torch.Tensor] = {}
+        if kernel not in ("auto", *kernels.KINDS):
+            raise ValueError(f"unknown mixing kernel {kernel!r}; choose auto, {', '.join(kernels.KINDS)}")
+        self.kernel = kernels.choose(W) if kernel == "auto" else kernel
+        self._cache: dict[tuple[torch.dtype, torch.device], kernels.Kernel] = {}
 
     @property
     def n_local(self) -> int:
         return self.n
 
-    def matrix(self, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-        """W as a torch tensor (CSR when sparse), cached per dtype and device."""
+    def _kernel(self, dtype: torch.dtype, device: torch.device) -> kernels.Kernel:
         key = (dtype, device)
         if key not in self._cache:
-            w = torch.as_tensor(self._W, dtype=dtype, device=device)
-            if self.sparse:
-                with warnings.catch_warnings():   # "sparse CSR support is in beta": we use only mm
-                    warnings.simplefilter("ignore", UserWarning)
-                    w = w.to_sparse_csr()
-            self._cache[key] = w
+            self._cache[key] = kernels.BUILDERS[self.kernel](self._W, dtype, device)
         return self._cache[key]
 
     def mix(self, z: torch.Tensor) -> torch.Tensor:
-        w = self.matrix(z.dtype, z.device)
         row = z[0].numel()
         self.stats.add(self.edges, self.edges * row * z.element_size(), "mix")
-        flat = z.reshape(self.n, row)
-        out = torch.sparse.mm(w, flat) if self.sparse else w @ flat
-        return out.reshape(z.shape)
+        return self._kernel(z.dtype, z.device)(z.reshape(self.n, row)).reshape(z.shape)
 
     def mean(self, z: torch.Tensor) -> torch.Tensor:
         self.stats.add(self.n, self.n * z[0].numel() * z.element_size(), "mean")
