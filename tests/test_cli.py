@@ -168,3 +168,15 @@ def test_console_script_entry_point():
     done = subprocess.run([sys.executable, "-m", "tailtamer.cli.main", "topology", "ring", "--n", "8"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "0.804738" in done.stdout
+
+
+@pytest.mark.slow
+def test_demo_prints_the_table_and_writes_the_plot(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--seeds", "1", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split("|")[1].strip(): float(line.split("|")[2].split("±")[0])
+            for line in out.splitlines() if line.startswith("| ") and "±" not in line.split("|")[1]
+            and line.split("|")[1].strip() in e1.METHODS}
+    assert set(rows) == set(e1.METHODS)
+    assert rows["gt-nsgdm"] < 0.5 < rows["dsgd"]          # GT-NSGDm converges, DSGD (stable step) does not get far
+    assert (tmp_path / "demo" / "comparison.png").stat().st_size > 10_000
