@@ -71,7 +71,8 @@ def main() -> None:
     lines = ["", f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()} ({platform.python_version()}), "
              f"{'quick' if args.quick else 'full'} settings; medians of interleaved repeats.", "",
              "| benchmark | what | ratio | target |", "|---|---|---|---|", *kept.values(), ""]
-    (ROOT / "README.md").write_text(readme.replace(old, "\n".join(lines)))
+    i, j = readme.index(START) + len(START), readme.index(END)
+    (ROOT / "README.md").write_text(readme[:i] + "\n".join(lines) + readme[j:])
     print("\n".join(lines))
 
 
