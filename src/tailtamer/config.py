@@ -97,12 +97,13 @@ def apply_overrides(cfg: dict[str, Any], overrides: list[str]) -> dict[str, Any]
     return out
 
 
-def _run_settings(raw: dict[str, Any]) -> RunSettings:
-    from .registry import Registry
+#: ``[run]`` is validated like a component section with one entry (unknown keys, types, suggestions).
+RUN: Registry[RunSettings] = Registry("run settings")
+RUN.register("run")(RunSettings)
 
-    reg: Registry[RunSettings] = Registry("run settings")
-    reg.register("run")(RunSettings)
-    settings = reg.build("run", raw, section="run")
+
+def _run_settings(raw: dict[str, Any]) -> RunSettings:
+    settings = RUN.build("run", raw, section="run")
     for key, choices in (("dtype", ("float64", "float32")), ("mixing", ("auto", "dense", "sparse", "diagonals"))):
         if getattr(settings, key) not in choices:
             raise ConfigError(f"[run] {key} must be one of {choices}, got {getattr(settings, key)!r}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import types
 import typing
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, Iterable, TypeVar
@@ -54,13 +55,12 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
     if annotation is inspect.Parameter.empty or annotation is Any:
         return value
     origin = typing.get_origin(annotation)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
-        errors = []
+    if origin in (typing.Union, types.UnionType):
         for option in typing.get_args(annotation):
             try:
                 return _coerce(value, option, where)
-            except ConfigError as err:
-                errors.append(str(err))
+            except ConfigError:
+                continue
         raise ConfigError(f"{where}: {value!r} matches none of {annotation}")
     if annotation is type(None):
         if value is None:
