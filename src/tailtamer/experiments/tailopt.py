@@ -41,8 +41,10 @@ NOISES: dict[str, dict[str, Any]] = {
 #: Model tasks at a small CPU budget (no injected noise: the heavy tails are the models' own).
 MODEL_TASKS: dict[str, dict[str, Any]] = {
     "sst2": {"problem": {"name": "sst2"}, "metric": "val_loss", "rounds": 30},
-    "gpt-multi30k": {"problem": {"name": "gpt-multi30k", "layers": 1, "d_model": 64, "heads": 2, "ffn": 128},
-                     "metric": "val_loss", "rounds": 30},
+    # the E2 CPU-scale GPT (configs/e2/gpt-cpu.toml), in float32: a round is z = 5 steps of 8 GPT nodes
+    "gpt-multi30k": {"problem": {"name": "gpt-multi30k", "d_model": 64, "layers": 2, "heads": 4, "ffn": 256,
+                                 "context": 32, "max_vocab": 2000, "batch_size": 4, "max_eval_windows": 100},
+                     "metric": "val_loss", "rounds": 30, "dtype": "float32"},
 }
 
 
@@ -72,7 +74,8 @@ def config(task: str, noise: str | None, method: str, params: dict[str, Any], se
     return {"problem": copy.deepcopy(spec["problem"]),
             "algorithm": {"name": method, "local_steps": LOCAL_STEPS, "clients": CLIENTS, **params},
             "topology": {"name": "complete", "n": N_CLIENTS}, "noise": noise_cfg,
-            "run": {"steps": rounds, "seed": seed, "eval_every": max(rounds // 10, 1), "dtype": "float64"}}
+            "run": {"steps": rounds, "seed": seed, "eval_every": max(rounds // 10, 1),
+                    "dtype": spec.get("dtype", "float64")}}
 
 
 def label(params: dict[str, Any]) -> str:
