@@ -180,3 +180,11 @@ def test_demo_prints_the_table_and_writes_the_plot(tmp_path, capsys):
     assert set(rows) == set(e1.METHODS)
     assert rows["gt-nsgdm"] < 0.5 < rows["dsgd"]          # GT-NSGDm converges, DSGD (stable step) does not get far
     assert (tmp_path / "demo" / "comparison.png").stat().st_size > 10_000
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text().splitlines()
+    blocks = [readme[i + 1] for i, line in enumerate(readme[:20]) if line.strip() == "```bash"]
+    setup_and_demo, setup_and_test = blocks[0], blocks[1]
+    assert setup_and_demo.endswith("tailtamer demo") and "torch==2.13.0" in setup_and_demo
+    assert setup_and_test in (ROOT / ".ci" / "run").read_text().splitlines()
