@@ -14,6 +14,7 @@ reads token t+1, its own target. A model trained this way reaches a log-perplexi
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import torch
 from torch import nn
@@ -55,7 +56,31 @@ class Block(nn.Module):
         return x + self.mlp(self.ln2(x))
 
 
-class GPT(nn.Module):
+class _TokenLM(nn.Module):
+    """Token + learned position embeddings → a stack of layers → final LayerNorm → untied output head.
+
+    The stack is built by ``make_stack`` between the embeddings and the head, so parameters are registered
+    (and randomly initialised) in the order tok, pos, stack, ln_f, head.
+    """
+
+    def __init__(self, vocab: int, d_model: int, context: int, stack_name: str,
+                 make_stack: Callable[[], nn.ModuleList]):
+        super().__init__()
+        self.context = context
+        self.tok = nn.Embedding(vocab, d_model)
+        self.pos = nn.Embedding(context, d_model)
+        setattr(self, stack_name, make_stack())
+        self.ln_f = nn.LayerNorm(d_model)
+        self.head = nn.Linear(d_model, vocab)
+
+    def embed(self, idx: torch.Tensor) -> torch.Tensor:
+        return self.tok(idx) + self.pos.weight[: idx.shape[-1]]
+
+    def readout(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.ln_f(x))
+
+
+class GPT(_TokenLM):
     """Decoder-only causal LM: ``[B, T]`` token ids → ``[B, T, vocab]`` next-token logits.
 
     Example:
@@ -68,13 +93,8 @@ class GPT(nn.Module):
 
     def __init__(self, vocab: int, d_model: int = 128, layers: int = 2, heads: int = 4, ffn: int = 512,
                  context: int = 64):
-        super().__init__()
-        self.context = context
-        self.tok = nn.Embedding(vocab, d_model)
-        self.pos = nn.Embedding(context, d_model)
-        self.blocks = nn.ModuleList(Block(d_model, heads, ffn, context) for _ in range(layers))
-        self.ln_f = nn.LayerNorm(d_model)
-        self.head = nn.Linear(d_model, vocab)
+        super().__init__(vocab, d_model, context, "blocks",
+                         lambda: nn.ModuleList(Block(d_model, heads, ffn, context) for _ in range(layers)))
         for name, p in self.named_parameters():          # GPT-2 style initialization
             if p.dim() >= 2:
                 nn.init.normal_(p, 0.0, 0.02)
@@ -82,14 +102,13 @@ class GPT(nn.Module):
                 nn.init.zeros_(p)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
-        T = idx.shape[-1]
-        x = self.tok(idx) + self.pos.weight[:T]
+        x = self.embed(idx)
         for block in self.blocks:
             x = block(x)
-        return self.head(self.ln_f(x))
+        return self.readout(x)
 
 
-class PaperFaithfulGPT(nn.Module):
+class PaperFaithfulGPT(_TokenLM):
     """**LEAKY — paper-faithful reproduction for Table 1 comparisons only** (see module docstring).
 
     ``nn.TransformerDecoderLayer`` (post-norm, ReLU, no dropout) called as ``layer(x, x, tgt_mask=causal)``:
@@ -100,23 +119,17 @@ class PaperFaithfulGPT(nn.Module):
 
     def __init__(self, vocab: int, d_model: int = 128, layers: int = 2, heads: int = 4, ffn: int = 512,
                  context: int = 64):
-        super().__init__()
-        self.context = context
-        self.tok = nn.Embedding(vocab, d_model)
-        self.pos = nn.Embedding(context, d_model)
-        self.layers = nn.ModuleList(nn.TransformerDecoderLayer(d_model, heads, ffn, dropout=0.0, batch_first=True)
-                                    for _ in range(layers))
-        self.ln_f = nn.LayerNorm(d_model)
-        self.head = nn.Linear(d_model, vocab)
+        super().__init__(vocab, d_model, context, "layers", lambda: nn.ModuleList(
+            nn.TransformerDecoderLayer(d_model, heads, ffn, dropout=0.0, batch_first=True) for _ in range(layers)))
         self.register_buffer("causal", nn.Transformer.generate_square_subsequent_mask(context), persistent=False)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         T = idx.shape[-1]
-        x = self.tok(idx) + self.pos.weight[:T]
+        x = self.embed(idx)
         mask = self.causal[:T, :T].to(x.dtype)
         for layer in self.layers:
             x = layer(x, x, tgt_mask=mask)              # THE LEAK: memory = x, unmasked
-        return self.head(self.ln_f(x))
+        return self.readout(x)
 
 
 def count_parameters(module: nn.Module) -> int:
