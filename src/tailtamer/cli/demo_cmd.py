@@ -27,6 +27,7 @@ def progress(i: int, total: int, folder: str) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from ..experiments import e1
+    from ..experiments.sweep import run_sweep
     from ..experiments.report import load_runs
     from ..plots import plot_bands
 
@@ -35,7 +36,7 @@ def main(args: argparse.Namespace) -> int:
     print(f"E1 demo: {len(e1.METHODS)} methods x {args.seeds} seeds, alpha-stable noise (alpha 1.5, skew 0.5, "
           f"scale {e1.NOISE_SCALE}), ring n=20 k=2 (rho 0.904), T={e1.STEPS}")
     t0 = time.perf_counter()
-    e1.run_sweep(jobs, workers=args.workers, on_done=progress)
+    run_sweep(jobs, workers=args.workers, on_done=progress)
     runs = load_runs([root], with_rows=True)
     print(e1.final_table(runs))
     plot = root / "comparison.png"

@@ -23,6 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from ..experiments import e1
+    from ..experiments.sweep import run_sweep
 
     if args.write_configs:
         for path in e1.write_configs(Path(args.write_configs)):
@@ -34,13 +35,13 @@ def main(args: argparse.Namespace) -> int:
     if args.tune:
         jobs = e1.tune_jobs(root)
         print(f"tuning grid: {len(jobs)} runs")
-        e1.run_sweep(jobs, workers=args.workers, on_done=progress)
+        run_sweep(jobs, workers=args.workers, on_done=progress)
         tuned = e1.pick_tuned(root)
         e1.save_tuned(root, tuned)
         print("tuned settings:", json.dumps(tuned))
     jobs = e1.main_jobs(root, tuned, args.seeds)
     print(f"E1: {len(jobs)} runs")
-    e1.run_sweep(jobs, workers=args.workers, on_done=progress)
+    run_sweep(jobs, workers=args.workers, on_done=progress)
     print(e1.report(root))
     print(f"\nreport: {root / 'e1-report.md'}   plots: {root}/e1-*.png   ({time.perf_counter() - t0:.1f} s)")
     return 0

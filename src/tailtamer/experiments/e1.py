@@ -18,7 +18,6 @@ from typing import Any, Callable
 
 from ..config import dumps_toml
 from .report import Cell, load_runs
-from .sweep import run_sweep
 
 METHODS = ("gt-nsgdm", "sclip-ef", "dsgd-clip", "gt-dsgd", "dsgd")
 STEPS = 3000
@@ -227,4 +226,4 @@ def save_tuned(root: Path, tuned: dict[str, dict[str, Any]]) -> None:
 
 
 __all__ = ["METHODS", "NOISES", "GRID", "TUNED", "config", "demo_jobs", "main_jobs", "tune_jobs", "pick_tuned",
-           "report", "final_table", "write_configs", "run_sweep"]
+           "report", "final_table", "write_configs"]
