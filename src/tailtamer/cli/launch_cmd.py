@@ -20,7 +20,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run folder from its checkpoint")
     p.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
                    help="how long any receive or collective may wait before the run stops (default 300)")
-    p.add_argument("--backend", choices=("gloo", "nccl"), default="gloo", help="torch.distributed backend")
+    p.add_argument("--backend", choices=("gloo", "nccl"), default=None,
+                   help="torch.distributed backend (default: gloo for [run] device = 'cpu', nccl for 'cuda'; "
+                        "NCCL takes one process per GPU)")
     p.add_argument("--threads", type=int, default=1, help="torch threads per process (default 1)")
     p.add_argument("--no-plot", action="store_true", help="skip the PNG plot")
 

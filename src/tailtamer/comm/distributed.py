@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from .backends import check_backend
 from .base import CommStats
 from .health import CommError, default_store, grace_for, mark_failed, roll_call
 
@@ -93,6 +94,7 @@ class DistributedComm:
         if device is None:
             device = f"cuda:{torch.cuda.current_device()}" if self.backend == "nccl" else "cpu"
         self.device = torch.device(device)
+        check_backend(self.backend, self.device)
         self._send, self._recv = exchange_plan(W, self.bounds, self.rank)
         self._peers_out = sorted(self._send)
         self._peers_in = sorted(self._recv)
@@ -100,7 +102,7 @@ class DistributedComm:
         cols = [np.arange(lo, hi)] + [self._recv[p] for p in self._peers_in]
         self._cols = np.concatenate(cols)
         self._Wloc = W[lo:hi][:, self._cols]
-        self._send_rows = {p: torch.as_tensor(self._send[p] - lo) for p in self._peers_out}
+        self._send_rows = {p: torch.as_tensor(self._send[p] - lo, device=self.device) for p in self._peers_out}
         self._whole = {p: bool(len(self._send[p]) == hi - lo) for p in self._peers_out}
         self._cache: dict[tuple[torch.dtype, torch.device], torch.Tensor] = {}
         self._buffers: dict[tuple[int, torch.dtype, torch.device], torch.Tensor] = {}

@@ -9,12 +9,23 @@ See docs/distributed.md.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..comm.distributed import DistributedComm
 from ..comm.health import CommError
 from .launcher import DistributedRunError, spawn
 from .optimizer import DecentralizedOptimizer
 from .process_group import init_from_env
-from .run import launch
 
 __all__ = ["CommError", "DecentralizedOptimizer", "DistributedComm", "DistributedRunError", "init_from_env",
            "launch", "spawn"]
+
+
+def __getattr__(name: str) -> Any:
+    # ``launch`` is imported on first use, so that ``python -m tailtamer.distributed.run`` (torchrun's entry
+    # point) does not find its own module already imported by the package (runpy's RuntimeWarning).
+    if name == "launch":
+        from .run import launch
+
+        return launch
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

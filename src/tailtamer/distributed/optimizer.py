@@ -27,6 +27,7 @@ import torch
 import torch.distributed as dist
 
 from ..algorithms import ALGORITHMS
+from ..comm.backends import backend_for
 from ..comm.distributed import DistributedComm
 from ..topology import TOPOLOGIES, Topology, validate_mixing
 from .process_group import DEFAULT_TIMEOUT, init_from_env
@@ -43,7 +44,8 @@ class DecentralizedOptimizer(torch.optim.Optimizer):
         steps: the horizon T (used by schedules and theory settings of the algorithm).
         timeout: seconds any exchange may wait before failing with an error naming the peer.
         sync_init: start every node from rank 0's parameters (the algorithms assume a common x₀).
-        group: the process group (default: the global one; initialised from torchrun's environment if needed).
+        group: the process group (default: the global one; initialised from torchrun's environment if needed,
+            with the backend that moves the parameters' device: gloo for CPU, NCCL for CUDA).
         **hyper: the algorithm's hyperparameters (``lr``, ``beta``, ...), validated like a config section.
     """
 
@@ -57,7 +59,7 @@ class DecentralizedOptimizer(torch.optim.Optimizer):
         if len({(p.dtype, p.device) for p in self._params}) != 1:
             raise ValueError("DecentralizedOptimizer needs all parameters on one dtype and device")
         if not dist.is_initialized():
-            init_from_env(timeout=timeout)
+            init_from_env(backend_for(self._params[0].device), timeout=timeout)
         world = dist.get_world_size(group)
         self.topology = _topology(topology, world)
         self.algorithm_name = algorithm

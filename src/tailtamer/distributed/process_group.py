@@ -1,4 +1,10 @@
-"""Process-group setup: from ``torchrun``'s environment, or from a store handed over by ``tailtamer launch``."""
+"""Process-group setup: from ``torchrun``'s environment, or from a store handed over by ``tailtamer launch``.
+
+Which backend goes with which device, and how many NCCL processes a machine takes, is checked before any
+process starts (:mod:`tailtamer.comm.backends`). NCCL's ``wait()`` only orders CUDA streams unless
+``TORCH_NCCL_BLOCKING_WAIT=1``; tailtamer sets it (when unset) so that every receive and collective honours
+the timeout and fails with an error naming the peer, as with gloo.
+"""
 from __future__ import annotations
 
 import os
@@ -12,19 +18,24 @@ DEFAULT_TIMEOUT = 300.0
 
 
 def default_backend() -> str:
-    """``nccl`` when CUDA is available, else ``gloo``."""
+    """``nccl`` when CUDA is available, else ``gloo`` (for scripts that do not say which device they use)."""
     return "nccl" if torch.cuda.is_available() else "gloo"
+
+
+def _nccl_blocking_wait() -> None:
+    os.environ.setdefault("TORCH_NCCL_BLOCKING_WAIT", "1")
 
 
 def init_from_env(backend: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> tuple[int, int]:
     """Join the process group described by ``torchrun``'s variables (``RANK``, ``WORLD_SIZE``, ``MASTER_*``).
 
     Idempotent: returns ``(rank, world_size)`` of an already initialised group. With NCCL the CUDA device is
-    set to ``LOCAL_RANK``.
+    set to ``LOCAL_RANK`` and waits block (module docstring).
     """
     if not dist.is_initialized():
         backend = backend or default_backend()
         if backend == "nccl":
+            _nccl_blocking_wait()
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
         dist.init_process_group(backend, timeout=timedelta(seconds=timeout))
     return dist.get_rank(), dist.get_world_size()
@@ -35,6 +46,7 @@ def init_with_store(rank: int, world: int, host: str, port: int, backend: str = 
     """Join a process group whose rendezvous store (a ``TCPStore``) is hosted at ``host:port`` by the launcher."""
     store = dist.TCPStore(host, port, world, is_master=False, timeout=timedelta(seconds=max(timeout, 30.0)))
     if backend == "nccl":
+        _nccl_blocking_wait()
         torch.cuda.set_device(rank % max(torch.cuda.device_count(), 1))
     dist.init_process_group(backend, store=store, rank=rank, world_size=world, timeout=timedelta(seconds=timeout))
     return store

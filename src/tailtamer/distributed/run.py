@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import torch
 
 from ..api import build_components, make_loop
+from ..comm.backends import backend_for, check_backend
 from ..comm.distributed import DistributedComm
 from ..config import apply_overrides, load_toml, resolve
 from ..engine import ProgressBar, RunWriter
@@ -75,8 +77,10 @@ def _rank_main(rank: int, world: int, resolved: dict[str, Any], out: str, resume
 
 
 def launch(cfg: dict[str, Any], out: str | Path, nproc: int, resume: bool = False, timeout: float = DEFAULT_TIMEOUT,
-           backend: str = "gloo", plot: bool = True, progress: bool = False, threads: int = 1) -> dict[str, Any]:
+           backend: str | None = None, plot: bool = True, progress: bool = False, threads: int = 1) -> dict[str, Any]:
     """Run ``cfg`` as ``nproc`` local processes writing the run folder ``out``; returns the summary.
+
+    ``backend`` defaults to the one that moves ``[run] device``'s tensors (gloo for CPU, NCCL for CUDA).
 
     Raises the worker's own :class:`ConfigError`/:class:`ValidationError`/:class:`NonFiniteError` when one
     failed that way (a diverged run still gets a ``summary.json`` with ``status = "diverged"``), else a
@@ -84,6 +88,9 @@ def launch(cfg: dict[str, Any], out: str | Path, nproc: int, resume: bool = Fals
     """
     resolved = resolve(cfg)
     check_world(resolved, nproc)
+    device = resolved["run"]["device"]
+    backend = backend or backend_for(device)
+    check_backend(backend, device, nproc)
     build_components(resolved, resolved=True)            # every validation error before any process starts
     out = Path(out)
     resume = prepare_folder(resolved, out, resume)
@@ -115,13 +122,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True)
     p.add_argument("--resume", action="store_true")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
-    p.add_argument("--backend", default=None)
+    p.add_argument("--backend", choices=("gloo", "nccl"), default=None,
+                   help="default: gloo for [run] device = 'cpu', nccl for 'cuda'")
     p.add_argument("--no-plot", action="store_true")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
-    rank, world = init_from_env(args.backend, timeout=args.timeout)
     try:
         resolved = resolve(apply_overrides(load_toml(args.config), args.overrides))
+        device = resolved["run"]["device"]
+        backend = args.backend or backend_for(device)
+        check_backend(backend, device, int(os.environ.get("LOCAL_WORLD_SIZE", 1)))
+    except TailtamerError as err:                      # the same on every rank: all stop before joining
+        print(f"tailtamer (rank {os.environ.get('RANK', '?')}): error: {err}", file=sys.stderr)
+        sys.exit(2)
+    rank, world = init_from_env(backend, timeout=args.timeout)
+    try:
         check_world(resolved, world)
         # rank 0 prepares the folder; the outcome reaches every rank, so all stop on a bad folder
         import torch.distributed as dist
