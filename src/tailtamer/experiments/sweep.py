@@ -1,7 +1,8 @@
 """Run many configs into run folders, in parallel worker processes, skipping finished runs.
 
-A sweep is a list of ``(folder, config)`` pairs; a folder holding ``summary.json`` is already done, so an
-interrupted sweep resumes where it stopped.
+A sweep is a list of ``(folder, config)`` pairs; a folder holding ``summary.json`` of the same config is
+already done, so an interrupted sweep resumes where it stopped. A finished folder of a *different* config is
+an error, raised before anything runs: it is never silently taken for the job's result, nor overwritten.
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | 
 
     A diverging run (NonFiniteError) does not stop the sweep: its summary says ``"status": "diverged"``.
     """
-    todo = [(str(f), c) for f, c in jobs if not (Path(f) / SUMMARY).exists()]
+    todo = [(str(f), c) for f, c in jobs if not _finished(Path(f), c)]
     workers = workers or default_workers()
     done = 0
     if workers <= 1 or len(todo) <= 1:
@@ -52,6 +53,20 @@ def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | 
                 if on_done:
                     on_done(done, len(todo), fut.result())
     return [Path(f) for f, _ in jobs]
+
+
+def _finished(folder: Path, cfg: dict[str, Any]) -> bool:
+    """Whether ``folder`` holds a finished run of ``cfg`` (ConfigError if it holds one of another config)."""
+    if not (folder / SUMMARY).exists():
+        return False
+    from ..config import load_toml, resolve
+    from ..errors import ConfigError
+    from .runner import CONFIG
+
+    if (folder / CONFIG).exists() and resolve(load_toml(folder / CONFIG)) == resolve(cfg):
+        return True
+    raise ConfigError(f"{folder} holds a finished run of a different config than this sweep's job; "
+                      "remove it or run the sweep into another folder")
 
 
 def _safe(folder: str, cfg: dict[str, Any]) -> str:

@@ -2,8 +2,9 @@
 
 Bi²Clip against Adam², DiLoCo, FedAvg, Avg-L2Clip and Adam-SGD (Lee, Zaheer, Li, arXiv 2502.04164) on
 synthetic problems with injected Student-t (df 1.5) and α-stable (α = 1.5) noise; n = 8 clients, half of
-them sampled per round, z = 5 local steps, T = 200 rounds, 3 seeds. Every method is tuned by :data:`GRID`
-(part of the recipe) on :data:`TUNE_SEEDS`, separately per task and noise, by the mean final quality; the
+them sampled per round, z = 5 local steps, T = 200 rounds, 3 seeds. Every method is tuned on :data:`TUNE_SEEDS`,
+separately per task and noise, by the mean final quality, over the grid :data:`AXES` (part of the recipe), which
+grows past an edge that holds the winner (:mod:`~tailtamer.experiments.tuning`); the
 table reports the tuned methods on seeds 0–2 with their optimizer-state and communication bytes (from the
 ``accounting`` of summary.json). Model tasks (``sst2``, ``gpt-multi30k``) are in :data:`MODEL_TASKS` with a
 small budget; ``tailtamer tailopt --models`` adds them (their grid is the synthetic winners' neighbourhood).
@@ -14,11 +15,13 @@ import copy
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..config import dumps_toml
+from ..engine.run_dir import atomic_write_text
 from .report import Cell, load_runs
 from .sweep import run_sweep
+from .tuning import Search, grid_points, run_searches
 
 METHODS = ("bi2clip", "adam2", "diloco", "fedavg", "avg-l2clip", "adam-sgd")
 N_CLIENTS = 8
@@ -54,15 +57,26 @@ def _bi2clip(lr: float, u: float) -> dict[str, Any]:
     return {"lr": lr, "u": u, "d": u / 20, "outer_lr": 1.0, "outer_u": move / 2, "outer_d": move / 40}
 
 
-#: The tuning grid (part of the recipe): explicit points per method.
-GRID: dict[str, list[dict[str, Any]]] = {
-    "bi2clip": [_bi2clip(lr, u) for lr in (0.01, 0.03, 0.1) for u in (1.0, 5.0)],
-    "adam2": [{"lr": lr, "outer_lr": olr} for lr in (0.003, 0.01, 0.03) for olr in (0.01, 0.03)],
-    "diloco": [{"lr": lr, "outer_lr": olr} for lr in (0.003, 0.01, 0.03) for olr in (0.3, 0.7)],
-    "fedavg": [{"lr": lr} for lr in (0.003, 0.01, 0.03, 0.1)],
-    "avg-l2clip": [{"lr": lr, "gamma": g} for lr in (0.01, 0.03, 0.1) for g in (1.0, 5.0)],
-    "adam-sgd": [{"lr": lr, "outer_lr": olr} for lr in (0.01, 0.03, 0.1) for olr in (0.01, 0.03)],
+#: The starting grid (part of the recipe): axes per method, searched as their product; an axis whose winner
+#: is on its edge grows (:mod:`~tailtamer.experiments.tuning`) up to :data:`MAX_EXTENSIONS` values per side.
+AXES: dict[str, dict[str, tuple[float, ...]]] = {
+    "bi2clip": {"lr": (0.01, 0.03, 0.1), "u": (1.0, 5.0)},
+    "adam2": {"lr": (0.003, 0.01, 0.03), "outer_lr": (0.01, 0.03)},
+    "diloco": {"lr": (0.003, 0.01, 0.03), "outer_lr": (0.3, 0.7)},
+    "fedavg": {"lr": (0.003, 0.01, 0.03, 0.1)},
+    "avg-l2clip": {"lr": (0.01, 0.03, 0.1), "gamma": (1.0, 5.0)},
+    "adam-sgd": {"lr": (0.01, 0.03, 0.1), "outer_lr": (0.01, 0.03)},
 }
+MAX_EXTENSIONS = 3
+
+
+def point(method: str, values: dict[str, float]) -> dict[str, Any]:
+    """The algorithm parameters of one grid point (Bi²Clip derives its thresholds from ``lr`` and ``u``)."""
+    return _bi2clip(values["lr"], values["u"]) if method == "bi2clip" else dict(values)
+
+
+#: The starting grid as explicit points per method.
+GRID: dict[str, list[dict[str, Any]]] = {m: [point(m, v) for v in grid_points(AXES[m])] for m in METHODS}
 
 
 def config(task: str, noise: str | None, method: str, params: dict[str, Any], seed: int,
@@ -82,75 +96,132 @@ def label(params: dict[str, Any]) -> str:
     return ",".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
 
 
-def tune_jobs(root: Path, tasks=tuple(TASKS), noises=tuple(NOISES)) -> list[tuple[Path, dict[str, Any]]]:
-    return [(root / "tune" / task / noise / m / label(p) / f"seed{s}", config(task, noise, m, p, s))
-            for task in tasks for noise in noises for m in METHODS for p in GRID[m] for s in TUNE_SEEDS]
-
-
 def _score(runs: list, metric: str) -> float:
     vals = [math.inf if r.diverged else r.summary["metrics"].get(metric, math.inf) for r in runs]
     vals = [v if v == v else math.inf for v in vals]
     return sum(vals) / len(vals) if vals else math.inf
 
 
-def pick_tuned(root: Path, tasks=tuple(TASKS), noises=tuple(NOISES)) -> dict[str, dict[str, dict[str, Any]]]:
-    """``{task/noise: {method: best point}}`` by the mean final metric over the tuning seeds (diverged = ∞)."""
-    out: dict[str, dict[str, dict[str, Any]]] = {}
-    for task in tasks:
-        for noise in noises:
-            best = {}
-            for m in METHODS:
-                scored = [(_score(load_runs([root / "tune" / task / noise / m / label(p)]), TASKS[task]["metric"]), i, p)
-                          for i, p in enumerate(GRID[m])]
-                best[m] = min(scored)[2]
-            out[f"{task}/{noise}"] = best
-    return out
+def _tune(root: Path, searches: dict[str, Search], folder: Callable[[str, dict], Path],
+          job: Callable[[str, dict, int], dict], seeds: tuple[int, ...], metric: Callable[[str], str],
+          workers: int, log=print) -> dict[str, dict[str, Any]]:
+    """Drive ``searches`` (key → :class:`Search`): every round one sweep of the new points × ``seeds``; a
+    point's score is its mean final metric over the seeds. Returns ``{key: search.record()}``."""
+    def evaluate(points: dict[str, list[dict[str, float]]]) -> dict[str, list[float]]:
+        jobs = [(folder(k, v) / f"seed{s}", job(k, v, s)) for k, pts in points.items() for v in pts for s in seeds]
+        run_sweep(jobs, workers=workers)
+        return {k: [_score(load_runs([folder(k, v)]), metric(k)) for v in pts] for k, pts in points.items()}
+
+    run_searches(searches, evaluate, log=log)
+    return {k: s.record() for k, s in searches.items()}
+
+
+def tune_jobs(root: Path, tasks=tuple(TASKS), noises=tuple(NOISES)) -> list[tuple[Path, dict[str, Any]]]:
+    """The first tuning round (the starting grid on the tuning seeds)."""
+    return [(root / "tune" / task / noise / m / label(p) / f"seed{s}", config(task, noise, m, p, s))
+            for task in tasks for noise in noises for m in METHODS for p in GRID[m] for s in TUNE_SEEDS]
+
+
+def tune(root: Path, workers: int = 1, tasks=tuple(TASKS), noises=tuple(NOISES), log=print
+         ) -> dict[str, dict[str, dict[str, Any]]]:
+    """Tune every method per task and noise by the mean final metric over :data:`TUNE_SEEDS` (diverged = ∞),
+    growing grids past their edges; writes ``tuned.json`` (best points) and ``tuning.json`` (the searches)."""
+    searches = {f"{t}/{n}/{m}": Search({k: tuple(v) for k, v in AXES[m].items()}, MAX_EXTENSIONS)
+                for t in tasks for n in noises for m in METHODS}
+
+    def folder(key: str, v: dict[str, float]) -> Path:
+        t, n, m = key.split("/")
+        return root / "tune" / t / n / m / label(point(m, v))
+
+    def job(key: str, v: dict[str, float], seed: int) -> dict[str, Any]:
+        t, n, m = key.split("/")
+        return config(t, n, m, point(m, v), seed)
+
+    records = _tune(root, searches, folder, job, TUNE_SEEDS, lambda k: TASKS[k.split("/")[0]]["metric"],
+                    workers, log)
+    tuned: dict[str, dict[str, dict[str, Any]]] = {}
+    for key, rec in records.items():
+        t, n, m = key.split("/")
+        tuned.setdefault(f"{t}/{n}", {})[m] = point(m, rec["best"])
+    _write_json(root / "tuned.json", tuned)
+    _write_json(root / "tuning.json", records)
+    return tuned
 
 
 def main_jobs(root: Path, tuned: dict[str, dict[str, dict[str, Any]]]) -> list[tuple[Path, dict[str, Any]]]:
     jobs = []
     for key, best in tuned.items():
         task, noise = key.split("/")
-        jobs += [(root / "main" / task / noise / m / f"seed{s}", config(task, noise, m, best[m], s))
+        jobs += [(root / "main" / task / noise / m / label(best[m]) / f"seed{s}", config(task, noise, m, best[m], s))
                  for m in METHODS for s in SEEDS]
     return jobs
 
 
-#: The model tasks' grid: the inner step of each method's α-stable-quadratic winner times these factors,
-#: on one tuning seed (lowest final val_loss wins).
+#: The model tasks' starting grid: the inner step of each method's α-stable-quadratic winner times these
+#: factors (its other settings fixed), on one tuning seed (lowest final val_loss wins); the step axis grows
+#: past its edges up to :data:`MODEL_MAX_EXTENSIONS` times per side.
 MODEL_LR_FACTORS = (1 / 3, 1.0, 3.0)
 MODEL_TUNE_SEED = 100
+MODEL_MAX_EXTENSIONS = 2
+
+
+def _model_point(base: dict[str, Any], method: str, lr: float) -> dict[str, Any]:
+    return _bi2clip(lr, base["u"]) if method == "bi2clip" else {**base, "lr": lr}
 
 
 def model_grid(tuned: dict[str, dict[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """The model tasks' starting grid as explicit points per method."""
     best = tuned.get("quadratic/alpha-stable", {m: GRID[m][0] for m in METHODS})
-    grid = {}
-    for m in METHODS:
-        p = best[m]
-        grid[m] = [_bi2clip(p["lr"] * f, p["u"]) if m == "bi2clip" else {**p, "lr": p["lr"] * f}
-                   for f in MODEL_LR_FACTORS]
-    return grid
+    return {m: [_model_point(best[m], m, _model_lr(best[m], f)) for f in MODEL_LR_FACTORS] for m in METHODS}
+
+
+def _model_lr(base: dict[str, Any], factor: float) -> float:
+    return base["lr"] * factor
 
 
 def model_tune_jobs(root: Path, tuned: dict[str, dict[str, dict[str, Any]]]) -> list[tuple[Path, dict]]:
+    """The first model-tuning round."""
     grid = model_grid(tuned)
     return [(root / "models-tune" / task / m / label(p) / f"seed{MODEL_TUNE_SEED}",
              config(task, None, m, p, MODEL_TUNE_SEED)) for task in MODEL_TASKS for m in METHODS for p in grid[m]]
 
 
-def pick_model_tuned(root: Path, tuned: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, dict]]:
-    grid = model_grid(tuned)
-    out = {}
-    for task, spec in MODEL_TASKS.items():
-        out[task] = {m: min((_score(load_runs([root / "models-tune" / task / m / label(p)]), spec["metric"]), i, p)
-                            for i, p in enumerate(grid[m]))[2] for m in METHODS}
+def tune_models(root: Path, tuned: dict[str, dict[str, dict[str, Any]]], workers: int = 1, log=print
+                ) -> dict[str, dict[str, dict]]:
+    """Tune the inner step of every method on every model task; writes ``models-tuned.json`` and
+    ``models-tuning.json``."""
+    base = tuned.get("quadratic/alpha-stable", {m: GRID[m][0] for m in METHODS})
+    searches = {f"{task}/{m}": Search({"lr": tuple(_model_lr(base[m], f) for f in MODEL_LR_FACTORS)},
+                                      MODEL_MAX_EXTENSIONS) for task in MODEL_TASKS for m in METHODS}
+
+    def params(key: str, v: dict[str, float]) -> dict[str, Any]:
+        m = key.split("/")[1]
+        return _model_point(base[m], m, v["lr"])
+
+    def folder(key: str, v: dict[str, float]) -> Path:
+        return root / "models-tune" / key.split("/")[0] / key.split("/")[1] / label(params(key, v))
+
+    records = _tune(root, searches, folder, lambda k, v, s: config(k.split("/")[0], None, k.split("/")[1],
+                                                                   params(k, v), s),
+                    (MODEL_TUNE_SEED,), lambda k: MODEL_TASKS[k.split("/")[0]]["metric"], workers, log)
+    out: dict[str, dict[str, dict]] = {}
+    for key, rec in records.items():
+        task, m = key.split("/")
+        out.setdefault(task, {})[m] = params(key, rec["best"])
+    _write_json(root / "models-tuned.json", out)
+    _write_json(root / "models-tuning.json", records)
     return out
 
 
 def model_jobs(root: Path, model_tuned: dict[str, dict[str, dict]], seeds=SEEDS) -> list[tuple[Path, dict]]:
     """Model tasks (no injected noise) with each method's tuned point, on the evaluation seeds."""
-    return [(root / "models" / task / m / f"seed{s}", config(task, None, m, model_tuned[task][m], s))
+    return [(root / "models" / task / m / label(model_tuned[task][m]) / f"seed{s}",
+             config(task, None, m, model_tuned[task][m], s))
             for task in MODEL_TASKS for m in METHODS for s in seeds]
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
 
 
 def table(runs: list, metric: str) -> str:
@@ -172,6 +243,17 @@ def table(runs: list, metric: str) -> str:
     return "\n".join(lines)
 
 
+def _edges(root: Path, name: str, prefix: str = "") -> str:
+    """``" (still at a grid edge after growing: method axis side, ...)"`` from a tuning record, or ``""``."""
+    path = root / name
+    if not path.exists():
+        return ""
+    recs = json.loads(path.read_text())
+    left = [f"{k[len(prefix):]} {', '.join(r['at_edge'])}" for k, r in recs.items()
+            if k.startswith(prefix) and r.get("at_edge")]
+    return f" Still on a grid edge after growing: {'; '.join(left)}." if left else ""
+
+
 def report(root: Path, tuned: dict[str, dict[str, dict[str, Any]]] | None = None, models: bool = False) -> str:
     """The markdown report of a finished study under ``root`` (also written to ``tailopt-report.md``)."""
     tuned = tuned or json.loads((root / "tuned.json").read_text())
@@ -180,16 +262,21 @@ def report(root: Path, tuned: dict[str, dict[str, dict[str, Any]]] | None = None
              f"T = {ROUNDS} rounds, seeds {list(SEEDS)}; float64, so state bytes are 8 per number.", ""]
     for key in tuned:
         task, noise = key.split("/")
-        runs = load_runs([root / "main" / task / noise])
+        runs = load_runs([root / "main" / task / noise / m / label(p) for m, p in tuned[key].items()])
         parts += [f"### {task}, {noise} noise (scale {TASKS[task]['scale']:g})", "", table(runs, TASKS[task]["metric"]),
-                  "", "Tuned: " + "; ".join(f"{m}: {label(p)}" for m, p in tuned[key].items()), ""]
-    if models and (root / "models").exists():
+                  "", "Tuned: " + "; ".join(f"{m}: {label(p)}" for m, p in tuned[key].items()) + "."
+                  + _edges(root, "tuning.json", f"{key}/"), ""]
+    if models and (root / "models-tuned.json").exists():
+        model_tuned = json.loads((root / "models-tuned.json").read_text())
         for task in MODEL_TASKS:
-            if (root / "models" / task).exists():
-                mt = json.loads((root / "models-tuned.json").read_text()).get(task, {})
-                parts += [f"### {task} (no injected noise, {MODEL_TASKS[task]['rounds']} rounds)", "",
-                          table(load_runs([root / "models" / task]), MODEL_TASKS[task]["metric"]), "",
-                          "Tuned: " + "; ".join(f"{m}: {label(p)}" for m, p in mt.items()), ""]
+            mt = model_tuned.get(task, {})
+            if not mt:
+                continue
+            runs = load_runs([root / "models" / task / m / label(p) for m, p in mt.items()])
+            parts += [f"### {task} (no injected noise, {MODEL_TASKS[task]['rounds']} rounds)", "",
+                      table(runs, MODEL_TASKS[task]["metric"]), "",
+                      "Tuned: " + "; ".join(f"{m}: {label(p)}" for m, p in mt.items()) + "."
+                      + _edges(root, "models-tuning.json", f"{task}/"), ""]
     text = "\n".join(parts)
     (root / "tailopt-report.md").write_text(text + "\n")
     return text
@@ -212,27 +299,21 @@ def write_configs(folder: Path, tuned: dict[str, dict[str, dict[str, Any]]] | No
 
 
 def run_all(root: Path, workers: int = 1, models: bool = False, log=print) -> str:
-    """Tune, run the main table, (optionally) the model tasks, and write the report."""
+    """Tune (growing grids past their edges), run the main table, (optionally) the model tasks, and report."""
     root = Path(root)
-    tj = tune_jobs(root)
-    log(f"tailopt: tuning, {len(tj)} runs")
-    run_sweep(tj, workers=workers)
-    tuned = pick_tuned(root)
-    (root / "tuned.json").write_text(json.dumps(tuned, indent=2) + "\n")
+    log(f"tailopt: tuning, {len(tune_jobs(root))} runs in the starting grid")
+    tuned = tune(root, workers, log=log)
     mj = main_jobs(root, tuned)
     log(f"tailopt: main table, {len(mj)} runs")
     run_sweep(mj, workers=workers)
     if models:
-        tj = model_tune_jobs(root, tuned)
-        log(f"tailopt: model tasks, tuning, {len(tj)} runs")
-        run_sweep(tj, workers=workers)
-        model_tuned = pick_model_tuned(root, tuned)
-        (root / "models-tuned.json").write_text(json.dumps(model_tuned, indent=2) + "\n")
+        log(f"tailopt: model tasks, tuning, {len(model_tune_jobs(root, tuned))} runs in the starting grid")
+        model_tuned = tune_models(root, tuned, workers, log=log)
         oj = model_jobs(root, model_tuned)
         log(f"tailopt: model tasks, {len(oj)} runs")
         run_sweep(oj, workers=workers)
     return report(root, tuned, models)
 
 
-__all__ = ["METHODS", "TASKS", "NOISES", "GRID", "MODEL_TASKS", "config", "tune_jobs", "pick_tuned", "main_jobs",
-           "model_tune_jobs", "pick_model_tuned", "model_jobs", "table", "report", "write_configs", "run_all"]
+__all__ = ["METHODS", "TASKS", "NOISES", "AXES", "GRID", "MODEL_TASKS", "config", "tune_jobs", "tune", "main_jobs",
+           "model_tune_jobs", "tune_models", "model_jobs", "table", "report", "write_configs", "run_all"]
