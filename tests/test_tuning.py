@@ -9,6 +9,7 @@ import pytest
 
 from tailtamer.errors import ConfigError
 from tailtamer.experiments.sweep import run_sweep
+from tailtamer.experiments import tuning
 from tailtamer.experiments.tuning import Search, edge_sides, extend, grid_points, run_searches
 
 
@@ -22,6 +23,8 @@ def test_extend_continues_the_geometric_step():
     assert extend((0.003, 0.01, 0.03), +1) == (0.003, 0.01, 0.03, 0.09)
     assert extend((0.003, 0.01, 0.03), -1) == (0.0009, 0.003, 0.01, 0.03)
     assert extend((1.0, 5.0), +1) == (1.0, 5.0, 25.0)
+    assert extend((0.8, 0.9, 0.95), +1, (0.0, 1.0)) == (0.8, 0.9, 0.95, 0.975)    # 1.003 would leave (0, 1)
+    assert extend((0.8, 0.9, 0.95), -1, (0.0, 1.0)) == (0.7111, 0.8, 0.9, 0.95)
     with pytest.raises(ValueError):
         extend((0.1,), +1)
     with pytest.raises(ValueError):
@@ -116,3 +119,21 @@ def test_tailopt_tune_grows_and_records(tmp_path, monkeypatch):
                                                                          / "fedavg" / f"lr={lr:.4g}"])) / 2
               for lr in rec["axes"]["lr"]}
     assert rec["score"] == min(scores.values()) == scores[0.004]
+
+
+def test_e1_tune_keeps_momentum_inside_its_range(tmp_path, monkeypatch):
+    """E1's search grows β towards 1 by halving the gap (β stays in (0, 1)) and records the searches."""
+    from tailtamer.experiments import e1
+
+    real_config = e1.config
+    monkeypatch.setattr(e1, "config", lambda m, p, noise, s: real_config(m, p, noise, s, steps=20))
+    monkeypatch.setattr(e1, "METHODS", ("gt-nsgdm",))
+    monkeypatch.setattr(e1, "GRID", {"gt-nsgdm": {"lr": [0.05], "beta": [0.9, 0.95]}})
+    monkeypatch.setattr(e1, "MAX_EXTENSIONS", 1)
+    tuned = e1.tune(tmp_path, workers=1)
+    rec = json.loads((tmp_path / "tuning.json").read_text())["gt-nsgdm"]
+    assert all(0 < b < 1 for b in rec["axes"]["beta"]) and len(rec["axes"]["beta"]) == 3
+    assert rec["axes"]["beta"] in ([0.8526, 0.9, 0.95], [0.9, 0.95, 0.975])
+    assert tuned["gt-nsgdm"] == rec["best"] and rec["best"]["lr"] == 0.05
+    assert rec["score"] == min(tuning.mean_final(tmp_path / "tune" / "gt-nsgdm" / f"lr=0.05,beta={b:g}", "dist_to_opt")
+                               for b in rec["axes"]["beta"])

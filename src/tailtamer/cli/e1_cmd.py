@@ -33,10 +33,8 @@ def main(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     tuned = e1.TUNED
     if args.tune:
-        jobs = e1.tune_jobs(root)
-        print(f"tuning grid: {len(jobs)} runs")
-        run_sweep(jobs, workers=args.workers, on_done=progress)
-        tuned = e1.pick_tuned(root)
+        print(f"tuning grid: {len(e1.tune_jobs(root))} runs to start, growing past edges that hold a winner")
+        tuned = e1.tune(root, workers=args.workers, log=print)
         e1.save_tuned(root, tuned)
         print("tuned settings:", json.dumps(tuned))
     jobs = e1.main_jobs(root, tuned, args.seeds)

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..config import dumps_toml
+from ..engine.run_dir import atomic_write_text
 from .report import Cell, load_runs
+from .tuning import Search, sweep_searches
 
 METHODS = ("gt-nsgdm", "sclip-ef", "dsgd-clip", "gt-dsgd", "dsgd")
 STEPS = 3000
@@ -39,6 +41,9 @@ GRID: dict[str, dict[str, list[Any]]] = {
     "dsgd": {"lr": [0.001, 0.003, 0.01]},
 }
 TUNE_SEEDS = (100, 101)
+#: Growth of the grid past an edge holding the winner: values per side, and the open range of bounded axes.
+MAX_EXTENSIONS = 3
+LIMITS: dict[str, tuple[float, float]] = {"beta": (0.0, 1.0)}
 
 #: Result of ``tailtamer e1 --tune`` (lowest mean final distance over TUNE_SEEDS; see docs/e1.md).
 TUNED: dict[str, dict[str, Any]] = {
@@ -74,21 +79,21 @@ def _label(params: dict[str, Any]) -> str:
 
 
 def tune_jobs(root: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """The first tuning round (the starting grid on the tuning seeds)."""
     return [(root / "tune" / m / _label(p) / f"seed{s}", config(m, p, NOISES["alpha-stable"], s))
             for m in METHODS for p in grid_points(m) for s in TUNE_SEEDS]
 
 
-def pick_tuned(root: Path) -> dict[str, dict[str, Any]]:
-    """Best grid point per method: lowest mean final ``dist_to_opt`` over the tuning seeds (diverged = ∞)."""
-    best: dict[str, dict[str, Any]] = {}
-    for m in METHODS:
-        scores = []
-        for p in grid_points(m):
-            runs = load_runs([root / "tune" / m / _label(p)])
-            vals = [math.inf if r.diverged else r.summary["metrics"]["dist_to_opt"] for r in runs]
-            scores.append((sum(vals) / len(vals), p))
-        best[m] = min(scores, key=lambda sp: sp[0])[1]
-    return best
+def tune(root: Path, workers: int = 1, log=None) -> dict[str, dict[str, Any]]:
+    """Best point per method: lowest mean final ``dist_to_opt`` over the tuning seeds (diverged = ∞), on
+    :data:`GRID` grown past any edge that holds the winner (:mod:`~tailtamer.experiments.tuning`); writes
+    ``tuning.json`` (the searches, with any edge left)."""
+    searches = {m: Search({k: tuple(v) for k, v in GRID[m].items()}, MAX_EXTENSIONS, dict(LIMITS)) for m in METHODS}
+    records = sweep_searches(searches, lambda m, p: root / "tune" / m / _label(p),
+                             lambda m, p, s: config(m, p, NOISES["alpha-stable"], s), TUNE_SEEDS,
+                             lambda m: "dist_to_opt", workers, log)
+    atomic_write_text(root / "tuning.json", json.dumps(records, indent=2) + "\n")
+    return {m: dict(r["best"]) for m, r in records.items()}
 
 
 def main_jobs(root: Path, tuned: dict[str, dict[str, Any]], seeds: int = 5) -> list[tuple[Path, dict[str, Any]]]:
@@ -225,5 +230,5 @@ def save_tuned(root: Path, tuned: dict[str, dict[str, Any]]) -> None:
     (root / "tuned.json").write_text(json.dumps(tuned, indent=2) + "\n")
 
 
-__all__ = ["METHODS", "NOISES", "GRID", "TUNED", "config", "demo_jobs", "main_jobs", "tune_jobs", "pick_tuned",
+__all__ = ["METHODS", "NOISES", "GRID", "TUNED", "config", "demo_jobs", "main_jobs", "tune_jobs", "tune",
            "report", "final_table", "write_configs"]

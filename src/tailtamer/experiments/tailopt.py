@@ -15,13 +15,13 @@ import copy
 import json
 import math
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..config import dumps_toml
 from ..engine.run_dir import atomic_write_text
 from .report import Cell, load_runs
 from .sweep import run_sweep
-from .tuning import Search, grid_points, run_searches
+from .tuning import Search, grid_points, sweep_searches
 
 METHODS = ("bi2clip", "adam2", "diloco", "fedavg", "avg-l2clip", "adam-sgd")
 N_CLIENTS = 8
@@ -96,26 +96,6 @@ def label(params: dict[str, Any]) -> str:
     return ",".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
 
 
-def _score(runs: list, metric: str) -> float:
-    vals = [math.inf if r.diverged else r.summary["metrics"].get(metric, math.inf) for r in runs]
-    vals = [v if v == v else math.inf for v in vals]
-    return sum(vals) / len(vals) if vals else math.inf
-
-
-def _tune(root: Path, searches: dict[str, Search], folder: Callable[[str, dict], Path],
-          job: Callable[[str, dict, int], dict], seeds: tuple[int, ...], metric: Callable[[str], str],
-          workers: int, log=print) -> dict[str, dict[str, Any]]:
-    """Drive ``searches`` (key → :class:`Search`): every round one sweep of the new points × ``seeds``; a
-    point's score is its mean final metric over the seeds. Returns ``{key: search.record()}``."""
-    def evaluate(points: dict[str, list[dict[str, float]]]) -> dict[str, list[float]]:
-        jobs = [(folder(k, v) / f"seed{s}", job(k, v, s)) for k, pts in points.items() for v in pts for s in seeds]
-        run_sweep(jobs, workers=workers)
-        return {k: [_score(load_runs([folder(k, v)]), metric(k)) for v in pts] for k, pts in points.items()}
-
-    run_searches(searches, evaluate, log=log)
-    return {k: s.record() for k, s in searches.items()}
-
-
 def tune_jobs(root: Path, tasks=tuple(TASKS), noises=tuple(NOISES)) -> list[tuple[Path, dict[str, Any]]]:
     """The first tuning round (the starting grid on the tuning seeds)."""
     return [(root / "tune" / task / noise / m / label(p) / f"seed{s}", config(task, noise, m, p, s))
@@ -137,8 +117,8 @@ def tune(root: Path, workers: int = 1, tasks=tuple(TASKS), noises=tuple(NOISES),
         t, n, m = key.split("/")
         return config(t, n, m, point(m, v), seed)
 
-    records = _tune(root, searches, folder, job, TUNE_SEEDS, lambda k: TASKS[k.split("/")[0]]["metric"],
-                    workers, log)
+    records = sweep_searches(searches, folder, job, TUNE_SEEDS, lambda k: TASKS[k.split("/")[0]]["metric"],
+                             workers, log)
     tuned: dict[str, dict[str, dict[str, Any]]] = {}
     for key, rec in records.items():
         t, n, m = key.split("/")
@@ -201,9 +181,9 @@ def tune_models(root: Path, tuned: dict[str, dict[str, dict[str, Any]]], workers
     def folder(key: str, v: dict[str, float]) -> Path:
         return root / "models-tune" / key.split("/")[0] / key.split("/")[1] / label(params(key, v))
 
-    records = _tune(root, searches, folder, lambda k, v, s: config(k.split("/")[0], None, k.split("/")[1],
-                                                                   params(k, v), s),
-                    (MODEL_TUNE_SEED,), lambda k: MODEL_TASKS[k.split("/")[0]]["metric"], workers, log)
+    records = sweep_searches(searches, folder, lambda k, v, s: config(k.split("/")[0], None, k.split("/")[1],
+                                                                      params(k, v), s),
+                             (MODEL_TUNE_SEED,), lambda k: MODEL_TASKS[k.split("/")[0]]["metric"], workers, log)
     out: dict[str, dict[str, dict]] = {}
     for key, rec in records.items():
         task, m = key.split("/")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 
@@ -39,13 +40,20 @@ def edge_sides(axes: dict[str, tuple[float, ...]], best: dict[str, float]) -> li
     return out
 
 
-def extend(values: tuple[float, ...], side: int) -> tuple[float, ...]:
-    """One more value beyond the lowest (side −1) or highest (+1), at the axis's geometric step there."""
+def extend(values: tuple[float, ...], side: int, limits: tuple[float, float] = (0.0, math.inf)
+           ) -> tuple[float, ...]:
+    """One more value beyond the lowest (side −1) or highest (+1), at the axis's geometric step there; a value
+    that would leave the open interval ``limits`` becomes the midpoint of the edge value and the limit (a
+    momentum β ∈ (0, 1): 0.9, 0.95 grows to 0.975)."""
     if len(values) < 2 or any(v <= 0 for v in values):
         raise ValueError(f"an axis grows geometrically: it needs ≥ 2 positive values, got {values}")
-    if side < 0:
-        return (_round(values[0] * values[0] / values[1]),) + tuple(values)
-    return tuple(values) + (_round(values[-1] * values[-1] / values[-2]),)
+    lo, hi = limits
+    edge = values[0] if side < 0 else values[-1]
+    new = edge * edge / (values[1] if side < 0 else values[-2])
+    if not lo < new < hi:
+        new = (edge + (lo if side < 0 else hi)) / 2
+    new = _round(new)
+    return (new,) + tuple(values) if side < 0 else tuple(values) + (new,)
 
 
 def _round(x: float) -> float:
@@ -60,10 +68,12 @@ class Search:
     Args:
         axes: axis name → ascending positive values (the starting grid).
         max_extensions: how many values an axis may gain on each side.
+        limits: axis name → the open interval its values must stay in (default ``(0, ∞)``).
     """
 
     axes: dict[str, tuple[float, ...]]
     max_extensions: int = 3
+    limits: dict[str, tuple[float, float]] = field(default_factory=dict)
     grown: dict[tuple[str, int], int] = field(default_factory=dict)
     best: dict[str, float] | None = None
     score: float = math.inf
@@ -88,7 +98,7 @@ class Search:
         sides = edge_sides(self.axes, self.best)
         growable = [(a, s) for a, s in sides if self.grown.get((a, s), 0) < self.max_extensions]
         for a, s in growable:
-            self.axes[a] = extend(self.axes[a], s)
+            self.axes[a] = extend(self.axes[a], s, self.limits.get(a, (0.0, math.inf)))
             self.grown[(a, s)] = self.grown.get((a, s), 0) + 1
         self.done = not growable
         self.at_edge = sides if self.done else []
@@ -116,3 +126,29 @@ def run_searches(searches: dict[str, Search], evaluate: Callable[[dict[str, list
         for k, s in live.items():
             s.update(scores[k])
         round_ += 1
+
+
+def mean_final(folder: Path, metric: str) -> float:
+    """Mean final ``metric`` over the run folders under ``folder`` (a diverged run or NaN counts as ∞)."""
+    from .report import load_runs
+
+    vals = [math.inf if r.diverged else r.summary["metrics"].get(metric, math.inf) for r in load_runs([folder])]
+    vals = [v if v == v else math.inf for v in vals]
+    return sum(vals) / len(vals) if vals else math.inf
+
+
+def sweep_searches(searches: dict[str, Search], folder: Callable[[str, dict[str, float]], Path],
+                   job: Callable[[str, dict[str, float], int], dict[str, Any]], seeds: tuple[int, ...],
+                   metric: Callable[[str], str], workers: int = 1, log=None) -> dict[str, dict[str, Any]]:
+    """Drive ``searches`` by real runs: each round one parallel sweep of the new points × ``seeds`` into
+    ``folder(key, point) / seed{s}`` (runs already there are reused); a point's score is
+    :func:`mean_final` of ``metric(key)``. Returns ``{key: search.record()}``."""
+    from .sweep import run_sweep
+
+    def evaluate(points: dict[str, list[dict[str, float]]]) -> dict[str, list[float]]:
+        jobs = [(folder(k, v) / f"seed{s}", job(k, v, s)) for k, pts in points.items() for v in pts for s in seeds]
+        run_sweep(jobs, workers=workers)
+        return {k: [mean_final(folder(k, v), metric(k)) for v in pts] for k, pts in points.items()}
+
+    run_searches(searches, evaluate, log=log)
+    return {k: s.record() for k, s in searches.items()}
