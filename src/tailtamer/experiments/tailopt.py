@@ -21,7 +21,7 @@ from ..config import dumps_toml
 from ..engine.run_dir import atomic_write_text
 from .report import Cell, load_runs
 from .sweep import run_sweep
-from .tuning import Search, grid_points, sweep_searches
+from .tuning import Search, grid_points, round_sig, sweep_searches
 
 METHODS = ("bi2clip", "adam2", "diloco", "fedavg", "avg-l2clip", "adam-sgd")
 N_CLIENTS = 8
@@ -156,7 +156,7 @@ def model_grid(tuned: dict[str, dict[str, dict[str, Any]]]) -> dict[str, list[di
 
 
 def _model_lr(base: dict[str, Any], factor: float) -> float:
-    return base["lr"] * factor
+    return round_sig(base["lr"] * factor)
 
 
 def model_tune_jobs(root: Path, tuned: dict[str, dict[str, dict[str, Any]]]) -> list[tuple[Path, dict]]:

@@ -52,12 +52,13 @@ def extend(values: tuple[float, ...], side: int, limits: tuple[float, float] = (
     new = edge * edge / (values[1] if side < 0 else values[-2])
     if not lo < new < hi:
         new = (edge + (lo if side < 0 else hi)) / 2
-    new = _round(new)
+    new = round_sig(new)
     return (new,) + tuple(values) if side < 0 else tuple(values) + (new,)
 
 
-def _round(x: float) -> float:
-    """Four significant digits, so that grown values print (and label run folders) cleanly."""
+def round_sig(x: float) -> float:
+    """Four significant digits. Every grid value is rounded so, and run folders are labelled by values printed
+    to four digits, so a label names exactly one value (two values that print alike would share a folder)."""
     return float(f"{x:.4g}")
 
 
