@@ -67,7 +67,7 @@ AXES: dict[str, dict[str, tuple[float, ...]]] = {
     "avg-l2clip": {"lr": (0.01, 0.03, 0.1), "gamma": (1.0, 5.0)},
     "adam-sgd": {"lr": (0.01, 0.03, 0.1), "outer_lr": (0.01, 0.03)},
 }
-MAX_EXTENSIONS = 3
+MAX_EXTENSIONS = 5
 
 
 def point(method: str, values: dict[str, float]) -> dict[str, Any]:
