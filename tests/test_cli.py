@@ -121,11 +121,24 @@ def test_existing_run_folder_is_not_overwritten(cfg_file, tmp_path, capsys):
     ("algorithm.lr=fast", "expected a number"),
     ("algorithm.lr=-1", "lr must be in (0, inf]"),
     ("topology.k=10", "k"),
+    ("run.device=banana", "device 'banana' is not a torch device"),
+    ("run.device=mps", "runs on 'cpu' or 'cuda' devices"),
 ])
 def test_bad_config_fails_before_any_compute_with_a_suggestion(cfg_file, tmp_path, capsys, override, message):
     out = tmp_path / "run"
     assert main(["run", str(cfg_file), "--out", str(out), "--set", override]) == 2
     assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_cuda_device_without_a_gpu_fails_before_the_folder_exists(cfg_file, tmp_path, capsys, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    out = tmp_path / "run"
+    assert main(["run", str(cfg_file), "--out", str(out), "--set", "run.device=cuda"]) == 2
+    err = capsys.readouterr().err
+    assert "[run] device = 'cuda' but" in err and "use device = 'cpu'" in err
     assert not out.exists()
 
 

@@ -14,6 +14,7 @@ from .errors import ValidationError
 from .noise import NOISES, NoiseModel
 from .problems import PROBLEMS, Problem
 from .topology import TOPOLOGIES, Topology, validate_mixing
+from .validation import check_device
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -41,6 +42,7 @@ def build_components(cfg: dict[str, Any], resolved: bool = False) -> Components:
     """
     cfg = cfg if resolved else resolve(cfg)
     run = cfg["run"]
+    check_device(run["device"])
     topo_cfg = cfg["topology"]
     topology = TOPOLOGIES.build(topo_cfg["name"], _params(topo_cfg, ("name", "n")), section="topology",
                                 n=topo_cfg["n"])

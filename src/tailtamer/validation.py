@@ -42,3 +42,24 @@ def check_choice(name: str, value: str, choices: list[str] | tuple[str, ...], ow
         raise ValidationError(f"{where}{name} must be one of {', '.join(map(repr, choices))}, "
                               f"got {value!r}{suggest(str(value), choices)}")
     return value
+
+
+def check_device(device: str) -> str:
+    """``device`` names a torch device this machine has (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...)."""
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise ValidationError(f"[run] device {device!r} is not a torch device ({err}); use 'cpu' or 'cuda'") from None
+    if dev.type == "cpu":
+        return device
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            why = "this torch has no CUDA support" if torch.version.cuda is None else "torch sees no GPU"
+            raise ValidationError(f"[run] device = {device!r} but {why} on this machine; use device = 'cpu'")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValidationError(f"[run] device = {device!r} but this machine has {torch.cuda.device_count()} "
+                                  f"GPU(s) (cuda:0 … cuda:{torch.cuda.device_count() - 1})")
+        return device
+    raise ValidationError(f"[run] device {device!r}: tailtamer runs on 'cpu' or 'cuda' devices")

@@ -142,7 +142,7 @@ def main_jobs(root: Path, tuned: dict[str, dict[str, dict[str, Any]]]) -> list[t
 #: past its edges up to :data:`MODEL_MAX_EXTENSIONS` times per side.
 MODEL_LR_FACTORS = (1 / 3, 1.0, 3.0)
 MODEL_TUNE_SEED = 100
-MODEL_MAX_EXTENSIONS = 2
+MODEL_MAX_EXTENSIONS = 4
 
 
 def _model_point(base: dict[str, Any], method: str, lr: float) -> dict[str, Any]:
