@@ -407,7 +407,8 @@ def test_tailopt_recipe_configs_resolve(tmp_path):
              for n in tailopt.NOISES}
     model_tuned = {task: {m: pts[1] for m, pts in tailopt.model_grid(tuned).items()} for task in tailopt.MODEL_TASKS}
     model_jobs = tailopt.model_tune_jobs(tmp_path, tuned) + tailopt.model_jobs(tmp_path, model_tuned)
-    assert len(model_jobs) == len(tailopt.MODEL_TASKS) * len(tailopt.METHODS) * (
-        len(tailopt.MODEL_LR_FACTORS) + len(tailopt.SEEDS))
+    k = len(tailopt.MODEL_FACTORS)
+    per_task = sum(k * (k if m in tailopt.MODEL_SECOND else 1) for m in tailopt.METHODS)
+    assert len(model_jobs) == len(tailopt.MODEL_TASKS) * (per_task + len(tailopt.METHODS) * len(tailopt.SEEDS))
     for _, cfg in tailopt.main_jobs(tmp_path, tuned) + model_jobs:
         resolve(cfg)

@@ -137,26 +137,35 @@ def main_jobs(root: Path, tuned: dict[str, dict[str, dict[str, Any]]]) -> list[t
     return jobs
 
 
-#: The model tasks' starting grid: the inner step of each method's α-stable-quadratic winner times these
-#: factors (its other settings fixed), on one tuning seed (lowest final val_loss wins); the step axis grows
-#: past its edges up to :data:`MODEL_MAX_EXTENSIONS` times per side.
-MODEL_LR_FACTORS = (1 / 3, 1.0, 3.0)
+#: The model tasks' starting grid: each method's α-stable-quadratic winner with its inner step and its
+#: second setting (:data:`MODEL_SECOND`: Bi²Clip's threshold u, Avg-L2Clip's γ, the outer step of Adam²,
+#: DiLoCo and Adam-SGD; FedAvg has only the step) each times these factors, on one tuning seed (lowest final
+#: val_loss wins); both axes grow past their edges up to :data:`MODEL_MAX_EXTENSIONS` times per side.
+MODEL_FACTORS = (1 / 3, 1.0, 3.0)
+MODEL_SECOND = {"bi2clip": "u", "avg-l2clip": "gamma", "adam2": "outer_lr", "diloco": "outer_lr",
+                "adam-sgd": "outer_lr"}
 MODEL_TUNE_SEED = 100
 MODEL_MAX_EXTENSIONS = 4
 
 
-def _model_point(base: dict[str, Any], method: str, lr: float) -> dict[str, Any]:
-    return _bi2clip(lr, base["u"]) if method == "bi2clip" else {**base, "lr": lr}
+def _model_base(tuned: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    return tuned.get("quadratic/alpha-stable", {m: GRID[m][0] for m in METHODS})
+
+
+def model_axes(base: dict[str, Any], method: str) -> dict[str, tuple[float, ...]]:
+    """The starting axes of ``method`` around its synthetic winner ``base``."""
+    keys = ("lr",) + ((MODEL_SECOND[method],) if method in MODEL_SECOND else ())
+    return {k: tuple(round_sig(base[k] * f) for f in MODEL_FACTORS) for k in keys}
+
+
+def _model_point(base: dict[str, Any], method: str, v: dict[str, float]) -> dict[str, Any]:
+    return _bi2clip(v["lr"], v["u"]) if method == "bi2clip" else {**base, **v}
 
 
 def model_grid(tuned: dict[str, dict[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
     """The model tasks' starting grid as explicit points per method."""
-    best = tuned.get("quadratic/alpha-stable", {m: GRID[m][0] for m in METHODS})
-    return {m: [_model_point(best[m], m, _model_lr(best[m], f)) for f in MODEL_LR_FACTORS] for m in METHODS}
-
-
-def _model_lr(base: dict[str, Any], factor: float) -> float:
-    return round_sig(base["lr"] * factor)
+    base = _model_base(tuned)
+    return {m: [_model_point(base[m], m, v) for v in grid_points(model_axes(base[m], m))] for m in METHODS}
 
 
 def model_tune_jobs(root: Path, tuned: dict[str, dict[str, dict[str, Any]]]) -> list[tuple[Path, dict]]:
@@ -168,15 +177,15 @@ def model_tune_jobs(root: Path, tuned: dict[str, dict[str, dict[str, Any]]]) -> 
 
 def tune_models(root: Path, tuned: dict[str, dict[str, dict[str, Any]]], workers: int = 1, log=print
                 ) -> dict[str, dict[str, dict]]:
-    """Tune the inner step of every method on every model task; writes ``models-tuned.json`` and
-    ``models-tuning.json``."""
-    base = tuned.get("quadratic/alpha-stable", {m: GRID[m][0] for m in METHODS})
-    searches = {f"{task}/{m}": Search({"lr": tuple(_model_lr(base[m], f) for f in MODEL_LR_FACTORS)},
-                                      MODEL_MAX_EXTENSIONS) for task in MODEL_TASKS for m in METHODS}
+    """Tune every method on every model task (:data:`MODEL_FACTORS`, :data:`MODEL_SECOND`); writes
+    ``models-tuned.json`` and ``models-tuning.json``."""
+    base = _model_base(tuned)
+    searches = {f"{task}/{m}": Search(model_axes(base[m], m), MODEL_MAX_EXTENSIONS)
+                for task in MODEL_TASKS for m in METHODS}
 
     def params(key: str, v: dict[str, float]) -> dict[str, Any]:
         m = key.split("/")[1]
-        return _model_point(base[m], m, v["lr"])
+        return _model_point(base[m], m, v)
 
     def folder(key: str, v: dict[str, float]) -> Path:
         return root / "models-tune" / key.split("/")[0] / key.split("/")[1] / label(params(key, v))
