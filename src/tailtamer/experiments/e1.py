@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import copy
 import itertools
-import json
 import math
 from pathlib import Path
 from typing import Any, Callable
 
 from ..config import dumps_toml
-from ..engine.run_dir import atomic_write_text
+from ..engine.run_dir import atomic_write_json
 from .report import Cell, load_runs
 from .tuning import Search, sweep_searches
 
@@ -92,7 +91,7 @@ def tune(root: Path, workers: int = 1, log=None) -> dict[str, dict[str, Any]]:
     records = sweep_searches(searches, lambda m, p: root / "tune" / m / _label(p),
                              lambda m, p, s: config(m, p, NOISES["alpha-stable"], s), TUNE_SEEDS,
                              lambda m: "dist_to_opt", workers, log)
-    atomic_write_text(root / "tuning.json", json.dumps(records, indent=2) + "\n")
+    atomic_write_json(root / "tuning.json", records)
     return {m: dict(r["best"]) for m, r in records.items()}
 
 
@@ -227,7 +226,7 @@ def report(root: Path, out: Path | None = None) -> str:
 
 
 def save_tuned(root: Path, tuned: dict[str, dict[str, Any]]) -> None:
-    (root / "tuned.json").write_text(json.dumps(tuned, indent=2) + "\n")
+    atomic_write_json(root / "tuned.json", tuned)
 
 
 __all__ = ["METHODS", "NOISES", "GRID", "TUNED", "config", "demo_jobs", "main_jobs", "tune_jobs", "tune",

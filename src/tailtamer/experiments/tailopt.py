@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import dumps_toml
-from ..engine.run_dir import atomic_write_text
+from ..engine.run_dir import atomic_write_json
 from .report import Cell, load_runs
 from .sweep import run_sweep
 from .tuning import Search, grid_points, round_sig, sweep_searches
@@ -123,8 +123,8 @@ def tune(root: Path, workers: int = 1, tasks=tuple(TASKS), noises=tuple(NOISES),
     for key, rec in records.items():
         t, n, m = key.split("/")
         tuned.setdefault(f"{t}/{n}", {})[m] = point(m, rec["best"])
-    _write_json(root / "tuned.json", tuned)
-    _write_json(root / "tuning.json", records)
+    atomic_write_json(root / "tuned.json", tuned)
+    atomic_write_json(root / "tuning.json", records)
     return tuned
 
 
@@ -197,8 +197,8 @@ def tune_models(root: Path, tuned: dict[str, dict[str, dict[str, Any]]], workers
     for key, rec in records.items():
         task, m = key.split("/")
         out.setdefault(task, {})[m] = params(key, rec["best"])
-    _write_json(root / "models-tuned.json", out)
-    _write_json(root / "models-tuning.json", records)
+    atomic_write_json(root / "models-tuned.json", out)
+    atomic_write_json(root / "models-tuning.json", records)
     return out
 
 
@@ -207,10 +207,6 @@ def model_jobs(root: Path, model_tuned: dict[str, dict[str, dict]], seeds=SEEDS)
     return [(root / "models" / task / m / label(model_tuned[task][m]) / f"seed{s}",
              config(task, None, m, model_tuned[task][m], s))
             for task in MODEL_TASKS for m in METHODS for s in seeds]
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
 
 
 def table(runs: list, metric: str) -> str:
