@@ -9,7 +9,7 @@ from reference import run_reference
 from tailtamer.algorithms import ALGORITHMS
 from tailtamer.api import build, build_components, make_loop
 from tailtamer.comm import SimulatedComm
-from tailtamer.engine import History, Oracle
+from tailtamer.engine import GradientOracle, History
 from tailtamer.errors import ConfigError, NonFiniteError, ValidationError
 from tailtamer.schedules import make_lr
 
@@ -101,7 +101,7 @@ def test_gt_nsgdm_tracker_mean_equals_momentum_mean(topology):
     alg = c.algorithm
     x0 = c.problem.x0(torch.float64).expand(comm.n, -1).clone()
     s = alg.init(x0, comm)
-    oracle = Oracle(c.problem, c.noise, comm.nodes, seed=1)
+    oracle = GradientOracle(c.problem, c.noise, comm.nodes, seed=1)
     for t in range(100):
         oracle.begin(t)
         s = alg.step(s, oracle, comm, t)

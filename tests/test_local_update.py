@@ -12,6 +12,7 @@ from tailtamer.algorithms import ALGORITHMS
 from tailtamer.algorithms.local_update import INNER, INSTANCES, OUTER, PAIRS, client_count, client_mask, sample_clients
 from tailtamer.api import build, build_components, make_loop
 from tailtamer.engine import History
+from tailtamer.rng import Randomness
 from tailtamer.errors import ConfigError, ValidationError
 from tailtamer.schedules import make_lr
 
@@ -141,7 +142,7 @@ def run_per_client(c, steps: int, seed: int) -> torch.Tensor:
     alg = c.algorithm
     h = alg.hyperparameters()
     outer, inner = h["outer"], h["inner"]
-    problem, noise, n = c.problem, c.noise, c.topology.n
+    problem, noise, n = c.problem, c.noise, c.n
     d = problem.dim
     m = client_count(h["clients"], n)
     lr_at = make_lr(h["lr"], h["schedule"], h["warmup"], steps)
@@ -251,10 +252,10 @@ def test_client_sampling_is_a_pure_function_of_seed_and_round():
         a = sample_clients(7, t, n, 6)
         assert len(a) == 6 and len(set(a.tolist())) == 6 and int(a.max()) < n
         assert torch.equal(a, sample_clients(7, t, n, 6))                     # deterministic
-        full = client_mask(7, t, n, 6, torch.arange(n))
+        full = client_mask(Randomness(7, torch.arange(n), t), n, 6)
         assert int(full.sum()) == 6 and torch.equal(full.nonzero()[:, 0], a)
         # a process hosting nodes 5..9 sees the same sample restricted to its rows
-        assert torch.equal(client_mask(7, t, n, 6, torch.arange(5, 10)), full[5:10])
+        assert torch.equal(client_mask(Randomness(7, torch.arange(5, 10), t), n, 6), full[5:10])
     draws = {tuple(sample_clients(7, t, n, 6).tolist()) for t in range(10)}
     assert len(draws) > 5                                                     # rounds differ
     assert not torch.equal(sample_clients(7, 0, n, 6), sample_clients(8, 0, n, 6))
@@ -367,7 +368,7 @@ def _distributed_worker(rank: int, world: int, init_file: str, cfg: dict, out: s
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
     try:
         c = build_components(cfg)
-        comm = DistributedComm(c.topology.W)
+        comm = DistributedComm(None, n=c.n)
         state = make_loop(c, comm=comm).run()
         full = {k: v if k.startswith("outer.") else comm.gather(v) for k, v in state.items()}   # server: [1, d]
         if rank == 0:

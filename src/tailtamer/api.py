@@ -13,7 +13,7 @@ from .engine import Callback, Loop
 from .errors import ValidationError
 from .noise import NOISES, NoiseModel
 from .problems import PROBLEMS, Problem
-from .topology import TOPOLOGIES, Topology, validate_mixing
+from .topology import SERVER, TOPOLOGIES, Topology, validate_mixing
 from .validation import check_device
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
@@ -26,8 +26,16 @@ class Components:
     config: dict[str, Any]
     problem: Problem
     algorithm: Algorithm
-    topology: Topology
+    topology: Topology | None      # None for methods that never gossip (no matrix is built)
     noise: NoiseModel | None
+    n: int = 0
+
+    def topology_info(self) -> dict[str, Any]:
+        """What a summary records of the topology: name, n, and ρ where there is a graph."""
+        name = self.config["topology"]["name"]
+        if self.topology is None:
+            return {"name": name, "n": self.n, "rho": None}
+        return {"name": self.topology.name, "n": self.topology.n, "rho": self.topology.rho}
 
 
 def _params(section: dict[str, Any], drop: tuple[str, ...] = ("name",)) -> dict[str, Any]:
@@ -44,26 +52,39 @@ def build_components(cfg: dict[str, Any], resolved: bool = False) -> Components:
     run = cfg["run"]
     check_device(run["device"])
     topo_cfg = cfg["topology"]
-    topology = TOPOLOGIES.build(topo_cfg["name"], _params(topo_cfg, ("name", "n")), section="topology",
-                                n=topo_cfg["n"])
     algorithm = ALGORITHMS.build(cfg["algorithm"]["name"], _params(cfg["algorithm"]), section="algorithm",
                                  steps=run["steps"])
+    topology = _topology(topo_cfg, algorithm, cfg["algorithm"]["name"])
+    n = topology.n if topology is not None else topo_cfg["n"]
+    problem = PROBLEMS.build(cfg["problem"]["name"], _params(cfg["problem"]), section="problem", n=n)
+    noise_name = cfg["noise"]["name"]
+    noise = None if noise_name == "none" else NOISES.build(noise_name, _params(cfg["noise"]), section="noise")
+    return Components(cfg, problem, algorithm, topology, noise, n)
+
+
+def _topology(topo_cfg: dict[str, Any], algorithm: Algorithm, alg_name: str) -> Topology | None:
+    """The validated topology, or None for a method that never gossips (its matrix is not even built)."""
+    name = topo_cfg["name"]
+    if not algorithm.uses_graph():
+        if name == SERVER or topo_cfg["n"] > 0:
+            return None
+    elif name == SERVER:
+        raise ValidationError(f"algorithm '{alg_name}' gossips over a graph, and topology '{SERVER}' has none: "
+                              f"choose ring, complete, exponential, torus, ...")
+    topology = TOPOLOGIES.build(name, _params(topo_cfg, ("name", "n")), section="topology", n=topo_cfg["n"])
     try:
         validate_mixing(topology.W, requires=algorithm.requires)
     except ValidationError as err:
-        raise ValidationError(f"topology '{topology.name}' cannot be used with algorithm "
-                              f"'{cfg['algorithm']['name']}': {err}") from None
-    problem = PROBLEMS.build(cfg["problem"]["name"], _params(cfg["problem"]), section="problem", n=topology.n)
-    noise_name = cfg["noise"]["name"]
-    noise = None if noise_name == "none" else NOISES.build(noise_name, _params(cfg["noise"]), section="noise")
-    return Components(cfg, problem, algorithm, topology, noise)
+        raise ValidationError(f"topology '{topology.name}' cannot be used with algorithm '{alg_name}': {err}") from None
+    return topology
 
 
 def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = None) -> Loop:
     """A :class:`~tailtamer.engine.Loop` over the simulated comm (or the ``comm`` given)."""
     run = c.config["run"]
     if comm is None:
-        comm = SimulatedComm(c.topology.W, kernel=run["mixing"])
+        W = c.topology.W if c.topology is not None else None
+        comm = SimulatedComm(W, kernel=run["mixing"], n=c.n)
     return Loop(c.problem, c.algorithm, comm, noise=c.noise, seed=run["seed"], steps=run["steps"],
                 eval_every=run["eval_every"], dtype=DTYPES[run["dtype"]], device=run["device"],
                 callbacks=callbacks, check_finite=run["check_finite"])

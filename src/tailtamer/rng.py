@@ -129,3 +129,58 @@ def seed_for(seed: int, stream: str | int, *counters: int) -> int:
     for c in counters:
         k = mix64(k ^ (c & _MASK))
     return k & ((1 << 63) - 1)
+
+
+class Randomness:
+    """The randomness handle of one step: every draw is a pure function of (seed, stream, node, step, call).
+
+    The engine hands one to every algorithm step (``grad.rng``, see :class:`tailtamer.algorithms.base.Oracle`);
+    methods that draw (client sampling, random compressors, random delays) use it instead of any global
+    generator, so the simulator, a torch.distributed run hosting some of the rows, and a resumed run draw
+    the same numbers. ``stream`` names what is drawn (``"clients"``, ``"compress"``, ...): two streams of
+    one step are independent, and so are two ``call`` values of one stream.
+
+    Args:
+        seed: the run's seed.
+        nodes: global ids of the rows this process hosts (``comm.nodes``).
+        step: the step t (a round or a server update).
+
+    Example:
+        >>> r = Randomness(seed=0, nodes=torch.arange(2), step=3)
+        >>> r.uniform("compress", 4).shape
+        torch.Size([2, 4])
+        >>> bool((r.uniform("clients", 1, nodes=torch.arange(5))[:2] == r.uniform("clients", 1)).all())
+        True
+    """
+
+    __slots__ = ("seed", "nodes", "step")
+
+    def __init__(self, seed: int, nodes: torch.Tensor, step: int):
+        self.seed, self.nodes, self.step = int(seed), torch.as_tensor(nodes, dtype=torch.int64), int(step)
+
+    def _ids(self, nodes: torch.Tensor | None) -> torch.Tensor:
+        return self.nodes if nodes is None else torch.as_tensor(nodes, dtype=torch.int64)
+
+    def bits(self, stream: str | int, d: int, call: int = 0, nodes: torch.Tensor | None = None) -> torch.Tensor:
+        """Random int64 bits ``[len(nodes), d]`` (``nodes``: the local rows unless given, e.g. all n ids)."""
+        return bits(self.seed, stream, self._ids(nodes), self.step, d, call)
+
+    def uniform(self, stream: str | int, d: int, call: int = 0, nodes: torch.Tensor | None = None,
+                dtype: torch.dtype = torch.float64) -> torch.Tensor:
+        """Uniforms on (0, 1), ``[len(nodes), d]``; equal to :func:`uniform` with this step's counters."""
+        return uniform(self.seed, stream, self._ids(nodes), self.step, d, call, dtype)
+
+    def normal(self, stream: str | int, d: int, call: int = 0, nodes: torch.Tensor | None = None,
+               dtype: torch.dtype = torch.float64) -> torch.Tensor:
+        """Standard normals, ``[len(nodes), d]`` (:func:`normal` with this step's counters)."""
+        return normal(self.seed, stream, self._ids(nodes), self.step, d, call, dtype)
+
+    def generator(self, stream: str | int, call: int = 0, device: str | torch.device = "cpu") -> torch.Generator:
+        """A ``torch.Generator`` seeded from (seed, stream, step, call), for draws that belong to no node
+        (a server's choice); every process seeds it identically."""
+        g = torch.Generator(device=device)
+        g.manual_seed(seed_for(self.seed, stream, self.step, call))
+        return g
+
+    def __repr__(self) -> str:
+        return f"Randomness(seed={self.seed}, nodes={self.nodes.tolist()}, step={self.step})"

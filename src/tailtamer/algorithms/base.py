@@ -7,16 +7,31 @@ checkpoint saves and what a torch.distributed run keeps per process.
 """
 from __future__ import annotations
 
-from typing import Callable, ClassVar
+from typing import ClassVar, Protocol
 
 import torch
 
 from ..comm.base import Comm
 from ..registry import Registry
+from ..rng import Randomness
 
 State = dict[str, torch.Tensor]
-#: The oracle: node-stacked iterate → node-stacked stochastic gradient (may be called several times a step).
-Oracle = Callable[[torch.Tensor], torch.Tensor]
+
+
+class Oracle(Protocol):
+    """What a step receives as ``grad``: the stochastic-gradient oracle of step t, and its randomness.
+
+    ``grad(x)`` maps a node-stacked iterate ``[n_local, d]`` to node-stacked stochastic gradients; it may be
+    called several times in a step (local steps), each call drawing fresh noise. ``grad.rng`` is the step's
+    :class:`~tailtamer.rng.Randomness` (counter-based, from the run's seed, a named stream, node, step and
+    call) for methods that draw: client sampling, random compressors, random delays. The engine's
+    implementation is :class:`tailtamer.engine.oracle.GradientOracle`.
+    """
+
+    @property
+    def rng(self) -> Randomness: ...
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor: ...
 
 #: Registry of algorithms; factories receive ``steps`` (the horizon T) from the engine.
 ALGORITHMS: Registry["Algorithm"] = Registry("algorithm", context=("steps",))
@@ -28,12 +43,19 @@ class Algorithm:
     Class attributes:
         family: ``"decentralized"``, ``"local-update"``, ``"async"`` or ``"compressed"``.
         requires: the property the mixing matrix must have (``"doubly_stochastic"``, ``"row_stochastic"``
-            or ``"none"``); the engine validates the topology against it before any compute.
+            or ``"none"``); the engine validates the topology against it before any compute. ``"none"``
+            means the method never gossips (server, federated, asynchronous methods): no mixing matrix is
+            built for it, ``[topology]`` only gives ``n`` (topology ``server``), and ``comm.mix`` is refused.
     """
 
     family: ClassVar[str] = "decentralized"
     requires: ClassVar[str] = "doubly_stochastic"
     name: ClassVar[str] = ""
+
+    @classmethod
+    def uses_graph(cls) -> bool:
+        """Whether the method gossips over a mixing matrix (``comm.mix``)."""
+        return cls.requires != "none"
 
     def init(self, x0: torch.Tensor, comm: Comm) -> State:
         """Initial state from the node-stacked initial point ``x0`` (``[n_local, d]``)."""

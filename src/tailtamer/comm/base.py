@@ -5,6 +5,8 @@ the order of ``comm.nodes`` (global ids). Algorithms only ever call:
 
 * ``mix(Z)``  — gossip: row i becomes ``Σ_r w_ir Z_r`` (the mixing matrix W of the topology);
 * ``mean(Z)`` — the exact average over all n nodes, shape ``[1, ...]`` (it broadcasts against ``Z``);
+* ``mix(Z, codec=c)``, ``mean(Z, codec=c)`` — the same over compressed messages (:mod:`.codec`): the packet
+  is what travels and what ``stats`` counts;
 * ``gather(Z)`` — all n rows in node order (for metrics and checkpoints, never inside an update).
 
 and read ``n``, ``nodes`` and ``stats``. See design.md for the simulated and torch.distributed backends.
@@ -17,6 +19,8 @@ from typing import Iterator, Protocol, runtime_checkable
 
 import torch
 
+from .codec import Codec
+
 
 @dataclass
 class CommStats:
@@ -24,7 +28,9 @@ class CommStats:
 
     Accounting: a gossip round sends one message per directed edge ``j ← i`` (``i ≠ j``, ``w_ji ≠ 0``)
     carrying the sender's row; an exact average counts one message per node carrying its row (the upload
-    of a server or the share of an all-reduce). Traffic while ``paused()`` (evaluation) is not counted.
+    of a server or the share of an all-reduce). A message's bytes are those of the dense row, or of its
+    packet when a :class:`~tailtamer.comm.codec.Codec` compresses it (indices, values, packed bits).
+    Traffic while ``paused()`` (evaluation) is not counted.
     """
 
     messages: int = 0
@@ -70,8 +76,8 @@ class Comm(Protocol):
     @property
     def n_local(self) -> int: ...
 
-    def mix(self, z: torch.Tensor) -> torch.Tensor: ...
+    def mix(self, z: torch.Tensor, codec: Codec | None = None) -> torch.Tensor: ...
 
-    def mean(self, z: torch.Tensor) -> torch.Tensor: ...
+    def mean(self, z: torch.Tensor, codec: Codec | None = None) -> torch.Tensor: ...
 
     def gather(self, z: torch.Tensor) -> torch.Tensor: ...

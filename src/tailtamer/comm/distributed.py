@@ -21,10 +21,9 @@ import torch.distributed as dist
 
 from .backends import check_backend
 from .base import CommStats
-from .health import CommError, default_store, grace_for, mark_failed, roll_call
-
-#: Default timeout (seconds) of every communication operation when the process group does not say.
-DEFAULT_TIMEOUT = 300.0
+from .codec import Codec, Packet, dense_row_bytes, packet_row_bytes
+from .health import DEFAULT_TIMEOUT, CommError, default_store, grace_for, mark_failed, roll_call
+from .simulated import NoGraphError
 
 
 def block_bounds(n: int, world: int) -> list[tuple[int, int]]:
@@ -74,34 +73,42 @@ class DistributedComm:
         y = comm.mix(x)        # x: [comm.n_local, d] rows of the nodes comm.nodes
     """
 
-    def __init__(self, W: np.ndarray, group: Any = None, timeout: float | None = None,
-                 device: str | torch.device | None = None):
+    def __init__(self, W: np.ndarray | None, group: Any = None, timeout: float | None = None,
+                 device: str | torch.device | None = None, n: int | None = None):
         if not dist.is_initialized():
             raise RuntimeError("DistributedComm needs an initialised torch.distributed process group")
-        W = np.asarray(W, dtype=np.float64)
         self.group = group
         self.rank = dist.get_rank(group)
         self.world = dist.get_world_size(group)
-        self.n = int(W.shape[0])
+        if W is None:   # a server or federated method: no graph, only ``mean``
+            if n is None:
+                raise ValueError("DistributedComm without a mixing matrix needs n, the number of nodes")
+            self.n, self.edges = int(n), 0
+        else:
+            W = np.asarray(W, dtype=np.float64)
+            self.n = int(W.shape[0])
+            self.edges = int(np.count_nonzero(W)) - int(np.count_nonzero(np.diag(W)))
         self.bounds = block_bounds(self.n, self.world)
         lo, hi = self.bounds[self.rank]
         self.nodes = torch.arange(lo, hi)
         self.stats = CommStats()
         self.wire = CommStats()
-        self.edges = int(np.count_nonzero(W)) - int(np.count_nonzero(np.diag(W)))
         self.timeout = float(timeout if timeout is not None else _group_timeout(group) or DEFAULT_TIMEOUT)
         self.backend = dist.get_backend(group)
         if device is None:
             device = f"cuda:{torch.cuda.current_device()}" if self.backend == "nccl" else "cpu"
         self.device = torch.device(device)
         check_backend(self.backend, self.device)
-        self._send, self._recv = exchange_plan(W, self.bounds, self.rank)
+        self._graph = W is not None
+        if self._graph:
+            self._send, self._recv = exchange_plan(W, self.bounds, self.rank)
+            # W restricted to my rows, columns ordered [my nodes, then received rows peer by peer].
+            self._cols = np.concatenate([np.arange(lo, hi)] + [self._recv[p] for p in sorted(self._recv)])
+            self._Wloc = W[lo:hi][:, self._cols]
+        else:
+            self._send, self._recv, self._cols, self._Wloc = {}, {}, np.arange(lo, hi), None
         self._peers_out = sorted(self._send)
         self._peers_in = sorted(self._recv)
-        # W restricted to my rows, columns ordered [my nodes, then received rows peer by peer].
-        cols = [np.arange(lo, hi)] + [self._recv[p] for p in self._peers_in]
-        self._cols = np.concatenate(cols)
-        self._Wloc = W[lo:hi][:, self._cols]
         self._send_rows = {p: torch.as_tensor(self._send[p] - lo, device=self.device) for p in self._peers_out}
         self._whole = {p: bool(len(self._send[p]) == hi - lo) for p in self._peers_out}
         self._cache: dict[tuple[torch.dtype, torch.device], torch.Tensor] = {}
@@ -121,33 +128,55 @@ class DistributedComm:
             self._cache[key] = torch.as_tensor(self._Wloc, dtype=dtype, device=device)
         return self._cache[key]
 
-    def mix(self, z: torch.Tensor) -> torch.Tensor:
-        """Row i becomes ``Σ_r w_ir z_r``: one message per peer rank each way, all posted at once."""
+    def mix(self, z: torch.Tensor, codec: Codec | None = None) -> torch.Tensor:
+        """Row i becomes ``Σ_r w_ir z_r``: one message per peer rank each way, all posted at once.
+
+        With a ``codec`` the packet travels instead of the rows, and every row (local ones included) is
+        used decoded, exactly as :meth:`SimulatedComm.mix <tailtamer.comm.simulated.SimulatedComm.mix>` does.
+        """
+        if not self._graph:
+            raise NoGraphError("this run has no graph (topology 'server'): its algorithm may only use comm.mean")
         self.ops += 1
         row = z[0].numel()
-        size = z.element_size()
-        self.stats.add(self.edges, self.edges * row * size, "mix")
         flat = z.reshape(self.n_local, row)
-        recv = self._recv_buffer(row, z.dtype, z.device)
+        if codec is None:
+            self.stats.add(self.edges, self.edges * dense_row_bytes(z), "mix")
+            recv, at = self._exchange((flat,), [self._recv_buffer(row, z.dtype, z.device)])
+            own, got = flat, recv[0]
+        else:
+            packet = tuple(t.contiguous() for t in codec.encode(flat))
+            self.stats.add(self.edges, self.edges * packet_row_bytes(packet), "mix")
+            k = len(self._cols) - self.n_local
+            bufs = [torch.empty((k, *t.shape[1:]), dtype=t.dtype, device=t.device) for t in packet]
+            recv, at = self._exchange(packet, bufs)
+            own = codec.decode(packet, flat)
+            got = codec.decode(tuple(recv), flat.new_empty((k, row))) if at else None
+        w = self.matrix(z.dtype, z.device)
+        out = w[:, : self.n_local] @ own
+        if at:
+            out.addmm_(w[:, self.n_local:], got)
+        return out.reshape(z.shape)
+
+    def _exchange(self, parts: Packet, bufs: list[torch.Tensor]) -> tuple[list[torch.Tensor], int]:
+        """Send each peer the rows it mixes in (every tensor of ``parts``) and receive into ``bufs``
+        (``[rows received, ...]`` each, peer by peer); returns ``(bufs, rows received)``."""
         ops, recvs, at = [], [], 0
         for p in self._peers_in:
             k = len(self._recv[p])
-            ops.append(dist.P2POp(dist.irecv, recv[at: at + k], p, self.group))
-            recvs.append(p)
+            for buf in bufs:
+                ops.append(dist.P2POp(dist.irecv, buf[at: at + k], p, self.group))
+                recvs.append(p)
             at += k
         sent = 0
         for p in self._peers_out:
-            t = flat if self._whole[p] else flat.index_select(0, self._send_rows[p].to(flat.device))
-            ops.append(dist.P2POp(dist.isend, t.contiguous(), p, self.group))
-            sent += t.numel() * size
+            for part in parts:
+                t = part if self._whole[p] else part.index_select(0, self._send_rows[p].to(part.device))
+                ops.append(dist.P2POp(dist.isend, t.contiguous(), p, self.group))
+                sent += t.numel() * t.element_size()
         self.wire.add(len(self._peers_out), sent, "mix")
         if ops:
-            self._wait_p2p(dist.batch_isend_irecv(ops), recvs)
-        w = self.matrix(z.dtype, z.device)
-        out = w[:, : self.n_local] @ flat
-        if at:
-            out.addmm_(w[:, self.n_local:], recv)
-        return out.reshape(z.shape)
+            self._wait_p2p(dist.batch_isend_irecv(ops), recvs, len(parts))
+        return bufs, at
 
     def _recv_buffer(self, row: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
         """Receive buffer ``[rows received, row]``, kept between calls (no fresh pages every round)."""
@@ -159,15 +188,32 @@ class DistributedComm:
             buf = self._buffers[key] = torch.empty(len(self._cols) - self.n_local, row, dtype=dtype, device=device)
         return buf
 
-    def mean(self, z: torch.Tensor) -> torch.Tensor:
-        """The exact average over all n nodes, ``[1, ...]`` on every rank (one all-reduce)."""
+    def mean(self, z: torch.Tensor, codec: Codec | None = None) -> torch.Tensor:
+        """The exact average over all n nodes, ``[1, ...]`` on every rank (one all-reduce).
+
+        With a ``codec`` the packets are all-gathered (compressed rows cannot be summed on the wire), decoded
+        and averaged in node order, as the simulator averages them.
+        """
+        if codec is not None:
+            return self._mean_packets(z, codec)
         self.ops += 1
-        self.stats.add(self.n, self.n * z[0].numel() * z.element_size(), "mean")
+        self.stats.add(self.n, self.n * dense_row_bytes(z), "mean")
         total = z.sum(0, keepdim=True).contiguous()
         self.wire.add(1, total.numel() * total.element_size(), "mean")
         self._collective("mean", lambda: dist.all_reduce(total, op=dist.ReduceOp.SUM, group=self.group,
                                                          async_op=True))
         return total / self.n
+
+    def _mean_packets(self, z: torch.Tensor, codec: Codec) -> torch.Tensor:
+        flat = z.reshape(self.n_local, -1)
+        packet = tuple(t.contiguous() for t in codec.encode(flat))
+        nbytes = packet_row_bytes(packet)
+        self.stats.add(self.n, self.n * nbytes, "mean")
+        self.wire.add(1, self.n_local * nbytes, "mean")
+        with self.stats.paused(), self.wire.paused():
+            rows = tuple(self.gather(t) for t in packet)
+        full = codec.decode(rows, flat.new_empty((self.n, flat.shape[1])))
+        return full.mean(0, keepdim=True).reshape((1, *z.shape[1:]))
 
     def gather(self, z: torch.Tensor) -> torch.Tensor:
         """All n rows in node order on every rank (for metrics and checkpoints; blocks are padded)."""
@@ -195,17 +241,10 @@ class DistributedComm:
             self._fail("broadcast", err, None)
         return box[0]
 
-    def rank_of(self, node: int) -> int:
-        """The rank hosting global node ``node``."""
-        for r, (lo, hi) in enumerate(self.bounds):
-            if lo <= node < hi:
-                return r
-        raise IndexError(node)
-
-    def _wait_p2p(self, works: list[Any], recvs: list[int]) -> None:
+    def _wait_p2p(self, works: list[Any], recvs: list[int], parts: int = 1) -> None:
         nrecv = len(recvs)
         for i, w in enumerate(works):
-            peer = recvs[i] if i < nrecv else self._peers_out[i - nrecv]
+            peer = recvs[i] if i < nrecv else self._peers_out[(i - nrecv) // parts]
             try:
                 w.wait(timedelta(seconds=self.timeout))
             except RuntimeError as err:

@@ -16,6 +16,9 @@ from ..errors import TailtamerError
 
 PREFIX = "tailtamer/faults"
 
+#: Default timeout (seconds) of every collective and receive, when neither the caller nor the process group says.
+DEFAULT_TIMEOUT = 300.0
+
 
 class CommError(TailtamerError, RuntimeError):
     """A communication operation failed or timed out.

@@ -7,12 +7,20 @@ import torch
 
 from . import kernels
 from .base import CommStats
+from .codec import Codec, dense_row_bytes, packet_row_bytes
+
+
+class NoGraphError(RuntimeError):
+    """``mix`` on a comm built without a mixing matrix (a server or federated method's comm)."""
+
 
 class SimulatedComm:
     """Simulated communication over a mixing matrix ``W`` (``numpy`` array, ``[n, n]``).
 
     Args:
-        W: the mixing matrix; ``mix(Z) = W @ Z``.
+        W: the mixing matrix; ``mix(Z) = W @ Z``. ``None`` for methods that talk only to a server
+            (``mean``): then ``n`` gives the number of nodes and no matrix is built; ``mix`` is refused.
+        n: the number of nodes when ``W`` is None.
         kernel: ``"dense"``, ``"sparse"`` (CSR), ``"diagonals"`` (wrapped diagonals) or ``"auto"``: dense below
             64 nodes or above 10% density, else diagonals when W has at most 32 wrapped diagonals (ring, torus,
             exponential, ...), else sparse.
@@ -24,18 +32,21 @@ class SimulatedComm:
         [[1.0], [1.0]]
     """
 
-    def __init__(self, W: np.ndarray, kernel: str = "auto"):
-        W = np.asarray(W, dtype=np.float64)
-        self.n = W.shape[0]
-        self.nodes = torch.arange(self.n)
-        self.stats = CommStats()
-        self._W = W
-        nnz = int(np.count_nonzero(W))
-        self.edges = nnz - int(np.count_nonzero(np.diag(W)))
+    def __init__(self, W: np.ndarray | None, kernel: str = "auto", n: int | None = None):
         if kernel not in ("auto", *kernels.KINDS):
             raise ValueError(f"unknown mixing kernel {kernel!r}; choose auto, {', '.join(kernels.KINDS)}")
-        self.kernel = kernels.choose(W) if kernel == "auto" else kernel
+        self.stats = CommStats()
         self._cache: dict[tuple[torch.dtype, torch.device], kernels.Kernel] = {}
+        if W is None:
+            if n is None or n < 1:
+                raise ValueError(f"a comm without a mixing matrix needs n ≥ 1 nodes, got {n!r}")
+            self.n, self._W, self.edges, self.kernel = int(n), None, 0, "none"
+        else:
+            W = np.asarray(W, dtype=np.float64)
+            self.n, self._W = W.shape[0], W
+            self.edges = int(np.count_nonzero(W)) - int(np.count_nonzero(np.diag(W)))
+            self.kernel = kernels.choose(W) if kernel == "auto" else kernel
+        self.nodes = torch.arange(self.n)
 
     @property
     def n_local(self) -> int:
@@ -47,14 +58,29 @@ class SimulatedComm:
             self._cache[key] = kernels.BUILDERS[self.kernel](self._W, dtype, device)
         return self._cache[key]
 
-    def mix(self, z: torch.Tensor) -> torch.Tensor:
+    def mix(self, z: torch.Tensor, codec: Codec | None = None) -> torch.Tensor:
+        """``W @ z``; with a ``codec``, ``W @ decode(encode(z))`` and each message counts the packet's bytes."""
+        if self._W is None:
+            raise NoGraphError("this run has no graph (topology 'server'): its algorithm may only use comm.mean")
         row = z[0].numel()
-        self.stats.add(self.edges, self.edges * row * z.element_size(), "mix")
+        z, nbytes = _through(z, codec)
+        self.stats.add(self.edges, self.edges * nbytes, "mix")
         return self._kernel(z.dtype, z.device)(z.reshape(self.n, row)).reshape(z.shape)
 
-    def mean(self, z: torch.Tensor) -> torch.Tensor:
-        self.stats.add(self.n, self.n * z[0].numel() * z.element_size(), "mean")
+    def mean(self, z: torch.Tensor, codec: Codec | None = None) -> torch.Tensor:
+        """The average over the n rows, ``[1, ...]``; with a ``codec``, of the decoded packets."""
+        z, nbytes = _through(z, codec)
+        self.stats.add(self.n, self.n * nbytes, "mean")
         return z.mean(0, keepdim=True)
 
     def gather(self, z: torch.Tensor) -> torch.Tensor:
         return z
+
+
+def _through(z: torch.Tensor, codec: Codec | None) -> tuple[torch.Tensor, int]:
+    """``(rows as received, bytes of one message)``: dense rows, or rows sent through ``codec``."""
+    if codec is None:
+        return z, dense_row_bytes(z)
+    flat = z.reshape(z.shape[0], -1)
+    packet = codec.encode(flat)
+    return codec.decode(packet, flat).reshape(z.shape), packet_row_bytes(packet)

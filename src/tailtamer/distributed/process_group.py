@@ -13,13 +13,8 @@ from datetime import timedelta
 import torch
 import torch.distributed as dist
 
-#: Default timeout (seconds) of every collective and receive.
-DEFAULT_TIMEOUT = 300.0
-
-
-def default_backend() -> str:
-    """``nccl`` when CUDA is available, else ``gloo`` (for scripts that do not say which device they use)."""
-    return "nccl" if torch.cuda.is_available() else "gloo"
+from ..comm.backends import backend_for
+from ..comm.health import DEFAULT_TIMEOUT
 
 
 def _nccl_blocking_wait() -> None:
@@ -33,7 +28,7 @@ def init_from_env(backend: str | None = None, timeout: float = DEFAULT_TIMEOUT) 
     set to ``LOCAL_RANK`` and waits block (module docstring).
     """
     if not dist.is_initialized():
-        backend = backend or default_backend()
+        backend = backend or backend_for("cuda" if torch.cuda.is_available() else "cpu")
         if backend == "nccl":
             _nccl_blocking_wait()
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))

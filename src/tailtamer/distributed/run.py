@@ -47,7 +47,7 @@ def run_rank(resolved: dict[str, Any], out: str | Path, resume: bool, timeout: f
     """The body of one rank (inside an initialised process group). Returns the summary on rank 0."""
     out = Path(out)
     c = build_components(resolved, resolved=True)
-    comm = DistributedComm(c.topology.W, timeout=timeout)
+    comm = DistributedComm(c.topology.W if c.topology is not None else None, timeout=timeout, n=c.n)
     rank0 = comm.rank == 0
     callbacks: list[Any] = []
     if rank0:

@@ -11,7 +11,7 @@ from ..comm.base import Comm
 from ..noise.base import NoiseModel
 from ..problems.base import Problem
 from .callbacks import Callback
-from .oracle import Oracle, check_finite
+from .oracle import GradientOracle, check_finite
 
 
 class Loop:
@@ -36,7 +36,7 @@ class Loop:
         self.dtype, self.device = dtype, torch.device(device)
         self.callbacks = list(callbacks)
         self.check = check_finite
-        self.oracle = Oracle(problem, noise, comm.nodes, seed, check=check_finite)
+        self.oracle = GradientOracle(problem, noise, comm.nodes, seed, check=check_finite)
         self.start_step = 0
         self.step = 0
         self.wall_time = 0.0

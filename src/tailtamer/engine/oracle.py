@@ -6,6 +6,7 @@ import torch
 from ..errors import NonFiniteError
 from ..noise.base import NoiseModel
 from ..problems.base import Problem
+from ..rng import Randomness
 
 
 def first_bad_row(z: torch.Tensor) -> int | None:
@@ -29,21 +30,31 @@ def check_finite(z: torch.Tensor, nodes: torch.Tensor, step: int, what: str) -> 
         raise NonFiniteError(step, int(nodes[row]), what)
 
 
-class Oracle:
+class GradientOracle:
     """``grad(x)`` for the current step: ``problem.grad + noise``; the k-th call of a step draws call k.
 
-    Every draw is a function of ``(seed, node, step, call)``, so repeated calls within one step (local
-    steps) get fresh noise and a resumed or distributed run sees the same numbers.
+    Implements :class:`tailtamer.algorithms.base.Oracle`. Every draw is a function of ``(seed, node, step,
+    call)``, so repeated calls within one step (local steps) get fresh noise and a resumed or distributed run
+    sees the same numbers; ``rng`` hands the step's randomness to algorithms that draw.
     """
 
     def __init__(self, problem: Problem, noise: NoiseModel | None, nodes: torch.Tensor, seed: int,
                  check: bool = True):
         self.problem, self.noise, self.nodes, self.seed, self.check = problem, noise, nodes, seed, check
         self.step, self.calls = 0, 0
+        self._rng: Randomness | None = None
 
     def begin(self, step: int) -> None:
         """Start step ``step`` (resets the call counter)."""
         self.step, self.calls = step, 0
+        self._rng = None
+
+    @property
+    def rng(self) -> Randomness:
+        """The randomness handle of the current step (see :class:`tailtamer.rng.Randomness`)."""
+        if self._rng is None:
+            self._rng = Randomness(self.seed, self.nodes, self.step)
+        return self._rng
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         g = self.problem.grad(x, self.nodes, self.seed, self.step, self.calls)

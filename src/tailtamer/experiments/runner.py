@@ -18,11 +18,11 @@ CONFIG = "config.toml"
 
 def run_info(c: Any) -> dict[str, Any]:
     """The fields a summary records about what ran."""
-    cfg = c.config
+    cfg, topo = c.config, c.topology_info()
     return {"algorithm": cfg["algorithm"]["name"], "problem": cfg["problem"]["name"],
             "noise": cfg["noise"]["name"], "seed": cfg["run"]["seed"],
-            "topology": {"name": c.topology.name, "n": c.topology.n, "rho": c.topology.rho},
-            "title": f"{cfg['algorithm']['name']} on {cfg['problem']['name']} ({c.topology.name}, n={c.topology.n}, "
+            "topology": topo,
+            "title": f"{cfg['algorithm']['name']} on {cfg['problem']['name']} ({topo['name']}, n={topo['n']}, "
                      f"noise {cfg['noise']['name']}, seed {cfg['run']['seed']})"}
 
 

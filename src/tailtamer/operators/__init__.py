@@ -4,7 +4,8 @@ from .clip import biclip, clip_coords, clip_rows, smoothed_clip
 from .momentum import ema, track
 from .normalize import TINY, row_norms, rownorm
 from .thresholds import biclip_thresholds
+from .transform import TRANSFORMS, Buffers, Chain, Scale, Transform, chain
 
-__all__ = ["TINY", "adagrad_moment", "adam_direction", "adam_moments", "biclip", "biclip_thresholds",
+__all__ = ["TINY", "TRANSFORMS", "Buffers", "Chain", "Scale", "Transform", "chain", "adagrad_moment", "adam_direction", "adam_moments", "biclip", "biclip_thresholds",
            "clip_coords", "clip_rows", "ema", "rmsprop_moment", "row_norms", "rownorm", "scaled_direction",
            "smoothed_clip", "track"]

@@ -2,19 +2,21 @@
 
 Importing this package registers every builder in :data:`TOPOLOGIES`:
 ``ring``, ``complete``, ``torus``, ``star``, ``hypercube``, ``erdos-renyi`` (undirected, weighted by
-:mod:`.weights`), ``exponential`` (directed) and ``matrix`` (user-given, :mod:`.user`).
+:mod:`.weights`), ``exponential`` (directed), ``matrix`` (user-given, :mod:`.user`) and ``server`` (no graph, :mod:`.server`).
 """
 from __future__ import annotations
 
-from . import builders, exponential, user  # noqa: F401  (registration side effects)
+from . import builders, exponential, server, user  # noqa: F401  (registration side effects)
 from .base import TOPOLOGIES, Topology
 from .build import build_topology
 from .checks import (is_column_stochastic, is_doubly_stochastic, is_row_stochastic, period,
                      validate_mixing)
+from .server import SERVER
 from .spectral import spectral_gap
 from .weights import WEIGHTINGS, metropolis_weights, uniform_weights
 
 __all__ = [
+    "SERVER",
     "TOPOLOGIES",
     "Topology",
     "WEIGHTINGS",

@@ -12,6 +12,9 @@ half up, at least one — or an **int ≥ 1** — the count. TOML keeps the dist
 Example:
     >>> sample_clients(seed=0, t=3, n=10, m=4).tolist() == sample_clients(0, 3, 10, 4).tolist()
     True
+    >>> r = rng.Randomness(seed=0, nodes=torch.arange(10), step=3)
+    >>> client_mask(r, 10, 4).nonzero()[:, 0].tolist() == sample_clients(0, 3, 10, 4).tolist()
+    True
     >>> client_count(0.25, 10), client_count(3, 10), client_count(1.0, 10)
     (3, 3, 10)
 """
@@ -53,14 +56,20 @@ def client_count(clients: float | int, n: int, owner: str = "") -> int:
 
 def sample_clients(seed: int, t: int, n: int, m: int) -> torch.Tensor:
     """The sorted global ids of the m clients of round t (all n when m = n)."""
+    return sampled_ids(rng.Randomness(seed, torch.arange(n), t), n, m)
+
+
+def sampled_ids(r: rng.Randomness, n: int, m: int) -> torch.Tensor:
+    """The sorted global ids of the m clients sampled with the step's randomness ``r`` (stream ``"clients"``:
+    one uniform per id ``0..n−1``, the m smallest win)."""
     if m >= n:
         return torch.arange(n)
-    u = rng.uniform(seed, STREAM, torch.arange(n), t, 1)[:, 0]
+    u = r.uniform(STREAM, 1, nodes=torch.arange(n))[:, 0]
     return torch.sort(torch.argsort(u, stable=True)[:m]).values
 
 
-def client_mask(seed: int, t: int, n: int, m: int, nodes: torch.Tensor) -> torch.Tensor:
-    """Boolean mask over the local rows ``nodes`` (global ids): True where the client is sampled in round t."""
+def client_mask(r: rng.Randomness, n: int, m: int) -> torch.Tensor:
+    """Boolean mask over the local rows ``r.nodes`` (global ids): True where the client is sampled this round."""
     full = torch.zeros(n, dtype=torch.bool)
-    full[sample_clients(seed, t, n, m)] = True
-    return full[torch.as_tensor(nodes, dtype=torch.int64).cpu()]
+    full[sampled_ids(r, n, m)] = True
+    return full[r.nodes.cpu()]

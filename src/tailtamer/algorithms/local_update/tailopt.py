@@ -93,7 +93,7 @@ class LocalUpdate(Algorithm):
         m = client_count(self.clients, comm.n, self._name)
         mask = None
         if m < comm.n:
-            mask = client_mask(getattr(grad, "seed", 0), t, comm.n, m, comm.nodes).to(x.device)
+            mask = client_mask(grad.rng, comm.n, m).to(x.device)
         lr = self._lr(t)
         inner = ({b: s[f"inner.{b}"] for b in self._inner.buffers} if not self.reset_inner
                  else self._inner.init(x))
