@@ -58,8 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     except TailtamerError as err:
         print(f"tailtamer {args.command}: error: {err}", file=sys.stderr)
         return 2
-    except BrokenPipeError:                            # `tailtamer list | head`: the reader has what it wanted
+    except BrokenPipeError:                            # `tailtamer list | head`: the reader stopped reading
         _silence_stdout()
+        print(f"tailtamer {args.command}: output closed early (broken pipe)", file=sys.stderr)
         return 141                                     # 128 + SIGPIPE, as a shell reports a killed writer
     except KeyboardInterrupt:
         print(f"\ntailtamer {args.command}: interrupted", file=sys.stderr)
