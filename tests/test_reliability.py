@@ -371,3 +371,22 @@ def test_resume_auto_starts_a_missing_folder_and_config_error_is_a_value_error(c
     summary = run_config(load_toml(cfg_file), tmp_path / "new", resume="auto", progress=False, plot=False)
     assert summary["status"] == "finished"
     assert issubclass(ConfigError, ValueError)
+
+
+@pytest.mark.multiprocess
+def test_launch_and_the_simulator_report_the_same_diverged_node(tmp_path):
+    """DSGD with a step of 1e60 overflows on every node at step 5 (each step multiplies x by ~1e60, so no
+    rounding difference between the backends can move it); each of the 3 ranks reports its own first node,
+    and the launcher must name the lowest, node 0, as the simulator does, whichever rank reports first."""
+    from tailtamer.distributed.run import launch
+    from tailtamer.errors import NonFiniteError
+
+    cfg = {"problem": {"name": "quadratic", "dim": 4, "condition": 10.0}, "algorithm": {"name": "dsgd", "lr": 1e60},
+           "topology": {"name": "ring", "n": 6}, "run": {"steps": 30, "eval_every": 10}}
+    with pytest.raises(NonFiniteError) as sim:
+        run_config(cfg, tmp_path / "sim", progress=False, plot=False)
+    with pytest.raises(NonFiniteError) as real:
+        launch(cfg, tmp_path / "real", 3, timeout=20, plot=False)
+    assert (real.value.step, real.value.node) == (sim.value.step, sim.value.node) == (5, 0)
+    for folder in ("sim", "real"):
+        assert json.loads((tmp_path / folder / "summary.json").read_text())["diverged"]["node"] == 0
