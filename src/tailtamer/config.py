@@ -33,7 +33,9 @@ class RunSettings:
         eval_every: evaluate metrics every this many steps (and at step 0 and T).
         dtype: ``"float64"`` or ``"float32"``.
         device: torch device, e.g. ``"cpu"`` or ``"cuda"``.
-        checkpoint_every: save a checkpoint every this many steps (0: only at the end).
+        checkpoint_every: save a checkpoint every this many steps, and always at the end; 0 (default): every
+            ``ceil(steps / 20)`` steps, so an interrupted run resumes losing at most 5 % of it
+            (:mod:`tailtamer.engine.checkpoint`). Checkpoints never change a result.
         mixing: how the simulator multiplies by W: ``"auto"``, ``"dense"``, ``"sparse"`` (CSR) or
             ``"diagonals"`` (wrapped diagonals, for ring/torus/exponential-like graphs); see comm/kernels.py.
         check_finite: stop at the first NaN/Inf in a gradient or iterate.
@@ -64,15 +66,36 @@ DEFAULT_NAMES = {"noise": "none", "topology": "complete"}
 REQUIRED = ("problem", "algorithm")
 
 
+#: Keys of component sections that name files: a relative value in a config file is relative to its folder.
+PATH_KEYS = ("path",)
+
+
 def load_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML config file (a missing file is an error that names the path)."""
+    """Read a TOML config file (a missing file is an error that names the path).
+
+    A relative file path in a component section (``path = "W.npy"`` of the ``matrix`` topology) is
+    resolved against the config file's folder, so a config works from any working directory.
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path.resolve()}")
     try:
-        return tomllib.loads(path.read_text())
+        cfg = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: invalid TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not a UTF-8 text file ({err.reason})") from None
+    except OSError as err:
+        raise ConfigError(f"cannot read the config file {path}: {err.strerror or err}") from None
+    for section in ("problem", "algorithm", "topology", "noise"):
+        body = cfg.get(section)
+        if not isinstance(body, dict):
+            continue
+        for key in PATH_KEYS:
+            value = body.get(key)
+            if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+                body[key] = str((path.resolve().parent / value).resolve())
+    return cfg
 
 
 def parse_value(text: str) -> Any:
@@ -83,17 +106,63 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def apply_overrides(cfg: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Apply ``section.key=value`` overrides (``--set``), returning a new dict."""
+def _split_key(item: str, flag: str, form: str) -> tuple[str, str]:
+    if "." not in item:
+        raise ConfigError(f"{flag} expects {form}, got {item!r}")
+    section, key = (part.strip() for part in item.split(".", 1))
+    if section not in SECTIONS:
+        raise ConfigError(f"unknown config section [{section}]{suggest(section, SECTIONS)}")
+    return section, key
+
+
+def _note(text: str) -> None:
+    print(f"tailtamer: note: {text}", file=sys.stderr)
+
+
+def apply_overrides(cfg: dict[str, Any], overrides: list[str], note: Any = _note) -> dict[str, Any]:
+    """Apply ``section.key=value`` overrides (``--set``), returning a new dict.
+
+    Setting ``section.name`` to another entry drops the keys the new entry does not take (they belonged to
+    the old one), calling ``note(text)`` to say which (default: a line on stderr).
+    """
     out = copy.deepcopy(cfg)
     for item in overrides:
-        if "=" not in item or "." not in item.split("=", 1)[0]:
+        if "=" not in item:
             raise ConfigError(f"--set expects section.key=value, got {item!r}")
         path, value = item.split("=", 1)
-        section, key = path.strip().split(".", 1)
-        if section not in SECTIONS:
-            raise ConfigError(f"unknown config section [{section}]{suggest(section, SECTIONS)}")
-        out.setdefault(section, {})[key.strip()] = parse_value(value.strip())
+        section, key = _split_key(path, "--set", "section.key=value")
+        body = out.setdefault(section, {})
+        parsed = parse_value(value.strip())
+        if key == "name" and section in component_registries() and body.get("name") not in (None, parsed):
+            _drop_foreign_keys(section, body, parsed, note)
+        body[key] = parsed
+    return out
+
+
+def _drop_foreign_keys(section: str, body: dict[str, Any], name: Any, note: Any) -> None:
+    """Drop the keys of ``body`` that entry ``name`` of ``section`` does not take (``n`` of a topology stays)."""
+    registry = component_registries()[section]
+    if not isinstance(name, str) or name not in registry:
+        return                                          # resolve() reports the unknown name
+    keep = set(registry.params(name)) | {"name"} | ({"n"} if section == "topology" else set())
+    dropped = sorted(k for k in body if k not in keep)
+    for k in dropped:
+        del body[k]
+    if dropped:
+        note(f"[{section}] name = {body.get('name')!r} -> {name!r}: dropped {', '.join(dropped)} "
+             f"(not parameters of {name!r})")
+
+
+def apply_unsets(cfg: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    """Remove ``section.key`` entries (``--unset``) so their defaults apply, returning a new dict."""
+    out = copy.deepcopy(cfg)
+    for item in keys:
+        section, key = _split_key(item, "--unset", "section.key")
+        body = out.get(section, {})
+        if key not in body:
+            raise ConfigError(f"--unset {item}: [{section}] has no key '{key}'{suggest(key, body)}"
+                              f"; it has: {', '.join(body) or '(none)'}")
+        del body[key]
     return out
 
 
@@ -110,6 +179,9 @@ def _run_settings(raw: dict[str, Any]) -> RunSettings:
                               f"{suggest(str(getattr(settings, key)), choices)}")
     if settings.steps < 0 or settings.eval_every < 1:
         raise ConfigError("[run] steps must be ≥ 0 and eval_every ≥ 1")
+    if settings.checkpoint_every < 0:
+        raise ConfigError(f"[run] checkpoint_every must be ≥ 0 (0: automatic, every ceil(steps / 20) steps), "
+                          f"got {settings.checkpoint_every}")
     return settings
 
 

@@ -22,6 +22,22 @@ class DataNotFoundError(TailtamerError, FileNotFoundError):
     """A data file that is not where it was looked for."""
 
 
+class DataError(TailtamerError, ValueError):
+    """A data file that is there but cannot be read (truncated, corrupt, not what its name says)."""
+
+
+class StorageError(TailtamerError, OSError):
+    """A file or folder that cannot be written: a full disk, no permission, a path that is not a folder."""
+
+
+class CheckpointError(TailtamerError):
+    """A checkpoint that is missing, truncated or corrupt (the message names the file)."""
+
+
+class ResourceError(TailtamerError, MemoryError):
+    """A run that needs more memory than this machine has (refused before allocating)."""
+
+
 class NonFiniteError(TailtamerError, FloatingPointError):
     """NaN or Inf appeared in a gradient or an iterate.
 

@@ -9,7 +9,7 @@ import math
 from typing import Any, Callable
 
 from .registry import Registry
-from .validation import check_nonneg, check_positive, check_range
+from .validation import check_nonneg, check_positive, check_range, check_step_size
 
 #: Registry of schedule factors; factories take ``steps`` (the horizon T) from the engine.
 SCHEDULES: Registry[Callable[[int], float]] = Registry("schedule", context=("steps",))
@@ -46,7 +46,7 @@ def make_lr(lr: float, schedule: str | dict[str, Any], warmup: int, steps: int,
         >>> round(f(0), 6), round(f(1), 6)
         (0.1, 0.05)
     """
-    check_positive("lr", lr, owner)
+    check_step_size("lr", lr, owner)
     check_nonneg("warmup", warmup, owner)
     spec = {"name": schedule} if isinstance(schedule, str) else dict(schedule)
     name = spec.pop("name", "constant")

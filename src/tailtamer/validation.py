@@ -28,6 +28,11 @@ def check_positive(name: str, value: float, owner: str = "") -> float:
     return check_range(name, value, 0.0, None, lo_open=True, owner=owner)
 
 
+def check_step_size(name: str, value: float, owner: str = "") -> float:
+    """A step size: ``0 < value < inf`` (an infinite step is never meaningful)."""
+    return check_range(name, value, 0.0, math.inf, lo_open=True, hi_open=True, owner=owner)
+
+
 def check_nonneg(name: str, value: float, owner: str = "") -> float:
     """``value ≥ 0``."""
     return check_range(name, value, 0.0, None, owner=owner)

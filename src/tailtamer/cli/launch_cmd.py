@@ -2,40 +2,41 @@
 from __future__ import annotations
 
 import argparse
-import json
-import time
-from pathlib import Path
+
+from .run_cmd import add_run_arguments, load_config, out_folder, report, resume_hint
 
 NAME = "launch"
 HELP = "run one config as N processes over torch.distributed (same run folder as `run`)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("config", help="TOML config with [problem] [algorithm] [topology] [noise] [run]")
+    add_run_arguments(p)
     p.add_argument("--nproc", type=int, required=True, metavar="N",
                    help="number of processes on this machine (each hosts a block of ≥ 1 nodes)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                   help="override one config value (repeatable)")
-    p.add_argument("--out", help="run folder (default runs/<config name>-<time>)")
-    p.add_argument("--resume", action="store_true", help="continue the run folder from its checkpoint")
     p.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
                    help="how long any receive or collective may wait before the run stops (default 300)")
     p.add_argument("--backend", choices=("gloo", "nccl"), default=None,
                    help="torch.distributed backend (default: gloo for [run] device = 'cpu', nccl for 'cuda'; "
                         "NCCL takes one process per GPU)")
     p.add_argument("--threads", type=int, default=1, help="torch threads per process (default 1)")
-    p.add_argument("--no-plot", action="store_true", help="skip the PNG plot")
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..config import apply_overrides, load_toml
-    from ..distributed.run import launch
+    from ..distributed.run import check_launch, launch
+    from ..engine.resume import folder_complete
 
-    cfg = apply_overrides(load_toml(args.config), args.overrides)
-    out = Path(args.out or f"runs/{Path(args.config).stem}-{time.strftime('%Y%m%d-%H%M%S')}")
-    summary = launch(cfg, out, args.nproc, resume=args.resume, timeout=args.timeout, backend=args.backend,
-                     plot=not args.no_plot, progress=True, threads=args.threads)
-    print(f"run folder: {out}")
-    print(json.dumps({"metrics": summary["metrics"], "steps": summary["steps"],
-                      "wall_time_s": round(summary["wall_time_s"], 3)}, indent=None))
+    check_launch(args.nproc, args.timeout, args.threads)
+    cfg = load_config(args)
+    out = out_folder(args)
+    resumed = args.resume or args.resume_previous
+    complete = resumed and folder_complete(out)
+    try:
+        summary = launch(cfg, out, args.nproc, resume=args.resume, previous=args.resume_previous,
+                         timeout=args.timeout, backend=args.backend, plot=not args.no_plot, progress=True,
+                         threads=args.threads)
+    except KeyboardInterrupt:
+        if out.exists():
+            resume_hint(args, out, NAME)
+        raise
+    report(out, {**summary, "_complete": complete}, resumed)
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from types import ModuleType
@@ -36,17 +37,42 @@ def parser(cmds: dict[str, ModuleType] | None = None) -> argparse.ArgumentParser
     return p
 
 
+def _silence_stdout() -> None:
+    """After a closed pipe: point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand. Errors a user can cause (bad input, OS faults: a full disk, a closed pipe, too
+    little memory) end with one line on stderr and a non-zero exit code, never a traceback."""
     cmds = commands()
     args = parser(cmds).parse_args(argv)
     try:
-        return cmds[args.command].main(args) or 0
+        code = cmds[args.command].main(args) or 0
+        sys.stdout.flush()                             # a closed pipe shows here, not at interpreter exit
+        return code
     except TailtamerError as err:
         print(f"tailtamer {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:                            # `tailtamer list | head`: the reader stopped reading
+        _silence_stdout()
+        print(f"tailtamer {args.command}: output closed early (broken pipe)", file=sys.stderr)
+        return 141                                     # 128 + SIGPIPE, as a shell reports a killed writer
     except KeyboardInterrupt:
         print(f"\ntailtamer {args.command}: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print(f"tailtamer {args.command}: error: out of memory; reduce [topology] n or the problem's size",
+              file=sys.stderr)
+        return 2
+    except OSError as err:                             # a file that cannot be read or written
+        name = f" {err.filename}" if getattr(err, "filename", None) else ""
+        print(f"tailtamer {args.command}: error: {err.strerror or err}{':' + name if name else ''}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,32 +1,77 @@
-"""``tailtamer run CONFIG.toml [--set section.key=value ...] [--out DIR] [--resume]``."""
+"""``tailtamer run CONFIG.toml [--set section.key=value ...] [--unset section.key ...] [--out DIR] [--resume]``."""
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
-from ..config import apply_overrides, load_toml
+from ..config import apply_overrides, apply_unsets, load_toml
 from ..experiments.runner import run_config
 
 NAME = "run"
 HELP = "run one config in the simulator and write its run folder"
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
+def add_run_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments ``run`` and ``launch`` share: config, overrides, folder and resuming."""
     p.add_argument("config", help="TOML config with [problem] [algorithm] [topology] [noise] [run]")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                   help="override one config value (repeatable)")
+                   help="override one config value (repeatable); changing a section's name drops the old "
+                        "entry's keys")
+    p.add_argument("--unset", dest="unsets", action="append", default=[], metavar="SECTION.KEY",
+                   help="remove one config key, so its default applies (repeatable)")
     p.add_argument("--out", help="run folder (default runs/<config name>-<time>)")
-    p.add_argument("--resume", action="store_true", help="continue the run folder from its checkpoint")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run folder from its latest checkpoint (a finished run is left as it is)")
+    p.add_argument("--resume-previous", action="store_true",
+                   help="continue from the previous checkpoint (checkpoint.prev.pt), when the latest is unreadable")
     p.add_argument("--no-plot", action="store_true", help="skip the PNG plot")
 
 
-def main(args: argparse.Namespace) -> int:
-    cfg = apply_overrides(load_toml(args.config), args.overrides)
-    out = Path(args.out or f"runs/{Path(args.config).stem}-{time.strftime('%Y%m%d-%H%M%S')}")
-    summary = run_config(cfg, out, resume=args.resume, plot=not args.no_plot)
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_run_arguments(p)
+
+
+def load_config(args: argparse.Namespace) -> dict:
+    """The config file with ``--unset`` then ``--set`` applied (relative paths against the file's folder)."""
+    return apply_overrides(apply_unsets(load_toml(args.config), args.unsets), args.overrides)
+
+
+def out_folder(args: argparse.Namespace) -> Path:
+    return Path(args.out or f"runs/{Path(args.config).stem}-{time.strftime('%Y%m%d-%H%M%S')}")
+
+
+def report(out: Path, summary: dict, resumed: bool) -> None:
+    """Print the folder and the final metrics (or that a resumed run was already complete)."""
+    if resumed and summary.get("_complete"):
+        print(f"run folder: {out}: already complete ({summary.get('steps')} steps); nothing to resume, "
+              "summary.json and metrics.jsonl left as they are")
+        return
     print(f"run folder: {out}")
     print(json.dumps({"metrics": summary["metrics"], "steps": summary["steps"],
                       "wall_time_s": round(summary["wall_time_s"], 3)}, indent=None))
+
+
+def resume_hint(args: argparse.Namespace, out: Path, command: str) -> None:
+    """After Ctrl-C: how to continue."""
+    print(f"\ntailtamer {command}: stopped; continue from the last checkpoint with: "
+          f"tailtamer {command} {args.config} --out {out} --resume", file=sys.stderr)
+
+
+def main(args: argparse.Namespace) -> int:
+    from ..engine.resume import folder_complete
+
+    cfg = load_config(args)
+    out = out_folder(args)
+    resumed = args.resume or args.resume_previous
+    complete = resumed and folder_complete(out)
+    try:
+        summary = run_config(cfg, out, resume=args.resume, previous=args.resume_previous, plot=not args.no_plot)
+    except KeyboardInterrupt:
+        if out.exists():
+            resume_hint(args, out, NAME)
+        raise
+    report(out, {**summary, "_complete": complete}, resumed)
     return 0

@@ -6,10 +6,9 @@ Files: ``<data_dir>/multi30k/{train,val,test_2016_flickr}.en.gz``, one sentence 
 """
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
-from .paths import require_file
+from .paths import read_gz_lines, require_file
 from .text import Vocab, tokenize
 
 FILES = {"train": "train", "val": "val", "test": "test_2016_flickr"}
@@ -20,8 +19,7 @@ def load_multi30k(split: str = "train", data_dir: str | Path | None = None, lang
     if split not in FILES:
         raise ValueError(f"multi30k split must be one of {sorted(FILES)}, got {split!r}")
     path = require_file(data_dir, "multi30k", f"{FILES[split]}.{lang}.gz")
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        return [line.strip() for line in f if line.strip()]
+    return [line.strip() for line in read_gz_lines(path) if line.strip()]
 
 
 def token_stream(sentences: list[list[str]], vocab: Vocab) -> list[int]:

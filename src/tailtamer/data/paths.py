@@ -6,10 +6,12 @@ The data folder is, in order: the ``data_dir`` argument (a config's ``data_dir``
 """
 from __future__ import annotations
 
+import gzip
 import os
+import zlib
 from pathlib import Path
 
-from ..errors import DataNotFoundError
+from ..errors import DataError, DataNotFoundError
 
 ENV = "TAILTAMER_DATA"
 
@@ -56,3 +58,19 @@ def require_file(data_dir: str | Path | None, *parts: str) -> Path:
         raise DataNotFoundError(f"data file not found: {path} (looked in data folder "
                                 f"{resolve_data_dir(data_dir)}); {LAYOUT}")
     return path
+
+
+def read_gz_lines(path: Path) -> list[str]:
+    """The lines of a gzip-compressed UTF-8 text file (newlines kept).
+
+    A truncated or corrupt file, or one that is not gzip or not UTF-8, raises :class:`DataError` naming
+    it, instead of a decoder's traceback.
+    """
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            return f.readlines()
+    except (gzip.BadGzipFile, EOFError, zlib.error, UnicodeDecodeError) as err:
+        raise DataError(f"data file {path} is truncated or corrupt ({type(err).__name__}: {err}); "
+                        "replace it with an intact copy") from None
+    except OSError as err:
+        raise DataError(f"cannot read data file {path}: {err.strerror or err}") from None

@@ -2,10 +2,10 @@
 ``label<TAB>sentence`` rows (label 0 negative, 1 positive)."""
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
-from .paths import require_file
+from ..errors import DataError
+from .paths import read_gz_lines, require_file
 
 FILES = {"train": "train.tsv.gz", "dev": "dev.tsv.gz", "val": "dev.tsv.gz"}
 
@@ -16,11 +16,13 @@ def load_sst2(split: str = "train", data_dir: str | Path | None = None) -> tuple
         raise ValueError(f"sst2 split must be one of {sorted(FILES)}, got {split!r}")
     path = require_file(data_dir, "sst2", FILES[split])
     texts, labels = [], []
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        next(f, None)                                          # header
-        for line in f:
-            label, _, text = line.rstrip("\n").partition("\t")
-            if text:
-                texts.append(text)
+    for number, line in enumerate(read_gz_lines(path)[1:], start=2):     # after the header
+        label, _, text = line.rstrip("\n").partition("\t")
+        if text:
+            try:
                 labels.append(int(label))
+            except ValueError:
+                raise DataError(f"data file {path}, line {number}: the label {label!r} is not an integer "
+                                "(expected label<TAB>sentence)") from None
+            texts.append(text)
     return texts, labels

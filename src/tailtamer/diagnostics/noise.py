@@ -13,6 +13,7 @@ from typing import Any, Iterable
 import torch
 
 from ..engine.callbacks import Callback
+from ..engine.run_dir import atomic_write_text
 from ..errors import ValidationError
 from .tail_index import hill_alpha, mohammadi_alpha
 
@@ -78,7 +79,7 @@ class GradientNoise(Callback):
         if path.exists():                                               # resumed run: drop lines past the restart
             keep = [ln for ln in path.read_text().splitlines() if ln.strip()
                     and json.loads(ln)["step"] <= loop.start_step]
-            path.write_text("".join(ln + "\n" for ln in keep))
+            atomic_write_text(path, "".join(ln + "\n" for ln in keep))
 
     def on_step(self, loop: Any, step: int, state: dict[str, torch.Tensor]) -> None:
         if not self.due(step):

@@ -180,11 +180,14 @@ def _terminate(procs: list[Any]) -> set[int]:
 
 def failure(errors: dict[int, dict[str, Any]], codes: list[int | None], killed: set[int]) -> DistributedRunError:
     """Build the error that names the rank at fault from what every worker reported."""
-    own = sorted((e["time"], r) for r, e in errors.items() if e["type"] != "CommError")
+    # NaN/Inf first, by (step, lowest global node), so the report is the simulator's and repeatable; then the
+    # earliest other error of a rank's own
+    own = sorted(((0, e["step"], e["node"], r) if e["type"] == "NonFiniteError" else (1, e["time"], 0, r))
+                 for r, e in errors.items() if e["type"] != "CommError")
     died = [r for r, c in enumerate(codes) if c not in (0, None) and r not in errors and r not in killed]
     blamed = collections.Counter(p for e in errors.values() if e["type"] == "CommError" for p in e["peers"])
     if own:
-        rank = own[0][1]
+        rank = own[0][-1]
         head = f"rank {rank} failed: {errors[rank]['type']}: {errors[rank]['message']}"
     elif died:
         rank = died[0]

@@ -25,11 +25,14 @@ from ..comm.backends import backend_for, check_backend
 from ..comm.distributed import DistributedComm
 from ..config import apply_overrides, load_toml, resolve
 from ..engine import ProgressBar, RunWriter
-from ..engine.checkpoint import Checkpointer
-from ..engine.run_dir import SUMMARY, read_metrics, truncate_metrics
-from ..errors import ConfigError, NonFiniteError, TailtamerError, ValidationError
-from ..experiments.runner import prepare_folder, run_info, write_diverged
-from .checkpoint import load_broadcast
+from ..engine.checkpoint import CHECKPOINT, Checkpointer, load_checkpoint
+from ..engine.footprint import check_memory
+from ..engine.resume import Resume, prepare_folder
+from ..engine.run_dir import last_metrics, read_summary, run_info, truncate_metrics, write_diverged
+from ..errors import (CheckpointError, ConfigError, NonFiniteError, ResourceError, StorageError, TailtamerError,
+                      ValidationError)
+from ..validation import check_positive
+from .checkpoint import broadcast_reader
 from .faults import from_env
 from .launcher import DistributedRunError, spawn
 from .process_group import DEFAULT_TIMEOUT, init_from_env, shutdown
@@ -42,9 +45,17 @@ def check_world(resolved: dict[str, Any], world: int) -> None:
         raise ConfigError(f"{world} processes for n = {n} nodes: use at most {n} processes (--nproc)")
 
 
-def run_rank(resolved: dict[str, Any], out: str | Path, resume: bool, timeout: float | None = None,
+#: Errors a worker raises that the launcher re-raises as themselves (one line, no traceback).
+RERAISED = {cls.__name__: cls for cls in (ConfigError, ValidationError, CheckpointError, StorageError, ResourceError)}
+
+
+def run_rank(resolved: dict[str, Any], out: str | Path, resume: bool | str, timeout: float | None = None,
              plot: bool = True, progress: bool = False) -> dict[str, Any] | None:
-    """The body of one rank (inside an initialised process group). Returns the summary on rank 0."""
+    """The body of one rank (inside an initialised process group). Returns the summary on rank 0.
+
+    ``resume``: False (a fresh run) or the file name of the checkpoint to continue from (``True``: the
+    latest one), as decided by :func:`~tailtamer.engine.resume.prepare_folder` before the ranks started.
+    """
     out = Path(out)
     c = build_components(resolved, resolved=True)
     comm = DistributedComm(c.topology.W if c.topology is not None else None, timeout=timeout, n=c.n)
@@ -60,55 +71,72 @@ def run_rank(resolved: dict[str, Any], out: str | Path, resume: bool, timeout: f
     if fault is not None:
         callbacks.append(fault)
     loop = make_loop(c, callbacks, comm=comm)
-    loaded = load_broadcast(out, loop) if resume else None
-    if loaded is not None:
-        state, step = loaded
+    if resume:
+        name = CHECKPOINT if resume is True else str(resume)
+        state, step = load_checkpoint(out, loop, reader=broadcast_reader(comm), name=name)
         if rank0:
             truncate_metrics(out, step)
+        if step >= loop.steps:                      # stopped after its last checkpoint, before its summary
+            loop.last_metrics = loop.evaluate(state)
         loop.run(state, start_step=step)
     else:
         loop.run()
-    return json.loads((out / SUMMARY).read_text()) if rank0 else None
+    return read_summary(out) if rank0 else None
 
 
-def _rank_main(rank: int, world: int, resolved: dict[str, Any], out: str, resume: bool, timeout: float,
+def _rank_main(rank: int, world: int, resolved: dict[str, Any], out: str, resume: bool | str, timeout: float,
                plot: bool, progress: bool) -> dict[str, Any] | None:
     return run_rank(resolved, out, resume, timeout=timeout, plot=plot, progress=progress and rank == 0)
 
 
-def launch(cfg: dict[str, Any], out: str | Path, nproc: int, resume: bool = False, timeout: float = DEFAULT_TIMEOUT,
-           backend: str | None = None, plot: bool = True, progress: bool = False, threads: int = 1) -> dict[str, Any]:
+def check_launch(nproc: int, timeout: float, threads: int = 1) -> None:
+    """``nproc ≥ 1`` processes, a positive ``timeout`` and ``threads ≥ 1`` (one-line errors)."""
+    if isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1:
+        raise ValidationError(f"--nproc must be a positive number of processes, got {nproc!r}")
+    check_positive("--timeout (seconds)", timeout)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValidationError(f"--threads must be a positive integer, got {threads!r}")
+
+
+def launch(cfg: dict[str, Any], out: str | Path, nproc: int, resume: Resume = False,
+           timeout: float = DEFAULT_TIMEOUT, backend: str | None = None, plot: bool = True, progress: bool = False,
+           threads: int = 1, previous: bool = False) -> dict[str, Any]:
     """Run ``cfg`` as ``nproc`` local processes writing the run folder ``out``; returns the summary.
 
     ``backend`` defaults to the one that moves ``[run] device``'s tensors (gloo for CPU, NCCL for CUDA).
+    ``resume``/``previous``: as for :func:`tailtamer.experiments.runner.run_config` (a finished run is
+    returned untouched).
 
-    Raises the worker's own :class:`ConfigError`/:class:`ValidationError`/:class:`NonFiniteError` when one
-    failed that way (a diverged run still gets a ``summary.json`` with ``status = "diverged"``), else a
+    Raises the worker's own :class:`ConfigError`/:class:`ValidationError`/:class:`NonFiniteError` (or
+    checkpoint, storage or memory error) when one failed that way (a diverged run still gets a
+    ``summary.json`` with ``status = "diverged"``), else a
     :class:`~tailtamer.distributed.launcher.DistributedRunError` naming the rank that died or stalled.
     """
+    check_launch(nproc, timeout, threads)
     resolved = resolve(cfg)
     check_world(resolved, nproc)
     device = resolved["run"]["device"]
     backend = backend or backend_for(device)
     check_backend(backend, device, nproc)
-    build_components(resolved, resolved=True)            # every validation error before any process starts
+    check_memory(resolved, processes=nproc)
+    c = build_components(resolved, resolved=True)        # every validation error before any process starts
+    check_memory(resolved, dim=c.problem.dim, processes=nproc)
     out = Path(out)
-    resume = prepare_folder(resolved, out, resume)
+    start = prepare_folder(resolved, out, resume, previous=previous)
+    if start.kind == "complete":
+        return dict(start.summary or {})
+    begin: bool | str = start.checkpoint if start.resuming else False
     try:
-        results = spawn(_rank_main, nproc, (resolved, str(out), resume, timeout, plot, progress),
+        results = spawn(_rank_main, nproc, (resolved, str(out), begin, timeout, plot, progress),
                         timeout=timeout, backend=backend, threads=threads)
     except DistributedRunError as err:
         root = err.root or {}
         if root.get("type") == "NonFiniteError":
             diverged = NonFiniteError(root["step"], root["node"], root["what"])
-            rows = read_metrics(out)
-            last = {k: v for k, v in (rows[-1] if rows else {}).items()
-                    if k not in ("step", "wall_time_s", "bytes_per_node")}
-            write_diverged(out, diverged, last, run_info(build_components(resolved, resolved=True)))
+            write_diverged(out, diverged, last_metrics(out), run_info(c))
             raise diverged from err
-        if root.get("type") in ("ConfigError", "ValidationError"):
-            kind = ConfigError if root["type"] == "ConfigError" else ValidationError
-            raise kind(root["message"]) from err
+        if root.get("type") in RERAISED:
+            raise RERAISED[root["type"]](root["message"]) from err
         raise
     return results[0]
 
@@ -121,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--set", dest="overrides", action="append", default=[])
     p.add_argument("--out", required=True)
     p.add_argument("--resume", action="store_true")
+    p.add_argument("--resume-previous", action="store_true")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
     p.add_argument("--backend", choices=("gloo", "nccl"), default=None,
                    help="default: gloo for [run] device = 'cpu', nccl for 'cuda'")
@@ -144,15 +173,21 @@ def main(argv: list[str] | None = None) -> int:
         box: list[Any] = [None]
         if rank == 0:
             try:
-                box[0] = ("ok", prepare_folder(resolved, Path(args.out), args.resume))
+                box[0] = ("ok", prepare_folder(resolved, Path(args.out), args.resume, previous=args.resume_previous))
             except TailtamerError as err:
                 box[0] = ("error", str(err))
         dist.broadcast_object_list(box, src=0)
         status, value = box[0]
         if status == "error":
             raise ConfigError(value)
-        summary = run_rank(resolved, args.out, bool(value), timeout=args.timeout, plot=not args.no_plot,
-                           progress=rank == 0)
+        if value.kind == "complete":
+            if rank == 0:
+                print(f"run folder: {args.out}: already complete ({value.summary.get('steps')} steps); "
+                      "nothing to resume")
+            shutdown()
+            return 0
+        summary = run_rank(resolved, args.out, value.checkpoint if value.resuming else False, timeout=args.timeout,
+                           plot=not args.no_plot, progress=rank == 0)
         if summary is not None:
             print(f"run folder: {args.out}")
             print(json.dumps({"metrics": summary["metrics"], "steps": summary["steps"]}))

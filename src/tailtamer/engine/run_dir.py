@@ -1,34 +1,30 @@
-"""The run folder: resolved config, ``metrics.jsonl``, ``summary.json``, checkpoint and a PNG plot.
+"""The run folder, the same for simulated and real runs: resolved ``config.toml``, ``metrics.jsonl``,
+``summary.json``, checkpoints (:mod:`.checkpoint`) and a PNG plot.
 
-Every whole file is written atomically (temporary file + rename); ``metrics.jsonl`` is appended one flushed
-line per evaluation, and on resume lines past the checkpoint (or a torn last line) are dropped, so a stopped
-run loses nothing it had written and a resumed run's folder equals an uninterrupted run's.
+Every whole file is written atomically (:mod:`.atomic`); ``metrics.jsonl`` is appended one flushed line per
+evaluation, and on resume lines past the checkpoint (or a torn last line) are dropped, so a stopped run
+loses nothing it had written and a resumed run's folder equals an uninterrupted run's. Checking and
+preparing a folder for a fresh or resumed run is :mod:`.resume`.
 """
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from ..algorithms.base import State
+from ..errors import NonFiniteError
+from .atomic import atomic_save, atomic_write, atomic_write_bytes, atomic_write_json, atomic_write_text, storage_error
 from .callbacks import Callback
 
+__all__ = ["CONFIG", "METRICS", "PLOT", "SUMMARY", "RunWriter", "atomic_save", "atomic_write", "atomic_write_bytes",
+           "atomic_write_json", "atomic_write_text", "comm_totals", "last_metrics", "read_metrics", "read_summary", "run_info",
+           "truncate_metrics", "write_diverged"]
+
+CONFIG = "config.toml"
 METRICS = "metrics.jsonl"
 SUMMARY = "summary.json"
 PLOT = "metrics.png"
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
 
 
 def read_metrics(folder: Path) -> list[dict[str, Any]]:
@@ -48,6 +44,40 @@ def truncate_metrics(folder: Path, last_step: int) -> None:
     """Keep only the evaluations at steps ≤ ``last_step`` (used when resuming)."""
     rows = [r for r in read_metrics(folder) if r["step"] <= last_step]
     atomic_write_text(Path(folder) / METRICS, "".join(json.dumps(r) + "\n" for r in rows))
+
+
+def read_summary(folder: Path) -> dict[str, Any] | None:
+    """The run's ``summary.json``, or None when there is none (or it cannot be parsed)."""
+    path = Path(folder) / SUMMARY
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def last_metrics(folder: Path) -> dict[str, float]:
+    """The metrics of the last complete line of ``metrics.jsonl`` (without step, time and bytes)."""
+    rows = read_metrics(folder)
+    return {k: v for k, v in (rows[-1] if rows else {}).items() if k not in ("step", "wall_time_s", "bytes_per_node")}
+
+
+def run_info(c: Any) -> dict[str, Any]:
+    """The fields a summary records about what ran (``c``: :class:`~tailtamer.api.Components`)."""
+    cfg, topo = c.config, c.topology_info()
+    return {"algorithm": cfg["algorithm"]["name"], "problem": cfg["problem"]["name"],
+            "noise": cfg["noise"]["name"], "seed": cfg["run"]["seed"],
+            "topology": topo,
+            "title": f"{cfg['algorithm']['name']} on {cfg['problem']['name']} ({topo['name']}, n={topo['n']}, "
+                     f"noise {cfg['noise']['name']}, seed {cfg['run']['seed']})"}
+
+
+def write_diverged(out: Path, err: NonFiniteError, last: dict[str, float], info: dict[str, Any],
+                   wall_time: float | None = None) -> None:
+    """The ``summary.json`` of a run stopped by NaN/Inf: ``status = "diverged"``, where and what, and the
+    metrics of its last evaluation (``metrics`` stays empty: there is no final value)."""
+    atomic_write_json(Path(out) / SUMMARY, {
+        "status": "diverged", "error": str(err), "metrics": {}, "last_metrics": last, "steps": err.step,
+        "diverged": {"step": err.step, "node": err.node, "what": err.what}, "wall_time_s": wall_time, **info})
 
 
 def comm_totals(stats: dict[str, int], n: int, steps: int) -> dict[str, float]:
@@ -71,13 +101,19 @@ class RunWriter(Callback):
         self._file = None
 
     def on_start(self, loop: Any) -> None:
-        self._file = open(self.folder / METRICS, "a")
+        try:
+            self._file = open(self.folder / METRICS, "a")
+        except OSError as err:
+            raise storage_error(err, self.folder / METRICS, "open") from None
 
     def on_eval(self, loop: Any, step: int, metrics: dict[str, float]) -> None:
         row = {"step": step, "wall_time_s": round(loop.wall_time, 6),
                "bytes_per_node": loop.comm.stats.bytes / loop.comm.n, **metrics}
-        self._file.write(json.dumps(row) + "\n")
-        self._file.flush()
+        try:
+            self._file.write(json.dumps(row) + "\n")
+            self._file.flush()
+        except OSError as err:
+            raise storage_error(err, self.folder / METRICS, "append to") from None
 
     def on_end(self, loop: Any, state: State) -> None:
         self._file.close()
