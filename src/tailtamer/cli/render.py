@@ -1,6 +1,7 @@
 """Print markdown (tables) readably: rich tables on a terminal, the plain markdown when piped or redirected."""
 from __future__ import annotations
 
+import re
 import sys
 from typing import TextIO
 
@@ -10,7 +11,8 @@ def is_table_line(line: str) -> bool:
 
 
 def split_row(line: str) -> list[str]:
-    return [c.strip() for c in line.strip()[1:-1].split("|")]
+    """The cells of a markdown table line (``\\|`` is a literal bar inside a cell)."""
+    return [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
 
 
 def print_markdown(text: str, stream: TextIO | None = None, tty: bool | None = None) -> None:

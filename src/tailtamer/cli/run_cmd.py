@@ -20,12 +20,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help="run folder (default runs/<config name>-<time>)")
     p.add_argument("--resume", action="store_true", help="continue the run folder from its checkpoint")
     p.add_argument("--no-plot", action="store_true", help="skip the PNG plot")
+    p.add_argument("--tensorboard", action="store_true", help="also write TensorBoard event files into the run "
+                   "folder (needs tailtamer[tensorboard]; view with tensorboard --logdir RUN_FOLDER)")
 
 
 def main(args: argparse.Namespace) -> int:
     cfg = apply_overrides(load_toml(args.config), args.overrides)
     out = Path(args.out or f"runs/{Path(args.config).stem}-{time.strftime('%Y%m%d-%H%M%S')}")
-    summary = run_config(cfg, out, resume=args.resume, plot=not args.no_plot)
+    callbacks = []
+    if getattr(args, "tensorboard", False):
+        from ..engine.tensorboard import TensorBoardWriter, require_tensorboard
+
+        require_tensorboard()
+        callbacks.append(TensorBoardWriter)
+    summary = run_config(cfg, out, resume=args.resume, plot=not args.no_plot, callbacks=callbacks)
     print(f"run folder: {out}")
     print(json.dumps({"metrics": summary["metrics"], "steps": summary["steps"],
                       "wall_time_s": round(summary["wall_time_s"], 3)}, indent=None))

@@ -81,7 +81,7 @@ class Ticker:
         rate = self.rate()
         eta = (self.total - self.done) / rate if rate > 0 else float("inf")
         pct = 100.0 * self.done / max(self.total, 1)
-        rate_text = f"{rate:,.1f} {self.unit}/s" if rate >= 0.1 else f"{rate * 60:,.2f} {self.unit}/min"
+        rate_text = f"{rate:,.1f} {self.unit}/s" if rate >= 1 else f"{rate * 60:,.2f} {self.unit}/min"
         head = f"{self.label}: " if self.label else ""
         return (f"{head}{self.done}/{self.total} {self.unit} ({pct:.0f}%), {rate_text}, "
                 f"ETA {fmt_eta(eta) if eta != float('inf') else '?'}" + (f", {self.metric}" if self.metric else ""))
