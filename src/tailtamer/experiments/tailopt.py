@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from ..config import dumps_toml
-from ..engine.run_dir import atomic_write_json
 from .report import Cell, load_runs
 from .study import Grid, Section, Study, run_study, tune_grid
 from .tuning import grid_points, round_sig
