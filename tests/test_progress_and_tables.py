@@ -71,11 +71,23 @@ def test_sweep_progress_reports_runs_workers_rate_and_the_last_metric(tmp_path, 
     assert err[-1].startswith("tiny (1 worker): 3/3 runs (100%), ")
     assert re.search(r"last .*r2: dist_to_opt=[0-9.e-]+$", err[-1])
     clock, out = Clock(), io.StringIO()
-    p = SweepProgress(10, 2, "s", out, every=5.0, tty=False, clock=clock)
+    p = SweepProgress(10, 2, "s", out, every=5.0, tty=False, clock=clock, heartbeat=False)
     p.start()
     clock.t = 6.0
     p(1, 10, str(jobs[0][0]))
     assert out.getvalue().startswith("s (2 workers): 1/10 runs (10%), 10.00 runs/min, ETA 0:54, last")
+
+
+def test_a_sweep_of_long_runs_still_logs_at_a_steady_rate():
+    import time
+
+    out = io.StringIO()
+    p = SweepProgress(4, 1, "slow", out, every=0.05, tty=False)
+    p.start()
+    time.sleep(0.3)                                  # no run finishes, yet lines keep coming
+    p.finish()
+    lines = out.getvalue().splitlines()
+    assert len(lines) >= 3 and all(line.startswith("slow (1 worker): 0/4 runs (0%)") for line in lines)
 
 
 def test_durations():

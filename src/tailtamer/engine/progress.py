@@ -7,14 +7,16 @@ far a long job is without a carriage-return mess.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import Any, Callable, TextIO
 
 from ..algorithms.base import State
 from .callbacks import Callback
 
-#: Seconds between two progress lines off a terminal.
+#: Seconds between two progress lines off a terminal (a run's steps; a sweep's runs).
 LOG_EVERY = 10.0
+SWEEP_LOG_EVERY = 30.0
 
 
 def fmt_eta(seconds: float) -> str:
@@ -43,13 +45,16 @@ def _metric_text(metrics: dict[str, float]) -> str:
 class Ticker:
     """Counts work done towards a total and reports it: a rich bar on a terminal, else a plain line every
     ``every`` seconds and one at the end (with ``final_line = False``, only if a line was printed before, so
-    a job shorter than ``every`` stays silent). ``clock`` is injectable for tests."""
+    a job shorter than ``every`` stays silent). With ``heartbeat`` a background thread prints the line every
+    ``every`` seconds even while nothing finishes (a sweep of long runs). ``clock`` is injectable for tests."""
 
     def __init__(self, total: int, unit: str, label: str = "", stream: TextIO | None = None,
                  every: float = LOG_EVERY, tty: bool | None = None, clock: Callable[[], float] = time.perf_counter,
-                 final_line: bool = True):
+                 final_line: bool = True, heartbeat: bool = False):
         self.total, self.unit, self.label = total, unit, label
-        self.final_line, self.printed = final_line, 0
+        self.final_line, self.printed, self.heartbeat = final_line, 0, heartbeat
+        self._stop: threading.Event | None = None
+        self._lock = threading.Lock()
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty() if tty is None else tty
         self.every, self.clock = every, clock
@@ -72,6 +77,16 @@ class Ticker:
                                  transient=False, refresh_per_second=5)
             self._bar.start()
             self._task = self._bar.add_task(self.label, total=self.total, completed=done, metric="")
+        elif self.heartbeat:
+            self._stop = threading.Event()
+            threading.Thread(target=self._beat, args=(self._stop,), daemon=True).start()
+
+    def _beat(self, stop: threading.Event) -> None:
+        while not stop.wait(self.every):
+            with self._lock:
+                if self.clock() - self._last >= self.every * 0.999:
+                    self._last = self.clock()
+                    self._print()
 
     def rate(self) -> float:
         """Units per second since :meth:`start`."""
@@ -96,8 +111,9 @@ class Ticker:
                 self._last = now
                 self._bar.update(self._task, completed=done, metric=self.metric)
         elif now - self._last >= self.every and done < self.total:
-            self._last = now
-            self._print()
+            with self._lock:
+                self._last = now
+                self._print()
 
     def _print(self) -> None:
         self.printed += 1
@@ -105,6 +121,9 @@ class Ticker:
         self.stream.flush()
 
     def finish(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+            self._stop = None
         if self._bar is not None:
             self._bar.update(self._task, completed=self.done, metric=self.metric)
             self._bar.stop()
@@ -149,9 +168,10 @@ class SweepProgress:
     ETA and the headline metric of the last finished run."""
 
     def __init__(self, total: int, workers: int, label: str = "sweep", stream: TextIO | None = None,
-                 every: float = LOG_EVERY, tty: bool | None = None, clock: Callable[[], float] = time.perf_counter):
+                 every: float = SWEEP_LOG_EVERY, tty: bool | None = None,
+                 clock: Callable[[], float] = time.perf_counter, heartbeat: bool = True):
         name = f"{label} ({workers} worker{'s' if workers != 1 else ''})"
-        self.ticker = Ticker(total, "runs", name, stream, every, tty, clock)
+        self.ticker = Ticker(total, "runs", name, stream, every, tty, clock, heartbeat=heartbeat)
 
     def start(self) -> None:
         self.ticker.start(0)
