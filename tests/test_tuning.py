@@ -125,9 +125,9 @@ def test_e1_tune_keeps_momentum_inside_its_range(tmp_path, monkeypatch):
     """E1's search grows β towards 1 by halving the gap (β stays in (0, 1)) and records the searches."""
     from tailtamer.experiments import e1
 
-    real_config = e1.config
-    monkeypatch.setattr(e1, "config", lambda m, p, noise, s: real_config(m, p, noise, s, steps=20))
-    monkeypatch.setattr(e1, "METHODS", ("gt-nsgdm",))
+    real_config = e1.variant_config
+    monkeypatch.setattr(e1, "variant_config", lambda m, p, noise, s: real_config(m, p, noise, s, steps=20))
+    monkeypatch.setattr(e1, "ROWS", ("gt-nsgdm",))
     monkeypatch.setattr(e1, "GRID", {"gt-nsgdm": {"lr": [0.05], "beta": [0.9, 0.95]}})
     monkeypatch.setattr(e1, "MAX_EXTENSIONS", 1)
     tuned = e1.tune(tmp_path, workers=1)

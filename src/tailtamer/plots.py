@@ -4,7 +4,41 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
+import re
+
 import numpy as np
+
+#: Line styles and markers cycled over the curves of one plot, so that curves that coincide stay visible
+#: (a dashed line over a solid one, markers at different positions).
+LINESTYLES = ("-", "--", "-.", ":")
+MARKERS = ("o", "s", "^", "D", "v", "x", "P", "*")
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def natural_key(label: str) -> tuple:
+    """Sort key reading the numbers in a label as numbers: ``n=2 < n=5 < n=10``, ``lr=3e-3 < lr=0.01``."""
+    parts: list[tuple[int, Any]] = []
+    pos = 0
+    for m in _NUMBER.finditer(label):
+        parts.append((0, label[pos:m.start()]))
+        parts.append((1, float(m.group())))
+        pos = m.end()
+    parts.append((0, label[pos:]))
+    return tuple(parts)
+
+
+def legend_order(labels: Sequence[str]) -> list[str]:
+    """Labels in numeric order when every label holds a number (``n=2, n=5, n=10``), else as given."""
+    labels = list(labels)
+    if labels and all(_NUMBER.search(label) for label in labels):
+        return sorted(labels, key=natural_key)
+    return labels
+
+
+def style(i: int, n: int) -> dict[str, Any]:
+    """Line style, marker and marker spacing of the i-th of n curves (markers offset so they do not overlap)."""
+    return {"linestyle": LINESTYLES[i % len(LINESTYLES)], "marker": MARKERS[i % len(MARKERS)],
+            "markevery": (0.1 * i / max(n, 1), 0.1), "markersize": 4}
 
 
 def _pyplot():
@@ -41,15 +75,25 @@ def plot_metrics(rows: Sequence[dict[str, Any]], path: Path, title: str = "") ->
 
 
 def plot_bands(curves: dict[str, list[list[dict[str, Any]]]], metric: str, path: Path, title: str = "",
-               log: bool = True) -> None:
-    """Mean over seeds with a min–max band, one line per label; ``curves[label]`` is a list of runs' rows."""
+               log: bool = True
+               ) -> list[dict[str, Any]]:
+    """Mean over seeds with a min–max band, one line per label; ``curves[label]`` is a list of runs' rows.
+
+    Labels holding numbers are drawn and listed in numeric order; each curve has its own line style and
+    marker, so curves that coincide stay visible. Returns each curve's label and style, in legend order.
+    """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for label, runs in curves.items():
+    order = legend_order(list(curves))
+    drawn = []
+    for i, label in enumerate(order):
+        runs = curves[label]
         steps = [r["step"] for r in runs[0]]
         vals = np.array([[r.get(metric, np.nan) for r in rows[: len(steps)]] for rows in runs], dtype=float)
         mean = np.nanmean(vals, axis=0)
-        ax.plot(steps, mean, label=label)
+        st = style(i, len(order))
+        ax.plot(steps, mean, label=label, **st)
+        drawn.append({"label": label, **st})
         if len(runs) > 1:
             ax.fill_between(steps, np.nanmin(vals, axis=0), np.nanmax(vals, axis=0), alpha=0.2)
     if log:
@@ -62,3 +106,4 @@ def plot_bands(curves: dict[str, list[list[dict[str, Any]]]], metric: str, path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    return drawn

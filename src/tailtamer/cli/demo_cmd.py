@@ -1,9 +1,9 @@
-"""``tailtamer demo``: the main job (E1 under α-stable noise, GT-NSGDm against four baselines, 3 seeds)."""
+"""``tailtamer demo``: the main job (E1 under α-stable noise, GT-NSGDm against four baselines, 3 seeds); the
+declared study ``demo`` (``tailtamer study demo``)."""
 from __future__ import annotations
 
 import argparse
-import sys
-import time
+import dataclasses
 from pathlib import Path
 
 NAME = "demo"
@@ -17,30 +17,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=None, help="parallel processes (default: CPU count)")
 
 
-def progress(i: int, total: int, folder: str) -> None:
-    if sys.stderr.isatty():
-        sys.stderr.write(f"\r  {i}/{total} runs done   ")
-        sys.stderr.flush()
-        if i == total:
-            sys.stderr.write("\n")
-
-
 def main(args: argparse.Namespace) -> int:
     from ..experiments import e1
-    from ..experiments.sweep import run_sweep
-    from ..experiments.report import load_runs
-    from ..plots import plot_bands
+    from ..experiments.study import run_study
+    from .render import print_markdown
 
     root = Path(args.out)
-    jobs = e1.demo_jobs(root, args.seeds)
+    study = dataclasses.replace(e1.DEMO, runs=lambda root, tuned: e1.demo_jobs(root, args.seeds))
     print(f"E1 demo: {len(e1.METHODS)} methods x {args.seeds} seeds, alpha-stable noise (alpha 1.5, skew 0.5, "
           f"scale {e1.NOISE_SCALE}), ring n=20 k=2 (rho 0.904), T={e1.STEPS}")
-    t0 = time.perf_counter()
-    run_sweep(jobs, workers=args.workers, on_done=progress)
-    runs = load_runs([root], with_rows=True)
-    print(e1.final_table(runs))
-    plot = root / "comparison.png"
-    plot_bands(e1.curves(runs, lambda r: r.summary["algorithm"]), "dist_to_opt", plot,
-               title="E1, alpha-stable noise (1.5, skew 0.5), ring n=20: mean_i ||x_i - w*||")
-    print(f"plot: {plot}   run folders: {root}/<method>/seed<k>   ({time.perf_counter() - t0:.1f} s)")
+    print_markdown(run_study(study, root, workers=args.workers))
+    print(f"plot: {root / 'comparison.png'}   run folders: {root}/<method>/seed<k>")
     return 0

@@ -1,4 +1,5 @@
-"""``tailtamer list [KIND]``: every registry with its entries, parameters and defaults."""
+"""``tailtamer list [KIND]``: every registry with its entries, parameters and defaults, as tables (rich tables on a
+terminal, markdown when piped)."""
 from __future__ import annotations
 
 import argparse
@@ -10,26 +11,50 @@ from ..registry import Registry
 NAME = "list"
 HELP = "list algorithms, problems, topologies, noise models and schedules with their parameters"
 
+#: Headings per registry kind (the registry's own ``kind`` is singular).
+PLURALS = {"algorithm": "algorithms", "problem": "problems", "topology": "topologies", "noise": "noise models",
+           "schedule": "schedules"}
+
+
+def plural(kind: str) -> str:
+    """The heading of a registry: ``topology`` → ``topologies``, ``noise`` → ``noise models``."""
+    if kind in PLURALS:
+        return PLURALS[kind]
+    return kind[:-1] + "ies" if kind.endswith("y") and kind[-2:-1] not in "aeiou" else kind + "s"
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("kind", nargs="?", help="only this registry (algorithm, problem, topology, noise, schedule)")
 
 
 def _default(p) -> str:
-    return "required" if p.default is inspect.Parameter.empty else repr(p.default)
+    return "required" if p.default is inspect.Parameter.empty else f"= {p.default!r}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
 
 
 def describe(reg: Registry) -> str:
-    lines = [f"{reg.kind}s:"]
+    """A markdown table of one registry: one line per entry (with its summary), then one per parameter."""
+    lines = [f"### {plural(reg.kind)}", "", "| name | parameter | type | default | description |",
+             "|---|---|---|---|---|"]
     for name in reg.names():
-        lines.append(f"  {name:<22} {reg.summary(name)}")
+        lines.append(f"| {name} | | | | {_cell(reg.summary(name))} |")
         for p in reg.params(name).values():
-            lines.append(f"      {p.name:<16} {p.type_name():<18} = {_default(p)}")
+            lines.append(f"| | {p.name} | {_cell(p.type_name())} | {_cell(_default(p))} | |")
+    return "\n".join(lines)
+
+
+def run_settings() -> str:
+    lines = ["### [run] settings", "", "| setting | default |", "|---|---|"]
+    lines += [f"| {f.name} | = {f.default!r} |" for f in RunSettings.__dataclass_fields__.values()]
     return "\n".join(lines)
 
 
 def main(args: argparse.Namespace) -> int:
     from ..schedules import SCHEDULES
+    from .render import print_markdown
 
     regs = {**component_registries(), "schedule": SCHEDULES}
     if args.kind:
@@ -39,11 +64,8 @@ def main(args: argparse.Namespace) -> int:
         if args.kind not in regs and args.kind != "run":
             raise ConfigError(f"unknown registry '{args.kind}'{suggest(args.kind, list(regs) + ['run'])}")
         regs = {k: v for k, v in regs.items() if k == args.kind}
-    for reg in regs.values():
-        print(describe(reg))
-        print()
+    parts = [describe(reg) for reg in regs.values()]
     if not args.kind or args.kind == "run":
-        print("[run] settings:")
-        for f in RunSettings.__dataclass_fields__.values():
-            print(f"      {f.name:<16} = {f.default!r}")
+        parts.append(run_settings())
+    print_markdown("\n\n".join(parts))
     return 0

@@ -1,8 +1,10 @@
 """``tailtamer report RUN_DIRS... [--metric M] [--e2]`` — a Table-1 style markdown table (mean ± std over
-seeds) from run folders; reports only read run folders."""
+seeds) from run folders; reports only read run folders. On a terminal the table is drawn with rich."""
 from __future__ import annotations
 
 import argparse
+
+from ..errors import ConfigError
 
 NAME = "report"
 HELP = "markdown table (mean ± std over seeds) of a metric across run folders, e.g. E2's Table 1"
@@ -26,22 +28,55 @@ def headline(runs) -> str:
     return "val_loss"
 
 
+def known_metrics(runs) -> list[str]:
+    """Every metric name in the runs' summaries (final or, for diverged runs, last evaluated)."""
+    names: dict[str, None] = {}
+    for r in runs:
+        for key in ("metrics", "last_metrics"):
+            names.update(dict.fromkeys(r.summary.get(key) or {}))
+    return list(names)
+
+
+def known_fields(runs) -> list[str]:
+    """Every summary field a table can group by: scalars, and ``section.key`` for scalars one level down."""
+    fields: dict[str, None] = {}
+    for r in runs:
+        for k, v in r.summary.items():
+            if k in ("metrics", "last_metrics"):
+                continue
+            if isinstance(v, dict):
+                fields.update(dict.fromkeys(f"{k}.{kk}" for kk, vv in v.items() if not isinstance(vv, (dict, list))))
+            elif not isinstance(v, list):
+                fields[k] = None
+    return list(fields)
+
+
+def _check(option: str, value: str, known: list[str]) -> None:
+    from ..registry import suggest
+
+    if value not in known:
+        raise ConfigError(f"{option} '{value}' is not in these runs' summaries{suggest(value, known)}; "
+                          f"known: {', '.join(known)}")
+
+
 def main(args: argparse.Namespace) -> int:
     from ..experiments.report import load_runs, pivot_table
+    from .render import print_markdown
 
     runs = load_runs(args.runs)
+    if args.metric:
+        _check("--metric", args.metric, known_metrics(runs))
+    fields = known_fields(runs)
+    _check("--rows", args.rows, fields)
+    _check("--cols", args.cols, fields)
     metric = args.metric or headline(runs)
-    kw = {}
-    if args.e2:
-        from ..experiments.e2 import METHODS, PUBLISHED, TOPOLOGIES
-
-        cols = list(TOPOLOGIES)
-        present = {r.get(args.rows) for r in runs}
-        kw = {"row_order": [m for m in METHODS if m in present] + sorted(present - set(METHODS), key=str),
-              "col_order": cols, "labels": {**METHODS, **TOPOLOGIES},
-              "extra": lambda r, c: (f" (paper {PUBLISHED[r][cols.index(c)]})"
-                                     if r in PUBLISHED and c in cols else "")}
     seeds = len({r.summary.get("seed") for r in runs})
-    print(f"{metric}: mean ± std over seeds ({len(runs)} runs, {seeds} seed(s))\n")
-    print(pivot_table(runs, metric, args.rows, args.cols, args.digits, **kw))
+    head = f"{metric}: mean ± std over seeds ({len(runs)} runs, {seeds} seed(s))\n\n"
+    if args.e2:
+        from ..experiments.e2 import table1
+
+        body = table1(runs, metric, args.rows, args.cols, args.digits)
+    else:
+        body = pivot_table(runs, metric, args.rows, args.cols, args.digits)
+    print_markdown(head + body)
     return 0

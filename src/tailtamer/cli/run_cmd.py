@@ -28,6 +28,8 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume-previous", action="store_true",
                    help="continue from the previous checkpoint (checkpoint.prev.pt), when the latest is unreadable")
     p.add_argument("--no-plot", action="store_true", help="skip the PNG plot")
+    p.add_argument("--tensorboard", action="store_true", help="also write TensorBoard event files into the run "
+                   "folder (needs tailtamer[tensorboard]; view with tensorboard --logdir RUN_FOLDER)")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -54,6 +56,16 @@ def report(out: Path, summary: dict, resumed: bool) -> None:
                       "wall_time_s": round(summary["wall_time_s"], 3)}, indent=None))
 
 
+def tensorboard_callbacks(args: argparse.Namespace) -> list:
+    """``--tensorboard``: a writer of TensorBoard event files into the run folder (checked before the run)."""
+    if not getattr(args, "tensorboard", False):
+        return []
+    from ..engine.tensorboard import TensorBoardWriter, require_tensorboard
+
+    require_tensorboard()
+    return [TensorBoardWriter]
+
+
 def resume_hint(args: argparse.Namespace, out: Path, command: str) -> None:
     """After Ctrl-C: how to continue."""
     print(f"\ntailtamer {command}: stopped; continue from the last checkpoint with: "
@@ -68,7 +80,8 @@ def main(args: argparse.Namespace) -> int:
     resumed = args.resume or args.resume_previous
     complete = resumed and folder_complete(out)
     try:
-        summary = run_config(cfg, out, resume=args.resume, previous=args.resume_previous, plot=not args.no_plot)
+        summary = run_config(cfg, out, resume=args.resume, previous=args.resume_previous, plot=not args.no_plot,
+                             callbacks=tensorboard_callbacks(args))
     except KeyboardInterrupt:
         if out.exists():
             resume_hint(args, out, NAME)

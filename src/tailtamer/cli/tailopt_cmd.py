@@ -1,4 +1,5 @@
-"""``tailtamer tailopt``: the TailOPT study (experiments.md E3) — tuning grid, tuned methods on 3 seeds, table."""
+"""``tailtamer tailopt``: an alias of ``tailtamer study tailopt --tune`` (and ``tailopt-models`` with
+``--models``): the TailOPT study (experiments.md E3), tuning grid, tuned methods on 3 seeds, table."""
 from __future__ import annotations
 
 import argparse
@@ -6,8 +7,9 @@ import time
 from pathlib import Path
 
 NAME = "tailopt"
-HELP = ("E3 at CPU scale: Bi2Clip vs Adam2, DiLoCo, FedAvg, Avg-L2Clip, Adam-SGD under injected Student-t and "
-        "alpha-stable noise (tuning grid + 3 seeds); table of final quality, state bytes and comm bytes")
+HELP = ("E3 at CPU scale (alias of 'tailtamer study tailopt --tune'): Bi2Clip vs Adam2, DiLoCo, FedAvg, Avg-L2Clip, "
+        "Adam-SGD under injected Student-t and alpha-stable noise (tuning grid + 3 seeds); table of final quality, "
+        "state bytes and comm bytes")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -21,6 +23,7 @@ def main(args: argparse.Namespace) -> int:
     import json
 
     from ..experiments import tailopt
+    from .render import print_markdown
 
     if args.write_configs:
         root = Path(args.out)
@@ -29,6 +32,6 @@ def main(args: argparse.Namespace) -> int:
             print(path)
         return 0
     t0 = time.perf_counter()
-    print(tailopt.run_all(Path(args.out), workers=args.workers, models=args.models))
+    print_markdown(tailopt.run_all(Path(args.out), workers=args.workers, models=args.models))
     print(f"\nreport: {Path(args.out) / 'tailopt-report.md'}   ({time.perf_counter() - t0:.1f} s)")
     return 0

@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..plots import _pyplot
+from ..plots import LINESTYLES, _pyplot, style
 
 
 def plot_noise(rows: Sequence[dict[str, Any]], path: str | Path, title: str = "") -> Path:
@@ -15,10 +15,11 @@ def plot_noise(rows: Sequence[dict[str, Any]], path: str | Path, title: str = ""
     plt = _pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
     steps = [r["step"] for r in rows]
-    for key, label in (("alpha_mohammadi", "Mohammadi et al. 2015"), ("alpha_hill", "Hill")):
+    for i, (key, label) in enumerate((("alpha_mohammadi", "Mohammadi et al. 2015"), ("alpha_hill", "Hill"))):
         vals = np.array([r[key] for r in rows], dtype=float)
         vals[~np.isfinite(vals)] = np.nan
-        ax1.plot(steps, np.nanmean(vals, 1), marker="o", label=label)
+        st = {k: v for k, v in style(i, 2).items() if k != "markevery"}    # few points: a marker on each
+        ax1.plot(steps, np.nanmean(vals, 1), label=label, **st)
         ax1.fill_between(steps, np.nanmin(vals, 1), np.nanmax(vals, 1), alpha=0.2)
     ax1.axhline(2.0, color="grey", lw=0.8, ls="--")
     ax1.set_xlabel("step")
@@ -29,8 +30,9 @@ def plot_noise(rows: Sequence[dict[str, Any]], path: str | Path, title: str = ""
     lo = min(v[v > 0].min() for v in norms if (v > 0).any()) if norms else 1e-3
     hi = max(v.max() for v in norms) if norms else 1.0
     bins = np.geomspace(lo, hi * 1.0001, 25) if hi > lo else 25
-    for i, v in zip(picks, norms):
-        ax2.hist(v, bins=bins, histtype="step", lw=1.5, label=f"step {rows[i]['step']}")
+    for j, (i, v) in enumerate(zip(picks, norms)):
+        ax2.hist(v, bins=bins, histtype="step", lw=1.5, linestyle=LINESTYLES[j % len(LINESTYLES)],
+                 label=f"step {rows[i]['step']}")
     ax2.set_xscale("log")
     ax2.set_xlabel("noise norm ‖g_B − g_L‖")
     ax2.set_ylabel("count")

@@ -4,8 +4,12 @@ Setup as published (Yu, Jakovetić, Kar, arXiv 2505.03736, §6): N = 1000 sample
 x₀ = 0, Tukey's biweight loss, metric mean_i ‖x_i − w*‖, ring = 2-nearest-neighbour cycle with Metropolis
 weights (ρ = 0.904). Choices where the paper is silent (documented in docs/e1.md): noise scale 0.1 for all
 three noises, Student-t with df = 1.5, T = 3000 steps, hyperparameters tuned by :data:`GRID` on held-out
-tuning seeds under α-stable noise (the tuned values are :data:`TUNED`, and ``tailtamer e1 --tune`` reruns
-the grid).
+tuning seeds under α-stable noise (the tuned values are :data:`TUNED`, and ``tailtamer study e1 --tune``
+reruns the grid).
+
+DSGD-Clip's bound γ_t = γ₀(t+1)^κ: the reproduction uses the authors' synthetic-experiment sign κ = −0.4 (a
+shrinking bound; row ``dsgd-clip-kappa-0.4``), and κ = +0.4 (a growing bound, our variant; row ``dsgd-clip``,
+the algorithm's default) is kept beside it. Both are tuned on the same grid.
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from typing import Any, Callable
 from ..config import dumps_toml
 from ..engine.run_dir import atomic_write_json
 from .report import Cell, load_runs
-from .tuning import Search, sweep_searches
+from .study import Grid, Plot, Section, Study
 
 METHODS = ("gt-nsgdm", "sclip-ef", "dsgd-clip", "gt-dsgd", "dsgd")
 STEPS = 3000
@@ -31,11 +35,20 @@ NOISES: dict[str, dict[str, Any]] = {
 }
 RING = {"name": "ring", "n": 20, "k": 2}
 
+#: Rows that are not a plain method: row → (algorithm, fixed settings). DSGD-Clip with the authors' κ = −0.4.
+KAPPA_REPRO = "dsgd-clip-kappa-0.4"
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {KAPPA_REPRO: ("dsgd-clip", {"kappa": -0.4})}
+#: The rows of the E1 tables, in order (the reproduction's DSGD-Clip first, our κ = +0.4 variant beside it).
+ROWS = ("gt-nsgdm", "sclip-ef", KAPPA_REPRO, "dsgd-clip", "gt-dsgd", "dsgd")
+LABELS = {"gt-nsgdm": "GT-NSGDm", "sclip-ef": "SClip-EF-Network", KAPPA_REPRO: "DSGD-Clip (κ=−0.4)",
+          "dsgd-clip": "DSGD-Clip (κ=+0.4, ours)", "gt-dsgd": "GT-DSGD", "dsgd": "DSGD"}
+
 #: The tuning grid (part of the recipe): every combination, on TUNE_SEEDS, α-stable noise, ring of 20.
 GRID: dict[str, dict[str, list[Any]]] = {
     "gt-nsgdm": {"lr": [0.003, 0.005, 0.01], "beta": [0.8, 0.9, 0.95]},
     "sclip-ef": {"lr": [1.0, 3.0], "phi": [3.0, 10.0, 30.0], "beta": [0.9]},
     "dsgd-clip": {"lr": [3.0, 10.0, 30.0], "gamma": [0.3, 1.0]},
+    KAPPA_REPRO: {"lr": [3.0, 10.0, 30.0], "gamma": [0.3, 1.0]},
     "gt-dsgd": {"lr": [0.001, 0.003, 0.01]},
     "dsgd": {"lr": [0.001, 0.003, 0.01]},
 }
@@ -49,6 +62,7 @@ TUNED: dict[str, dict[str, Any]] = {
     "gt-nsgdm": {"lr": 0.005, "beta": 0.8},
     "sclip-ef": {"lr": 1.0, "phi": 30.0, "beta": 0.9},
     "dsgd-clip": {"lr": 30.0, "gamma": 0.3},
+    KAPPA_REPRO: {"lr": 10.0, "gamma": 0.3},     # grid grown to γ₀ 0.09: winner interior (score 2.672)
     "gt-dsgd": {"lr": 0.003},
     "dsgd": {"lr": 0.003},
 }
@@ -77,22 +91,36 @@ def _label(params: dict[str, Any]) -> str:
     return ",".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
 
 
+def _variant(key: str) -> tuple[str, dict[str, Any]]:
+    """The algorithm and fixed settings of a row (:data:`VARIANTS`; a plain method name is itself)."""
+    return VARIANTS.get(key, (key, {}))
+
+
+def variant_config(key: str, params: dict[str, Any], noise: dict[str, Any], seed: int,
+                   topology: dict[str, Any] | None = None, steps: int = STEPS) -> dict[str, Any]:
+    """The config of one run of row ``key`` with tuned ``params`` (the fixed settings of the row included)."""
+    method, fixed = _variant(key)
+    return config(method, {**params, **fixed}, noise, seed, topology, steps)
+
+
+def grid(root: Path) -> Grid:
+    """The tuning grid: :data:`GRID` per row, on :data:`TUNE_SEEDS`, α-stable noise, ring of 20."""
+    return Grid(axes={k: {a: tuple(v) for a, v in GRID[k].items()} for k in ROWS}, seeds=TUNE_SEEDS,
+                folder=lambda root, k, p: Path(root) / "tune" / k / _label(p),
+                config=lambda k, p, s: variant_config(k, p, NOISES["alpha-stable"], s),
+                metric=lambda k: "dist_to_opt", max_extensions=MAX_EXTENSIONS, limits=LIMITS)
+
+
 def tune_jobs(root: Path) -> list[tuple[Path, dict[str, Any]]]:
     """The first tuning round (the starting grid on the tuning seeds)."""
-    return [(root / "tune" / m / _label(p) / f"seed{s}", config(m, p, NOISES["alpha-stable"], s))
-            for m in METHODS for p in grid_points(m) for s in TUNE_SEEDS]
+    return grid(root).first_round(root)
 
 
 def tune(root: Path, workers: int = 1, log=None) -> dict[str, dict[str, Any]]:
-    """Best point per method: lowest mean final ``dist_to_opt`` over the tuning seeds (diverged = ∞), on
+    """Best point per row: lowest mean final ``dist_to_opt`` over the tuning seeds (diverged = ∞), on
     :data:`GRID` grown past any edge that holds the winner (:mod:`~tailtamer.experiments.tuning`); writes
-    ``tuning.json`` (the searches, with any edge left)."""
-    searches = {m: Search({k: tuple(v) for k, v in GRID[m].items()}, MAX_EXTENSIONS, dict(LIMITS)) for m in METHODS}
-    records = sweep_searches(searches, lambda m, p: root / "tune" / m / _label(p),
-                             lambda m, p, s: config(m, p, NOISES["alpha-stable"], s), TUNE_SEEDS,
-                             lambda m: "dist_to_opt", workers, log)
-    atomic_write_json(root / "tuning.json", records)
-    return {m: dict(r["best"]) for m, r in records.items()}
+    ``tuning.json`` (the searches, with any edge left) and ``tuned.json``."""
+    return STUDY.tune(root, workers, log)
 
 
 def main_jobs(root: Path, tuned: dict[str, dict[str, Any]], seeds: int = 5) -> list[tuple[Path, dict[str, Any]]]:
@@ -113,6 +141,13 @@ def main_jobs(root: Path, tuned: dict[str, dict[str, Any]], seeds: int = 5) -> l
     jobs += [(root / "kappa" / f"kappa{k:g}" / f"seed{s}",
               config("dsgd-clip", {**tuned["dsgd-clip"], "kappa": k}, NOISES["alpha-stable"], s))
              for k in KAPPAS for s in range(seeds)]
+    # the reproduction's DSGD-Clip (κ = −0.4) in the main and complete-graph tables
+    repro = tuned.get(KAPPA_REPRO, TUNED[KAPPA_REPRO])
+    jobs += [(root / "main" / noise / KAPPA_REPRO / f"seed{s}", variant_config(KAPPA_REPRO, repro, NOISES[noise], s))
+             for noise in NOISES for s in range(seeds)]
+    jobs += [(root / "complete" / KAPPA_REPRO / f"seed{s}",
+              variant_config(KAPPA_REPRO, repro, NOISES["alpha-stable"], s, {"name": "complete", "n": 20}))
+             for s in range(seeds)]
     return jobs
 
 
@@ -147,11 +182,12 @@ def demo_jobs(root: Path, seeds: int = 3) -> list[tuple[Path, dict[str, Any]]]:
             for s in range(seeds)]
 
 
-def final_table(runs: list, label: str = "method") -> str:
-    """Markdown: final distance to w* per method, mean ± std, min–max over seeds, diverged count."""
+def final_table(runs: list, label: str = "method", labels: dict[str, str] | None = None) -> str:
+    """Markdown: final distance to w* per row (the run folder's parent: a method or a :data:`VARIANTS` row),
+    mean ± std, min–max over seeds, diverged count; ``labels`` renames rows."""
     groups: dict[str, Cell] = {}
     for r in runs:
-        cell = groups.setdefault(r.summary["algorithm"], Cell([]))
+        cell = groups.setdefault(r.folder.parent.name, Cell([]))
         if r.diverged:
             cell.diverged += 1
         else:
@@ -161,7 +197,7 @@ def final_table(runs: list, label: str = "method") -> str:
         c = groups[m]
         lo = f"{min(c.values):.3f}" if c.values else "—"
         hi = f"{max(c.values):.3f}" if c.values else "—"
-        lines.append(f"| {m} | {c.format(3)} | {lo} | {hi} | {len(c.values) + c.diverged} |")
+        lines.append(f"| {(labels or {}).get(m, m)} | {c.format(3)} | {lo} | {hi} | {len(c.values) + c.diverged} |")
     return "\n".join(lines)
 
 
@@ -196,38 +232,84 @@ def scaling_table(root: Path) -> str:
     return "\n".join(rows)
 
 
-def report(root: Path, out: Path | None = None) -> str:
-    """Tables and plots of a finished E1 reproduction under ``root``; returns the markdown."""
-    from ..plots import plot_bands
-
-    out = out or root
-    parts = ["## E1 reproduction", ""]
-    for noise in NOISES:
-        runs = load_runs([root / "main" / noise], with_rows=True)
-        parts += [f"### {noise} noise, ring of 20 (ρ = 0.904)", "", final_table(runs), ""]
-        plot_bands(curves(runs, lambda r: r.summary["algorithm"]), "dist_to_opt", out / f"e1-{noise}.png",
-                   title=f"E1, {noise} noise, ring n=20")
-    complete = load_runs([root / "complete"])
-    parts += ["### α-stable noise, complete graph of 20 (ρ = 0)", "", final_table(complete), ""]
-    parts += ["### Node scaling (GT-NSGDm, α-stable, complete graph)", "", scaling_table(root), ""]
+def _noise_scale_table(root: Path, tuned: Any) -> str:
     lines = ["| noise scale | GT-NSGDm final error |", "|---|---|"]
     for c in NOISE_SCALES:
         runs = load_runs([root / "noise-scale" / f"scale{c:g}"])
         lines.append(f"| {c:g} | {Cell([r.summary['metrics']['dist_to_opt'] for r in runs if not r.diverged]).format(3)} |")
-    parts += ["### Noise scale (GT-NSGDm, α-stable, ring)", "", *lines, ""]
-    parts += ["### DSGD and GT-DSGD at larger steps (ring of 20)", "", large_step_table(root), ""]
-    parts += ["### DSGD-Clip: sign of κ (α-stable, ring of 20)", "", kappa_table(root), ""]
-    scaling_runs = load_runs([root / "scaling"], with_rows=True)
-    plot_bands(curves(scaling_runs, lambda r: f"n={r.summary['topology']['n']}"), "dist_to_opt",
-               out / "e1-scaling.png", title="E1 node scaling, GT-NSGDm, complete graph")
-    text = "\n".join(parts)
-    (out / "e1-report.md").write_text(text + "\n")
-    return text
+    return "\n".join(lines)
+
+
+def _plot_noise(noise: str) -> Plot:
+    def draw(root: Path, path: Path, tuned: Any) -> None:
+        from ..plots import plot_bands
+
+        runs = load_runs([root / "main" / noise], with_rows=True)
+        plot_bands(curves(runs, lambda r: LABELS.get(r.folder.parent.name, r.folder.parent.name)), "dist_to_opt",
+                   path, title=f"E1, {noise} noise, ring n=20")
+    return Plot(f"e1-{noise}.png", draw)
+
+
+def _plot_scaling(root: Path, path: Path, tuned: Any) -> None:
+    from ..plots import plot_bands
+
+    runs = load_runs([root / "scaling"], with_rows=True)
+    plot_bands(curves(runs, lambda r: f"n={r.summary['topology']['n']}"), "dist_to_opt", path,
+               title="E1 node scaling, GT-NSGDm, complete graph")
+
+
+def _main_section(noise: str) -> Section:
+    return Section(f"{noise} noise, ring of 20 (ρ = 0.904)",
+                   lambda root, tuned: final_table(load_runs([root / "main" / noise]), labels=LABELS))
+
+
+#: Published node-scaling errors (GT-NSGDm, α-stable noise, complete graph; read off the paper's figure).
+PUBLISHED = {"scaling": dict(zip(SCALING_N, (0.40, 0.35, 0.29, 0.20, 0.21)))}
+
+STUDY = Study(
+    name="e1", about="E1: 5 seeds x 3 noises x 5 methods (DSGD-Clip with both signs of kappa) on the ring of 20, "
+    "the complete graph, node scaling n in {2,5,10,20,40}, noise scales, larger steps (--tune: the grid first)",
+    tuned=TUNED, runs=lambda root, tuned: main_jobs(root, tuned), grid=grid, heading="## E1 reproduction",
+    sections=tuple(_main_section(n) for n in NOISES) + (
+        Section("α-stable noise, complete graph of 20 (ρ = 0)",
+                lambda root, tuned: final_table(load_runs([root / "complete"]), labels=LABELS)),
+        Section("Node scaling (GT-NSGDm, α-stable, complete graph)", lambda root, tuned: scaling_table(root)),
+        Section("Noise scale (GT-NSGDm, α-stable, ring)", _noise_scale_table),
+        Section("DSGD and GT-DSGD at larger steps (ring of 20)", lambda root, tuned: large_step_table(root)),
+        Section("DSGD-Clip: sign of κ (α-stable, ring of 20)", lambda root, tuned: kappa_table(root))),
+    plots=tuple(_plot_noise(n) for n in NOISES) + (Plot("e1-scaling.png", _plot_scaling),),
+    published=PUBLISHED, seconds_per_run=1.5, report_file="e1-report.md")
+
+
+def _demo_table(root: Path, tuned: Any) -> str:
+    return final_table(load_runs([root / m for m in METHODS if (root / m).exists()]))
+
+
+def _demo_plot(root: Path, path: Path, tuned: Any) -> None:
+    from ..plots import plot_bands
+
+    runs = load_runs([root / m for m in METHODS if (root / m).exists()], with_rows=True)
+    plot_bands(curves(runs, lambda r: r.summary["algorithm"]), "dist_to_opt", path,
+               title="E1, alpha-stable noise (1.5, skew 0.5), ring n=20: mean_i ||x_i - w*||")
+
+
+DEMO = Study(
+    name="demo", about="E1 with alpha-stable noise on the ring of 20: GT-NSGDm vs four baselines (tuned), 3 seeds",
+    tuned=TUNED, runs=lambda root, tuned: demo_jobs(root), heading="## E1 demo (α-stable noise, ring of 20)",
+    sections=(Section("", _demo_table),), plots=(Plot("comparison.png", _demo_plot),), seconds_per_run=1.5,
+    report_file="demo-report.md")
+
+STUDIES = (STUDY, DEMO)
+
+
+def report(root: Path, out: Path | None = None) -> str:
+    """Tables and plots of a finished E1 reproduction under ``root``; returns the markdown."""
+    return STUDY.report(root, out=out)
 
 
 def save_tuned(root: Path, tuned: dict[str, dict[str, Any]]) -> None:
     atomic_write_json(root / "tuned.json", tuned)
 
 
-__all__ = ["METHODS", "NOISES", "GRID", "TUNED", "config", "demo_jobs", "main_jobs", "tune_jobs", "tune",
+__all__ = ["METHODS", "NOISES", "GRID", "TUNED", "STUDY", "config", "demo_jobs", "main_jobs", "tune_jobs", "tune",
            "report", "final_table", "write_configs"]

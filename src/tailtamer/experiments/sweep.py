@@ -15,13 +15,18 @@ from typing import Any, Callable, Sequence
 from ..engine.run_dir import SUMMARY
 
 
-def _run_one(folder: str, cfg: dict[str, Any]) -> str:
+def _run_one(folder: str, cfg: dict[str, Any], tensorboard: bool = False) -> str:
     import torch
 
     from .runner import run_config
 
     torch.set_num_threads(1)
-    run_config(cfg, folder, resume="auto", progress=False)
+    callbacks = []
+    if tensorboard:
+        from ..engine.tensorboard import TensorBoardWriter
+
+        callbacks.append(TensorBoardWriter)
+    run_config(cfg, folder, resume="auto", progress=False, callbacks=callbacks)
     return folder
 
 
@@ -29,29 +34,48 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+def unfinished(jobs: Sequence[tuple[str | Path, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """The jobs whose folder holds no finished run yet (ConfigError for a folder of another config)."""
+    return [(str(f), c) for f, c in jobs if not _finished(Path(f), c)]
+
+
 def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | None = None,
-              on_done: Callable[[int, int, str], None] | None = None) -> list[Path]:
+              on_done: Callable[[int, int, str], None] | None = None, tensorboard: bool = False,
+              label: str = "sweep", progress: bool = True) -> list[Path]:
     """Run every ``(folder, config)`` not yet finished; ``on_done(i, total, folder)`` reports progress.
 
+    With ``progress`` (and no ``on_done``) a :class:`~tailtamer.engine.progress.SweepProgress` reports runs
+    done, rate, ETA and the last run's metric (a bar on a terminal, a line every few seconds in a log).
+    ``tensorboard``: every run also writes TensorBoard event files into its folder.
     A diverging run (NonFiniteError) does not stop the sweep: its summary says ``"status": "diverged"``.
     """
-    todo = [(str(f), c) for f, c in jobs if not _finished(Path(f), c)]
+    todo = unfinished(jobs)
     workers = workers or default_workers()
+    bar = None
+    if on_done is None and progress and todo:
+        from ..engine.progress import SweepProgress
+
+        bar = on_done = SweepProgress(len(todo), min(workers, len(todo)), label)
+        bar.start()
     done = 0
-    if workers <= 1 or len(todo) <= 1:
-        for folder, cfg in todo:
-            _safe(folder, cfg)
-            done += 1
-            if on_done:
-                on_done(done, len(todo), folder)
-    else:
-        ctx = mp.get_context("spawn")
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = [pool.submit(_safe, folder, cfg) for folder, cfg in todo]
-            for fut in cf.as_completed(futures):
+    try:
+        if workers <= 1 or len(todo) <= 1:
+            for folder, cfg in todo:
+                _safe(folder, cfg, tensorboard)
                 done += 1
                 if on_done:
-                    on_done(done, len(todo), fut.result())
+                    on_done(done, len(todo), folder)
+        else:
+            ctx = mp.get_context("spawn")
+            with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                futures = [pool.submit(_safe, folder, cfg, tensorboard) for folder, cfg in todo]
+                for fut in cf.as_completed(futures):
+                    done += 1
+                    if on_done:
+                        on_done(done, len(todo), fut.result())
+    finally:
+        if bar is not None:
+            bar.finish()
     return [Path(f) for f, _ in jobs]
 
 
@@ -69,10 +93,10 @@ def _finished(folder: Path, cfg: dict[str, Any]) -> bool:
                       "remove it or run the sweep into another folder")
 
 
-def _safe(folder: str, cfg: dict[str, Any]) -> str:
+def _safe(folder: str, cfg: dict[str, Any], tensorboard: bool = False) -> str:
     from ..errors import NonFiniteError
 
     try:
-        return _run_one(folder, cfg)
+        return _run_one(folder, cfg, tensorboard)
     except NonFiniteError:  # recorded as status "diverged" in the folder's summary.json
         return folder

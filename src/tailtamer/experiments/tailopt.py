@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from ..config import dumps_toml
-from ..engine.run_dir import atomic_write_json
 from .report import Cell, load_runs
-from .sweep import run_sweep
-from .tuning import Search, grid_points, round_sig, sweep_searches
+from .study import Grid, Section, Study, run_study, tune_grid
+from .tuning import grid_points, round_sig
 
 METHODS = ("bi2clip", "adam2", "diloco", "fedavg", "avg-l2clip", "adam-sgd")
 N_CLIENTS = 8
@@ -96,36 +95,40 @@ def label(params: dict[str, Any]) -> str:
     return ",".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
 
 
+def _nest(winners: dict[str, dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """``{"task/noise/method": params}`` → ``{"task/noise": {method: params}}``."""
+    tuned: dict[str, dict[str, dict[str, Any]]] = {}
+    for key, params in winners.items():
+        t, n, m = key.split("/")
+        tuned.setdefault(f"{t}/{n}", {})[m] = params
+    return tuned
+
+
+def grid(root: Path | None = None, tasks=None, noises=None) -> Grid:
+    """The synthetic tuning grid: :data:`AXES` per task × noise × method on :data:`TUNE_SEEDS`."""
+    def split(key: str) -> list[str]:
+        return key.split("/")
+
+    return Grid(axes={f"{t}/{n}/{m}": AXES[m] for t in (tasks or tuple(TASKS)) for n in (noises or tuple(NOISES))
+                      for m in METHODS},
+                seeds=TUNE_SEEDS,
+                folder=lambda root, k, v: Path(root) / "tune" / split(k)[0] / split(k)[1] / split(k)[2]
+                / label(point(split(k)[2], v)),
+                config=lambda k, v, s: config(split(k)[0], split(k)[1], split(k)[2], point(split(k)[2], v), s),
+                metric=lambda k: TASKS[split(k)[0]]["metric"], max_extensions=MAX_EXTENSIONS,
+                winner=lambda k, v: point(split(k)[2], v), collect=_nest)
+
+
 def tune_jobs(root: Path, tasks=tuple(TASKS), noises=tuple(NOISES)) -> list[tuple[Path, dict[str, Any]]]:
     """The first tuning round (the starting grid on the tuning seeds)."""
-    return [(root / "tune" / task / noise / m / label(p) / f"seed{s}", config(task, noise, m, p, s))
-            for task in tasks for noise in noises for m in METHODS for p in GRID[m] for s in TUNE_SEEDS]
+    return grid(root, tasks, noises).first_round(root)
 
 
 def tune(root: Path, workers: int = 1, tasks=tuple(TASKS), noises=tuple(NOISES), log=print
          ) -> dict[str, dict[str, dict[str, Any]]]:
     """Tune every method per task and noise by the mean final metric over :data:`TUNE_SEEDS` (diverged = ∞),
     growing grids past their edges; writes ``tuned.json`` (best points) and ``tuning.json`` (the searches)."""
-    searches = {f"{t}/{n}/{m}": Search({k: tuple(v) for k, v in AXES[m].items()}, MAX_EXTENSIONS)
-                for t in tasks for n in noises for m in METHODS}
-
-    def folder(key: str, v: dict[str, float]) -> Path:
-        t, n, m = key.split("/")
-        return root / "tune" / t / n / m / label(point(m, v))
-
-    def job(key: str, v: dict[str, float], seed: int) -> dict[str, Any]:
-        t, n, m = key.split("/")
-        return config(t, n, m, point(m, v), seed)
-
-    records = sweep_searches(searches, folder, job, TUNE_SEEDS, lambda k: TASKS[k.split("/")[0]]["metric"],
-                             workers, log)
-    tuned: dict[str, dict[str, dict[str, Any]]] = {}
-    for key, rec in records.items():
-        t, n, m = key.split("/")
-        tuned.setdefault(f"{t}/{n}", {})[m] = point(m, rec["best"])
-    atomic_write_json(root / "tuned.json", tuned)
-    atomic_write_json(root / "tuning.json", records)
-    return tuned
+    return tune_grid(grid(root, tasks, noises), Path(root), workers, log)
 
 
 def main_jobs(root: Path, tuned: dict[str, dict[str, dict[str, Any]]]) -> list[tuple[Path, dict[str, Any]]]:
@@ -168,38 +171,40 @@ def model_grid(tuned: dict[str, dict[str, dict[str, Any]]]) -> dict[str, list[di
     return {m: [_model_point(base[m], m, v) for v in grid_points(model_axes(base[m], m))] for m in METHODS}
 
 
+def models_grid(tuned: dict[str, dict[str, dict[str, Any]]]) -> Grid:
+    """The model tasks' tuning grid around the synthetic winners ``tuned`` (:data:`MODEL_FACTORS`,
+    :data:`MODEL_SECOND`), on :data:`MODEL_TUNE_SEED`."""
+    base = _model_base(tuned)
+
+    def params(key: str, v: dict[str, float]) -> dict[str, Any]:
+        m = key.split("/")[1]
+        return _model_point(base[m], m, v)
+
+    def collect(winners: dict[str, dict[str, Any]]) -> dict[str, dict[str, dict]]:
+        out: dict[str, dict[str, dict]] = {}
+        for key, p in winners.items():
+            out.setdefault(key.split("/")[0], {})[key.split("/")[1]] = p
+        return out
+
+    return Grid(axes={f"{task}/{m}": model_axes(base[m], m) for task in MODEL_TASKS for m in METHODS},
+                seeds=(MODEL_TUNE_SEED,),
+                folder=lambda root, k, v: Path(root) / "models-tune" / k.split("/")[0] / k.split("/")[1]
+                / label(params(k, v)),
+                config=lambda k, v, s: config(k.split("/")[0], None, k.split("/")[1], params(k, v), s),
+                metric=lambda k: MODEL_TASKS[k.split("/")[0]]["metric"], max_extensions=MODEL_MAX_EXTENSIONS,
+                winner=params, collect=collect)
+
+
 def model_tune_jobs(root: Path, tuned: dict[str, dict[str, dict[str, Any]]]) -> list[tuple[Path, dict]]:
     """The first model-tuning round."""
-    grid = model_grid(tuned)
-    return [(root / "models-tune" / task / m / label(p) / f"seed{MODEL_TUNE_SEED}",
-             config(task, None, m, p, MODEL_TUNE_SEED)) for task in MODEL_TASKS for m in METHODS for p in grid[m]]
+    return models_grid(tuned).first_round(root)
 
 
 def tune_models(root: Path, tuned: dict[str, dict[str, dict[str, Any]]], workers: int = 1, log=print
                 ) -> dict[str, dict[str, dict]]:
     """Tune every method on every model task (:data:`MODEL_FACTORS`, :data:`MODEL_SECOND`); writes
     ``models-tuned.json`` and ``models-tuning.json``."""
-    base = _model_base(tuned)
-    searches = {f"{task}/{m}": Search(model_axes(base[m], m), MODEL_MAX_EXTENSIONS)
-                for task in MODEL_TASKS for m in METHODS}
-
-    def params(key: str, v: dict[str, float]) -> dict[str, Any]:
-        m = key.split("/")[1]
-        return _model_point(base[m], m, v)
-
-    def folder(key: str, v: dict[str, float]) -> Path:
-        return root / "models-tune" / key.split("/")[0] / key.split("/")[1] / label(params(key, v))
-
-    records = sweep_searches(searches, folder, lambda k, v, s: config(k.split("/")[0], None, k.split("/")[1],
-                                                                      params(k, v), s),
-                             (MODEL_TUNE_SEED,), lambda k: MODEL_TASKS[k.split("/")[0]]["metric"], workers, log)
-    out: dict[str, dict[str, dict]] = {}
-    for key, rec in records.items():
-        task, m = key.split("/")
-        out.setdefault(task, {})[m] = params(key, rec["best"])
-    atomic_write_json(root / "models-tuned.json", out)
-    atomic_write_json(root / "models-tuning.json", records)
-    return out
+    return tune_grid(models_grid(tuned), Path(root), workers, log, "models-tuned.json", "models-tuning.json")
 
 
 def model_jobs(root: Path, model_tuned: dict[str, dict[str, dict]], seeds=SEEDS) -> list[tuple[Path, dict]]:
@@ -239,31 +244,102 @@ def _edges(root: Path, name: str, prefix: str = "") -> str:
     return f" Still on a grid edge after growing: {'; '.join(left)}." if left else ""
 
 
-def report(root: Path, tuned: dict[str, dict[str, dict[str, Any]]] | None = None, models: bool = False) -> str:
-    """The markdown report of a finished study under ``root`` (also written to ``tailopt-report.md``)."""
-    tuned = tuned or json.loads((root / "tuned.json").read_text())
-    parts = ["## TailOPT (E3) at CPU scale", "",
-             f"n = {N_CLIENTS} clients, {CLIENTS:g} sampled per round, z = {LOCAL_STEPS} local steps, "
-             f"T = {ROUNDS} rounds, seeds {list(SEEDS)}; float64, so state bytes are 8 per number.", ""]
-    for key in tuned:
-        task, noise = key.split("/")
-        runs = load_runs([root / "main" / task / noise / m / label(p) for m, p in tuned[key].items()])
-        parts += [f"### {task}, {noise} noise (scale {TASKS[task]['scale']:g})", "", table(runs, TASKS[task]["metric"]),
-                  "", "Tuned: " + "; ".join(f"{m}: {label(p)}" for m, p in tuned[key].items()) + "."
-                  + _edges(root, "tuning.json", f"{key}/"), ""]
-    if models and (root / "models-tuned.json").exists():
-        model_tuned = json.loads((root / "models-tuned.json").read_text())
-        for task in MODEL_TASKS:
+def _setting_sections() -> tuple[Section, ...]:
+    def body(key: str):
+        def draw(root: Path, tuned: Any) -> str | None:
+            if key not in tuned:
+                return None
+            task = key.split("/")[0]
+            runs = load_runs([root / "main" / key / m / label(p) for m, p in tuned[key].items()])
+            return (table(runs, TASKS[task]["metric"]) + "\n\nTuned: "
+                    + "; ".join(f"{m}: {label(p)}" for m, p in tuned[key].items()) + "."
+                    + _edges(root, "tuning.json", f"{key}/"))
+        return draw
+
+    return tuple(Section(f"{t}, {n} noise (scale {TASKS[t]['scale']:g})", body(f"{t}/{n}"))
+                 for t in TASKS for n in NOISES)
+
+
+def _model_sections() -> tuple[Section, ...]:
+    def body(task: str):
+        def draw(root: Path, model_tuned: Any) -> str | None:
             mt = model_tuned.get(task, {})
             if not mt:
-                continue
+                return None
             runs = load_runs([root / "models" / task / m / label(p) for m, p in mt.items()])
-            parts += [f"### {task} (no injected noise, {MODEL_TASKS[task]['rounds']} rounds)", "",
-                      table(runs, MODEL_TASKS[task]["metric"]), "",
-                      "Tuned: " + "; ".join(f"{m}: {label(p)}" for m, p in mt.items()) + "."
-                      + _edges(root, "models-tuning.json", f"{task}/"), ""]
-    text = "\n".join(parts)
-    (root / "tailopt-report.md").write_text(text + "\n")
+            return (table(runs, MODEL_TASKS[task]["metric"]) + "\n\nTuned: "
+                    + "; ".join(f"{m}: {label(p)}" for m, p in mt.items()) + "."
+                    + _edges(root, "models-tuning.json", f"{task}/"))
+        return draw
+
+    return tuple(Section(f"{task} (no injected noise, {MODEL_TASKS[task]['rounds']} rounds)", body(task))
+                 for task in MODEL_TASKS)
+
+
+def _b(lr: float, u: float) -> dict[str, Any]:
+    return point("bi2clip", {"lr": lr, "u": u})
+
+
+#: The recorded winners of ``tailtamer study tailopt --tune`` (docs/tailopt.md), per task/noise and method.
+TUNED: dict[str, dict[str, dict[str, Any]]] = {
+    "quadratic/student-t": {"bi2clip": _b(0.003333, 5.0), "adam2": {"lr": 0.0009, "outer_lr": 0.03},
+                            "diloco": {"lr": 0.27, "outer_lr": 0.02363}, "fedavg": {"lr": 0.003},
+                            "avg-l2clip": {"lr": 0.01, "gamma": 5.0},
+                            "adam-sgd": {"lr": 0.0003703, "outer_lr": 0.03}},
+    "quadratic/alpha-stable": {"bi2clip": _b(0.003333, 25.0), "adam2": {"lr": 0.0009, "outer_lr": 0.03},
+                               "diloco": {"lr": 0.003, "outer_lr": 0.3}, "fedavg": {"lr": 0.003},
+                               "avg-l2clip": {"lr": 0.003333, "gamma": 25.0},
+                               "adam-sgd": {"lr": 0.0003703, "outer_lr": 0.03}},
+    "logistic/student-t": {"bi2clip": _b(1.111, 0.04), "adam2": {"lr": 0.81, "outer_lr": 0.03},
+                           "diloco": {"lr": 0.01, "outer_lr": 0.1286}, "fedavg": {"lr": 0.01},
+                           "avg-l2clip": {"lr": 0.1, "gamma": 1.0}, "adam-sgd": {"lr": 1.111, "outer_lr": 0.03}},
+    "logistic/alpha-stable": {"bi2clip": _b(1.111, 0.04), "adam2": {"lr": 0.81, "outer_lr": 0.03},
+                              "diloco": {"lr": 0.01, "outer_lr": 0.1286}, "fedavg": {"lr": 0.01},
+                              "avg-l2clip": {"lr": 0.1, "gamma": 1.0},
+                              "adam-sgd": {"lr": 0.3333, "outer_lr": 0.03}},
+}
+#: The recorded winners of ``tailtamer study tailopt-models --tune`` (docs/tailopt.md).
+MODELS_TUNED: dict[str, dict[str, dict[str, Any]]] = {
+    "sst2": {"bi2clip": _b(0.001111, 25.0), "adam2": {"lr": 0.0081, "outer_lr": 0.03},
+             "diloco": {"lr": 0.003, "outer_lr": 0.9}, "fedavg": {"lr": 0.081},
+             "avg-l2clip": {"lr": 0.09001, "gamma": 2.778}, "adam-sgd": {"lr": 0.003333, "outer_lr": 0.09}},
+    "gpt-multi30k": {"bi2clip": _b(0.001111, 25.0), "adam2": {"lr": 0.0003, "outer_lr": 0.01},
+                     "diloco": {"lr": 0.001, "outer_lr": 0.9}, "fedavg": {"lr": 0.243},
+                     "avg-l2clip": {"lr": 0.8105, "gamma": 0.9261}, "adam-sgd": {"lr": 0.09001, "outer_lr": 0.01}},
+}
+
+_HEAD = (f"## TailOPT (E3) at CPU scale\n\nn = {N_CLIENTS} clients, {CLIENTS:g} sampled per round, z = {LOCAL_STEPS} "
+         f"local steps, T = {ROUNDS} rounds, seeds {list(SEEDS)}; float64, so state bytes are 8 per number.")
+
+
+def _synthetic_tuned(root: Path) -> dict[str, dict[str, dict[str, Any]]]:
+    path = Path(root) / "tuned.json"
+    return json.loads(path.read_text()) if path.exists() else TUNED
+
+
+STUDY = Study(
+    name="tailopt", about="E3 at CPU scale: Bi2Clip vs Adam2, DiLoCo, FedAvg, Avg-L2Clip, Adam-SGD under injected "
+    "Student-t and alpha-stable noise, 3 seeds; final quality, state bytes, comm bytes (--tune: the grids first)",
+    tuned=TUNED, runs=lambda root, tuned: main_jobs(root, tuned), grid=lambda root: grid(root),
+    heading=_HEAD, sections=_setting_sections(), seconds_per_run=0.6, report_file="tailopt-report.md")
+
+MODELS_STUDY = Study(
+    name="tailopt-models", about="TailOPT on the sst2 and gpt-multi30k model tasks (30 rounds, no injected noise), "
+    "grids around the synthetic winners of 'tailopt', 3 seeds",
+    tuned=MODELS_TUNED, runs=lambda root, tuned: model_jobs(root, tuned),
+    grid=lambda root: models_grid(_synthetic_tuned(root)), heading="## TailOPT model tasks",
+    sections=_model_sections(), seconds_per_run=30.0, tuned_file="models-tuned.json",
+    tuning_file="models-tuning.json", report_file="tailopt-models-report.md", requires="tailopt")
+
+STUDIES = (STUDY, MODELS_STUDY)
+
+
+def report(root: Path, tuned: dict[str, dict[str, dict[str, Any]]] | None = None, models: bool = False) -> str:
+    """The markdown report of a finished study under ``root`` (also written to ``tailopt-report.md``)."""
+    text = STUDY.report(root, tuned)
+    if models and (Path(root) / MODELS_STUDY.tuned_file).exists():
+        text += "\n" + "\n".join(MODELS_STUDY.report(root).split("\n")[2:])
+        (Path(root) / STUDY.report_file).write_text(text + "\n")
     return text
 
 
@@ -285,19 +361,10 @@ def write_configs(folder: Path, tuned: dict[str, dict[str, dict[str, Any]]] | No
 
 def run_all(root: Path, workers: int = 1, models: bool = False, log=print) -> str:
     """Tune (growing grids past their edges), run the main table, (optionally) the model tasks, and report."""
-    root = Path(root)
-    log(f"tailopt: tuning, {len(tune_jobs(root))} runs in the starting grid")
-    tuned = tune(root, workers, log=log)
-    mj = main_jobs(root, tuned)
-    log(f"tailopt: main table, {len(mj)} runs")
-    run_sweep(mj, workers=workers)
+    run_study(STUDY, Path(root), tune=True, workers=workers, log=log)
     if models:
-        log(f"tailopt: model tasks, tuning, {len(model_tune_jobs(root, tuned))} runs in the starting grid")
-        model_tuned = tune_models(root, tuned, workers, log=log)
-        oj = model_jobs(root, model_tuned)
-        log(f"tailopt: model tasks, {len(oj)} runs")
-        run_sweep(oj, workers=workers)
-    return report(root, tuned, models)
+        run_study(MODELS_STUDY, Path(root), tune=True, workers=workers, log=log)
+    return report(Path(root), models=models)
 
 
 __all__ = ["METHODS", "TASKS", "NOISES", "AXES", "GRID", "MODEL_TASKS", "config", "tune_jobs", "tune", "main_jobs",

@@ -1,0 +1,69 @@
+"""``tailtamer study NAME [--tune] [--workers K] [--out DIR]``: run a declared study (``--list`` lists them)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import ConfigError
+
+NAME = "study"
+HELP = "run a declared study (E1, E2, TailOPT, ...): tuning grid, runs, tables and plots; --list lists them"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", nargs="?", help="the study (see --list)")
+    p.add_argument("--list", action="store_true", help="list the studies with their runs and rough cost")
+    p.add_argument("--out", help="root folder of the study (default runs/NAME); finished runs are skipped")
+    p.add_argument("--tune", action="store_true",
+                   help="first run the study's tuning grid (growing past edges that hold a winner) and use its "
+                        "winners; without it the recorded winners are used")
+    p.add_argument("--tune-seeds", type=int, metavar="K", help="tune on only the first K tuning seeds (reduced)")
+    p.add_argument("--tune-only", action="store_true", help="stop after tuning (with --tune)")
+    p.add_argument("--workers", type=int, default=None, help="parallel processes (default: CPU count, at most 8)")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="every run also writes TensorBoard event files into its folder (needs tailtamer[tensorboard])")
+    p.add_argument("--report-only", action="store_true", help="only rebuild the report from the run folders")
+
+
+def list_studies() -> str:
+    from ..experiments.study import estimate, studies
+
+    lines = ["| study | runs (without --tune) | tuning grid (first round) | about |", "|---|---|---|---|"]
+    root = Path("runs")
+    for name, s in studies().items():
+        runs = s.runs(root / name, s.tuned)
+        first = f"{len(s.grid(root / name).first_round(root / name))} runs" if s.grid else "—"
+        lines.append(f"| {name} | {estimate(s, len(runs), 1)} | {first} | {s.about} |")
+    return "\n".join(lines)
+
+
+def main(args: argparse.Namespace) -> int:
+    from ..experiments.study import get, run_study
+    from .render import print_markdown
+
+    if args.list:
+        print_markdown(list_studies())
+        return 0
+    if not args.name:
+        raise ConfigError("give a study NAME, or --list to see them")
+    study = get(args.name)
+    if args.tensorboard:
+        from ..engine.tensorboard import require_tensorboard
+
+        require_tensorboard()
+    if (args.tune_seeds or args.tune_only) and not args.tune:
+        raise ConfigError("--tune-seeds and --tune-only go with --tune")
+    if args.tune_seeds is not None and args.tune_seeds < 1:
+        raise ConfigError(f"--tune-seeds must be ≥ 1, got {args.tune_seeds}")
+    root = Path(args.out or f"runs/{study.name}")
+    if args.report_only:
+        text = study.report(root)
+    else:
+        if study.name.startswith("e2"):
+            from ..memory import keep_heap_memory
+
+            keep_heap_memory()
+        text = run_study(study, root, tune=args.tune, workers=args.workers, tensorboard=args.tensorboard,
+                         tune_seeds=args.tune_seeds, tune_only=args.tune_only)
+    print_markdown(text)
+    return 0

@@ -1,0 +1,215 @@
+"""A study is a declaration: which runs (configs × seeds, in which folders), the tuning grid with growing edges,
+the settings used without tuning, the tables and plots of its report and the published numbers beside them.
+
+One driver runs any of them (:func:`run_study`, ``tailtamer study NAME [--tune]``): tune if asked (the grid
+grows past any edge that holds a winner, :mod:`~tailtamer.experiments.tuning`), run every job not finished yet
+(:func:`~tailtamer.experiments.sweep.run_sweep`: an interrupted study resumes), then write the report.
+The declarations live beside their recipes: :data:`tailtamer.experiments.e1.STUDY`,
+:data:`tailtamer.experiments.e2.STUDY`, :data:`tailtamer.experiments.tailopt.STUDY` and
+:data:`tailtamer.experiments.tailopt.MODELS_STUDY`; :func:`studies` lists them by name.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from ..engine.run_dir import atomic_write_json
+from ..errors import ConfigError
+from .tuning import Search, sweep_searches
+
+Job = tuple[Path, dict[str, Any]]
+Point = dict[str, float]
+
+#: Modules holding study declarations (each defines ``STUDIES``, a tuple of :class:`Study`).
+MODULES = ("e1", "e2", "tailopt")
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A tuning grid: one edge-growing search per key, each point run on ``seeds``, scored by the mean final
+    ``metric(key)`` (lower is better; a diverged run counts as ∞).
+
+    ``folder(root, key, point)`` is the run folder of a point (its seeds below it), ``config(key, point,
+    seed)`` the config of one run, ``winner(key, point)`` the settings a winning point stands for, and
+    ``collect`` turns ``{key: winner}`` into the study's tuned settings.
+    """
+
+    axes: Mapping[str, Mapping[str, tuple[float, ...]]]
+    seeds: tuple[int, ...]
+    folder: Callable[[Path, str, Point], Path]
+    config: Callable[[str, Point, int], dict[str, Any]]
+    metric: Callable[[str], str]
+    max_extensions: int = 3
+    limits: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    winner: Callable[[str, Point], Any] = lambda key, point: dict(point)
+    collect: Callable[[dict[str, Any]], Any] = dict
+
+    def searches(self) -> dict[str, Search]:
+        return {k: Search({a: tuple(v) for a, v in axes.items()}, self.max_extensions, dict(self.limits))
+                for k, axes in self.axes.items()}
+
+    def first_round(self, root: Path) -> list[Job]:
+        """The runs of the starting grid (more follow where a winner sits on an edge)."""
+        return [(self.folder(root, k, p) / f"seed{s}", self.config(k, p, s))
+                for k, search in self.searches().items() for p in search.points() for s in self.seeds]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of a report: a heading (``###``) and its markdown, drawn from the run folders."""
+
+    title: str | Callable[[Any], str]
+    body: Callable[[Path, Any], str]
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One PNG of a report, drawn from the run folders under the study root into ``file``."""
+
+    file: str
+    draw: Callable[[Path, Path, Any], None]
+
+
+@dataclass(frozen=True)
+class Study:
+    """A study, declared.
+
+    Args:
+        name: the name ``tailtamer study NAME`` takes.
+        about: one line for ``tailtamer study --list``.
+        tuned: the settings used without ``--tune`` (the recorded winners of the grid).
+        runs: ``(root, tuned) → [(folder, config)]``, the study's runs (configs × seeds).
+        grid: ``root → Grid`` (the starting grid may depend on an earlier study's winners), or None.
+        sections, plots: the report's tables and figures; ``heading`` its title line.
+        published: the published numbers the tables set beside ours (for reference and tests).
+        seconds_per_run: the measured cost of a typical run on one core (for the up-front estimate).
+        tuned_file, tuning_file: where ``--tune`` writes the winners and the searches (with any edge left).
+        report_file: where the report is written.
+        requires: a study whose winners this one starts from (run first with ``--tune``).
+    """
+
+    name: str
+    about: str
+    tuned: Any
+    runs: Callable[[Path, Any], list[Job]]
+    heading: str
+    sections: tuple[Section, ...] = ()
+    plots: tuple[Plot, ...] = ()
+    grid: Callable[[Path], Grid] | None = None
+    published: Mapping[str, Any] = field(default_factory=dict)
+    seconds_per_run: float = 1.0
+    tuned_file: str = "tuned.json"
+    tuning_file: str = "tuning.json"
+    report_file: str = "report.md"
+    requires: str | None = None
+
+    def load_tuned(self, root: Path) -> Any:
+        """The winners of an earlier ``--tune`` under ``root`` where there are some, else :attr:`tuned`."""
+        path = Path(root) / self.tuned_file
+        return json.loads(path.read_text()) if path.exists() else self.tuned
+
+    def tune(self, root: Path, workers: int | None = 1, log: Callable[[str], None] | None = None,
+             tensorboard: bool = False, seeds: int | None = None) -> Any:
+        """Run the grid, growing it past its edges; writes :attr:`tuning_file` and :attr:`tuned_file`.
+        ``seeds``: use only the first that many tuning seeds (a reduced tuning)."""
+        if self.grid is None:
+            raise ConfigError(f"study '{self.name}' has no tuning grid")
+        grid = self.grid(Path(root))
+        if seeds:
+            grid = replace(grid, seeds=grid.seeds[:seeds])
+        return tune_grid(grid, Path(root), workers, log, self.tuned_file, self.tuning_file, tensorboard)
+
+    def report(self, root: Path, tuned: Any = None, out: Path | None = None) -> str:
+        """The markdown report (tables with the published numbers beside ours, plots as PNG files)."""
+        root = Path(root)
+        out = Path(out or root)
+        tuned = self.load_tuned(root) if tuned is None else tuned
+        parts = [self.heading, ""]
+        for s in self.sections:
+            body = s.body(root, tuned)
+            if body is None:
+                continue
+            title = s.title(tuned) if callable(s.title) else s.title
+            parts += ([f"### {title}", ""] if title else []) + [body, ""]
+        for p in self.plots:
+            p.draw(root, out / p.file, tuned)
+        text = "\n".join(parts)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / self.report_file).write_text(text + "\n")
+        return text
+
+
+def tune_grid(grid: Grid, root: Path, workers: int | None = 1, log: Callable[[str], None] | None = None,
+              tuned_file: str = "tuned.json", tuning_file: str = "tuning.json", tensorboard: bool = False) -> Any:
+    """Drive ``grid``'s searches by real runs under ``root``; writes the searches (with any edge left) to
+    ``tuning_file`` and the winners to ``tuned_file``; returns the winners."""
+    records = sweep_searches(grid.searches(), lambda k, p: grid.folder(root, k, p), grid.config, grid.seeds,
+                             grid.metric, workers or 1, log, tensorboard=tensorboard)
+    tuned = grid.collect({k: grid.winner(k, r["best"]) for k, r in records.items()})
+    atomic_write_json(root / tuning_file, records)
+    atomic_write_json(root / tuned_file, tuned)
+    return tuned
+
+
+def studies() -> dict[str, Study]:
+    """Every declared study by name."""
+    found: dict[str, Study] = {}
+    for name in MODULES:
+        for s in importlib.import_module(f"{__package__}.{name}").STUDIES:
+            found[s.name] = s
+    return found
+
+
+def get(name: str) -> Study:
+    from ..registry import suggest
+
+    known = studies()
+    if name not in known:
+        raise ConfigError(f"unknown study '{name}'{suggest(name, known)}; studies: {', '.join(known)}")
+    return known[name]
+
+
+def estimate(study: Study, n_runs: int, workers: int) -> str:
+    """"N runs, about T" (from the declared cost of one run on one core)."""
+    from ..engine.progress import fmt_duration
+
+    seconds = n_runs * study.seconds_per_run / max(workers, 1)
+    return f"{n_runs} runs, about {fmt_duration(seconds)} with {workers} worker{'s' if workers != 1 else ''}"
+
+
+def run_study(study: Study, root: Path, tune: bool = False, workers: int | None = None,
+              log: Callable[[str], None] = print, tensorboard: bool = False, tune_seeds: int | None = None,
+              tune_only: bool = False) -> str:
+    """Tune (if asked; ``tune_seeds``: only the first that many tuning seeds), run every unfinished job
+    (unless ``tune_only``), write and return the report."""
+    from .sweep import default_workers, run_sweep, unfinished
+
+    root = Path(root)
+    workers = workers or default_workers()
+    t0 = time.perf_counter()
+    tuned = study.load_tuned(root)
+    if tune:
+        grid = study.grid(root) if study.grid else None
+        if grid is None:
+            raise ConfigError(f"study '{study.name}' has no tuning grid (drop --tune)")
+        if tune_seeds:
+            grid = replace(grid, seeds=grid.seeds[:tune_seeds])
+        first = grid.first_round(root)
+        log(f"{study.name}: tuning on seeds {list(grid.seeds)}, starting grid of "
+            f"{estimate(study, len(unfinished(first)), workers)} (more where a winner sits on an edge)")
+        tuned = study.tune(root, workers, log=log, tensorboard=tensorboard, seeds=tune_seeds)
+        log(f"{study.name}: tuned settings: {json.dumps(tuned)}")
+    if tune_only:
+        return study.report(root, tuned)
+    jobs = study.runs(root, tuned)
+    todo = unfinished(jobs)
+    log(f"{study.name}: {estimate(study, len(todo), workers)}"
+        + (f" ({len(jobs) - len(todo)} of {len(jobs)} already finished)" if len(todo) < len(jobs) else ""))
+    run_sweep(jobs, workers=workers, tensorboard=tensorboard, label=study.name)
+    text = study.report(root, tuned)
+    log(f"{study.name}: done in {time.perf_counter() - t0:.1f} s; report {root / study.report_file}")
+    return text

@@ -1,0 +1,125 @@
+"""The study declarations (experiments/study.py and the E1, E2, TailOPT declarations) generate exactly the runs
+the studies ran before they became declarations: same configs, same run folders, so every number in
+docs/e1.md, docs/e2.md and docs/tailopt.md reproduces bit for bit.
+
+``tests/data/study_jobs_before.json`` was computed from the code before the refactor (commit bec2f43):
+for each list of jobs, its length, the sha256 of the sorted ``[folder relative to the root, raw config]``
+pairs (JSON, sorted keys) and its first and last entry. Raw configs are compared, not resolved ones, so the
+check does not depend on defaults filled in by ``resolve`` (equal raw configs resolve equally).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from tailtamer.experiments import e1, e2, study, tailopt
+
+ROOT = Path("/ROOT")
+BEFORE = json.loads((Path(__file__).parent / "data" / "study_jobs_before.json").read_text())
+
+
+def _norm(jobs):
+    return sorted([str(Path(f).relative_to(ROOT)), c] for f, c in jobs)
+
+
+def _tailopt_tuned0():
+    return {f"{t}/{n}": {m: tailopt.GRID[m][0] for m in tailopt.METHODS} for t in tailopt.TASKS
+            for n in tailopt.NOISES}
+
+
+def _without_kappa_repro(jobs):
+    """E1 minus the rows added since (DSGD-Clip with the authors' κ = −0.4): everything else is unchanged."""
+    return [(f, c) for f, c in jobs if e1.KAPPA_REPRO not in Path(f).parts]
+
+
+def test_e1_adds_exactly_the_kappa_reproduction_rows():
+    s = study.studies()["e1"]
+    main = [(f, c) for f, c in s.runs(ROOT, s.tuned) if e1.KAPPA_REPRO in Path(f).parts]
+    assert len(main) == 4 * 5                     # 3 noises on the ring + the complete graph, 5 seeds
+    assert all(c["algorithm"] == {"name": "dsgd-clip", **e1.TUNED[e1.KAPPA_REPRO], "kappa": -0.4} for _, c in main)
+    tune = [(f, c) for f, c in s.grid(ROOT).first_round(ROOT) if e1.KAPPA_REPRO in Path(f).parts]
+    assert len(tune) == 3 * 2 * 2 and all(c["algorithm"]["kappa"] == -0.4 for _, c in tune)
+    # our κ = +0.4 row keeps the algorithm's default (no kappa key): its runs are the ones of before
+    plus = [c for f, c in s.runs(ROOT, s.tuned) if Path(f).parent.name == "dsgd-clip"]
+    assert plus and all("kappa" not in c["algorithm"] for c in plus)
+
+
+def _new_lists():
+    s = study.studies()
+    tuned0 = _tailopt_tuned0()
+    model_tuned = {task: {m: pts[1] for m, pts in tailopt.model_grid(tuned0).items()} for task in tailopt.MODEL_TASKS}
+    return {
+        "e1/tune-round0": _without_kappa_repro(s["e1"].grid(ROOT).first_round(ROOT)),
+        "e1/main": _without_kappa_repro(s["e1"].runs(ROOT, s["e1"].tuned)),
+        "e1/demo": s["demo"].runs(ROOT, s["demo"].tuned),
+        "e2/main": s["e2"].runs(ROOT, s["e2"].tuned),
+        "e2/paper-faithful": s["e2-leaky"].runs(ROOT, s["e2-leaky"].tuned),
+        "e2/smoke": s["e2-smoke"].runs(ROOT, s["e2-smoke"].tuned),
+        "tailopt/tune-round0": s["tailopt"].grid(ROOT).first_round(ROOT),
+        "tailopt/main": s["tailopt"].runs(ROOT, tuned0),
+        "tailopt/models-tune-round0": tailopt.models_grid(tuned0).first_round(ROOT),
+        "tailopt/models": s["tailopt-models"].runs(ROOT, model_tuned),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(BEFORE))
+def test_declarations_generate_the_runs_of_before(name):
+    jobs = _new_lists()[name]
+    before = BEFORE[name]
+    norm = _norm(jobs)
+    assert len(jobs) == before["count"]
+    assert norm[0] == before["first"] and norm[-1] == before["last"]
+    assert hashlib.sha256(json.dumps(norm, sort_keys=True).encode()).hexdigest() == before["sha256"]
+
+
+def test_the_fixture_is_sensitive_to_one_changed_number():
+    jobs = _new_lists()["e2/main"]
+    folder, cfg = jobs[0]
+    changed = [(folder, {**cfg, "algorithm": {**cfg["algorithm"], "lr": cfg["algorithm"]["lr"] * (1 + 1e-15)}})]
+    norm = _norm(changed + jobs[1:])
+    assert hashlib.sha256(json.dumps(norm, sort_keys=True).encode()).hexdigest() != BEFORE["e2/main"]["sha256"]
+
+
+def test_explicit_entries():
+    lists = _new_lists()
+    e2_first = dict(_norm(lists["e2/main"]))["complete/dsgd-clip/seed0"]
+    assert e2_first["algorithm"] == {"name": "dsgd-clip", "lr": 1.0, "gamma": 1.0, "kappa": 0.4}
+    assert e2_first["problem"]["init_seed"] == 0 and e2_first["run"] == {"steps": 400, "eval_every": 100,
+                                                                          "dtype": "float32", "seed": 0}
+    e1_main = dict(_norm(lists["e1/main"]))
+    assert e1_main["main/alpha-stable/gt-nsgdm/seed4"]["algorithm"] == {"name": "gt-nsgdm", "lr": 0.005, "beta": 0.8}
+    assert "tune/sclip-ef/lr=1,phi=30,beta=0.9/seed101" in dict(_norm(lists["e1/tune-round0"]))
+    assert "main/quadratic/student-t/bi2clip/lr=0.01,u=1,d=0.05,outer_lr=1,outer_u=0.025,outer_d=0.00125/seed2" \
+        in dict(_norm(lists["tailopt/main"]))
+
+
+def test_every_study_is_listed_and_unknown_names_are_refused():
+    from tailtamer.errors import ConfigError
+
+    names = set(study.studies())
+    assert {"e1", "e2", "e2-leaky", "e2-smoke", "tailopt", "tailopt-models", "demo"} <= names
+    with pytest.raises(ConfigError, match="did you mean 'tailopt'"):
+        study.get("tailop")
+
+
+def test_e2_configs_ship_inside_the_package_and_the_repo_copies_are_generated(tmp_path, monkeypatch):
+    """E2 reads no file of the source tree: its base configs are Python declarations (generating its runs reads
+    no file at all, from any working directory), and configs/e2/*.toml are written from them."""
+    import tailtamer.config
+    from tailtamer.config import load_toml
+
+    def no_files(path):
+        raise AssertionError(f"read {path}")
+
+    monkeypatch.setattr(tailtamer.config, "load_toml", no_files)
+    monkeypatch.chdir(tmp_path)
+    for name in ("e2", "e2-leaky", "e2-smoke"):
+        assert study.get(name).runs(tmp_path, study.get(name).tuned)
+    monkeypatch.undo()
+    written = {p.name: p.read_text() for p in e2.write_configs(tmp_path)}
+    repo = Path(__file__).resolve().parents[1] / "configs" / "e2"
+    assert written == {p.name: p.read_text() for p in repo.glob("*.toml")}
+    assert load_toml(tmp_path / "gpt-cpu.toml") == e2.BASES["gpt-cpu"]
