@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -40,6 +41,18 @@ def test_every_pair_and_instance_is_registered():
         assert (f.outer, f.inner) == (outer, inner)
     p = ALGORITHMS.params("diloco")
     assert p["outer_nesterov"].default is True and p["outer_momentum"].default == 0.9
+
+
+FROZEN = json.loads((Path(__file__).parent / "data" / "algorithm_params.json").read_text())
+
+
+def test_parameters_and_defaults_are_frozen():
+    """Every algorithm registered when the schemas were frozen (issue 9: before the local-update operators moved
+    onto operators/transforms) still has exactly those keys, in that order, with those defaults and types."""
+    assert set(LOCAL) <= set(FROZEN)
+    for name, frozen in FROZEN.items():
+        now = [[k, repr(p.default), p.type_name()] for k, p in ALGORITHMS.params(name).items()]
+        assert now == frozen, name
 
 
 def test_parameters_belong_to_the_pair():
