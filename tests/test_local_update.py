@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from tailtamer.algorithms import ALGORITHMS
-from tailtamer.algorithms.local_update import INNER, INSTANCES, OUTER, PAIRS, client_count, client_mask, sample_clients
+from tailtamer.algorithms.local_update import (INNER, INSTANCES, METHODS, OUTER, PAIRS, client_count, client_mask,
+                                              sample_clients)
 from tailtamer.api import build, build_components, make_loop
 from tailtamer.engine import History
 from tailtamer.rng import Randomness
@@ -37,8 +38,7 @@ def test_every_pair_and_instance_is_registered():
         assert name in ALGORITHMS
     for name, (outer, inner) in {"bi2clip": ("biclip", "biclip"), "adam2": ("adam", "adam"),
                                  "diloco": ("sgd", "adamw"), "fedavg": ("avg", "sgd")}.items():
-        f = ALGORITHMS.get(name)
-        assert (f.outer, f.inner) == (outer, inner)
+        assert METHODS[name] == (outer, inner)
     p = ALGORITHMS.params("diloco")
     assert p["outer_nesterov"].default is True and p["outer_momentum"].default == 0.9
 
@@ -238,12 +238,12 @@ CONV_OUTER_LR = {"avg": 1.0, "sgd": 0.5, "adagrad": 0.5, "rmsprop": 0.05, "adam"
 
 
 def conv_settings(name: str) -> dict:
-    f = ALGORITHMS.get(name)
-    p = {"local_steps": 2, "lr": 0.3 if f.inner == "adagrad" else 0.05, "schedule": "cosine",
-         "outer_schedule": "cosine", "outer_lr": CONV_OUTER_LR[f.outer]}
-    p.update({"biclip": {"u": 2.0, "d": 0.01}, "l2clip": {"gamma": 2.0}, "cclip": {"gamma": 2.0}}.get(f.inner, {}))
+    outer, inner = METHODS[name]
+    p = {"local_steps": 2, "lr": 0.3 if inner == "adagrad" else 0.05, "schedule": "cosine",
+         "outer_schedule": "cosine", "outer_lr": CONV_OUTER_LR[outer]}
+    p.update({"biclip": {"u": 2.0, "d": 0.01}, "l2clip": {"gamma": 2.0}, "cclip": {"gamma": 2.0}}.get(inner, {}))
     p.update({"sgd": {"outer_momentum": 0.5}, "biclip": {"outer_u": 1.0, "outer_d": 0.001},
-              "l2clip": {"outer_gamma": 1.0}}.get(f.outer, {}))
+              "l2clip": {"outer_gamma": 1.0}}.get(outer, {}))
     return p
 
 
