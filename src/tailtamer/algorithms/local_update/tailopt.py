@@ -94,8 +94,7 @@ class LocalUpdate(Algorithm):
             direction, inner = self.inner.update(grad(xl), inner, t=t, k=self._inner_count(s, x, r), x=xl)
             xl = xl - lr * direction
         delta = masked_mean(comm, x - xl, mask, m)                     # Δ_t = mean_i (x_t − x_{i,z})
-        outer = {b: s[f"outer.{b}"] for b in self.outer.buffers}
-        direction, outer = self.outer.update(delta, outer, t=t, k=t + 1, x=x[:1])
+        direction, outer = self.outer.update(delta, self._outer_state(s), t=t, k=t + 1, x=x[:1])
         x_new = x[:1] - self._outer_lr(t) * direction                  # x_{t+1} = x_t − η·Outer(Δ_t)
         return {"x": x_new.expand_as(x).clone(), **{f"outer.{b}": v for b, v in outer.items()},
                 **self._kept_inner(s, inner, mask)}
@@ -105,6 +104,10 @@ class LocalUpdate(Algorithm):
         """``(m, mask)``: this round's number of clients and their mask over the local rows (None when m = n)."""
         m = client_count(self.clients, n, self.name)
         return m, (client_mask(grad.rng, n, m).to(x.device) if m < n else None)
+
+    def _outer_state(self, s: State) -> State:
+        """The server's outer buffers."""
+        return {b: s[f"outer.{b}"] for b in self.outer.buffers}
 
     def _inner_state(self, s: State, x: torch.Tensor) -> State:
         """The clients' inner buffers at the start of the round: kept ones, or fresh zeros."""
