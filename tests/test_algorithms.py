@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 import torch
 
-from reference import run_reference
 from tailtamer.algorithms import ALGORITHMS
 from tailtamer.api import build, build_components, make_loop
 from tailtamer.comm import SimulatedComm
 from tailtamer.engine import GradientOracle, History
 from tailtamer.errors import ConfigError, NonFiniteError, ValidationError
 from tailtamer.schedules import make_lr
+from tailtamer.testing import REFERENCES, run_reference
 
 ALL = [name for name in ALGORITHMS.names() if getattr(ALGORITHMS.get(name), "family", None) == "decentralized"]
 
@@ -30,8 +30,8 @@ SETTINGS = {
 }
 
 
-def test_settings_cover_registry():
-    assert sorted(SETTINGS) == ALL
+def test_settings_and_references_cover_registry():
+    assert sorted(SETTINGS) == ALL == sorted(REFERENCES)
 
 
 def config(alg: str, params: dict, topology: dict, noise: dict | None = None, steps: int = 50,
