@@ -164,9 +164,9 @@ class Registry(Generic[T]):
                     raise ValueError(f"{factory.__name__} says its name is {factory.__dict__['name']!r}, "
                                      f"registered as {name!r}")
                 factory.name = name  # type: ignore[attr-defined]
-            self._entries[name] = factory
             if isinstance(factory, Composite):
                 self._check_composite(name, factory)
+            self._entries[name] = factory
             doc = summary or (inspect.getdoc(factory) or "").split("\n")[0]
             self._summaries[name] = doc
             return factory
