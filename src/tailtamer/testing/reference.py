@@ -76,44 +76,43 @@ def _dsgd_clip(S, g, a, t, hp, W):
 
 
 def _gt_nsgdm(S, g, a, t, hp, W):
-    n, b = len(g), hp["beta"]
-    v_new = [b * S["v"][i] + (1 - b) * g[i] for i in range(n)]
-    y = mix_loop(W, [S["y"][i] + v_new[i] - S["v"][i] for i in range(n)])
-    return {**S, "v": v_new, "y": y, "x": mix_loop(W, [S["x"][i] - a * normalize(y[i]) for i in range(n)])}
+    n, b, x, v, y = len(g), hp["beta"], S["x"], S["v"], S["y"]
+    v_new = [b * v[i] + (1 - b) * g[i] for i in range(n)]
+    y = mix_loop(W, [y[i] + v_new[i] - v[i] for i in range(n)])
+    return {**S, "v": v_new, "y": y, "x": mix_loop(W, [x[i] - a * normalize(y[i]) for i in range(n)])}
 
 
 def _gt_dsgd(S, g, a, t, hp, W):
-    n = len(g)
-    y = mix_loop(W, [S["y"][i] + g[i] - S["g"][i] for i in range(n)])
-    return {**S, "y": y, "g": g, "x": mix_loop(W, [S["x"][i] - a * y[i] for i in range(n)])}
+    n, x, y, g_prev = len(g), S["x"], S["y"], S["g"]
+    y = mix_loop(W, [y[i] + g[i] - g_prev[i] for i in range(n)])
+    return {**S, "y": y, "g": g, "x": mix_loop(W, [x[i] - a * y[i] for i in range(n)])}
 
 
 def _gt_adam(S, g, a, t, hp, W):
-    n, b1, b2 = len(g), hp["beta"], hp["beta2"]
+    n, b1, b2, g_prev, m, q = len(g), hp["beta"], hp["beta2"], S["g"], S["m"], S["q"]
     ws = mix_loop(W, S["s"])
-    s = [ws[i] + g[i] - S["g"][i] for i in range(n)]
-    m = [b1 * S["m"][i] + (1 - b1) * s[i] for i in range(n)]
-    q = [torch.minimum(b2 * S["q"][i] + (1 - b2) * s[i] ** 2, torch.full_like(s[i], hp["q_max"])) for i in range(n)]
+    s = [ws[i] + g[i] - g_prev[i] for i in range(n)]
+    m = [b1 * m[i] + (1 - b1) * s[i] for i in range(n)]
+    q = [torch.minimum(b2 * q[i] + (1 - b2) * s[i] ** 2, torch.full_like(s[i], hp["q_max"])) for i in range(n)]
     wx = mix_loop(W, S["x"])
     return {**S, "s": s, "g": g, "m": m, "q": q, "x": [wx[i] - a * m[i] / (q[i].sqrt() + hp["eps"]) for i in range(n)]}
 
 
 def _qg_dsgdm(S, g, a, t, hp, W):
-    n, mu = len(g), hp["beta"]
-    mm = [mu * S["m"][i] + g[i] for i in range(n)]
+    n, mu, x, m = len(g), hp["beta"], S["x"], S["m"]
+    mm = [mu * m[i] + g[i] for i in range(n)]
     d = [g[i] + mu * mm[i] for i in range(n)] if hp.get("nesterov") else mm
-    x_new = mix_loop(W, [S["x"][i] - a * d[i] for i in range(n)])
-    m = [mu * S["m"][i] + (1 - mu) * (S["x"][i] - x_new[i]) / a for i in range(n)]
+    x_new = mix_loop(W, [x[i] - a * d[i] for i in range(n)])
+    m = [mu * m[i] + (1 - mu) * (x[i] - x_new[i]) / a for i in range(n)]
     return {**S, "m": m, "x": x_new}
 
 
 def _sclip_ef(S, g, a, t, hp, W):
-    n, k = len(g), t + 1.0
+    n, k, x, m = len(g), t + 1.0, S["x"], S["m"]
     a_t, b_t = hp["lr"] / k ** 0.2, hp["beta"] / k ** 0.5
     phi, eps = hp["phi"] / k ** 0.5, hp["eps"] * k ** 0.6
-    m = [b_t * S["m"][i] + (1 - b_t) * phi * (g[i] - S["m"][i]) / torch.sqrt((g[i] - S["m"][i]) ** 2 + eps)
-         for i in range(n)]
-    return {**S, "m": m, "x": mix_loop(W, [S["x"][i] - a_t * m[i] for i in range(n)])}
+    m = [b_t * m[i] + (1 - b_t) * phi * (g[i] - m[i]) / torch.sqrt((g[i] - m[i]) ** 2 + eps) for i in range(n)]
+    return {**S, "m": m, "x": mix_loop(W, [x[i] - a_t * m[i] for i in range(n)])}
 
 
 #: Per-node reference step of every decentralized algorithm, by registered name.
