@@ -200,3 +200,23 @@ def test_composite_schema_is_the_union_of_its_parts_with_prefixes():
         reg.register("typo")(Composite(base, {"inner": Part(TRANSFORMS, "l2clip"),
                                               "outer": Part(TRANSFORMS, "l2clip", prefix="outer_")}, {"gama": 1.0}))
     assert reg.names() == ["pair"]                                      # a rejected entry is not registered
+
+
+def test_registering_a_class_gives_it_its_name_once():
+    reg: Registry = Registry("thing")
+
+    class Base:
+        name = ""
+
+    class A(Base):
+        pass
+
+    class B(Base):
+        name = "bee"
+
+    reg.register("a")(A)
+    assert A.name == "a" and Base.name == ""
+    with pytest.raises(ValueError, match="says its name is 'bee'"):
+        reg.register("b")(B)
+    with pytest.raises(ValueError, match="registered twice"):
+        reg.register("a")(Base)

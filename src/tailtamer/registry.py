@@ -214,17 +214,18 @@ class Registry(Generic[T]):
             out[p.name] = Param(p.name, p.default, hints.get(p.name, p.annotation))
         return out
 
+    def _exposed(self, c: Composite) -> list[Param]:
+        """The base's parameters, then each part's under its exposed keys (a key may repeat: a clash)."""
+        own = self._signature_params(c.base, skip=("name", *c.parts)).values()
+        return [*own, *(p for part in c.parts.values() for p in part.params().values())]
+
     def _composite_params(self, c: Composite) -> dict[str, Param]:
-        out = self._signature_params(c.base, skip=("name", *c.parts))
-        for part in c.parts.values():
-            out.update(part.params())
-        return {k: Param(k, c.defaults[k], p.annotation) if k in c.defaults else p for k, p in out.items()}
+        return {p.name: Param(p.name, c.defaults[p.name], p.annotation) if p.name in c.defaults else p
+                for p in self._exposed(c)}
 
     def _check_composite(self, name: str, c: Composite) -> None:
         """Registration-time checks: no key exposed twice, no default for an unknown key."""
-        keys = list(self._signature_params(c.base, skip=("name", *c.parts)))
-        for part in c.parts.values():
-            keys += list(part.params())
+        keys = [p.name for p in self._exposed(c)]
         twice = sorted({k for k in keys if keys.count(k) > 1})
         unknown = sorted(set(c.defaults) - set(keys))
         if twice or unknown:
