@@ -1,7 +1,7 @@
 """Benchmark: the vectorized simulator against a per-node reference loop, and α-stable sampling vs scipy.
 
 1. GT-NSGDm on E1 (tokenized regression, n = 20, ring k = 2, α-stable noise): steps/s of the engine
-   (``Loop.run``) against the per-node loop of ``tests/reference.py`` (one tensor per node, neighbour-list
+   (``Loop.run``) against the per-node loop of ``tailtamer.testing.reference`` (one tensor per node, neighbour-list
    gossip), both calling the same problem and noise per node.
 2. GT-NSGDm on a ``quadratic`` with n = 1,000 nodes, d = 1,000, ring (sparse mixing), no noise: same pair.
 3. ``benchmarks/sampler.py``: tailtamer's Chambers–Mallows–Stuck sampler vs ``scipy.stats.levy_stable``.
@@ -28,14 +28,13 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "tests"))
 
 import sampler  # noqa: E402
-from reference import run_reference  # noqa: E402
 
 from tailtamer.api import DTYPES, build_components, make_loop  # noqa: E402
 from tailtamer.memory import keep_heap_memory  # noqa: E402
 from tailtamer.schedules import make_lr  # noqa: E402
+from tailtamer.testing import run_reference  # noqa: E402
 
 
 def case(problem: dict[str, Any], topology: dict[str, Any], noise: dict[str, Any], steps: int,

@@ -84,8 +84,9 @@ def test_exchange_plan_is_consistent(name, n):
 
 
 def test_decentralized_list_is_complete():
-    algs = decentralized()
-    assert len(algs) >= 10 and "gt-nsgdm" in algs
+    """Exactly the gossip methods of algorithms.md §1 are checked against torch.distributed below."""
+    assert decentralized() == ["dsgd", "dsgd-cclip", "dsgd-clip", "dsgd-gclip", "dsgd-n", "gt-adam", "gt-dsgd",
+                               "gt-nsgdm", "qg-dsgdm", "sclip-ef"]
 
 
 # ---- 4 gloo processes against the simulator -------------------------------------------------------

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
 
 from tailtamer.algorithms import ALGORITHMS
-from tailtamer.algorithms.local_update import INNER, INSTANCES, OUTER, PAIRS, client_count, client_mask, sample_clients
+from tailtamer.algorithms.local_update import (INNER, INSTANCES, METHODS, OUTER, PAIRS, client_count, client_mask,
+                                              sample_clients)
 from tailtamer.api import build, build_components, make_loop
 from tailtamer.engine import History
 from tailtamer.rng import Randomness
@@ -36,10 +38,21 @@ def test_every_pair_and_instance_is_registered():
         assert name in ALGORITHMS
     for name, (outer, inner) in {"bi2clip": ("biclip", "biclip"), "adam2": ("adam", "adam"),
                                  "diloco": ("sgd", "adamw"), "fedavg": ("avg", "sgd")}.items():
-        f = ALGORITHMS.get(name)
-        assert (f.outer, f.inner) == (outer, inner)
+        assert METHODS[name] == (outer, inner)
     p = ALGORITHMS.params("diloco")
     assert p["outer_nesterov"].default is True and p["outer_momentum"].default == 0.9
+
+
+FROZEN = json.loads((Path(__file__).parent / "data" / "algorithm_params.json").read_text())
+
+
+def test_parameters_and_defaults_are_frozen():
+    """Every algorithm registered when the schemas were frozen (issue 9: before the local-update operators moved
+    onto operators/transforms) still has exactly those keys, in that order, with those defaults and types."""
+    assert set(LOCAL) <= set(FROZEN)
+    for name, frozen in FROZEN.items():
+        now = [[k, repr(p.default), p.type_name()] for k, p in ALGORITHMS.params(name).items()]
+        assert now == frozen, name
 
 
 def test_parameters_belong_to_the_pair():
@@ -225,12 +238,12 @@ CONV_OUTER_LR = {"avg": 1.0, "sgd": 0.5, "adagrad": 0.5, "rmsprop": 0.05, "adam"
 
 
 def conv_settings(name: str) -> dict:
-    f = ALGORITHMS.get(name)
-    p = {"local_steps": 2, "lr": 0.3 if f.inner == "adagrad" else 0.05, "schedule": "cosine",
-         "outer_schedule": "cosine", "outer_lr": CONV_OUTER_LR[f.outer]}
-    p.update({"biclip": {"u": 2.0, "d": 0.01}, "l2clip": {"gamma": 2.0}, "cclip": {"gamma": 2.0}}.get(f.inner, {}))
+    outer, inner = METHODS[name]
+    p = {"local_steps": 2, "lr": 0.3 if inner == "adagrad" else 0.05, "schedule": "cosine",
+         "outer_schedule": "cosine", "outer_lr": CONV_OUTER_LR[outer]}
+    p.update({"biclip": {"u": 2.0, "d": 0.01}, "l2clip": {"gamma": 2.0}, "cclip": {"gamma": 2.0}}.get(inner, {}))
     p.update({"sgd": {"outer_momentum": 0.5}, "biclip": {"outer_u": 1.0, "outer_d": 0.001},
-              "l2clip": {"outer_gamma": 1.0}}.get(f.outer, {}))
+              "l2clip": {"outer_gamma": 1.0}}.get(outer, {}))
     return p
 
 

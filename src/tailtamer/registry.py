@@ -3,6 +3,12 @@
 A registry maps a name to a factory (a class or function). Its constructor signature *is* the list of
 parameters a config may set: unknown keys are rejected with the closest valid name suggested, values are
 checked against the annotations, and `tailtamer list` prints names, parameters and defaults from it.
+Registering a class gives it its name (``cls.name``), so the name is written once.
+
+An entry may also be a :class:`Composite`: a base factory plus named parts taken from other registries,
+whose schema is the union of the base's and the parts' schemas (each part's keys with its prefix). The
+TailOPT pairs are composites: ``adam-biclip`` is ``LocalUpdate`` with the inner transform ``biclip`` and the
+outer transform ``outer-adam`` (keys ``outer_*``).
 
 Example:
     >>> reg = Registry("widget")
@@ -10,6 +16,12 @@ Example:
     ... def box(size: float = 1.0): return size
     >>> reg.build("box", {"size": 2})
     2.0
+    >>> def pack(box: float, n: int = 1): return box * n
+    >>> _ = reg.register("pack")(Composite(pack, {"box": Part(reg, "box", prefix="box_")}, {"box_size": 3.0}))
+    >>> list(reg.params("pack")), reg.params("pack")["box_size"].default
+    (['n', 'box_size'], 3.0)
+    >>> reg.build("pack", {"n": 2})
+    6.0
 """
 from __future__ import annotations
 
@@ -17,7 +29,7 @@ import difflib
 import inspect
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, Iterable, TypeVar
 
 from .errors import ConfigError
@@ -93,6 +105,39 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Part:
+    """A part of a :class:`Composite`: entry ``name`` of ``registry``, its keys exposed as ``prefix + key``.
+
+    The part is built with the composite's name as ``owner`` and with ``prefix`` (when its factory accepts
+    them), so that its validation messages name the keys as the config writes them.
+    """
+
+    registry: "Registry[Any]"
+    name: str
+    prefix: str = ""
+
+    def params(self) -> dict[str, Param]:
+        """The part's parameters under their exposed (prefixed) keys."""
+        return {self.prefix + k: Param(self.prefix + k, p.default, p.annotation)
+                for k, p in self.registry.params(self.name).items()}
+
+
+@dataclass(frozen=True)
+class Composite:
+    """A registry entry assembled from a ``base`` factory and ``parts`` (base argument → :class:`Part`).
+
+    Its schema is the base's parameters (its part arguments, ``name`` and the registry's context excluded)
+    followed by each part's exposed keys, with ``defaults`` overriding defaults by exposed key. Building
+    validates everything, builds each part from its keys, and calls ``base(**parts, ...)`` (with ``name``, the
+    entry's name, when the base accepts it).
+    """
+
+    base: Callable[..., Any]
+    parts: dict[str, Part]
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+
 class Registry(Generic[T]):
     """A name → factory map with validated construction.
 
@@ -114,6 +159,13 @@ class Registry(Generic[T]):
         def deco(factory: Callable[..., T]) -> Callable[..., T]:
             if name in self._entries:
                 raise ValueError(f"{self.kind} '{name}' is registered twice")
+            if inspect.isclass(factory) and isinstance(getattr(factory, "name", None), str):
+                if factory.__dict__.get("name", name) != name:
+                    raise ValueError(f"{factory.__name__} says its name is {factory.__dict__['name']!r}, "
+                                     f"registered as {name!r}")
+                factory.name = name  # type: ignore[attr-defined]
+            if isinstance(factory, Composite):
+                self._check_composite(name, factory)
             self._entries[name] = factory
             doc = summary or (inspect.getdoc(factory) or "").split("\n")[0]
             self._summaries[name] = doc
@@ -142,6 +194,11 @@ class Registry(Generic[T]):
     def params(self, name: str) -> dict[str, Param]:
         """User-settable parameters of ``name`` with defaults and annotations."""
         factory = self.get(name)
+        if isinstance(factory, Composite):
+            return self._composite_params(factory)
+        return self._signature_params(factory)
+
+    def _signature_params(self, factory: Callable[..., Any], skip: Iterable[str] = ()) -> dict[str, Param]:
         target = factory.__init__ if inspect.isclass(factory) else factory
         sig = inspect.signature(target)
         try:
@@ -150,12 +207,29 @@ class Registry(Generic[T]):
             hints = {}
         out = {}
         for p in sig.parameters.values():
-            if p.name in ("self",) or p.name in self.context:
+            if p.name in ("self",) or p.name in self.context or p.name in skip:
                 continue
             if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
                 continue
             out[p.name] = Param(p.name, p.default, hints.get(p.name, p.annotation))
         return out
+
+    def _exposed(self, c: Composite) -> list[Param]:
+        """The base's parameters, then each part's under its exposed keys (a key may repeat: a clash)."""
+        own = self._signature_params(c.base, skip=("name", *c.parts)).values()
+        return [*own, *(p for part in c.parts.values() for p in part.params().values())]
+
+    def _composite_params(self, c: Composite) -> dict[str, Param]:
+        return {p.name: Param(p.name, c.defaults[p.name], p.annotation) if p.name in c.defaults else p
+                for p in self._exposed(c)}
+
+    def _check_composite(self, name: str, c: Composite) -> None:
+        """Registration-time checks: no key exposed twice, no default for an unknown key."""
+        keys = [p.name for p in self._exposed(c)]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        unknown = sorted(set(c.defaults) - set(keys))
+        if twice or unknown:
+            raise ValueError(f"{self.kind} '{name}': keys exposed twice {twice}, defaults for unknown keys {unknown}")
 
     def validate(self, name: str, params: dict[str, Any], section: str | None = None) -> dict[str, Any]:
         """Return ``params`` type-checked; raise :class:`ConfigError` on an unknown or missing key."""
@@ -178,7 +252,23 @@ class Registry(Generic[T]):
         """Validate ``params`` and call the factory with them and the engine-supplied ``context``."""
         clean = self.validate(name, dict(params or {}), section)
         factory = self.get(name)
+        if isinstance(factory, Composite):
+            return self._build_composite(name, factory, clean, section, context)
+        return self._call(factory, clean, context)
+
+    @staticmethod
+    def _call(factory: Callable[..., Any], clean: dict[str, Any], context: dict[str, Any]) -> Any:
+        """``factory(**clean)`` with the entries of ``context`` that it accepts."""
         target = factory.__init__ if inspect.isclass(factory) else factory
         accepted = inspect.signature(target).parameters
         ctx = {k: v for k, v in context.items() if k in accepted}
         return factory(**ctx, **clean)
+
+    def _build_composite(self, name: str, c: Composite, clean: dict[str, Any], section: str | None,
+                         context: dict[str, Any]) -> T:
+        values = {k: p.default for k, p in self.params(name).items() if not p.required} | clean
+        built = {}
+        for arg, part in c.parts.items():
+            mine = {k[len(part.prefix):]: values.pop(k) for k in part.params()}
+            built[arg] = part.registry.build(part.name, mine, section, owner=name, prefix=part.prefix)
+        return self._call(c.base, {**built, **values}, {**context, "name": name})

@@ -46,6 +46,8 @@ class Algorithm:
             or ``"none"``); the engine validates the topology against it before any compute. ``"none"``
             means the method never gossips (server, federated, asynchronous methods): no mixing matrix is
             built for it, ``[topology]`` only gives ``n`` (topology ``server``), and ``comm.mix`` is refused.
+        name: the registered name, set by :data:`ALGORITHMS` when the class is registered (write it only in
+            the decorator; validation messages use ``self.name``).
     """
 
     family: ClassVar[str] = "decentralized"

@@ -7,7 +7,7 @@ from ..algorithms.base import State
 
 
 class Callback:
-    """Hooks called by :func:`tailtamer.engine.loop.train` (all optional)."""
+    """Hooks called by :meth:`tailtamer.engine.loop.Loop.run` (all optional)."""
 
     def on_start(self, loop: Any) -> None: ...
 

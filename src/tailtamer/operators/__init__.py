@@ -4,8 +4,9 @@ from .clip import biclip, clip_coords, clip_rows, smoothed_clip
 from .momentum import ema, track
 from .normalize import TINY, row_norms, rownorm
 from .thresholds import biclip_thresholds
-from .transform import TRANSFORMS, Buffers, Chain, Scale, Transform, chain
+from .transform import TRANSFORMS, Buffers, Chain, Identity, Scale, Transform, chain
+from . import transforms  # noqa: E402,F401  (registration of the transforms)
 
-__all__ = ["TINY", "TRANSFORMS", "Buffers", "Chain", "Scale", "Transform", "chain", "adagrad_moment", "adam_direction", "adam_moments", "biclip", "biclip_thresholds",
-           "clip_coords", "clip_rows", "ema", "rmsprop_moment", "row_norms", "rownorm", "scaled_direction",
-           "smoothed_clip", "track"]
+__all__ = ["TINY", "TRANSFORMS", "Buffers", "Chain", "Identity", "Scale", "Transform", "adagrad_moment",
+           "adam_direction", "adam_moments", "biclip", "biclip_thresholds", "chain", "clip_coords", "clip_rows", "ema",
+           "rmsprop_moment", "row_norms", "rownorm", "scaled_direction", "smoothed_clip", "track"]

@@ -17,7 +17,7 @@ def rownorm(z: torch.Tensor, tiny: float = TINY) -> torch.Tensor:
     """``z_i / max(‖z_i‖, tiny)`` per row: a zero row stays zero instead of becoming NaN.
 
     Example:
-        >>> rownorm(torch.tensor([[3.0, 4.0], [0.0, 0.0]])).tolist()
+        >>> rownorm(torch.tensor([[3.0, 4.0], [0.0, 0.0]], dtype=torch.float64)).tolist()
         [[0.6, 0.8], [0.0, 0.0]]
     """
     return z / row_norms(z).clamp_min(tiny)

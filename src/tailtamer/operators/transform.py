@@ -13,10 +13,14 @@ state, hence in checkpoints) and hands back at the next update:
   broadcasts against ``g`` when rows have made different numbers of updates): bias corrections read it;
 * ``x`` — the iterate ``g`` was computed at (decoupled weight decay reads it).
 
-Transforms are registered in :data:`TRANSFORMS`; the constructor's signature is the config schema, as for
-every registry, and validates its arguments before any compute. The local-update family (inner and outer
-optimizers), the asynchronous family (operators applied on arrival) and the compressed family compose the
-same registered transforms. :func:`chain` applies several in order.
+Transforms are registered in :data:`TRANSFORMS` (the registered ones live in :mod:`.transforms`); the
+constructor's signature is the config schema, as for every registry, and validates its arguments before any
+compute (scikit-learn style: a bad value fails with the parameter's name and allowed range). Two keyword-only
+arguments are not part of the schema: ``owner`` and ``prefix`` name the parameters in messages as a config
+writes them (``bi2clip: outer_d must be ≤ outer_u``); a composite registry entry passes them (see
+:class:`tailtamer.registry.Composite`). The local-update family (inner and outer optimizers), the
+asynchronous family (operators applied on arrival) and the compressed family compose the same registered
+transforms. :func:`chain` applies several in order.
 
 Example:
     >>> import torch
@@ -27,6 +31,7 @@ Example:
 """
 from __future__ import annotations
 
+import inspect
 from typing import Any, ClassVar
 
 import torch
@@ -36,12 +41,14 @@ from ..registry import Registry
 Buffers = dict[str, torch.Tensor]
 
 #: Registry of stateful transforms (see module docstring).
-TRANSFORMS: Registry["Transform"] = Registry("transform")
+TRANSFORMS: Registry["Transform"] = Registry("transform", context=("owner", "prefix"))
 
 
 class Transform:
     """Base of every transform: no buffers, identity update (override :meth:`update`)."""
 
+    #: The registered name (set by :data:`TRANSFORMS` at registration).
+    name: ClassVar[str] = ""
     #: Names of the state buffers (each shaped like the input); what memory accounting counts.
     buffers: tuple[str, ...] = ()
     #: Whether :meth:`update` reads ``k`` (its own update count), so callers must keep one.
@@ -55,6 +62,17 @@ class Transform:
                x: torch.Tensor | None = None) -> tuple[torch.Tensor, Buffers]:
         """``(direction, new state)``; ``state`` is not modified in place."""
         return g, state
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """The constructor's arguments as stored (scikit-learn's ``get_params``): what a run folder records."""
+        sig = inspect.signature(type(self).__init__)
+        return {k: getattr(self, k) for k, p in sig.parameters.items()
+                if k != "self" and p.kind == p.POSITIONAL_OR_KEYWORD}
+
+
+@TRANSFORMS.register("identity")
+class Identity(Transform):
+    """identity: the input unchanged (plain SGD on the clients; averaging at the server)"""
 
 
 class Scale(Transform):

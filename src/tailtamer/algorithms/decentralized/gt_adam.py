@@ -26,13 +26,12 @@ class GTAdam(Algorithm):
 
     def __init__(self, steps: int, lr: float = 0.001, beta: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
                  q_max: float = 1e8, schedule: str | dict[str, Any] = "constant", warmup: int = 0):
-        owner = "gt-adam"
         self.lr = lr
-        self._lr = make_lr(lr, schedule, warmup, steps, owner)
-        self.beta = check_range("beta", beta, 0.0, 1.0, hi_open=True, owner=owner)
-        self.beta2 = check_range("beta2", beta2, 0.0, 1.0, hi_open=True, owner=owner)
-        self.eps = check_positive("eps", eps, owner)
-        self.q_max = check_positive("q_max", q_max, owner)
+        self._lr = make_lr(lr, schedule, warmup, steps, self.name)
+        self.beta = check_range("beta", beta, 0.0, 1.0, hi_open=True, owner=self.name)
+        self.beta2 = check_range("beta2", beta2, 0.0, 1.0, hi_open=True, owner=self.name)
+        self.eps = check_positive("eps", eps, self.name)
+        self.q_max = check_positive("q_max", q_max, self.name)
 
     def init(self, x0: torch.Tensor, comm) -> State:
         zeros = torch.zeros_like(x0)

@@ -20,7 +20,7 @@ class GTDSGD(Algorithm):
 
     def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0):
         self.lr = lr
-        self._lr = make_lr(lr, schedule, warmup, steps, "gt-dsgd")
+        self._lr = make_lr(lr, schedule, warmup, steps, self.name)
 
     def init(self, x0: torch.Tensor, comm) -> State:
         zeros = torch.zeros_like(x0)

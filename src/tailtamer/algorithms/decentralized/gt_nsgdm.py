@@ -40,15 +40,14 @@ class GTNSGDm(Algorithm):
 
     def __init__(self, steps: int, lr: float = 0.01, beta: float = 0.9, schedule: str | dict[str, Any] = "constant",
                  warmup: int = 0, theory: str = "none", p: float = 1.5):
-        owner = "gt-nsgdm"
-        self.theory = check_choice("theory", theory, THEORY, owner)
-        self.p = check_range("p", p, 1.0, 2.0, lo_open=True, owner=owner)
+        self.theory = check_choice("theory", theory, THEORY, self.name)
+        self.p = check_range("p", p, 1.0, 2.0, lo_open=True, owner=self.name)
         if theory != "none":
             one_minus_beta, lr_factor = theory_settings(theory, p, steps)
             beta, lr = 1.0 - one_minus_beta, lr * lr_factor
-        self.beta = check_range("beta", beta, 0.0, 1.0, hi_open=True, owner=owner)
+        self.beta = check_range("beta", beta, 0.0, 1.0, hi_open=True, owner=self.name)
         self.lr = lr
-        self._lr = make_lr(lr, schedule, warmup, steps, owner)
+        self._lr = make_lr(lr, schedule, warmup, steps, self.name)
 
     def init(self, x0: torch.Tensor, comm) -> State:
         zeros = torch.zeros_like(x0)

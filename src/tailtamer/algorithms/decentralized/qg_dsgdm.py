@@ -25,8 +25,8 @@ class QGDSGDm(Algorithm):
     def __init__(self, steps: int, lr: float = 0.01, beta: float = 0.9, nesterov: bool = False,
                  schedule: str | dict[str, Any] = "constant", warmup: int = 0):
         self.lr = lr
-        self._lr = make_lr(lr, schedule, warmup, steps, "qg-dsgdm")
-        self.beta = check_range("beta", beta, 0.0, 1.0, hi_open=True, owner="qg-dsgdm")
+        self._lr = make_lr(lr, schedule, warmup, steps, self.name)
+        self.beta = check_range("beta", beta, 0.0, 1.0, hi_open=True, owner=self.name)
         self.nesterov = nesterov
 
     def init(self, x0: torch.Tensor, comm) -> State:

@@ -21,11 +21,10 @@ class SClipEF(Algorithm):
 
     def __init__(self, steps: int, lr: float = 0.1, beta: float = 0.9, phi: float = 1.0, eps: float = 1.0,
                  lr_power: float = 0.2, beta_power: float = 0.5, phi_power: float = 0.5, eps_power: float = 0.6):
-        owner = "sclip-ef"
-        self.lr = check_positive("lr", lr, owner)
-        self.beta = check_range("beta", beta, 0.0, 1.0, owner=owner)
-        self.phi = check_positive("phi", phi, owner)
-        self.eps = check_positive("eps", eps, owner)
+        self.lr = check_positive("lr", lr, self.name)
+        self.beta = check_range("beta", beta, 0.0, 1.0, owner=self.name)
+        self.phi = check_positive("phi", phi, self.name)
+        self.eps = check_positive("eps", eps, self.name)
         self.lr_power, self.beta_power = lr_power, beta_power
         self.phi_power, self.eps_power = phi_power, eps_power
 

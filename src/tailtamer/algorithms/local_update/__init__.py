@@ -1,8 +1,7 @@
 """Local-update / federated methods: the TailOPT family (algorithms.md §2)."""
 from . import tailopt  # noqa: F401  (registration)
-from .ops import INNER, OUTER
 from .sampling import client_count, client_mask, sample_clients
-from .tailopt import INSTANCES, PAIRS, LocalUpdate
+from .tailopt import INNER, INSTANCES, METHODS, OUTER, PAIRS, LocalUpdate
 
-__all__ = ["INNER", "INSTANCES", "OUTER", "PAIRS", "LocalUpdate", "client_count", "client_mask",
+__all__ = ["INNER", "INSTANCES", "METHODS", "OUTER", "PAIRS", "LocalUpdate", "client_count", "client_mask",
            "sample_clients"]

@@ -25,6 +25,7 @@ import math
 import torch
 
 from ... import rng
+from ...comm.base import Comm
 from ...errors import ValidationError
 
 STREAM = "clients"
@@ -73,3 +74,16 @@ def client_mask(r: rng.Randomness, n: int, m: int) -> torch.Tensor:
     full = torch.zeros(n, dtype=torch.bool)
     full[sampled_ids(r, n, m)] = True
     return full[r.nodes.cpu()]
+
+
+def row_mask(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``mask`` (one entry per row) shaped to broadcast against ``like`` (``[n_local, ...]``)."""
+    return mask.reshape((-1,) + (1,) * (like.dim() - 1))
+
+
+def masked_mean(comm: Comm, z: torch.Tensor, mask: torch.Tensor | None, m: int) -> torch.Tensor:
+    """The mean of ``z`` over the m sampled rows of all n (``comm.mean`` of the masked rows, rescaled n/m);
+    the plain ``comm.mean`` when every row takes part (``mask`` None)."""
+    if mask is None:
+        return comm.mean(z)
+    return comm.mean(torch.where(row_mask(mask, z), z, torch.zeros_like(z))) * (comm.n / m)

@@ -8,121 +8,130 @@ server's optimizer state (``outer.*``, shape ``[1, ...]``) is replicated on ever
     Δ_t = mean_{i sampled} (x_t − x_{i,z})          one comm.mean (non-sampled rows masked to 0, rescaled n/m)
     x_{t+1} = x_t − η · Outer(Δ_t)                  every row becomes x_{t+1}
 
-Every ``{outer}-{inner}`` pair is registered (outer ∈ avg, sgd, adagrad, rmsprop, adam, l2clip, biclip; inner ∈
-sgd, l2clip, cclip, biclip, adam, adamw, rmsprop, adagrad) together with the instances ``bi2clip``
-(biclip-biclip), ``adam2`` (adam-adam), ``diloco`` (Nesterov-SGD outer, AdamW inner) and ``fedavg`` (avg-sgd).
+Inner and Outer are registered transforms (:mod:`tailtamer.operators.transforms`). Every ``{outer}-{inner}``
+pair of :data:`OUTER` × :data:`INNER` is registered as a :class:`~tailtamer.registry.Composite` of
+:class:`LocalUpdate` with the two transforms (outer keys prefixed ``outer_``), together with the instances
+``bi2clip`` (biclip-biclip), ``adam2`` (adam-adam), ``diloco`` (Nesterov-SGD outer, AdamW inner) and ``fedavg``
+(avg-sgd).
 
 Parameters common to all: ``lr`` (η_ℓ; ``schedule``/``warmup`` over rounds), ``outer_lr`` (η;
 ``outer_schedule``), ``local_steps`` (z), ``clients`` (see :mod:`.sampling`), ``reset_inner`` (true: the inner
 optimizer starts from zero state every round; false: each client keeps its state, and its own update count,
-across the rounds it takes part in). Operator parameters are listed in :mod:`.ops`; outer ones carry the
-prefix ``outer_``.
+across the rounds it takes part in).
 """
 from __future__ import annotations
 
-import inspect
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
-from ...schedules import make_lr
 from ...errors import ValidationError
+from ...operators import TRANSFORMS, Transform
+from ...registry import Composite, Part
+from ...schedules import make_lr
 from ..base import ALGORITHMS, Algorithm, Oracle, State
-from .ops import INNER, OUTER, OUTER_LR, Operator
-from .sampling import check_clients, client_count, client_mask
+from .sampling import check_clients, client_count, client_mask, masked_mean, row_mask
+
+#: Inner (client) optimizers in the order of algorithms.md §2: TailOPT key → registered transform.
+INNER: dict[str, str] = {"sgd": "identity", "l2clip": "l2clip", "cclip": "cclip", "biclip": "biclip", "adam": "adam",
+                         "adamw": "adamw", "rmsprop": "rmsprop", "adagrad": "adagrad"}
+#: Outer (server) optimizers: TailOPT key → registered transform (the adaptive ones in their server forms).
+OUTER: dict[str, str] = {"avg": "identity", "sgd": "momentum", "adagrad": "outer-adagrad", "rmsprop": "outer-rmsprop",
+                         "adam": "outer-adam", "l2clip": "l2clip", "biclip": "biclip"}
+#: Default outer step size η per outer optimizer.
+OUTER_LR = {"avg": 1.0, "sgd": 1.0, "adagrad": 0.01, "rmsprop": 0.01, "adam": 0.01, "l2clip": 1.0, "biclip": 1.0}
+#: Short descriptions of the TailOPT operators (for the registry summaries).
+LABELS = {"inner": {"sgd": "plain gradient step"},
+          "outer": {"avg": "averaging: x ← x − η·Δ", "sgd": "SGD with (Nesterov) momentum"}}
 
 
 class LocalUpdate(Algorithm):
-    """A TailOPT method: an inner optimizer on each client, an outer optimizer on the server."""
+    """A TailOPT method: an inner transform on each client, an outer transform on the server."""
 
     family = "local-update"
     requires = "none"
 
-    def __init__(self, steps: int, *, name: str, outer: str, inner: str, lr: float = 0.01, outer_lr: float = 1.0,
-                 local_steps: int = 5, clients: float | int = 1.0, reset_inner: bool = True,
+    def __init__(self, steps: int, *, name: str, inner: Transform, outer: Transform, lr: float = 0.01,
+                 outer_lr: float = 1.0, local_steps: int = 5, clients: Any = 1.0, reset_inner: bool = True,
                  schedule: str | dict[str, Any] = "constant", warmup: int = 0,
-                 outer_schedule: str | dict[str, Any] = "constant", **op_params: Any):
-        owner = name
-        self._name = name
-        self._outer_key, self._inner_key = outer, inner
+                 outer_schedule: str | dict[str, Any] = "constant"):
+        self.name = name  # type: ignore[misc]  (one class, many registered names)
         if isinstance(local_steps, bool) or not isinstance(local_steps, int) or local_steps < 1:
-            raise ValidationError(f"{owner}: local_steps must be an integer ≥ 1, got {local_steps!r}")
+            raise ValidationError(f"{name}: local_steps must be an integer ≥ 1, got {local_steps!r}")
         if not isinstance(reset_inner, bool):
-            raise ValidationError(f"{owner}: reset_inner must be true or false, got {reset_inner!r}")
-        self._lr = make_lr(lr, schedule, warmup, steps, owner)
-        self._outer_lr = make_lr(outer_lr, outer_schedule, 0, steps, owner)
+            raise ValidationError(f"{name}: reset_inner must be true or false, got {reset_inner!r}")
+        self._lr = make_lr(lr, schedule, warmup, steps, name)
+        self._outer_lr = make_lr(outer_lr, outer_schedule, 0, steps, name)
         self.local_steps, self.reset_inner = local_steps, reset_inner
-        self.clients = check_clients(clients, owner)
-        inner_vals = {k: v for k, v in op_params.items() if not k.startswith("outer_")}
-        outer_vals = {k[len("outer_"):]: v for k, v in op_params.items() if k.startswith("outer_")}
-        self._inner: Operator = INNER[inner](owner, "", **inner_vals)
-        self._outer: Operator = OUTER[outer](owner, "outer_", **outer_vals)
+        self.clients = check_clients(clients, name)
+        self.inner, self.outer = inner, outer
         self._hp = {"lr": lr, "outer_lr": outer_lr, "local_steps": local_steps, "clients": clients,
                     "reset_inner": reset_inner, "schedule": schedule, "warmup": warmup,
-                    "outer_schedule": outer_schedule, **op_params}
-
-    @property
-    def name(self) -> str:  # type: ignore[override]
-        return self._name
+                    "outer_schedule": outer_schedule}
 
     def hyperparameters(self) -> dict[str, object]:
-        return {"outer": self._outer_key, "inner": self._inner_key, **self._hp}
+        outer = {f"outer_{k}": v for k, v in self.outer.hyperparameters().items()}
+        return {"outer": _key(OUTER, self.outer), "inner": _key(INNER, self.inner), **self._hp,
+                **self.inner.hyperparameters(), **outer}
 
     # ------------------------------------------------------------------ state
     def init(self, x0: torch.Tensor, comm) -> State:
-        client_count(self.clients, comm.n, self._name)        # a count larger than n fails before compute
+        client_count(self.clients, comm.n, self.name)        # a count larger than n fails before compute
         s: State = {"x": x0.clone()}
-        for b, z in self._outer.init(x0[:1]).items():
-            s[f"outer.{b}"] = z
+        s.update({f"outer.{b}": z for b, z in self.outer.init(x0[:1]).items()})
         if not self.reset_inner:
-            for b, z in self._inner.init(x0).items():
-                s[f"inner.{b}"] = z
-            if self._inner.counted:
+            s.update({f"inner.{b}": z for b, z in self.inner.init(x0).items()})
+            if self.inner.counted:
                 s["inner.k"] = torch.zeros(x0.shape[0], dtype=x0.dtype, device=x0.device)
         return s
 
-    def _counts(self, s: State, x: torch.Tensor) -> torch.Tensor | None:
-        if self.reset_inner or not self._inner.counted:
-            return None
-        return s["inner.k"].reshape((-1,) + (1,) * (x.dim() - 1))
-
     # ------------------------------------------------------------------ one round
     def step(self, s: State, grad: Oracle, comm, t: int) -> State:
-        x = s["x"]
-        x_srv = x[:1]
-        m = client_count(self.clients, comm.n, self._name)
-        mask = None
-        if m < comm.n:
-            mask = client_mask(grad.rng, comm.n, m).to(x.device)
-        lr = self._lr(t)
-        inner = ({b: s[f"inner.{b}"] for b in self._inner.buffers} if not self.reset_inner
-                 else self._inner.init(x))
-        k0 = self._counts(s, x)
-        xl = x
-        for r in range(self.local_steps):
-            g = grad(xl)
-            k = r + 1 if k0 is None else k0 + (r + 1)
-            direction, inner = self._inner.direction(g, xl, inner, k, t)
+        x, lr = s["x"], self._lr(t)
+        m, mask = self._sampled(grad, comm.n, x)                       # mask None: all n take part
+        xl, inner = x, self._inner_state(s, x)                         # x_{i,0} = x_t
+        for r in range(self.local_steps):                              # x_{i,r+1} = x_{i,r} − η_ℓ·Inner(g_{i,r})
+            direction, inner = self.inner.update(grad(xl), inner, t=t, k=self._inner_count(s, x, r), x=xl)
             xl = xl - lr * direction
-        delta = x - xl
-        if mask is not None:
-            rows = mask.reshape((-1,) + (1,) * (x.dim() - 1))
-            delta = torch.where(rows, delta, torch.zeros_like(delta))
-            pseudo = comm.mean(delta) * (comm.n / m)
-        else:
-            pseudo = comm.mean(delta)
-        outer = {b: s[f"outer.{b}"] for b in self._outer.buffers}
-        direction, outer = self._outer.direction(pseudo, x_srv, outer, t + 1, t)
-        x_new = x_srv - self._outer_lr(t) * direction
-        out: State = {"x": x_new.expand_as(x).clone()}
-        out.update({f"outer.{b}": v for b, v in outer.items()})
-        if not self.reset_inner:
-            rows = None if mask is None else mask.reshape((-1,) + (1,) * (x.dim() - 1))
-            for b in self._inner.buffers:
-                out[f"inner.{b}"] = inner[b] if rows is None else torch.where(rows, inner[b], s[f"inner.{b}"])
-            if self._inner.counted:
-                took = self.local_steps if mask is None else mask.to(x.dtype) * self.local_steps
-                out["inner.k"] = s["inner.k"] + took
+        delta = masked_mean(comm, x - xl, mask, m)                     # Δ_t = mean_i (x_t − x_{i,z})
+        direction, outer = self.outer.update(delta, self._outer_state(s), t=t, k=t + 1, x=x[:1])
+        x_new = x[:1] - self._outer_lr(t) * direction                  # x_{t+1} = x_t − η·Outer(Δ_t)
+        return {"x": x_new.expand_as(x).clone(), **{f"outer.{b}": v for b, v in outer.items()},
+                **self._kept_inner(s, inner, mask)}
+
+    # ------------------------------------------------------------------ helpers of a round
+    def _sampled(self, grad: Oracle, n: int, x: torch.Tensor) -> tuple[int, torch.Tensor | None]:
+        """``(m, mask)``: this round's number of clients and their mask over the local rows (None when m = n)."""
+        m = client_count(self.clients, n, self.name)
+        return m, (client_mask(grad.rng, n, m).to(x.device) if m < n else None)
+
+    def _outer_state(self, s: State) -> State:
+        """The server's outer buffers."""
+        return {b: s[f"outer.{b}"] for b in self.outer.buffers}
+
+    def _inner_state(self, s: State, x: torch.Tensor) -> State:
+        """The clients' inner buffers at the start of the round: kept ones, or fresh zeros."""
+        if self.reset_inner:
+            return self.inner.init(x)
+        return {b: s[f"inner.{b}"] for b in self.inner.buffers}
+
+    def _inner_count(self, s: State, x: torch.Tensor, r: int) -> int | torch.Tensor:
+        """k of local step r: r + 1 this round, plus each client's earlier updates when its state is kept."""
+        if self.reset_inner or not self.inner.counted:
+            return r + 1
+        return s["inner.k"].reshape((-1,) + (1,) * (x.dim() - 1)) + (r + 1)
+
+    def _kept_inner(self, s: State, inner: State, mask: torch.Tensor | None) -> State:
+        """The inner buffers (and counts) kept to the next round; clients not sampled keep their old ones."""
+        if self.reset_inner:
+            return {}
+        out: State = {}
+        for b in self.inner.buffers:
+            out[f"inner.{b}"] = inner[b] if mask is None else torch.where(row_mask(mask, inner[b]), inner[b],
+                                                                          s[f"inner.{b}"])
+        if self.inner.counted:
+            k = s["inner.k"]
+            out["inner.k"] = k + (self.local_steps if mask is None else mask.to(k.dtype) * self.local_steps)
         return out
 
     # ------------------------------------------------------------------ accounting
@@ -139,9 +148,9 @@ class LocalUpdate(Algorithm):
           node per round (``comm.mean`` over all rows), i.e. they over-count uploads when clients are sampled.
         """
         size = torch.empty((), dtype=dtype).element_size()
-        m = client_count(self.clients, n, self._name)
-        per_client = len(self._inner.buffers) * d * size
-        server = len(self._outer.buffers) * d * size
+        m = client_count(self.clients, n, self.name)
+        per_client = len(self.inner.buffers) * d * size
+        server = len(self.outer.buffers) * d * size
         up = m * d * size
         return {"model_bytes": d * size, "state_bytes_per_client": per_client, "state_bytes_server": server,
                 "state_bytes_total": n * per_client + server, "comm_bytes_upload_per_round": up,
@@ -149,52 +158,33 @@ class LocalUpdate(Algorithm):
                 "clients_per_round": m}
 
 
+def _key(table: dict[str, str], transform: Transform) -> str:
+    """The TailOPT key of a built transform (``momentum`` at the server is ``sgd``)."""
+    return next(k for k, v in table.items() if v == transform.name)
+
+
+def _label(side: str, key: str) -> str:
+    table = INNER if side == "inner" else OUTER
+    return LABELS[side].get(key) or TRANSFORMS.summary(table[key]).split(" (")[0]
+
+
 # ---------------------------------------------------------------------- registration
-COMMON = (("lr", 0.01, float), ("outer_lr", 1.0, float), ("local_steps", 5, int), ("clients", 1.0, Any),
-          ("reset_inner", True, bool), ("schedule", "constant", str | dict[str, Any]), ("warmup", 0, int),
-          ("outer_schedule", "constant", str | dict[str, Any]))
-
-
-def _factory(name: str, outer: str, inner: str, summary: str, **defaults: Any) -> Callable[..., LocalUpdate]:
-    """A registry factory whose signature lists exactly the parameters of this outer/inner pair."""
-    spec = [(p, defaults.get(p, d), a) for p, d, a in COMMON]
-    spec = [(p, OUTER_LR[outer] if p == "outer_lr" and p not in defaults else d, a) for p, d, a in spec]
-    spec += [(p, defaults.get(p, d), a) for p, d, a, _ in INNER[inner].params]
-    spec += [("outer_" + p, defaults.get("outer_" + p, d), a) for p, d, a, _ in OUTER[outer].params]
-    unknown = set(defaults) - {p for p, _, _ in spec}
-    if unknown:  # pragma: no cover - programming error
-        raise ValueError(f"{name}: defaults for unknown parameters {sorted(unknown)}")
-    params = [inspect.Parameter("steps", inspect.Parameter.KEYWORD_ONLY, annotation=int)]
-    params += [inspect.Parameter(p, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a) for p, d, a in spec]
-    keys = [p for p, _, _ in spec]
-
-    def factory(steps: int, **kw: Any) -> LocalUpdate:
-        values = {p: kw.get(p, d) for p, d, _ in spec}
-        extra = set(kw) - set(keys)
-        if extra:
-            raise ValidationError(f"{name}: unknown parameters {sorted(extra)}")
-        return LocalUpdate(steps, name=name, outer=outer, inner=inner, **values)
-
-    factory.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    factory.__annotations__ = {"steps": int, **{p: a for p, _, a in spec}, "return": LocalUpdate}
-    factory.__name__ = factory.__qualname__ = name.replace("-", "_")
-    factory.__doc__ = summary
-    factory.outer, factory.inner = outer, inner  # type: ignore[attr-defined]
-    return factory
+#: Every registered local-update method: name → (outer key, inner key).
+METHODS: dict[str, tuple[str, str]] = {}
 
 
 def _register(name: str, outer: str, inner: str, summary: str, **defaults: Any) -> None:
-    ALGORITHMS.register(name, summary)(_factory(name, outer, inner, summary, **defaults))
+    parts = {"inner": Part(TRANSFORMS, INNER[inner]), "outer": Part(TRANSFORMS, OUTER[outer], prefix="outer_")}
+    ALGORITHMS.register(name, summary)(Composite(LocalUpdate, parts, {"outer_lr": OUTER_LR[outer], **defaults}))
+    METHODS[name] = (outer, inner)
 
 
 #: The registered pair names, ``{outer}-{inner}``.
-PAIRS: list[str] = []
+PAIRS: list[str] = [f"{o}-{i}" for o in OUTER for i in INNER]
 for _outer in OUTER:
     for _inner in INNER:
-        _name = f"{_outer}-{_inner}"
-        _register(_name, _outer, _inner, f"TailOPT: outer {_outer}, inner {_inner} (local-update, "
-                                         f"{OUTER[_outer].summary.split(' (')[0]} / {INNER[_inner].summary.split(' (')[0]})")
-        PAIRS.append(_name)
+        _register(f"{_outer}-{_inner}", _outer, _inner, f"TailOPT: outer {_outer}, inner {_inner} (local-update, "
+                                                       f"{_label('outer', _outer)} / {_label('inner', _inner)})")
 
 #: Named instances: name → (outer, inner, default overrides).
 INSTANCES: dict[str, tuple[str, str, dict[str, Any]]] = {

@@ -1,0 +1,4 @@
+"""Reference implementations that tests and benchmarks compare the vectorized code against."""
+from .reference import REFERENCES, run_reference
+
+__all__ = ["REFERENCES", "run_reference"]
