@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from ..registry import Registry
+from ..errors import ValidationError
 from ..validation import check_range
 
 #: Registry of noise models (``none``, ``gaussian``, ``student-t``, ``alpha-stable``, ``pareto``, ``cauchy``).
@@ -71,6 +72,15 @@ class NoiseModel:
 def moments_from_tail(max_moment: float) -> dict[str, Any]:
     """The moments dict of a law with ``E|ξ|^q < ∞`` exactly for ``q < max_moment``."""
     return {"mean": max_moment > 1.0, "variance": max_moment > 2.0, "max_moment": float(max_moment)}
+
+
+def check_has_mean(name: str, value: float, owner: str, allow_no_mean: bool) -> float:
+    """Refuse a tail index ``value ≤ 1`` (the law has no mean, so "zero-mean noise" is meaningless, exactly
+    like α-stable with α ≤ 1) unless ``allow_no_mean`` opts in, as for a stress test (see ``cauchy``)."""
+    if value <= 1.0 and not allow_no_mean:
+        raise ValidationError(f"{owner}: {name} = {value:g} ≤ 1 has no mean, so the noise cannot be zero-mean; "
+                              f"use {name} > 1, or set allow_no_mean = true for a stress test (like 'cauchy')")
+    return value
 
 
 def check_finite_positive(name: str, value: float, owner: str) -> float:
