@@ -13,7 +13,7 @@ from .engine import Callback, Loop
 from .errors import ValidationError
 from .noise import NOISES, NoiseModel
 from .problems import PROBLEMS, Problem
-from .topology import SERVER, TOPOLOGIES, Topology, validate_mixing
+from .topology import SERVER, Topology, build_topology
 from .validation import check_device
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
@@ -71,12 +71,8 @@ def _topology(topo_cfg: dict[str, Any], algorithm: Algorithm, alg_name: str) -> 
     elif name == SERVER:
         raise ValidationError(f"algorithm '{alg_name}' gossips over a graph, and topology '{SERVER}' has none: "
                               f"choose ring, complete, exponential, torus, ...")
-    topology = TOPOLOGIES.build(name, _params(topo_cfg, ("name", "n")), section="topology", n=topo_cfg["n"])
-    try:
-        validate_mixing(topology.W, requires=algorithm.requires)
-    except ValidationError as err:
-        raise ValidationError(f"topology '{topology.name}' cannot be used with algorithm '{alg_name}': {err}") from None
-    return topology
+    return build_topology(name, topo_cfg["n"], _params(topo_cfg, ("name", "n")), requires=algorithm.requires,
+                          algorithm=alg_name)
 
 
 def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = None) -> Loop:
