@@ -8,6 +8,7 @@ import torch
 
 from .algorithms import ALGORITHMS, Algorithm
 from .comm import SimulatedComm
+from . import threads
 from .config import resolve
 from .engine import Callback, Loop
 from .errors import ValidationError
@@ -76,11 +77,16 @@ def _topology(topo_cfg: dict[str, Any], algorithm: Algorithm, alg_name: str) -> 
 
 
 def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = None) -> Loop:
-    """A :class:`~tailtamer.engine.Loop` over the simulated comm (or the ``comm`` given)."""
+    """A :class:`~tailtamer.engine.Loop` over the simulated comm (or the ``comm`` given).
+
+    A simulated loop sets torch's threads for its size (:func:`tailtamer.threads.resolve`: the count pinned
+    by ``--threads``, else one per 2**20 state entries); a given comm's process keeps its launcher's count.
+    """
     run = c.config["run"]
     if comm is None:
         W = c.topology.W if c.topology is not None else None
         comm = SimulatedComm(W, kernel=run["mixing"], n=c.n)
+        threads.apply(threads.resolve(c.n, c.problem.dim))
     return Loop(c.problem, c.algorithm, comm, noise=c.noise, seed=run["seed"], steps=run["steps"],
                 eval_every=run["eval_every"], dtype=DTYPES[run["dtype"]], device=run["device"],
                 callbacks=callbacks, check_finite=run["check_finite"])

@@ -23,18 +23,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=("gloo", "nccl"), default=None,
                    help="torch.distributed backend (default: gloo for [run] device = 'cpu', nccl for 'cuda'; "
                         "NCCL takes one process per GPU)")
-    p.add_argument("--threads", type=int, default=1, help="torch threads per process (default 1)")
+    p.add_argument("--threads", type=int, default=0,
+                   help="torch threads per process (default 0: chosen from the problem size and --nproc)")
     p.add_argument("--no-plot", action="store_true", help="skip the PNG plot")
 
 
 def main(args: argparse.Namespace) -> int:
+    from .. import threads
     from ..config import apply_overrides, load_toml
     from ..distributed.run import launch
 
     cfg = apply_overrides(load_toml(args.config), args.overrides)
+    threads.fix(args.threads)
+    per_process = threads.for_config(cfg, sharing=max(1, args.nproc))
     out = Path(args.out or f"runs/{Path(args.config).stem}-{time.strftime('%Y%m%d-%H%M%S')}")
     summary = launch(cfg, out, args.nproc, resume=args.resume, timeout=args.timeout, backend=args.backend,
-                     plot=not args.no_plot, progress=True, threads=args.threads)
+                     plot=not args.no_plot, progress=True, threads=per_process)
     print(f"run folder: {out}")
     print(json.dumps({"metrics": summary["metrics"], "steps": summary["steps"],
                       "wall_time_s": round(summary["wall_time_s"], 3)}, indent=None))
