@@ -51,9 +51,11 @@ def pattern(n: int, rows: np.ndarray, cols: np.ndarray) -> sp.csr_array:
 
 def offdiag_links(W: Matrix) -> sp.csr_array:
     """Boolean CSR of ``W[i, j] > 0`` for ``i ≠ j`` (the links of W's graph)."""
-    A = sp.csr_array(sp.csr_array(W) > 0)
-    A.setdiag(False)
-    A.eliminate_zeros()
+    C = sp.coo_array(W)
+    keep = (C.row != C.col) & (np.asarray(C.data) > 0)
+    A = sp.csr_array((np.ones(int(keep.sum()), dtype=bool), (C.row[keep], C.col[keep])), shape=C.shape)
+    A.sum_duplicates()
+    A.sort_indices()
     return A
 
 
