@@ -92,7 +92,9 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     ax.loglog(ns, [ref * n for n in ns], "--", color="gray", label="linear in n")
     ax.set_xlabel("nodes n")
     ax.set_ylabel("seconds per step (median)")
-    ax.set_title(f"step cost vs n ({rows[-1]['threads']} thread(s), shared 2-core machine)", fontsize=9)
+    counts = sorted({r["threads"] for r in rows})
+    shown = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+    ax.set_title(f"step cost vs n ({shown} thread(s) as chosen, shared 2-core machine)", fontsize=9)
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()

@@ -26,7 +26,8 @@ Example:
 from __future__ import annotations
 
 import os
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import torch
 
@@ -88,3 +89,18 @@ def for_config(cfg: dict[str, Any], sharing: int) -> int:
 
     c = build_components(cfg)
     return choose(-(-c.n // max(1, sharing)), c.problem.dim, sharing)
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run the block on one intra-op thread, then restore the count (for many small element-wise ops, such
+    as noise transforms in cache-sized blocks, where a hand-off to a busy core costs a scheduler slice)."""
+    before = torch.get_num_threads()
+    if before == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
