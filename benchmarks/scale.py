@@ -35,14 +35,17 @@ def config(n: int, d: int, noise: dict[str, Any]) -> dict[str, Any]:
             "run": {"steps": 1, "eval_every": 1, "seed": 0, "dtype": "float32", "check_finite": False}}
 
 
-def measure(n: int, d: int, noise: dict[str, Any], steps: int) -> dict[str, Any]:
-    """Median seconds per step of one run (in this process) and the process's peak memory."""
+def measure(n: int, d: int, noise: dict[str, Any], steps: int, pin: int = 0) -> dict[str, Any]:
+    """Median seconds per step of one run (in this process) and the process's peak memory (``pin``: a thread
+    count instead of tailtamer's choice)."""
     import torch
 
+    from tailtamer import threads
     from tailtamer.api import build_components, make_loop
     from tailtamer.memory import keep_heap_memory
 
     keep_heap_memory()
+    threads.fix(pin)
     t0 = time.perf_counter()
     c = build_components(config(n, d, noise))
     loop = make_loop(c)
@@ -61,8 +64,8 @@ def measure(n: int, d: int, noise: dict[str, Any], steps: int) -> dict[str, Any]
             "kernel": loop.comm.kernel, "sparse_W": bool(c.topology.sparse), "rho": c.topology.rho}
 
 
-def in_child(n: int, d: int, noise: str, steps: int) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--case", str(n), str(d), noise, str(steps)]
+def in_child(n: int, d: int, noise: str, steps: int, pin: int = 0) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--case", str(n), str(d), noise, str(steps), str(pin)]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         raise SystemExit(f"case n={n} d={d} failed:\n{done.stderr[-2000:]}")
@@ -107,22 +110,23 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="n up to 10⁵ and fewer steps")
     p.add_argument("--no-plot", action="store_true")
-    p.add_argument("--case", nargs=4, metavar=("N", "D", "NOISE", "STEPS"), help=argparse.SUPPRESS)
+    p.add_argument("--case", nargs=5, metavar=("N", "D", "NOISE", "STEPS", "THREADS"), help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.case:
-        n, d, noise, steps = args.case
-        print(json.dumps(measure(int(n), int(d), NOISES[noise], int(steps))))
+        n, d, noise, steps, pin = args.case
+        print(json.dumps(measure(int(n), int(d), NOISES[noise], int(steps), int(pin))))
         return
     ns = [10**k for k in range(2, 6 if args.quick else 7)]
     rows = [in_child(n, 10, "none", 5 if args.quick else (20 if n < 10**6 else 10)) for n in ns]
     big = {name: in_child(10_000, 1_000, name, 3 if args.quick else 7) for name in NOISES}
+    one = {name: in_child(10_000, 1_000, name, 3 if args.quick else 7, pin=1) for name in NOISES}
     print(f"{'n':>9} {'s/step':>10} {'us/node':>9} {'peak GB':>8} {'threads':>7} {'kernel':>10}")
     for r in rows:
         print(f"{r['n']:>9,} {r['step_s']:>10.5f} {1e6 * r['step_s'] / r['n']:>9.3f} {r['peak_rss_gb']:>8.2f} "
               f"{r['threads']:>7} {r['kernel']:>10}")
     for name, r in big.items():
         print(f"n=10,000 d=1,000 float32, noise {name}: {r['steps_per_s']:.2f} steps/s ({r['threads']} thread(s), "
-              f"peak {r['peak_rss_gb']:.2f} GB)")
+              f"peak {r['peak_rss_gb']:.2f} GB); pinned to 1 thread: {one[name]['steps_per_s']:.2f} steps/s")
     upper = [r for r in rows if r["n"] >= 10**4]
     if not args.no_plot:
         plot(rows, PLOT)
@@ -134,7 +138,10 @@ def main() -> None:
         "largest_n": rows[-1]["n"], "largest_n_peak_rss_gb": rows[-1]["peak_rss_gb"],
         "n10k_d1k_f32_steps_per_s_none": round(big["none"]["steps_per_s"], 2),
         "n10k_d1k_f32_steps_per_s_alpha_stable": round(big["alpha-stable"]["steps_per_s"], 2),
-        "n10k_d1k_threads": big["none"]["threads"], "dtype": "float32", "quick": args.quick}))
+        "n10k_d1k_threads": big["none"]["threads"],
+        "n10k_d1k_f32_steps_per_s_none_1thread": round(one["none"]["steps_per_s"], 2),
+        "n10k_d1k_f32_steps_per_s_alpha_stable_1thread": round(one["alpha-stable"]["steps_per_s"], 2),
+        "dtype": "float32", "quick": args.quick}))
 
 
 if __name__ == "__main__":
