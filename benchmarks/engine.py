@@ -6,9 +6,9 @@
 2. GT-NSGDm on a ``quadratic`` with n = 1,000 nodes, d = 1,000, ring (sparse mixing), no noise: same pair.
 3. ``benchmarks/sampler.py``: tailtamer's Chambers–Mallows–Stuck sampler vs ``scipy.stats.levy_stable``.
 
-Both sides of each ratio run in the same process with the same settings: torch's default threads (what a
-user gets; the per-node loop's small tensors stay below torch's parallel grain, so only the vectorized
-engine can use them — that is part of what vectorizing buys; ``--threads 1`` measures one thread) and glibc
+Both sides of each ratio run in the same process with the same settings: the thread count tailtamer chooses
+for the case (:mod:`tailtamer.threads`, what a user gets; ``--threads N`` pins N), reported as the count in
+effect while the case was timed, and glibc
 told to keep freed buffers (:func:`tailtamer.memory.keep_heap_memory`; the simulator allocates fresh
 ``[n, d]`` tensors every step). Each figure is the median of interleaved repeats. The last line is one JSON
 object with the ratios.
@@ -31,6 +31,7 @@ sys.path.insert(0, str(HERE))
 
 import sampler  # noqa: E402
 
+from tailtamer import threads  # noqa: E402
 from tailtamer.api import DTYPES, build_components, make_loop  # noqa: E402
 from tailtamer.memory import keep_heap_memory  # noqa: E402
 from tailtamer.schedules import make_lr  # noqa: E402
@@ -44,8 +45,8 @@ def case(problem: dict[str, Any], topology: dict[str, Any], noise: dict[str, Any
             "run": {"steps": steps, "eval_every": steps, "seed": 0, "dtype": dtype}}
 
 
-def steps_per_second(cfg: dict[str, Any], loop_steps: int, repeats: int) -> tuple[float, float]:
-    """(vectorized steps/s, per-node loop steps/s), medians of interleaved repeats."""
+def steps_per_second(cfg: dict[str, Any], loop_steps: int, repeats: int) -> tuple[float, float, int]:
+    """(vectorized steps/s, per-node loop steps/s, torch threads used), medians of interleaved repeats."""
     c = build_components(cfg)
     seed, d, n = cfg["run"]["seed"], c.problem.dim, c.topology.n
     noise = c.noise
@@ -72,31 +73,31 @@ def steps_per_second(cfg: dict[str, Any], loop_steps: int, repeats: int) -> tupl
         return loop_steps / (time.perf_counter() - t0)
 
     vectorized(-1)
+    used = torch.get_num_threads()          # what make_loop chose (or --threads pinned)
     vec, ref = [], []
     for r in range(repeats):
         vec.append(vectorized(r))
         ref.append(per_node(r))
     vec.sort(), ref.sort()
-    return vec[len(vec) // 2], ref[len(ref) // 2]
+    return vec[len(vec) // 2], ref[len(ref) // 2], used
 
 
 def main() -> None:
-    default_threads = torch.get_num_threads()
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="fewer steps and repeats")
-    p.add_argument("--threads", type=int, default=0, help="torch threads for the engine cases (0: default)")
+    p.add_argument("--threads", type=int, default=0,
+                   help="torch threads for the engine cases (0: chosen by tailtamer.threads)")
     args = p.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    threads.fix(args.threads)
     keep_heap_memory()
     repeats = 3 if args.quick else 7
     e1 = case({"name": "tokenized-regression"}, {"name": "ring", "n": 20, "k": 2},
               {"name": "alpha-stable", "alpha": 1.5, "skew": 0.5, "scale": 0.1}, 300 if args.quick else 1000)
     quad = case({"name": "quadratic", "dim": 1000}, {"name": "ring", "n": 1000}, {"name": "none"},
                 10 if args.quick else 100, dtype="float32")
-    e1_vec, e1_ref = steps_per_second(e1, 30 if args.quick else 100, repeats)
-    q_vec, q_ref = steps_per_second(quad, 2 if args.quick else 4, repeats)
-    torch.set_num_threads(default_threads)
+    e1_vec, e1_ref, e1_threads = steps_per_second(e1, 30 if args.quick else 100, repeats)
+    q_vec, q_ref, q_threads = steps_per_second(quad, 2 if args.quick else 4, repeats)
+    torch.set_num_threads(threads.cores())    # the sampler compares torch's default count with one thread
     samp = sampler.run(quick=args.quick)      # torch's default threads (scipy has one) and one thread
     rows = [("GT-NSGDm, E1 (n=20, d=20, alpha-stable)", e1_vec, e1_ref),
             ("GT-NSGDm, quadratic (n=1000, d=1000, ring, sparse)", q_vec, q_ref)]
@@ -110,7 +111,8 @@ def main() -> None:
                       "sampler_vs_scipy": samp["sampler_vs_scipy_speedup"],
                       "e1_n20_steps_per_s": round(e1_vec, 1), "quadratic_n1000_steps_per_s": round(q_vec, 2),
                       "sampler_vs_scipy_one_thread": samp["sampler_vs_scipy_one_thread"],
-                      "engine_threads": torch.get_num_threads(), "quick": args.quick}))
+                      "engine_threads": e1_threads, "e1_threads": e1_threads, "quadratic_threads": q_threads,
+                      "quick": args.quick}))
 
 
 if __name__ == "__main__":

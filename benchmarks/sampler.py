@@ -1,9 +1,15 @@
-"""Benchmark: α-stable sampling (α = 1.5, β = 0.5) by tailtamer's CMS sampler vs scipy.stats.levy_stable.rvs.
+"""Benchmark: α-stable sampling (α = 1.5, β = 0.5) by tailtamer's CMS sampler vs scipy.stats.levy_stable.rvs,
+and the counter-based uniforms against ``torch.rand``.
 
-Both draw N values (1e6; ``--quick``: 2e5); the median wall time of several interleaved repeats is
+Both samplers draw N values (1e6; ``--quick``: 2e5); the median wall time of several interleaved repeats is
 reported (after one warm-up each; torch with its default thread count, scipy on its one thread; the
-JSON also gives the ratio with torch limited to one thread, ``sampler_vs_scipy_one_thread``). The last line
-printed is one JSON object. ``run(quick)`` returns the same dict, for other benchmarks
+JSON also gives the ratio with torch limited to one thread, ``sampler_vs_scipy_one_thread``).
+
+``sampler_cost_vs_torch_rand`` is the time of N counter-based float64 uniforms (:func:`tailtamer.rng.uniform`,
+a pure function of seed, stream, node, step, call and coordinate) over the time of ``torch.rand`` drawing N
+float64 values from torch's global generator, side by side on one thread (target ≤ 2); the float32 ratio
+and the α-stable sampler's cost over ``torch.rand`` are reported too. The last line printed is one JSON
+object. ``run(quick)`` returns the same dict, for other benchmarks
 (``sys.path.insert(0, benchmarks_dir); import sampler``).
 
     python benchmarks/sampler.py [--quick]
@@ -20,6 +26,7 @@ import numpy as np
 import scipy.stats
 import torch
 
+from tailtamer import rng
 from tailtamer.noise import build_noise
 
 ALPHA, SKEW = 1.5, 0.5
@@ -53,14 +60,25 @@ def run(quick: bool = False) -> dict[str, Any]:
     def theirs(r: int) -> None:
         scipy.stats.levy_stable.rvs(ALPHA, SKEW, size=n, random_state=np.random.default_rng(r + 1))
 
+    def uniforms(dtype: torch.dtype) -> Callable[[int], Any]:
+        return lambda r: rng.uniform(0, "noise", node_ids, r + 1, d, dtype=dtype)
+
+    def torch_rand(dtype: torch.dtype) -> Callable[[int], Any]:
+        return lambda r: torch.rand(nodes, d, dtype=dtype)
+
     threads = torch.get_num_threads()
     ours_s, scipy_s = _median_times([ours, theirs], repeats)
     torch.set_num_threads(1)                       # the same comparison with torch on one thread
     ours_1, scipy_1 = _median_times([ours, theirs], repeats)
+    u64, r64, u32, r32 = _median_times([uniforms(torch.float64), torch_rand(torch.float64),
+                                        uniforms(torch.float32), torch_rand(torch.float32)], 2 * repeats + 1)
     torch.set_num_threads(threads)
     return {"sampler_vs_scipy_speedup": round(scipy_s / ours_s, 2), "tailtamer_s": round(ours_s, 5),
             "scipy_s": round(scipy_s, 5), "n": n, "repeats": repeats, "alpha": ALPHA, "skew": SKEW,
-            "torch_threads": threads, "sampler_vs_scipy_one_thread": round(scipy_1 / ours_1, 2)}
+            "torch_threads": threads, "sampler_vs_scipy_one_thread": round(scipy_1 / ours_1, 2),
+            "sampler_cost_vs_torch_rand": round(u64 / r64, 2), "sampler_cost_vs_torch_rand_float32": round(u32 / r32, 2),
+            "uniform_s": round(u64, 5), "torch_rand_s": round(r64, 5),
+            "alpha_stable_cost_vs_torch_rand": round(ours_1 / r64, 2), "uniform_threads": 1}
 
 
 def main() -> None:
@@ -72,6 +90,8 @@ def main() -> None:
     for label, key in (("tailtamer (CMS, torch)", "tailtamer_s"), ("scipy levy_stable.rvs", "scipy_s")):
         print(f"{label:<28}{res[key]:>10.4f}{res['n'] / res[key]:>14.3g}")
     print(f"speedup: {res['sampler_vs_scipy_speedup']}x")
+    print(f"counter-based uniforms / torch.rand (float64, one thread): {res['sampler_cost_vs_torch_rand']}x "
+          f"({res['uniform_s']:.4f}s vs {res['torch_rand_s']:.4f}s); float32: {res['sampler_cost_vs_torch_rand_float32']}x")
     print(json.dumps(res))
 
 

@@ -18,27 +18,62 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
 
-#: benchmark script → [(JSON key, what it measures, target)]
-ROWS: dict[str, list[tuple[str, str, str]]] = {
+#: benchmark script → [(JSON key, what it measures, target, threads, dtype)]. ``threads`` is a JSON key of the
+#: script's output holding the thread count it used, or a fixed count as text; ``dtype`` the precision.
+ROWS: dict[str, list[tuple[str, str, str, str, str]]] = {
     "engine.py": [
-        ("e1_n20_vectorized_vs_loop", "GT-NSGDm on E1 (n = 20): vectorized engine / per-node loop, steps/s", "—"),
+        ("e1_n20_vectorized_vs_loop", "GT-NSGDm on E1 (n = 20): vectorized engine / per-node loop, steps/s", "—",
+         "e1_threads", "float64"),
         ("quadratic_n1000_vectorized_vs_loop",
-         "GT-NSGDm, quadratic n = 1,000, d = 1,000, ring (wrapped-diagonal mixing), float32: vectorized / per-node loop", "≥ 20×"),
-        ("sampler_vs_scipy", "α-stable sampling (α 1.5, skew 0.5), 1e6 draws: tailtamer / scipy.stats.levy_stable", "≥ 5×"),
-        ("sampler_vs_scipy_one_thread", "the same with torch on one thread (scipy has one)", "—"),
+         "GT-NSGDm, quadratic n = 1,000, d = 1,000, ring (wrapped-diagonal mixing): vectorized / per-node loop",
+         "≥ 20×", "quadratic_threads", "float32"),
+        ("sampler_vs_scipy", "α-stable sampling (α 1.5, skew 0.5), 1e6 draws: tailtamer / scipy.stats.levy_stable",
+         "≥ 5×", "2 (torch default)", "float64"),
+        ("sampler_vs_scipy_one_thread", "the same with torch on one thread (scipy has one)", "—", "1", "float64"),
+    ],
+    "sampler.py": [
+        ("sampler_cost_vs_torch_rand", "counter-based uniforms / `torch.rand`, 1e6 draws, time", "≤ 2×",
+         "uniform_threads", "float64"),
+        ("alpha_stable_cost_vs_torch_rand", "α-stable draws (CMS) / `torch.rand`, 1e6 draws, time", "—",
+         "uniform_threads", "float64"),
+    ],
+    "scale.py": [
+        ("scaling_exponent_n_ge_1e4", "GT-NSGDm step time ∝ n^x on the quadratic, ring, d = 10, n = 1e4…1e6 "
+         "(1 = linear; plot below)", "≈ 1", "threads_by_n", "float32"),
+        ("largest_n_peak_rss_gb", "peak memory (GB) of that run at n = 1e6, d = 10", "≤ 24", "threads_by_n", "float32"),
+        ("n10k_d1k_f32_steps_per_s_none", "GT-NSGDm steps/s, quadratic n = 10,000, d = 1,000, no noise", "≥ 10",
+         "n10k_d1k_threads", "float32"),
+        ("n10k_d1k_f32_steps_per_s_alpha_stable", "the same with α-stable noise (α 1.5, skew 0.5)", "≥ 5",
+         "n10k_d1k_threads", "float32"),
     ],
     "model_overhead.py": [
-        ("ratio_vs_single_model", "GT-NSGDm step of 8 GPT nodes (simulator) / one model on the 8·B batch, time", "≤ 1.15×"),
-        ("ratio_vs_naive", "same step, simulator / naive (8 models, per-parameter Python mixing), time", "< 1"),
+        ("ratio_vs_single_model", "GT-NSGDm step of 8 GPT nodes (simulator) / one model on the 8·B batch, time",
+         "≤ 1.15×", "threads", "float32"),
+        ("ratio_vs_naive", "same step, simulator / naive (8 models, per-parameter Python mixing), time", "< 1",
+         "threads", "float32"),
     ],
     "gossip.py": [
-        ("ratio_gossip_vs_allreduce", "ring gossip `mix` / all_reduce at 1e6 floats, 4 gloo processes", "≤ 1.5×"),
+        ("ratio_gossip_vs_allreduce", "ring gossip `mix` / all_reduce at 1e6 floats, 4 gloo processes", "≤ 1.5×",
+         "1 per process", "float32"),
     ],
     "local_update.py": [
-        ("round_time_ratio_adam2_over_bi2clip", "round time, Adam² / Bi²Clip (d = 1e6, 8 clients, 5 local steps)", "—"),
-        ("peak_rss_ratio_adam2_over_bi2clip", "peak memory added, Adam² / Bi²Clip", "—"),
+        ("round_time_ratio_adam2_over_bi2clip", "round time, Adam² / Bi²Clip (d = 1e6, 8 clients, 5 local steps)",
+         "—", "threads", "float32"),
+        ("peak_rss_ratio_adam2_over_bi2clip", "peak memory added, Adam² / Bi²Clip", "—", "threads", "float32"),
     ],
 }
+
+
+def threads_shown(result: dict, spec: str) -> str:
+    """The thread count a row used: the JSON value under ``spec`` (a dict of counts shown as their range),
+    else ``spec`` itself."""
+    if spec not in result:
+        return spec
+    value = result[spec]
+    if isinstance(value, dict):
+        counts = sorted(set(value.values()))
+        return str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+    return str(value)
 
 
 def run(script: str, quick: bool) -> dict:
@@ -47,6 +82,16 @@ def run(script: str, quick: bool) -> dict:
     if done.returncode != 0:
         raise SystemExit(f"{script} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _widen(line: str) -> str:
+    """A row kept from an older table without the threads and dtype columns gets them from :data:`ROWS`."""
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    if len(cells) >= 6:
+        return line
+    spec = {f"`{s}`: {k}": (t, d) for s, rows in ROWS.items() for k, _, _, t, d in rows}[cells[0]]
+    threads = spec[0] if " " in spec[0] or spec[0].isdigit() else "—"
+    return "| " + " | ".join(cells[:4] + [threads, spec[1]]) + " |"
 
 
 def main() -> None:
@@ -59,20 +104,21 @@ def main() -> None:
         scripts = [s for s in scripts if s.split(".")[0] in args.only.split(",")]
     readme = (ROOT / "README.md").read_text()
     old = readme[readme.index(START) + len(START):readme.index(END)]
-    wanted = {f"`{s}`: {k}" for s, rows in ROWS.items() for k, _, _ in rows}
-    kept = {line.split("|")[1].strip(): line for line in old.splitlines()
+    wanted = {f"`{s}`: {k}" for s, rows in ROWS.items() for k, *_ in rows}
+    kept = {line.split("|")[1].strip(): _widen(line) for line in old.splitlines()
             if line.startswith("| `") and line.split("|")[1].strip() in wanted}
     for script in scripts:
         result = run(script, args.quick)
-        for key, what, target in ROWS[script]:
+        for key, what, target, threads, dtype in ROWS[script]:
             if key in result:
                 value = result[key]
                 shown = f"{value:.3g}" if isinstance(value, float) else str(value)
-                kept[f"`{script}`: {key}"] = f"| `{script}`: {key} | {what} | {shown} | {target} |"
+                kept[f"`{script}`: {key}"] = (f"| `{script}`: {key} | {what} | {shown} | {target} | "
+                                              f"{threads_shown(result, threads)} | {dtype} |")
     lines = ["", f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()} ({platform.python_version()}), "
              f"{'quick' if args.quick else 'full'} settings; medians of interleaved repeats.", "",
-             "| benchmark | what | ratio | target |", "|---|---|---|---|",
-             *[kept[k] for k in (f"`{s}`: {key}" for s, rows in ROWS.items() for key, _, _ in rows) if k in kept], ""]
+             "| benchmark | what | value | target | threads | dtype |", "|---|---|---|---|---|---|",
+             *[kept[k] for k in (f"`{s}`: {key}" for s, rows in ROWS.items() for key, *_ in rows) if k in kept], ""]
     i, j = readme.index(START) + len(START), readme.index(END)
     (ROOT / "README.md").write_text(readme[:i] + "\n".join(lines) + readme[j:])
     print("\n".join(lines))

@@ -44,12 +44,12 @@ KS_CASES = [
     ("gaussian", {"scale": 2.5}),
     ("student-t", {}),
     ("student-t", {"df": 3.0, "scale": 0.5}),
-    ("student-t", {"df": 0.7, "scale": 2.0}),
+    ("student-t", {"df": 0.7, "scale": 2.0, "allow_no_mean": True}),
     ("student-t", {"df": 30.0}),
     ("cauchy", {}),
     ("cauchy", {"scale": 3.0}),
     ("pareto", {}),
-    ("pareto", {"shape": 0.8, "scale": 2.0}),
+    ("pareto", {"shape": 0.8, "scale": 2.0, "allow_no_mean": True}),
     ("alpha-stable", {"alpha": 2.0, "skew": 0.3, "scale": 1.5}),
 ]
 
@@ -137,7 +137,7 @@ def test_symmetric_lomax_scipy_object():
 
 PURITY_CASES = [(name, {}) for name in NOISES.names()] + [
     ("alpha-stable", {"alpha": 1.5, "skew": 0.5}),
-    ("student-t", {"df": 0.5}),
+    ("student-t", {"df": 0.5, "allow_no_mean": True}),
 ]
 
 
@@ -199,13 +199,13 @@ MOMENT_CASES = [
     ("none", {}, (True, True, math.inf)),
     ("gaussian", {"scale": 3.0}, (True, True, math.inf)),
     ("student-t", {"df": 1.5}, (True, False, 1.5)),
-    ("student-t", {"df": 0.8}, (False, False, 0.8)),
+    ("student-t", {"df": 0.8, "allow_no_mean": True}, (False, False, 0.8)),
     ("student-t", {"df": 5.0}, (True, True, 5.0)),
     ("alpha-stable", {"alpha": 1.5, "skew": 0.5}, (True, False, 1.5)),
     ("alpha-stable", {"alpha": 2.0}, (True, True, math.inf)),
     ("pareto", {"shape": 2.0}, (True, False, 2.0)),
     ("pareto", {"shape": 3.5}, (True, True, 3.5)),
-    ("pareto", {"shape": 0.5}, (False, False, 0.5)),
+    ("pareto", {"shape": 0.5, "allow_no_mean": True}, (False, False, 0.5)),
     ("cauchy", {}, (False, False, 1.0)),
 ]
 
@@ -259,6 +259,17 @@ def test_alpha_at_most_one_explains_why():
         build_noise("alpha-stable", {"alpha": 1.0})
 
 
+@pytest.mark.parametrize("name,param,value", [("student-t", "df", 1.0), ("student-t", "df", 0.5),
+                                              ("pareto", "shape", 1.0), ("pareto", "shape", 0.3)])
+def test_tail_index_at_most_one_has_no_mean_and_needs_an_opt_in(name, param, value):
+    """Like α-stable with α ≤ 1: no mean, so refused unless ``allow_no_mean`` opts in (a stress test)."""
+    with pytest.raises(ValidationError, match=rf"{param} = {value:g} ≤ 1 has no mean.*allow_no_mean"):
+        build_noise(name, {param: value})
+    model = build_noise(name, {param: value, "allow_no_mean": True})
+    assert model.moments()["mean"] is False
+    assert build_noise(name, {param: 1.0 + 1e-9}).moments()["mean"] is True
+
+
 def test_unknown_name_and_key_suggest_the_nearest():
     with pytest.raises(ConfigError, match="did you mean 'student-t'"):
         build_noise("student_t", {})
@@ -268,3 +279,21 @@ def test_unknown_name_and_key_suggest_the_nearest():
         build_noise("alpha-stable", {"skw": 0.5})
     with pytest.raises(ConfigError):
         build_noise("alpha-stable", {"alpha": "big"})
+
+
+@pytest.mark.parametrize("name,params", PURITY_CASES)
+def test_blockwise_sampling_equals_one_whole_draw_bit_for_bit(name, params):
+    """``sample`` computes large draws in row blocks (noise.base.BLOCK entries); the result equals the
+    whole-array transform, in float64 and rounded once to float32, on a shape whose blocks end mid-array."""
+    from tailtamer.noise.base import BLOCK
+
+    model = build_noise(name, params)
+    n, d = 2 * BLOCK // 997 + 3, 997
+    nodes = torch.arange(n) + 5
+    got64 = model.sample(3, nodes, 4, d, call=1)
+    got32 = model.sample(3, nodes, 4, d, call=1, dtype=torch.float32)
+    if name == "none":
+        assert not got64.any() and got32.dtype == torch.float32
+        return
+    whole = model.standard(3, nodes, 4, d, 1) * model.scale if model.scale != 1.0 else model.standard(3, nodes, 4, d, 1)
+    assert torch.equal(got64, whole) and torch.equal(got32, whole.to(torch.float32))

@@ -8,12 +8,13 @@ import torch
 
 from .algorithms import ALGORITHMS, Algorithm
 from .comm import SimulatedComm
+from . import threads
 from .config import resolve
 from .engine import Callback, Loop
 from .errors import ValidationError
 from .noise import NOISES, NoiseModel
 from .problems import PROBLEMS, Problem
-from .topology import SERVER, TOPOLOGIES, Topology, validate_mixing
+from .topology import SERVER, Topology, build_topology
 from .validation import check_device
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
@@ -71,20 +72,21 @@ def _topology(topo_cfg: dict[str, Any], algorithm: Algorithm, alg_name: str) -> 
     elif name == SERVER:
         raise ValidationError(f"algorithm '{alg_name}' gossips over a graph, and topology '{SERVER}' has none: "
                               f"choose ring, complete, exponential, torus, ...")
-    topology = TOPOLOGIES.build(name, _params(topo_cfg, ("name", "n")), section="topology", n=topo_cfg["n"])
-    try:
-        validate_mixing(topology.W, requires=algorithm.requires)
-    except ValidationError as err:
-        raise ValidationError(f"topology '{topology.name}' cannot be used with algorithm '{alg_name}': {err}") from None
-    return topology
+    return build_topology(name, topo_cfg["n"], _params(topo_cfg, ("name", "n")), requires=algorithm.requires,
+                          algorithm=alg_name)
 
 
 def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = None) -> Loop:
-    """A :class:`~tailtamer.engine.Loop` over the simulated comm (or the ``comm`` given)."""
+    """A :class:`~tailtamer.engine.Loop` over the simulated comm (or the ``comm`` given).
+
+    A simulated loop sets torch's threads for its size (:func:`tailtamer.threads.resolve`: the count pinned
+    by ``--threads``, else one per 2**20 state entries); a given comm's process keeps its launcher's count.
+    """
     run = c.config["run"]
     if comm is None:
         W = c.topology.W if c.topology is not None else None
         comm = SimulatedComm(W, kernel=run["mixing"], n=c.n)
+        threads.apply(threads.resolve(c.n, c.problem.dim))
     return Loop(c.problem, c.algorithm, comm, noise=c.noise, seed=run["seed"], steps=run["steps"],
                 eval_every=run["eval_every"], dtype=DTYPES[run["dtype"]], device=run["device"],
                 callbacks=callbacks, check_finite=run["check_finite"])

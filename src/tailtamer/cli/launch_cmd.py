@@ -18,22 +18,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=("gloo", "nccl"), default=None,
                    help="torch.distributed backend (default: gloo for [run] device = 'cpu', nccl for 'cuda'; "
                         "NCCL takes one process per GPU)")
-    p.add_argument("--threads", type=int, default=1, help="torch threads per process (default 1)")
+    p.add_argument("--threads", type=int, default=0, metavar="N",
+                   help="torch threads per process (default 0: chosen from the problem size and --nproc)")
 
 
 def main(args: argparse.Namespace) -> int:
+    from .. import threads
     from ..distributed.run import check_launch, launch
     from ..engine.resume import folder_complete
 
-    check_launch(args.nproc, args.timeout, args.threads)
+    check_launch(args.nproc, args.timeout, max(1, args.threads))
     cfg = load_config(args)
+    threads.fix(args.threads)
+    per_process = threads.for_config(cfg, sharing=args.nproc)
     out = out_folder(args)
     resumed = args.resume or args.resume_previous
     complete = resumed and folder_complete(out)
     try:
         summary = launch(cfg, out, args.nproc, resume=args.resume, previous=args.resume_previous,
                          timeout=args.timeout, backend=args.backend, plot=not args.no_plot, progress=True,
-                         threads=args.threads)
+                         threads=per_process)
     except KeyboardInterrupt:
         if out.exists():
             resume_hint(args, out, NAME)

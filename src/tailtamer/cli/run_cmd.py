@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from .. import threads
 from ..config import apply_overrides, apply_unsets, load_toml
 from ..experiments.runner import run_config
 
@@ -34,6 +35,8 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_run_arguments(p)
+    p.add_argument("--threads", type=int, default=0, metavar="N",
+                   help="torch threads (default 0: chosen from the problem size, 1 for small problems)")
 
 
 def load_config(args: argparse.Namespace) -> dict:
@@ -76,6 +79,7 @@ def main(args: argparse.Namespace) -> int:
     from ..engine.resume import folder_complete
 
     cfg = load_config(args)
+    threads.fix(args.threads)
     out = out_folder(args)
     resumed = args.resume or args.resume_previous
     complete = resumed and folder_complete(out)

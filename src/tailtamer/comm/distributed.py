@@ -85,7 +85,7 @@ class DistributedComm:
                 raise ValueError("DistributedComm without a mixing matrix needs n, the number of nodes")
             self.n, self.edges = int(n), 0
         else:
-            W = np.asarray(W, dtype=np.float64)
+            W = W.toarray() if hasattr(W, "toarray") else np.asarray(W, dtype=np.float64)   # sparse: a big topology
             self.n = int(W.shape[0])
             self.edges = int(np.count_nonzero(W)) - int(np.count_nonzero(np.diag(W)))
         self.bounds = block_bounds(self.n, self.world)

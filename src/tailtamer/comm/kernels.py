@@ -5,6 +5,10 @@ graphs in general) has its non-zeros on a few *wrapped diagonals* ``j = (i + o) 
 ``(W Z)_i = Σ_o w_o[i] · Z_{(i+o) mod n}`` is, per offset o, one fused multiply-add over two contiguous
 slices of Z — no index gathers, no copies — which is several times faster than a general sparse product
 on CPU for large d. :func:`choose` picks a kernel from the size, density and number of diagonals.
+
+W may be a dense array or a scipy sparse one (large topologies, :mod:`tailtamer.topology.sparse`): for the
+same W every kernel gets the same floats either way, and a sparse W is never densified unless the dense
+kernel is asked for.
 """
 from __future__ import annotations
 
@@ -12,7 +16,11 @@ import warnings
 from typing import Callable
 
 import numpy as np
+import scipy.sparse as sp
 import torch
+
+from ..topology.sparse import as_csr, dense as densify
+from ..topology.sparse import wrapped_diagonals as _wrapped
 
 #: Dense below this many nodes or above this density; wrapped diagonals when there are at most MAX_DIAGONALS.
 SPARSE_MIN_N = 64
@@ -25,30 +33,43 @@ KINDS = ("dense", "sparse", "diagonals")
 
 def wrapped_diagonals(W: np.ndarray) -> list[tuple[int, np.ndarray]]:
     """``[(o, w_o)]`` with ``w_o[i] = W[i, (i+o) mod n]`` for every offset o holding a non-zero."""
+    return _wrapped(W)
+
+
+def _offsets(W: np.ndarray) -> int:
+    """How many wrapped diagonals hold a non-zero."""
     n = W.shape[0]
+    if sp.issparse(W):
+        C = sp.coo_array(as_csr(W))
+        return len(np.unique((C.col.astype(np.int64) - C.row) % n))
     rows, cols = np.nonzero(W)
-    offsets = np.unique((cols - rows) % n)
-    idx = np.arange(n)
-    return [(int(o), W[idx, (idx + o) % n]) for o in offsets]
+    return len(np.unique((cols - rows) % n))
 
 
 def choose(W: np.ndarray) -> str:
     """The kernel ``auto`` picks for W."""
     n = W.shape[0]
-    if n < SPARSE_MIN_N or np.count_nonzero(W) > SPARSE_MAX_DENSITY * n * n:
+    nnz = W.count_nonzero() if sp.issparse(W) else np.count_nonzero(W)
+    if n < SPARSE_MIN_N or nnz > SPARSE_MAX_DENSITY * n * n:
         return "dense"
-    return "diagonals" if len(wrapped_diagonals(W)) <= MAX_DIAGONALS else "sparse"
+    return "diagonals" if _offsets(W) <= MAX_DIAGONALS else "sparse"
 
 
 def dense(W: np.ndarray, dtype: torch.dtype, device: torch.device) -> Kernel:
-    w = torch.as_tensor(W, dtype=dtype, device=device)
+    w = torch.as_tensor(densify(W), dtype=dtype, device=device)
     return lambda z: w @ z
 
 
 def sparse(W: np.ndarray, dtype: torch.dtype, device: torch.device) -> Kernel:
     with warnings.catch_warnings():   # "sparse CSR support is in beta": only mm is used
         warnings.simplefilter("ignore", UserWarning)
-        w = torch.as_tensor(W, dtype=dtype, device=device).to_sparse_csr()
+        if sp.issparse(W):            # the CSR torch builds from the dense W: sorted columns, no zeros
+            C = as_csr(W)
+            w = torch.sparse_csr_tensor(torch.as_tensor(C.indptr, dtype=torch.int64),
+                                        torch.as_tensor(C.indices, dtype=torch.int64),
+                                        torch.as_tensor(C.data, dtype=dtype), size=C.shape, device=device)
+        else:
+            w = torch.as_tensor(W, dtype=dtype, device=device).to_sparse_csr()
     return lambda z: torch.sparse.mm(w, z)
 
 

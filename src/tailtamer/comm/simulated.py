@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 from . import kernels
@@ -15,7 +16,8 @@ class NoGraphError(RuntimeError):
 
 
 class SimulatedComm:
-    """Simulated communication over a mixing matrix ``W`` (``numpy`` array, ``[n, n]``).
+    """Simulated communication over a mixing matrix ``W`` (``[n, n]``: a ``numpy`` array, or a scipy sparse
+    one for large topologies, never densified unless ``kernel = "dense"``).
 
     Args:
         W: the mixing matrix; ``mix(Z) = W @ Z``. ``None`` for methods that talk only to a server
@@ -42,9 +44,10 @@ class SimulatedComm:
                 raise ValueError(f"a comm without a mixing matrix needs n ≥ 1 nodes, got {n!r}")
             self.n, self._W, self.edges, self.kernel = int(n), None, 0, "none"
         else:
-            W = np.asarray(W, dtype=np.float64)
+            W = sp.csr_array(W, dtype=np.float64) if sp.issparse(W) else np.asarray(W, dtype=np.float64)
             self.n, self._W = W.shape[0], W
-            self.edges = int(np.count_nonzero(W)) - int(np.count_nonzero(np.diag(W)))
+            nnz = W.count_nonzero() if sp.issparse(W) else np.count_nonzero(W)
+            self.edges = int(nnz) - int(np.count_nonzero(W.diagonal()))
             self.kernel = kernels.choose(W) if kernel == "auto" else kernel
         self.nodes = torch.arange(self.n)
 

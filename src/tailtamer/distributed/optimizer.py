@@ -29,7 +29,7 @@ import torch.distributed as dist
 from ..algorithms import ALGORITHMS
 from ..comm.backends import backend_for
 from ..comm.distributed import DistributedComm
-from ..topology import TOPOLOGIES, Topology, validate_mixing
+from ..topology import Topology, build_topology, validate_mixing
 from .process_group import DEFAULT_TIMEOUT, init_from_env
 
 
@@ -146,7 +146,7 @@ def _topology(spec: str | dict[str, Any] | Topology, world: int) -> Topology:
         spec = {"name": spec} if isinstance(spec, str) else dict(spec)
         name = spec.pop("name")
         spec.pop("n", None)
-        topo = TOPOLOGIES.build(name, spec, section="topology", n=world)
+        topo = build_topology(name, world, spec, requires="none")
     if topo.n != world:
         raise ValueError(f"topology has n = {topo.n} nodes but there are {world} processes (one node each)")
     return topo

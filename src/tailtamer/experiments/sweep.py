@@ -16,11 +16,10 @@ from ..engine.run_dir import SUMMARY
 
 
 def _run_one(folder: str, cfg: dict[str, Any], tensorboard: bool = False) -> str:
-    import torch
-
+    from .. import threads
     from .runner import run_config
 
-    torch.set_num_threads(1)
+    threads.fix(1)   # a sweep worker shares the machine with the others: one thread each
     callbacks = []
     if tensorboard:
         from ..engine.tensorboard import TensorBoardWriter

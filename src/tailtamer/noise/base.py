@@ -19,6 +19,8 @@ from typing import Any
 import torch
 
 from ..registry import Registry
+from ..threads import one_thread
+from ..errors import ValidationError
 from ..validation import check_range
 
 #: Registry of noise models (``none``, ``gaussian``, ``student-t``, ``alpha-stable``, ``pareto``, ``cauchy``).
@@ -26,6 +28,11 @@ NOISES: Registry["NoiseModel"] = Registry("noise")
 
 #: The random stream noise draws from (see :mod:`tailtamer.rng`).
 NOISE_STREAM = "noise"
+
+#: Entries per block of :meth:`NoiseModel.sample` (float64 temporaries of 256 KiB each, in the CPU cache).
+#: Blocks run on one thread: torch splits transcendental ops of this size across threads, and on a shared
+#: machine each hand-off waits for a busy core (a 2-thread α-stable draw measured 17× slower than 1).
+BLOCK = 1 << 15
 
 
 class NoiseModel:
@@ -48,12 +55,27 @@ class NoiseModel:
 
     def sample(self, seed: int, nodes: torch.Tensor, step: int, d: int, call: int = 0,
                dtype: torch.dtype = torch.float64) -> torch.Tensor:
-        """Draws of shape ``[len(nodes), d]`` in ``dtype`` (computed in float64, cast at the end)."""
+        """Draws of shape ``[len(nodes), d]`` in ``dtype`` (computed in float64, rounded once at the end).
+
+        Large draws are computed in blocks of whole rows of at most :data:`BLOCK` entries (one row when d is
+        larger), written into the output: the float64 temporaries of the transform then stay in the CPU
+        cache, the blocks run on one thread (:func:`tailtamer.threads.one_thread`: element-wise, so the
+        values do not depend on it), and a float32 run never holds an ``[n, d]`` float64 array. Every block equals the rows of a draw for all nodes (the
+        draws are a pure function of each node's counters), so the values are the same bit for bit.
+        """
         nodes = torch.as_tensor(nodes, dtype=torch.int64).reshape(-1)
+        rows = max(1, BLOCK // max(d, 1))
+        if len(nodes) <= rows:
+            return self._scaled(seed, nodes, step, d, call).to(dtype)
+        out = torch.empty(len(nodes), d, dtype=dtype, device=nodes.device)
+        with one_thread():
+            for r0 in range(0, len(nodes), rows):
+                out[r0:r0 + rows] = self._scaled(seed, nodes[r0:r0 + rows], step, d, call)
+        return out
+
+    def _scaled(self, seed: int, nodes: torch.Tensor, step: int, d: int, call: int) -> torch.Tensor:
         z = self.standard(seed, nodes, step, d, call)
-        if self.scale != 1.0:
-            z = z.mul_(self.scale)
-        return z.to(dtype)
+        return z.mul_(self.scale) if self.scale != 1.0 else z
 
     def moments(self) -> dict[str, Any]:
         """Which moments exist: ``{"mean": bool, "variance": bool, "max_moment": p}`` (``E|ξ|^q < ∞`` for q < p)."""
@@ -71,6 +93,15 @@ class NoiseModel:
 def moments_from_tail(max_moment: float) -> dict[str, Any]:
     """The moments dict of a law with ``E|ξ|^q < ∞`` exactly for ``q < max_moment``."""
     return {"mean": max_moment > 1.0, "variance": max_moment > 2.0, "max_moment": float(max_moment)}
+
+
+def check_has_mean(name: str, value: float, owner: str, allow_no_mean: bool) -> float:
+    """Refuse a tail index ``value ≤ 1`` (the law has no mean, so "zero-mean noise" is meaningless, exactly
+    like α-stable with α ≤ 1) unless ``allow_no_mean`` opts in, as for a stress test (see ``cauchy``)."""
+    if value <= 1.0 and not allow_no_mean:
+        raise ValidationError(f"{owner}: {name} = {value:g} ≤ 1 has no mean, so the noise cannot be zero-mean; "
+                              f"use {name} > 1, or set allow_no_mean = true for a stress test (like 'cauchy')")
+    return value
 
 
 def check_finite_positive(name: str, value: float, owner: str) -> float:

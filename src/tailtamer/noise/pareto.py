@@ -14,7 +14,7 @@ import scipy.stats
 import torch
 
 from . import _draws
-from .base import NOISES, NoiseModel, check_finite_positive, moments_from_tail
+from .base import NOISES, NoiseModel, check_finite_positive, check_has_mean, moments_from_tail
 
 
 class _SymmetricLomax(scipy.stats.rv_continuous):
@@ -41,15 +41,19 @@ class ParetoNoise(NoiseModel):
     """Symmetric Pareto / Lomax noise: a random sign times Lomax(shape, scale) (zero mean if shape > 1).
 
     Args:
-        shape: tail index c > 0 (``E|ξ|^q < ∞`` iff q < c; c ≤ 2: infinite variance).
+        shape: tail index c > 1 (``E|ξ|^q < ∞`` iff q < c; c ≤ 2: infinite variance; c ≤ 1 has no mean
+            and is refused unless ``allow_no_mean``).
         scale: scale > 0.
+        allow_no_mean: accept 0 < c ≤ 1 (a law without a mean, for stress tests, like ``cauchy``).
     """
 
     name = "pareto"
 
-    def __init__(self, shape: float = 2.0, scale: float = 1.0) -> None:
-        self.shape = check_finite_positive("shape", shape, owner=self.name)
+    def __init__(self, shape: float = 2.0, scale: float = 1.0, allow_no_mean: bool = False) -> None:
+        self.shape = check_has_mean("shape", check_finite_positive("shape", shape, owner=self.name), self.name,
+                                    allow_no_mean)
         self.scale = check_finite_positive("scale", scale, owner=self.name)
+        self.allow_no_mean = bool(allow_no_mean)
 
     def standard(self, seed: int, nodes: torch.Tensor, step: int, d: int, call: int = 0) -> torch.Tensor:
         magnitude = _draws.uniform(seed, 0, nodes, step, d, call).log_().mul_(-1.0 / self.shape).expm1_()

@@ -15,7 +15,7 @@ import scipy.stats
 import torch
 
 from . import _draws
-from .base import NOISES, NoiseModel, check_finite_positive, moments_from_tail
+from .base import NOISES, NoiseModel, check_finite_positive, check_has_mean, moments_from_tail
 
 #: Rounds after which the rejection loop gives up (each entry survives a round with probability 1 − π/4,
 #: so 200 rounds are never needed: (0.215)^200 ≈ 1e-133).
@@ -32,16 +32,19 @@ class StudentTNoise(NoiseModel):
     """Student-t noise ξ = scale · T_ν (``E|ξ|^q < ∞`` iff q < ν; infinite variance for ν ≤ 2).
 
     Args:
-        df: degrees of freedom ν > 0 (ν ≤ 1: no mean). Very small ν (≲ 0.05) overflows float64 to ±inf in
-            a visible fraction of draws, as the true values exceed 1e308.
+        df: degrees of freedom ν > 1 (ν ≤ 1 has no mean and is refused unless ``allow_no_mean``). Very
+            small ν (≲ 0.05) overflows float64 to ±inf in a visible fraction of draws, as the true values
+            exceed 1e308.
         scale: scale > 0.
+        allow_no_mean: accept 0 < ν ≤ 1 (a law without a mean, for stress tests, like ``cauchy``).
     """
 
     name = "student-t"
 
-    def __init__(self, df: float = 1.5, scale: float = 1.0) -> None:
-        self.df = check_finite_positive("df", df, owner=self.name)
+    def __init__(self, df: float = 1.5, scale: float = 1.0, allow_no_mean: bool = False) -> None:
+        self.df = check_has_mean("df", check_finite_positive("df", df, owner=self.name), self.name, allow_no_mean)
         self.scale = check_finite_positive("scale", scale, owner=self.name)
+        self.allow_no_mean = bool(allow_no_mean)
 
     def standard(self, seed: int, nodes: torch.Tensor, step: int, d: int, call: int = 0) -> torch.Tensor:
         u = _draws.uniform(seed, 0, nodes, step, d, call).mul_(2.0).sub_(1.0)

@@ -1,14 +1,20 @@
-"""A topology is a weighted graph whose weights *are* the mixing matrix W (``comm.mix(Z) = W Z``)."""
+"""A topology is a weighted graph whose weights *are* the mixing matrix W (``comm.mix(Z) = W Z``).
+
+W is a dense ``numpy`` array up to :data:`~.sparse.DENSE_MAX_N` nodes and a ``scipy.sparse.csr_array``
+above (see :mod:`.sparse`); every method here works on either without forming an n × n array.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..registry import Registry
 from .checks import is_column_stochastic, is_doubly_stochastic, is_row_stochastic
+from .sparse import Matrix, dense, offdiag_links
 from .spectral import spectral_gap
 
 #: Largest n for which :meth:`Topology.summary` prints W.
@@ -27,15 +33,19 @@ class Topology:
 
     Attributes:
         name: registry name.
-        W: ``[n, n]`` float64 mixing matrix; row i holds the weights node i gives to what it receives.
+        W: ``[n, n]`` float64 mixing matrix (dense, or CSR for large n); row i holds the weights node i
+            gives to what it receives.
         directed: whether the underlying graph is directed.
         params: the parameters it was built with.
+        spectrum: a closed form of ρ that a builder knows (torus, hypercube, complete), used when W is
+            sparse (a dense W keeps its SVD, so existing runs report the same ρ).
     """
 
     name: str
-    W: np.ndarray
+    W: Matrix
     directed: bool = False
     params: dict[str, Any] = field(default_factory=dict)
+    spectrum: Callable[[], float] | None = field(default=None, repr=False, compare=False)
 
     @property
     def n(self) -> int:
@@ -46,44 +56,57 @@ class Topology:
     def rho(self) -> float:
         """Contraction factor ``ρ = ‖W − 11ᵀ/n‖₂`` (see :func:`.spectral.spectral_gap`); computed once.
 
-        Cached on first access: do not modify ``W`` in place afterwards.
+        Cached on first access: do not modify ``W`` in place afterwards. A sparse W is never densified:
+        the builder's closed form (:attr:`spectrum`), else :func:`.spectral.sparse_rho`.
         """
+        if sp.issparse(self.W) and self.spectrum is not None:
+            return float(self.spectrum())
         return spectral_gap(self.W)
+
+    @property
+    def sparse(self) -> bool:
+        """Whether W is stored sparse (n above :data:`~.sparse.DENSE_MAX_N`)."""
+        return sp.issparse(self.W)
+
+    def dense(self) -> np.ndarray:
+        """W as a dense float64 array (n × n memory: for small n, tests and printing)."""
+        return dense(self.W)
+
+    @cached_property
+    def _link_rows(self) -> sp.csr_array:
+        return offdiag_links(self.W)
 
     def neighbours_in(self, i: int) -> list[int]:
         """Nodes j ≠ i whose values node i mixes in (``W[i, j] > 0``), ascending."""
-        row = np.asarray(self.W[i]) > 0
-        row[i] = False
-        return np.flatnonzero(row).tolist()
+        A = self._link_rows
+        return A.indices[A.indptr[i]:A.indptr[i + 1]].tolist()
 
     def neighbours_out(self, i: int) -> list[int]:
         """Nodes j ≠ i that mix in node i's value (``W[j, i] > 0``), ascending."""
-        col = np.asarray(self.W[:, i]) > 0
-        col[i] = False
-        return np.flatnonzero(col).tolist()
+        col = self._link_rows[:, [i]].tocoo()
+        return sorted(col.row.tolist())
 
-    def _links(self) -> np.ndarray:
-        A = np.asarray(self.W) > 0
-        np.fill_diagonal(A, False)
-        return A
+    def _links(self) -> sp.csr_array:
+        return self._link_rows
 
     @property
     def edges(self) -> int:
         """Number of links: unordered pairs ``{i, j}`` if undirected, ordered ``j → i`` if directed."""
         A = self._links()
         if self.directed:
-            return int(A.sum())
-        return int(np.triu(A | A.T, k=1).sum())
+            return int(A.nnz)
+        return int(sp.triu(A + A.T, k=1).nnz)
 
     def degrees(self) -> tuple[np.ndarray, np.ndarray]:
         """``(in_degree, out_degree)`` of every node (equal for an undirected graph)."""
         A = self._links()
-        return A.sum(axis=1), A.sum(axis=0)
+        return (np.asarray(A.sum(axis=1)).ravel().astype(np.int64),
+                np.asarray(A.sum(axis=0)).ravel().astype(np.int64))
 
     def summary(self) -> str:
         """Multi-line human-readable description (W itself is printed when n ≤ 12)."""
         din, dout = self.degrees()
-        W = np.asarray(self.W, dtype=np.float64)
+        W = self.W
         params = ", ".join(f"{k}={v!r}" for k, v in self.params.items()) or "(none)"
         lines = [
             f"topology:          {self.name}",
@@ -105,14 +128,14 @@ class Topology:
         ]
         if self.n <= SUMMARY_MATRIX_MAX_N:
             lines.append("W:")
-            lines += ["  " + " ".join(f"{x:.4f}" for x in row) for row in W]
+            lines += ["  " + " ".join(f"{x:.4f}" for x in row) for row in self.dense()]
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready description: name, n, directed, edges, degrees, stochasticity, rho, params, and
         ``W`` as a nested list when n ≤ 64."""
         din, dout = self.degrees()
-        W = np.asarray(self.W, dtype=np.float64)
+        W = self.W
         out: dict[str, Any] = {
             "name": self.name,
             "n": self.n,
@@ -127,7 +150,7 @@ class Topology:
             "params": _jsonable(self.params),
         }
         if self.n <= JSON_MATRIX_MAX_N:
-            out["W"] = W.tolist()
+            out["W"] = self.dense().tolist()
         return out
 
 

@@ -10,6 +10,7 @@ from ..errors import ValidationError
 from .base import TOPOLOGIES, Topology
 from .graphs import (check_nodes, complete_adjacency, erdos_renyi_adjacency, hypercube_adjacency,
                      most_square_rows, ring_adjacency, star_adjacency, torus_adjacency)
+from .spectral import hypercube_rho, torus_rho
 from .weights import apply_weighting
 
 
@@ -39,7 +40,7 @@ def complete(n: int, weights: str = "metropolis") -> Topology:
     owner = "topology 'complete'"
     n = check_nodes(n, owner)
     W = apply_weighting(complete_adjacency(n), weights, owner=owner)
-    return Topology("complete", W, directed=False, params={"weights": weights})
+    return Topology("complete", W, directed=False, params={"weights": weights}, spectrum=lambda: 0.0)
 
 
 @TOPOLOGIES.register("torus")
@@ -59,7 +60,8 @@ def torus(n: int, rows: int = 0, weights: str = "metropolis") -> Topology:
         raise ValidationError(f"{owner}: rows={rows} does not divide n={n}; "
                               f"valid rows: {', '.join(map(str, divisors))} (or 0 for the most square)")
     W = apply_weighting(torus_adjacency(r, n // r), weights, owner=owner)
-    return Topology("torus", W, directed=False, params={"rows": rows, "weights": weights})
+    return Topology("torus", W, directed=False, params={"rows": rows, "weights": weights},
+                    spectrum=lambda: torus_rho(r, n // r))
 
 
 @TOPOLOGIES.register("star")
@@ -77,7 +79,7 @@ def hypercube(n: int, weights: str = "metropolis") -> Topology:
     owner = "topology 'hypercube'"
     n = check_nodes(n, owner)
     W = apply_weighting(hypercube_adjacency(n), weights, owner=owner)
-    return Topology("hypercube", W, directed=False, params={"weights": weights})
+    return Topology("hypercube", W, directed=False, params={"weights": weights}, spectrum=lambda: hypercube_rho(n))
 
 
 @TOPOLOGIES.register("erdos-renyi")

@@ -9,10 +9,12 @@ Every row of W has the same pattern shifted, so W is circulant and therefore dou
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..validation import check_range
 from .base import TOPOLOGIES, Topology
 from .graphs import check_nodes
+from .sparse import DENSE_MAX_N
 
 
 def exponential_offsets(n: int) -> list[int]:
@@ -38,8 +40,15 @@ def exponential(n: int, self_weight: float | None = None) -> Topology:
     offsets = exponential_offsets(n)
     m = len(offsets)
     s = 1.0 / (m + 1) if self_weight is None else float(self_weight)
-    W = np.zeros((n, n))
     i = np.arange(n)
+    if n > DENSE_MAX_N:   # the same entries, stored sparse (offsets 2^j < n are distinct and non-zero)
+        rows = np.concatenate([i] * (m + 1))
+        cols = np.concatenate([(i - d) % n for d in offsets] + [i])
+        vals = np.concatenate([np.full(n, (1.0 - s) / m)] * m + [np.full(n, s)])
+        W = sp.csr_array((vals, (rows, cols)), shape=(n, n))
+        W.sort_indices()
+        return Topology("exponential", W, directed=True, params={"self_weight": self_weight})
+    W = np.zeros((n, n))
     for d in offsets:
         W[i, (i - d) % n] = (1.0 - s) / m
     W[i, i] = s if m else 1.0

@@ -13,8 +13,10 @@ Two classic choices are offered (``weights = "..."`` on every undirected builder
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..validation import check_choice
+from .sparse import DENSE_MAX_N, Matrix, metropolis_sparse, uniform_sparse
 
 #: Names accepted by the ``weights`` parameter of undirected builders.
 WEIGHTINGS: tuple[str, ...] = ("metropolis", "uniform")
@@ -51,13 +53,20 @@ def uniform_weights(adjacency: np.ndarray) -> np.ndarray:
     return A / A.sum(axis=1, keepdims=True, dtype=np.float64)
 
 
-def apply_weighting(adjacency: np.ndarray, weights: str, owner: str = "") -> np.ndarray:
+def apply_weighting(adjacency: Matrix, weights: str, owner: str = "") -> Matrix:
     """Mixing matrix for ``adjacency`` with the weighting named ``weights`` (see :data:`WEIGHTINGS`).
+
+    Dense (``numpy``) up to :data:`~.sparse.DENSE_MAX_N` nodes, exactly as always; a CSR array above
+    (:func:`~.sparse.metropolis_sparse`, :func:`~.sparse.uniform_sparse`: the same formulas).
 
     Raises:
         ValidationError: unknown weighting (the closest valid name is suggested).
     """
     check_choice("weights", weights, WEIGHTINGS, owner=owner)
+    if sp.issparse(adjacency):
+        if adjacency.shape[0] > DENSE_MAX_N:
+            return metropolis_sparse(adjacency) if weights == "metropolis" else uniform_sparse(adjacency)
+        adjacency = adjacency.toarray()
     if weights == "metropolis":
         return metropolis_weights(adjacency)
     return uniform_weights(adjacency)

@@ -1,0 +1,106 @@
+"""Torch intra-op threads chosen from the problem, not defaulted.
+
+torch starts with one intra-op thread per core. For the small tensors of most runs (E1: 20 × 20) every op
+then pays a hand-off to the other threads, and when anything else uses the machine each op waits for a busy
+core: E1 fell from about 3,400 to 21–94 steps/s (issue 13). A thread pays off only when an op has enough
+elements to split, and only on cores no other run is using. So:
+
+- :func:`choose` gives one thread per :data:`ELEMENTS_PER_THREAD` entries of the node-stacked state
+  (n · d, d being the model size for network problems), at least 1 and at most the cores this process may
+  use divided by the runs sharing them (``sharing``: sweep workers, ``launch`` processes);
+- :func:`fix` pins a count for the whole process (``--threads N``; sweep workers pin 1) and wins over the
+  choice; :func:`resolve` is what the engine calls (the pinned count, else the choice).
+
+The count never changes what a run computes in float64 for the problems and kernels whose ops stay below
+torch's parallel grain (32,768 elements), which covers every shipped config; above it, reductions may split
+differently across threads, so the last bits of large runs can depend on the count (as with any torch
+program). The choice is a function of the problem and ``sharing`` only (not of the machine's load), so one
+machine gives one count for one config.
+
+Example:
+    >>> choose(n=20, d=20, cores=8)
+    1
+    >>> choose(n=10_000, d=1_000, cores=8), choose(n=10_000, d=1_000, cores=8, sharing=4)
+    (8, 2)
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import torch
+
+from .errors import ConfigError
+
+#: Entries of the node-stacked state per thread (8 MiB of float64): below it one thread is fastest.
+ELEMENTS_PER_THREAD = 1 << 20
+
+_fixed: int | None = None
+
+
+def cores() -> int:
+    """CPU cores this process may run on (its affinity mask, else ``os.cpu_count``)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def choose(n: int, d: int, sharing: int = 1, cores: int | None = None) -> int:
+    """Threads for a run whose state is ``n × d`` entries, with ``sharing`` runs on the machine."""
+    budget = max(1, (cores if cores is not None else globals()["cores"]()) // max(1, int(sharing)))
+    return int(min(budget, max(1, (int(n) * int(d)) // ELEMENTS_PER_THREAD)))
+
+
+def fix(count: int | None) -> None:
+    """Pin the count for this process (``None`` or 0: back to choosing)."""
+    global _fixed
+    if count is not None and int(count) < 0:
+        raise ConfigError(f"--threads must be ≥ 0 (0: choose from the problem size), got {count}")
+    _fixed = int(count) if count else None
+
+
+def fixed() -> int | None:
+    """The pinned count, or None."""
+    return _fixed
+
+
+def resolve(n: int, d: int, sharing: int = 1) -> int:
+    """The pinned count, else :func:`choose`."""
+    return _fixed if _fixed is not None else choose(n, d, sharing)
+
+
+def apply(count: int) -> int:
+    """Set torch's intra-op threads to ``count`` (only when it differs: setting is not free); returns it."""
+    if torch.get_num_threads() != count:
+        torch.set_num_threads(count)
+    return count
+
+
+def for_config(cfg: dict[str, Any], sharing: int) -> int:
+    """The pinned count, else :func:`choose` for one of ``sharing`` processes each hosting ``n / sharing``
+    nodes of ``cfg`` (builds the components only when more than one thread is possible)."""
+    if _fixed is not None:
+        return _fixed
+    if cores() // max(1, sharing) <= 1:
+        return 1
+    from .api import build_components
+
+    c = build_components(cfg)
+    return choose(-(-c.n // max(1, sharing)), c.problem.dim, sharing)
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run the block on one intra-op thread, then restore the count (for many small element-wise ops, such
+    as noise transforms in cache-sized blocks, where a hand-off to a busy core costs a scheduler slice)."""
+    before = torch.get_num_threads()
+    if before == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
