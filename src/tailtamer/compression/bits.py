@@ -35,21 +35,24 @@ def packed_len(d: int, width: int) -> int:
 
 
 def pack(codes: torch.Tensor, width: int) -> torch.Tensor:
-    """``[rows, d]`` integer codes in ``[0, 2^width)`` → ``uint8 [rows, ceil(d·width/8)]`` (first code in the
-    most significant bits)."""
+    """``[rows, d]`` integer (or bool) codes in ``[0, 2^width)`` → ``uint8 [rows, ceil(d·width/8)]`` (first
+    code in the most significant bits)."""
     per = 8 // width
     rows, d = codes.shape
     pad = (-d) % per
-    c = codes.to(torch.int32)
+    c = codes.to(torch.uint8)
     if pad:
         c = torch.cat([c, c.new_zeros(rows, pad)], dim=1)
-    shifts = torch.arange(per - 1, -1, -1, dtype=torch.int32, device=c.device) * width
-    return (c.reshape(rows, -1, per) << shifts).sum(-1).to(torch.uint8)
+    c = c.reshape(rows, -1, per)
+    out = c[..., 0] << (8 - width)
+    for j in range(1, per):
+        out |= c[..., j] << (8 - width * (j + 1))
+    return out
 
 
 def unpack(packed: torch.Tensor, width: int, d: int) -> torch.Tensor:
-    """Inverse of :func:`pack`: ``uint8 [rows, m]`` → ``int64 [rows, d]`` codes."""
+    """Inverse of :func:`pack`: ``uint8 [rows, m]`` → ``uint8 [rows, d]`` codes."""
     per = 8 // width
-    shifts = torch.arange(per - 1, -1, -1, dtype=torch.int64, device=packed.device) * width
-    codes = (packed.to(torch.int64).unsqueeze(-1) >> shifts) & ((1 << width) - 1)
+    shifts = torch.arange(8 - width, -1, -width, dtype=torch.uint8, device=packed.device)
+    codes = (packed.unsqueeze(-1) >> shifts) & ((1 << width) - 1)
     return codes.reshape(packed.shape[0], -1)[:, :d]
