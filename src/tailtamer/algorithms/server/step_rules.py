@@ -62,6 +62,16 @@ class StepRule:
         return base
 
 
+    def per_path(self, t: int, norm: torch.Tensor) -> torch.Tensor:
+        """η_t for a stack of independent paths (``norm``: ``[M]`` norms; the SDE lab)."""
+        base = self._base(t)
+        if self.rule == "oracle":
+            return base / (self.L0 + self.L1 * norm)
+        if self.rule == "practical":
+            return base / (self.a + self.b * norm) ** self.alpha
+        return torch.full_like(norm, base)
+
+
 def exact_gradient_norm(grad: Any, x: torch.Tensor, comm: Any) -> float:
     """‖∇f(x)‖ = ‖mean_i ∇f_i(x)‖ from the problem's noiseless local gradients (traffic not counted)."""
     problem = getattr(grad, "problem", None)
