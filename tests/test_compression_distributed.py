@@ -20,6 +20,7 @@ CASES = [
     ("dsignsgd", {"vote": True}, None, "server"),
     ("ef", {}, {"name": "top-k", "k": 2}, "server"),
     ("ef21", {}, {"name": "scaled-sign"}, "server"),
+    ("powersgd", {"shapes": [[3, 3]], "rank": 1, "min_compression_rate": 1.0, "start_iter": 3}, None, "server"),
     ("choco-sgd", {"gamma": 0.4}, {"name": "top-k", "k": 2}, "ring"),
     ("gt-nsgdm-choco", {"gamma": 0.3}, {"name": "qsgd", "levels": 3}, "exponential"),
     ("gt-nsgdm-choco", {"gamma": 0.2}, {"name": "sign"}, "ring"),
