@@ -79,3 +79,15 @@ def test_powersgd_needs_matrix_shapes():
         build(config(start_iter=0)).run()
     with pytest.raises(ValidationError, match="cover"):
         build(config(shapes=[[10, 10]], start_iter=0)).run()
+
+
+def test_matrix_shapes_come_from_a_model_problem_layout():
+    c = build_components({"problem": {"name": "digits-cnn"}, "algorithm": {"name": "powersgd", "rank": 1},
+                          "topology": {"name": "server", "n": 2}})
+    slots, dense = c.algorithm.plan(c.problem.dim, type("G", (), {"problem": c.problem})())
+    matrices = [s for s in c.problem.layout.slots if len(s.shape) >= 2]
+    assert [o for o, _, _ in slots] == [s.offset for s in matrices if (s.shape[0] + s.numel // s.shape[0]) * 2
+                                        < s.numel]
+    assert len(slots) >= 2 and int((~dense).sum()) == sum(r * cc for _, r, cc in slots)
+    assert all(r == s.shape[0] for (o, r, _), s in zip(slots, [m for m in matrices if m.offset in
+                                                                 {o for o, _, _ in slots}]))
