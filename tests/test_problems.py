@@ -20,6 +20,7 @@ CASES = {
     "claim1": ("claim1", 20, {}),
     "quadratic": ("quadratic", 7, {"dim": 5, "condition": 100.0}),
     "quartic": ("quartic", 3, {"dim": 4}),
+    "cosh": ("cosh", 3, {"dim": 4}),
     "logistic": ("logistic", 5, {"samples": 100, "dim": 4, "reg": 0.1}),
     "logistic-separable": ("logistic", 4, {"samples": 40, "dim": 3, "separable": True}),
 }

@@ -9,6 +9,7 @@ import torch
 from .algorithms import ALGORITHMS, Algorithm
 from .comm import SimulatedComm
 from . import threads
+from .compression import build_compressor
 from .config import resolve
 from .engine import Callback, Loop
 from .errors import ValidationError
@@ -54,13 +55,23 @@ def build_components(cfg: dict[str, Any], resolved: bool = False) -> Components:
     check_device(run["device"])
     topo_cfg = cfg["topology"]
     algorithm = ALGORITHMS.build(cfg["algorithm"]["name"], _params(cfg["algorithm"]), section="algorithm",
-                                 steps=run["steps"])
+                                 steps=run["steps"], **_compression(cfg))
     topology = _topology(topo_cfg, algorithm, cfg["algorithm"]["name"])
     n = topology.n if topology is not None else topo_cfg["n"]
     problem = PROBLEMS.build(cfg["problem"]["name"], _params(cfg["problem"]), section="problem", n=n)
     noise_name = cfg["noise"]["name"]
     noise = None if noise_name == "none" else NOISES.build(noise_name, _params(cfg["noise"]), section="noise")
     return Components(cfg, problem, algorithm, topology, noise, n)
+
+
+def _compression(cfg: dict[str, Any]) -> dict[str, Any]:
+    """``{"compressor": ...}`` for an algorithm that compresses (``compresses = True``; no section: identity)."""
+    name, section = cfg["algorithm"]["name"], cfg.get("compression")
+    if not getattr(ALGORITHMS.get(name), "compresses", False):
+        if section is not None:
+            raise ValidationError(f"algorithm '{name}' does not compress its messages: remove [compression]")
+        return {}
+    return {"compressor": build_compressor(section)}
 
 
 def _topology(topo_cfg: dict[str, Any], algorithm: Algorithm, alg_name: str) -> Topology | None:

@@ -56,13 +56,16 @@ def component_registries() -> dict[str, Registry]:
     from .algorithms import ALGORITHMS
     from .noise import NOISES
     from .problems import PROBLEMS
+    from .compression import COMPRESSORS
     from .topology import TOPOLOGIES
 
-    return {"problem": PROBLEMS, "algorithm": ALGORITHMS, "topology": TOPOLOGIES, "noise": NOISES}
+    return {"problem": PROBLEMS, "algorithm": ALGORITHMS, "topology": TOPOLOGIES, "noise": NOISES,
+            "compression": COMPRESSORS}
 
 
-SECTIONS = ("problem", "algorithm", "topology", "noise", "run")
-DEFAULT_NAMES = {"noise": "none", "topology": "complete"}
+SECTIONS = ("problem", "algorithm", "topology", "noise", "compression", "run")
+OPTIONAL = ("compression",)     # resolved only when the config has it (earlier configs resolve unchanged)
+DEFAULT_NAMES = {"noise": "none", "topology": "complete", "compression": "identity"}
 REQUIRED = ("problem", "algorithm")
 
 
@@ -196,6 +199,8 @@ def resolve(cfg: dict[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"[{section}] needs a 'name'")
     out: dict[str, Any] = {}
     for section, registry in component_registries().items():
+        if section in OPTIONAL and section not in cfg:
+            continue
         raw = dict(cfg.get(section, {}))
         name = raw.pop("name", DEFAULT_NAMES.get(section))
         extra: dict[str, Any] = {}

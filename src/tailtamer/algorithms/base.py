@@ -33,8 +33,9 @@ class Oracle(Protocol):
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor: ...
 
-#: Registry of algorithms; factories receive ``steps`` (the horizon T) from the engine.
-ALGORITHMS: Registry["Algorithm"] = Registry("algorithm", context=("steps",))
+#: Registry of algorithms; factories receive ``steps`` (the horizon T) from the engine, and those with
+#: ``compresses = True`` the ``compressor`` built from ``[compression]``.
+ALGORITHMS: Registry["Algorithm"] = Registry("algorithm", context=("steps", "compressor"))
 
 
 class Algorithm:

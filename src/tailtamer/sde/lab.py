@@ -1,0 +1,160 @@
+"""The SDE lab: a discrete method and its SDE side by side on M paths (``tailtamer sde CONFIG``).
+
+Config (TOML)::
+
+    [problem]  name = "quartic", dim = 1, x0 = 2.0         # any synthetic problem (its f and ∇f on [M, d])
+    [method]   name = "dsignsgd", workers = 4, lr = 0.01   # dsgd | dcsgd (omega = ...) | dsignsgd
+               schedule = "constant", rule = "schedule"    # + L0, L1 (oracle), a, b, alpha (practical)
+    [noise]    name = "gaussian", scale = 1.0              # gaussian | student-t (df) | cauchy
+    [sde]      paths = 1000, horizon = 5.0, seed = 0       # time T = K·η; record, quantiles
+
+It writes ``sde.json`` (t = kη, mean and quantiles of f over the paths for both, blow-up fractions, and the
+gap = max_t |E f_disc(t) − E f_SDE(t)|) and ``sde.png``.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..algorithms.server.step_rules import StepRule
+from ..errors import ConfigError
+from ..problems import PROBLEMS
+from ..registry import Registry, suggest
+from .laws import law_from
+from .models import LAB_METHODS, LabMethod
+from .simulate import Paths, discrete_paths, sde_paths
+
+SECTIONS = ("problem", "method", "noise", "sde")
+RULE_KEYS = ("lr", "schedule", "warmup", "rule", "L0", "L1", "a", "b", "alpha")
+
+
+@dataclasses.dataclass
+class LabSettings:
+    """``[sde]``: paths M, horizon T (steps K = round(T/η)), seed, recorded points, quantiles of f."""
+
+    paths: int = 1000
+    horizon: float = 5.0
+    seed: int = 0
+    record: int = 100
+    quantiles: list[float] = dataclasses.field(default_factory=lambda: [0.1, 0.5, 0.9])
+
+
+SETTINGS: Registry[LabSettings] = Registry("SDE-lab settings")
+SETTINGS.register("sde")(LabSettings)
+
+
+@dataclasses.dataclass
+class Lab:
+    """A built lab config: method, step rule, problem (f, ∇f), x0 stacked over M paths, steps."""
+
+    config: dict[str, Any]
+    method: LabMethod
+    rule: StepRule
+    eta: float
+    problem: Any
+    x0: torch.Tensor
+    steps: int
+    settings: LabSettings
+
+    def f(self, x: torch.Tensor) -> torch.Tensor:
+        return self.problem.local_loss(x, torch.zeros(1, dtype=torch.int64))
+
+    def grad(self, x: torch.Tensor) -> torch.Tensor:
+        return self.problem.local_grad(x, torch.zeros(1, dtype=torch.int64))
+
+
+def build_lab(cfg: dict[str, Any]) -> Lab:
+    """Validate a lab config and build it (no compute)."""
+    for section in cfg:
+        if section not in SECTIONS:
+            raise ConfigError(f"unknown SDE-lab section [{section}]{suggest(section, SECTIONS)}; "
+                              f"sections: {', '.join(SECTIONS)}")
+    cfg = copy.deepcopy(cfg)
+    settings = SETTINGS.build("sde", cfg.get("sde", {}), section="sde")
+    prob = dict(cfg.get("problem", {"name": "quartic"}))
+    problem = PROBLEMS.build(prob.pop("name", "quartic"), prob, section="problem", n=1)
+    if not hasattr(problem, "local_grad"):
+        raise ConfigError("the SDE lab needs a synthetic problem with closed-form f and ∇f (quartic, cosh, ...)")
+    law = law_from(cfg.get("noise", {"name": "gaussian"}))
+    meth = dict(cfg.get("method", {}))
+    name = meth.pop("name", "dsignsgd")
+    workers = meth.pop("workers", 1)
+    rule_args = {k: meth.pop(k) for k in RULE_KEYS if k in meth}
+    method = LAB_METHODS.build(name, meth, section="method", law=law, workers=workers)
+    eta = float(rule_args.get("lr", 0.01))
+    steps = max(1, round(settings.horizon / eta))
+    rule = StepRule(name, steps, eta, rule_args.get("schedule", "constant"), int(rule_args.get("warmup", 0)),
+                    rule_args.get("rule", "schedule"), float(rule_args.get("L0", 0.0)),
+                    float(rule_args.get("L1", 0.0)), float(rule_args.get("a", 1.0)), float(rule_args.get("b", 0.0)),
+                    float(rule_args.get("alpha", 1.0)))
+    x0 = problem.x0().unsqueeze(0).expand(settings.paths, -1).clone()
+    return Lab(cfg, method, rule, eta, problem, x0, steps, settings)
+
+
+def gap(a: Paths, b: Paths) -> float:
+    """max over recorded times of |E f_a(t) − E f_b(t)| (means over paths that have not blown up)."""
+    return float((a.mean() - b.mean()).abs().max())
+
+
+def run_lab(lab: Lab, sde: bool = True) -> dict[str, Any]:
+    """Run the discrete method (and its SDE) on the lab's M paths; a JSON-ready summary."""
+    s = lab.settings
+    disc = discrete_paths(lab.method, lab.grad, lab.f, lab.rule, lab.eta, lab.x0, lab.steps, s.seed, s.record)
+    out: dict[str, Any] = {"config": lab.config, "eta": lab.eta, "steps": lab.steps,
+                           "t": [k * lab.eta for k in disc.steps], "discrete": summary(disc, s.quantiles)}
+    if sde:
+        cont = sde_paths(lab.method, lab.grad, lab.f, lab.rule, lab.eta, lab.x0, lab.steps, s.seed + 1, s.record)
+        out["sde"] = summary(cont, s.quantiles)
+        out["gap"] = gap(disc, cont)
+    return out
+
+
+def summary(p: Paths, qs: list[float]) -> dict[str, Any]:
+    quant = p.quantiles(tuple(qs))
+    return {"mean": _finite(p.mean()), "quantiles": {str(q): _finite(quant[i]) for i, q in enumerate(qs)},
+            "blow_up_fraction": float(p.blown.double().mean()), "blown_at": p.blown_at}
+
+
+def _finite(v: torch.Tensor) -> list[float | None]:
+    return [float(x) if math.isfinite(float(x)) else None for x in v]
+
+
+def write(result: dict[str, Any], out: Path) -> None:
+    """``sde.json`` and ``sde.png`` in ``out``."""
+    from ..engine.run_dir import atomic_write_json
+
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out / "sde.json", result)
+    plot(result, out / "sde.png")
+
+
+def plot(result: dict[str, Any], path: Path) -> None:
+    from ..plots import _pyplot
+
+    plt = _pyplot()
+    t = result["t"]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for key, colour in (("discrete", "C0"), ("sde", "C1")):
+        if key not in result:
+            continue
+        r = result[key]
+        qs = sorted(r["quantiles"], key=float)
+        nan = float("nan")
+        lo = [nan if v is None else v for v in r["quantiles"][qs[0]]]
+        hi = [nan if v is None else v for v in r["quantiles"][qs[-1]]]
+        ax.fill_between(t, lo, hi, color=colour, alpha=0.2)
+        ax.plot(t, [nan if v is None else v for v in r["mean"]], color=colour,
+                label=f"{key} (mean; band {qs[0]}–{qs[-1]} quantiles)")
+    meth = result["config"].get("method", {}).get("name", "")
+    title = f"{meth}: η = {result['eta']:g}" + (f", gap = {result['gap']:.3g}" if "gap" in result else "")
+    ax.set(xlabel="t = kη", ylabel="f", yscale="log", title=title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
