@@ -80,8 +80,13 @@ def _topology(topo_cfg: dict[str, Any], algorithm: Algorithm, alg_name: str) -> 
 
 
 def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = None) -> Loop:
-    """A :class:`~tailtamer.engine.Loop` over the simulated comm (or the ``comm`` given)."""
+    """A :class:`~tailtamer.engine.Loop` over the simulated comm (or the ``comm`` given); for an asynchronous
+    method (family ``"async"``), the event engine :class:`~tailtamer.engine.async_loop.AsyncLoop`."""
     run = c.config["run"]
+    if c.algorithm.family == "async":
+        from .engine.async_loop import make_async_loop
+
+        return make_async_loop(c, callbacks)
     if comm is None:
         W = c.topology.W if c.topology is not None else None
         comm = SimulatedComm(W, kernel=run["mixing"], n=c.n)

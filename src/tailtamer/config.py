@@ -37,6 +37,8 @@ class RunSettings:
         mixing: how the simulator multiplies by W: ``"auto"``, ``"dense"``, ``"sparse"`` (CSR) or
             ``"diagonals"`` (wrapped diagonals, for ring/torus/exponential-like graphs); see comm/kernels.py.
         check_finite: stop at the first NaN/Inf in a gradient or iterate.
+        time: asynchronous methods only: stop at this simulated time (0: no limit; ``steps`` counts
+            server updates).
     """
 
     steps: int = 1000
@@ -47,6 +49,7 @@ class RunSettings:
     checkpoint_every: int = 0
     mixing: str = "auto"
     check_finite: bool = True
+    time: float = 0.0
 
 
 #: The registry behind each component section (filled lazily to keep imports one-way).
@@ -59,7 +62,9 @@ def component_registries() -> dict[str, Registry]:
     return {"problem": PROBLEMS, "algorithm": ALGORITHMS, "topology": TOPOLOGIES, "noise": NOISES}
 
 
-SECTIONS = ("problem", "algorithm", "topology", "noise", "run")
+SECTIONS = ("problem", "algorithm", "topology", "noise", "timing", "run")
+#: Sections resolved only when present or when the algorithm's family needs them (family → section).
+OPTIONAL = {"timing": "async"}
 DEFAULT_NAMES = {"noise": "none", "topology": "complete"}
 REQUIRED = ("problem", "algorithm")
 
@@ -136,8 +141,30 @@ def resolve(cfg: dict[str, Any]) -> dict[str, Any]:
         params = registry.validate(name, raw, section=section)
         defaults = {k: p.default for k, p in registry.params(name).items() if not p.required}
         out[section] = {"name": name, **extra, **defaults, **params}
+    for section, family in OPTIONAL.items():
+        if section in cfg or getattr(registries_algorithm(out["algorithm"]["name"]), "family", "") == family:
+            out[section] = _optional_section(section, cfg.get(section, {}))
     out["run"] = dataclasses.asdict(_run_settings(cfg.get("run", {})))
+    if out["run"]["time"] < 0:
+        raise ConfigError("[run] time must be ≥ 0 (0: no limit)")
     return out
+
+
+def registries_algorithm(name: str) -> Any:
+    from .algorithms import ALGORITHMS
+
+    return ALGORITHMS.get(name)
+
+
+def _optional_section(section: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """``[timing]`` (the compute-time model of asynchronous runs; default ``sqrt``), validated and filled."""
+    from .timing import DEFAULT_TIMING, TIMINGS
+
+    raw = dict(raw)
+    name = raw.pop("name", DEFAULT_TIMING)
+    params = TIMINGS.validate(name, raw, section=section)
+    defaults = {k: p.default for k, p in TIMINGS.params(name).items() if not p.required}
+    return {"name": name, **defaults, **params}
 
 
 def _toml_value(v: Any) -> str:
