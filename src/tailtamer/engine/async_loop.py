@@ -90,6 +90,7 @@ class AsyncLoop:
         self.last_metrics: dict[str, float] = {}
         self.events = EventTable(n)
         self.reads: torch.Tensor | None = None
+        algorithm.bind(n)
 
     # ---- state ----------------------------------------------------------------------------------
     def initial_state(self) -> State:

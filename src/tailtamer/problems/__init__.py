@@ -1,12 +1,12 @@
 """Problems (gradient oracles). Importing this package registers every problem in :data:`PROBLEMS`.
 
-Registered: ``tokenized-regression`` (E1), ``claim1``, ``quadratic``, ``quartic``, ``logistic``.
+Registered: ``tokenized-regression`` (E1), ``claim1``, ``quadratic``, ``quartic``, ``logistic``, ``least-squares``.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from . import claim1, logistic, quadratic, quartic, tokenized  # noqa: F401  (registration)
+from . import claim1, least_squares, logistic, quadratic, quartic, tokenized  # noqa: F401  (registration)
 from . import models  # noqa: F401  (registration of the model problems)
 from .base import PROBLEMS, Problem
 from .synthetic import SyntheticProblem

@@ -85,9 +85,12 @@ class AsyncScheme(Algorithm):
     family: ClassVar[str] = "async"
     requires: ClassVar[str] = "none"
 
+    def bind(self, n: int) -> None:
+        """Set what depends on the number of workers n (called by the engine before a fresh or resumed run)."""
+        self._n = n
+
     def init(self, x0: torch.Tensor, comm) -> State:
         """Server state from the initial model ``x0`` (``[1, d]``); ``comm.n`` is the number of workers."""
-        self.n = comm.n
         return {"x": x0.clone()}
 
     def initial_workers(self, n: int) -> list[int]:

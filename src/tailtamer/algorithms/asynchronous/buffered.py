@@ -60,14 +60,17 @@ class FedBuff(AsyncScheme):
         self._pipe = Pipeline(owner, delay, "none", compensation, order)
         self._n = 0
 
+    def bind(self, n: int) -> None:
+        super().bind(n)
+        self._pipe.bind(n)
+        if self.concurrency > n:
+            raise ValidationError(f"{self.name}: concurrency {self.concurrency} exceeds the {n} workers")
+
     def init(self, x0: torch.Tensor, comm) -> State:
-        self._n = comm.n
-        if self.concurrency > comm.n:
-            raise ValidationError(f"{self.name}: concurrency {self.concurrency} exceeds the {comm.n} workers")
         return {"x": x0.clone(), "sum": torch.zeros_like(x0), "weight": torch.zeros(1, dtype=x0.dtype),
                 "count": torch.zeros(1, dtype=torch.int64),
                 "next": torch.tensor([self.concurrency % comm.n], dtype=torch.int64),
-                **self._pipe.init(x0, comm.n), **self._outer.init(x0)}
+                **self._pipe.init(x0), **self._outer.init(x0)}
 
     def initial_workers(self, n: int) -> list[int]:
         return list(range(self.concurrency or n))

@@ -40,8 +40,12 @@ class ASGD(AsyncScheme):
         self._lr = make_lr(lr, schedule, warmup, steps, owner)
         self._pipe = Pipeline(owner, delay, operator, compensation, order)
 
+    def bind(self, n: int) -> None:
+        super().bind(n)
+        self._pipe.bind(n)
+
     def init(self, x0: torch.Tensor, comm) -> State:
-        s = {"x": x0.clone(), **self._pipe.init(x0, comm.n)}
+        s = {"x": x0.clone(), **self._pipe.init(x0)}
         if self.momentum > 0:
             s["v"] = torch.zeros_like(x0)
         return s

@@ -41,13 +41,16 @@ class Pipeline:
     def compensates(self) -> bool:
         return bool(self.comp.buffers) or type(self.comp) is not COMPENSATIONS.get("none")
 
-    def init(self, like: torch.Tensor, n: int) -> State:
+    def bind(self, n: int) -> None:
+        """Build the delay rule for n workers."""
         self.rule = make_delay_rule(self.delay_spec, n, self.owner)
+
+    def init(self, like: torch.Tensor) -> State:
         return {**self.op.init(like), **{"dc." + b: v for b, v in self.comp.init(like).items()}}
 
     def factor(self, delay: int) -> float | None:
         """η(δ)/η, or None to drop."""
-        assert self.rule is not None, "Pipeline.init first"
+        assert self.rule is not None, "Pipeline.bind first"
         return self.rule(delay)
 
     def direction(self, g: torch.Tensor, s: State, x_read: torch.Tensor, t: int) -> tuple[torch.Tensor, State]:

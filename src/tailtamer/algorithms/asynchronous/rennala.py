@@ -33,9 +33,13 @@ class Rennala(AsyncScheme):
         self._lr = make_lr(lr, schedule, warmup, steps, self.name)
         self._pipe = Pipeline(self.name, "constant", operator, "none", "clip-first")
 
+    def bind(self, n: int) -> None:
+        super().bind(n)
+        self._pipe.bind(n)
+
     def init(self, x0: torch.Tensor, comm) -> State:
         return {"x": x0.clone(), "sum": torch.zeros_like(x0), "count": torch.zeros(1, dtype=torch.int64),
-                **self._pipe.init(x0, comm.n)}
+                **self._pipe.init(x0)}
 
     def arrive(self, s: State, a: Arrival, server: Server) -> Outcome:
         k = server.updates

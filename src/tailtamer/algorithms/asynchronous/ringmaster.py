@@ -78,8 +78,12 @@ class NormalizedMomentumASGD(AsyncScheme):
         self.delay, self.operator, self.compensation, self.order = delay, operator, compensation, order
         self._pipe = Pipeline(owner, delay, operator, compensation, order)
 
+    def bind(self, n: int) -> None:
+        super().bind(n)
+        self._pipe.bind(n)
+
     def init(self, x0: torch.Tensor, comm) -> State:
-        return {"x": x0.clone(), "m": torch.zeros_like(x0), **self._pipe.init(x0, comm.n)}
+        return {"x": x0.clone(), "m": torch.zeros_like(x0), **self._pipe.init(x0)}
 
     def settings(self, k: int) -> tuple[float, float, int]:
         """(γ_k, α_k, R_k) at server update k (0-based)."""

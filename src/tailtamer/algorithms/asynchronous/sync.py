@@ -39,12 +39,16 @@ class SyncSGD(AsyncScheme):
     def waits_for(self, n: int) -> int:
         return n if self.m == 0 else self.m
 
+    def bind(self, n: int) -> None:
+        super().bind(n)
+        self._pipe.bind(n)
+        self._wait = self.waits_for(n)
+        if self._wait > n:
+            raise ValidationError(f"{self.name}: m = {self.m} exceeds the {n} workers")
+
     def init(self, x0: torch.Tensor, comm) -> State:
-        self._wait = self.waits_for(comm.n)
-        if self._wait > comm.n:
-            raise ValidationError(f"{self.name}: m = {self.m} exceeds the {comm.n} workers")
         return {"x": x0.clone(), "sum": torch.zeros_like(x0), "count": torch.zeros(1, dtype=torch.int64),
-                **self._pipe.init(x0, comm.n)}
+                **self._pipe.init(x0)}
 
     def arrive(self, s: State, a: Arrival, server: Server) -> Outcome:
         k = server.updates

@@ -1,0 +1,75 @@
+"""Compute-time models: counter-based paired draws, the models' defining formulas, validation."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from tailtamer import rng
+from tailtamer.config import resolve
+from tailtamer.errors import ConfigError, ValidationError
+from tailtamer.timing import TIMINGS, draws
+
+
+def test_scalar_draws_equal_the_tensor_generator():
+    for seed, w, j in [(0, 0, 0), (3, 7, 11), (12345, 999, 10 ** 6)]:
+        assert draws.uniform(seed, "timing", w, j) == float(rng.uniform(seed, "timing", torch.tensor([w]), j, 1)[0, 0])
+        assert draws.normal(seed, "timing", w, j) == float(rng.normal(seed, "timing", torch.tensor([w]), j, 1)[0, 0])
+
+
+def test_times_are_a_function_of_seed_worker_and_job_only():
+    a = TIMINGS.build("sqrt", {}, n=8, seed=4)
+    b = TIMINGS.build("sqrt", {}, n=8, seed=4)
+    c = TIMINGS.build("sqrt", {}, n=8, seed=5)
+    seq = [(i, j) for j in range(5) for i in range(8)]
+    assert [a.duration(i, j) for i, j in seq] == [b.duration(i, j) for i, j in reversed(seq)][::-1]
+    assert [a.duration(i, j) for i, j in seq] != [c.duration(i, j) for i, j in seq]
+
+
+def test_sqrt_model_is_base_plus_half_normal_jitter():
+    m = TIMINGS.build("sqrt", {"jitter": 0.05}, n=4, seed=0)
+    for i in range(4):
+        for j in range(20):
+            extra = m.duration(i, j) - (1 + math.sqrt(i + 1))
+            assert extra >= 0
+            assert extra == pytest.approx(abs(draws.normal(0, "timing", i, j)) * 0.05 * math.sqrt(i + 1), rel=1e-12)
+    assert TIMINGS.build("sqrt", {"jitter": 0.0}, n=3, seed=0).duration(2, 7) == 1 + math.sqrt(3)
+
+
+def test_fixed_straggler_trace_and_heavy_tailed_models(tmp_path):
+    assert TIMINGS.build("fixed", {"times": [1.0, 2.0]}, n=2, seed=0).duration(1, 9) == 2.0
+    s = TIMINGS.build("straggler", {"factor": 100.0, "workers": [1]}, n=3, seed=2)
+    base = TIMINGS.build("sqrt", {}, n=3, seed=2)
+    assert s.duration(1, 4) == 100.0 * base.duration(1, 4) and s.duration(0, 4) == base.duration(0, 4)
+    f = tmp_path / "t.csv"
+    f.write_text("w0,w1\n1.0,2.0\n3.0,4.0\n")
+    t = TIMINGS.build("trace", {"path": str(f)}, n=2, seed=0)
+    assert [t.duration(1, j) for j in range(3)] == [2.0, 4.0, 2.0]
+    p = TIMINGS.build("pareto", {"alpha": 1.5}, n=2, seed=0)
+    ln = TIMINGS.build("lognormal", {"sigma": 1.0}, n=2, seed=0)
+    assert all(p.duration(1, j) >= 1 + math.sqrt(2) and ln.duration(1, j) > 1 + math.sqrt(2) for j in range(50))
+    e = TIMINGS.build("exponential", {"mean": 2.0}, n=1, seed=0)
+    mean = sum(e.duration(0, j) for j in range(4000)) / 4000
+    assert mean == pytest.approx(2.0, rel=0.08)
+
+
+def test_bad_timing_configs_fail_early():
+    with pytest.raises(ValidationError, match="2 entries for 3 workers"):
+        TIMINGS.build("fixed", {"times": [1.0, 2.0]}, n=3, seed=0)
+    with pytest.raises(ValidationError, match="outside"):
+        TIMINGS.build("straggler", {"workers": [5]}, n=3, seed=0)
+    with pytest.raises(ValidationError, match="CSV"):
+        TIMINGS.build("trace", {"path": "/nonexistent.csv"}, n=3, seed=0)
+    base = {"problem": {"name": "quadratic"}, "algorithm": {"name": "asgd"}, "topology": {"name": "server", "n": 2}}
+    with pytest.raises(ConfigError, match="did you mean 'sqrt'"):
+        resolve({**base, "timing": {"name": "sqrtt"}})
+    with pytest.raises(ConfigError, match="did you mean 'jitter'"):
+        resolve({**base, "timing": {"jiter": 0.1}})
+
+
+def test_timing_section_is_filled_for_async_methods_only():
+    base = {"problem": {"name": "quadratic"}, "topology": {"name": "server", "n": 2}}
+    assert resolve({**base, "algorithm": {"name": "asgd"}})["timing"] == {"name": "sqrt", "jitter": 0.05, "scale": 1.0}
+    sync = resolve({"problem": {"name": "quadratic"}, "algorithm": {"name": "dsgd"}, "topology": {"name": "ring", "n": 4}})
+    assert "timing" not in sync and sync["run"]["time"] == 0.0
