@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from tailtamer import rng
+from tailtamer.comm import SimulatedComm
 from tailtamer.config import resolve
 from tailtamer.errors import ConfigError, ValidationError
 from tailtamer.timing import TIMINGS, draws
@@ -73,3 +74,20 @@ def test_timing_section_is_filled_for_async_methods_only():
     assert resolve({**base, "algorithm": {"name": "asgd"}})["timing"] == {"name": "sqrt", "jitter": 0.05, "scale": 1.0}
     sync = resolve({"problem": {"name": "quadratic"}, "algorithm": {"name": "dsgd"}, "topology": {"name": "ring", "n": 4}})
     assert "timing" not in sync and sync["run"]["time"] == 0.0
+
+
+def test_least_squares_minibatch_gradient_is_the_sampled_rows_formula_and_unbiased():
+    from tailtamer.problems import build_problem
+
+    p = build_problem("least-squares", 2, {"dim": 6, "samples": 40, "batch": 5})
+    x = torch.randn(2, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    nodes = torch.arange(2)
+    g = p.grad(x, nodes, seed=1, step=3, call=2)
+    idx = (rng.uniform(1, "batch", nodes, 3, 5, 2) * 40).long()
+    A, b = p._data["A"], p._data["b"]
+    for r in range(2):
+        Ab = A[idx[r]]
+        assert torch.allclose(g[r], Ab.T @ (Ab @ x[r] - b[idx[r]]) / 5, rtol=0, atol=1e-13)
+    mean = sum(p.grad(x, nodes, seed=0, step=s) for s in range(3000)) / 3000
+    assert torch.allclose(mean, p.local_grad(x, nodes), rtol=0.1, atol=0.02)
+    assert p.metrics(p.x_star.reshape(1, -1), SimulatedComm(None, n=1))["gap"] == pytest.approx(0.0, abs=1e-12)
