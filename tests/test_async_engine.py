@@ -248,3 +248,14 @@ def test_registered_names_and_engine_choice():
     c = build_components(cfg("asgd"))
     assert c.topology is None and make_async_loop(c).n == N
     assert not math.isnan(make_async_loop(c).timing.duration(0, 0))
+
+
+def test_run_folder_holds_the_async_report(tmp_path):
+    c = cfg("ringmaster", {"lr": 0.05, "R": 2}, n=5, steps=30)
+    summary = run_config(c, tmp_path / "r", progress=False, plot=True)
+    rep = json.loads((tmp_path / "r" / "async.json").read_text())
+    assert sum(rep["delay_histogram"]) == rep["arrivals"] == 30 + rep["dropped"]
+    assert rep["dropped"] == sum(rep["delay_histogram"][2:]) and len(rep["utilization"]) == 5
+    assert summary["metrics"]["time"] == rep["time"] and summary["steps"] == 30
+    for png in ("metrics.png", "metrics_time.png", "delays.png", "utilization.png"):
+        assert (tmp_path / "r" / png).stat().st_size > 0

@@ -32,7 +32,9 @@ from ..problems.base import Problem
 from ..timing import TimingModel
 from .async_events import BUSY, IDLE, PENDING, PREFIX, EventTable
 from .async_oracle import JobOracle
+from .async_report import write_report
 from .callbacks import Callback
+from .run_dir import RunWriter
 from .oracle import check_finite
 
 READS = PREFIX + "reads"
@@ -212,6 +214,9 @@ class AsyncLoop:
         full = self.full_state(s)
         for cb in self.callbacks:
             cb.on_end(self, full)
+        for cb in self.callbacks:
+            if isinstance(cb, RunWriter):      # the run folder's extras: async.json and plots vs time
+                write_report(cb.folder, self.events, plot=cb.plot, title=cb.info.get("title", ""))
         return full
 
 
