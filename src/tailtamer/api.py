@@ -54,6 +54,9 @@ def build_components(cfg: dict[str, Any], resolved: bool = False) -> Components:
     topo_cfg = cfg["topology"]
     algorithm = ALGORITHMS.build(cfg["algorithm"]["name"], _params(cfg["algorithm"]), section="algorithm",
                                  steps=run["steps"])
+    if run.get("time", 0.0) > 0 and algorithm.family != "async":
+        raise ValidationError(f"[run] time (a simulated-time limit) applies to asynchronous methods only; "
+                              f"'{cfg['algorithm']['name']}' runs in lockstep: use [run] steps")
     topology = _topology(topo_cfg, algorithm, cfg["algorithm"]["name"])
     n = topology.n if topology is not None else topo_cfg["n"]
     problem = PROBLEMS.build(cfg["problem"]["name"], _params(cfg["problem"]), section="problem", n=n)

@@ -12,7 +12,7 @@ HELP = "list algorithms, problems, topologies, noise models and schedules with t
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("kind", nargs="?", help="only this registry (algorithm, problem, topology, noise, schedule)")
+    p.add_argument("kind", nargs="?", help="only this registry (algorithm, problem, topology, noise, schedule, timing, delay, compensation, transform)")
 
 
 def _default(p) -> str:
@@ -30,8 +30,12 @@ def describe(reg: Registry) -> str:
 
 def main(args: argparse.Namespace) -> int:
     from ..schedules import SCHEDULES
+    from ..algorithms.asynchronous import COMPENSATIONS, DELAY_RULES
+    from ..operators import TRANSFORMS
+    from ..timing import TIMINGS
 
-    regs = {**component_registries(), "schedule": SCHEDULES}
+    regs = {**component_registries(), "schedule": SCHEDULES, "timing": TIMINGS, "delay": DELAY_RULES,
+            "compensation": COMPENSATIONS, "transform": TRANSFORMS}
     if args.kind:
         from ..errors import ConfigError
         from ..registry import suggest
