@@ -259,3 +259,27 @@ def test_run_folder_holds_the_async_report(tmp_path):
     assert summary["metrics"]["time"] == rep["time"] and summary["steps"] == 30
     for png in ("metrics.png", "metrics_time.png", "delays.png", "utilization.png"):
         assert (tmp_path / "r" / png).stat().st_size > 0
+
+
+def test_async_local_with_identity_outer_is_fedbuff_and_adam_outer_first_step_is_a_sign_step():
+    inner = {"name": "clip", "gamma": 0.5}
+    common = {"lr": 0.7, "local_lr": 0.05, "local_steps": 2, "K": 2, "inner": inner}
+    a = build(cfg("fedbuff", common)).run()["x"]
+    b = build(cfg("async-local", {**common, "outer": "identity"})).run()["x"]
+    assert torch.equal(a, b)
+    loop = build(cfg("async-local", {"lr": 0.01, "K": 1, "inner": inner}, steps=1))
+    x0 = loop.problem.x0(torch.float64)
+    x1 = loop.run()["x"][0]
+    assert torch.allclose((x0 - x1).abs(), torch.full_like(x0, 0.01), rtol=1e-4)   # Adam's first step: lr·sign
+
+
+def test_fedbuff_concurrency_cap_and_max_staleness():
+    h = History()
+    loop = build(cfg("fedbuff", {"lr": 0.5, "K": 2, "concurrency": 2}, n=5, steps=40), callbacks=[h])
+    loop.run()
+    assert all(j > 0 for j in loop.events.jobs)                         # round-robin uses every worker
+    assert h.rows[-1]["utilization"] == pytest.approx(2 / 5, rel=1e-9)  # exactly 2 in flight at all times
+    loop = build(cfg("fedbuff", {"lr": 0.5, "K": 2, "max_staleness": 1}, n=6, steps=40))
+    loop.run()
+    e = loop.events
+    assert e.dropped == sum(e.hist[2:]) > 0
