@@ -71,7 +71,7 @@ STUDY = Study(
     noises={"none": {"name": "none"},
             "t2.5": {"name": "student-t", "df": 2.5, "scale": 0.1},
             "t1.5": {"name": "student-t", "df": 1.5, "scale": 0.1}},
-    workers=(8, 32), seeds=(0, 1, 2), horizon=100.0, eval_every=25,
+    workers=(8, 32), seeds=(0, 1), horizon=100.0, eval_every=25,
     methods={
         "asgd": Method({"name": "asgd"}, LR),
         "delay-adaptive": Method({"name": "delay-adaptive-asgd"}, LR),
