@@ -283,3 +283,16 @@ def test_fedbuff_concurrency_cap_and_max_staleness():
     loop.run()
     e = loop.events
     assert e.dropped == sum(e.hist[2:]) > 0
+
+
+def test_async_methods_refuse_a_real_comm_and_lockstep_methods_refuse_a_time_limit():
+    from tailtamer.api import make_loop
+    from tailtamer.comm import SimulatedComm
+    from tailtamer.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="asynchronous"):
+        make_loop(build_components(cfg("asgd")), comm=SimulatedComm(None, n=N))
+    lock = {"problem": {"name": "quadratic"}, "algorithm": {"name": "dsgd"}, "topology": {"name": "ring", "n": 4},
+            "run": {"time": 5.0}}
+    with pytest.raises(ValidationError, match="asynchronous methods only"):
+        build_components(lock)

@@ -89,6 +89,10 @@ def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = Non
     if c.algorithm.family == "async":
         from .engine.async_loop import make_async_loop
 
+        if comm is not None:
+            raise ValidationError(f"'{c.config['algorithm']['name']}' is asynchronous: it runs on the simulated "
+                                  f"event engine (tailtamer run); real asynchronous runs are not implemented yet")
+
         return make_async_loop(c, callbacks)
     if comm is None:
         W = c.topology.W if c.topology is not None else None
