@@ -91,3 +91,25 @@ def test_least_squares_minibatch_gradient_is_the_sampled_rows_formula_and_unbias
     mean = sum(p.grad(x, nodes, seed=0, step=s) for s in range(3000)) / 3000
     assert torch.allclose(mean, p.local_grad(x, nodes), rtol=0.1, atol=0.02)
     assert p.metrics(p.x_star.reshape(1, -1), SimulatedComm(None, n=1))["gap"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_delay_rules_and_scheme_options_validate_early():
+    from tailtamer.algorithms import ALGORITHMS
+    from tailtamer.algorithms.asynchronous import DELAY_RULES
+
+    mish = DELAY_RULES.build("mishchenko", {}, n=4)
+    assert [mish(d) for d in (0, 4, 8, 16)] == [1.0, 1.0, 0.5, 0.25]
+    thr = DELAY_RULES.build("threshold", {"R": 3}, n=4)
+    assert [thr(d) for d in (0, 2, 3, 9)] == [1.0, 1.0, None, None]
+    assert DELAY_RULES.build("poly", {"power": 1.0}, n=4)(3) == 0.25
+    assert DELAY_RULES.build("inverse", {"c": 2.0}, n=4)(8) == 0.25
+    with pytest.raises(ConfigError, match="did you mean 'mishchenko'"):
+        ALGORITHMS.build("asgd", {"delay": "mishenko"}, steps=10)
+    with pytest.raises(ConfigError, match="did you mean 'clip'"):
+        ALGORITHMS.build("asgd", {"operator": {"name": "clp", "gamma": 1.0}}, steps=10)
+    with pytest.raises(ConfigError, match="did you mean 'lam'"):
+        ALGORITHMS.build("dc-asgd", {"compensation": {"name": "dc", "lamda": 1.0}}, steps=10)
+    with pytest.raises(ValidationError, match="order"):
+        ALGORITHMS.build("asgd", {"order": "clip-last"}, steps=10)
+    with pytest.raises(ValidationError, match="variant"):
+        ALGORITHMS.build("ringmaster", {"variant": "stopp"}, steps=10)

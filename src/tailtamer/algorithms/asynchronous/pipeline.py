@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from ...validation import check_choice
-from .compensation import COMPENSATIONS, make_compensation
+from .compensation import make_compensation
 from .delays import DELAY_RULES, DelayRule, make_delay_rule, spec
 from .transforms import Applied, make_transform
 
@@ -36,10 +36,6 @@ class Pipeline:
         self.comp = make_compensation(compensation, owner)
         self.order = check_choice("order", order, ORDERS, owner)
         self.rule: DelayRule | None = None
-
-    @property
-    def compensates(self) -> bool:
-        return bool(self.comp.buffers) or type(self.comp) is not COMPENSATIONS.get("none")
 
     def bind(self, n: int) -> None:
         """Build the delay rule for n workers."""
