@@ -2,7 +2,7 @@
 
 Least squares as in Mishchenko et al. 2022 (d = 400, 10,000 rows, A ~ U[0,1]/√d, batch 32) with injected
 Student-t gradient noise (scale 0.1, ν ∈ {1.5, 2.5}, or none), 8 and 32 workers with the ``sqrt`` compute
-times of ringmaster-lmo (τ_i = 1 + √(i+1), half-normal jitter) and the last worker a straggler, paired seeds
+times of ringmaster-lmo (τ_i = 1 + √(i+1), half-normal jitter) and the last worker a straggler, 2 paired seeds
 (the j-th job of worker i takes the same time and draws the same noise under every method), a horizon of
 ``HORIZON`` simulated seconds. Every method's step is tuned on seed 0 at n = 8 for each noise (grid
 ``Method.grid``) and reused at n = 32 and in the straggler sweep (factor ∈ {1, 10, 100, 1000}, n = 8,
@@ -12,7 +12,7 @@ The study is one declarative value, :data:`STUDY` (what varies, over which value
 a tuned step), so it ports to the ``Study`` platform; :func:`plan` expands it into run folders and
 :func:`run` executes them one after another in this process (1 thread), skipping finished folders.
 
-    python -m tailtamer.experiments.e4 --out runs/e4            # the CPU recipe (≈ 30 min on 2 loaded cores)
+    python -m tailtamer.experiments.e4 --out runs/e4            # the CPU recipe (≈ 40 min on 2 loaded cores)
     python -m tailtamer.experiments.e4 --out runs/e4q --quick    # a 1-minute smoke version
 """
 from __future__ import annotations
