@@ -23,6 +23,7 @@ CASES = {
     "cosh": ("cosh", 3, {"dim": 4}),
     "logistic": ("logistic", 5, {"samples": 100, "dim": 4, "reg": 0.1}),
     "logistic-separable": ("logistic", 4, {"samples": 40, "dim": 3, "separable": True}),
+    "least-squares": ("least-squares", 3, {"dim": 4, "samples": 50, "batch": 0}),   # batch 0: full gradient
 }
 
 

@@ -56,6 +56,9 @@ def build_components(cfg: dict[str, Any], resolved: bool = False) -> Components:
     topo_cfg = cfg["topology"]
     algorithm = ALGORITHMS.build(cfg["algorithm"]["name"], _params(cfg["algorithm"]), section="algorithm",
                                  steps=run["steps"], **_compression(cfg))
+    if run.get("time", 0.0) > 0 and algorithm.family != "async":
+        raise ValidationError(f"[run] time (a simulated-time limit) applies to asynchronous methods only; "
+                              f"'{cfg['algorithm']['name']}' runs in lockstep: use [run] steps")
     topology = _topology(topo_cfg, algorithm, cfg["algorithm"]["name"])
     n = topology.n if topology is not None else topo_cfg["n"]
     problem = PROBLEMS.build(cfg["problem"]["name"], _params(cfg["problem"]), section="problem", n=n)
@@ -88,12 +91,21 @@ def _topology(topo_cfg: dict[str, Any], algorithm: Algorithm, alg_name: str) -> 
 
 
 def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = None) -> Loop:
-    """A :class:`~tailtamer.engine.Loop` over the simulated comm (or the ``comm`` given).
+    """A :class:`~tailtamer.engine.Loop` over the simulated comm (or the ``comm`` given); for an asynchronous
+    method (family ``"async"``), the event engine :class:`~tailtamer.engine.async_loop.AsyncLoop`.
 
     A simulated loop sets torch's threads for its size (:func:`tailtamer.threads.resolve`: the count pinned
     by ``--threads``, else one per 2**20 state entries); a given comm's process keeps its launcher's count.
     """
     run = c.config["run"]
+    if c.algorithm.family == "async":
+        from .engine.async_loop import make_async_loop
+
+        if comm is not None:
+            raise ValidationError(f"'{c.config['algorithm']['name']}' is asynchronous: it runs on the simulated "
+                                  f"event engine (tailtamer run); real asynchronous runs are not implemented yet")
+
+        return make_async_loop(c, callbacks)
     if comm is None:
         W = c.topology.W if c.topology is not None else None
         comm = SimulatedComm(W, kernel=run["mixing"], n=c.n)

@@ -39,6 +39,8 @@ class RunSettings:
         mixing: how the simulator multiplies by W: ``"auto"``, ``"dense"``, ``"sparse"`` (CSR) or
             ``"diagonals"`` (wrapped diagonals, for ring/torus/exponential-like graphs); see comm/kernels.py.
         check_finite: stop at the first NaN/Inf in a gradient or iterate.
+        time: asynchronous methods only: stop at this simulated time (0: no limit; ``steps`` counts
+            server updates).
     """
 
     steps: int = 1000
@@ -49,6 +51,7 @@ class RunSettings:
     checkpoint_every: int = 0
     mixing: str = "auto"
     check_finite: bool = True
+    time: float = 0.0
 
 
 #: The registry behind each component section (filled lazily to keep imports one-way).
@@ -59,13 +62,17 @@ def component_registries() -> dict[str, Registry]:
     from .compression import COMPRESSORS
     from .topology import TOPOLOGIES
 
+    from .timing import TIMINGS
+
     return {"problem": PROBLEMS, "algorithm": ALGORITHMS, "topology": TOPOLOGIES, "noise": NOISES,
-            "compression": COMPRESSORS}
+            "compression": COMPRESSORS, "timing": TIMINGS}
 
 
-SECTIONS = ("problem", "algorithm", "topology", "noise", "compression", "run")
-OPTIONAL = ("compression",)     # resolved only when the config has it (earlier configs resolve unchanged)
-DEFAULT_NAMES = {"noise": "none", "topology": "complete", "compression": "identity"}
+SECTIONS = ("problem", "algorithm", "topology", "noise", "compression", "timing", "run")
+#: Sections resolved only when the config has them, or when the algorithm's family needs them
+#: (section → that family; None: only when present), so earlier configs resolve unchanged.
+OPTIONAL: dict[str, str | None] = {"compression": None, "timing": "async"}
+DEFAULT_NAMES = {"noise": "none", "topology": "complete", "compression": "identity", "timing": "sqrt"}
 REQUIRED = ("problem", "algorithm")
 
 
@@ -199,7 +206,7 @@ def resolve(cfg: dict[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"[{section}] needs a 'name'")
     out: dict[str, Any] = {}
     for section, registry in component_registries().items():
-        if section in OPTIONAL and section not in cfg:
+        if section in OPTIONAL and section not in cfg and not _family_needs(out, OPTIONAL[section]):
             continue
         raw = dict(cfg.get(section, {}))
         name = raw.pop("name", DEFAULT_NAMES.get(section))
@@ -214,7 +221,18 @@ def resolve(cfg: dict[str, Any]) -> dict[str, Any]:
         defaults = {k: p.default for k, p in registry.params(name).items() if not p.required}
         out[section] = {"name": name, **extra, **defaults, **params}
     out["run"] = dataclasses.asdict(_run_settings(cfg.get("run", {})))
+    if out["run"]["time"] < 0:
+        raise ConfigError("[run] time must be ≥ 0 (0: no limit)")
     return out
+
+
+def _family_needs(resolved: dict[str, Any], family: str | None) -> bool:
+    """Whether the (already resolved) algorithm belongs to ``family``."""
+    if family is None:
+        return False
+    from .algorithms import ALGORITHMS
+
+    return getattr(ALGORITHMS.get(resolved["algorithm"]["name"]), "family", "") == family
 
 
 def _toml_value(v: Any) -> str:

@@ -13,7 +13,8 @@ HELP = "list algorithms, problems, topologies, noise models and schedules with t
 
 #: Headings per registry kind (the registry's own ``kind`` is singular).
 PLURALS = {"algorithm": "algorithms", "problem": "problems", "topology": "topologies", "noise": "noise models",
-           "schedule": "schedules"}
+           "schedule": "schedules", "compression": "compressors", "timing": "timing models", "delay": "delay rules",
+           "compensation": "delay compensations", "transform": "transforms"}
 
 
 def plural(kind: str) -> str:
@@ -24,7 +25,8 @@ def plural(kind: str) -> str:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("kind", nargs="?", help="only this registry (algorithm, problem, topology, noise, schedule)")
+    p.add_argument("kind", nargs="?", help="only this registry (algorithm, problem, topology, noise, compression, timing, schedule, delay, "
+                   "compensation, transform)")
 
 
 def _default(p) -> str:
@@ -55,8 +57,12 @@ def run_settings() -> str:
 def main(args: argparse.Namespace) -> int:
     from ..schedules import SCHEDULES
     from .render import print_markdown
+    from ..algorithms.asynchronous import COMPENSATIONS, DELAY_RULES
+    from ..operators import TRANSFORMS
+    from ..timing import TIMINGS
 
-    regs = {**component_registries(), "schedule": SCHEDULES}
+    regs = {**component_registries(), "schedule": SCHEDULES, "timing": TIMINGS, "delay": DELAY_RULES,
+            "compensation": COMPENSATIONS, "transform": TRANSFORMS}
     if args.kind:
         from ..errors import ConfigError
         from ..registry import suggest

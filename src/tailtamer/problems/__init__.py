@@ -1,12 +1,13 @@
 """Problems (gradient oracles). Importing this package registers every problem in :data:`PROBLEMS`.
 
-Registered: ``tokenized-regression`` (E1), ``claim1``, ``quadratic``, ``quartic``, ``cosh``, ``logistic``.
+Registered: ``tokenized-regression`` (E1), ``claim1``, ``quadratic``, ``quartic``, ``cosh``, ``logistic``,
+``least-squares``.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from . import claim1, cosh, logistic, quadratic, quartic, tokenized  # noqa: F401  (registration)
+from . import claim1, cosh, least_squares, logistic, quadratic, quartic, tokenized  # noqa: F401  (registration)
 from . import models  # noqa: F401  (registration of the model problems)
 from .base import PROBLEMS, Problem
 from .synthetic import SyntheticProblem

@@ -1,0 +1,73 @@
+"""Synchronous baselines on the asynchronous clock (async.md §1–2).
+
+* ``sync-sgd`` — minibatch SGD: every worker computes one gradient at x_k, the server waits for all n
+  and steps ``x ← x − γ·mean(ĝ)``; a round costs the slowest worker's time.
+* ``m-sync`` — m-synchronous SGD (Begunov & Tyurin, arXiv 2602.03802): wait for the fastest m, cancel the
+  rest, step with the mean of those m; a round costs the m-th order statistic of the times.
+
+Workers that have sent wait idle until the round ends; then all restart on the new model.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ...errors import ValidationError
+from ...schedules import make_lr
+from ...validation import check_positive
+from ..base import ALGORITHMS, State
+from .base import Arrival, AsyncScheme, Outcome, Server
+from .pipeline import Pipeline
+
+
+@ALGORITHMS.register("sync-sgd")
+class SyncSGD(AsyncScheme):
+    """Synchronous minibatch SGD: wait for all n workers each round (``m`` = 0) or for the fastest m."""
+
+    name = "sync-sgd"
+
+    def __init__(self, steps: int, lr: float = 0.01, m: int = 0, operator: str | dict[str, Any] = "none",
+                 schedule: str | dict[str, Any] = "constant", warmup: int = 0):
+        if isinstance(m, bool) or not isinstance(m, int) or m < 0:
+            raise ValidationError(f"{self.name}: m must be an integer ≥ 0 (0: all workers), got {m!r}")
+        self.lr, self.m, self.operator = check_positive("lr", lr, self.name), m, operator
+        self._lr = make_lr(lr, schedule, warmup, steps, self.name)
+        self._pipe = Pipeline(self.name, "constant", operator, "none", "clip-first")
+        self._wait = 0
+
+    def waits_for(self, n: int) -> int:
+        return n if self.m == 0 else self.m
+
+    def bind(self, n: int) -> None:
+        super().bind(n)
+        self._pipe.bind(n)
+        self._wait = self.waits_for(n)
+        if self._wait > n:
+            raise ValidationError(f"{self.name}: m = {self.m} exceeds the {n} workers")
+
+    def init(self, x0: torch.Tensor, comm) -> State:
+        return {"x": x0.clone(), "sum": torch.zeros_like(x0), "count": torch.zeros(1, dtype=torch.int64),
+                **self._pipe.init(x0)}
+
+    def arrive(self, s: State, a: Arrival, server: Server) -> Outcome:
+        k = server.updates
+        d, out = self._pipe.direction(a.result, s, a.x_read, k)
+        out["sum"] = s["sum"] + d
+        out["count"] = s["count"] + 1
+        if int(out["count"][0]) < self._wait:
+            return Outcome(out, updated=False, restart=[])
+        out["x"] = s["x"] - self._lr(k) * out["sum"] / self._wait
+        out["sum"] = torch.zeros_like(s["sum"])
+        out["count"] = torch.zeros_like(s["count"])
+        return Outcome(out, updated=True, cancel=server.busy(), restart=list(range(server.n)))
+
+
+@ALGORITHMS.register("m-sync")
+class MSync(SyncSGD):
+    """m-synchronous SGD (Begunov & Tyurin 2026): wait for the fastest m of n (m = 0: ⌈n/2⌉)."""
+
+    name = "m-sync"
+
+    def waits_for(self, n: int) -> int:
+        return (n + 1) // 2 if self.m == 0 else self.m

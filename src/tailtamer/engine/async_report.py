@@ -1,0 +1,73 @@
+"""What an asynchronous run adds to its run folder: ``async.json`` and three plots.
+
+* ``async.json`` — the delay histogram (``delay_histogram[δ]`` = arrivals with delay δ), per-worker
+  utilization (fraction of simulated time spent computing, cancelled work included) and finished jobs,
+  the dropped and cancelled job counts, the final simulated time and server updates;
+* ``metrics_time.png`` — every metric against simulated time (``metrics.png`` has them against server
+  updates);
+* ``delays.png`` — the delay histogram; ``utilization.png`` — utilization per worker.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .async_events import EventTable
+from .run_dir import atomic_write_json, read_metrics
+
+ASYNC = "async.json"
+
+
+def report(events: EventTable) -> dict[str, Any]:
+    """The ``async.json`` content of an event table."""
+    return {"time": events.clock, "updates": events.updates, "arrivals": events.arrivals,
+            "dropped": events.dropped, "cancelled": events.cancelled,
+            "mean_delay": events.delay_sum / max(events.arrivals, 1), "max_delay": events.delay_max,
+            "delay_histogram": list(events.hist), "utilization": events.utilization(),
+            "jobs_finished": list(events.done), "jobs_started": list(events.jobs)}
+
+
+def write_report(folder: Path, events: EventTable, plot: bool = True, title: str = "") -> None:
+    """Write ``async.json`` (and the plots when ``plot``) into the run folder ``folder``."""
+    folder = Path(folder)
+    data = report(events)
+    atomic_write_json(folder / ASYNC, data)
+    if plot:
+        plot_report(folder, data, read_metrics(folder), title)
+
+
+def plot_report(folder: Path, data: dict[str, Any], rows: list[dict[str, Any]], title: str = "") -> None:
+    from ..plots import _pyplot
+
+    plt = _pyplot()
+    skip = {"step", "wall_time_s", "bytes_per_node", "time"}
+    names = [k for k in (rows[0] if rows else {}) if k not in skip]
+    if names and "time" in rows[0]:
+        fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.2), squeeze=False)
+        t = [r["time"] for r in rows]
+        for ax, name in zip(axes[0], names):
+            v = np.array([r.get(name, np.nan) for r in rows], dtype=float)
+            ax.plot(t, v)
+            if np.all(v[np.isfinite(v)] > 0):
+                ax.set_yscale("log")
+            ax.set_xlabel("simulated time")
+            ax.set_title(name)
+            ax.grid(alpha=0.3)
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+        fig.savefig(folder / "metrics_time.png", dpi=110)
+        plt.close(fig)
+    for key, fname, xlabel in (("delay_histogram", "delays.png", "delay (server updates since the read)"),
+                               ("utilization", "utilization.png", "worker")):
+        fig, ax = plt.subplots(figsize=(5.5, 3.4))
+        v = data[key]
+        ax.bar(range(len(v)), v)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("arrivals" if key == "delay_histogram" else "fraction of time computing")
+        ax.set_title(f"{key.replace('_', ' ')}: dropped {data['dropped']}, cancelled {data['cancelled']}")
+        fig.tight_layout()
+        fig.savefig(folder / fname, dpi=110)
+        plt.close(fig)
