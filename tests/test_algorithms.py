@@ -13,7 +13,11 @@ from tailtamer.errors import ConfigError, NonFiniteError, ValidationError
 from tailtamer.schedules import make_lr
 from tailtamer.testing import REFERENCES, run_reference
 
-ALL = [name for name in ALGORITHMS.names() if getattr(ALGORITHMS.get(name), "family", None) == "decentralized"]
+#: The uncompressed decentralized recipes (the compressed-gossip ones, CHOCO-SGD and its GT-NSGDm variant, have
+#: their own per-node reference loops in tests/test_compression_gossip.py).
+ALL = sorted(name for name in ALGORITHMS.names()
+             if getattr(ALGORITHMS.get(name), "family", None) == "decentralized"
+             and not getattr(ALGORITHMS.get(name), "compresses", False))
 
 # Non-default settings that exercise every branch (clipping active, caps hit, Nesterov, schedules).
 SETTINGS = {
