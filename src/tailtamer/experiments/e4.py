@@ -238,7 +238,8 @@ def plot(study: Study, out: Path, figures: Path) -> list[Path]:
 def markdown(study: Study, out: Path) -> str:
     """The result tables (median gap over seeds; diverged runs counted)."""
     res = json.loads((Path(out) / "e4.json").read_text())
-    fmt = lambda c: ("diverged" if math.isinf(c["median"]) else f"{c['median']:.4f}") + \
+    fmt = lambda c: ("diverged" if math.isinf(c["median"]) else f"{c['median']:.4f}" if c["median"] < 100
+                     else f"{c['median']:.2g}") + \
         (f" ({c['diverged']}/{len(c['gaps'])} div.)" if c["diverged"] else "")  # noqa: E731
     cols = [f"{noise}, n={n}" for noise in study.noises for n in study.workers]
     lines = ["| method | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
