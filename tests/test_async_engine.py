@@ -47,7 +47,7 @@ def reference(c: dict, method: str, hp: dict) -> dict:
 CASES = [
     ("asgd", {"lr": 0.05}, "asgd", {"lr": 0.05}),
     ("delay-adaptive-asgd", {"lr": 0.05}, "delay-adaptive", {"lr": 0.05}),
-    ("clipped-asgd", {"lr": 0.05, "operator": {"name": "clip", "gamma": 0.5}}, "clipped", {"lr": 0.05, "gamma": 0.5}),
+    ("clipped-asgd", {"lr": 0.05, "operator": {"name": "l2clip", "gamma": 0.5}}, "clipped", {"lr": 0.05, "gamma": 0.5}),
     ("dc-asgd", {"lr": 0.05, "compensation": {"name": "dc", "lam": 0.01}}, "dc", {"lr": 0.05, "lam": 0.01}),
     ("dc-asgd", {"lr": 0.05, "compensation": {"name": "dc-adaptive", "lam0": 0.2}}, "dc-a",
      {"lr": 0.05, "lam0": 0.2, "m": 0.95, "eps": 1e-7}),
@@ -171,11 +171,11 @@ def test_asgd_converges_on_a_quadratic():
 
 @pytest.mark.parametrize("name,params", [
     ("clipped-asgd", {"lr": 0.02}),
-    ("asgd", {"lr": 0.02, "operator": {"name": "biclip", "upper": 1.0, "lower": 0.01}}),
+    ("asgd", {"lr": 0.02, "operator": {"name": "biclip", "u": 1.0, "d": 0.01}}),
     ("asgd", {"lr": 0.02, "operator": {"name": "cclip", "gamma": 1.0}}),
     ("nm-asgd", {"lr": 0.02, "alpha": 0.2, "R": 4}),
-    ("ringmaster", {"lr": 0.02, "R": 4, "operator": {"name": "clip", "gamma": 1.0}}),
-    ("dc-asgd", {"lr": 0.02, "operator": {"name": "clip", "gamma": 1.0}, "order": "compensate-first"}),
+    ("ringmaster", {"lr": 0.02, "R": 4, "operator": {"name": "l2clip", "gamma": 1.0}}),
+    ("dc-asgd", {"lr": 0.02, "operator": {"name": "l2clip", "gamma": 1.0}, "order": "compensate-first"}),
 ])
 def test_clipped_methods_stay_finite_and_progress_under_cauchy_noise(name, params):
     c = cfg(name, params, n=8, steps=800, noise={"name": "cauchy", "scale": 1.0},
@@ -262,7 +262,7 @@ def test_run_folder_holds_the_async_report(tmp_path):
 
 
 def test_async_local_with_identity_outer_is_fedbuff_and_adam_outer_first_step_is_a_sign_step():
-    inner = {"name": "clip", "gamma": 0.5}
+    inner = {"name": "l2clip", "gamma": 0.5}
     common = {"lr": 0.7, "local_lr": 0.05, "local_steps": 2, "K": 2, "inner": inner}
     a = build(cfg("fedbuff", common)).run()["x"]
     b = build(cfg("async-local", {**common, "outer": "identity"})).run()["x"]

@@ -105,8 +105,8 @@ def test_delay_rules_and_scheme_options_validate_early():
     assert DELAY_RULES.build("inverse", {"c": 2.0}, n=4)(8) == 0.25
     with pytest.raises(ConfigError, match="did you mean 'mishchenko'"):
         ALGORITHMS.build("asgd", {"delay": "mishenko"}, steps=10)
-    with pytest.raises(ConfigError, match="did you mean 'clip'"):
-        ALGORITHMS.build("asgd", {"operator": {"name": "clp", "gamma": 1.0}}, steps=10)
+    with pytest.raises(ConfigError, match="did you mean 'l2clip'"):
+        ALGORITHMS.build("asgd", {"operator": {"name": "l2clp", "gamma": 1.0}}, steps=10)
     with pytest.raises(ConfigError, match="did you mean 'lam'"):
         ALGORITHMS.build("dc-asgd", {"compensation": {"name": "dc", "lamda": 1.0}}, steps=10)
     with pytest.raises(ValidationError, match="order"):

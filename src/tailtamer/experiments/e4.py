@@ -83,7 +83,7 @@ STUDY = Study(
         "ringmaster": Method({"name": "ringmaster", "variant": "discard"}, LR, per_n={"R": 1.0}),
         "rennala": Method({"name": "rennala"}, LR, per_n={"B": 0.5}),
         "nm-asgd": Method({"name": "nm-asgd", "alpha": 0.1}, (0.001, 0.003, 0.01, 0.03, 0.1), per_n={"R": 1.0}),
-        "clipped-asgd": Method({"name": "clipped-asgd", "operator": {"name": "clip", "gamma": 1.0}}, LR),
+        "clipped-asgd": Method({"name": "clipped-asgd", "operator": {"name": "l2clip", "gamma": 1.0}}, LR),
         "dc-asgd": Method({"name": "dc-asgd", "compensation": {"name": "dc", "lam": 0.04}}, LR),
         "fedbuff": Method({"name": "fedbuff", "lr": 1.0, "local_steps": 2, "K": 4}, tuple(v / 2 for v in LR),
                           key="local_lr"),

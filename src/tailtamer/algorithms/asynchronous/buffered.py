@@ -39,7 +39,6 @@ def _int(name: str, v: int, lo: int, owner: str) -> int:
 class FedBuff(AsyncScheme):
     """FedBuff (Nguyen et al. 2022): Q local steps per job, server step after K buffered pseudo-gradients."""
 
-    name = "fedbuff"
 
     def __init__(self, steps: int, lr: float = 1.0, local_lr: float = 0.01, local_steps: int = 5, K: int = 4,
                  delay: str | dict[str, Any] = {"name": "poly", "power": 0.5},   # noqa: B006 (config default)
@@ -124,12 +123,11 @@ class AsyncLocal(FedBuff):
     """Asynchronous local update (Sun et al. 2026, reconstructed): clipped local steps, outer transform on
     buffered stale pseudo-gradients."""
 
-    name = "async-local"
 
     def __init__(self, steps: int, lr: float = 0.01, local_lr: float = 0.01, local_steps: int = 5, K: int = 4,
                  delay: str | dict[str, Any] = {"name": "poly", "power": 0.5},   # noqa: B006
                  normalize: str = "count", max_staleness: int = -1, concurrency: int = 0,
-                 inner: str | dict[str, Any] = {"name": "clip", "gamma": 1.0},   # noqa: B006
+                 inner: str | dict[str, Any] = {"name": "l2clip", "gamma": 1.0},   # noqa: B006
                  outer: str | dict[str, Any] = "adam",
                  compensation: str | dict[str, Any] = "none", order: str = "clip-first"):
         super().__init__(steps, lr, local_lr, local_steps, K, delay, normalize, max_staleness, concurrency,

@@ -41,7 +41,6 @@ def _check_cap(R: int, owner: str, allow_zero: bool = False) -> int:
 class Ringmaster(ASGD):
     """Ringmaster ASGD (Maranjyan, Tyurin, Richtárik 2025): ASGD with delay cap R, discard or stop variant."""
 
-    name = "ringmaster"
 
     def __init__(self, steps: int, lr: float = 0.01, R: int = 8, variant: str = "discard",
                  delay: str | dict[str, Any] = "constant", operator: str | dict[str, Any] = "none",
@@ -65,7 +64,6 @@ class Ringmaster(ASGD):
 class NormalizedMomentumASGD(AsyncScheme):
     """Normalized-momentum asynchronous SGD with a delay cap (Wu & Luo form; parameter-agnostic option)."""
 
-    name = "nm-asgd"
 
     def __init__(self, steps: int, lr: float = 0.01, alpha: float = 0.1, R: int = 0, agnostic: bool = False,
                  delay: str | dict[str, Any] = "constant", operator: str | dict[str, Any] = "none",

@@ -25,7 +25,6 @@ from .pipeline import Pipeline
 class SyncSGD(AsyncScheme):
     """Synchronous minibatch SGD: wait for all n workers each round (``m`` = 0) or for the fastest m."""
 
-    name = "sync-sgd"
 
     def __init__(self, steps: int, lr: float = 0.01, m: int = 0, operator: str | dict[str, Any] = "none",
                  schedule: str | dict[str, Any] = "constant", warmup: int = 0):
@@ -67,7 +66,6 @@ class SyncSGD(AsyncScheme):
 class MSync(SyncSGD):
     """m-synchronous SGD (Begunov & Tyurin 2026): wait for the fastest m of n (m = 0: ⌈n/2⌉)."""
 
-    name = "m-sync"
 
     def waits_for(self, n: int) -> int:
         return (n + 1) // 2 if self.m == 0 else self.m

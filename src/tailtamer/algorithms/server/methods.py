@@ -42,7 +42,6 @@ class _MeanMethod(ServerMethod):
 class DSGDServer(_MeanMethod):
     """Distributed SGD with a server (dense gradients): the uncompressed baseline of dcsgd/dsignsgd."""
 
-    name = "dsgd-server"
     compresses = False
 
     def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0,
@@ -58,7 +57,6 @@ class DSGDServer(_MeanMethod):
 class DCSGD(_MeanMethod):
     """Distributed compressed SGD: the server averages the workers' compressed gradients C_i(g_i)."""
 
-    name = "dcsgd"
 
     def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0,
                  rule: str = "schedule", L0: float = 0.0, L1: float = 0.0, a: float = 1.0, b: float = 0.0,
@@ -70,7 +68,6 @@ class DCSGD(_MeanMethod):
 class DSignSGD(_MeanMethod):
     """Distributed SignSGD: the mean of the workers' signs, or their majority vote (``vote = true``)."""
 
-    name = "dsignsgd"
     compresses = False
 
     def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0,

@@ -39,7 +39,6 @@ def _matrices(shapes: list[tuple[int, int, int]], v: torch.Tensor) -> list[torch
 class PowerSGD(ServerMethod):
     """PowerSGD (Vogels et al. 2019): rank-r power-iteration compression with error feedback and warm start."""
 
-    name = "powersgd"
     compresses = False
 
     def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0,
