@@ -367,10 +367,12 @@ def test_matrix_path_is_relative_to_the_config_file(tmp_path, monkeypatch):
     assert load_toml(folder / "m.toml")["topology"]["path"] == str(folder / "W.npy")
 
 
-def test_resume_auto_starts_a_missing_folder_and_config_error_is_a_value_error(cfg_file, tmp_path):
-    summary = run_config(load_toml(cfg_file), tmp_path / "new", resume="auto", progress=False, plot=False)
+def test_the_python_api_resume_starts_a_missing_folder_and_strict_refuses(cfg_file, tmp_path):
+    """Sweeps call ``run_config(..., resume=True)`` on folders that may not exist yet; ``--resume`` is strict."""
+    summary = run_config(load_toml(cfg_file), tmp_path / "new", resume=True, progress=False, plot=False)
     assert summary["status"] == "finished"
-    assert issubclass(ConfigError, ValueError)
+    with pytest.raises(ConfigError, match="does not exist"):
+        run_config(load_toml(cfg_file), tmp_path / "other", resume="strict", progress=False, plot=False)
 
 
 @pytest.mark.multiprocess

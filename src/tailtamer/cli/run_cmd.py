@@ -68,7 +68,7 @@ def main(args: argparse.Namespace) -> int:
     resumed = args.resume or args.resume_previous
     complete = resumed and folder_complete(out)
     try:
-        summary = run_config(cfg, out, resume=args.resume, previous=args.resume_previous, plot=not args.no_plot)
+        summary = run_config(cfg, out, resume="strict" if args.resume else False, previous=args.resume_previous, plot=not args.no_plot)
     except KeyboardInterrupt:
         if out.exists():
             resume_hint(args, out, NAME)

@@ -21,7 +21,7 @@ def _run_one(folder: str, cfg: dict[str, Any]) -> str:
     from .runner import run_config
 
     torch.set_num_threads(1)
-    run_config(cfg, folder, resume="auto", progress=False)
+    run_config(cfg, folder, resume=True, progress=False)
     return folder
 
 
