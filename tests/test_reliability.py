@@ -427,3 +427,18 @@ def test_the_distributed_reader_gives_every_rank_the_same_checkpoint_error(cfg_f
             load_checkpoint(out, lp, reader=broadcast_reader(lp.comm))
         messages.append(str(info.value))
     assert len(set(messages)) == 1 and str(out / CHECKPOINT) in messages[0] and "--resume-previous" in messages[0]
+
+
+def test_ctrl_c_says_how_to_continue(cfg_file, tmp_path, capsys, monkeypatch):
+    import tailtamer.cli.run_cmd as run_cmd
+
+    out = tmp_path / "run"
+
+    def interrupted(cfg, folder, **kwargs):
+        return run_config(cfg, folder, progress=False, plot=False, callbacks=[StopAt(20)])
+
+    monkeypatch.setattr(run_cmd, "run_config", interrupted)
+    assert main(["run", str(cfg_file), "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert f"tailtamer run {cfg_file} --out {out} --resume" in err and "Traceback" not in err
+    assert _state(out)["step"] == 18
