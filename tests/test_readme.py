@@ -2,9 +2,10 @@
 
 Commands run in order, in a scratch folder that sees the repository's ``configs/`` and ``examples/``, so a
 command that reads a folder finds it only if an earlier command made it. ``tailtamer run``/``diagnose --run``
-get ``--set run.steps=STEPS`` (and ``diagnose`` measures twice). Setup, studies and multi-process commands are skipped, each for a stated
-reason (``SKIP``), and so is any later command that reads what a skipped command would have written. A
-command that matches neither ``SKIP`` nor a runner fails the test: add it to one of them.
+get ``--set run.steps=STEPS`` (and ``diagnose`` measures twice). Setup, studies and multi-process commands
+are skipped, each for a stated reason (``SKIP``), and so is any later command that reads what a skipped
+command would have written. A command that matches neither ``SKIP`` nor a runner fails the test: add it to
+one of them.
 """
 from __future__ import annotations
 

@@ -367,10 +367,12 @@ def test_matrix_path_is_relative_to_the_config_file(tmp_path, monkeypatch):
     assert load_toml(folder / "m.toml")["topology"]["path"] == str(folder / "W.npy")
 
 
-def test_resume_auto_starts_a_missing_folder_and_config_error_is_a_value_error(cfg_file, tmp_path):
-    summary = run_config(load_toml(cfg_file), tmp_path / "new", resume="auto", progress=False, plot=False)
+def test_the_python_api_resume_starts_a_missing_folder_and_strict_refuses(cfg_file, tmp_path):
+    """Sweeps call ``run_config(..., resume=True)`` on folders that may not exist yet; ``--resume`` is strict."""
+    summary = run_config(load_toml(cfg_file), tmp_path / "new", resume=True, progress=False, plot=False)
     assert summary["status"] == "finished"
-    assert issubclass(ConfigError, ValueError)
+    with pytest.raises(ConfigError, match="does not exist"):
+        run_config(load_toml(cfg_file), tmp_path / "other", resume="strict", progress=False, plot=False)
 
 
 @pytest.mark.multiprocess
@@ -390,3 +392,53 @@ def test_launch_and_the_simulator_report_the_same_diverged_node(tmp_path):
     assert (real.value.step, real.value.node) == (sim.value.step, sim.value.node) == (5, 0)
     for folder in ("sim", "real"):
         assert json.loads((tmp_path / folder / "summary.json").read_text())["diverged"]["node"] == 0
+
+
+def test_the_distributed_reader_gives_every_rank_the_same_checkpoint_error(cfg_file, tmp_path):
+    """Rank 0 reads and broadcasts; an unreadable file reaches the other ranks as the same one-line error,
+    and a good one as the rows of their own nodes."""
+    from types import SimpleNamespace
+
+    from tailtamer.distributed.checkpoint import broadcast_reader
+    from tailtamer.engine.checkpoint import load_checkpoint
+    from tailtamer.comm.base import CommStats
+
+    out = tmp_path / "run"
+    _interrupted(cfg_file, out)
+    sent: list = []
+
+    def comm(rank: int) -> SimpleNamespace:
+        def broadcast_object(obj, src=0):
+            if rank == 0:
+                sent.append(obj)
+            return sent[-1]
+        return SimpleNamespace(rank=rank, n=6, n_local=2, nodes=torch.arange(2 * rank, 2 * rank + 2),
+                               stats=CommStats(), broadcast_object=broadcast_object)
+
+    loops = [SimpleNamespace(comm=comm(r), device=torch.device("cpu"), wall_time=0.0) for r in range(3)]
+    states = [load_checkpoint(out, lp, reader=broadcast_reader(lp.comm)) for lp in loops]
+    full = _state(out)["state"]
+    for r, (state, step) in enumerate(states):
+        assert step == 45 and torch.equal(state["x"], full["x"][2 * r: 2 * r + 2])
+    (out / CHECKPOINT).write_bytes(b"junk")
+    messages = []
+    for lp in loops:
+        with pytest.raises(CheckpointError) as info:
+            load_checkpoint(out, lp, reader=broadcast_reader(lp.comm))
+        messages.append(str(info.value))
+    assert len(set(messages)) == 1 and str(out / CHECKPOINT) in messages[0] and "--resume-previous" in messages[0]
+
+
+def test_ctrl_c_says_how_to_continue(cfg_file, tmp_path, capsys, monkeypatch):
+    import tailtamer.cli.run_cmd as run_cmd
+
+    out = tmp_path / "run"
+
+    def interrupted(cfg, folder, **kwargs):
+        return run_config(cfg, folder, progress=False, plot=False, callbacks=[StopAt(20)])
+
+    monkeypatch.setattr(run_cmd, "run_config", interrupted)
+    assert main(["run", str(cfg_file), "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert f"tailtamer run {cfg_file} --out {out} --resume" in err and "Traceback" not in err
+    assert _state(out)["step"] == 18

@@ -35,7 +35,7 @@ def main(args: argparse.Namespace) -> int:
     resumed = args.resume or args.resume_previous
     complete = resumed and folder_complete(out)
     try:
-        summary = launch(cfg, out, args.nproc, resume=args.resume, previous=args.resume_previous,
+        summary = launch(cfg, out, args.nproc, resume="strict" if args.resume else False, previous=args.resume_previous,
                          timeout=args.timeout, backend=args.backend, plot=not args.no_plot, progress=True,
                          threads=per_process)
     except KeyboardInterrupt:

@@ -84,8 +84,8 @@ def main(args: argparse.Namespace) -> int:
     resumed = args.resume or args.resume_previous
     complete = resumed and folder_complete(out)
     try:
-        summary = run_config(cfg, out, resume=args.resume, previous=args.resume_previous, plot=not args.no_plot,
-                             callbacks=tensorboard_callbacks(args))
+        summary = run_config(cfg, out, resume="strict" if args.resume else False, previous=args.resume_previous,
+                             plot=not args.no_plot, callbacks=tensorboard_callbacks(args))
     except KeyboardInterrupt:
         if out.exists():
             resume_hint(args, out, NAME)

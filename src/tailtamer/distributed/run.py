@@ -173,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         box: list[Any] = [None]
         if rank == 0:
             try:
-                box[0] = ("ok", prepare_folder(resolved, Path(args.out), args.resume, previous=args.resume_previous))
+                box[0] = ("ok", prepare_folder(resolved, Path(args.out), "strict" if args.resume else False,
+                                              previous=args.resume_previous))
             except TailtamerError as err:
                 box[0] = ("error", str(err))
         dist.broadcast_object_list(box, src=0)

@@ -4,9 +4,10 @@ Used alike by ``tailtamer run`` (the simulator), ``tailtamer launch`` and the ``
 folder means the same thing to all of them. Rules (``resume``):
 
 * ``False``: the folder must be missing or empty; a started or finished run is never overwritten.
-* ``True`` (``--resume``): the folder must exist and hold the same config (keys that differ are named);
-  a finished run is left untouched and reported complete; otherwise it must hold a checkpoint.
-* ``"auto"`` (sweeps): like ``True``, but a missing folder, or one without a checkpoint, starts afresh.
+* ``"strict"`` (``--resume``): the folder must exist and hold the same config (keys that differ are
+  named); a finished run is left untouched and reported complete; otherwise it must hold a checkpoint.
+* ``True`` (sweeps, the Python API): like ``"strict"``, but a missing folder, or one without a checkpoint,
+  starts afresh.
 
 ``run.checkpoint_every`` may differ on resume: it does not change any result.
 """
@@ -26,7 +27,7 @@ from .run_dir import CONFIG, read_summary, truncate_metrics
 #: Keys of a resolved config that do not change a run's numbers (ignored when comparing on resume).
 OPERATIONAL = ("run.checkpoint_every",)
 
-Resume = bool | Literal["auto"]
+Resume = bool | Literal["strict"]
 
 
 @dataclass
@@ -102,7 +103,7 @@ def prepare_folder(resolved: dict[str, Any], out: str | Path, resume: Resume = F
     Raises :class:`ConfigError` or :class:`StorageError` with one line saying what to do.
     """
     out = Path(out)
-    strict = resume is True or previous
+    strict = resume == "strict" or previous
     if out.exists() and not out.is_dir():
         raise StorageError(f"--out {out} is a file, not a folder; choose a folder path")
     started = out.is_dir() and any(out.iterdir())
@@ -147,7 +148,7 @@ def prepare_folder(resolved: dict[str, Any], out: str | Path, resume: Resume = F
                 if not previous and (out / PREVIOUS).is_file() else
                 "; remove the folder (or choose another --out) and run without --resume")
         raise ConfigError(f"--resume: {out} holds no checkpoint ({name}){hint}")
-    _ensure_folder(out)                                  # "auto" without a checkpoint: start afresh
+    _ensure_folder(out)                                  # True without a checkpoint: start afresh
     atomic_write_text(out / CONFIG, dumps_toml(resolved))
     truncate_metrics(out, -1)
     return Start("fresh")

@@ -18,8 +18,8 @@ from .atomic import atomic_save, atomic_write, atomic_write_bytes, atomic_write_
 from .callbacks import Callback
 
 __all__ = ["CONFIG", "METRICS", "PLOT", "SUMMARY", "RunWriter", "atomic_save", "atomic_write", "atomic_write_bytes",
-           "atomic_write_json", "atomic_write_text", "comm_totals", "last_metrics", "read_metrics", "read_summary", "run_info",
-           "truncate_metrics", "write_diverged"]
+           "atomic_write_json", "atomic_write_text", "comm_totals", "last_metrics", "read_metrics", "read_summary",
+           "run_info", "truncate_metrics", "write_diverged"]
 
 CONFIG = "config.toml"
 METRICS = "metrics.jsonl"
@@ -117,7 +117,8 @@ class RunWriter(Callback):
 
     def on_end(self, loop: Any, state: State) -> None:
         self._file.close()
-        summary = {"status": "finished", "metrics": dict(loop.last_metrics), "steps": loop.step, "wall_time_s": loop.wall_time,
+        summary = {"status": "finished", "metrics": dict(loop.last_metrics), "steps": loop.step,
+                   "wall_time_s": loop.wall_time,
                    "steps_per_s": loop.step / loop.wall_time if loop.wall_time > 0 else None,
                    "comm": comm_totals(loop.comm.stats.as_dict(), loop.comm.n, loop.step), **self.info}
         accounting = getattr(loop.algorithm, "accounting", None)   # optional hook (local-update methods)

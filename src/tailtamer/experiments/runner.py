@@ -26,9 +26,9 @@ def run_config(cfg: dict[str, Any], out: str | Path, resume: Resume = False, pro
     ``callbacks``: extra :class:`~tailtamer.engine.Callback` objects, or functions ``folder -> Callback``
     (e.g. a gradient-noise recorder writing into the run folder), run after the built-in ones.
 
-    ``resume``: ``True`` continues the folder from its checkpoint (the config must be the same; a missing
-    folder or one without a checkpoint is an error); a finished run is returned untouched.
-    ``"auto"`` also starts a missing or checkpoint-less folder afresh (sweeps). ``previous``: resume from
+    ``resume``: ``True`` continues the folder from its checkpoint (the config must be the same; a finished
+    run is returned untouched) and starts a missing or checkpoint-less folder afresh (sweeps); ``"strict"``
+    (``--resume``) makes those two an error. ``previous``: resume from
     the previous checkpoint (when the latest is unreadable). Without either, a folder that already holds a
     run is an error rather than overwritten.
     """

@@ -25,7 +25,7 @@ def _run_one(folder: str, cfg: dict[str, Any], tensorboard: bool = False) -> str
         from ..engine.tensorboard import TensorBoardWriter
 
         callbacks.append(TensorBoardWriter)
-    run_config(cfg, folder, resume="auto", progress=False, callbacks=callbacks)
+    run_config(cfg, folder, resume=True, progress=False, callbacks=callbacks)
     return folder
 
 
