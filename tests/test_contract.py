@@ -3,7 +3,8 @@ so families registered later are covered without editing this file).
 
 For each one, on a tiny easy problem (quadratic, d = 3, n = 4, mild Student-t noise, float64):
 * it knows its registered name, and its hyperparameters are JSON data (what a run folder records);
-* the state keeps its keys, shapes and dtypes from ``init`` through every step, and stays finite;
+* the state keeps its keys, shapes and dtypes from ``init`` through every step, and stays finite (the event
+  engine's bookkeeping, ``engine.*``, holds ∞ for idle workers and a growing delay histogram);
 * a run stopped after 3 steps, checkpointed (engine/checkpoint.py), loaded into a fresh loop and resumed
   equals the uninterrupted run bitwise — state and communication counters.
 """
@@ -33,7 +34,10 @@ def config(name: str) -> dict:
 
 
 def layout(state: dict) -> dict:
-    return {k: (tuple(v.shape), v.dtype) for k, v in state.items()}
+    """Keys, shapes and dtypes of the algorithm's state. The event engine's own bookkeeping (``engine.*``: job
+    clock, in-flight events, a delay histogram that grows with the largest delay seen) keeps its keys and
+    dtypes, not its shapes."""
+    return {k: ((None if k.startswith("engine.") else tuple(v.shape)), v.dtype) for k, v in state.items()}
 
 
 class Layouts(Callback):
@@ -64,7 +68,7 @@ def test_algorithm_contract(name, tmp_path):
     start = loop.initial_state()
     full = loop.run()
     assert "x" in start and all(seen == layout(start) for seen in layouts.seen), name
-    assert all(bool(torch.isfinite(v).all()) for v in full.values()), name
+    assert all(bool(torch.isfinite(v).all()) for k, v in full.items() if not k.startswith("engine.")), name
     assert (full["x"] - start["x"]).abs().max() > 0, name                      # it stepped
 
     half_loop = build(cfg)

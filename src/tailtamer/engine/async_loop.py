@@ -103,7 +103,8 @@ class AsyncLoop:
         self.reads = torch.zeros(self.n, x0.shape[1], dtype=self.dtype, device=self.device)
         for i in self.algorithm.initial_workers(self.n):
             self.events.status[i] = PENDING
-        self._flush(s)
+        with self.comm.stats.paused():      # building a state sends nothing: run() counts the first downloads
+            self._flush(s)
         return self.full_state(s)
 
     def full_state(self, s: State) -> State:
@@ -176,6 +177,9 @@ class AsyncLoop:
         if state is None:
             state, start_step = self.initial_state(), 0
         s = self._split(state)
+        if start_step == 0:                 # the model every initially started worker downloaded
+            for _ in range(sum(st == BUSY for st in self.events.status)):
+                self.comm.stats.add(1, s["x"][0].numel() * s["x"].element_size(), "mean")
         self.start_step = self.step = start_step
         for cb in self.callbacks:
             cb.on_start(self)
