@@ -17,6 +17,14 @@ TINY = {"problem": {"name": "quadratic", "dim": 3}, "algorithm": {"name": "dsgd"
         "topology": {"name": "ring", "n": 4}, "noise": {"name": "none"}, "run": {"steps": 6, "eval_every": 3}}
 
 
+@pytest.fixture
+def no_run_plots(monkeypatch):
+    """Skip each run folder's metrics.png (slow on a loaded machine, and not what these tests are about)."""
+    import tailtamer.plots
+
+    monkeypatch.setattr(tailtamer.plots, "plot_metrics", lambda *a, **k: None)
+
+
 class Clock:
     def __init__(self):
         self.t = 0.0
@@ -62,7 +70,7 @@ def test_on_a_terminal_the_bar_is_drawn_by_rich():
     assert "6/6" in out.getvalue() and "steps" in out.getvalue()
 
 
-def test_sweep_progress_reports_runs_workers_rate_and_the_last_metric(tmp_path, capsys):
+def test_sweep_progress_reports_runs_workers_rate_and_the_last_metric(tmp_path, capsys, no_run_plots):
     from tailtamer.experiments.sweep import run_sweep
 
     jobs = [(tmp_path / f"r{i}", {**TINY, "run": {**TINY["run"], "seed": i}}) for i in range(3)]
@@ -97,7 +105,7 @@ def test_durations():
 
 # ---- studies: up-front size and time, one command ------------------------------------------------------
 
-def test_run_study_says_how_many_runs_and_how_long_up_front_and_writes_its_report(tmp_path):
+def test_run_study_says_how_many_runs_and_how_long_up_front_and_writes_its_report(tmp_path, no_run_plots):
     from tailtamer.experiments.report import load_runs
     from tailtamer.experiments.study import Section, Study, run_study
 

@@ -50,13 +50,15 @@ def main(args: argparse.Namespace) -> int:
     if not rows:
         raise DataNotFoundError(f"no gradient-noise measurements ({NOISE_FILE}) in {folder}; record them with "
                                 f"'tailtamer diagnose --run CONFIG --out DIR' or the GradientNoise callback")
-    print("| step | α̂ Mohammadi (mean / min..max over nodes) | α̂ Hill | median ‖noise‖ |")
-    print("|---|---|---|---|")
+    lines = ["| step | α̂ Mohammadi (mean / min..max over nodes) | α̂ Hill | median ‖noise‖ |", "|---|---|---|---|"]
     for r in rows:
         norms = sorted(v for node in r["noise_norms"] for v in node)
         am, ah = r["alpha_mohammadi"], r["alpha_hill"]
-        print(f"| {r['step']} | {r['alpha_mohammadi_mean']:.3f} ({min(am):.3f}..{max(am):.3f}) | "
-              f"{r['alpha_hill_mean']:.3f} ({min(ah):.3f}..{max(ah):.3f}) | {norms[len(norms) // 2]:.4g} |")
+        lines.append(f"| {r['step']} | {r['alpha_mohammadi_mean']:.3f} ({min(am):.3f}..{max(am):.3f}) | "
+                     f"{r['alpha_hill_mean']:.3f} ({min(ah):.3f}..{max(ah):.3f}) | {norms[len(norms) // 2]:.4g} |")
+    from .render import print_markdown
+
+    print_markdown("\n".join(lines))
     path = plot_noise(rows, args.plot or Path(folder) / "noise.png", title=str(folder))
     print(f"plot: {path}")
     return 0

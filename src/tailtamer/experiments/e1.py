@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..config import dumps_toml
-from ..engine.run_dir import atomic_write_json
 from .report import Cell, load_runs
 from .study import Grid, Plot, Section, Study
 
@@ -80,11 +79,6 @@ def config(method: str, params: dict[str, Any], noise: dict[str, Any], seed: int
     return {"problem": {"name": "tokenized-regression"}, "algorithm": {"name": method, **params},
             "topology": copy.deepcopy(topology or RING), "noise": dict(noise),
             "run": {"steps": steps, "seed": seed, "eval_every": EVAL_EVERY, "dtype": "float64"}}
-
-
-def grid_points(method: str) -> list[dict[str, Any]]:
-    keys = list(GRID[method])
-    return [dict(zip(keys, values)) for values in itertools.product(*(GRID[method][k] for k in keys))]
 
 
 def _label(params: dict[str, Any]) -> str:
@@ -305,10 +299,6 @@ STUDIES = (STUDY, DEMO)
 def report(root: Path, out: Path | None = None) -> str:
     """Tables and plots of a finished E1 reproduction under ``root``; returns the markdown."""
     return STUDY.report(root, out=out)
-
-
-def save_tuned(root: Path, tuned: dict[str, dict[str, Any]]) -> None:
-    atomic_write_json(root / "tuned.json", tuned)
 
 
 __all__ = ["METHODS", "NOISES", "GRID", "TUNED", "STUDY", "config", "demo_jobs", "main_jobs", "tune_jobs", "tune",
