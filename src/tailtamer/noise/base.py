@@ -60,8 +60,18 @@ class NoiseModel:
         Large draws are computed in blocks of whole rows of at most :data:`BLOCK` entries (one row when d is
         larger), written into the output: the float64 temporaries of the transform then stay in the CPU
         cache, the blocks run on one thread (:func:`tailtamer.threads.one_thread`: element-wise, so the
-        values do not depend on it), and a float32 run never holds an ``[n, d]`` float64 array. Every block equals the rows of a draw for all nodes (the
-        draws are a pure function of each node's counters), so the values are the same bit for bit.
+        values do not depend on it), and a float32 run never holds an ``[n, d]`` float64 array. Every block
+        equals the rows of a draw for all nodes (the draws are a pure function of each node's counters), so
+        the values are the same bit for bit.
+
+        Precision: a float32 run gets the float64 draw rounded once to float32, the same numbers as before
+        and as a float64 run's draw rounded. The transform itself is kept in float64 because in float32
+        (i) a uniform within 2⁻²⁵ of 1 rounds to 1.0, so −log U = 0 and the α-stable and Pareto transforms
+        divide by zero or lose their largest draws, (ii) U ~ (−π/2, π/2) can round past ±π/2 where
+        cos V < 0, and (iii) 24-bit inputs would cut the heavy tails far out, the very region the
+        heavy-tail methods are tested on. What holds for every dtype: each value is a pure function of
+        (seed, node, step, call, coordinate), independent of the layout, the block size, the thread count
+        and the process that draws it, so a distributed run draws the simulator's rows.
         """
         nodes = torch.as_tensor(nodes, dtype=torch.int64).reshape(-1)
         rows = max(1, BLOCK // max(d, 1))
