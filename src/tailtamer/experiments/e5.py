@@ -88,12 +88,19 @@ def _blow_up_table(w: float) -> Table:
                  TAILS, ("blow_up",), omega(w))
 
 
+def _median_table(w: float) -> Table:
+    t = _blow_up_table(w)
+    return Table(f"median_final_omega{w:g}", f"Median final f over the 1000 paths (∞: more than half blew up), "
+                 f"Bernoulli ω = {w:g}", t.rows, t.cols, ("median_final",), t.fixed)
+
+
 LAW_ROWS = {f"a = {a:g}, {tail} (1.5aν = {1.5 * a * nu:g}: {'a.s.' if 1.5 * a * nu <= 1 else 'p < 1'})":
             {"method": {"name": "dcsgd", "schedule": poly(a)}, **TAILS[tail]}
             for a in (0.6, 1.0) for tail, nu in (("ν = 1 (Cauchy)", 1.0), ("ν = 1.5", 1.5), ("ν = 2.5", 2.5))}
 
 STUDY: list[Table] = [
     *[_blow_up_table(w) for w in (0.0, 1.0, 4.0, 9.0)],
+    *[_median_table(w) for w in (0.0, 4.0)],
     Table("blow_up_law", "Blow-up law (compression.md §5): fraction blown up by step K, DSGD, η0 (k+1)^(−a)",
           LAW_ROWS, {f"K = {k}": {"metric": ("blown_by", k)} for k in (100, 1000, 10_000)}, ("blown_by", 10_000),
           omega(0.0)),
@@ -142,6 +149,9 @@ def metric(spec: tuple[Any, ...], res: dict[str, Any]) -> float | str:
         steps = [round(t / res["eta"]) for t in res["t"]]
         at = max((i for i, k in enumerate(steps) if k <= spec[1]), default=0)
         return d["blown_at"][at]
+    if kind == "median_final":
+        v = d["quantiles"]["0.5"][-1]
+        return math.inf if v is None else v
     if kind == "gap":
         return f"{res['gap']:.2g} ({d['mean'][-1]:.3g} / {res['sde']['mean'][-1]:.3g})"
     if kind == "stationary":
