@@ -130,3 +130,18 @@ def test_cli_writes_json_and_plot(tmp_path):
     res = json.loads((tmp_path / "out" / "sde.json").read_text())
     assert len(res["t"]) == 11 and res["t"][-1] == pytest.approx(1.0) and res["gap"] >= 0
     assert (tmp_path / "out" / "sde.png").stat().st_size > 1000
+
+
+def test_every_cell_of_the_e5_study_is_a_valid_lab_config():
+    """The E5 declaration (experiments/e5.py) builds: every cell validates before anything runs."""
+    from tailtamer.experiments.e5 import STUDY, cell_config
+
+    cells = 0
+    for table in STUDY:
+        for row in table.rows:
+            for col in table.cols:
+                cfg = cell_config(table, row, col)
+                lab = build_lab(cfg)
+                assert ("omega" in cfg["method"]) == (lab.method.name == "dcsgd")
+                cells += 1
+    assert cells > 100 and {t.name for t in STUDY} >= {"blow_up_omega0", "blow_up_law", "sde_match", "sign_speedup"}

@@ -106,7 +106,9 @@ def run_lab(lab: Lab, sde: bool = True) -> dict[str, Any]:
     """Run the discrete method (and its SDE) on the lab's M paths; a JSON-ready summary."""
     s = lab.settings
     disc = discrete_paths(lab.method, lab.grad, lab.f, lab.rule, lab.eta, lab.x0, lab.steps, s.seed, s.record)
-    out: dict[str, Any] = {"config": lab.config, "eta": lab.eta, "steps": lab.steps,
+    x_star = getattr(lab.problem, "x_star", None)
+    f_star = float(lab.f(x_star.unsqueeze(0).to(lab.x0))[0]) if x_star is not None else None
+    out: dict[str, Any] = {"config": lab.config, "eta": lab.eta, "steps": lab.steps, "f_star": f_star,
                            "t": [k * lab.eta for k in disc.steps], "discrete": summary(disc, s.quantiles)}
     if sde:
         cont = sde_paths(lab.method, lab.grad, lab.f, lab.rule, lab.eta, lab.x0, lab.steps, s.seed + 1, s.record)

@@ -37,7 +37,7 @@ class Paths:
 
     def quantiles(self, qs: tuple[float, ...]) -> torch.Tensor:
         """``[len(qs), R]`` quantiles of f over the paths (∞ counts as the largest value)."""
-        f = torch.nan_to_num(self.f, nan=torch.inf)
+        f = torch.nan_to_num(self.f, nan=torch.inf, posinf=torch.inf)
         return torch.quantile(f, torch.tensor(qs, dtype=f.dtype), dim=1)
 
     def mean(self) -> torch.Tensor:
