@@ -109,6 +109,7 @@ def main() -> None:
             if line.startswith("| `") and line.split("|")[1].strip() in wanted}
     for script in scripts:
         result = run(script, args.quick)
+        print(f"{script}: {json.dumps(result)}", flush=True)
         for key, what, target, threads, dtype in ROWS[script]:
             if key in result:
                 value = result[key]
