@@ -83,3 +83,20 @@ def test_algorithm_contract(name, tmp_path):
     for k in full:
         assert resumed[k].dtype == full[k].dtype and torch.equal(resumed[k], full[k]), (name, k)
     assert resumed_loop.comm.stats.as_dict() == loop.comm.stats.as_dict(), name
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), 0.0, -1.0])
+def test_every_step_size_is_finite_and_positive(value):
+    """An infinite, NaN, zero or negative ``lr`` is refused at construction by every algorithm that has one."""
+    from tailtamer.errors import TailtamerError
+
+    with_lr = [name for name in NAMES if "lr" in ALGORITHMS.params(name)]
+    assert len(with_lr) > 80
+    accepted = []
+    for name in with_lr:
+        try:
+            ALGORITHMS.build(name, {"lr": value}, steps=STEPS)
+            accepted.append(name)
+        except TailtamerError:
+            pass
+    assert accepted == []

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 from ...errors import ValidationError
-from ...validation import check_choice, check_positive
+from ...validation import check_step_size, check_choice, check_positive
 from ..base import ALGORITHMS, Oracle, State
 from .base import Arrival, AsyncScheme, Outcome, Server
 from .pipeline import Pipeline
@@ -46,7 +46,7 @@ class FedBuff(AsyncScheme):
                  inner: str | dict[str, Any] = "none", outer: str | dict[str, Any] = "none",
                  compensation: str | dict[str, Any] = "none", order: str = "clip-first"):
         owner = self.name
-        self.lr = check_positive("lr", lr, owner)
+        self.lr = check_step_size("lr", lr, owner)
         self.local_lr = check_positive("local_lr", local_lr, owner)
         self.local_steps = _int("local_steps", local_steps, 1, owner)
         self.K = _int("K", K, 1, owner)

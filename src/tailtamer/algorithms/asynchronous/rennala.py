@@ -12,7 +12,7 @@ from typing import Any
 import torch
 
 from ...schedules import make_lr
-from ...validation import check_positive
+from ...validation import check_step_size, check_positive
 from ...errors import ValidationError
 from ..base import ALGORITHMS, State
 from .base import Arrival, AsyncScheme, Outcome, Server
@@ -28,7 +28,7 @@ class Rennala(AsyncScheme):
                  schedule: str | dict[str, Any] = "constant", warmup: int = 0):
         if isinstance(B, bool) or not isinstance(B, int) or B < 1:
             raise ValidationError(f"rennala: B must be an integer ≥ 1, got {B!r}")
-        self.lr, self.B, self.operator = check_positive("lr", lr, self.name), B, operator
+        self.lr, self.B, self.operator = check_step_size("lr", lr, self.name), B, operator
         self._lr = make_lr(lr, schedule, warmup, steps, self.name)
         self._pipe = Pipeline(self.name, "constant", operator, "none", "clip-first")
 

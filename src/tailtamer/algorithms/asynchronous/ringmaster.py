@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from ...operators import ema
-from ...validation import check_choice, check_range
+from ...validation import check_step_size, check_choice, check_range
 from ...errors import ValidationError
 from ..base import ALGORITHMS, State
 from .base import Arrival, AsyncScheme, Outcome, Server, stale_workers
@@ -69,7 +69,7 @@ class NormalizedMomentumASGD(AsyncScheme):
                  delay: str | dict[str, Any] = "constant", operator: str | dict[str, Any] = "none",
                  compensation: str | dict[str, Any] = "none", order: str = "clip-first"):
         owner = self.name
-        self.lr = check_range("lr", lr, 0.0, None, lo_open=True, owner=owner)
+        self.lr = check_step_size("lr", lr, owner)
         self.alpha = check_range("alpha", alpha, 0.0, 1.0, lo_open=True, owner=owner)
         self.R = _check_cap(R, owner, allow_zero=True)
         self.agnostic = bool(agnostic)

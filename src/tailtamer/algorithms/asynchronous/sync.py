@@ -15,7 +15,7 @@ import torch
 
 from ...errors import ValidationError
 from ...schedules import make_lr
-from ...validation import check_positive
+from ...validation import check_step_size, check_positive
 from ..base import ALGORITHMS, State
 from .base import Arrival, AsyncScheme, Outcome, Server
 from .pipeline import Pipeline
@@ -30,7 +30,7 @@ class SyncSGD(AsyncScheme):
                  schedule: str | dict[str, Any] = "constant", warmup: int = 0):
         if isinstance(m, bool) or not isinstance(m, int) or m < 0:
             raise ValidationError(f"{self.name}: m must be an integer ≥ 0 (0: all workers), got {m!r}")
-        self.lr, self.m, self.operator = check_positive("lr", lr, self.name), m, operator
+        self.lr, self.m, self.operator = check_step_size("lr", lr, self.name), m, operator
         self._lr = make_lr(lr, schedule, warmup, steps, self.name)
         self._pipe = Pipeline(self.name, "constant", operator, "none", "clip-first")
         self._wait = 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from ...operators import smoothed_clip
-from ...validation import check_positive, check_range
+from ...validation import check_step_size, check_positive, check_range
 from ..base import ALGORITHMS, Algorithm, Oracle, State
 
 
@@ -21,7 +21,7 @@ class SClipEF(Algorithm):
 
     def __init__(self, steps: int, lr: float = 0.1, beta: float = 0.9, phi: float = 1.0, eps: float = 1.0,
                  lr_power: float = 0.2, beta_power: float = 0.5, phi_power: float = 0.5, eps_power: float = 0.6):
-        self.lr = check_positive("lr", lr, self.name)
+        self.lr = check_step_size("lr", lr, self.name)
         self.beta = check_range("beta", beta, 0.0, 1.0, owner=self.name)
         self.phi = check_positive("phi", phi, self.name)
         self.eps = check_positive("eps", eps, self.name)
