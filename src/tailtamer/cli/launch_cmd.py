@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .run_cmd import add_run_arguments, load_config, out_folder, report, resume_hint
+from .run_cmd import add_run_arguments, execute, load_config, out_folder
 
 NAME = "launch"
 HELP = "run one config as N processes over torch.distributed (same run folder as `run`)"
@@ -25,22 +25,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from .. import threads
     from ..distributed.run import check_launch, launch
-    from ..engine.resume import folder_complete
 
     check_launch(args.nproc, args.timeout, max(1, args.threads))
     cfg = load_config(args)
     threads.fix(args.threads)
     per_process = threads.for_config(cfg, sharing=args.nproc)
     out = out_folder(args)
-    resumed = args.resume or args.resume_previous
-    complete = resumed and folder_complete(out)
-    try:
-        summary = launch(cfg, out, args.nproc, resume="strict" if args.resume else False, previous=args.resume_previous,
-                         timeout=args.timeout, backend=args.backend, plot=not args.no_plot, progress=True,
-                         threads=per_process)
-    except KeyboardInterrupt:
-        if out.exists():
-            resume_hint(args, out, NAME)
-        raise
-    report(out, {**summary, "_complete": complete}, resumed)
-    return 0
+    return execute(args, out, NAME, lambda **kw: launch(cfg, out, args.nproc, timeout=args.timeout,
+                                                        backend=args.backend, progress=True, threads=per_process,
+                                                        **kw))

@@ -75,20 +75,27 @@ def resume_hint(args: argparse.Namespace, out: Path, command: str) -> None:
           f"tailtamer {command} {args.config} --out {out} --resume", file=sys.stderr)
 
 
-def main(args: argparse.Namespace) -> int:
+def execute(args: argparse.Namespace, out: Path, command: str, start) -> int:
+    """Run ``start(resume=..., previous=..., plot=...)`` (a simulated or a real run of ``args``' config into
+    ``out``), print the hint to continue after Ctrl-C, and report the folder and its final metrics."""
     from ..engine.resume import folder_complete
 
-    cfg = load_config(args)
-    threads.fix(args.threads)
-    out = out_folder(args)
     resumed = args.resume or args.resume_previous
     complete = resumed and folder_complete(out)
     try:
-        summary = run_config(cfg, out, resume="strict" if args.resume else False, previous=args.resume_previous,
-                             plot=not args.no_plot, callbacks=tensorboard_callbacks(args))
+        summary = start(resume="strict" if args.resume else False, previous=args.resume_previous,
+                        plot=not args.no_plot)
     except KeyboardInterrupt:
         if out.exists():
-            resume_hint(args, out, NAME)
+            resume_hint(args, out, command)
         raise
     report(out, {**summary, "_complete": complete}, resumed)
     return 0
+
+
+def main(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    threads.fix(args.threads)
+    out = out_folder(args)
+    callbacks = tensorboard_callbacks(args)
+    return execute(args, out, NAME, lambda **kw: run_config(cfg, out, callbacks=callbacks, **kw))

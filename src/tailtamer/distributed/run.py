@@ -25,9 +25,9 @@ from ..comm.backends import backend_for, check_backend
 from ..comm.distributed import DistributedComm
 from ..config import apply_overrides, load_toml, resolve
 from ..engine import ProgressBar, RunWriter
-from ..engine.checkpoint import CHECKPOINT, Checkpointer, load_checkpoint
+from ..engine.checkpoint import CHECKPOINT, Checkpointer
 from ..engine.footprint import check_memory
-from ..engine.resume import Resume, prepare_folder
+from ..engine.resume import Resume, continue_from_checkpoint, prepare_folder
 from ..engine.run_dir import last_metrics, read_summary, run_info, truncate_metrics, write_diverged
 from ..errors import (CheckpointError, ConfigError, NonFiniteError, ResourceError, StorageError, TailtamerError,
                       ValidationError)
@@ -73,12 +73,7 @@ def run_rank(resolved: dict[str, Any], out: str | Path, resume: bool | str, time
     loop = make_loop(c, callbacks, comm=comm)
     if resume:
         name = CHECKPOINT if resume is True else str(resume)
-        state, step = load_checkpoint(out, loop, reader=broadcast_reader(comm), name=name)
-        if rank0:
-            truncate_metrics(out, step)
-        if step >= loop.steps:                      # stopped after its last checkpoint, before its summary
-            loop.last_metrics = loop.evaluate(state)
-        loop.run(state, start_step=step)
+        continue_from_checkpoint(loop, out, name=name, reader=broadcast_reader(comm), writes=rank0)
     else:
         loop.run()
     return read_summary(out) if rank0 else None

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from ..config import dumps_toml, load_toml, resolve
 from ..errors import ConfigError, StorageError, TailtamerError
 from .atomic import atomic_write_text, storage_error
-from .checkpoint import CHECKPOINT, PREVIOUS
+from .checkpoint import CHECKPOINT, PREVIOUS, load_checkpoint
 from .run_dir import CONFIG, read_summary, truncate_metrics
 
 #: Keys of a resolved config that do not change a run's numbers (ignored when comparing on resume).
@@ -152,3 +152,21 @@ def prepare_folder(resolved: dict[str, Any], out: str | Path, resume: Resume = F
     atomic_write_text(out / CONFIG, dumps_toml(resolved))
     truncate_metrics(out, -1)
     return Start("fresh")
+
+
+def continue_from_checkpoint(loop: Any, folder: Path, name: str = CHECKPOINT, reader: Any = None,
+                             writes: bool = True) -> Any:
+    """Load checkpoint ``name`` of ``folder`` into ``loop`` and run it to its end; returns the final state.
+
+    The metrics lines past the checkpoint are dropped first (only where this process ``writes`` the folder),
+    and a run stopped after its last checkpoint but before its summary gets its final metrics evaluated
+    again. ``reader``: how the file is read (:func:`~tailtamer.engine.checkpoint.load_checkpoint`; a
+    distributed run broadcasts rank 0's copy).
+    """
+    extra = {} if reader is None else {"reader": reader}
+    state, step = load_checkpoint(folder, loop, name=name, **extra)
+    if writes:
+        truncate_metrics(folder, step)
+    if step >= loop.steps:
+        loop.last_metrics = loop.evaluate(state)
+    return loop.run(state, start_step=step)

@@ -10,9 +10,9 @@ from typing import Any, Sequence
 
 from ..api import build_components, make_loop
 from ..config import resolve
-from ..engine import Callback, Checkpointer, ProgressBar, RunWriter, load_checkpoint
+from ..engine import Callback, Checkpointer, ProgressBar, RunWriter
 from ..engine.footprint import check_memory
-from ..engine.resume import Resume, prepare_folder
+from ..engine.resume import Resume, continue_from_checkpoint, prepare_folder
 from ..engine.run_dir import CONFIG, read_summary, run_info, truncate_metrics, write_diverged
 from ..errors import NonFiniteError, StorageError
 
@@ -48,11 +48,7 @@ def run_config(cfg: dict[str, Any], out: str | Path, resume: Resume = False, pro
     loop = make_loop(c, writers)
     try:
         if start.resuming:
-            state, step = load_checkpoint(out, loop, name=start.checkpoint)
-            truncate_metrics(out, step)
-            if step >= loop.steps:                  # stopped after its last checkpoint, before its summary
-                loop.last_metrics = loop.evaluate(state)
-            loop.run(state, start_step=step)
+            continue_from_checkpoint(loop, out, name=start.checkpoint)
         else:
             loop.run()
     except NonFiniteError as err:
