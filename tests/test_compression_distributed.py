@@ -9,7 +9,7 @@ from tailtamer.api import build_components, make_loop
 from tailtamer.comm.distributed import DistributedComm
 from tailtamer.distributed.launcher import spawn
 
-NPROC, STEPS = 4, 15
+NPROC, STEPS = 4, 8
 
 #: (algorithm, its parameters, [compression], topology): uneven blocks (7 nodes on 4 ranks: 2, 2, 2, 1).
 CASES = [

@@ -50,8 +50,8 @@ DCSGD_RULES: dict[str, dict[str, Any]] = {
     "D(C)SGD constant η0": {"method": {"name": "dcsgd"}},
     "D(C)SGD η0/(k+1)^0.6": {"method": {"name": "dcsgd", "schedule": poly(0.6)}},
     "D(C)SGD η0/(k+1)": {"method": {"name": "dcsgd", "schedule": poly(1.0)}},
-    "D(C)SGD oracle η0/(3 + 3|∇f|)": {"method": {"name": "dcsgd", "rule": "oracle", "L0": 3.0, "L1": 3.0}},
-    "D(C)SGD normalized η0/(1 + |ĝ|)": {"method": {"name": "dcsgd", "rule": "practical", "a": 1.0, "b": 1.0,
+    "D(C)SGD oracle η0/(3 + 3‖∇f‖)": {"method": {"name": "dcsgd", "rule": "oracle", "L0": 3.0, "L1": 3.0}},
+    "D(C)SGD normalized η0/(1 + ‖ĝ‖)": {"method": {"name": "dcsgd", "rule": "practical", "a": 1.0, "b": 1.0,
                                                    "alpha": 1.0}},
 }
 SIGN_RULES: dict[str, dict[str, Any]] = {

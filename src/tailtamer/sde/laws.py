@@ -61,7 +61,7 @@ class NoiseLaw:
             return 0.5 * (1.0 + torch.erf(u / math.sqrt(2.0)))
         if self.kind == "cauchy":
             return 0.5 + torch.atan(u) / math.pi
-        return torch.from_numpy(scipy.special.stdtr(self.nu, u.detach().cpu().numpy())).to(u)
+        return torch.from_numpy(np.asarray(scipy.special.stdtr(self.nu, u.detach().cpu().numpy()))).to(u)
 
     def sign_mean(self, grad: torch.Tensor) -> torch.Tensor:
         """m = E sign(∂f + σz) = 2F(∂f/σ) − 1 (Gaussian: erf(∂f/(√2σ)); Cauchy: (2/π)arctan(∂f/σ))."""

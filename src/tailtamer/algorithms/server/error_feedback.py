@@ -59,10 +59,10 @@ class EF21(ServerMethod):
         super().__init__(steps, lr, schedule, warmup, rule, L0, L1, a, b, alpha, compressor)
 
     def init(self, x0: torch.Tensor, comm) -> State:
-        return {"x": x0.clone(), "gi": torch.zeros_like(x0), "g": torch.zeros_like(x0[:1])}
+        return {"x": x0.clone(), "gi": torch.zeros_like(x0), "g": torch.zeros_like(x0)}
 
     def step(self, s: State, grad: Oracle, comm, t: int) -> State:
-        gi, g = s["gi"], s["g"]
+        gi, g = s["gi"], s["g"][:1]                  # g: the server's estimate, replicated on every row
         if t == 0:                                   # g_i⁰ = ∇f_i(x⁰), sent dense once
             gi = grad(s["x"])
             g = comm.mean(gi)
@@ -70,4 +70,5 @@ class EF21(ServerMethod):
         codec = self.compressor.codec(grad.rng, call=0)
         diff = grad(x) - gi
         c = roundtrip(codec, diff)
-        return {"x": x, "gi": gi + c, "g": g + comm.mean(diff, codec=codec)}
+        g = g + comm.mean(diff, codec=codec)
+        return {"x": x, "gi": gi + c, "g": g.expand_as(x).clone()}

@@ -90,7 +90,8 @@ class PowerSGD(ServerMethod):
         return self._plan
 
     def init(self, x0: torch.Tensor, comm) -> State:
-        return {"x": x0.clone(), "e": torch.zeros_like(x0), "q": torch.zeros_like(x0[:1, :0])}
+        # q: the warm-start Q's, replicated on every row (node-stacked, so checkpoints gather it like any state)
+        return {"x": x0.clone(), "e": torch.zeros_like(x0), "q": torch.zeros_like(x0[:, :0])}
 
     def step(self, s: State, grad: Oracle, comm, t: int) -> State:
         g = grad(s["x"])
@@ -118,7 +119,7 @@ class PowerSGD(ServerMethod):
             at += c * self.rank
         direction[0, dense] = second[0, at:]
         e = torch.where(dense, torch.zeros_like(m), m - direction)
-        q_state = torch.cat(new_q).unsqueeze(0) if new_q else s["q"]
+        q_state = torch.cat(new_q).unsqueeze(0).expand(m.shape[0], -1).clone() if new_q else s["q"]
         return {"x": s["x"] - eta * direction, "e": e, "q": q_state}
 
     def _queries(self, q_state: torch.Tensor, slots: list[tuple[int, int, int]], grad: Oracle,
