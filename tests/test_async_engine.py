@@ -11,7 +11,7 @@ from tailtamer.algorithms import ALGORITHMS
 from tailtamer.api import build, build_components
 from tailtamer.engine import Callback, History
 from tailtamer.engine.async_loop import AsyncLoop, make_async_loop
-from tailtamer.engine.async_oracle import JobOracle
+from tailtamer.engine.async_oracle import job_oracle
 from tailtamer.experiments.runner import run_config
 
 from async_reference import simulate
@@ -36,7 +36,7 @@ def reference(c: dict, method: str, hp: dict) -> dict:
     comp = build_components(c)
 
     def grad(i, j, x, call):
-        o = JobOracle(comp.problem, comp.noise, c["run"].get("seed", 0), i, j)
+        o = job_oracle(comp.problem, comp.noise, c["run"].get("seed", 0), i, j)
         o.calls = call
         return o(x.reshape(1, -1))[0]
 
@@ -151,7 +151,7 @@ def test_fedbuff_with_K_n_and_equal_times_is_fedavg():
     for r in range(rounds):
         deltas = []
         for i in range(N):
-            o = JobOracle(comp.problem, comp.noise, 0, i, r)
+            o = job_oracle(comp.problem, comp.noise, 0, i, r)
             z = y.reshape(1, -1)
             for _ in range(Q):
                 z = z - lr_l * o(z)

@@ -31,7 +31,7 @@ from ..noise.base import NoiseModel
 from ..problems.base import Problem
 from ..timing import TimingModel
 from .async_events import BUSY, IDLE, PENDING, PREFIX, EventTable
-from .async_oracle import JobOracle
+from .async_oracle import job_oracle
 from .async_report import write_report
 from .callbacks import Callback
 from .run_dir import RunWriter
@@ -141,7 +141,7 @@ class AsyncLoop:
         delay = e.updates - version
         e.record_delay(delay)
         x_read = self.reads[worker:worker + 1]
-        oracle = JobOracle(self.problem, self.noise, self.seed, worker, job, self.check)
+        oracle = job_oracle(self.problem, self.noise, self.seed, worker, job, self.check)
         result = self.algorithm.compute(x_read, oracle)
         self.comm.stats.add(1, result[0].numel() * result.element_size(), "mean")
         out: Outcome = self.algorithm.arrive(s, Arrival(worker, version, delay, job, e.clock, result, x_read),
