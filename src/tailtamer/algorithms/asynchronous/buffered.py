@@ -39,7 +39,6 @@ def _int(name: str, v: int, lo: int, owner: str) -> int:
 class FedBuff(AsyncScheme):
     """FedBuff (Nguyen et al. 2022): Q local steps per job, server step after K buffered pseudo-gradients."""
 
-
     def __init__(self, steps: int, lr: float = 1.0, local_lr: float = 0.01, local_steps: int = 5, K: int = 4,
                  delay: str | dict[str, Any] = {"name": "poly", "power": 0.5},   # noqa: B006 (config default)
                  normalize: str = "count", max_staleness: int = -1, concurrency: int = 0,

@@ -76,7 +76,6 @@ ASGD.name = "asgd"
 class DelayAdaptiveASGD(ASGD):
     """ASGD with Mishchenko et al.'s delay-adaptive step γ·min(1, n/δ) (NeurIPS 2022)."""
 
-
     def __init__(self, steps: int, lr: float = 0.01, delay: str | dict[str, Any] = "mishchenko",
                  operator: str | dict[str, Any] = "none", compensation: str | dict[str, Any] = "none",
                  order: str = "clip-first", momentum: float = 0.0, schedule: str | dict[str, Any] = "constant",
@@ -88,7 +87,6 @@ class DelayAdaptiveASGD(ASGD):
 class ClippedASGD(ASGD):
     """ASGD on clipped gradients, x ← x − γ·min(1, λ/‖g‖)·g (Erickson & Johansson, arXiv 2606.13287)."""
 
-
     def __init__(self, steps: int, lr: float = 0.01, delay: str | dict[str, Any] = "constant",
                  operator: str | dict[str, Any] = {"name": "l2clip", "gamma": 1.0},   # noqa: B006 (config default)
                  compensation: str | dict[str, Any] = "none", order: str = "clip-first", momentum: float = 0.0,
@@ -99,7 +97,6 @@ class ClippedASGD(ASGD):
 @ALGORITHMS.register("dc-asgd")
 class DCASGD(ASGD):
     """DC-ASGD (Zheng et al. 2017): ĝ = g + λ·g⊙g⊙(x_now − x_read), constant or adaptive λ."""
-
 
     def __init__(self, steps: int, lr: float = 0.01, delay: str | dict[str, Any] = "constant",
                  operator: str | dict[str, Any] = "none",

@@ -23,7 +23,6 @@ from .pipeline import Pipeline
 class Rennala(AsyncScheme):
     """Rennala SGD: collect B gradients at x_k from whoever finishes, then one averaged step."""
 
-
     def __init__(self, steps: int, lr: float = 0.01, B: int = 8, operator: str | dict[str, Any] = "none",
                  schedule: str | dict[str, Any] = "constant", warmup: int = 0):
         if isinstance(B, bool) or not isinstance(B, int) or B < 1:

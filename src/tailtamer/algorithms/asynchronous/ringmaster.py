@@ -41,7 +41,6 @@ def _check_cap(R: int, owner: str, allow_zero: bool = False) -> int:
 class Ringmaster(ASGD):
     """Ringmaster ASGD (Maranjyan, Tyurin, Richtárik 2025): ASGD with delay cap R, discard or stop variant."""
 
-
     def __init__(self, steps: int, lr: float = 0.01, R: int = 8, variant: str = "discard",
                  delay: str | dict[str, Any] = "constant", operator: str | dict[str, Any] = "none",
                  compensation: str | dict[str, Any] = "none", order: str = "clip-first", momentum: float = 0.0,
@@ -63,7 +62,6 @@ class Ringmaster(ASGD):
 @ALGORITHMS.register("nm-asgd")
 class NormalizedMomentumASGD(AsyncScheme):
     """Normalized-momentum asynchronous SGD with a delay cap (Wu & Luo form; parameter-agnostic option)."""
-
 
     def __init__(self, steps: int, lr: float = 0.01, alpha: float = 0.1, R: int = 0, agnostic: bool = False,
                  delay: str | dict[str, Any] = "constant", operator: str | dict[str, Any] = "none",

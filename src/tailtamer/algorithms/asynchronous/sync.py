@@ -25,7 +25,6 @@ from .pipeline import Pipeline
 class SyncSGD(AsyncScheme):
     """Synchronous minibatch SGD: wait for all n workers each round (``m`` = 0) or for the fastest m."""
 
-
     def __init__(self, steps: int, lr: float = 0.01, m: int = 0, operator: str | dict[str, Any] = "none",
                  schedule: str | dict[str, Any] = "constant", warmup: int = 0):
         if isinstance(m, bool) or not isinstance(m, int) or m < 0:
@@ -65,7 +64,6 @@ class SyncSGD(AsyncScheme):
 @ALGORITHMS.register("m-sync")
 class MSync(SyncSGD):
     """m-synchronous SGD (Begunov & Tyurin 2026): wait for the fastest m of n (m = 0: ⌈n/2⌉)."""
-
 
     def waits_for(self, n: int) -> int:
         return (n + 1) // 2 if self.m == 0 else self.m

@@ -56,7 +56,6 @@ class _Choco(Algorithm):
 class ChocoSGD(_Choco):
     """CHOCO-SGD (Koloskova et al. 2019): SGD step, then compressed gossip of public copies x̂ with step γ."""
 
-
     def __init__(self, steps: int, lr: float = 0.01, gamma: float = 1.0, schedule: str | dict[str, Any] = "constant",
                  warmup: int = 0, compressor: Compressor | None = None):
         super().__init__(gamma, compressor)

@@ -39,7 +39,6 @@ class _MappedDSGD(Algorithm):
 class DSGD(_MappedDSGD):
     """DSGD: X⁺ = W(X − αG)."""
 
-
     def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0):
         super().__init__(steps, lr, schedule, warmup)
 
@@ -51,7 +50,6 @@ class DSGD(_MappedDSGD):
 class DSGDN(_MappedDSGD):
     """DSGD-N (naive normalized DSGD): X⁺ = W(X − α·rownorm(G))."""
 
-
     def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0):
         super().__init__(steps, lr, schedule, warmup)
 
@@ -62,7 +60,6 @@ class DSGDN(_MappedDSGD):
 @ALGORITHMS.register("dsgd-gclip")
 class DSGDGClip(_MappedDSGD):
     """DSGD-GClip: X⁺ = W(X − α·clip_γ(G)), per-node L2 clipping."""
-
 
     def __init__(self, steps: int, lr: float = 0.01, gamma: float = 1.0, schedule: str | dict[str, Any] = "constant",
                  warmup: int = 0):
@@ -77,7 +74,6 @@ class DSGDGClip(_MappedDSGD):
 class DSGDCClip(_MappedDSGD):
     """DSGD-CClip: X⁺ = W(X − α·clamp(G, −γ, γ))."""
 
-
     def __init__(self, steps: int, lr: float = 0.01, gamma: float = 1.0, schedule: str | dict[str, Any] = "constant",
                  warmup: int = 0):
         super().__init__(steps, lr, schedule, warmup)
@@ -90,7 +86,6 @@ class DSGDCClip(_MappedDSGD):
 @ALGORITHMS.register("dsgd-clip")
 class DSGDClip(_MappedDSGD):
     """DSGD-Clip (Sun & Chen 2024): α_t = α₀/(t+1), γ_t = γ₀(t+1)^κ, per-node L2 clipping."""
-
 
     def __init__(self, steps: int, lr: float = 0.1, gamma: float = 1.0, kappa: float = 0.4):
         super().__init__(steps, lr, {"name": "poly", "power": 1.0, "t0": 1.0}, 0)

@@ -27,7 +27,6 @@ from .choco import _Choco, choco_gossip
 class GTNSGDmChoco(_Choco):
     """GT-NSGDm whose tracker and iterate gossip through CHOCO compressed differences (ours)."""
 
-
     def __init__(self, steps: int, lr: float = 0.01, beta: float = 0.9, gamma: float = 1.0,
                  schedule: str | dict[str, Any] = "constant", warmup: int = 0, compressor: Compressor | None = None):
         super().__init__(gamma, compressor)

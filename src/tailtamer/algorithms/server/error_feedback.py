@@ -29,7 +29,6 @@ from .base import ServerMethod, roundtrip
 class EF(ServerMethod):
     """Classic error feedback: compress η·g + e, keep the residual e, the server averages the packets."""
 
-
     def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0,
                  rule: str = "schedule", L0: float = 0.0, L1: float = 0.0, compressor: Compressor | None = None):
         if rule == "practical":
@@ -51,7 +50,6 @@ class EF(ServerMethod):
 @ALGORITHMS.register("ef21")
 class EF21(ServerMethod):
     """EF21: each worker tracks its gradient by compressed differences; the server steps along their mean."""
-
 
     def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0,
                  rule: str = "schedule", L0: float = 0.0, L1: float = 0.0, a: float = 1.0, b: float = 0.0,

@@ -57,7 +57,6 @@ class DSGDServer(_MeanMethod):
 class DCSGD(_MeanMethod):
     """Distributed compressed SGD: the server averages the workers' compressed gradients C_i(g_i)."""
 
-
     def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0,
                  rule: str = "schedule", L0: float = 0.0, L1: float = 0.0, a: float = 1.0, b: float = 0.0,
                  alpha: float = 1.0, compressor: Compressor | None = None):
