@@ -5,7 +5,7 @@ arXiv 2601.19379, normalize the momentum; algorithms.md §3).
 
 Example:
     >>> import torch
-    >>> Normalize().update(torch.tensor([[3.0, 4.0]]), {})[0].tolist()
+    >>> Normalize().update(torch.tensor([[3.0, 4.0]], dtype=torch.float64), {})[0].tolist()
     [[0.6, 0.8]]
 """
 from __future__ import annotations
