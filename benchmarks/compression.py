@@ -80,6 +80,10 @@ def main(argv: list[str] | None = None) -> dict:
         r["time_ratio"] = r["ms"] / dense["ms"]
         print(f"{label:>10} {r['wire_bytes_per_rank']:>16.0f} {r['message_bytes']:>14.0f} {r['ms']:>9.2f} "
               f"{r['bytes_ratio']:>8.4f} {r['time_ratio']:>7.2f}", flush=True)
+    for label, key in (("top-1%", "top1"), ("sign", "sign"), ("qsgd-4bit", "qsgd4")):   # flat keys for the README
+        result[f"{key}_bytes_ratio"] = result["codecs"][label]["bytes_ratio"]
+        result[f"{key}_time_ratio"] = result["codecs"][label]["time_ratio"]
+    result["threads"] = "1 per process"
     print(json.dumps(result))
     return result
 

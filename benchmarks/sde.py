@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -54,7 +55,9 @@ def main(argv: list[str] | None = None) -> dict:
                                           "sde_paths_per_s_1000_steps": rate["sde"] / 1000}
             print(f"{mname:>16} {nname:>15} {rate['discrete']:>22.3g} {rate['sde']:>17.3g} {ratio:>13.2f}",
                   flush=True)
-    result = {"paths": M, "d": D, "workers": N, "steps": steps, "threads": 1, "rows": rows}
+    ratios = sorted(r["sde_over_discrete"] for r in rows.values())
+    result = {"paths": M, "d": D, "workers": N, "steps": steps, "threads": 1, "rows": rows,
+              "sde_over_discrete_median": statistics.median(ratios), "sde_over_discrete_min": ratios[0]}
     print(json.dumps(result))
     return result
 

@@ -61,6 +61,22 @@ ROWS: dict[str, list[tuple[str, str, str, str, str]]] = {
          "—", "threads", "float32"),
         ("peak_rss_ratio_adam2_over_bi2clip", "peak memory added, Adam² / Bi²Clip", "—", "threads", "float32"),
     ],
+    "compression.py": [
+        ("top1_bytes_ratio", "bytes on the wire, top-1% / dense (1e6 floats, ring of 4 gloo processes)", "—",
+         "threads", "float32"),
+        ("sign_bytes_ratio", "the same, sign (bits packed 8 to a byte) / dense", "1/32", "threads", "float32"),
+        ("qsgd4_bytes_ratio", "the same, QSGD 4-bit (levels + norm) / dense", "—", "threads", "float32"),
+        ("top1_time_ratio", "time per gossip step, top-1% / dense (encode + send + decode)", "—", "threads",
+         "float32"),
+    ],
+    "sde.py": [
+        ("sde_over_discrete_median", "SDE path-steps/s / discrete path-steps/s, M = 10,000 paths, d = 10 "
+         "(median over DSGD, DCSGD, DSignSGD × 2 noises)", "—", "threads", "float64"),
+    ],
+    "async_engine.py": [
+        ("events_per_lockstep_gradient", "async simulator events/s / lockstep gradients/s of the same work "
+         "(1,000 workers, d = 10,000)", "—", "threads", "float64"),
+    ],
 }
 
 
