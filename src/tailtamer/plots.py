@@ -50,21 +50,23 @@ def _pyplot():
     return plt
 
 
-def plot_metrics(rows: Sequence[dict[str, Any]], path: Path, title: str = "") -> None:
-    """One panel per metric against step (log scale where all values are positive)."""
+def plot_metrics(rows: Sequence[dict[str, Any]], path: Path, title: str = "", x: str = "step",
+                 xlabel: str = "step", skip: Sequence[str] = ()) -> None:
+    """One panel per metric against ``x`` (the step, or an asynchronous run's simulated ``time``), log scale
+    where all values are positive; ``skip``: further keys that are not metrics."""
     plt = _pyplot()
-    skip = {"step", "wall_time_s", "bytes_per_node"}
+    skip = {"step", "wall_time_s", "bytes_per_node", x, *skip}
     names = [k for k in (rows[0] if rows else {}) if k not in skip]
     if not names:
         return
     fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.2), squeeze=False)
-    steps = [r["step"] for r in rows]
+    steps = [r[x] for r in rows]
     for ax, name in zip(axes[0], names):
         values = np.array([r.get(name, np.nan) for r in rows], dtype=float)
         ax.plot(steps, values)
         if np.all(values[np.isfinite(values)] > 0):
             ax.set_yscale("log")
-        ax.set_xlabel("step")
+        ax.set_xlabel(xlabel)
         ax.set_title(name)
         ax.grid(alpha=0.3)
     if title:

@@ -52,7 +52,6 @@ def pack(codes: torch.Tensor, width: int) -> torch.Tensor:
 
 def unpack(packed: torch.Tensor, width: int, d: int) -> torch.Tensor:
     """Inverse of :func:`pack`: ``uint8 [rows, m]`` → ``uint8 [rows, d]`` codes."""
-    per = 8 // width
     shifts = torch.arange(8 - width, -1, -width, dtype=torch.uint8, device=packed.device)
     codes = (packed.unsqueeze(-1) >> shifts) & ((1 << width) - 1)
     return codes.reshape(packed.shape[0], -1)[:, :d]

@@ -28,7 +28,7 @@ from ..engine import ProgressBar, RunWriter
 from ..engine.checkpoint import CHECKPOINT, Checkpointer
 from ..engine.footprint import check_memory
 from ..engine.resume import Resume, continue_from_checkpoint, prepare_folder
-from ..engine.run_dir import last_metrics, read_summary, run_info, truncate_metrics, write_diverged
+from ..engine.run_dir import last_metrics, read_summary, run_info, write_diverged
 from ..errors import (CheckpointError, ConfigError, NonFiniteError, ResourceError, StorageError, TailtamerError,
                       ValidationError)
 from ..validation import check_positive

@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from .async_events import EventTable
 from .run_dir import atomic_write_json, read_metrics
@@ -39,27 +38,11 @@ def write_report(folder: Path, events: EventTable, plot: bool = True, title: str
 
 
 def plot_report(folder: Path, data: dict[str, Any], rows: list[dict[str, Any]], title: str = "") -> None:
-    from ..plots import _pyplot
+    from ..plots import _pyplot, plot_metrics
 
     plt = _pyplot()
-    skip = {"step", "wall_time_s", "bytes_per_node", "time"}
-    names = [k for k in (rows[0] if rows else {}) if k not in skip]
-    if names and "time" in rows[0]:
-        fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.2), squeeze=False)
-        t = [r["time"] for r in rows]
-        for ax, name in zip(axes[0], names):
-            v = np.array([r.get(name, np.nan) for r in rows], dtype=float)
-            ax.plot(t, v)
-            if np.all(v[np.isfinite(v)] > 0):
-                ax.set_yscale("log")
-            ax.set_xlabel("simulated time")
-            ax.set_title(name)
-            ax.grid(alpha=0.3)
-        if title:
-            fig.suptitle(title)
-        fig.tight_layout()
-        fig.savefig(folder / "metrics_time.png", dpi=110)
-        plt.close(fig)
+    if rows and "time" in rows[0]:
+        plot_metrics(rows, folder / "metrics_time.png", title, x="time", xlabel="simulated time")
     for key, fname, xlabel in (("delay_histogram", "delays.png", "delay (server updates since the read)"),
                                ("utilization", "utilization.png", "worker")):
         fig, ax = plt.subplots(figsize=(5.5, 3.4))

@@ -13,7 +13,7 @@ from ..config import resolve
 from ..engine import Callback, Checkpointer, ProgressBar, RunWriter
 from ..engine.footprint import check_memory
 from ..engine.resume import Resume, continue_from_checkpoint, prepare_folder
-from ..engine.run_dir import CONFIG, read_summary, run_info, truncate_metrics, write_diverged
+from ..engine.run_dir import CONFIG, read_summary, run_info, write_diverged
 from ..errors import NonFiniteError, StorageError
 
 __all__ = ["CONFIG", "run_config", "run_info"]

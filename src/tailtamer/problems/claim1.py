@@ -10,7 +10,7 @@ import torch
 from ..errors import ValidationError
 from ..validation import check_positive, check_range
 from .base import PROBLEMS
-from .synthetic import SyntheticProblem, check_int
+from .synthetic import SyntheticProblem
 
 
 @PROBLEMS.register("claim1")

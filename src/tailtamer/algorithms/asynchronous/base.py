@@ -14,7 +14,7 @@ State is a dict of ``[1, d]`` server tensors holding ``"x"`` (checkpointed with 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar, Protocol, Sequence
 
 import torch

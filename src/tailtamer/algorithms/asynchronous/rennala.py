@@ -9,45 +9,30 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
-from ...schedules import make_lr
-from ...validation import check_step_size, check_positive
 from ...errors import ValidationError
-from ..base import ALGORITHMS, State
-from .base import Arrival, AsyncScheme, Outcome, Server
-from .pipeline import Pipeline
+from ..base import ALGORITHMS
+from .base import Arrival, AsyncScheme
+from .sync import Collecting
 
 
 @ALGORITHMS.register("rennala")
-class Rennala(AsyncScheme):
+class Rennala(Collecting):
     """Rennala SGD: collect B gradients at x_k from whoever finishes, then one averaged step."""
 
     def __init__(self, steps: int, lr: float = 0.01, B: int = 8, operator: str | dict[str, Any] = "none",
                  schedule: str | dict[str, Any] = "constant", warmup: int = 0):
         if isinstance(B, bool) or not isinstance(B, int) or B < 1:
-            raise ValidationError(f"rennala: B must be an integer ≥ 1, got {B!r}")
-        self.lr, self.B, self.operator = check_step_size("lr", lr, self.name), B, operator
-        self._lr = make_lr(lr, schedule, warmup, steps, self.name)
-        self._pipe = Pipeline(self.name, "constant", operator, "none", "clip-first")
+            raise ValidationError(f"{self.name}: B must be an integer ≥ 1, got {B!r}")
+        self.B = B
+        super().__init__(steps, lr, operator, schedule, warmup)
+
+    def waits_for(self, n: int) -> int:
+        return self.B             # B may exceed n: a fast worker delivers several gradients at the same x_k
 
     def bind(self, n: int) -> None:
-        super().bind(n)
+        AsyncScheme.bind(self, n)
         self._pipe.bind(n)
+        self._wait = self.B
 
-    def init(self, x0: torch.Tensor, comm) -> State:
-        return {"x": x0.clone(), "sum": torch.zeros_like(x0), "count": torch.zeros(1, dtype=torch.int64),
-                **self._pipe.init(x0)}
-
-    def arrive(self, s: State, a: Arrival, server: Server) -> Outcome:
-        k = server.updates
-        d, out = self._pipe.direction(a.result, s, a.x_read, k)
-        out["sum"] = s["sum"] + d
-        out["count"] = s["count"] + 1
-        if int(out["count"][0]) < self.B:
-            return Outcome(out, updated=False)
-        out["x"] = s["x"] - self._lr(k) * out["sum"] / self.B
-        out["sum"] = torch.zeros_like(s["sum"])
-        out["count"] = torch.zeros_like(s["count"])
-        busy = server.busy()
-        return Outcome(out, updated=True, cancel=busy, restart=[a.worker, *busy])
+    def restart_while_collecting(self, a: Arrival) -> list[int]:
+        return [a.worker]         # the worker that delivered computes another gradient at the same x_k

@@ -15,34 +15,39 @@ import torch
 
 from ...errors import ValidationError
 from ...schedules import make_lr
-from ...validation import check_step_size, check_positive
+from ...validation import check_step_size
 from ..base import ALGORITHMS, State
 from .base import Arrival, AsyncScheme, Outcome, Server
 from .pipeline import Pipeline
 
 
-@ALGORITHMS.register("sync-sgd")
-class SyncSGD(AsyncScheme):
-    """Synchronous minibatch SGD: wait for all n workers each round (``m`` = 0) or for the fastest m."""
+class Collecting(AsyncScheme):
+    """Collect gradients at the current model x_k, then one averaged step: ``x ← x − γ_k·mean(collected)``.
 
-    def __init__(self, steps: int, lr: float = 0.01, m: int = 0, operator: str | dict[str, Any] = "none",
-                 schedule: str | dict[str, Any] = "constant", warmup: int = 0):
-        if isinstance(m, bool) or not isinstance(m, int) or m < 0:
-            raise ValidationError(f"{self.name}: m must be an integer ≥ 0 (0: all workers), got {m!r}")
-        self.lr, self.m, self.operator = check_step_size("lr", lr, self.name), m, operator
+    Subclasses say how many arrivals a step waits for (:meth:`waits_for`) and which workers start again
+    while it collects (:meth:`restart_while_collecting`); at the step every busy job is cancelled (it read an
+    older model) and every worker starts on the new x.
+    """
+
+    def __init__(self, steps: int, lr: float, operator: str | dict[str, Any], schedule: str | dict[str, Any],
+                 warmup: int):
+        self.lr, self.operator = check_step_size("lr", lr, self.name), operator
         self._lr = make_lr(lr, schedule, warmup, steps, self.name)
         self._pipe = Pipeline(self.name, "constant", operator, "none", "clip-first")
         self._wait = 0
 
     def waits_for(self, n: int) -> int:
-        return n if self.m == 0 else self.m
+        raise NotImplementedError
+
+    def restart_while_collecting(self, a: Arrival) -> list[int]:
+        raise NotImplementedError
 
     def bind(self, n: int) -> None:
         super().bind(n)
         self._pipe.bind(n)
         self._wait = self.waits_for(n)
         if self._wait > n:
-            raise ValidationError(f"{self.name}: m = {self.m} exceeds the {n} workers")
+            raise ValidationError(f"{self.name}: waits for {self._wait} arrivals, more than the {n} workers")
 
     def init(self, x0: torch.Tensor, comm) -> State:
         return {"x": x0.clone(), "sum": torch.zeros_like(x0), "count": torch.zeros(1, dtype=torch.int64),
@@ -54,11 +59,29 @@ class SyncSGD(AsyncScheme):
         out["sum"] = s["sum"] + d
         out["count"] = s["count"] + 1
         if int(out["count"][0]) < self._wait:
-            return Outcome(out, updated=False, restart=[])
+            return Outcome(out, updated=False, restart=self.restart_while_collecting(a))
         out["x"] = s["x"] - self._lr(k) * out["sum"] / self._wait
         out["sum"] = torch.zeros_like(s["sum"])
         out["count"] = torch.zeros_like(s["count"])
         return Outcome(out, updated=True, cancel=server.busy(), restart=list(range(server.n)))
+
+
+@ALGORITHMS.register("sync-sgd")
+class SyncSGD(Collecting):
+    """Synchronous minibatch SGD: wait for all n workers each round (``m`` = 0) or for the fastest m."""
+
+    def __init__(self, steps: int, lr: float = 0.01, m: int = 0, operator: str | dict[str, Any] = "none",
+                 schedule: str | dict[str, Any] = "constant", warmup: int = 0):
+        if isinstance(m, bool) or not isinstance(m, int) or m < 0:
+            raise ValidationError(f"{self.name}: m must be an integer ≥ 0 (0: all workers), got {m!r}")
+        self.m = m
+        super().__init__(steps, lr, operator, schedule, warmup)
+
+    def waits_for(self, n: int) -> int:
+        return n if self.m == 0 else self.m
+
+    def restart_while_collecting(self, a: Arrival) -> list[int]:
+        return []                 # a worker that has delivered waits for the round to end
 
 
 @ALGORITHMS.register("m-sync")
