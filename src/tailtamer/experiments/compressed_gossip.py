@@ -19,6 +19,7 @@ from typing import Any
 
 from ..api import build
 from ..config import load_toml
+from ..engine.atomic import atomic_write_text
 
 BASE = Path(__file__).resolve().parents[3] / "configs" / "e1" / "gt-nsgdm-alpha-stable.toml"
 COMPRESSORS: dict[str, dict[str, Any] | None] = {
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"| {label} | {gamma:g} | {results[label]['mean']:.4g} ± {results[label]['std']:.2g} | "
               f"{nbytes[0]:g} |", flush=True)
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    (Path(args.out) / "results.json").write_text(json.dumps(results, indent=2))
+    atomic_write_text(Path(args.out) / "results.json", json.dumps(results, indent=2))
     return results
 
 

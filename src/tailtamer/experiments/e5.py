@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..sde import build_lab, run_lab
+from ..engine.atomic import atomic_write_text
 
 ETA0, STEPS, PATHS = 0.1, 10_000, 1000
 
@@ -183,12 +184,12 @@ def run_study(out: Path, quick: bool = False, only: list[str] | None = None) -> 
                     t0 = time.time()
                     cache[key] = run_lab(build_lab(cfg), sde=table.sde)
                     cache[key]["seconds"] = time.time() - t0
-                    store.write_text(json.dumps(cache))
+                    atomic_write_text(store, json.dumps(cache))
                 cells[(row, col)] = metric(table.cols[col].get("metric", table.metric), cache[key])
         tables[table.name] = cells
         md = markdown(table, cells)
         print(md, flush=True)
-        (out / f"{table.name}.md").write_text(md)
+        atomic_write_text(out / f"{table.name}.md", md)
     return tables
 
 

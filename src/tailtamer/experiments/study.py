@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping
 from ..engine.run_dir import atomic_write_json
 from ..errors import ConfigError
 from .tuning import Search, sweep_searches
+from ..engine.atomic import atomic_write_text
 
 Job = tuple[Path, dict[str, Any]]
 Point = dict[str, float]
@@ -139,7 +140,7 @@ class Study:
             p.draw(root, out / p.file, tuned)
         text = "\n".join(parts)
         out.mkdir(parents=True, exist_ok=True)
-        (out / self.report_file).write_text(text + "\n")
+        atomic_write_text(out / self.report_file, text + "\n")
         return text
 
 

@@ -21,6 +21,7 @@ from ..config import dumps_toml
 from .report import Cell, load_runs
 from .study import Grid, Section, Study, run_study, tune_grid
 from .tuning import grid_points, round_sig
+from ..engine.atomic import atomic_write_text
 
 METHODS = ("bi2clip", "adam2", "diloco", "fedavg", "avg-l2clip", "adam-sgd")
 N_CLIENTS = 8
@@ -339,7 +340,7 @@ def report(root: Path, tuned: dict[str, dict[str, dict[str, Any]]] | None = None
     text = STUDY.report(root, tuned)
     if models and (Path(root) / MODELS_STUDY.tuned_file).exists():
         text += "\n" + "\n".join(MODELS_STUDY.report(root).split("\n")[2:])
-        (Path(root) / STUDY.report_file).write_text(text + "\n")
+        atomic_write_text(Path(root) / STUDY.report_file, text + "\n")
     return text
 
 
