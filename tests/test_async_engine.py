@@ -9,10 +9,11 @@ import torch
 
 from tailtamer.algorithms import ALGORITHMS
 from tailtamer.api import build, build_components
-from tailtamer.engine import Callback, History
+from tailtamer.engine import History
 from tailtamer.engine.async_loop import AsyncLoop, make_async_loop
 from tailtamer.engine.async_oracle import job_oracle
 from tailtamer.experiments.runner import run_config
+from tailtamer.testing.interrupt import StopAt
 
 from async_reference import simulate
 
@@ -186,13 +187,6 @@ def test_clipped_methods_stay_finite_and_progress_under_cauchy_noise(name, param
     assert h.rows[-1]["dist_to_opt"] < 0.3 * h.rows[0]["dist_to_opt"]
 
 
-class StopAt(Callback):
-    def __init__(self, at: int):
-        self.at = at
-
-    def on_step(self, loop, step, state):
-        if step == self.at:
-            raise KeyboardInterrupt
 
 
 @pytest.mark.parametrize("name,params", [("ringmaster", {"lr": 0.05, "R": 2, "variant": "stop"}),

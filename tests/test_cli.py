@@ -10,10 +10,10 @@ import pytest
 
 from tailtamer.cli.main import main
 from tailtamer.config import load_toml
-from tailtamer.engine import Callback
 from tailtamer.errors import ConfigError
 from tailtamer.experiments import e1
 from tailtamer.experiments.runner import run_config
+from tailtamer.testing.interrupt import StopAt
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,15 +73,6 @@ def test_run_writes_a_complete_run_folder(cfg_file, tmp_path, capsys):
     assert resolved["algorithm"]["beta"] == 0.8 and resolved["algorithm"]["schedule"] == "constant"
 
 
-class StopAt(Callback):
-    """Simulates Ctrl-C after step ``at``."""
-
-    def __init__(self, at: int):
-        self.at = at
-
-    def on_step(self, loop, step, state):
-        if step == self.at:
-            raise KeyboardInterrupt
 
 
 def test_stopped_run_resumes_to_the_same_result(cfg_file, tmp_path):

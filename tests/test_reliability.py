@@ -19,13 +19,13 @@ import torch
 
 from tailtamer.cli.main import main
 from tailtamer.config import load_toml
-from tailtamer.engine import Callback
 from tailtamer.engine.atomic import atomic_save, atomic_write_text
 from tailtamer.engine.checkpoint import CHECKPOINT, PREVIOUS, auto_period
 from tailtamer.engine.footprint import estimate
 from tailtamer.engine.oracle import first_bad_row
 from tailtamer.errors import CheckpointError, ConfigError, StorageError
 from tailtamer.experiments.runner import run_config
+from tailtamer.testing.interrupt import StopAt
 
 SMALL = """
 [problem]
@@ -153,15 +153,6 @@ def test_memory_check_can_be_skipped(cfg_file, tmp_path, monkeypatch):
 
 # ---- resume never loses work -----------------------------------------------------------------------
 
-class StopAt(Callback):
-    """Ctrl-C after step ``at``."""
-
-    def __init__(self, at: int):
-        self.at = at
-
-    def on_step(self, loop, step, state):
-        if step == self.at:
-            raise KeyboardInterrupt
 
 
 def _rows(folder: Path) -> list[dict]:
