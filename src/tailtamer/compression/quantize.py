@@ -26,7 +26,6 @@ from .bits import pack, unpack, width_for
 class QSGD(Compressor):
     """QSGD with ``levels`` = s quantization levels (unbiased, ω = min(d/s², √d/s); ``biased``: scaled 1/(1+ω))."""
 
-    name = "qsgd"
     random = True
 
     def __init__(self, levels: int = 15, biased: bool = False):

@@ -28,7 +28,6 @@ def _signs(packet_bits: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 class Sign(Compressor):
     """sign(x) ∈ {−1, +1}^d, 1 bit per coordinate (biased, no contraction)."""
 
-    name = "sign"
 
     def bits(self, d: int, value_bits: int = 32) -> float:
         return 1.0
@@ -44,7 +43,6 @@ class Sign(Compressor):
 class ScaledSign(Compressor):
     """(‖x‖₁/d)·sign(x): 1 bit per coordinate + one scale (biased, δ ≥ 1/d)."""
 
-    name = "scaled-sign"
 
     def delta(self, d: int) -> float:
         return 1.0 / d

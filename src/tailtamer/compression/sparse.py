@@ -31,7 +31,6 @@ def _scatter(packet: Packet, like: torch.Tensor) -> torch.Tensor:
 class Identity(Compressor):
     """No compression: C(x) = x (ω = 0, δ = 1, dense values on the wire)."""
 
-    name = "identity"
     unbiased = True
 
     def omega(self, d: int) -> float:
@@ -54,7 +53,6 @@ class Identity(Compressor):
 class Bernoulli(Compressor):
     """Bernoulli(q) sparsification: keep each coordinate with probability q, scale 1/q (ω = 1/q − 1)."""
 
-    name = "bernoulli"
     unbiased = True
     random = True
 
@@ -95,7 +93,6 @@ class _KSparse(Compressor):
 class RandK(_KSparse):
     """Rand-k: a uniformly random k-subset of coordinates, scaled by d/k (unbiased, ω = d/k − 1)."""
 
-    name = "rand-k"
     unbiased = True
     random = True
 
@@ -116,7 +113,6 @@ class RandK(_KSparse):
 class TopK(_KSparse):
     """Top-k: the k largest magnitudes of each row (biased; contraction δ = k/d)."""
 
-    name = "top-k"
 
     def __init__(self, k: int = 0, fraction: float = 0.01):
         super().__init__(k, fraction, "compressor top-k")

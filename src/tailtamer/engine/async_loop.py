@@ -96,15 +96,13 @@ class AsyncLoop:
 
     # ---- state ----------------------------------------------------------------------------------
     def initial_state(self) -> State:
-        """The scheme's state at the problem's initial point, every initial worker started at time 0."""
+        """The scheme's state at the problem's initial point, every initial worker pending at time 0."""
         x0 = self.problem.x0(self.dtype, self.device).reshape(1, -1)
         s = self.algorithm.init(x0, self.comm)
         self.events = EventTable(self.n)
         self.reads = torch.zeros(self.n, x0.shape[1], dtype=self.dtype, device=self.device)
         for i in self.algorithm.initial_workers(self.n):
-            self.events.status[i] = PENDING
-        with self.comm.stats.paused():      # building a state sends nothing: run() counts the first downloads
-            self._flush(s)
+            self.events.status[i] = PENDING      # run() starts them (and counts their downloads) at time 0
         return self.full_state(s)
 
     def full_state(self, s: State) -> State:
@@ -177,9 +175,6 @@ class AsyncLoop:
         if state is None:
             state, start_step = self.initial_state(), 0
         s = self._split(state)
-        if start_step == 0:                 # the model every initially started worker downloaded
-            for _ in range(sum(st == BUSY for st in self.events.status)):
-                self.comm.stats.add(1, s["x"][0].numel() * s["x"].element_size(), "mean")
         self.start_step = self.step = start_step
         for cb in self.callbacks:
             cb.on_start(self)

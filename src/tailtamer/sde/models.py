@@ -16,6 +16,7 @@ variance of the averaged direction.) A step-size factor s_k multiplies drift and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -32,6 +33,8 @@ LAB_METHODS: Registry["LabMethod"] = Registry("SDE-lab method", context=("law", 
 class LabMethod:
     """A method of the lab: N workers, one noise law; subclasses give the two forms."""
 
+    #: The registered name (set by :data:`LAB_METHODS` at registration).
+    name: ClassVar[str] = ""
     law: NoiseLaw
     workers: int
 
@@ -64,7 +67,6 @@ class LabMethod:
 class DSGDLab(LabMethod):
     """DSGD: u = mean_i g_i; SDE drift −∇f, diffusion σ s/√N."""
 
-    name = "dsgd"
 
     def __init__(self, law: NoiseLaw, workers: int):
         super().__init__(law, workers)
@@ -81,7 +83,6 @@ class DSGDLab(LabMethod):
 class DCSGDLab(LabMethod):
     """DCSGD with Bernoulli(q = 1/(1+ω)) sparsification: u = mean_i C_i(g_i); diffusion grows with ‖∇f‖."""
 
-    name = "dcsgd"
 
     def __init__(self, law: NoiseLaw, workers: int, omega: float = 1.0):
         super().__init__(law, workers)
@@ -107,7 +108,6 @@ class DSignSGDLab(LabMethod):
     """DSignSGD: u = mean_i sign(g_i); SDE drift −(2F(∇f/σ) − 1), diffusion √((1 − m²)/N) — bounded for every
     tail."""
 
-    name = "dsignsgd"
 
     def __init__(self, law: NoiseLaw, workers: int):
         super().__init__(law, workers)

@@ -71,7 +71,6 @@ def sqrt_base(i: int) -> float:
 class Fixed(TimingModel):
     """Fixed times: ``times`` seconds for every job of every worker, or a list with one time per worker."""
 
-    name = "fixed"
 
     def __init__(self, n: int, seed: int = 0, times: float | list[float] = 1.0):
         super().__init__(n, seed)
@@ -88,7 +87,6 @@ class Fixed(TimingModel):
 class Sqrt(TimingModel):
     """τ_i = scale·(1 + √(i+1)) plus half-normal jitter |N(0, (jitter·√(i+1))²)| per job (ringmaster-lmo)."""
 
-    name = "sqrt"
 
     def __init__(self, n: int, seed: int = 0, jitter: float = 0.05, scale: float = 1.0):
         super().__init__(n, seed)
@@ -109,7 +107,6 @@ class Sqrt(TimingModel):
 class Exponential(TimingModel):
     """Exponential times with per-worker rates: τ_ij = mean·E_ij/λ_i, E ~ Exp(1), λ_i = exp(spread·z_i)."""
 
-    name = "exponential"
 
     def __init__(self, n: int, seed: int = 0, mean: float = 1.0, spread: float = 0.0):
         super().__init__(n, seed)
@@ -146,7 +143,6 @@ class _BasePlusTail(TimingModel):
 class LogNormal(_BasePlusTail):
     """τ_ij = base_i + scale·exp(sigma·N(0, 1)) (log-normal extra time; MindFlayer-style, async.md §2.6)."""
 
-    name = "lognormal"
 
     def __init__(self, n: int, seed: int = 0, sigma: float = 1.0, scale: float = 1.0, heterogeneous: bool = True):
         super().__init__(n, seed, scale, heterogeneous)
@@ -160,7 +156,6 @@ class LogNormal(_BasePlusTail):
 class Pareto(_BasePlusTail):
     """τ_ij = base_i + scale·(U^(−1/alpha) − 1) (Lomax/Pareto II extra time, infinite variance for α ≤ 2)."""
 
-    name = "pareto"
 
     def __init__(self, n: int, seed: int = 0, alpha: float = 1.5, scale: float = 1.0, heterogeneous: bool = True):
         super().__init__(n, seed, scale, heterogeneous)
@@ -175,7 +170,6 @@ class Straggler(TimingModel):
     """The ``sqrt`` model's times (``base = "sqrt"``) or ``time`` seconds (``base = "fixed"``), with the
     chosen ``workers`` (default: the last one) ``factor``× slower (async.md §2.3, one slow worker)."""
 
-    name = "straggler"
 
     def __init__(self, n: int, seed: int = 0, factor: float = 10.0, workers: list[int] | None = None,
                  base: str = "sqrt", time: float = 1.0, jitter: float = 0.05):
@@ -208,7 +202,6 @@ class Trace(TimingModel):
     """Times read from a CSV: one column per worker (a header row is skipped), row j = job j's time; rows are
     reused cyclically (job j uses row j mod rows)."""
 
-    name = "trace"
 
     def __init__(self, n: int, seed: int = 0, path: str = ""):
         super().__init__(n, seed)

@@ -34,7 +34,7 @@ class ASGD(AsyncScheme):
                  operator: str | dict[str, Any] = "none", compensation: str | dict[str, Any] = "none",
                  order: str = "clip-first", momentum: float = 0.0, schedule: str | dict[str, Any] = "constant",
                  warmup: int = 0):
-        owner = self.name or "asgd"
+        owner = self.name
         self.lr, self.delay, self.operator, self.compensation, self.order = lr, delay, operator, compensation, order
         self.momentum = check_range("momentum", momentum, 0.0, 1.0, hi_open=True, owner=owner)
         self._lr = make_lr(lr, schedule, warmup, steps, owner)
@@ -68,8 +68,6 @@ class ASGD(AsyncScheme):
             return Outcome(s, updated=False, dropped=True)
         return Outcome(self.apply(s, a, server, factor), updated=True)
 
-
-ASGD.name = "asgd"
 
 
 @ALGORITHMS.register("delay-adaptive-asgd")

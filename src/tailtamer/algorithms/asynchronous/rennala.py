@@ -11,7 +11,7 @@ from typing import Any
 
 from ...errors import ValidationError
 from ..base import ALGORITHMS
-from .base import Arrival, AsyncScheme
+from .base import Arrival
 from .sync import Collecting
 
 
@@ -28,11 +28,6 @@ class Rennala(Collecting):
 
     def waits_for(self, n: int) -> int:
         return self.B             # B may exceed n: a fast worker delivers several gradients at the same x_k
-
-    def bind(self, n: int) -> None:
-        AsyncScheme.bind(self, n)
-        self._pipe.bind(n)
-        self._wait = self.B
 
     def restart_while_collecting(self, a: Arrival) -> list[int]:
         return [a.worker]         # the worker that delivered computes another gradient at the same x_k

@@ -46,8 +46,6 @@ class Collecting(AsyncScheme):
         super().bind(n)
         self._pipe.bind(n)
         self._wait = self.waits_for(n)
-        if self._wait > n:
-            raise ValidationError(f"{self.name}: waits for {self._wait} arrivals, more than the {n} workers")
 
     def init(self, x0: torch.Tensor, comm) -> State:
         return {"x": x0.clone(), "sum": torch.zeros_like(x0), "count": torch.zeros(1, dtype=torch.int64),
@@ -79,6 +77,11 @@ class SyncSGD(Collecting):
 
     def waits_for(self, n: int) -> int:
         return n if self.m == 0 else self.m
+
+    def bind(self, n: int) -> None:
+        super().bind(n)
+        if self._wait > n:
+            raise ValidationError(f"{self.name}: m = {self.m} exceeds the {n} workers")
 
     def restart_while_collecting(self, a: Arrival) -> list[int]:
         return []                 # a worker that has delivered waits for the round to end
