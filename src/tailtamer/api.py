@@ -95,7 +95,8 @@ def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = Non
     method (family ``"async"``), the event engine :class:`~tailtamer.engine.async_loop.AsyncLoop`.
 
     A simulated loop sets torch's threads for its size (:func:`tailtamer.threads.resolve`: the count pinned
-    by ``--threads``, else one per 2**20 state entries); a given comm's process keeps its launcher's count.
+    by ``--threads``, else one per 2**20 state entries; an event loop sizes for one worker's job); a given
+    comm's process keeps its launcher's count.
     """
     run = c.config["run"]
     if c.algorithm.family == "async":
@@ -104,7 +105,7 @@ def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = Non
         if comm is not None:
             raise ValidationError(f"'{c.config['algorithm']['name']}' is asynchronous: it runs on the simulated "
                                   f"event engine (tailtamer run); real asynchronous runs are not implemented yet")
-
+        threads.apply(threads.resolve(1, c.problem.dim))     # the engine computes one worker's job at a time
         return make_async_loop(c, callbacks)
     if comm is None:
         W = c.topology.W if c.topology is not None else None
