@@ -8,7 +8,8 @@ Registering a class gives it its name (``cls.name``), so the name is written onc
 An entry may also be a :class:`Composite`: a base factory plus named parts taken from other registries,
 whose schema is the union of the base's and the parts' schemas (each part's keys with its prefix). The
 TailOPT pairs are composites: ``adam-biclip`` is ``LocalUpdate`` with the inner transform ``biclip`` and the
-outer transform ``outer-adam`` (keys ``outer_*``).
+outer transform ``outer-adam`` (keys ``outer_*``). A composite without parts is a *preset*: the base's schema
+with other defaults (``dc-asgd`` is ``asgd`` with delay compensation on).
 
 Example:
     >>> reg = Registry("widget")
@@ -136,6 +137,12 @@ class Composite:
     base: Callable[..., Any]
     parts: dict[str, Part]
     defaults: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, attr: str) -> Any:
+        """The base's class attributes (``family``, ``requires``, ``compresses``, ...) are the composite's."""
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return getattr(self.base, attr)
 
 
 class Registry(Generic[T]):

@@ -33,9 +33,10 @@ class Oracle(Protocol):
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor: ...
 
-#: Registry of algorithms; factories receive ``steps`` (the horizon T) from the engine, and those with
-#: ``compresses = True`` the ``compressor`` built from ``[compression]``.
-ALGORITHMS: Registry["Algorithm"] = Registry("algorithm", context=("steps", "compressor"))
+#: Registry of algorithms; factories receive ``steps`` (the horizon T) from the engine, those with
+#: ``compresses = True`` the ``compressor`` built from ``[compression]``, and composites their registered
+#: ``name`` (one class, several names: presets and pairs).
+ALGORITHMS: Registry["Algorithm"] = Registry("algorithm", context=("steps", "compressor", "name"))
 
 
 class Algorithm:

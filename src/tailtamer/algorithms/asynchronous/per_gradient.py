@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 
+from ...registry import Composite
 from ...schedules import make_lr
 from ...validation import check_range
 from ..base import ALGORITHMS, State
@@ -33,7 +34,9 @@ class ASGD(AsyncScheme):
     def __init__(self, steps: int, lr: float = 0.01, delay: str | dict[str, Any] = "constant",
                  operator: str | dict[str, Any] = "none", compensation: str | dict[str, Any] = "none",
                  order: str = "clip-first", momentum: float = 0.0, schedule: str | dict[str, Any] = "constant",
-                 warmup: int = 0):
+                 warmup: int = 0, name: str | None = None):
+        if name is not None:
+            self.name = name  # type: ignore[misc]  (one class, several registered names: the presets below)
         owner = self.name
         self.lr, self.delay, self.operator, self.compensation, self.order = lr, delay, operator, compensation, order
         self.momentum = check_range("momentum", momentum, 0.0, 1.0, hi_open=True, owner=owner)
@@ -69,36 +72,10 @@ class ASGD(AsyncScheme):
         return Outcome(self.apply(s, a, server, factor), updated=True)
 
 
-
-@ALGORITHMS.register("delay-adaptive-asgd")
-class DelayAdaptiveASGD(ASGD):
-    """ASGD with Mishchenko et al.'s delay-adaptive step γ·min(1, n/δ) (NeurIPS 2022)."""
-
-    def __init__(self, steps: int, lr: float = 0.01, delay: str | dict[str, Any] = "mishchenko",
-                 operator: str | dict[str, Any] = "none", compensation: str | dict[str, Any] = "none",
-                 order: str = "clip-first", momentum: float = 0.0, schedule: str | dict[str, Any] = "constant",
-                 warmup: int = 0):
-        super().__init__(steps, lr, delay, operator, compensation, order, momentum, schedule, warmup)
-
-
-@ALGORITHMS.register("clipped-asgd")
-class ClippedASGD(ASGD):
-    """ASGD on clipped gradients, x ← x − γ·min(1, λ/‖g‖)·g (Erickson & Johansson, arXiv 2606.13287)."""
-
-    def __init__(self, steps: int, lr: float = 0.01, delay: str | dict[str, Any] = "constant",
-                 operator: str | dict[str, Any] = {"name": "l2clip", "gamma": 1.0},   # noqa: B006 (config default)
-                 compensation: str | dict[str, Any] = "none", order: str = "clip-first", momentum: float = 0.0,
-                 schedule: str | dict[str, Any] = "constant", warmup: int = 0):
-        super().__init__(steps, lr, delay, operator, compensation, order, momentum, schedule, warmup)
-
-
-@ALGORITHMS.register("dc-asgd")
-class DCASGD(ASGD):
-    """DC-ASGD (Zheng et al. 2017): ĝ = g + λ·g⊙g⊙(x_now − x_read), constant or adaptive λ."""
-
-    def __init__(self, steps: int, lr: float = 0.01, delay: str | dict[str, Any] = "constant",
-                 operator: str | dict[str, Any] = "none",
-                 compensation: str | dict[str, Any] = {"name": "dc", "lam": 0.04},  # noqa: B006 (config default)
-                 order: str = "clip-first", momentum: float = 0.0, schedule: str | dict[str, Any] = "constant",
-                 warmup: int = 0):
-        super().__init__(steps, lr, delay, operator, compensation, order, momentum, schedule, warmup)
+#: The presets: ``asgd`` with other defaults (registry composites without parts, so each schema is ASGD's).
+ALGORITHMS.register("delay-adaptive-asgd", "ASGD with Mishchenko et al.'s delay-adaptive step γ·min(1, n/δ) "
+                    "(NeurIPS 2022)")(Composite(ASGD, {}, {"delay": "mishchenko"}))
+ALGORITHMS.register("clipped-asgd", "ASGD on clipped gradients, x ← x − γ·min(1, λ/‖g‖)·g (Erickson & "
+                    "Johansson, arXiv 2606.13287)")(Composite(ASGD, {}, {"operator": {"name": "l2clip", "gamma": 1.0}}))
+ALGORITHMS.register("dc-asgd", "DC-ASGD (Zheng et al. 2017): ĝ = g + λ·g⊙g⊙(x_now − x_read), constant or "
+                    "adaptive λ")(Composite(ASGD, {}, {"compensation": {"name": "dc", "lam": 0.04}}))

@@ -10,11 +10,12 @@
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
-from ...operators import clip_coords, clip_rows, rownorm
+from ...operators import clip_rows, rownorm
+from ...operators.transform import TRANSFORMS
 from ...schedules import make_lr
 from ...validation import check_positive, check_range
 from ..base import ALGORITHMS, Algorithm, Oracle, State
@@ -23,7 +24,7 @@ from ..base import ALGORITHMS, Algorithm, Oracle, State
 class _MappedDSGD(Algorithm):
     """``X_{t+1} = W (X_t − α_t · T_t(G_t))``; subclasses define the map ``T_t``."""
 
-    def __init__(self, steps: int, lr: float, schedule: str | dict[str, Any], warmup: int):
+    def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0):
         self.lr = lr
         self._lr = make_lr(lr, schedule, warmup, steps, self.name)
 
@@ -39,9 +40,6 @@ class _MappedDSGD(Algorithm):
 class DSGD(_MappedDSGD):
     """DSGD: X⁺ = W(X − αG)."""
 
-    def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0):
-        super().__init__(steps, lr, schedule, warmup)
-
     def direction(self, g: torch.Tensor, t: int) -> torch.Tensor:
         return g
 
@@ -50,37 +48,37 @@ class DSGD(_MappedDSGD):
 class DSGDN(_MappedDSGD):
     """DSGD-N (naive normalized DSGD): X⁺ = W(X − α·rownorm(G))."""
 
-    def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0):
-        super().__init__(steps, lr, schedule, warmup)
-
     def direction(self, g: torch.Tensor, t: int) -> torch.Tensor:
         return rownorm(g)
 
 
-@ALGORITHMS.register("dsgd-gclip")
-class DSGDGClip(_MappedDSGD):
-    """DSGD-GClip: X⁺ = W(X − α·clip_γ(G)), per-node L2 clipping."""
+class _ClippedDSGD(_MappedDSGD):
+    """T = a fixed-level clipping transform of :mod:`tailtamer.operators.transforms`, named by ``transform``."""
+
+    transform: ClassVar[str]
 
     def __init__(self, steps: int, lr: float = 0.01, gamma: float = 1.0, schedule: str | dict[str, Any] = "constant",
                  warmup: int = 0):
         super().__init__(steps, lr, schedule, warmup)
-        self.gamma = check_positive("gamma", gamma, self.name)
+        self._clip = TRANSFORMS.build(self.transform, {"gamma": gamma}, owner=self.name)
+        self.gamma = self._clip.gamma
 
     def direction(self, g: torch.Tensor, t: int) -> torch.Tensor:
-        return clip_rows(g, self.gamma)
+        return self._clip.update(g, None)[0]
+
+
+@ALGORITHMS.register("dsgd-gclip")
+class DSGDGClip(_ClippedDSGD):
+    """DSGD-GClip: X⁺ = W(X − α·clip_γ(G)), per-node L2 clipping."""
+
+    transform = "l2clip"
 
 
 @ALGORITHMS.register("dsgd-cclip")
-class DSGDCClip(_MappedDSGD):
+class DSGDCClip(_ClippedDSGD):
     """DSGD-CClip: X⁺ = W(X − α·clamp(G, −γ, γ))."""
 
-    def __init__(self, steps: int, lr: float = 0.01, gamma: float = 1.0, schedule: str | dict[str, Any] = "constant",
-                 warmup: int = 0):
-        super().__init__(steps, lr, schedule, warmup)
-        self.gamma = check_positive("gamma", gamma, self.name)
-
-    def direction(self, g: torch.Tensor, t: int) -> torch.Tensor:
-        return clip_coords(g, self.gamma)
+    transform = "cclip"
 
 
 @ALGORITHMS.register("dsgd-clip")

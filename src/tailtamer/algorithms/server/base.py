@@ -15,15 +15,17 @@ class ServerMethod(Algorithm):
     """Base of the ``compressed`` family: ``requires = "none"`` (topology ``server``), a step rule.
 
     The iterate ``x`` is ``[n_local, d]`` with every row equal to the server model; each step every row
-    moves by the same server update, so the rows stay equal.
+    moves by the same server update, so the rows stay equal. The constructor is every method's schema (the
+    step rule's keys; ``compressor`` is supplied by the engine from ``[compression]`` when ``compresses``).
     """
 
     family: ClassVar[str] = "compressed"
     requires: ClassVar[str] = "none"
     compresses: ClassVar[bool] = True
 
-    def __init__(self, steps: int, lr: float, schedule: str | dict[str, Any], warmup: int, rule: str, L0: float,
-                 L1: float, a: float, b: float, alpha: float, compressor: Compressor | None = None):
+    def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0,
+                 rule: str = "schedule", L0: float = 0.0, L1: float = 0.0, a: float = 1.0, b: float = 0.0,
+                 alpha: float = 1.0, compressor: Compressor | None = None):
         self.lr, self.schedule, self.warmup, self.rule = lr, schedule, warmup, rule
         self.L0, self.L1, self.a, self.b, self.alpha = L0, L1, a, b, alpha
         self._step = StepRule(self.name, steps, lr, schedule, warmup, rule, L0, L1, a, b, alpha)

@@ -51,11 +51,6 @@ class EF(ServerMethod):
 class EF21(ServerMethod):
     """EF21: each worker tracks its gradient by compressed differences; the server steps along their mean."""
 
-    def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0,
-                 rule: str = "schedule", L0: float = 0.0, L1: float = 0.0, a: float = 1.0, b: float = 0.0,
-                 alpha: float = 1.0, compressor: Compressor | None = None):
-        super().__init__(steps, lr, schedule, warmup, rule, L0, L1, a, b, alpha, compressor)
-
     def init(self, x0: torch.Tensor, comm) -> State:
         return {"x": x0.clone(), "gi": torch.zeros_like(x0), "g": torch.zeros_like(x0)}
 

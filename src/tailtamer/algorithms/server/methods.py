@@ -16,7 +16,6 @@ from typing import Any
 
 import torch
 
-from ...compression import Compressor
 from ...compression.sign import Sign
 from ...errors import ValidationError
 from ..base import ALGORITHMS, Oracle, State
@@ -44,11 +43,6 @@ class DSGDServer(_MeanMethod):
 
     compresses = False
 
-    def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0,
-                 rule: str = "schedule", L0: float = 0.0, L1: float = 0.0, a: float = 1.0, b: float = 0.0,
-                 alpha: float = 1.0):
-        super().__init__(steps, lr, schedule, warmup, rule, L0, L1, a, b, alpha)
-
     def codec(self, grad: Oracle) -> None:
         return None
 
@@ -56,11 +50,6 @@ class DSGDServer(_MeanMethod):
 @ALGORITHMS.register("dcsgd")
 class DCSGD(_MeanMethod):
     """Distributed compressed SGD: the server averages the workers' compressed gradients C_i(g_i)."""
-
-    def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0,
-                 rule: str = "schedule", L0: float = 0.0, L1: float = 0.0, a: float = 1.0, b: float = 0.0,
-                 alpha: float = 1.0, compressor: Compressor | None = None):
-        super().__init__(steps, lr, schedule, warmup, rule, L0, L1, a, b, alpha, compressor)
 
 
 @ALGORITHMS.register("dsignsgd")

@@ -11,32 +11,40 @@ Example:
 """
 from __future__ import annotations
 
+from typing import Callable, ClassVar
+
+import torch
+
 from ..clip import biclip, clip_coords, clip_rows
 from ..thresholds import biclip_thresholds
 from ..transform import TRANSFORMS, Transform
 from .checks import Checks
 
 
-@TRANSFORMS.register("l2clip")
-class L2Clip(Transform):
-    """L2 (whole-vector) clipping to radius gamma"""
+class _FixedClip(Transform):
+    """``clip(g, gamma)`` with a fixed level; subclasses name the clipping operator."""
+
+    clip: ClassVar[Callable[[torch.Tensor, float], torch.Tensor]]
 
     def __init__(self, gamma: float = 1.0, *, owner: str = "", prefix: str = ""):
         self.gamma = Checks(owner or self.name, prefix).positive("gamma", gamma)
 
     def update(self, g, state, *, t=0, k=1, x=None):
-        return clip_rows(g, self.gamma), state
+        return type(self).clip(g, self.gamma), state
+
+
+@TRANSFORMS.register("l2clip")
+class L2Clip(_FixedClip):
+    """L2 (whole-vector) clipping to radius gamma"""
+
+    clip = staticmethod(clip_rows)
 
 
 @TRANSFORMS.register("cclip")
-class CClip(Transform):
+class CClip(_FixedClip):
     """coordinate-wise clipping to [-gamma, gamma]"""
 
-    def __init__(self, gamma: float = 1.0, *, owner: str = "", prefix: str = ""):
-        self.gamma = Checks(owner or self.name, prefix).positive("gamma", gamma)
-
-    def update(self, g, state, *, t=0, k=1, x=None):
-        return clip_coords(g, self.gamma), state
+    clip = staticmethod(clip_coords)
 
 
 @TRANSFORMS.register("biclip")
