@@ -38,6 +38,14 @@ def check_nonneg(name: str, value: float, owner: str = "") -> float:
     return check_range(name, value, 0.0, None, owner=owner)
 
 
+def check_int(name: str, value: int, lo: int, owner: str = "", note: str = "") -> int:
+    """An integer ``≥ lo`` (``True``/``False`` are not integers here); ``note`` explains a special value."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+        where = f"{owner}: " if owner else ""
+        raise ValidationError(f"{where}{name} must be an integer ≥ {lo}{note}, got {value!r}")
+    return value
+
+
 def check_choice(name: str, value: str, choices: list[str] | tuple[str, ...], owner: str = "") -> str:
     """``value`` is one of ``choices``."""
     from .registry import suggest

@@ -20,19 +20,13 @@ from typing import Any
 import torch
 
 from ...errors import ValidationError
-from ...validation import check_step_size, check_choice, check_positive
+from ...validation import check_choice, check_int, check_positive, check_step_size
 from ..base import ALGORITHMS, Oracle, State
 from .base import Arrival, AsyncScheme, Outcome, Server
 from .pipeline import Pipeline
 from .transforms import Applied, make_transform
 
 NORMALIZE = ("count", "weights")
-
-
-def _int(name: str, v: int, lo: int, owner: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-        raise ValidationError(f"{owner}: {name} must be an integer ≥ {lo}, got {v!r}")
-    return v
 
 
 @ALGORITHMS.register("fedbuff")
@@ -47,11 +41,11 @@ class FedBuff(AsyncScheme):
         owner = self.name
         self.lr = check_step_size("lr", lr, owner)
         self.local_lr = check_positive("local_lr", local_lr, owner)
-        self.local_steps = _int("local_steps", local_steps, 1, owner)
-        self.K = _int("K", K, 1, owner)
+        self.local_steps = check_int("local_steps", local_steps, 1, owner)
+        self.K = check_int("K", K, 1, owner)
         self.normalize = check_choice("normalize", normalize, NORMALIZE, owner)
-        self.max_staleness = _int("max_staleness", max_staleness, -1, owner)
-        self.concurrency = _int("concurrency", concurrency, 0, owner)
+        self.max_staleness = check_int("max_staleness", max_staleness, -1, owner)
+        self.concurrency = check_int("concurrency", concurrency, 0, owner)
         self.delay, self.inner, self.outer, self.compensation, self.order = delay, inner, outer, compensation, order
         self._inner = make_transform(inner, owner, "inner")
         self._outer = Applied(make_transform(outer, owner, "outer"), "outer.")

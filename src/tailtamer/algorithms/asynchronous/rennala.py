@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...errors import ValidationError
+from ...validation import check_int
 from ..base import ALGORITHMS
 from .base import Arrival
 from .sync import Collecting
@@ -21,9 +21,7 @@ class Rennala(Collecting):
 
     def __init__(self, steps: int, lr: float = 0.01, B: int = 8, operator: str | dict[str, Any] = "none",
                  schedule: str | dict[str, Any] = "constant", warmup: int = 0):
-        if isinstance(B, bool) or not isinstance(B, int) or B < 1:
-            raise ValidationError(f"{self.name}: B must be an integer ≥ 1, got {B!r}")
-        self.B = B
+        self.B = check_int("B", B, 1, self.name)
         super().__init__(steps, lr, operator, schedule, warmup)
 
     def waits_for(self, n: int) -> int:

@@ -21,20 +21,13 @@ from typing import Any
 import torch
 
 from ...operators import ema
-from ...validation import check_step_size, check_choice, check_range
-from ...errors import ValidationError
+from ...validation import check_choice, check_int, check_range, check_step_size
 from ..base import ALGORITHMS, State
 from .base import Arrival, AsyncScheme, Outcome, Server, stale_workers
 from .per_gradient import ASGD
 from .pipeline import Pipeline
 
 VARIANTS = ("discard", "stop")
-
-
-def _check_cap(R: int, owner: str, allow_zero: bool = False) -> int:
-    if isinstance(R, bool) or not isinstance(R, int) or R < (0 if allow_zero else 1):
-        raise ValidationError(f"{owner}: R must be an integer ≥ {0 if allow_zero else 1}, got {R!r}")
-    return R
 
 
 @ALGORITHMS.register("ringmaster")
@@ -46,7 +39,7 @@ class Ringmaster(ASGD):
                  compensation: str | dict[str, Any] = "none", order: str = "clip-first", momentum: float = 0.0,
                  schedule: str | dict[str, Any] = "constant", warmup: int = 0):
         super().__init__(steps, lr, delay, operator, compensation, order, momentum, schedule, warmup)
-        self.R = _check_cap(R, self.name)
+        self.R = check_int("R", R, 1, self.name)
         self.variant = check_choice("variant", variant, VARIANTS, self.name)
 
     def arrive(self, s: State, a: Arrival, server: Server) -> Outcome:
@@ -69,7 +62,7 @@ class NormalizedMomentumASGD(AsyncScheme):
         owner = self.name
         self.lr = check_step_size("lr", lr, owner)
         self.alpha = check_range("alpha", alpha, 0.0, 1.0, lo_open=True, owner=owner)
-        self.R = _check_cap(R, owner, allow_zero=True)
+        self.R = check_int("R", R, 0, owner)
         self.agnostic = bool(agnostic)
         self.delay, self.operator, self.compensation, self.order = delay, operator, compensation, order
         self._pipe = Pipeline(owner, delay, operator, compensation, order)

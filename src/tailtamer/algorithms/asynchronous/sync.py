@@ -15,7 +15,7 @@ import torch
 
 from ...errors import ValidationError
 from ...schedules import make_lr
-from ...validation import check_step_size
+from ...validation import check_int, check_step_size
 from ..base import ALGORITHMS, State
 from .base import Arrival, AsyncScheme, Outcome, Server
 from .pipeline import Pipeline
@@ -70,9 +70,7 @@ class SyncSGD(Collecting):
 
     def __init__(self, steps: int, lr: float = 0.01, m: int = 0, operator: str | dict[str, Any] = "none",
                  schedule: str | dict[str, Any] = "constant", warmup: int = 0):
-        if isinstance(m, bool) or not isinstance(m, int) or m < 0:
-            raise ValidationError(f"{self.name}: m must be an integer ≥ 0 (0: all workers), got {m!r}")
-        self.m = m
+        self.m = check_int("m", m, 0, self.name, note=" (0: all workers)")
         super().__init__(steps, lr, operator, schedule, warmup)
 
     def waits_for(self, n: int) -> int:

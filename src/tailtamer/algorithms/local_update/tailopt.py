@@ -29,6 +29,7 @@ from ...errors import ValidationError
 from ...operators import TRANSFORMS, Transform
 from ...registry import Composite, Part
 from ...schedules import make_lr
+from ...validation import check_int
 from ..base import ALGORITHMS, Algorithm, Oracle, State
 from .sampling import check_clients, client_count, client_mask, masked_mean, row_mask
 
@@ -56,8 +57,7 @@ class LocalUpdate(Algorithm):
                  schedule: str | dict[str, Any] = "constant", warmup: int = 0,
                  outer_schedule: str | dict[str, Any] = "constant"):
         self.name = name  # type: ignore[misc]  (one class, many registered names)
-        if isinstance(local_steps, bool) or not isinstance(local_steps, int) or local_steps < 1:
-            raise ValidationError(f"{name}: local_steps must be an integer ≥ 1, got {local_steps!r}")
+        check_int("local_steps", local_steps, 1, name)
         if not isinstance(reset_inner, bool):
             raise ValidationError(f"{name}: reset_inner must be true or false, got {reset_inner!r}")
         self._lr = make_lr(lr, schedule, warmup, steps, name)
