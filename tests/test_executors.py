@@ -197,7 +197,7 @@ def _grid(root: Path) -> Grid:
 def _runs(root: Path, tuned: dict) -> list:
     main_ = [(root / "main" / m / f"seed{s}", e1.config(m, tuned.get(m, e1.TUNED[m]), NOISE, s, steps=STEPS))
              for m in ("gt-nsgdm", "dsgd") for s in (0, 1)]
-    diverges = {**TINY, "algorithm": {"name": "dsgd", "lr": 100.0}, "run": {"steps": STEPS, "eval_every": 10}}
+    diverges = {**TINY, "algorithm": {"name": "dsgd", "lr": 100.0}, "run": {"steps": 200, "eval_every": 10}}
     return main_ + [(root / "diverges" / "seed0", diverges)]
 
 

@@ -112,7 +112,11 @@ class RayCluster:
                 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")   # a local instance sends nothing out
                 ray.init(include_dashboard=False)
             else:
-                ray.init(address=self.address)
+                try:
+                    ray.init(address=self.address)
+                except ConnectionError as err:
+                    raise ConfigError(f"cannot reach the Ray cluster at {self.address!r} ({err}); start it with "
+                                      "`ray start --head`, or drop --ray-address to start one here") from None
             self._started = True
         return ray
 
