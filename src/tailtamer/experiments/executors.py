@@ -103,21 +103,21 @@ class RayCluster:
     def __init__(self, address: str | None = None):
         require_ray()
         self.address = address or None
-        self._started = False
+        self._connected = False
 
     def _ray(self) -> Any:
         ray = require_ray()
         if not ray.is_initialized():
             if self.address is None:
                 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")   # a local instance sends nothing out
-                ray.init(include_dashboard=False)
+                ray.init(address="local", include_dashboard=False)   # a new instance, even beside a cluster
             else:
                 try:
                     ray.init(address=self.address)
                 except ConnectionError as err:
                     raise ConfigError(f"cannot reach the Ray cluster at {self.address!r} ({err}); start it with "
                                       "`ray start --head`, or drop --ray-address to start one here") from None
-            self._started = True
+            self._connected = True
         return ray
 
     def slots(self, workers: int | None) -> int:
@@ -151,9 +151,9 @@ class RayCluster:
                 ray.cancel(ref)
 
     def close(self) -> None:
-        if self._started:
+        if self._connected:       # disconnects from a cluster; stops the instance started here
             require_ray().shutdown()
-            self._started = False
+            self._connected = False
 
 
 def make(name: str = "process", address: str | None = None) -> Executor:
