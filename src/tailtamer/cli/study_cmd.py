@@ -1,4 +1,5 @@
-"""``tailtamer study NAME [--tune] [--workers K] [--out DIR]``: run a declared study (``--list`` lists them)."""
+"""``tailtamer study NAME [--tune] [--workers K] [--out DIR] [--executor ray [--ray-address ADDR]]``: run a
+declared study (``--list`` lists them)."""
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "winners; without it the recorded winners are used")
     p.add_argument("--tune-seeds", type=int, metavar="K", help="tune on only the first K tuning seeds (reduced)")
     p.add_argument("--tune-only", action="store_true", help="stop after tuning (with --tune)")
-    p.add_argument("--workers", type=int, default=None, help="parallel processes (default: CPU count, at most 8)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="runs at once (default: CPU count, at most 8; with --executor ray the cluster's CPUs)")
+    p.add_argument("--executor", default="process",
+                   help="where the runs execute: process (worker processes here, the default) or ray "
+                        "(a Ray cluster; needs tailtamer[ray])")
+    p.add_argument("--ray-address", metavar="ADDR",
+                   help="with --executor ray: the cluster, 'auto' (started here by `ray start`) or "
+                        "ray://HOST:10001 (default: a Ray instance started on this machine for the study)")
     p.add_argument("--tensorboard", action="store_true",
                    help="every run also writes TensorBoard event files into its folder (needs tailtamer[tensorboard])")
     p.add_argument("--report-only", action="store_true", help="only rebuild the report from the run folders")
@@ -38,6 +46,7 @@ def list_studies() -> str:
 
 
 def main(args: argparse.Namespace) -> int:
+    from ..experiments.executors import make
     from ..experiments.study import get, run_study
     from .render import print_markdown
 
@@ -55,6 +64,9 @@ def main(args: argparse.Namespace) -> int:
         raise ConfigError("--tune-seeds and --tune-only go with --tune")
     if args.tune_seeds is not None and args.tune_seeds < 1:
         raise ConfigError(f"--tune-seeds must be ≥ 1, got {args.tune_seeds}")
+    if args.ray_address is not None and args.executor != "ray":
+        raise ConfigError("--ray-address goes with --executor ray")
+    executor = make(args.executor, args.ray_address)   # a missing Ray is named here, before anything runs
     root = Path(args.out or f"runs/{study.name}")
     if args.report_only:
         text = study.report(root)
@@ -63,7 +75,10 @@ def main(args: argparse.Namespace) -> int:
             from ..memory import keep_heap_memory
 
             keep_heap_memory()
-        text = run_study(study, root, tune=args.tune, workers=args.workers, tensorboard=args.tensorboard,
-                         tune_seeds=args.tune_seeds, tune_only=args.tune_only)
+        try:
+            text = run_study(study, root, tune=args.tune, workers=args.workers, tensorboard=args.tensorboard,
+                             tune_seeds=args.tune_seeds, tune_only=args.tune_only, executor=executor)
+        finally:
+            executor.close()
     print_markdown(text)
     return 0

@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping
 
 from ..engine.run_dir import atomic_write_json
 from ..errors import ConfigError
+from .executors import Executor
 from .tuning import Search, sweep_searches
 from ..engine.atomic import atomic_write_text
 
@@ -114,15 +115,16 @@ class Study:
         return json.loads(path.read_text()) if path.exists() else self.tuned
 
     def tune(self, root: Path, workers: int | None = 1, log: Callable[[str], None] | None = None,
-             tensorboard: bool = False, seeds: int | None = None) -> Any:
+             tensorboard: bool = False, seeds: int | None = None, executor: Executor | str | None = None) -> Any:
         """Run the grid, growing it past its edges; writes :attr:`tuning_file` and :attr:`tuned_file`.
-        ``seeds``: use only the first that many tuning seeds (a reduced tuning)."""
+        ``seeds``: use only the first that many tuning seeds (a reduced tuning); ``executor``: where the runs
+        execute (:mod:`~tailtamer.experiments.executors`)."""
         if self.grid is None:
             raise ConfigError(f"study '{self.name}' has no tuning grid")
         grid = self.grid(Path(root))
         if seeds:
             grid = replace(grid, seeds=grid.seeds[:seeds])
-        return tune_grid(grid, Path(root), workers, log, self.tuned_file, self.tuning_file, tensorboard)
+        return tune_grid(grid, Path(root), workers, log, self.tuned_file, self.tuning_file, tensorboard, executor)
 
     def report(self, root: Path, tuned: Any = None, out: Path | None = None) -> str:
         """The markdown report (tables with the published numbers beside ours, plots as PNG files)."""
@@ -145,11 +147,12 @@ class Study:
 
 
 def tune_grid(grid: Grid, root: Path, workers: int | None = 1, log: Callable[[str], None] | None = None,
-              tuned_file: str = "tuned.json", tuning_file: str = "tuning.json", tensorboard: bool = False) -> Any:
+              tuned_file: str = "tuned.json", tuning_file: str = "tuning.json", tensorboard: bool = False,
+              executor: Executor | str | None = None) -> Any:
     """Drive ``grid``'s searches by real runs under ``root``; writes the searches (with any edge left) to
     ``tuning_file`` and the winners to ``tuned_file``; returns the winners."""
     records = sweep_searches(grid.searches(), lambda k, p: grid.folder(root, k, p), grid.config, grid.seeds,
-                             grid.metric, workers or 1, log, tensorboard=tensorboard)
+                             grid.metric, workers or 1, log, tensorboard=tensorboard, executor=executor)
     tuned = grid.collect({k: grid.winner(k, r["best"]) for k, r in records.items()})
     atomic_write_json(root / tuning_file, records)
     atomic_write_json(root / tuned_file, tuned)
@@ -184,13 +187,16 @@ def estimate(study: Study, n_runs: int, workers: int) -> str:
 
 def run_study(study: Study, root: Path, tune: bool = False, workers: int | None = None,
               log: Callable[[str], None] = print, tensorboard: bool = False, tune_seeds: int | None = None,
-              tune_only: bool = False) -> str:
+              tune_only: bool = False, executor: Executor | str | None = None) -> str:
     """Tune (if asked; ``tune_seeds``: only the first that many tuning seeds), run every unfinished job
-    (unless ``tune_only``), write and return the report."""
-    from .sweep import default_workers, run_sweep, unfinished
+    (unless ``tune_only``), write and return the report. ``executor``: where the runs execute, a name of
+    :data:`~tailtamer.experiments.executors.EXECUTORS` or an executor (default: the local process pool)."""
+    from .executors import resolve
+    from .sweep import run_sweep, unfinished
 
     root = Path(root)
-    workers = workers or default_workers()
+    executor = resolve(executor)
+    workers = executor.slots(workers)
     t0 = time.perf_counter()
     tuned = study.load_tuned(root)
     if tune:
@@ -202,7 +208,7 @@ def run_study(study: Study, root: Path, tune: bool = False, workers: int | None 
         first = grid.first_round(root)
         log(f"{study.name}: tuning on seeds {list(grid.seeds)}, starting grid of "
             f"{estimate(study, len(unfinished(first)), workers)} (more where a winner sits on an edge)")
-        tuned = study.tune(root, workers, log=log, tensorboard=tensorboard, seeds=tune_seeds)
+        tuned = study.tune(root, workers, log=log, tensorboard=tensorboard, seeds=tune_seeds, executor=executor)
         log(f"{study.name}: tuned settings: {json.dumps(tuned)}")
     if tune_only:
         return study.report(root, tuned)
@@ -210,7 +216,7 @@ def run_study(study: Study, root: Path, tune: bool = False, workers: int | None 
     todo = unfinished(jobs)
     log(f"{study.name}: {estimate(study, len(todo), workers)}"
         + (f" ({len(jobs) - len(todo)} of {len(jobs)} already finished)" if len(todo) < len(jobs) else ""))
-    run_sweep(jobs, workers=workers, tensorboard=tensorboard, label=study.name)
+    run_sweep(jobs, workers=workers, tensorboard=tensorboard, label=study.name, executor=executor)
     text = study.report(root, tuned)
     log(f"{study.name}: done in {time.perf_counter() - t0:.1f} s; report {root / study.report_file}")
     return text

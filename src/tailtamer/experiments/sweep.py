@@ -6,13 +6,12 @@ an error, raised before anything runs: it is never silently taken for the job's 
 """
 from __future__ import annotations
 
-import concurrent.futures as cf
-import multiprocessing as mp
-import os
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..engine.run_dir import SUMMARY
+from .executors import Executor, resolve
+from .executors import default_workers  # noqa: F401  (re-exported)
 
 
 def _run_one(folder: str, cfg: dict[str, Any], tensorboard: bool = False) -> str:
@@ -29,10 +28,6 @@ def _run_one(folder: str, cfg: dict[str, Any], tensorboard: bool = False) -> str
     return folder
 
 
-def default_workers() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
-
-
 def unfinished(jobs: Sequence[tuple[str | Path, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
     """The jobs whose folder holds no finished run yet (ConfigError for a folder of another config)."""
     return [(str(f), c) for f, c in jobs if not _finished(Path(f), c)]
@@ -40,16 +35,19 @@ def unfinished(jobs: Sequence[tuple[str | Path, dict[str, Any]]]) -> list[tuple[
 
 def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | None = None,
               on_done: Callable[[int, int, str], None] | None = None, tensorboard: bool = False,
-              label: str = "sweep", progress: bool = True) -> list[Path]:
+              label: str = "sweep", progress: bool = True, executor: Executor | str | None = None) -> list[Path]:
     """Run every ``(folder, config)`` not yet finished; ``on_done(i, total, folder)`` reports progress.
 
     With ``progress`` (and no ``on_done``) a :class:`~tailtamer.engine.progress.SweepProgress` reports runs
     done, rate, ETA and the last run's metric (a bar on a terminal, a line every few seconds in a log).
     ``tensorboard``: every run also writes TensorBoard event files into its folder.
     A diverging run (NonFiniteError) does not stop the sweep: its summary says ``"status": "diverged"``.
+    ``executor``: where the runs execute (:data:`~tailtamer.experiments.executors.EXECUTORS`; default the
+    local process pool, ``workers`` processes).
     """
     todo = unfinished(jobs)
-    workers = workers or default_workers()
+    executor = resolve(executor)
+    workers = executor.slots(workers)
     bar = None
     if on_done is None and progress and todo:
         from ..engine.progress import SweepProgress
@@ -58,20 +56,10 @@ def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | 
         bar.start()
     done = 0
     try:
-        if workers <= 1 or len(todo) <= 1:
-            for folder, cfg in todo:
-                _safe(folder, cfg, tensorboard)
-                done += 1
-                if on_done:
-                    on_done(done, len(todo), folder)
-        else:
-            ctx = mp.get_context("spawn")
-            with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                futures = [pool.submit(_safe, folder, cfg, tensorboard) for folder, cfg in todo]
-                for fut in cf.as_completed(futures):
-                    done += 1
-                    if on_done:
-                        on_done(done, len(todo), fut.result())
+        for folder in executor.map(_safe, [(folder, cfg, tensorboard) for folder, cfg in todo], workers):
+            done += 1
+            if on_done:
+                on_done(done, len(todo), folder)
     finally:
         if bar is not None:
             bar.finish()
