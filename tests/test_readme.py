@@ -37,6 +37,7 @@ SKIP = {
     "torchrun": "several processes; tests/test_distributed_torchrun.py runs torchrun",
     "python benchmarks/": "benchmarks (minutes)",
     "tensorboard": "a server",
+    "ray": "a Ray cluster (several machines); tests/test_executors.py runs a study on a local Ray instance",
 }
 #: Commands that need the shared data folder (skipped with the fixture's message when it is absent).
 NEEDS_DATA = ("configs/e2/",)
