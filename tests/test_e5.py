@@ -51,8 +51,8 @@ def test_the_smoke_study_runs_resumes_and_reports(tmp_path, monkeypatch):
 
 
 def test_replicate_blocks_are_independent_blocks_of_one_stacked_run():
-    cfg = {"problem": {"name": "quartic", "dim": 1, "x0": 2.0}, "method": {"name": "dcsgd", "omega": 4.0, "lr": 0.1,
-                                                                           "schedule": {"name": "poly", "power": 0.6, "t0": 1.0}},
+    method = {"name": "dcsgd", "omega": 4.0, "lr": 0.1, "schedule": {"name": "poly", "power": 0.6, "t0": 1.0}}
+    cfg = {"problem": {"name": "quartic", "dim": 1, "x0": 2.0}, "method": method,
            "noise": {"name": "cauchy"}, "sde": {"paths": 200, "replicates": 3, "horizon": 20.0, "compare": False}}
     res = run_lab(build_lab(cfg))["discrete"]
     blocks = res["blow_up_by_replicate"]
