@@ -147,3 +147,31 @@ def test_stateful_compressor_refused_where_no_state_is_carried():
         build_compressor({"name": "powersgd", "rank": 0})
     with pytest.raises(ValidationError, match="warm-start Q per node"):
         COMPRESSORS.build("powersgd", {})(torch.zeros(1, 4))
+
+
+def test_ef_with_powersgd_equals_the_per_node_reference():
+    """ef + the compressor, written out node by node: p_i = η g_i + e_i; P_i = qr(M_i Q_i); Q_i ← M_iᵀ P_i;
+    Δ_i = P_i Q_iᵀ (the 3 × 3 and the last 7 coordinates dense); e_i = p_i − Δ_i; x ← x − mean Δ_i."""
+    cfg = config("ef")
+    c = build_components(cfg)
+    prob, noise, n, seed, r = c.problem, c.noise, 4, 3, 2
+    x = prob.x0()
+    e = [torch.zeros(40, dtype=torch.float64) for _ in range(n)]
+    q = None
+    for t in range(8):
+        if q is None:
+            gen = Randomness(seed, torch.arange(n), t).generator("powersgd")
+            q = [torch.randn(1, 5 * r, generator=gen, dtype=torch.float64)[0].reshape(5, r)] * n
+        deltas = []
+        for i in range(n):
+            g = prob.grad(x[None], torch.tensor([i]), seed, t, 0)[0] + noise.sample(seed, torch.tensor([i]), t, 40, 0)[0]
+            p = 0.05 * g + e[i]
+            mat = p[:30].reshape(6, 5)
+            pp = torch.linalg.qr(mat @ q[i]).Q
+            q[i] = mat.T @ pp
+            delta = torch.cat([(pp @ q[i].T).reshape(-1), p[30:]])
+            e[i] = p - delta
+            deltas.append(delta)
+        x = x - sum(deltas) / n
+    got = build(cfg).run()["x"]
+    assert (got[0] - x).abs().max() <= 1e-12

@@ -170,19 +170,22 @@ class PowerSGD(Compressor):
 
 
 class LowRankCodec:
-    """One use of :class:`PowerSGD` on some node rows: packet = their P's, Q's and dense coordinates."""
+    """One use of :class:`PowerSGD` on some node rows: packet = their P's, Q's and dense coordinates.
+
+    Every ``encode`` of one use starts from the bound state (a method may encode the same rows twice, e.g. for
+    its own copy and for the wire); ``state`` is the state after the last encoding."""
 
     def __init__(self, compressor: PowerSGD, rng: Randomness, call: int, state: torch.Tensor, layout: Any):
         self.compressor, self.rng, self.call, self.layout = compressor, rng, call, layout
-        self.state = state
+        self.start = self.state = state
 
     def encode(self, z: torch.Tensor) -> Packet:
-        if self.state.shape[0] != z.shape[0]:
-            raise ValidationError(f"compressor powersgd: {z.shape[0]} rows but state for {self.state.shape[0]}")
+        if self.start.shape[0] != z.shape[0]:
+            raise ValidationError(f"compressor powersgd: {z.shape[0]} rows but state for {self.start.shape[0]}")
         c = self.compressor
         plan = c.plan(z.shape[1], self.layout)
         mats = plan.views(z)
-        qs = c.queries(self.state, plan, self.rng, z, self.call)
+        qs = c.queries(self.start, plan, self.rng, z, self.call)
         ps = [orthogonalize(torch.bmm(m, q)) for m, q in zip(mats, qs)]
         qs = [torch.bmm(m.transpose(1, 2), p) for m, p in zip(mats, ps)]
         n = z.shape[0]
