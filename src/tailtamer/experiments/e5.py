@@ -288,3 +288,20 @@ STUDY = make_study("e5", "SDE lab: blow-up over tails × ω × step rules (d = 1
 SMOKE = make_study("e5-smoke", "E5's cells with 50 paths and 1/100 of the horizons (a test of the pipeline)",
                    scale=0.01, paths=50)
 STUDIES = (STUDY, SMOKE)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m tailtamer.experiments.e5 [--out DIR] [--workers K]``: the same as ``tailtamer study e5``."""
+    import argparse
+
+    from .study import run_study
+
+    ap = argparse.ArgumentParser(description="E5, the same as `tailtamer study e5`")
+    ap.add_argument("--out", default="runs/e5")
+    ap.add_argument("--workers", type=int, default=1)
+    args = ap.parse_args(argv)
+    print(run_study(STUDY, Path(args.out), workers=args.workers))
+
+
+if __name__ == "__main__":
+    main()
