@@ -60,6 +60,8 @@ def test_replicate_blocks_are_independent_blocks_of_one_stacked_run():
     assert 0 < res["blow_up_fraction"] < 1 and len(set(blocks)) > 1           # the blocks differ: not copies
     one = run_lab(build_lab({**cfg, "sde": {**cfg["sde"], "replicates": 1, "paths": 600}}))["discrete"]
     assert one["blow_up_fraction"] == res["blow_up_fraction"]                 # the same 600 paths, bitwise
+    with pytest.raises(ConfigError, match="replicates must be an integer ≥ 1"):
+        build_lab({**cfg, "sde": {"replicates": 0}})
 
 
 def test_hazard_arithmetic_of_the_blow_up_law():
