@@ -21,6 +21,9 @@ CASES = [
     ("ef", {}, {"name": "top-k", "k": 2}, "server"),
     ("ef21", {}, {"name": "scaled-sign"}, "server"),
     ("powersgd", {"shapes": [[3, 3]], "rank": 1, "min_compression_rate": 1.0, "start_iter": 3}, None, "server"),
+    ("ef", {}, {"name": "powersgd", "rank": 1, "shapes": [[3, 3]], "min_compression_rate": 1.0}, "server"),
+    ("dcsgd", {}, {"name": "powersgd", "rank": 2, "shapes": [[4, 2]], "min_compression_rate": 0.5,
+                   "warm_start": False}, "server"),
     ("choco-sgd", {"gamma": 0.4}, {"name": "top-k", "k": 2}, "ring"),
     ("gt-nsgdm-choco", {"gamma": 0.3}, {"name": "qsgd", "levels": 3}, "exponential"),
     ("gt-nsgdm-choco", {"gamma": 0.2}, {"name": "sign"}, "ring"),
@@ -60,5 +63,7 @@ def test_every_compressed_method_matches_the_simulator_on_gloo():
             x_real[nodes] = x
             assert stats == loop.comm.stats.as_dict(), (alg, comp)
             assert wire["bytes"] > 0
+        if comp is not None and comp["name"] == "powersgd" and alg == "ef":    # the factors: r·(3 + 3) float64
+            assert loop.comm.stats.bytes == STEPS * 7 * 8 * 6
         err = (x_real - x_sim).abs().max().item()
         assert err <= 1e-10, f"{alg} with {comp} on {topo}: max |x_real − x_sim| = {err:.3g}"

@@ -74,7 +74,11 @@ def _compression(cfg: dict[str, Any]) -> dict[str, Any]:
         if section is not None:
             raise ValidationError(f"algorithm '{name}' does not compress its messages: remove [compression]")
         return {}
-    return {"compressor": build_compressor(section)}
+    compressor = build_compressor(section)
+    if compressor.stateful and not getattr(ALGORITHMS.get(name), "carries_compressor_state", False):
+        raise ValidationError(f"compressor '{compressor.name}' keeps state between steps, which algorithm '{name}' "
+                              "does not carry; use a server method (dcsgd, ef, ef21) or another compressor")
+    return {"compressor": compressor}
 
 
 def _topology(topo_cfg: dict[str, Any], algorithm: Algorithm, alg_name: str) -> Topology | None:

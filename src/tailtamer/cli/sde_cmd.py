@@ -30,7 +30,7 @@ def main(args: argparse.Namespace) -> int:
         section, key = path.strip().split(".", 1)
         cfg.setdefault(section, {})[key.strip()] = parse_value(value.strip())
     lab = build_lab(cfg)
-    result = run_lab(lab, sde=not args.no_sde)
+    result = run_lab(lab, sde=False if args.no_sde else None)
     out = Path(args.out or Path("runs") / "sde" / Path(args.config).stem)
     write(result, out)
     d = result["discrete"]

@@ -1,7 +1,8 @@
 """Compressors for communication (docs/compression.md §4): a registry :data:`COMPRESSORS` of objects that state
 ω or δ, bits per coordinate and bias, and yield a :class:`~tailtamer.comm.codec.Codec` per use.
 
-Registered: ``identity``, ``bernoulli``, ``rand-k``, ``top-k``, ``qsgd``, ``sign``, ``scaled-sign``.
+Registered: ``identity``, ``bernoulli``, ``rand-k``, ``top-k``, ``qsgd``, ``sign``, ``scaled-sign``, ``powersgd``
+(stateful: a warm-start Q per node, carried in the algorithm's state).
 
 Example:
     >>> import torch
@@ -13,7 +14,7 @@ Example:
 """
 from __future__ import annotations
 
-from . import quantize, sign, sparse  # noqa: F401  (registration)
+from . import lowrank, quantize, sign, sparse  # noqa: F401  (registration)
 from .base import COMPRESSORS, STREAM, BoundCodec, Compressor
 
 __all__ = ["COMPRESSORS", "STREAM", "BoundCodec", "Compressor", "build_compressor"]

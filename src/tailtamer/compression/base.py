@@ -34,6 +34,9 @@ class Compressor:
     name: ClassVar[str] = ""
     unbiased: ClassVar[bool] = False
     random: ClassVar[bool] = False
+    #: Keeps state between uses (powersgd's warm-start Q per node): an algorithm must carry it in its state
+    #: (``carries_compressor_state``) and bind it with ``codec(rng, call, state=..., layout=...)``.
+    stateful: ClassVar[bool] = False
 
     def omega(self, d: int) -> float | None:
         """Variance factor ω for dimension d (unbiased compressors), else None."""

@@ -5,8 +5,9 @@ One driver runs any of them (:func:`run_study`, ``tailtamer study NAME [--tune]`
 grows past any edge that holds a winner, :mod:`~tailtamer.experiments.tuning`), run every job not finished yet
 (:func:`~tailtamer.experiments.sweep.run_sweep`: an interrupted study resumes), then write the report.
 The declarations live beside their recipes: :data:`tailtamer.experiments.e1.STUDY`,
-:data:`tailtamer.experiments.e2.STUDY`, :data:`tailtamer.experiments.tailopt.STUDY` and
-:data:`tailtamer.experiments.tailopt.MODELS_STUDY`; :func:`studies` lists them by name.
+:data:`tailtamer.experiments.e2.STUDY`, :data:`tailtamer.experiments.tailopt.STUDY`,
+:data:`tailtamer.experiments.tailopt.MODELS_STUDY` and :data:`tailtamer.experiments.e5.STUDY` (SDE-lab runs:
+its own ``execute``/``pending``); :func:`studies` lists them by name.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ Job = tuple[Path, dict[str, Any]]
 Point = dict[str, float]
 
 #: Modules holding study declarations (each defines ``STUDIES``, a tuple of :class:`Study`).
-MODULES = ("e1", "e2", "tailopt")
+MODULES = ("e1", "e2", "tailopt", "e5")
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,9 @@ class Study:
         tuned_file, tuning_file: where ``--tune`` writes the winners and the searches (with any edge left).
         report_file: where the report is written.
         requires: a study whose winners this one starts from (run first with ``--tune``).
+        execute, pending: how its jobs run and which are not finished, for jobs that are not engine configs
+            (the SDE lab's, :mod:`tailtamer.sde.folders`); None: :func:`~.sweep.run_sweep` and
+            :func:`~.sweep.unfinished`.
     """
 
     name: str
@@ -108,6 +112,8 @@ class Study:
     tuning_file: str = "tuning.json"
     report_file: str = "report.md"
     requires: str | None = None
+    execute: Callable[..., Any] | None = None
+    pending: Callable[[list[Job]], list[Any]] | None = None
 
     def load_tuned(self, root: Path) -> Any:
         """The winners of an earlier ``--tune`` under ``root`` where there are some, else :attr:`tuned`."""
@@ -213,10 +219,10 @@ def run_study(study: Study, root: Path, tune: bool = False, workers: int | None 
     if tune_only:
         return study.report(root, tuned)
     jobs = study.runs(root, tuned)
-    todo = unfinished(jobs)
+    todo = (study.pending or unfinished)(jobs)
     log(f"{study.name}: {estimate(study, len(todo), workers)}"
         + (f" ({len(jobs) - len(todo)} of {len(jobs)} already finished)" if len(todo) < len(jobs) else ""))
-    run_sweep(jobs, workers=workers, tensorboard=tensorboard, label=study.name, executor=executor)
+    (study.execute or run_sweep)(jobs, workers=workers, tensorboard=tensorboard, label=study.name, executor=executor)
     text = study.report(root, tuned)
     log(f"{study.name}: done in {time.perf_counter() - t0:.1f} s; report {root / study.report_file}")
     return text

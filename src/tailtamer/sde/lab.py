@@ -7,6 +7,7 @@ Config (TOML)::
                schedule = "constant", rule = "schedule"    # + L0, L1 (oracle), a, b, alpha (practical)
     [noise]    name = "gaussian", scale = 1.0              # gaussian | student-t (df) | cauchy
     [sde]      paths = 1000, horizon = 5.0, seed = 0       # time T = K·η; record, quantiles
+               replicates = 1, compare = true              # R blocks of M paths stacked; run the SDE too
 
 It writes ``sde.json`` (t = kη, mean and quantiles of f over the paths for both, blow-up fractions, and the
 gap = max_t |E f_disc(t) − E f_SDE(t)|) and ``sde.png``.
@@ -35,13 +36,27 @@ RULE_KEYS = ("lr", "schedule", "warmup", "rule", "L0", "L1", "a", "b", "alpha")
 
 @dataclasses.dataclass
 class LabSettings:
-    """``[sde]``: paths M, horizon T (steps K = round(T/η)), seed, recorded points, quantiles of f."""
+    """``[sde]``: paths M, horizon T (steps K = round(T/η)), seed, recorded points, quantiles of f.
+
+    ``replicates`` R: R independent blocks of M paths stacked in one ``[R·M, d]`` tensor (one run; the per-step
+    cost is mostly fixed, so R blocks cost far less than R runs); ``blow_up_by_replicate`` reports each block's
+    fraction (R = 1: the paths of before, bitwise). ``compare``: also run the SDE (``tailtamer sde --no-sde``
+    and :func:`run_lab` ``sde=`` override it).
+    """
 
     paths: int = 1000
     horizon: float = 5.0
     seed: int = 0
     record: int = 100
     quantiles: list[float] = dataclasses.field(default_factory=lambda: [0.1, 0.5, 0.9])
+    replicates: int = 1
+    compare: bool = True
+
+    def __post_init__(self) -> None:
+        for key in ("paths", "replicates", "record"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"[sde] {key} must be an integer ≥ 1, got {value!r}")
 
 
 SETTINGS: Registry[LabSettings] = Registry("SDE-lab settings")
@@ -92,7 +107,7 @@ def build_lab(cfg: dict[str, Any]) -> Lab:
                     rule_args.get("rule", "schedule"), float(rule_args.get("L0", 0.0)),
                     float(rule_args.get("L1", 0.0)), float(rule_args.get("a", 1.0)), float(rule_args.get("b", 0.0)),
                     float(rule_args.get("alpha", 1.0)))
-    x0 = problem.x0().unsqueeze(0).expand(settings.paths, -1).clone()
+    x0 = problem.x0().unsqueeze(0).expand(settings.paths * settings.replicates, -1).clone()
     return Lab(cfg, method, rule, eta, problem, x0, steps, settings)
 
 
@@ -101,25 +116,29 @@ def gap(a: Paths, b: Paths) -> float:
     return float((a.mean() - b.mean()).abs().max())
 
 
-def run_lab(lab: Lab, sde: bool = True) -> dict[str, Any]:
-    """Run the discrete method (and its SDE) on the lab's M paths; a JSON-ready summary."""
+def run_lab(lab: Lab, sde: bool | None = None) -> dict[str, Any]:
+    """Run the discrete method (and its SDE, ``sde``; None: ``[sde] compare``) on the lab's paths; a JSON-ready
+    summary."""
     s = lab.settings
+    sde = s.compare if sde is None else sde
     disc = discrete_paths(lab.method, lab.grad, lab.f, lab.rule, lab.eta, lab.x0, lab.steps, s.seed, s.record)
     x_star = getattr(lab.problem, "x_star", None)
     f_star = float(lab.f(x_star.unsqueeze(0).to(lab.x0))[0]) if x_star is not None else None
     out: dict[str, Any] = {"config": lab.config, "eta": lab.eta, "steps": lab.steps, "f_star": f_star,
-                           "t": [k * lab.eta for k in disc.steps], "discrete": summary(disc, s.quantiles)}
+                           "t": [k * lab.eta for k in disc.steps], "discrete": summary(disc, s.quantiles, s.replicates)}
     if sde:
         cont = sde_paths(lab.method, lab.grad, lab.f, lab.rule, lab.eta, lab.x0, lab.steps, s.seed + 1, s.record)
-        out["sde"] = summary(cont, s.quantiles)
+        out["sde"] = summary(cont, s.quantiles, s.replicates)
         out["gap"] = gap(disc, cont)
     return out
 
 
-def summary(p: Paths, qs: list[float]) -> dict[str, Any]:
+def summary(p: Paths, qs: list[float], replicates: int = 1) -> dict[str, Any]:
     quant = p.quantiles(tuple(qs))
+    blocks = p.blown.double().reshape(replicates, -1).mean(1)
     return {"mean": _finite(p.mean()), "quantiles": {str(q): _finite(quant[i]) for i, q in enumerate(qs)},
-            "blow_up_fraction": float(p.blown.double().mean()), "blown_at": p.blown_at}
+            "blow_up_fraction": float(p.blown.double().mean()), "blown_at": p.blown_at,
+            "blow_up_by_replicate": [float(v) for v in blocks]}
 
 
 def _finite(v: torch.Tensor) -> list[float | None]:

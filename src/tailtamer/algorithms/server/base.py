@@ -7,7 +7,7 @@ import torch
 
 from ...compression import Compressor
 from ...compression.sparse import Identity
-from ..base import Algorithm, Oracle
+from ..base import Algorithm, Oracle, State
 from .step_rules import StepRule, exact_gradient_norm
 
 
@@ -17,11 +17,18 @@ class ServerMethod(Algorithm):
     The iterate ``x`` is ``[n_local, d]`` with every row equal to the server model; each step every row
     moves by the same server update, so the rows stay equal. The constructor is every method's schema (the
     step rule's keys; ``compressor`` is supplied by the engine from ``[compression]`` when ``compresses``).
+
+    A stateful compressor (``powersgd``: a warm-start Q per node) keeps its state in the algorithm's state under
+    :data:`COMPRESSOR_STATE`, node-stacked like everything else, so checkpoints and resumes are bitwise: every
+    server method carries it (``carries_compressor_state``) without its step knowing — during a step,
+    :attr:`compressor` is the compressor with the rows' state bound, and the state after the step's encoding
+    is stored back. A stateless compressor adds nothing to the state.
     """
 
     family: ClassVar[str] = "compressed"
     requires: ClassVar[str] = "none"
     compresses: ClassVar[bool] = True
+    carries_compressor_state: ClassVar[bool] = True
 
     def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0,
                  rule: str = "schedule", L0: float = 0.0, L1: float = 0.0, a: float = 1.0, b: float = 0.0,
@@ -30,10 +37,30 @@ class ServerMethod(Algorithm):
         self.L0, self.L1, self.a, self.b, self.alpha = L0, L1, a, b, alpha
         self._step = StepRule(self.name, steps, lr, schedule, warmup, rule, L0, L1, a, b, alpha)
         self._compressor: Compressor = compressor if compressor is not None else Identity()
+        self._bound: BoundState | None = None
+        if self._compressor.stateful:
+            self.init, self.step = self._with_state(self.init, self.step)     # type: ignore[method-assign]
 
     @property
-    def compressor(self) -> Compressor:
-        return self._compressor
+    def compressor(self) -> Any:
+        return self._bound if self._bound is not None else self._compressor
+
+    def _with_state(self, init: Any, step: Any) -> tuple[Any, Any]:
+        """``init`` and ``step`` that carry the compressor's state under :data:`COMPRESSOR_STATE`."""
+
+        def init_(x0: torch.Tensor, comm) -> State:
+            return {**init(x0, comm), COMPRESSOR_STATE: self._compressor.init_state(x0)}
+
+        def step_(s: State, grad: Oracle, comm, t: int) -> State:
+            layout = getattr(getattr(grad, "problem", None), "layout", None)
+            self._bound = BoundState(self._compressor, s[COMPRESSOR_STATE], layout)
+            try:
+                out = step({k: v for k, v in s.items() if k != COMPRESSOR_STATE}, grad, comm, t)
+                return {**out, COMPRESSOR_STATE: self._bound.state}
+            finally:
+                self._bound = None
+
+        return init_, step_
 
     def step_size(self, t: int, x: torch.Tensor, ghat: torch.Tensor | None, grad: Oracle, comm) -> float:
         """η_t by the rule: the oracle reads ‖∇f(x)‖, the practical rule ‖ĝ‖ (the aggregated direction)."""
@@ -42,6 +69,41 @@ class ServerMethod(Algorithm):
         if self._step.rule == "practical":
             return self._step(t, ghat.norm())
         return self._step(t)
+
+
+#: The state key of a stateful compressor's node-stacked state.
+COMPRESSOR_STATE = "compressor"
+
+
+class BoundState:
+    """A stateful compressor with one step's node rows' state bound: ``codec(rng, call)`` like any compressor;
+    ``state`` is the state after the last encoding (the input state while nothing was encoded)."""
+
+    def __init__(self, compressor: Compressor, state: torch.Tensor, layout: Any):
+        self.compressor, self.state, self.layout = compressor, state, layout
+
+    def codec(self, rng: Any = None, call: int = 0) -> "_Tracked":
+        return _Tracked(self, self.compressor.codec(rng, call, state=self.state, layout=self.layout))
+
+    def __getattr__(self, name: str) -> Any:         # name, unbiased, omega, delta, bits, describe, ...
+        if name == "compressor":
+            raise AttributeError(name)
+        return getattr(self.compressor, name)
+
+
+class _Tracked:
+    """A codec whose state after encoding is written back to its :class:`BoundState`."""
+
+    def __init__(self, owner: BoundState, codec: Any):
+        self.owner, self.codec = owner, codec
+
+    def encode(self, z: torch.Tensor) -> Any:
+        packet = self.codec.encode(z)
+        self.owner.state = self.codec.state
+        return packet
+
+    def decode(self, packet: Any, like: torch.Tensor) -> torch.Tensor:
+        return self.codec.decode(packet, like)
 
 
 def roundtrip(codec: Any, z: torch.Tensor) -> torch.Tensor:

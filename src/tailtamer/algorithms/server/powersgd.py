@@ -17,22 +17,23 @@ averaged dense and e stays 0 (the hook's vanilla phase). x ← x − η_k·(the 
 
 The matrix shapes come from ``shapes`` (a list of [rows, cols] covering the first coordinates of x in order) or,
 when it is empty, from a model problem's parameter layout.
+
+One implementation: the plan, the warm-start queries and the orthogonalization are those of the ``powersgd``
+compressor (:class:`tailtamer.compression.lowrank.PowerSGD`, built from this method's ``rank``, ``warm_start``,
+``min_compression_rate`` and ``shapes``); this method is its *collective* form (P averaged before the QR, so one
+Q serves every node and the aggregate is linear), the compressor's codec the per-node form that any method
+carrying compressor state can use (``[compression] name = "powersgd"``).
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
 
+from ...compression.lowrank import Plan, PowerSGD as LowRank, orthogonalize
 from ...errors import ValidationError
 from ..base import ALGORITHMS, Oracle, State
 from .base import ServerMethod
-
-
-def _matrices(shapes: list[tuple[int, int, int]], v: torch.Tensor) -> list[torch.Tensor]:
-    """Views ``[n, rows, cols]`` of the rows of ``v [n, d]`` for (offset, rows, cols) slots."""
-    return [v[:, o:o + r * c].reshape(v.shape[0], r, c) for o, r, c in shapes]
 
 
 @ALGORITHMS.register("powersgd")
@@ -45,49 +46,19 @@ class PowerSGD(ServerMethod):
                  rank: int = 1, min_compression_rate: float = 2.0, start_iter: int = 10, warm_start: bool = True,
                  shapes: list[list[int]] | None = None):
         super().__init__(steps, lr, schedule, warmup, "schedule", 0.0, 0.0, 1.0, 0.0, 1.0)
-        for key, value in (("rank", rank), ("start_iter", start_iter)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < (1 if key == "rank" else 0):
-                raise ValidationError(f"powersgd: {key} must be an integer ≥ {1 if key == 'rank' else 0}, "
-                                      f"got {value!r}")
-        if not min_compression_rate > 0:
-            raise ValidationError(f"powersgd: min_compression_rate must be > 0, got {min_compression_rate!r}")
+        if isinstance(start_iter, bool) or not isinstance(start_iter, int) or start_iter < 0:
+            raise ValidationError(f"powersgd: start_iter must be an integer ≥ 0, got {start_iter!r}")
+        self._lowrank = LowRank(rank, bool(warm_start), min_compression_rate, shapes)   # validates the rest
         self.rank, self.min_compression_rate, self.start_iter = rank, float(min_compression_rate), start_iter
-        self.warm_start = bool(warm_start)
-        self.shapes = [list(s) for s in (shapes or [])]
-        for s in self.shapes:
-            if len(s) != 2 or min(s) < 1:
-                raise ValidationError(f"powersgd: shapes must be [rows, cols] pairs of positive integers, got {s!r}")
-        self._plan: tuple[list[tuple[int, int, int]], torch.Tensor] | None = None
+        self.warm_start, self.shapes = bool(warm_start), self._lowrank.shapes
 
-    # ---- which coordinates are compressed ------------------------------------------------------
     def plan(self, d: int, grad: Oracle) -> tuple[list[tuple[int, int, int]], torch.Tensor]:
         """(compressed (offset, rows, cols) slots, bool mask [d] of the dense coordinates)."""
-        if self._plan is None:
-            pairs = [tuple(s) for s in self.shapes]
-            offsets = []
-            if pairs:
-                o = 0
-                for r, c in pairs:
-                    offsets.append(o)
-                    o += r * c
-                if o > d:
-                    raise ValidationError(f"powersgd: shapes cover {o} coordinates but x has {d}")
-            else:
-                layout = getattr(getattr(grad, "problem", None), "layout", None)
-                if layout is None:
-                    raise ValidationError("powersgd needs matrix-shaped parameters: a model problem, or `shapes`")
-                for slot in layout.slots:
-                    if len(slot.shape) >= 2:
-                        pairs.append((slot.shape[0], math.prod(slot.shape[1:])))
-                        offsets.append(slot.offset)
-            dense = torch.ones(d, dtype=torch.bool)
-            slots = []
-            for o, (r, c) in zip(offsets, pairs):
-                if (r + c) * self.rank * self.min_compression_rate < r * c:
-                    slots.append((o, r, c))
-                    dense[o:o + r * c] = False
-            self._plan = (slots, dense)
-        return self._plan
+        p = self._plan_of(d, grad)
+        return list(p.slots), p.dense
+
+    def _plan_of(self, d: int, grad: Oracle) -> Plan:
+        return self._lowrank.plan(d, getattr(getattr(grad, "problem", None), "layout", None))
 
     def init(self, x0: torch.Tensor, comm) -> State:
         # q: the warm-start Q's, replicated on every row (node-stacked, so checkpoints gather it like any state)
@@ -98,15 +69,16 @@ class PowerSGD(ServerMethod):
         eta = self.step_size(t, s["x"], None, grad, comm)
         if t < self.start_iter:
             return {"x": s["x"] - eta * comm.mean(g), "e": s["e"], "q": s["q"]}
-        slots, dense = self.plan(g.shape[1], grad)
+        plan = self._plan_of(g.shape[1], grad)
+        slots, dense = plan.slots, plan.dense
         m = g + s["e"]
-        mats = _matrices(slots, m)
-        qs = self._queries(s["q"], slots, grad, m)
+        mats = plan.views(m)
+        qs = [q[0] for q in self._lowrank.queries(s["q"][:1], plan, grad.rng, m)]   # one Q, shared
         p_mean = comm.mean(torch.cat([torch.bmm(mi, q.expand(mi.shape[0], -1, -1)).reshape(mi.shape[0], -1)
                                       for mi, q in zip(mats, qs)] or [m[:, :0]], dim=1))
         ps, at = [], 0
         for _, r, _c in slots:
-            ps.append(torch.linalg.qr(p_mean[0, at:at + r * self.rank].reshape(r, self.rank)).Q)
+            ps.append(orthogonalize(p_mean[0, at:at + r * self.rank].reshape(r, self.rank)))
             at += r * self.rank
         second = comm.mean(torch.cat([torch.matmul(mi.transpose(1, 2), p).reshape(mi.shape[0], -1)
                                       for mi, p in zip(mats, ps)] + [m[:, dense]], dim=1))
@@ -121,16 +93,3 @@ class PowerSGD(ServerMethod):
         e = torch.where(dense, torch.zeros_like(m), m - direction)
         q_state = torch.cat(new_q).unsqueeze(0).expand(m.shape[0], -1).clone() if new_q else s["q"]
         return {"x": s["x"] - eta * direction, "e": e, "q": q_state}
-
-    def _queries(self, q_state: torch.Tensor, slots: list[tuple[int, int, int]], grad: Oracle,
-                 like: torch.Tensor) -> list[torch.Tensor]:
-        """Q per matrix [cols, rank]: the previous step's (warm start) or fresh N(0, 1) draws."""
-        need = sum(c for _, _, c in slots) * self.rank
-        if not self.warm_start or q_state.shape[1] != need:
-            gen = grad.rng.generator("powersgd")
-            q_state = torch.randn(1, need, generator=gen, dtype=torch.float64).to(like)
-        out, at = [], 0
-        for _, _, c in slots:
-            out.append(q_state[0, at:at + c * self.rank].reshape(c, self.rank))
-            at += c * self.rank
-        return out
