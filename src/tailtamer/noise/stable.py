@@ -23,7 +23,7 @@ import torch
 from ..errors import ValidationError
 from ..validation import check_range
 from . import _draws
-from .base import NOISES, NoiseModel, check_finite_positive, moments_from_tail
+from .base import BLOCK, NOISES, NoiseModel, check_finite_positive, moments_from_tail
 
 
 @NOISES.register("alpha-stable")
@@ -62,6 +62,16 @@ class AlphaStableNoise(NoiseModel):
         log_term = (v - avb).cos_().div_(log_u).abs_().log_().mul_((1.0 - a) / a)
         log_term.sub_(v.cos_().log_().div_(a))
         return avb.sin_().mul_(s).mul_(log_term.exp_())
+
+    def sample(self, seed: int, nodes: torch.Tensor, step: int, d: int, call: int = 0,
+               dtype: torch.dtype = torch.float64) -> torch.Tensor:
+        """Draws ``[len(nodes), d]`` in ``dtype``, in row blocks of at most :data:`~tailtamer.noise.base.BLOCK`
+        entries filled by the run's threads (:func:`tailtamer.noise._draws.fill_rows`); the values are those of
+        :meth:`NoiseModel.sample <tailtamer.noise.base.NoiseModel.sample>` bit for bit."""
+        def fill(ids: torch.Tensor, rows: torch.Tensor) -> None:
+            rows.copy_(self._scaled(seed, ids, step, d, call))
+
+        return _draws.fill_rows(nodes, d, dtype, BLOCK, fill)
 
     def moments(self) -> dict[str, Any]:
         if self.alpha == 2.0:
