@@ -48,6 +48,13 @@ class AlphaStableNoise(NoiseModel):
         self.scale = check_finite_positive("scale", scale, owner=self.name)
 
     def standard(self, seed: int, nodes: torch.Tensor, step: int, d: int, call: int = 0) -> torch.Tensor:
+        return self._cms(seed, nodes, step, d, call, scale=1.0)
+
+    def _cms(self, seed: int, nodes: torch.Tensor, step: int, d: int, call: int, scale: float,
+             out: torch.Tensor | None = None) -> torch.Tensor:
+        """``scale`` · the standard draws; with ``out`` (any float dtype) the last multiplication writes there,
+        rounding the float64 product once: the same numbers as ``standard(...) * scale`` cast afterwards,
+        without a float64 block to copy."""
         a = self.alpha
         t = 0.0 if a == 2.0 else self.skew * math.tan(math.pi * a / 2.0)
         b = math.atan(t) / a
@@ -61,7 +68,10 @@ class AlphaStableNoise(NoiseModel):
         # arithmetic; abs() also guards rounding at the edge when |β| = 1. In place to save allocations.
         log_term = (v - avb).cos_().div_(log_u).abs_().log_().mul_((1.0 - a) / a)
         log_term.sub_(v.cos_().log_().div_(a))
-        return avb.sin_().mul_(s).mul_(log_term.exp_())
+        z, e = avb.sin_().mul_(s), log_term.exp_()
+        if scale != 1.0:
+            z, e = z.mul_(e), scale
+        return z.mul_(e) if out is None else torch.mul(z, e, out=out)
 
     def sample(self, seed: int, nodes: torch.Tensor, step: int, d: int, call: int = 0,
                dtype: torch.dtype = torch.float64) -> torch.Tensor:
@@ -69,7 +79,7 @@ class AlphaStableNoise(NoiseModel):
         entries filled by the run's threads (:func:`tailtamer.noise._draws.fill_rows`); the values are those of
         :meth:`NoiseModel.sample <tailtamer.noise.base.NoiseModel.sample>` bit for bit."""
         def fill(ids: torch.Tensor, rows: torch.Tensor) -> None:
-            rows.copy_(self._scaled(seed, ids, step, d, call))
+            self._cms(seed, ids, step, d, call, self.scale, out=rows)
 
         return _draws.fill_rows(nodes, d, dtype, BLOCK, fill)
 
