@@ -4,6 +4,9 @@ Each process (rank) hosts a contiguous block of nodes (:func:`block_bounds`; ``n
 plan is computed once from W: rank s sends rank r exactly the rows of its nodes that some node of r mixes in
 (one message per ordered pair of ranks that share an edge), and ``mix`` posts every send and receive of the
 round at once (``batch_isend_irecv``), so no topology — directed, odd n, uneven blocks — can deadlock.
+A sparse W (a large topology, :mod:`tailtamer.topology.sparse`) is never densified: the plan comes from its
+non-zeros (:func:`exchange_plan`) and a rank keeps only its own rows as CSR (:func:`local_rows`), so its memory
+is linear in its edges; a dense W keeps the dense product it always had (the same numbers).
 Every operation runs under the process group's timeout; a failure raises
 :class:`~tailtamer.comm.health.CommError` naming the peer (see :mod:`tailtamer.comm.health`).
 
