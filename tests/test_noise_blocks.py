@@ -7,9 +7,10 @@ from tailtamer.noise import _draws, build_noise
 from tailtamer.noise.base import BLOCK, NoiseModel
 
 
-def test_parallel_blocks_equal_one_thread_and_the_base_sampler_bit_for_bit():
+def test_parallel_blocks_equal_one_thread_and_the_base_sampler_bit_for_bit(monkeypatch):
     """α-stable draws filled by 2 worker threads equal the 1-thread fill and base ``NoiseModel.sample`` (one
     block after another), in float64 and float32, on a shape whose last block ends mid-array."""
+    monkeypatch.setattr(_draws, "idle_cores", lambda own: 2)     # the parallel path, whatever the load
     model = build_noise("alpha-stable", {"alpha": 1.5, "skew": 0.5, "scale": 0.7})
     d = 997
     nodes = torch.arange(3 * BLOCK // d + 5) + 11
@@ -27,7 +28,8 @@ def test_parallel_blocks_equal_one_thread_and_the_base_sampler_bit_for_bit():
         torch.set_num_threads(before)
 
 
-def test_fill_rows_hands_each_row_to_exactly_one_block():
+def test_fill_rows_hands_each_row_to_exactly_one_block(monkeypatch):
+    monkeypatch.setattr(_draws, "idle_cores", lambda own: 2)
     seen = torch.zeros(50, dtype=torch.int64)
 
     def fill(ids: torch.Tensor, rows: torch.Tensor) -> None:
@@ -41,3 +43,12 @@ def test_fill_rows_hands_each_row_to_exactly_one_block():
     finally:
         torch.set_num_threads(before)
     assert bool((seen == 1).all()) and torch.equal(out[:, 3], torch.arange(50, dtype=torch.float64))
+
+
+def test_idle_cores_discounts_other_load(monkeypatch):
+    from tailtamer import threads
+
+    monkeypatch.setattr(threads, "cores", lambda: 2)
+    for load, own, free in ((2.0, 2, 2), (3.1, 2, 1), (0.3, 1, 2), (9.0, 2, 1)):
+        monkeypatch.setattr(_draws.os, "getloadavg", lambda load=load: (load, load, load))
+        assert _draws.idle_cores(own) == free, (load, own)

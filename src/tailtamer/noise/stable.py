@@ -20,9 +20,11 @@ transform was measured and not adopted: on CPU the sampler is bound by the numbe
 each cache-sized block (about 45: 24 for the two counter-based uniform streams, 21 for the transform), not by
 the transcendentals, and keeping the float32 transform accurate near the tails (cos V → 0, W → 0, the zero of
 sin(α(V + B))) needs float64 argument reductions that cost as many passes as they save (measured no faster at
-n = 32 × 1,000, while losing the ½-ulp guarantee). The speed comes instead from the blocks being filled by all
-the intra-op threads the run was given (:func:`tailtamer.noise._draws.fill_rows`: the same values bit for bit,
-whatever the thread count) and from the last multiplication writing the output block directly.
+n = 32 × 1,000, while losing the ½-ulp guarantee). The speed comes instead from the blocks being filled by the
+intra-op threads the run was given when the machine has idle cores for them
+(:func:`tailtamer.noise._draws.fill_rows`: the same values bit for bit, whatever the thread count), from the
+last multiplication writing the output block directly, and from one pass fewer per uniform stream
+(:mod:`tailtamer.rng`).
 """
 from __future__ import annotations
 
