@@ -8,7 +8,13 @@
    (α = 1.5, β = 0.5).
 
 Each case uses the thread count tailtamer chooses (:mod:`tailtamer.threads`), reported per case; times are
-medians over steps after one warm-up step. The last line printed is one JSON object.
+medians over steps after one warm-up step. A case also reports ``cpu_s_per_step``, the median CPU time of the
+process per step (all its threads): on a shared machine, where wall times depend on the other jobs, the
+one-thread CPU time is the steadier measure of the work done. The last line printed is one JSON object.
+
+One case on its own (what the README's two n = 10,000 rows run; THREADS 0 = tailtamer's choice):
+
+    python benchmarks/scale.py --case 10000 1000 alpha-stable 7 2
 
     python benchmarks/scale.py [--quick] [--no-plot]
 """
@@ -51,15 +57,17 @@ def measure(n: int, d: int, noise: dict[str, Any], steps: int, pin: int = 0) -> 
     loop = make_loop(c)
     build_s = time.perf_counter() - t0
     state = loop.initial_state()
-    times = []
+    times, cpu = [], []
     for t in range(steps + 1):
         loop.oracle.begin(t)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         state = loop.algorithm.step(state, loop.oracle, loop.comm, t)
         times.append(time.perf_counter() - t1)
+        cpu.append(time.process_time() - c1)
     step_s = statistics.median(times[1:])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {"n": n, "d": d, "noise": noise["name"], "step_s": step_s, "steps_per_s": 1.0 / step_s,
+            "cpu_s_per_step": round(statistics.median(cpu[1:]), 4),
             "build_s": round(build_s, 3), "peak_rss_gb": round(peak / 2**30, 3), "threads": torch.get_num_threads(),
             "kernel": loop.comm.kernel, "sparse_W": bool(c.topology.sparse), "rho": c.topology.rho}
 

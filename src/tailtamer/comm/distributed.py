@@ -4,6 +4,9 @@ Each process (rank) hosts a contiguous block of nodes (:func:`block_bounds`; ``n
 plan is computed once from W: rank s sends rank r exactly the rows of its nodes that some node of r mixes in
 (one message per ordered pair of ranks that share an edge), and ``mix`` posts every send and receive of the
 round at once (``batch_isend_irecv``), so no topology — directed, odd n, uneven blocks — can deadlock.
+A sparse W (a large topology, :mod:`tailtamer.topology.sparse`) is never densified: the plan comes from its
+non-zeros (:func:`exchange_plan`) and a rank keeps only its own rows as CSR (:func:`local_rows`), so its memory
+is linear in its edges; a dense W keeps the dense product it always had (the same numbers).
 Every operation runs under the process group's timeout; a failure raises
 :class:`~tailtamer.comm.health.CommError` naming the peer (see :mod:`tailtamer.comm.health`).
 
@@ -12,10 +15,12 @@ nodes), so run summaries agree; ``wire`` counts what this rank actually put on t
 """
 from __future__ import annotations
 
+import warnings
 from datetime import timedelta
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 import torch.distributed as dist
 
@@ -24,6 +29,7 @@ from .base import CommStats
 from .codec import Codec, Packet, dense_row_bytes, packet_row_bytes
 from .health import DEFAULT_TIMEOUT, CommError, default_store, grace_for, mark_failed, roll_call
 from .simulated import NoGraphError
+from ..topology.sparse import Matrix, as_csr
 
 
 def block_bounds(n: int, world: int) -> list[tuple[int, int]]:
@@ -39,23 +45,52 @@ def block_bounds(n: int, world: int) -> list[tuple[int, int]]:
     return out
 
 
-def exchange_plan(W: np.ndarray, bounds: list[tuple[int, int]], rank: int
+def _owners(ids: np.ndarray, bounds: list[tuple[int, int]]) -> np.ndarray:
+    """The rank hosting each node id."""
+    return np.searchsorted(np.array([lo for lo, _ in bounds]), ids, side="right") - 1
+
+
+def _links(W: Matrix) -> sp.coo_array:
+    """The off-diagonal non-zeros ``W[i, j] ≠ 0`` (i ≠ j) of a dense or sparse W, as COO (never n × n)."""
+    C = sp.coo_array(W)
+    keep = (C.row != C.col) & (np.asarray(C.data) != 0)
+    return sp.coo_array((np.ones(int(keep.sum()), dtype=bool), (C.row[keep], C.col[keep])), shape=C.shape)
+
+
+def _grouped(peer: np.ndarray, ids: np.ndarray, n: int) -> dict[int, np.ndarray]:
+    """``{p: ascending unique ids[peer == p]}`` for every p present."""
+    key = np.unique(peer.astype(np.int64) * n + ids)
+    peers, first = np.unique(key // n, return_index=True)
+    return {int(p): part % n for p, part in zip(peers, np.split(key, first[1:]))}
+
+
+def exchange_plan(W: Matrix, bounds: list[tuple[int, int]], rank: int
                   ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
-    """Global node ids this rank sends to / receives from every peer rank (ascending, non-empty only)."""
-    A = np.asarray(W) != 0
-    np.fill_diagonal(A, False)
-    lo, hi = bounds[rank]
-    send, recv = {}, {}
-    for p, (plo, phi) in enumerate(bounds):
-        if p == rank:
-            continue
-        out = lo + np.flatnonzero(A[plo:phi, lo:hi].any(axis=0))   # my nodes some node of p mixes in
-        inn = plo + np.flatnonzero(A[lo:hi, plo:phi].any(axis=0))  # p's nodes some node of mine mixes in
-        if out.size:
-            send[p] = out
-        if inn.size:
-            recv[p] = inn
-    return send, recv
+    """Global node ids this rank sends to / receives from every peer rank (ascending, non-empty only).
+
+    Works on the non-zeros of W (dense or scipy sparse): time and memory linear in the edges.
+    """
+    L = _links(W)
+    n = int(L.shape[0])
+    row, col = L.row.astype(np.int64), L.col.astype(np.int64)
+    owner_row, owner_col = _owners(row, bounds), _owners(col, bounds)
+    out = (owner_col == rank) & (owner_row != rank)    # my node j, mixed in by a node of another rank
+    inn = (owner_row == rank) & (owner_col != rank)    # a node of mine mixes in another rank's node j
+    return _grouped(owner_row[out], col[out], n), _grouped(owner_col[inn], col[inn], n)
+
+
+def local_rows(W: Matrix, lo: int, hi: int, cols: np.ndarray) -> np.ndarray | sp.csr_array:
+    """Rows ``lo:hi`` of W over the columns ``cols`` (``[my nodes, received nodes]``): dense when W is dense,
+    CSR (only my rows' non-zeros) when W is sparse."""
+    if not sp.issparse(W):
+        return np.asarray(W, dtype=np.float64)[lo:hi][:, cols]
+    R = sp.coo_array(as_csr(W)[lo:hi])
+    position = np.full(int(W.shape[0]), -1, dtype=np.int64)      # O(n) ints, not O(n²)
+    position[cols] = np.arange(len(cols))
+    at = position[R.col]
+    if (at < 0).any():
+        raise ValueError("a non-zero of W lies outside the columns of the exchange plan")
+    return as_csr(sp.coo_array((R.data, (R.row, at)), shape=(hi - lo, len(cols))))
 
 
 class DistributedComm:
@@ -84,10 +119,10 @@ class DistributedComm:
             if n is None:
                 raise ValueError("DistributedComm without a mixing matrix needs n, the number of nodes")
             self.n, self.edges = int(n), 0
-        else:
-            W = W.toarray() if hasattr(W, "toarray") else np.asarray(W, dtype=np.float64)   # sparse: a big topology
+        else:   # dense, or scipy sparse for a big topology (kept sparse: memory linear in the edges)
+            W = W if sp.issparse(W) else np.asarray(W, dtype=np.float64)
             self.n = int(W.shape[0])
-            self.edges = int(np.count_nonzero(W)) - int(np.count_nonzero(np.diag(W)))
+            self.edges = int(_links(W).nnz)
         self.bounds = block_bounds(self.n, self.world)
         lo, hi = self.bounds[self.rank]
         self.nodes = torch.arange(lo, hi)
@@ -104,7 +139,7 @@ class DistributedComm:
             self._send, self._recv = exchange_plan(W, self.bounds, self.rank)
             # W restricted to my rows, columns ordered [my nodes, then received rows peer by peer].
             self._cols = np.concatenate([np.arange(lo, hi)] + [self._recv[p] for p in sorted(self._recv)])
-            self._Wloc = W[lo:hi][:, self._cols]
+            self._Wloc = local_rows(W, lo, hi, self._cols)
         else:
             self._send, self._recv, self._cols, self._Wloc = {}, {}, np.arange(lo, hi), None
         self._peers_out = sorted(self._send)
@@ -121,11 +156,18 @@ class DistributedComm:
     def n_local(self) -> int:
         return len(self.nodes)
 
-    def matrix(self, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-        """My rows of W over the columns ``[local nodes, received rows]``, cached per dtype and device."""
+    def matrix(self, dtype: torch.dtype, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """My rows of W split by columns, ``(over my nodes, over the received rows)``, cached per dtype and
+        device: dense tensors for a dense W, sparse CSR tensors (my rows' non-zeros only) for a sparse W."""
         key = (dtype, device)
         if key not in self._cache:
-            self._cache[key] = torch.as_tensor(self._Wloc, dtype=dtype, device=device)
+            m = self.n_local
+            if sp.issparse(self._Wloc):
+                self._cache[key] = (_torch_csr(self._Wloc[:, :m], dtype, device),
+                                    _torch_csr(self._Wloc[:, m:], dtype, device))
+            else:
+                w = torch.as_tensor(self._Wloc, dtype=dtype, device=device)
+                self._cache[key] = (w[:, :m], w[:, m:])
         return self._cache[key]
 
     def mix(self, z: torch.Tensor, codec: Codec | None = None) -> torch.Tensor:
@@ -151,10 +193,15 @@ class DistributedComm:
             recv, at = self._exchange(packet, bufs)
             own = codec.decode(packet, flat)
             got = codec.decode(tuple(recv), flat.new_empty((k, row))) if at else None
-        w = self.matrix(z.dtype, z.device)
-        out = w[:, : self.n_local] @ own
-        if at:
-            out.addmm_(w[:, self.n_local:], got)
+        w_own, w_got = self.matrix(z.dtype, z.device)
+        if w_own.layout == torch.sparse_csr:
+            out = torch.sparse.mm(w_own, own)
+            if at:
+                out.add_(torch.sparse.mm(w_got, got))
+        else:
+            out = w_own @ own
+            if at:
+                out.addmm_(w_got, got)
         return out.reshape(z.shape)
 
     def _exchange(self, parts: Packet, bufs: list[torch.Tensor]) -> tuple[list[torch.Tensor], int]:
@@ -277,6 +324,15 @@ class DistributedComm:
     def _node_range(self, rank: int) -> str:
         lo, hi = self.bounds[rank]
         return str(lo) if hi - lo == 1 else f"{lo}-{hi - 1}"
+
+
+def _torch_csr(C: sp.csr_array, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    C = as_csr(C)
+    with warnings.catch_warnings():   # "sparse CSR support is in beta": only mm is used
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(torch.as_tensor(C.indptr, dtype=torch.int64),
+                                       torch.as_tensor(C.indices, dtype=torch.int64),
+                                       torch.as_tensor(C.data, dtype=dtype), size=C.shape, device=device)
 
 
 def _group_timeout(group: Any) -> float | None:
