@@ -235,13 +235,15 @@ class AsyncLoop:
         return full
 
 
-def make_async_loop(c: Any, callbacks: Iterable[Callback] = ()) -> AsyncLoop:
-    """The event loop of built components ``c`` (:class:`tailtamer.api.Components`) with its ``[timing]``."""
+def make_async_loop(c: Any, callbacks: Iterable[Callback] = (), loop_class: type[AsyncLoop] = AsyncLoop,
+                    **kwargs: Any) -> AsyncLoop:
+    """The event loop of built components ``c`` (:class:`tailtamer.api.Components`) with its ``[timing]``
+    (``loop_class``: a subclass taking the arrival order from outside, with its extra ``kwargs``)."""
     from ..api import DTYPES
     from ..timing import TIMINGS
 
     run, timing = c.config["run"], dict(c.config["timing"])
     model = TIMINGS.build(timing.pop("name"), timing, section="timing", n=c.n, seed=run["seed"])
-    return AsyncLoop(c.problem, c.algorithm, c.n, model, noise=c.noise, seed=run["seed"], steps=run["steps"],
-                     eval_every=run["eval_every"], time_limit=run["time"], dtype=DTYPES[run["dtype"]],
-                     device=run["device"], callbacks=callbacks, check_finite=run["check_finite"])
+    return loop_class(c.problem, c.algorithm, c.n, model, noise=c.noise, seed=run["seed"], steps=run["steps"],
+                      eval_every=run["eval_every"], time_limit=run["time"], dtype=DTYPES[run["dtype"]],
+                      device=run["device"], callbacks=callbacks, check_finite=run["check_finite"], **kwargs)
