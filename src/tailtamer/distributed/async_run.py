@@ -71,6 +71,9 @@ def check_real(resolved: dict[str, Any], world: int, time_scale: float = TIME_SC
     if world != n + 1:
         raise ConfigError(f"an asynchronous run on {world} processes is a server and {world - 1} workers, "
                           f"but [topology] n = {n}: use --nproc {n + 1} (or --set topology.n={max(world - 1, 1)})")
+    if resolved["run"]["device"] != "cpu":
+        raise ConfigError(f"real asynchronous runs compute on the CPU ([run] device = 'cpu'), not "
+                          f"{resolved['run']['device']!r}")
     if backend != "gloo":
         raise ConfigError(f"real asynchronous runs use gloo (point-to-point messages between CPU processes), "
                           f"not {backend}")

@@ -133,9 +133,12 @@ def launch(cfg: dict[str, Any], out: str | Path, nproc: int, resume: Resume = Fa
     from .async_run import TIME_SCALE, is_async, launch_async
 
     if is_async(resolved):
-        build_components(resolved, resolved=True)        # every validation error before any process starts
-        return launch_async(resolved, out, nproc, resume, timeout, backend, plot, progress, threads, previous,
-                            time_scale or TIME_SCALE)
+        c = build_components(resolved, resolved=True)    # every validation error before any process starts
+        try:
+            return launch_async(resolved, out, nproc, resume, timeout, backend, plot, progress, threads, previous,
+                                time_scale or TIME_SCALE)
+        except DistributedRunError as err:
+            reraise(err, Path(out), c)
     check_world(resolved, nproc)
     device = resolved["run"]["device"]
     backend = backend or backend_for(device)
@@ -152,15 +155,21 @@ def launch(cfg: dict[str, Any], out: str | Path, nproc: int, resume: Resume = Fa
         results = spawn(_rank_main, nproc, (resolved, str(out), begin, timeout, plot, progress),
                         timeout=timeout, backend=backend, threads=threads)
     except DistributedRunError as err:
-        root = err.root or {}
-        if root.get("type") == "NonFiniteError":
-            diverged = NonFiniteError(root["step"], root["node"], root["what"])
-            write_diverged(out, diverged, last_metrics(out), run_info(c))
-            raise diverged from err
-        if root.get("type") in RERAISED:
-            raise RERAISED[root["type"]](root["message"]) from err
-        raise
+        reraise(err, out, c)
     return results[0]
+
+
+def reraise(err: DistributedRunError, out: Path, c: Any) -> None:
+    """Raise the failed worker's own error where it is one of ours (a NaN/Inf also writes the diverged
+    summary), else ``err`` itself."""
+    root = err.root or {}
+    if root.get("type") == "NonFiniteError":
+        diverged = NonFiniteError(root["step"], root["node"], root["what"])
+        write_diverged(out, diverged, last_metrics(out), run_info(c))
+        raise diverged from err
+    if root.get("type") in RERAISED:
+        raise RERAISED[root["type"]](root["message"]) from err
+    raise err
 
 
 def main(argv: list[str] | None = None) -> int:
