@@ -8,7 +8,9 @@ import time
 import pytest
 import torch
 
-from tailtamer.distributed.async_run import supported_names
+from tailtamer.algorithms import ALGORITHMS
+from tailtamer.config import resolve
+from tailtamer.distributed.async_run import check_real, supported_names
 from tailtamer.distributed.launcher import DistributedRunError
 from tailtamer.distributed.run import launch
 from tailtamer.engine.async_replay import ARRIVALS, read_arrivals
@@ -69,6 +71,18 @@ def test_replay_of_a_real_ringmaster_stop_run_equals_it(tmp_path):
 
 
 @pytest.mark.multiprocess
+def test_replay_of_a_real_sync_sgd_run_equals_it(tmp_path):
+    """sync-sgd on a server and 2 workers: the faster worker waits for each round; every round sees both."""
+    c = cfg("sync-sgd", n=2, steps=10)
+    launch(c, tmp_path / "real", 3, timeout=TIMEOUT, plot=False, time_scale=SCALE)
+    log = events(tmp_path / "real")
+    assert len(log) == 20 and [r["updated"] for r in log] == [False, True] * 10
+    assert all({log[2 * i]["worker"], log[2 * i + 1]["worker"]} == {0, 1} and log[2 * i]["version"] == i
+               for i in range(10))
+    assert_replay_equal(c, tmp_path / "real", tmp_path / "replay")
+
+
+@pytest.mark.multiprocess
 def test_a_dead_worker_is_dropped_and_recorded(tmp_path, monkeypatch):
     """Worker 1 (rank 2) dies after its 2nd job: the server goes on with workers 0 and 2 to the last update,
     the log says when and which, and the replay (which drops it at the same point) still equals the run."""
@@ -103,10 +117,13 @@ def test_a_dead_server_stops_every_worker_with_an_error_naming_it(tmp_path, monk
 
 # ---- early errors (no process starts) ------------------------------------------------------------
 def test_unsupported_schemes_and_wrong_process_counts_fail_before_starting(tmp_path):
-    assert {"asgd", "delay-adaptive-asgd", "clipped-asgd", "dc-asgd", "ringmaster", "nm-asgd"} <= set(supported_names())
-    assert "fedbuff" not in supported_names()
-    with pytest.raises(ValidationError, match="'fedbuff' cannot run asynchronously on real processes"):
-        launch(cfg("fedbuff", {"lr": 0.05}), tmp_path / "a", 4)
+    names = {n for n in ALGORITHMS.names() if getattr(ALGORITHMS.get(n), "family", "") == "async"}
+    assert set(supported_names()) == names and {"asgd", "ringmaster", "nm-asgd", "sync-sgd", "fedbuff"} <= names
+    with pytest.raises(ValidationError, match="concurrency cap .2 of 3 workers. runs in the simulator only"):
+        launch(cfg("fedbuff", {"lr": 0.05, "concurrency": 2}), tmp_path / "a", 4)
+    with pytest.raises(ValidationError, match="'dsgd' cannot run asynchronously"):
+        check_real(resolve({"problem": {"name": "quadratic"}, "algorithm": {"name": "dsgd"},
+                            "topology": {"name": "ring", "n": 3}}), 4)
     with pytest.raises(ConfigError, match=r"use --nproc 4"):
         launch(cfg("asgd"), tmp_path / "b", 3)
     with pytest.raises(ValidationError, match="cannot be resumed"):

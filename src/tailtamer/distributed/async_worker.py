@@ -7,8 +7,10 @@ simulated run makes for worker i's job j), then sleeps until the job has lasted 
 message arriving meanwhile (a new START, CANCEL or STOP) aborts the job: the worker replies ABORTED and
 obeys it. A listener thread receives the server's messages, so the sleep is interruptible.
 
-If the server dies (its connection breaks) or sends nothing for ``timeout`` seconds beyond the job in
-hand, the worker stops with a :class:`~tailtamer.comm.health.CommError` naming the server (rank 0).
+If the server dies (its connection breaks: noticed at once) or sends nothing for ``timeout`` seconds beyond
+the job in hand (it stalled), the worker stops with a :class:`~tailtamer.comm.health.CommError` naming the
+server (rank 0). A worker waiting for a round to end (``sync-sgd``) waits on the same clock, so the timeout
+must exceed the longest job times ``time_scale`` (the default 300 s does by far).
 """
 from __future__ import annotations
 
