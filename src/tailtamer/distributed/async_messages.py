@@ -5,7 +5,8 @@ Server → worker (``HEAD + d`` numbers): ``[kind, job, version, duration, x...]
 ``duration`` timing units), :data:`CANCEL` (drop the job in flight) or :data:`STOP` (the run is over).
 
 Worker → server (``UP + d`` numbers): ``[job, status, result...]`` with ``status`` :data:`RESULT` (what the
-scheme's ``compute`` returned) or :data:`ABORTED` (the job was cancelled, superseded or stopped). Every START
+scheme's ``compute`` returned), :data:`NONFINITE` (its gradient had a NaN/Inf: the server stops the run as
+the simulator would at that arrival) or :data:`ABORTED` (the job was cancelled, superseded or stopped). Every START
 gets exactly one reply, so the server always knows how many messages each worker still owes it.
 
 float64 carries job indices and versions exactly (below 2**53) and float32 models without rounding.
@@ -15,7 +16,7 @@ from __future__ import annotations
 import torch
 
 START, CANCEL, STOP = 1, 2, 3
-RESULT, ABORTED = 1, 0
+RESULT, ABORTED, NONFINITE = 1, 0, 2
 HEAD = 4
 UP = 2
 

@@ -30,7 +30,8 @@ import torch.distributed as dist
 from ..algorithms.base import State
 from ..engine.async_events import BUSY
 from ..engine.async_replay import Event, OrderedAsyncLoop
-from .async_messages import CANCEL, RESULT, START, STOP, UP, order, short
+from ..errors import NonFiniteError
+from .async_messages import ABORTED, CANCEL, NONFINITE, START, STOP, UP, order, short
 
 
 class ServerLoop(OrderedAsyncLoop):
@@ -97,10 +98,12 @@ class ServerLoop(OrderedAsyncLoop):
                     continue
                 return Event("lost", worker, now, reason=payload)
             job, status = int(payload[0]), int(payload[1])
-            if status != RESULT or e.status[worker] != BUSY or e.jobs[worker] - 1 != job:
+            if status == ABORTED or e.status[worker] != BUSY or e.jobs[worker] - 1 != job:
                 continue                                   # a cancelled or aborted job's reply
             if self.time_limit > 0 and now > self.time_limit:
                 return None
+            if status == NONFINITE:                        # where the simulator's oracle raises
+                raise NonFiniteError(job, worker, "gradient")
             result = payload[UP:].reshape(1, -1).to(self.dtype)
             return Event("arrival", worker, now, job, e.version[worker], result)
 

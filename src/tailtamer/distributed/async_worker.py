@@ -25,7 +25,8 @@ import torch.distributed as dist
 
 from ..comm.health import CommError
 from ..engine.async_oracle import job_oracle
-from .async_messages import ABORTED, CANCEL, HEAD, RESULT, START, STOP, reply, short
+from ..errors import NonFiniteError
+from .async_messages import ABORTED, CANCEL, HEAD, NONFINITE, RESULT, START, STOP, reply, short
 
 
 class Worker:
@@ -103,12 +104,15 @@ class Worker:
         job, duration = int(msg[1]), float(msg[3])
         x = msg[HEAD:].reshape(1, self.dim).to(self.dtype)
         oracle = job_oracle(self.c.problem, self.c.noise, self.seed, self.worker, job, self.check)
-        result = self.algorithm.compute(x, oracle)
+        try:
+            result, status = self.algorithm.compute(x, oracle), RESULT
+        except NonFiniteError:                             # the server stops the run if this job arrives
+            result, status = None, NONFINITE
         nxt = self._take(duration * self.time_scale - (time.perf_counter() - t0))
         if nxt is not None:                                # superseded, cancelled or stopped meanwhile
             self._send(reply(job, ABORTED, self.dim))
             return nxt
-        self._send(reply(job, RESULT, self.dim, result))
+        self._send(reply(job, status, self.dim, result))
         self.finished += 1
         if self.fault is not None:
             self.fault.fire(self.rank, self.finished)
