@@ -83,16 +83,21 @@ def test_replay_of_a_real_sync_sgd_run_equals_it(tmp_path):
 
 
 @pytest.mark.multiprocess
-def test_a_dead_worker_is_dropped_and_recorded(tmp_path, monkeypatch):
-    """Worker 1 (rank 2) dies after its 2nd job: the server goes on with workers 0 and 2 to the last update,
-    the log says when and which, and the replay (which drops it at the same point) still equals the run."""
-    monkeypatch.setenv("TAILTAMER_FAULT", "2:2:exit")
-    c = cfg("asgd")          # jobs of 20–30 ms: the loss is noticed long before the 30th update
-    summary = launch(c, tmp_path / "real", 4, timeout=TIMEOUT, plot=False, time_scale=0.01)
-    assert summary["status"] == "finished" and summary["steps"] == 30
+@pytest.mark.parametrize("kind", ["exit", "stall"])
+def test_a_dead_or_stalled_worker_is_dropped_and_recorded(tmp_path, monkeypatch, kind):
+    """Worker 1 (rank 2) dies (or hangs) after its 2nd job: the server goes on with workers 0 and 2 to the
+    last update, the log says when and which, and the replay (which drops it at the same point) still equals
+    the run. A stall is judged on the server's clock (1.5 s past the job's duration), never by a gloo receive
+    timeout, which would close every connection of the server."""
+    monkeypatch.setenv("TAILTAMER_FAULT", f"2:2:{kind}")
+    steps, timeout = (30, TIMEOUT) if kind == "exit" else (400, 1.5)
+    c = cfg("asgd", steps=steps)          # jobs of 20–30 ms: the loss is noticed long before the last update
+    summary = launch(c, tmp_path / "real", 4, timeout=timeout, plot=False, time_scale=0.01)
+    assert summary["status"] == "finished" and summary["steps"] == steps
     log = events(tmp_path / "real")
     lost = [r for r in log if r["event"] == "lost"]
     assert len(lost) == 1 and lost[0]["worker"] == 1 and lost[0]["rank"] == 2 and "rank 2" in lost[0]["reason"]
+    assert ("stalled" in lost[0]["reason"]) == (kind == "stall")
     after = log[lost[0]["k"] + 1:]
     assert after and all(r["worker"] != 1 for r in after)
     assert sum(r["worker"] == 1 for r in log if r["event"] == "arrival") == 2

@@ -13,11 +13,14 @@ event table, metrics, callbacks and run folder are the simulator's. What differs
   cancelled jobs and aborted jobs are ignored;
 * a worker whose connection breaks (it died) or that does not answer within ``timeout`` seconds after its
   job's duration (it stalled) is *lost*: the server goes on with the others and the arrival log records
-  when and which (:mod:`tailtamer.engine.async_replay`);
+  when and which (:mod:`tailtamer.engine.async_replay`). The stall is judged by the server's own clock,
+  never by a gloo receive timeout: on gloo a receive that times out closes every connection of the
+  process, not only the silent worker's, so the listeners wait without one;
 * at the end every live worker gets STOP.
 """
 from __future__ import annotations
 
+import math
 import queue
 import threading
 import time
@@ -33,6 +36,9 @@ from ..engine.async_replay import Event, OrderedAsyncLoop
 from ..errors import NonFiniteError
 from .async_messages import ABORTED, CANCEL, NONFINITE, START, STOP, UP, order, short
 
+#: The listeners' receive timeout: never reached (a gloo receive timeout would close every connection).
+FOREVER = timedelta(days=365)
+
 
 class ServerLoop(OrderedAsyncLoop):
     """The real server (see the module docstring); ``time_scale`` seconds per timing unit, ``timeout``
@@ -46,6 +52,7 @@ class ServerLoop(OrderedAsyncLoop):
         self._inbox: queue.Queue = queue.Queue()
         self._owed: list[queue.Queue] = [queue.Queue() for _ in range(self.n)]
         self._threads: list[threading.Thread] = []
+        self._deadline = [math.inf] * self.n    # when each worker's latest job is overdue (perf_counter)
         self._t0 = 0.0
         self._dim = 0
 
@@ -53,15 +60,14 @@ class ServerLoop(OrderedAsyncLoop):
     def _listen(self, worker: int) -> None:
         """Receive, in order, every reply worker ``worker`` owes (one per START); stop at None or a failure."""
         while True:
-            budget = self._owed[worker].get()
-            if budget is None:
+            owed = self._owed[worker].get()
+            if owed is None:
                 return
             buf = torch.empty(UP + self._dim, dtype=torch.float64)
             try:
-                dist.irecv(buf, src=worker + 1).wait(timedelta(seconds=budget))
+                dist.irecv(buf, src=worker + 1).wait(FOREVER)
             except RuntimeError as err:
-                self._inbox.put(("lost", worker, f"rank {worker + 1} died, stalled or is unreachable: no reply "
-                                                 f"within {budget:.3g} s [{short(err)}]"))
+                self._inbox.put(("lost", worker, f"rank {worker + 1} died or is unreachable [{short(err)}]"))
                 return
             self._inbox.put(("reply", worker, buf))
 
@@ -80,10 +86,20 @@ class ServerLoop(OrderedAsyncLoop):
         duration = e.finish[worker] - e.start[worker]
         msg = order(START, self._dim, e.jobs[worker] - 1, e.version[worker], duration, s["x"][0])
         if self._send(worker, msg):
-            self._owed[worker].put(self.timeout + duration * self.time_scale)
+            self._owed[worker].put(True)
+            self._deadline[worker] = time.perf_counter() + self.timeout + duration * self.time_scale
 
     def _cancelled(self, worker: int) -> None:
         self._send(worker, order(CANCEL, self._dim))
+
+    def _patience(self) -> float | None:
+        """Seconds until the first live worker's reply is overdue (None: none is owed)."""
+        due = min((d for i, d in enumerate(self._deadline) if not self.lost[i]), default=math.inf)
+        return None if due == math.inf else max(due - time.perf_counter(), 0.0)
+
+    def _overdue(self) -> int:
+        live = [i for i in range(self.n) if not self.lost[i]]
+        return min(live, key=lambda i: self._deadline[i])
 
     def _now(self) -> float:
         return (time.perf_counter() - self._t0) / self.time_scale
@@ -91,14 +107,21 @@ class ServerLoop(OrderedAsyncLoop):
     def _event(self, s: State) -> Event | None:
         e = self.events
         while True:
-            kind, worker, payload = self._inbox.get()
+            try:
+                kind, worker, payload = self._inbox.get(timeout=self._patience())
+            except queue.Empty:
+                kind, worker, payload = "lost", self._overdue(), ""
+                payload = (f"rank {worker + 1} stalled: no reply within {self.timeout:g} s after its job's "
+                           f"duration")
             now = max(self._now(), e.clock)
             if kind == "lost":
                 if self.lost[worker]:
                     continue
                 return Event("lost", worker, now, reason=payload)
             job, status = int(payload[0]), int(payload[1])
-            if status == ABORTED or e.status[worker] != BUSY or e.jobs[worker] - 1 != job:
+            if e.jobs[worker] - 1 == job:
+                self._deadline[worker] = math.inf          # the latest job answered
+            if self.lost[worker] or status == ABORTED or e.status[worker] != BUSY or e.jobs[worker] - 1 != job:
                 continue                                   # a cancelled or aborted job's reply
             if self.time_limit > 0 and now > self.time_limit:
                 return None
@@ -130,5 +153,6 @@ class ServerLoop(OrderedAsyncLoop):
         for q in self._owed:
             q.put(None)
         deadline = time.monotonic() + self.timeout
-        for t in self._threads:
-            t.join(timeout=max(deadline - time.monotonic(), 0.0))
+        for i, t in enumerate(self._threads):
+            if not self.lost[i]:              # a stalled worker's listener waits on: the process exit ends it
+                t.join(timeout=max(deadline - time.monotonic(), 0.0))

@@ -96,6 +96,9 @@ def spawn(fn: Callable[..., Any], nproc: int, args: tuple = (), *, timeout: floa
             seconds after the last of the others exited is terminated sooner.
         expendable: ranks whose failure is not the run's (the workers of a real asynchronous run, which the
             server drops): the others go on, and their results come back (None for a failed expendable rank).
+            An expendable rank's error that blames another rank is that rank's failure (workers naming a
+            stalled server), and expendable ranks still running a few seconds after every other rank
+            finished are terminated (stalled workers the server dropped).
 
     Raises:
         DistributedRunError: naming the rank at fault when any worker fails.
@@ -127,12 +130,14 @@ def spawn(fn: Callable[..., Any], nproc: int, args: tuple = (), *, timeout: floa
             exited = sum(c is not None for c in codes)
             if exited != seen_exits:
                 seen_exits, last_exit = exited, now
-            if first_fail is None and (any(r not in spare for r in errors) or
+            if first_fail is None and (any(r not in spare or set(e["peers"]) - spare for r, e in errors.items()) or
                                        any(c not in (None, 0) and r not in spare for r, c in enumerate(codes))):
-                first_fail = now
+                first_fail = now        # a rank that matters failed, or an expendable one blamed such a rank
             if first_fail is not None and (now - first_fail > patience or
                                            (exited and now - last_exit > linger)):
                 killed |= _terminate(procs)
+            if spare and all(codes[r] == 0 for r in range(nproc) if r not in spare) and now - last_exit > linger:
+                killed |= _terminate(procs)     # the run is over; expendable ranks still alive are stalled
     except BaseException:
         _terminate(procs)
         raise
