@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable
 
 import torch
@@ -94,9 +95,12 @@ def _topology(topo_cfg: dict[str, Any], algorithm: Algorithm, alg_name: str) -> 
                           algorithm=alg_name)
 
 
-def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = None) -> Loop:
+def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = None,
+              replay: str | Path | None = None) -> Loop:
     """A :class:`~tailtamer.engine.Loop` over the simulated comm (or the ``comm`` given); for an asynchronous
-    method (family ``"async"``), the event engine :class:`~tailtamer.engine.async_loop.AsyncLoop`.
+    method (family ``"async"``), the event engine :class:`~tailtamer.engine.async_loop.AsyncLoop`, or with
+    ``replay`` (a real asynchronous run's folder) the :class:`~tailtamer.engine.async_replay.ReplayLoop` of
+    its arrival log.
 
     A simulated loop sets torch's threads for its size (:func:`tailtamer.threads.resolve`: the count pinned
     by ``--threads``, else one per 2**20 state entries; an event loop sizes for one worker's job); a given
@@ -107,10 +111,18 @@ def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = Non
         from .engine.async_loop import make_async_loop
 
         if comm is not None:
-            raise ValidationError(f"'{c.config['algorithm']['name']}' is asynchronous: it runs on the simulated "
-                                  f"event engine (tailtamer run); real asynchronous runs are not implemented yet")
+            raise ValidationError(f"'{c.config['algorithm']['name']}' is asynchronous: a real run is a server and "
+                                  f"workers (tailtamer launch, tailtamer.distributed.async_run), not one loop over "
+                                  f"a comm; make_loop builds its simulated event engine")
         threads.apply(threads.resolve(1, c.problem.dim))     # the engine computes one worker's job at a time
+        if replay is not None:
+            from .engine.async_replay import ReplayLoop, read_arrivals
+
+            return make_async_loop(c, callbacks, ReplayLoop, rows=read_arrivals(replay))
         return make_async_loop(c, callbacks)
+    if replay is not None:
+        raise ValidationError(f"--replay replays a real asynchronous run; '{c.config['algorithm']['name']}' "
+                              f"runs in lockstep")
     if comm is None:
         W = c.topology.W if c.topology is not None else None
         comm = SimulatedComm(W, kernel=run["mixing"], n=c.n)

@@ -20,6 +20,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "NCCL takes one process per GPU)")
     p.add_argument("--threads", type=int, default=0, metavar="N",
                    help="torch threads per process (default 0: chosen from the problem size and --nproc)")
+    p.add_argument("--time-scale", type=float, default=None, metavar="SECONDS",
+                   help="asynchronous configs (rank 0 serves, ranks 1..N-1 work): seconds of real time per unit "
+                        "of the [timing] model, slept by each job (default 0.01)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -33,4 +36,4 @@ def main(args: argparse.Namespace) -> int:
     out = out_folder(args)
     return execute(args, out, NAME, lambda **kw: launch(cfg, out, args.nproc, timeout=args.timeout,
                                                         backend=args.backend, progress=True, threads=per_process,
-                                                        **kw))
+                                                        time_scale=args.time_scale, **kw))

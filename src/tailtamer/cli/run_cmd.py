@@ -37,6 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_run_arguments(p)
     p.add_argument("--threads", type=int, default=0, metavar="N",
                    help="torch threads (default 0: chosen from the problem size, 1 for small problems)")
+    p.add_argument("--replay", metavar="RUN_DIR", default=None,
+                   help="asynchronous methods: replay the arrival order of a real run (tailtamer launch) from "
+                        "RUN_DIR/arrivals.jsonl in the simulator (same config)")
 
 
 def load_config(args: argparse.Namespace) -> dict:
@@ -98,4 +101,4 @@ def main(args: argparse.Namespace) -> int:
     threads.fix(args.threads)
     out = out_folder(args)
     callbacks = tensorboard_callbacks(args)
-    return execute(args, out, NAME, lambda **kw: run_config(cfg, out, callbacks=callbacks, **kw))
+    return execute(args, out, NAME, lambda **kw: run_config(cfg, out, callbacks=callbacks, replay=args.replay, **kw))

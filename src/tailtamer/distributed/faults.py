@@ -2,7 +2,9 @@
 
 ``KIND`` is ``exit`` (the process dies at once, exit code 3, no report), ``stall`` (it sleeps forever while
 holding its connections open) or ``raise`` (it raises an ordinary error). The fault fires after step ``STEP``
-completes on rank ``RANK``. Only :func:`tailtamer.distributed.run.run_rank` reads it.
+completes on rank ``RANK``. Only :func:`tailtamer.distributed.run.run_rank` reads it. In a real asynchronous
+run (:mod:`tailtamer.distributed.async_run`) the server's step is a server update and a worker's is its
+number of finished jobs.
 """
 from __future__ import annotations
 
@@ -26,7 +28,12 @@ class FaultInjector(Callback):
         self.rank, self.step, self.kind = rank, step, kind
 
     def on_step(self, loop: Any, step: int, state: State) -> None:
-        if step != self.step or loop.comm.rank != self.rank:
+        self.fire(loop.rank if hasattr(loop, "rank") else loop.comm.rank, step)
+
+    def fire(self, rank: int, step: int) -> None:
+        """Fire when ``rank`` is this injector's and ``step`` its step (the lockstep loop's step, the
+        asynchronous server's update, or the number of jobs an asynchronous worker finished)."""
+        if step != self.step or rank != self.rank:
             return
         if self.kind == "exit":
             os._exit(3)

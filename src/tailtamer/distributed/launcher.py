@@ -18,7 +18,7 @@ import queue as queue_mod
 import time
 import traceback
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 import torch
 import torch.distributed as dist
@@ -82,7 +82,8 @@ def _worker(fn: Callable[..., Any], rank: int, world: int, port: int, backend: s
 
 
 def spawn(fn: Callable[..., Any], nproc: int, args: tuple = (), *, timeout: float = DEFAULT_TIMEOUT,
-          backend: str = "gloo", threads: int = 1, stop_after: float | None = None) -> list[Any]:
+          backend: str = "gloo", threads: int = 1, stop_after: float | None = None,
+          expendable: Collection[int] = ()) -> list[Any]:
     """Run ``fn(rank, nproc, *args)`` in ``nproc`` fresh processes; return their results in rank order.
 
     Args:
@@ -93,6 +94,11 @@ def spawn(fn: Callable[..., Any], nproc: int, args: tuple = (), *, timeout: floa
         stop_after: seconds the others get to stop on their own after the first failure before they are
             terminated (default: ``timeout`` + twice the roll-call grace + 10 s); a worker still running a few
             seconds after the last of the others exited is terminated sooner.
+        expendable: ranks whose failure is not the run's (the workers of a real asynchronous run, which the
+            server drops): the others go on, and their results come back (None for a failed expendable rank).
+            An expendable rank's error that blames another rank is that rank's failure (workers naming a
+            stalled server), and expendable ranks still running a few seconds after every other rank
+            finished are terminated (stalled workers the server dropped).
 
     Raises:
         DistributedRunError: naming the rank at fault when any worker fails.
@@ -108,6 +114,7 @@ def spawn(fn: Callable[..., Any], nproc: int, args: tuple = (), *, timeout: floa
     values: dict[int, Any] = {}
     errors: dict[int, dict[str, Any]] = {}
     killed: set[int] = set()
+    spare = set(expendable)
     patience = stop_after if stop_after is not None else timeout + 2 * grace_for(timeout) + 10.0
     first_fail: float | None = None
     # after a failure, whoever is still alive this long after the last exit is stalled: its peers are gone
@@ -123,11 +130,14 @@ def spawn(fn: Callable[..., Any], nproc: int, args: tuple = (), *, timeout: floa
             exited = sum(c is not None for c in codes)
             if exited != seen_exits:
                 seen_exits, last_exit = exited, now
-            if first_fail is None and (errors or any(c not in (None, 0) for c in codes)):
-                first_fail = now
+            if first_fail is None and (any(r not in spare or set(e["peers"]) - spare for r, e in errors.items()) or
+                                       any(c not in (None, 0) and r not in spare for r, c in enumerate(codes))):
+                first_fail = now        # a rank that matters failed, or an expendable one blamed such a rank
             if first_fail is not None and (now - first_fail > patience or
                                            (exited and now - last_exit > linger)):
                 killed |= _terminate(procs)
+            if spare and all(codes[r] == 0 for r in range(nproc) if r not in spare) and now - last_exit > linger:
+                killed |= _terminate(procs)     # the run is over; expendable ranks still alive are stalled
     except BaseException:
         _terminate(procs)
         raise
@@ -136,7 +146,7 @@ def spawn(fn: Callable[..., Any], nproc: int, args: tuple = (), *, timeout: floa
             p.join(timeout=5)
     _drain(results, values, errors, wait=0.2)
     codes = [p.exitcode for p in procs]
-    if errors or any(c != 0 for c in codes):
+    if any(r not in spare for r in errors) or any(c != 0 and r not in spare for r, c in enumerate(codes)):
         raise failure(errors, codes, killed)
     return [values.get(r) for r in range(nproc)]
 

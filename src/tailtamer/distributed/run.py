@@ -39,7 +39,12 @@ from .process_group import DEFAULT_TIMEOUT, init_from_env, shutdown
 
 
 def check_world(resolved: dict[str, Any], world: int) -> None:
-    """Every process needs at least one node."""
+    """Every process needs at least one node (an asynchronous run: a server and n workers)."""
+    from .async_run import check_real, is_async
+
+    if is_async(resolved):
+        check_real(resolved, world)
+        return
     n = resolved["topology"]["n"]
     if world > n:
         raise ConfigError(f"{world} processes for n = {n} nodes: use at most {n} processes (--nproc)")
@@ -50,13 +55,26 @@ RERAISED = {cls.__name__: cls for cls in (ConfigError, ValidationError, Checkpoi
 
 
 def run_rank(resolved: dict[str, Any], out: str | Path, resume: bool | str, timeout: float | None = None,
-             plot: bool = True, progress: bool = False) -> dict[str, Any] | None:
+             plot: bool = True, progress: bool = False, time_scale: float | None = None) -> dict[str, Any] | None:
     """The body of one rank (inside an initialised process group). Returns the summary on rank 0.
+
+    An asynchronous config runs as a server and workers (:mod:`.async_run`; ``time_scale`` seconds per
+    timing unit).
 
     ``resume``: False (a fresh run) or the file name of the checkpoint to continue from (``True``: the
     latest one), as decided by :func:`~tailtamer.engine.resume.prepare_folder` before the ranks started.
     """
     out = Path(out)
+    from .async_run import TIME_SCALE, is_async, run_async_rank
+
+    if is_async(resolved):
+        if resume:
+            raise ValidationError("a real asynchronous run cannot be resumed; replay it with tailtamer run "
+                                  "CONFIG --replay RUN_DIR")
+        import torch.distributed as dist
+
+        return run_async_rank(resolved, out, dist.get_rank(), dist.get_world_size(),
+                              time_scale or TIME_SCALE, timeout or DEFAULT_TIMEOUT, plot=plot, progress=progress)
     c = build_components(resolved, resolved=True)
     comm = DistributedComm(c.topology.W if c.topology is not None else None, timeout=timeout, n=c.n)
     rank0 = comm.rank == 0
@@ -95,8 +113,11 @@ def check_launch(nproc: int, timeout: float, threads: int = 1) -> None:
 
 def launch(cfg: dict[str, Any], out: str | Path, nproc: int, resume: Resume = False,
            timeout: float = DEFAULT_TIMEOUT, backend: str | None = None, plot: bool = True, progress: bool = False,
-           threads: int = 1, previous: bool = False) -> dict[str, Any]:
+           threads: int = 1, previous: bool = False, time_scale: float | None = None) -> dict[str, Any]:
     """Run ``cfg`` as ``nproc`` local processes writing the run folder ``out``; returns the summary.
+
+    An asynchronous config runs as a server (rank 0) and ``nproc − 1`` workers
+    (:func:`~tailtamer.distributed.async_run.launch_async`; ``time_scale`` seconds per timing unit).
 
     ``backend`` defaults to the one that moves ``[run] device``'s tensors (gloo for CPU, NCCL for CUDA).
     ``resume``/``previous``: as for :func:`tailtamer.experiments.runner.run_config` (a finished run is
@@ -109,6 +130,15 @@ def launch(cfg: dict[str, Any], out: str | Path, nproc: int, resume: Resume = Fa
     """
     check_launch(nproc, timeout, threads)
     resolved = resolve(cfg)
+    from .async_run import TIME_SCALE, is_async, launch_async
+
+    if is_async(resolved):
+        c = build_components(resolved, resolved=True)    # every validation error before any process starts
+        try:
+            return launch_async(resolved, out, nproc, resume, timeout, backend, plot, progress, threads, previous,
+                                time_scale or TIME_SCALE)
+        except DistributedRunError as err:
+            reraise(err, Path(out), c)
     check_world(resolved, nproc)
     device = resolved["run"]["device"]
     backend = backend or backend_for(device)
@@ -125,15 +155,21 @@ def launch(cfg: dict[str, Any], out: str | Path, nproc: int, resume: Resume = Fa
         results = spawn(_rank_main, nproc, (resolved, str(out), begin, timeout, plot, progress),
                         timeout=timeout, backend=backend, threads=threads)
     except DistributedRunError as err:
-        root = err.root or {}
-        if root.get("type") == "NonFiniteError":
-            diverged = NonFiniteError(root["step"], root["node"], root["what"])
-            write_diverged(out, diverged, last_metrics(out), run_info(c))
-            raise diverged from err
-        if root.get("type") in RERAISED:
-            raise RERAISED[root["type"]](root["message"]) from err
-        raise
+        reraise(err, out, c)
     return results[0]
+
+
+def reraise(err: DistributedRunError, out: Path, c: Any) -> None:
+    """Raise the failed worker's own error where it is one of ours (a NaN/Inf also writes the diverged
+    summary), else ``err`` itself."""
+    root = err.root or {}
+    if root.get("type") == "NonFiniteError":
+        diverged = NonFiniteError(root["step"], root["node"], root["what"])
+        write_diverged(out, diverged, last_metrics(out), run_info(c))
+        raise diverged from err
+    if root.get("type") in RERAISED:
+        raise RERAISED[root["type"]](root["message"]) from err
+    raise err
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backend", choices=("gloo", "nccl"), default=None,
                    help="default: gloo for [run] device = 'cpu', nccl for 'cuda'")
     p.add_argument("--no-plot", action="store_true")
+    p.add_argument("--time-scale", type=float, default=None,
+                   help="asynchronous configs: seconds of real time per timing unit (default 0.01)")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     try:
@@ -183,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             shutdown()
             return 0
         summary = run_rank(resolved, args.out, value.checkpoint if value.resuming else False, timeout=args.timeout,
-                           plot=not args.no_plot, progress=rank == 0)
+                           plot=not args.no_plot, progress=rank == 0, time_scale=args.time_scale)
         if summary is not None:
             print(f"run folder: {args.out}")
             print(json.dumps({"metrics": summary["metrics"], "steps": summary["steps"]}))

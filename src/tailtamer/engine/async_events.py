@@ -84,6 +84,25 @@ class EventTable:
         self.done[worker] += 1
         return worker, self.version[worker], job
 
+    def take(self, worker: int, clock: float) -> tuple[int, int, int]:
+        """Worker ``worker``'s in-flight job arrives at ``clock`` (an arrival order given from outside: a real
+        run's receive order or its log); like :meth:`pop`, returns ``(worker, version read, job index)``."""
+        self.clock = clock
+        self.status[worker] = IDLE
+        self.finish[worker] = math.inf
+        self.busy_time[worker] += clock - self.start[worker]
+        self.done[worker] += 1
+        return worker, self.version[worker], self.jobs[worker] - 1
+
+    def lose(self, worker: int, clock: float) -> None:
+        """Worker ``worker`` is gone (died or stalled): its in-flight job, if any, ends at ``clock`` unfinished
+        (busy until then; not counted as cancelled)."""
+        self.clock = clock
+        if self.status[worker] == BUSY:
+            self.busy_time[worker] += clock - self.start[worker]
+        self.status[worker] = IDLE
+        self.finish[worker] = math.inf
+
     def record_delay(self, delay: int) -> None:
         self.arrivals += 1
         self.delay_sum += delay

@@ -134,13 +134,20 @@ class AsyncLoop:
 
     def _arrive(self, s: State) -> tuple[State, bool]:
         """Pop the next job, hand it to the scheme, apply cancels and restarts; returns (state, updated)."""
+        worker, version, job = self.events.pop()
+        return self._deliver(s, worker, version, job)
+
+    def _deliver(self, s: State, worker: int, version: int, job: int,
+                 result: torch.Tensor | None = None) -> tuple[State, bool]:
+        """Hand worker ``worker``'s finished job to the scheme (``result``: what it sent; None: computed here
+        by the job's oracle), apply cancels and restarts; returns (state, updated)."""
         e = self.events
-        worker, version, job = e.pop()
         delay = e.updates - version
         e.record_delay(delay)
         x_read = self.reads[worker:worker + 1]
-        oracle = job_oracle(self.problem, self.noise, self.seed, worker, job, self.check)
-        result = self.algorithm.compute(x_read, oracle)
+        if result is None:
+            oracle = job_oracle(self.problem, self.noise, self.seed, worker, job, self.check)
+            result = self.algorithm.compute(x_read, oracle)
         self.comm.stats.add(1, result[0].numel() * result.element_size(), "mean")
         out: Outcome = self.algorithm.arrive(s, Arrival(worker, version, delay, job, e.clock, result, x_read),
                                              _ServerView(e))
@@ -155,6 +162,21 @@ class AsyncLoop:
         if out.updated:
             e.updates += 1
         return out.state, out.updated
+
+    def _next(self, s: State) -> tuple[State, bool] | None:
+        """Start pending workers when the clock moves on, then deliver the next arrival; None: stop (the
+        next arrival is past ``time_limit``). Subclasses take the arrival order from outside."""
+        e = self.events
+        while True:
+            nxt = e.peek()
+            if e.pending() and nxt > e.clock:
+                self._flush(s)
+                continue
+            if nxt == math.inf:
+                raise RuntimeError(f"{self.algorithm.name}: no job in flight and none pending at update {e.updates}")
+            if self.time_limit > 0 and nxt > self.time_limit:
+                return None
+            return self._arrive(s)
 
     # ---- metrics --------------------------------------------------------------------------------
     def evaluate(self, state: State) -> dict[str, float]:
@@ -182,22 +204,16 @@ class AsyncLoop:
             self._emit_eval(0, s)
         last_eval = self.step
         t0 = time.perf_counter()
-        e = self.events
         while self.step < self.steps:
-            nxt = e.peek()
-            if e.pending() and nxt > e.clock:
-                self._flush(s)
-                continue
-            if nxt == math.inf:
-                raise RuntimeError(f"{self.algorithm.name}: no job in flight and none pending at update {e.updates}")
-            if self.time_limit > 0 and nxt > self.time_limit:
+            event = self._next(s)
+            if event is None:
                 break
-            s, updated = self._arrive(s)
+            s, updated = event
             if not updated:
                 continue
             if self.check:
                 check_finite(s["x"], torch.tensor([0]), self.step, "server model x")
-            self.step = e.updates
+            self.step = self.events.updates
             if self.step % self.eval_every == 0 or self.step == self.steps:
                 self.wall_time += time.perf_counter() - t0
                 self._emit_eval(self.step, s)
@@ -219,13 +235,15 @@ class AsyncLoop:
         return full
 
 
-def make_async_loop(c: Any, callbacks: Iterable[Callback] = ()) -> AsyncLoop:
-    """The event loop of built components ``c`` (:class:`tailtamer.api.Components`) with its ``[timing]``."""
+def make_async_loop(c: Any, callbacks: Iterable[Callback] = (), loop_class: type[AsyncLoop] = AsyncLoop,
+                    **kwargs: Any) -> AsyncLoop:
+    """The event loop of built components ``c`` (:class:`tailtamer.api.Components`) with its ``[timing]``
+    (``loop_class``: a subclass taking the arrival order from outside, with its extra ``kwargs``)."""
     from ..api import DTYPES
     from ..timing import TIMINGS
 
     run, timing = c.config["run"], dict(c.config["timing"])
     model = TIMINGS.build(timing.pop("name"), timing, section="timing", n=c.n, seed=run["seed"])
-    return AsyncLoop(c.problem, c.algorithm, c.n, model, noise=c.noise, seed=run["seed"], steps=run["steps"],
-                     eval_every=run["eval_every"], time_limit=run["time"], dtype=DTYPES[run["dtype"]],
-                     device=run["device"], callbacks=callbacks, check_finite=run["check_finite"])
+    return loop_class(c.problem, c.algorithm, c.n, model, noise=c.noise, seed=run["seed"], steps=run["steps"],
+                      eval_every=run["eval_every"], time_limit=run["time"], dtype=DTYPES[run["dtype"]],
+                      device=run["device"], callbacks=callbacks, check_finite=run["check_finite"], **kwargs)

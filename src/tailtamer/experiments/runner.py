@@ -14,13 +14,14 @@ from ..engine import Callback, Checkpointer, ProgressBar, RunWriter
 from ..engine.footprint import check_memory
 from ..engine.resume import Resume, continue_from_checkpoint, prepare_folder
 from ..engine.run_dir import CONFIG, read_summary, run_info, write_diverged
-from ..errors import NonFiniteError, StorageError
+from ..errors import ConfigError, NonFiniteError, StorageError
 
 __all__ = ["CONFIG", "run_config", "run_info"]
 
 
 def run_config(cfg: dict[str, Any], out: str | Path, resume: Resume = False, progress: bool = True,
-               plot: bool = True, callbacks: Sequence[Any] = (), previous: bool = False) -> dict[str, Any]:
+               plot: bool = True, callbacks: Sequence[Any] = (), previous: bool = False,
+               replay: str | Path | None = None) -> dict[str, Any]:
     """Run ``cfg`` writing the run folder ``out``; returns the summary.
 
     ``callbacks``: extra :class:`~tailtamer.engine.Callback` objects, or functions ``folder -> Callback``
@@ -31,21 +32,34 @@ def run_config(cfg: dict[str, Any], out: str | Path, resume: Resume = False, pro
     (``--resume``) makes those two an error. ``previous``: resume from
     the previous checkpoint (when the latest is unreadable). Without either, a folder that already holds a
     run is an error rather than overwritten.
+
+    ``replay``: the folder of a real asynchronous run of the same config; its arrival log
+    (``arrivals.jsonl``) is replayed in the simulator (:mod:`tailtamer.engine.async_replay`).
     """
     resolved = resolve(cfg)
     out = Path(out)
     check_memory(resolved)                          # before the mixing matrix or the problem data exist
     c = build_components(resolved, resolved=True)   # every validation error is raised before the folder exists
+    info = run_info(c)
+    if replay is not None:
+        from ..engine.async_replay import check_replay_config, read_arrivals
+
+        if c.algorithm.family != "async":
+            raise ConfigError(f"--replay replays a real asynchronous run; '{resolved['algorithm']['name']}' runs "
+                              f"in lockstep")
+        check_replay_config(resolved, replay)
+        read_arrivals(replay)
+        info["replay"] = str(replay)
     check_memory(resolved, dim=c.problem.dim)       # before the [n, d] state exists
     start = prepare_folder(resolved, out, resume, previous=previous)
     if start.kind == "complete":
         return dict(start.summary or {})
-    writers: list[Callback] = [RunWriter(out, run_info(c), plot=plot),
+    writers: list[Callback] = [RunWriter(out, info, plot=plot),
                                Checkpointer(out, resolved["run"]["checkpoint_every"])]
     if progress:
         writers.append(ProgressBar())
     writers += [cb if isinstance(cb, Callback) else cb(out) for cb in callbacks]
-    loop = make_loop(c, writers)
+    loop = make_loop(c, writers, replay=replay)
     try:
         if start.resuming:
             continue_from_checkpoint(loop, out, name=start.checkpoint)

@@ -1,0 +1,147 @@
+"""Real asynchronous runs: ``tailtamer launch --nproc N`` on an asynchronous config.
+
+Rank 0 is the server (:class:`~tailtamer.distributed.async_server.ServerLoop`) and ranks 1..N−1 are workers
+0..N−2 (:class:`~tailtamer.distributed.async_worker.Worker`), over gloo point-to-point messages, so
+``[topology] n`` must be N − 1. The server runs the same scheme code as the simulator: it decides the update
+on each arrival, the delay (server updates since the version the job read) and which workers start next.
+Workers compute for real with the counter-based oracle of their job and sleep the timing model's duration
+times ``time_scale`` seconds.
+
+The run folder is a simulated run's (``config.toml``, ``metrics.jsonl`` with ``time`` = real seconds /
+``time_scale``, ``summary.json``, ``async.json``, checkpoints, plots) plus the arrival log
+``arrivals.jsonl`` (:mod:`tailtamer.engine.async_replay`), which ``tailtamer run CONFIG --replay RUN_DIR``
+replays in the simulator. ``async.json`` also lists the lost workers and the time scale.
+
+Supported (:data:`SUPPORTED`): the per-gradient schemes (``asgd``, ``delay-adaptive-asgd``, ``clipped-asgd``,
+``dc-asgd``, ``ringmaster``, ``nm-asgd``), the collecting ones (``rennala``, ``sync-sgd``, ``m-sync``: a worker
+that delivered waits for the round, at most the slowest job) and the buffered ones (``fedbuff``,
+``async-local``) without a concurrency cap. With a cap (0 < ``concurrency`` < n) workers wait idle for their
+turn for as long as the others take, which a worker cannot tell from a stalled server without heartbeats,
+and a lost worker's turn would be lost with it; those run in the simulator only. A real run cannot be
+resumed (its in-flight jobs lived on the workers).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..algorithms import ALGORITHMS
+from ..algorithms.asynchronous.buffered import FedBuff
+from ..algorithms.asynchronous.per_gradient import ASGD
+from ..algorithms.asynchronous.ringmaster import NormalizedMomentumASGD
+from ..algorithms.asynchronous.sync import Collecting
+from ..api import build_components
+from ..engine import ProgressBar, RunWriter
+from ..engine.async_loop import make_async_loop
+from ..engine.async_replay import ArrivalLog
+from ..engine.async_report import ASYNC
+from ..engine.checkpoint import Checkpointer
+from ..engine.resume import Resume, prepare_folder
+from ..engine.run_dir import atomic_write_json, read_summary, run_info
+from ..errors import ConfigError, ValidationError
+from ..validation import check_positive
+from .async_server import ServerLoop
+from .async_worker import Worker
+from .faults import from_env
+from .process_group import DEFAULT_TIMEOUT
+
+#: Scheme classes a real run supports (subclasses included: delay-adaptive, clipped, DC-ASGD, Ringmaster,
+#: sync-sgd, m-sync, rennala, async-local); FedBuff only without a concurrency cap (module docstring).
+SUPPORTED: tuple[type, ...] = (ASGD, NormalizedMomentumASGD, Collecting, FedBuff)
+
+#: Seconds of real time per timing unit when not given (a sqrt-model job of ≈ 3 units takes ≈ 30 ms).
+TIME_SCALE = 0.01
+
+
+def supported_names() -> list[str]:
+    """Registered algorithms a real asynchronous run supports."""
+    return [n for n in ALGORITHMS.names() if isinstance(ALGORITHMS.get(n), type)
+            and issubclass(ALGORITHMS.get(n), SUPPORTED)]
+
+
+def is_async(resolved: dict[str, Any]) -> bool:
+    """Whether the resolved config's algorithm is asynchronous (family ``"async"``)."""
+    return getattr(ALGORITHMS.get(resolved["algorithm"]["name"]), "family", "") == "async"
+
+
+def check_real(resolved: dict[str, Any], world: int, time_scale: float = TIME_SCALE,
+               backend: str = "gloo") -> None:
+    """One-line errors, before any process starts: a supported scheme, N = n + 1 processes, gloo, a
+    positive time scale."""
+    name, n = resolved["algorithm"]["name"], resolved["topology"]["n"]
+    cls = ALGORITHMS.get(name)
+    if not (isinstance(cls, type) and issubclass(cls, SUPPORTED)):
+        raise ValidationError(f"'{name}' cannot run asynchronously on real processes yet: supported are "
+                              f"{', '.join(supported_names())}; run it in the simulator (tailtamer run)")
+    cap = resolved["algorithm"].get("concurrency", 0)
+    if issubclass(cls, FedBuff) and 0 < cap < n:
+        raise ValidationError(f"'{name}' with a concurrency cap ({cap} of {n} workers) runs in the simulator only: "
+                              f"its idle workers wait for their turn, which a real worker cannot tell from a "
+                              f"stalled server; set algorithm.concurrency = 0 for a real run")
+    if world != n + 1:
+        raise ConfigError(f"an asynchronous run on {world} processes is a server and {world - 1} workers, "
+                          f"but [topology] n = {n}: use --nproc {n + 1} (or --set topology.n={max(world - 1, 1)})")
+    if resolved["run"]["device"] != "cpu":
+        raise ConfigError(f"real asynchronous runs compute on the CPU ([run] device = 'cpu'), not "
+                          f"{resolved['run']['device']!r}")
+    if backend != "gloo":
+        raise ConfigError(f"real asynchronous runs use gloo (point-to-point messages between CPU processes), "
+                          f"not {backend}")
+    check_positive("--time-scale (seconds per timing unit)", time_scale)
+
+
+def run_async_rank(resolved: dict[str, Any], out: str | Path, rank: int, world: int, time_scale: float,
+                   timeout: float, plot: bool = True, progress: bool = False) -> dict[str, Any] | None:
+    """The body of one rank of a real asynchronous run; returns the summary on the server (rank 0)."""
+    c = build_components(resolved, resolved=True)
+    fault = from_env()
+    if rank > 0:
+        Worker(c, rank, time_scale, timeout, fault).run()
+        return None
+    out = Path(out)
+    info = {**run_info(c), "distributed": {"world_size": world, "backend": "gloo", "mode": "asynchronous",
+                                           "workers": world - 1, "time_scale": time_scale}}
+    callbacks: list[Any] = [RunWriter(out, info, plot=plot), Checkpointer(out, resolved["run"]["checkpoint_every"])]
+    if progress:
+        callbacks.append(ProgressBar())
+    if fault is not None:
+        callbacks.append(fault)
+    loop = make_async_loop(c, callbacks, ServerLoop, log=ArrivalLog(out), time_scale=time_scale,
+                           timeout=timeout)
+    loop.run()
+    record_real(out, loop)
+    return read_summary(out)
+
+
+def record_real(out: Path, loop: ServerLoop) -> None:
+    """Add the lost workers and the time scale to the run folder's ``async.json``."""
+    import json
+
+    path = out / ASYNC
+    data = json.loads(path.read_text()) if path.is_file() else {}
+    data["real"] = {"time_scale": loop.time_scale, "lost_workers": [i for i, v in enumerate(loop.lost) if v]}
+    atomic_write_json(path, data)
+
+
+def _rank_main(rank: int, world: int, resolved: dict[str, Any], out: str, time_scale: float, timeout: float,
+               plot: bool, progress: bool) -> dict[str, Any] | None:
+    return run_async_rank(resolved, out, rank, world, time_scale, timeout, plot=plot, progress=progress and rank == 0)
+
+
+def launch_async(resolved: dict[str, Any], out: str | Path, nproc: int, resume: Resume = False,
+                 timeout: float = DEFAULT_TIMEOUT, backend: str | None = None, plot: bool = True,
+                 progress: bool = False, threads: int = 1, previous: bool = False,
+                 time_scale: float = TIME_SCALE) -> dict[str, Any]:
+    """Run the resolved asynchronous config as a server and ``nproc − 1`` workers; returns the summary."""
+    from .launcher import spawn
+
+    if resume or previous:
+        raise ValidationError("a real asynchronous run cannot be resumed (its in-flight jobs lived on the "
+                              "workers): start a new run folder, or replay it with tailtamer run CONFIG --replay "
+                              "RUN_DIR")
+    check_real(resolved, nproc, time_scale, backend or "gloo")
+    out = Path(out)
+    prepare_folder(resolved, out, False)
+    results = spawn(_rank_main, nproc, (resolved, str(out), time_scale, timeout, plot, progress),
+                    timeout=timeout, backend="gloo", threads=threads, expendable=range(1, nproc))
+    return results[0]

@@ -1,0 +1,227 @@
+"""Asynchronous runs whose arrival order comes from outside: a real run's receive order, or its logged one.
+
+A real asynchronous run (``tailtamer launch`` on an async config, :mod:`tailtamer.distributed.async_run`)
+and its replay in the simulator (``tailtamer run CONFIG --replay RUN_DIR``) are both an
+:class:`OrderedAsyncLoop`: the event engine of :mod:`.async_loop` (same scheme hooks, event table, metrics,
+callbacks and run folder) in which the next event is handed in instead of popped from the simulated heap.
+Their shared rules:
+
+* the server handles one event at a time, so there are no simultaneous arrivals: the workers a scheme
+  (re)starts are started right after each event, on the model it left;
+* an event's clock is its real time since the start, in timing units (seconds / ``time_scale``); jobs keep
+  the timing model's durations (the sleeps a real worker makes), which only the utilization reads;
+* a *lost* worker (it died or stalled) is never started again; its in-flight job ends unfinished (not
+  counted as cancelled).
+
+``arrivals.jsonl`` (the arrival log, :data:`ARRIVALS`) has one JSON line per event, appended and flushed as
+it happens (a torn last line is ignored when read)::
+
+    {"event": "arrival", "k": 0, "worker": 2, "job": 0, "version": 0, "delay": 0, "time": 2.71, "updated": true, "dropped": false}
+    {"event": "lost", "k": 37, "worker": 1, "rank": 2, "time": 40.2, "updates": 30, "reason": "..."}
+
+``k`` is the event's position; an arrival's ``version`` is the number of server updates when its job read the
+model, ``delay`` = updates since. Replaying the log runs the same events in the same order, and every
+gradient is recomputed by the job's counter-based oracle, so the replayed iterates are the real run's.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import torch
+
+from ..algorithms.base import State
+from ..errors import ConfigError, ValidationError
+from .async_events import BUSY, IDLE, PREFIX
+from .async_loop import AsyncLoop
+from .atomic import storage_error
+
+ARRIVALS = "arrivals.jsonl"
+LOST = PREFIX + "lost"
+CURSOR = PREFIX + "cursor"
+
+
+@dataclass
+class Event:
+    """What happens next: worker ``worker``'s job ``job`` (read at ``version``) arrives with ``result``
+    (None: recompute it), or (``kind = "lost"``) the worker is gone; ``time`` in timing units."""
+
+    kind: str
+    worker: int
+    time: float
+    job: int = -1
+    version: int = -1
+    result: torch.Tensor | None = None
+    reason: str = ""
+
+
+class ArrivalLog:
+    """Appends the events of a run to ``folder/arrivals.jsonl``, one flushed line each (fresh runs only)."""
+
+    def __init__(self, folder: Path):
+        self.path = Path(folder) / ARRIVALS
+        try:
+            self._file: TextIO | None = open(self.path, "w")
+        except OSError as err:
+            raise storage_error(err, self.path, "open") from None
+
+    def write(self, row: dict[str, Any]) -> None:
+        if self._file is None:
+            return
+        try:
+            self._file.write(json.dumps(row) + "\n")
+            self._file.flush()
+        except OSError as err:
+            raise storage_error(err, self.path, "append to") from None
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def read_arrivals(folder: str | Path) -> list[dict[str, Any]]:
+    """The complete lines of a real run's ``arrivals.jsonl`` (a torn last line is ignored)."""
+    path = Path(folder) / ARRIVALS
+    if not path.is_file():
+        raise ConfigError(f"{path} not found: --replay takes the run folder of a real asynchronous run "
+                          f"(tailtamer launch on an asynchronous config)")
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    return rows
+
+
+class OrderedAsyncLoop(AsyncLoop):
+    """The event engine with the next event handed in by :meth:`_event` (see the module docstring).
+
+    ``log``: an :class:`ArrivalLog` that records every event (the real server's), or None.
+    """
+
+    def __init__(self, *args: Any, log: ArrivalLog | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.log = log
+        self.lost = [False] * self.n
+        self.cursor = 0            # events handled so far
+
+    # ---- what subclasses provide ----------------------------------------------------------------
+    def _event(self, s: State) -> Event | None:
+        """The next event, or None to stop."""
+        raise NotImplementedError
+
+    def _cancelled(self, worker: int) -> None:
+        """Worker ``worker``'s job was cancelled and the worker not restarted (a real server tells it)."""
+
+    # ---- state (the lost workers and the event count travel with checkpoints) ---------------------
+    def initial_state(self) -> State:
+        self.lost, self.cursor = [False] * self.n, 0
+        return super().initial_state()
+
+    def full_state(self, s: State) -> State:
+        out = super().full_state(s)
+        out[LOST] = torch.tensor(self.lost, dtype=torch.int64, device=self.device)
+        out[CURSOR] = torch.tensor([self.cursor], dtype=torch.int64, device=self.device)
+        return out
+
+    def _split(self, state: State) -> State:
+        self.lost = [bool(v) for v in state[LOST].tolist()]
+        self.cursor = int(state[CURSOR][0])
+        return super()._split(state)
+
+    # ---- events ---------------------------------------------------------------------------------
+    def _flush(self, s: State) -> None:
+        for i in self.events.pending():
+            if self.lost[i]:
+                self.events.status[i] = IDLE
+            else:
+                self._start(s, i)
+
+    def _next(self, s: State) -> tuple[State, bool] | None:
+        e = self.events
+        self._flush(s)
+        if not e.busy():
+            raise RuntimeError(f"{self.algorithm.name}: no job in flight at update {e.updates} "
+                               f"({sum(self.lost)} of {self.n} workers lost)")
+        ev = self._event(s)
+        if ev is None:
+            return None
+        k = self.cursor
+        self.cursor += 1
+        if ev.kind == "lost":
+            e.lose(ev.worker, ev.time)
+            self.lost[ev.worker] = True
+            self._write({"event": "lost", "k": k, "worker": ev.worker, "rank": ev.worker + 1, "time": ev.time,
+                         "updates": e.updates, "reason": ev.reason})
+            return s, False
+        before = set(e.busy()) - {ev.worker}
+        worker, version, job = e.take(ev.worker, ev.time)
+        dropped = e.dropped
+        s, updated = self._deliver(s, worker, version, job, ev.result)
+        self._write({"event": "arrival", "k": k, "worker": worker, "job": job, "version": version,
+                     "delay": e.updates - version - int(updated), "time": ev.time, "updated": updated,
+                     "dropped": e.dropped > dropped})
+        for j in sorted(before):
+            if e.status[j] == IDLE:
+                self._cancelled(j)
+        return s, updated
+
+    def _write(self, row: dict[str, Any]) -> None:
+        if self.log is not None:
+            self.log.write(row)
+
+    def run(self, state: State | None = None, start_step: int = 0) -> State:
+        try:
+            return super().run(state, start_step)
+        finally:
+            if self.log is not None:
+                self.log.close()
+
+
+class ReplayLoop(OrderedAsyncLoop):
+    """Replays a real run's arrival log (``rows`` from :func:`read_arrivals`) in the simulator."""
+
+    def __init__(self, *args: Any, rows: list[dict[str, Any]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.rows = rows
+        self.time_limit = 0.0        # the log says where the real run stopped
+
+    def _event(self, s: State) -> Event | None:
+        if self.cursor >= len(self.rows):
+            return None
+        k, row = self.cursor, self.rows[self.cursor]
+        try:
+            kind, w, t = row["event"], int(row["worker"]), float(row["time"])
+        except (KeyError, TypeError, ValueError):
+            raise ValidationError(f"{ARRIVALS} line {k + 1}: not an event line: {row!r}") from None
+        if not 0 <= w < self.n or kind not in ("arrival", "lost"):
+            raise ValidationError(f"{ARRIVALS} line {k + 1}: unknown event {kind!r} or worker {w} (n = {self.n})")
+        if kind == "lost":
+            return Event("lost", w, t, reason=str(row.get("reason", "")))
+        e = self.events
+        job, version = int(row["job"]), int(row["version"])
+        if e.status[w] != BUSY or e.jobs[w] - 1 != job or e.version[w] != version:
+            now = (f"job {e.jobs[w] - 1} read at version {e.version[w]}" if e.status[w] == BUSY
+                   else "no job in flight")
+            raise ValidationError(f"{ARRIVALS} line {k + 1}: worker {w}'s job {job} (read at version {version}) "
+                                  f"arrives, but this replay has {now} for it: the config or the algorithm's "
+                                  f"decisions differ from the real run's")
+        return Event("arrival", w, t, job, version)
+
+
+def check_replay_config(resolved: dict[str, Any], folder: str | Path) -> None:
+    """The replayed config must be the real run's (``config.toml`` of ``folder``): differing keys are named."""
+    from ..config import load_toml, resolve
+    from .resume import config_diff
+    from .run_dir import CONFIG
+
+    path = Path(folder) / CONFIG
+    if not path.is_file():
+        raise ConfigError(f"{path} not found: --replay takes the run folder of a real asynchronous run")
+    diff = [d for d in config_diff(resolved, resolve(load_toml(path))) if not d.startswith("run.checkpoint_every")]
+    if diff:
+        raise ConfigError(f"--replay {folder}: the config differs from the real run's: " + "; ".join(diff))
