@@ -36,6 +36,7 @@ from ..algorithms.base import State
 from ..errors import ConfigError, ValidationError
 from .async_events import BUSY, IDLE, PREFIX
 from .async_loop import AsyncLoop
+from .run_dir import read_jsonl
 from .atomic import storage_error
 
 ARRIVALS = "arrivals.jsonl"
@@ -88,13 +89,7 @@ def read_arrivals(folder: str | Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise ConfigError(f"{path} not found: --replay takes the run folder of a real asynchronous run "
                           f"(tailtamer launch on an asynchronous config)")
-    rows = []
-    for line in path.read_text().splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            break
-    return rows
+    return read_jsonl(path)
 
 
 class OrderedAsyncLoop(AsyncLoop):

@@ -27,17 +27,21 @@ SUMMARY = "summary.json"
 PLOT = "metrics.png"
 
 
-def read_metrics(folder: Path) -> list[dict[str, Any]]:
-    """The complete lines of a run's ``metrics.jsonl`` (a torn last line is ignored)."""
-    path = Path(folder) / METRICS
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The complete lines of an append-only JSON-lines file (a torn last line is ignored; none: [])."""
     rows = []
-    if path.exists():
-        for line in path.read_text().splitlines():
+    if Path(path).exists():
+        for line in Path(path).read_text().splitlines():
             try:
                 rows.append(json.loads(line))
             except json.JSONDecodeError:
                 break
     return rows
+
+
+def read_metrics(folder: Path) -> list[dict[str, Any]]:
+    """The complete lines of a run's ``metrics.jsonl`` (a torn last line is ignored)."""
+    return read_jsonl(Path(folder) / METRICS)
 
 
 def truncate_metrics(folder: Path, last_step: int) -> None:
