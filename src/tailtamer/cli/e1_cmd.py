@@ -6,6 +6,8 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+from .study_cmd import add_alias_arguments
+
 NAME = "e1"
 HELP = ("reproduce E1 (alias of 'tailtamer study e1'): 5 seeds x 3 noises x 5 methods on the ring of 20, the "
         "complete graph, the node-scaling sweep n in {2,5,10,20,40} and a noise-scale sweep; writes tables "
@@ -13,13 +15,11 @@ HELP = ("reproduce E1 (alias of 'tailtamer study e1'): 5 seeds x 3 noises x 5 me
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", default="runs/e1", help="root folder of the reproduction")
+    add_alias_arguments(p, NAME, workers=None)
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--tune", action="store_true", help="rerun the tuning grid (growing past edges that hold a "
                    "winner) and use its winners instead of the recorded ones")
-    p.add_argument("--workers", type=int, default=None)
     p.add_argument("--tensorboard", action="store_true", help="TensorBoard event files in every run folder")
-    p.add_argument("--write-configs", metavar="DIR", help="only write one example config per E1 variant to DIR")
 
 
 def main(args: argparse.Namespace) -> int:

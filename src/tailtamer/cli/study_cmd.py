@@ -33,6 +33,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report-only", action="store_true", help="only rebuild the report from the run folders")
 
 
+def add_alias_arguments(p: argparse.ArgumentParser, study: str, workers: int | None) -> None:
+    """The options every study alias (``tailtamer e1``, ``tailtamer tailopt``) shares."""
+    p.add_argument("--out", default=f"runs/{study}", help="root folder of the study")
+    p.add_argument("--workers", type=int, default=workers, help="parallel processes")
+    p.add_argument("--write-configs", metavar="DIR", help="only write the study's example configs to DIR")
+
+
 def list_studies() -> str:
     from ..experiments.study import estimate, studies
 

@@ -6,6 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
+from .study_cmd import add_alias_arguments
+
 NAME = "tailopt"
 HELP = ("E3 at CPU scale (alias of 'tailtamer study tailopt --tune'): Bi2Clip vs Adam2, DiLoCo, FedAvg, Avg-L2Clip, "
         "Adam-SGD under injected Student-t and alpha-stable noise (tuning grid + 3 seeds); table of final quality, "
@@ -13,10 +15,8 @@ HELP = ("E3 at CPU scale (alias of 'tailtamer study tailopt --tune'): Bi2Clip vs
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", default="runs/tailopt", help="root folder of the study")
-    p.add_argument("--workers", type=int, default=1)
+    add_alias_arguments(p, NAME, workers=1)
     p.add_argument("--models", action="store_true", help="also run the sst2 and gpt-multi30k tasks (small budget)")
-    p.add_argument("--write-configs", metavar="DIR", help="only write one config per task x noise x method to DIR")
 
 
 def main(args: argparse.Namespace) -> int:
