@@ -8,6 +8,7 @@ pure function of (seed, node, step, call, coordinate) whatever else is drawn alo
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from .. import rng
@@ -31,3 +32,23 @@ def uniform_at(seed: int, k: int, node_ids: torch.Tensor, coords: torch.Tensor, 
     """Float64 uniforms of sub-stream ``k`` at the pairs ``(node_ids[i], coords[i])`` (1-D, same length);
     equal entry by entry to :func:`uniform` (see :func:`tailtamer.rng.uniform_at`)."""
     return rng.uniform_at(seed, sub_stream(k), node_ids, coords, step, call)
+
+
+def uniform_at_rounds(seed: int, ks: range, node_ids: torch.Tensor, coords: torch.Tensor, step: int,
+                      call: int = 0) -> torch.Tensor:
+    """``[len(ks), m]`` float64: row j equals :func:`uniform_at` of sub-stream ``ks[j]`` at the m pairs, bit for bit.
+
+    One vectorised pass for many sub-streams, so a rejection sampler can take several rounds of proposals for
+    its rejected entries at once instead of one small draw per round (the per-call overhead dominated).
+    The same SplitMix64 keys as :func:`tailtamer.rng.bits_at`: ``mix(mix(node·γ + key(stream)) + coord·M2)``.
+    """
+    ids = node_ids.numpy().reshape(-1).astype(np.uint64)
+    base = np.array([rng.base_key(seed, sub_stream(k), step, call) for k in ks], dtype=np.uint64)
+    b = ids[None, :] * rng._G_NP + base[:, None]
+    tmp = np.empty_like(b)
+    rng._mix_np(b, tmp)
+    b += coords.numpy().reshape(-1).astype(np.uint64)[None, :] * rng._M2_NP
+    rng._mix_np(b, tmp)
+    out = np.empty(b.shape, dtype=np.float64)
+    rng._unit_np(b, out)
+    return torch.from_numpy(out)
