@@ -5,7 +5,8 @@ One driver runs any of them (:func:`run_study`, ``tailtamer study NAME [--tune]`
 grows past any edge that holds a winner, :mod:`~tailtamer.experiments.tuning`), run every job not finished yet
 (:func:`~tailtamer.experiments.sweep.run_sweep`: an interrupted study resumes), then write the report.
 The declarations live beside their recipes: :data:`tailtamer.experiments.e1.STUDY`,
-:data:`tailtamer.experiments.e2.STUDY`, :data:`tailtamer.experiments.tailopt.STUDY` and
+:data:`tailtamer.experiments.e2.STUDY`, :data:`tailtamer.experiments.e4.STUDY`,
+:data:`tailtamer.experiments.tailopt.STUDY` and
 :data:`tailtamer.experiments.tailopt.MODELS_STUDY`; :func:`studies` lists them by name.
 """
 from __future__ import annotations
@@ -26,7 +27,7 @@ Job = tuple[Path, dict[str, Any]]
 Point = dict[str, float]
 
 #: Modules holding study declarations (each defines ``STUDIES``, a tuple of :class:`Study`).
-MODULES = ("e1", "e2", "tailopt")
+MODULES = ("e1", "e2", "e4", "tailopt")
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class Study:
         tuned_file, tuning_file: where ``--tune`` writes the winners and the searches (with any edge left).
         report_file: where the report is written.
         requires: a study whose winners this one starts from (run first with ``--tune``).
+        run_plots: whether each run folder gets its PNGs (False for studies of many short runs).
     """
 
     name: str
@@ -107,6 +109,7 @@ class Study:
     tuning_file: str = "tuning.json"
     report_file: str = "report.md"
     requires: str | None = None
+    run_plots: bool = True
 
     def load_tuned(self, root: Path) -> Any:
         """The winners of an earlier ``--tune`` under ``root`` where there are some, else :attr:`tuned`."""
@@ -122,7 +125,8 @@ class Study:
         grid = self.grid(Path(root))
         if seeds:
             grid = replace(grid, seeds=grid.seeds[:seeds])
-        return tune_grid(grid, Path(root), workers, log, self.tuned_file, self.tuning_file, tensorboard)
+        return tune_grid(grid, Path(root), workers, log, self.tuned_file, self.tuning_file, tensorboard,
+                         self.run_plots)
 
     def report(self, root: Path, tuned: Any = None, out: Path | None = None) -> str:
         """The markdown report (tables with the published numbers beside ours, plots as PNG files)."""
@@ -145,11 +149,12 @@ class Study:
 
 
 def tune_grid(grid: Grid, root: Path, workers: int | None = 1, log: Callable[[str], None] | None = None,
-              tuned_file: str = "tuned.json", tuning_file: str = "tuning.json", tensorboard: bool = False) -> Any:
+              tuned_file: str = "tuned.json", tuning_file: str = "tuning.json", tensorboard: bool = False,
+              plot: bool = True) -> Any:
     """Drive ``grid``'s searches by real runs under ``root``; writes the searches (with any edge left) to
     ``tuning_file`` and the winners to ``tuned_file``; returns the winners."""
     records = sweep_searches(grid.searches(), lambda k, p: grid.folder(root, k, p), grid.config, grid.seeds,
-                             grid.metric, workers or 1, log, tensorboard=tensorboard)
+                             grid.metric, workers or 1, log, tensorboard=tensorboard, plot=plot)
     tuned = grid.collect({k: grid.winner(k, r["best"]) for k, r in records.items()})
     atomic_write_json(root / tuning_file, records)
     atomic_write_json(root / tuned_file, tuned)
@@ -210,7 +215,7 @@ def run_study(study: Study, root: Path, tune: bool = False, workers: int | None 
     todo = unfinished(jobs)
     log(f"{study.name}: {estimate(study, len(todo), workers)}"
         + (f" ({len(jobs) - len(todo)} of {len(jobs)} already finished)" if len(todo) < len(jobs) else ""))
-    run_sweep(jobs, workers=workers, tensorboard=tensorboard, label=study.name)
+    run_sweep(jobs, workers=workers, tensorboard=tensorboard, label=study.name, plot=study.run_plots)
     text = study.report(root, tuned)
     log(f"{study.name}: done in {time.perf_counter() - t0:.1f} s; report {root / study.report_file}")
     return text

@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 from ..engine.run_dir import SUMMARY
 
 
-def _run_one(folder: str, cfg: dict[str, Any], tensorboard: bool = False) -> str:
+def _run_one(folder: str, cfg: dict[str, Any], tensorboard: bool = False, plot: bool = True) -> str:
     from .. import threads
     from .runner import run_config
 
@@ -25,7 +25,7 @@ def _run_one(folder: str, cfg: dict[str, Any], tensorboard: bool = False) -> str
         from ..engine.tensorboard import TensorBoardWriter
 
         callbacks.append(TensorBoardWriter)
-    run_config(cfg, folder, resume=True, progress=False, callbacks=callbacks)
+    run_config(cfg, folder, resume=True, progress=False, callbacks=callbacks, plot=plot)
     return folder
 
 
@@ -40,13 +40,15 @@ def unfinished(jobs: Sequence[tuple[str | Path, dict[str, Any]]]) -> list[tuple[
 
 def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | None = None,
               on_done: Callable[[int, int, str], None] | None = None, tensorboard: bool = False,
-              label: str = "sweep", progress: bool = True) -> list[Path]:
+              label: str = "sweep", progress: bool = True, plot: bool = True) -> list[Path]:
     """Run every ``(folder, config)`` not yet finished; ``on_done(i, total, folder)`` reports progress.
 
     With ``progress`` (and no ``on_done``) a :class:`~tailtamer.engine.progress.SweepProgress` reports runs
     done, rate, ETA and the last run's metric (a bar on a terminal, a line every few seconds in a log).
     ``tensorboard``: every run also writes TensorBoard event files into its folder.
     A diverging run (NonFiniteError) does not stop the sweep: its summary says ``"status": "diverged"``.
+    ``plot = False``: the runs write no PNGs (for studies of many short runs, where drawing them costs more
+    than the runs; the report draws from ``metrics.jsonl``).
     """
     todo = unfinished(jobs)
     workers = workers or default_workers()
@@ -60,14 +62,14 @@ def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | 
     try:
         if workers <= 1 or len(todo) <= 1:
             for folder, cfg in todo:
-                _safe(folder, cfg, tensorboard)
+                _safe(folder, cfg, tensorboard, plot)
                 done += 1
                 if on_done:
                     on_done(done, len(todo), folder)
         else:
             ctx = mp.get_context("spawn")
             with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                futures = [pool.submit(_safe, folder, cfg, tensorboard) for folder, cfg in todo]
+                futures = [pool.submit(_safe, folder, cfg, tensorboard, plot) for folder, cfg in todo]
                 for fut in cf.as_completed(futures):
                     done += 1
                     if on_done:
@@ -92,10 +94,10 @@ def _finished(folder: Path, cfg: dict[str, Any]) -> bool:
                       "remove it or run the sweep into another folder")
 
 
-def _safe(folder: str, cfg: dict[str, Any], tensorboard: bool = False) -> str:
+def _safe(folder: str, cfg: dict[str, Any], tensorboard: bool = False, plot: bool = True) -> str:
     from ..errors import NonFiniteError
 
     try:
-        return _run_one(folder, cfg, tensorboard)
+        return _run_one(folder, cfg, tensorboard, plot)
     except NonFiniteError:  # recorded as status "diverged" in the folder's summary.json
         return folder
