@@ -90,3 +90,11 @@ def test_a_tiny_study_runs_resumes_and_reports(tmp_path):
     assert stuck["steps"] == 0
     assert "| asgd |" in text and "clip level λ" in text
     assert all((tmp_path / f).exists() for f in ("e4_curves.png", "e4_straggler.png", "e4_heatmaps.png"))
+
+
+def test_the_recorded_cpu_winners_cover_every_setting():
+    """``tailtamer study e4-cpu`` without --tune reruns exactly the tuned runs docs/async.md reports."""
+    assert set(e4.CPU_TUNED) == set(e4.CPU.keys())
+    assert all(set(v) == set(e4.CPU.methods) for v in e4.CPU_TUNED.values())
+    main = _by_folder(study.get("e4-cpu").runs(ROOT, e4.CPU_TUNED))
+    assert main["main/ls-t1.5/n8/clipped-asgd/lr=0.3/seed4"]["algorithm"]["lr"] == 0.3

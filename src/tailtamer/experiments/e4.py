@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from .study import Grid, Plot, Section, Study
-from .tuning import round_sig
 
 Job = tuple[Path, dict[str, Any]]
 
@@ -549,7 +548,35 @@ def study(name: str, recipe: Recipe, about: str, heading: str, tuned: dict[str, 
 
 
 #: The recorded winners of ``tailtamer study e4-cpu --tune`` (docs/async.md).
-CPU_TUNED: dict[str, dict[str, dict[str, float]]] = {}
+CPU_TUNED: dict[str, dict[str, dict[str, float]]] = {
+    "ls-none/n8": {"asgd": {"lr": 0.3}, "delay-adaptive": {"lr": 0.3}, "ringmaster": {"lr": 0.9}, "rennala": {"lr":
+        2.7}, "nm-asgd": {"lr": 0.01}, "clipped-asgd": {"lr": 0.3}, "dc-asgd": {"lr": 0.3}, "fedbuff": {"local_lr":
+        4.05}, "sync-sgd": {"lr": 2.7}, "m-sync": {"lr": 2.7}},
+    "ls-none/n32": {"asgd": {"lr": 0.1}, "delay-adaptive": {"lr": 0.1}, "ringmaster": {"lr": 0.1}, "rennala": {"lr":
+        2.7}, "nm-asgd": {"lr": 0.03}, "clipped-asgd": {"lr": 0.1}, "dc-asgd": {"lr": 0.1}, "fedbuff": {"local_lr":
+        0.45}, "sync-sgd": {"lr": 2.7}, "m-sync": {"lr": 2.7}},
+    "ls-t2.5/n8": {"asgd": {"lr": 0.1}, "delay-adaptive": {"lr": 0.1}, "ringmaster": {"lr": 0.1}, "rennala": {"lr":
+        0.3}, "nm-asgd": {"lr": 0.09}, "clipped-asgd": {"lr": 0.3}, "dc-asgd": {"lr": 0.1}, "fedbuff": {"local_lr":
+        0.15}, "sync-sgd": {"lr": 0.3}, "m-sync": {"lr": 0.3}},
+    "ls-t2.5/n32": {"asgd": {"lr": 0.03}, "delay-adaptive": {"lr": 0.03}, "ringmaster": {"lr": 0.03}, "rennala":
+        {"lr": 0.9}, "nm-asgd": {"lr": 0.03}, "clipped-asgd": {"lr": 0.1}, "dc-asgd": {"lr": 0.03}, "fedbuff":
+        {"local_lr": 0.15}, "sync-sgd": {"lr": 0.9}, "m-sync": {"lr": 0.9}},
+    "ls-t1.5/n8": {"asgd": {"lr": 0.03}, "delay-adaptive": {"lr": 0.03}, "ringmaster": {"lr": 0.03}, "rennala":
+        {"lr": 0.1}, "nm-asgd": {"lr": 0.09}, "clipped-asgd": {"lr": 0.3}, "dc-asgd": {"lr": 0.03}, "fedbuff":
+        {"local_lr": 0.15}, "sync-sgd": {"lr": 0.3}, "m-sync": {"lr": 0.3}},
+    "ls-t1.5/n32": {"asgd": {"lr": 0.009}, "delay-adaptive": {"lr": 0.03}, "ringmaster": {"lr": 0.03}, "rennala":
+        {"lr": 0.9}, "nm-asgd": {"lr": 0.09}, "clipped-asgd": {"lr": 0.3}, "dc-asgd": {"lr": 0.009}, "fedbuff":
+        {"local_lr": 0.15}, "sync-sgd": {"lr": 0.9}, "m-sync": {"lr": 0.3}},
+    "digits/n8": {"asgd": {"lr": 0.1}, "delay-adaptive": {"lr": 0.1}, "ringmaster": {"lr": 0.1}, "rennala": {"lr":
+        0.3}, "nm-asgd": {"lr": 0.09}, "clipped-asgd": {"lr": 0.1}, "dc-asgd": {"lr": 0.03}, "fedbuff": {"local_lr":
+        0.45}, "sync-sgd": {"lr": 0.3}, "m-sync": {"lr": 0.3}},
+    "digits/n32": {"asgd": {"lr": 0.009}, "delay-adaptive": {"lr": 0.1}, "ringmaster": {"lr": 0.03}, "rennala":
+        {"lr": 0.3}, "nm-asgd": {"lr": 0.03}, "clipped-asgd": {"lr": 0.03}, "dc-asgd": {"lr": 0.009}, "fedbuff":
+        {"local_lr": 0.15}, "sync-sgd": {"lr": 0.9}, "m-sync": {"lr": 0.3}},
+    "sst2/n8": {"asgd": {"lr": 0.009}, "delay-adaptive": {"lr": 0.009}, "ringmaster": {"lr": 0.009}, "rennala":
+        {"lr": 0.1}, "nm-asgd": {"lr": 0.01}, "clipped-asgd": {"lr": 0.009}, "dc-asgd": {"lr": 0.009}, "fedbuff":
+        {"local_lr": 0.05}, "sync-sgd": {"lr": 0.3}, "m-sync": {"lr": 0.1}},
+}
 
 STUDY = study("e4", FULL, "E4 (spec E4'): 10 async methods x least squares (Student-t nu 1.5/2.5/none), digits CNN, "
               "SST-2; n = 8, 32; 5 seeds; straggler sweep; (step, R)/(step, lambda) heatmaps (use --tune)",
