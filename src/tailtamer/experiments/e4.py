@@ -141,6 +141,8 @@ def _heatmaps(workload: str, n: int) -> dict[str, Heatmap]:
     steps = (0.01, 0.03, 0.1, 0.3, 1.0)
     return {
         "ringmaster-R": Heatmap("ringmaster", "R", "R", (2, 4, 8, 16, 32), steps, workload, n),
+        "ringmaster-stop-R": Heatmap("ringmaster", "R", "R (stop)", (2, 4, 8, 16, 32), steps, workload, n,
+                                     base={"variant": "stop"}),
         "threshold-R": Heatmap("asgd", "delay.R", "threshold R", (2, 4, 8, 16, 32), steps, workload, n,
                                base={"delay": {"name": "threshold"}}),
         "clip-lambda": Heatmap("clipped-asgd", "operator.gamma", "clip level λ", (0.1, 0.3, 1.0, 3.0, 10.0),
@@ -441,8 +443,12 @@ def _draw_curves(recipe: Recipe):
 
         plt = _pyplot()
         keys = recipe.keys()
-        fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.6), squeeze=False)
-        for ax, k in zip(axes[0], keys):
+        cols = min(3, len(keys))
+        rows = -(-len(keys) // cols)
+        fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False)
+        for ax in axes.flat[len(keys):]:
+            ax.set_visible(False)
+        for ax, k in zip(axes.flat, keys):
             w = recipe.workloads[k.split("/")[0]]
             for m in recipe.methods:
                 t, v = _curves(_seed_folders(root / "main" / k / m / _label(step_of(recipe, tuned, k, m))), w.metric)
@@ -451,7 +457,7 @@ def _draw_curves(recipe: Recipe):
             ax.set_xlabel("simulated time")
             ax.set_title(f"{k}: {w.metric}", fontsize=9)
             ax.grid(alpha=0.3)
-        axes[0][-1].legend(fontsize=6)
+        axes.flat[0].legend(fontsize=6)
         fig.tight_layout()
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=90)
@@ -497,8 +503,12 @@ def _draw_heatmaps(recipe: Recipe):
         names = list(recipe.heatmaps)
         if not names:
             return
-        fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.6), squeeze=False)
-        for ax, name in zip(axes[0], names):
+        cols = min(3, len(names))
+        rows = -(-len(names) // cols)
+        fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.6 * rows), squeeze=False)
+        for ax in axes.flat[len(names):]:
+            ax.set_visible(False)
+        for ax, name in zip(axes.flat, names):
             h = recipe.heatmaps[name]
             g = np.array(heatmap_grid(recipe, root, name), dtype=float)
             shown = np.log10(np.where(np.isfinite(g), g, np.nan))
@@ -580,10 +590,10 @@ CPU_TUNED: dict[str, dict[str, dict[str, float]]] = {
 
 STUDY = study("e4", FULL, "E4 (spec E4'): 10 async methods x least squares (Student-t nu 1.5/2.5/none), digits CNN, "
               "SST-2; n = 8, 32; 5 seeds; straggler sweep; (step, R)/(step, lambda) heatmaps (use --tune)",
-              "## E4: asynchronous methods with stragglers (full CPU recipe)", {}, 6.0)
+              "## E4: asynchronous methods with stragglers (full CPU recipe)", {}, 11.0)
 CPU_STUDY = study("e4-cpu", CPU, "E4 reduced to about an hour of one core (docs/async.md): 100 s horizons, "
                   "1 tuning seed, small SST-2 model at n = 8, heatmaps on least squares nu = 1.5",
-                  "## E4 at CPU scale (reduced; docs/async.md)", CPU_TUNED, 1.0)
+                  "## E4 at CPU scale (reduced; docs/async.md)", CPU_TUNED, 1.6)
 SMOKE_STUDY = study("e4-smoke", SMOKE, "E4 smoke test: small least squares, 4 workers, 4 methods (about a minute)",
                     "## E4 smoke run", {}, 0.3)
 
