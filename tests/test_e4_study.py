@@ -38,6 +38,8 @@ def test_the_full_recipe_is_declared():
     assert len(main) == 5 * 2 * 10 * 5                       # workloads × n × methods × seeds
     assert {c["problem"]["dim"] for c in main if c["problem"]["name"] == "least-squares"} == {400}
     assert {c["problem"]["samples"] for c in main if c["problem"]["name"] == "least-squares"} == {10_000}
+    long = [c for f, c in jobs.items() if f.startswith("long-sweep/")]
+    assert {c["run"]["time"] for c in long} == {3000.0} and {c["timing"]["factor"] for c in long} >= {1.0, 10.0, 100.0}
     sweep = [c for f, c in jobs.items() if f.startswith("straggler/")]
     assert {c["timing"]["factor"] for c in sweep} == {1.0, 10.0, 100.0, 1000.0}
     assert all(c["timing"]["workers"] == [c["topology"]["n"] - 1] for c in sweep)

@@ -83,6 +83,18 @@ class Heatmap:
 
 
 @dataclass(frozen=True)
+class LongSweep:
+    """The straggler sweep again with a horizon long enough for the straggler to return several times, so the
+    largest delay τ_max really grows with k (in a 100 s run a 100× straggler never returns)."""
+
+    workloads: tuple[str, ...]
+    factors: tuple[float, ...]
+    horizon: float
+    methods: tuple[str, ...]
+    seeds: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Recipe:
     """Everything an E4 study varies."""
 
@@ -97,6 +109,7 @@ class Recipe:
     heatmaps: dict[str, Heatmap]
     heatmap_seeds: tuple[int, ...]
     max_extensions: int = 4
+    long_sweep: LongSweep | None = None
     workers_at: dict[str, tuple[int, ...]] = field(default_factory=dict)   # fewer n for some workloads
     seeds_at: dict[str, tuple[int, ...]] = field(default_factory=dict)     # fewer seeds for some workloads
 
@@ -164,7 +177,9 @@ FULL = Recipe(
     methods=_methods(5), workers=(8, 32), seeds=(0, 1, 2, 3, 4), tune_seeds=(100, 101),
     straggler_factors=(1.0, 10.0, 100.0, 1000.0), straggler_workloads=("ls-none", "ls-t2.5", "ls-t1.5", "digits"),
     straggler_n=8, heatmaps={f"{k}/{w}": h for w in ("ls-none", "ls-t1.5") for k, h in _heatmaps(w, 8).items()},
-    heatmap_seeds=(0, 1, 2, 3, 4))
+    heatmap_seeds=(0, 1, 2, 3, 4),
+    long_sweep=LongSweep(("ls-none", "ls-t1.5"), (1.0, 3.0, 10.0, 30.0, 100.0), 3000.0,
+                         ("asgd", "delay-adaptive", "ringmaster", "nm-asgd", "clipped-asgd", "dc-asgd"), (0, 1, 2, 3, 4)))
 
 #: What docs/async.md reports (``tailtamer study e4-cpu``): 100 simulated seconds (40 for SST-2), FedBuff
 #: Q = 2, one tuning seed, SST-2 a smaller model at n = 8 only with 3 seeds, heatmaps on 2 seeds, the
@@ -176,6 +191,8 @@ CPU = replace(
                "sst2": Workload({"name": "sst2", "batch_size": 16, "d_model": 32, "ffn": 64, "context": 32},
                                 "val_loss", horizon=40.0, eval_every=25, dtype="float32", accuracy="val_acc")},
     methods=_methods(2), tune_seeds=(100,), straggler_workloads=("ls-none", "ls-t1.5"),
+    long_sweep=LongSweep(("ls-none", "ls-t1.5"), (1.0, 3.0, 10.0, 30.0), 600.0,
+                         ("asgd", "delay-adaptive", "ringmaster", "nm-asgd", "clipped-asgd", "dc-asgd"), (0, 1, 2)),
     heatmaps={f"{k}/ls-t1.5": h for k, h in _heatmaps("ls-t1.5", 8).items()}, heatmap_seeds=(0, 1),
     workers_at={"sst2": (8,)}, seeds_at={"sst2": (0, 1, 2)}, max_extensions=3)
 
@@ -243,6 +260,22 @@ def straggler_jobs(recipe: Recipe, root: Path, tuned: dict[str, Any]) -> list[Jo
     return jobs
 
 
+def long_sweep_jobs(recipe: Recipe, root: Path, tuned: dict[str, Any]) -> list[Job]:
+    """The long straggler sweep at n = ``straggler_n``, each method at its tuned step."""
+    ls, n, jobs = recipe.long_sweep, recipe.straggler_n, []
+    if ls is None:
+        return jobs
+    for w in ls.workloads:
+        for k in ls.factors:
+            for m in ls.methods:
+                p = step_of(recipe, tuned, f"{w}/n{n}", m)
+                for s in ls.seeds:
+                    cfg = config(recipe, w, m, n, s, p, k)
+                    cfg["run"]["time"] = ls.horizon
+                    jobs.append((root / "long-sweep" / w / f"k{k:g}" / m / _label(p) / f"seed{s}", cfg))
+    return jobs
+
+
 def heatmap_folder(root: Path, name: str, step: float, value: float) -> Path:
     return root / "heatmap" / name / f"step={fmt(step)},value={fmt(value)}"
 
@@ -273,7 +306,8 @@ def _flat(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def runs(recipe: Recipe, root: Path, tuned: dict[str, Any]) -> list[Job]:
     """Every run of the study (main table, straggler sweep, heatmaps) at the ``tuned`` steps."""
     root = Path(root)
-    return main_jobs(recipe, root, tuned) + straggler_jobs(recipe, root, tuned) + heatmap_jobs(recipe, root)
+    return (main_jobs(recipe, root, tuned) + straggler_jobs(recipe, root, tuned) + heatmap_jobs(recipe, root)
+            + long_sweep_jobs(recipe, root, tuned))
 
 
 def _collect(winners: dict[str, Any]) -> dict[str, dict[str, dict[str, float]]]:
@@ -392,6 +426,31 @@ def _straggler_section(recipe: Recipe):
                 cs = [cell(_seed_folders(root / "straggler" / w / f"k{k:g}" / m / _label(p)), metric) for k in ks]
                 ratio = cs[-1]["median"] / cs[0]["median"] if cs[0]["median"] else math.nan
                 lines.append(f"| {m} | " + " | ".join(show(c) for c in cs) + f" | {ratio:.3g} |")
+            out.append("\n".join(lines))
+        return "\n\n".join(out)
+    return body
+
+
+def _long_sweep_section(recipe: Recipe):
+    def body(root: Path, tuned: Any) -> str | None:
+        ls, n = recipe.long_sweep, recipe.straggler_n
+        if ls is None:
+            return None
+        out = []
+        for w in ls.workloads:
+            metric = recipe.workloads[w].metric
+            lines = [f"{w}, n = {n}, horizon {ls.horizon:g} s: median final {metric} (median largest delay τ_max)", "",
+                     "| method | " + " | ".join(f"k = {k:g}" for k in ls.factors) + " |", "|---" * (len(ls.factors) + 1) + "|"]
+            for m in ls.methods:
+                p = step_of(recipe, tuned, f"{w}/n{n}", m)
+                row = []
+                for k in ls.factors:
+                    folders = _seed_folders(root / "long-sweep" / w / f"k{k:g}" / m / _label(p))
+                    delays = [json.loads((f / "summary.json").read_text())["metrics"].get("max_delay", math.nan)
+                              for f in folders if (f / "summary.json").exists()]
+                    tau = f" (τ_max {statistics.median(delays):g})" if delays else ""
+                    row.append(show(cell(folders, metric)) + tau)
+                lines.append(f"| {m} | " + " | ".join(row) + " |")
             out.append("\n".join(lines))
         return "\n\n".join(out)
     return body
@@ -550,6 +609,7 @@ def study(name: str, recipe: Recipe, about: str, heading: str, tuned: dict[str, 
         sections=(Section("Final metric at the horizon (main grid, tuned steps)", _main_section(recipe)),
                   Section("Tuned steps", _tuning_section(recipe)),
                   Section("Straggler sweep", _straggler_section(recipe)),
+                  Section("Straggler sweep with a long horizon (τ_max grows with k)", _long_sweep_section(recipe)),
                   Section("Robustness heatmaps", _heatmap_section(recipe))),
         plots=(Plot("e4_curves.png", _draw_curves(recipe)), Plot("e4_straggler.png", _draw_straggler(recipe)),
                Plot("e4_heatmaps.png", _draw_heatmaps(recipe))),
@@ -590,7 +650,7 @@ CPU_TUNED: dict[str, dict[str, dict[str, float]]] = {
 
 STUDY = study("e4", FULL, "E4 (spec E4'): 10 async methods x least squares (Student-t nu 1.5/2.5/none), digits CNN, "
               "SST-2; n = 8, 32; 5 seeds; straggler sweep; (step, R)/(step, lambda) heatmaps (use --tune)",
-              "## E4: asynchronous methods with stragglers (full CPU recipe)", {}, 11.0)
+              "## E4: asynchronous methods with stragglers (full CPU recipe)", {}, 15.0)
 CPU_STUDY = study("e4-cpu", CPU, "E4 reduced to about an hour of one core (docs/async.md): 100 s horizons, "
                   "1 tuning seed, small SST-2 model at n = 8, heatmaps on least squares nu = 1.5",
                   "## E4 at CPU scale (reduced; docs/async.md)", CPU_TUNED, 1.6)
