@@ -9,11 +9,14 @@ The recipe is one frozen value, :class:`Recipe`; :func:`study` turns a recipe in
 - ``main/<workload>/n<n>/<method>/<key>=<v>/seed<s>``: every method at its tuned step on the evaluation
   seeds (paired: the j-th job of worker i takes the same time and draws the same noise under every method);
 - ``straggler/<workload>/k<k>/<method>/...``: the last worker k× slower, k ∈ {1, 10, 100, 1000};
+- ``long-sweep/<workload>/k<k>/<method>/...``: the same with a horizon long enough for τ_max to grow with k;
 - ``heatmap/<name>/<step>,<param>/seed<s>``: robustness grids over (step, R) and (step, λ).
 
-Two declarations: :data:`STUDY` (``e4``) is the spec's CPU recipe in full (5 workloads, n ∈ {8, 32}, 5
+Three declarations: :data:`STUDY` (``e4``) is the spec's CPU recipe in full (5 workloads, n ∈ {8, 32}, 5
 seeds, 300 simulated seconds, FedBuff Q = 5); :data:`CPU_STUDY` (``e4-cpu``) is the reduced version that
-docs/async.md reports (its reductions are listed there and in :data:`CPU`).
+docs/async.md reports (its reductions are listed there and in :data:`CPU`); :data:`SMOKE_STUDY`
+(``e4-smoke``) runs in seconds. ``python -m tailtamer.experiments.e4 --out DIR [--quick]`` (the former
+driver's command) runs ``e4-cpu`` (``e4-smoke``) with ``--tune``.
 """
 from __future__ import annotations
 
