@@ -100,3 +100,12 @@ def test_the_recorded_cpu_winners_cover_every_setting():
     assert all(set(v) == set(e4.CPU.methods) for v in e4.CPU_TUNED.values())
     main = _by_folder(study.get("e4-cpu").runs(ROOT, e4.CPU_TUNED))
     assert main["main/ls-t1.5/n8/clipped-asgd/lr=0.3/seed4"]["algorithm"]["lr"] == 0.3
+
+
+def test_a_recipe_naming_an_undeclared_workload_or_method_is_refused():
+    from tailtamer.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown workload 'digits'"):
+        replace(e4.SMOKE, straggler_workloads=("digits",))
+    with pytest.raises(ConfigError, match="unknown method 'dc-asgd'"):
+        replace(e4.SMOKE, long_sweep=e4.LongSweep(("ls-t1.5",), (1.0,), 10.0, ("dc-asgd",), (0,)))

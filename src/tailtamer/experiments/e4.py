@@ -116,6 +116,20 @@ class Recipe:
     workers_at: dict[str, tuple[int, ...]] = field(default_factory=dict)   # fewer n for some workloads
     seeds_at: dict[str, tuple[int, ...]] = field(default_factory=dict)     # fewer seeds for some workloads
 
+    def __post_init__(self) -> None:
+        """Every workload and method a sweep or heatmap names is declared (else a one-line ConfigError)."""
+        from ..errors import ConfigError
+
+        ls = self.long_sweep
+        used = {"workload": set(self.straggler_workloads) | {h.workload for h in self.heatmaps.values()}
+                | set(ls.workloads if ls else ()),
+                "method": {h.method for h in self.heatmaps.values()} | set(ls.methods if ls else ())}
+        for kind, known in (("workload", self.workloads), ("method", self.methods)):
+            missing = sorted(used[kind] - set(known))
+            if missing:
+                raise ConfigError(f"e4 recipe: unknown {kind} {', '.join(map(repr, missing))}; "
+                                  f"declared: {', '.join(known)}")
+
     def ns(self, workload: str) -> tuple[int, ...]:
         return self.workers_at.get(workload, self.workers)
 
@@ -207,7 +221,8 @@ SMOKE = replace(
     seeds=(0, 1), straggler_factors=(1.0, 100.0), straggler_workloads=("ls-t1.5",), straggler_n=4,
     heatmaps={"clip-lambda/ls-t1.5": replace(_heatmaps("ls-t1.5", 4)["clip-lambda"], values=(0.3, 3.0),
                                              steps=(0.03, 0.3))},
-    heatmap_seeds=(0,), max_extensions=1)
+    heatmap_seeds=(0,), max_extensions=1,
+    long_sweep=LongSweep(("ls-t1.5",), (1.0, 10.0), 40.0, ("asgd", "clipped-asgd"), (0,)))
 
 
 # ---- configs and folders ------------------------------------------------------------------------------
