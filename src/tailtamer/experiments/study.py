@@ -5,9 +5,10 @@ One driver runs any of them (:func:`run_study`, ``tailtamer study NAME [--tune]`
 grows past any edge that holds a winner, :mod:`~tailtamer.experiments.tuning`), run every job not finished yet
 (:func:`~tailtamer.experiments.sweep.run_sweep`: an interrupted study resumes), then write the report.
 The declarations live beside their recipes: :data:`tailtamer.experiments.e1.STUDY`,
-:data:`tailtamer.experiments.e2.STUDY`, :data:`tailtamer.experiments.tailopt.STUDY`,
-:data:`tailtamer.experiments.tailopt.MODELS_STUDY` and :data:`tailtamer.experiments.e5.STUDY` (SDE-lab runs:
-its own ``execute``/``pending``); :func:`studies` lists them by name.
+:data:`tailtamer.experiments.e2.STUDY`, :data:`tailtamer.experiments.e4.STUDY`,
+:data:`tailtamer.experiments.tailopt.STUDY`, :data:`tailtamer.experiments.tailopt.MODELS_STUDY` and
+:data:`tailtamer.experiments.e5.STUDY` (SDE-lab runs: its own ``execute``/``pending``); :func:`studies` lists
+them by name.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ Job = tuple[Path, dict[str, Any]]
 Point = dict[str, float]
 
 #: Modules holding study declarations (each defines ``STUDIES``, a tuple of :class:`Study`).
-MODULES = ("e1", "e2", "tailopt", "e5")
+MODULES = ("e1", "e2", "e4", "tailopt", "e5")
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class Study:
         execute, pending: how its jobs run and which are not finished, for jobs that are not engine configs
             (the SDE lab's, :mod:`tailtamer.sde.folders`); None: :func:`~.sweep.run_sweep` and
             :func:`~.sweep.unfinished`.
+        run_plots: whether each run folder gets its PNGs (False for studies of many short runs).
     """
 
     name: str
@@ -114,6 +116,7 @@ class Study:
     requires: str | None = None
     execute: Callable[..., Any] | None = None
     pending: Callable[[list[Job]], list[Any]] | None = None
+    run_plots: bool = True
 
     def load_tuned(self, root: Path) -> Any:
         """The winners of an earlier ``--tune`` under ``root`` where there are some, else :attr:`tuned`."""
@@ -130,7 +133,8 @@ class Study:
         grid = self.grid(Path(root))
         if seeds:
             grid = replace(grid, seeds=grid.seeds[:seeds])
-        return tune_grid(grid, Path(root), workers, log, self.tuned_file, self.tuning_file, tensorboard, executor)
+        return tune_grid(grid, Path(root), workers, log, self.tuned_file, self.tuning_file, tensorboard, executor,
+                         self.run_plots)
 
     def report(self, root: Path, tuned: Any = None, out: Path | None = None) -> str:
         """The markdown report (tables with the published numbers beside ours, plots as PNG files)."""
@@ -154,11 +158,11 @@ class Study:
 
 def tune_grid(grid: Grid, root: Path, workers: int | None = 1, log: Callable[[str], None] | None = None,
               tuned_file: str = "tuned.json", tuning_file: str = "tuning.json", tensorboard: bool = False,
-              executor: Executor | str | None = None) -> Any:
+              executor: Executor | str | None = None, plot: bool = True) -> Any:
     """Drive ``grid``'s searches by real runs under ``root``; writes the searches (with any edge left) to
     ``tuning_file`` and the winners to ``tuned_file``; returns the winners."""
     records = sweep_searches(grid.searches(), lambda k, p: grid.folder(root, k, p), grid.config, grid.seeds,
-                             grid.metric, workers or 1, log, tensorboard=tensorboard, executor=executor)
+                             grid.metric, workers or 1, log, tensorboard=tensorboard, executor=executor, plot=plot)
     tuned = grid.collect({k: grid.winner(k, r["best"]) for k, r in records.items()})
     atomic_write_json(root / tuning_file, records)
     atomic_write_json(root / tuned_file, tuned)
@@ -222,7 +226,8 @@ def run_study(study: Study, root: Path, tune: bool = False, workers: int | None 
     todo = (study.pending or unfinished)(jobs)
     log(f"{study.name}: {estimate(study, len(todo), workers)}"
         + (f" ({len(jobs) - len(todo)} of {len(jobs)} already finished)" if len(todo) < len(jobs) else ""))
-    (study.execute or run_sweep)(jobs, workers=workers, tensorboard=tensorboard, label=study.name, executor=executor)
+    (study.execute or run_sweep)(jobs, workers=workers, tensorboard=tensorboard, label=study.name, executor=executor,
+                                 plot=study.run_plots)
     text = study.report(root, tuned)
     log(f"{study.name}: done in {time.perf_counter() - t0:.1f} s; report {root / study.report_file}")
     return text

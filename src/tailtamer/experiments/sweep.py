@@ -14,7 +14,7 @@ from .executors import Executor, resolve
 from .executors import default_workers  # noqa: F401  (re-exported)
 
 
-def _run_one(folder: str, cfg: dict[str, Any], tensorboard: bool = False) -> str:
+def _run_one(folder: str, cfg: dict[str, Any], tensorboard: bool = False, plot: bool = True) -> str:
     from .. import threads
     from .runner import run_config
 
@@ -24,7 +24,7 @@ def _run_one(folder: str, cfg: dict[str, Any], tensorboard: bool = False) -> str
         from ..engine.tensorboard import TensorBoardWriter
 
         callbacks.append(TensorBoardWriter)
-    run_config(cfg, folder, resume=True, progress=False, callbacks=callbacks)
+    run_config(cfg, folder, resume=True, progress=False, callbacks=callbacks, plot=plot)
     return folder
 
 
@@ -35,7 +35,8 @@ def unfinished(jobs: Sequence[tuple[str | Path, dict[str, Any]]]) -> list[tuple[
 
 def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | None = None,
               on_done: Callable[[int, int, str], None] | None = None, tensorboard: bool = False,
-              label: str = "sweep", progress: bool = True, executor: Executor | str | None = None) -> list[Path]:
+              label: str = "sweep", progress: bool = True, executor: Executor | str | None = None,
+              plot: bool = True) -> list[Path]:
     """Run every ``(folder, config)`` not yet finished; ``on_done(i, total, folder)`` reports progress.
 
     With ``progress`` (and no ``on_done``) a :class:`~tailtamer.engine.progress.SweepProgress` reports runs
@@ -44,6 +45,8 @@ def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | 
     A diverging run (NonFiniteError) does not stop the sweep: its summary says ``"status": "diverged"``.
     ``executor``: where the runs execute (:data:`~tailtamer.experiments.executors.EXECUTORS`; default the
     local process pool, ``workers`` processes).
+    ``plot = False``: the runs write no PNGs (for studies of many short runs, where drawing them costs more
+    than the runs; the report draws from ``metrics.jsonl``).
     """
     todo = unfinished(jobs)
     executor = resolve(executor)
@@ -56,7 +59,7 @@ def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | 
         bar.start()
     done = 0
     try:
-        for folder in executor.map(_safe, [(folder, cfg, tensorboard) for folder, cfg in todo], workers):
+        for folder in executor.map(_safe, [(folder, cfg, tensorboard, plot) for folder, cfg in todo], workers):
             done += 1
             if on_done:
                 on_done(done, len(todo), folder)
@@ -80,10 +83,10 @@ def _finished(folder: Path, cfg: dict[str, Any]) -> bool:
                       "remove it or run the sweep into another folder")
 
 
-def _safe(folder: str, cfg: dict[str, Any], tensorboard: bool = False) -> str:
+def _safe(folder: str, cfg: dict[str, Any], tensorboard: bool = False, plot: bool = True) -> str:
     from ..errors import NonFiniteError
 
     try:
-        return _run_one(folder, cfg, tensorboard)
+        return _run_one(folder, cfg, tensorboard, plot)
     except NonFiniteError:  # recorded as status "diverged" in the folder's summary.json
         return folder

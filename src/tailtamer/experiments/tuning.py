@@ -143,7 +143,7 @@ def mean_final(folder: Path, metric: str) -> float:
 def sweep_searches(searches: dict[str, Search], folder: Callable[[str, dict[str, float]], Path],
                    job: Callable[[str, dict[str, float], int], dict[str, Any]], seeds: tuple[int, ...],
                    metric: Callable[[str], str], workers: int = 1, log=None, tensorboard: bool = False,
-                   executor: Executor | str | None = None) -> dict[str, dict[str, Any]]:
+                   executor: Executor | str | None = None, plot: bool = True) -> dict[str, dict[str, Any]]:
     """Drive ``searches`` by real runs: each round one parallel sweep of the new points × ``seeds`` into
     ``folder(key, point) / seed{s}`` (runs already there are reused); a point's score is
     :func:`mean_final` of ``metric(key)``; ``executor`` runs the sweeps (see :func:`~.sweep.run_sweep`).
@@ -152,7 +152,7 @@ def sweep_searches(searches: dict[str, Search], folder: Callable[[str, dict[str,
 
     def evaluate(points: dict[str, list[dict[str, float]]]) -> dict[str, list[float]]:
         jobs = [(folder(k, v) / f"seed{s}", job(k, v, s)) for k, pts in points.items() for v in pts for s in seeds]
-        run_sweep(jobs, workers=workers, tensorboard=tensorboard, label="tuning", executor=executor)
+        run_sweep(jobs, workers=workers, tensorboard=tensorboard, label="tuning", executor=executor, plot=plot)
         return {k: [mean_final(folder(k, v), metric(k)) for v in pts] for k, pts in points.items()}
 
     run_searches(searches, evaluate, log=log)

@@ -12,6 +12,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
+import numpy as np
 import torch
 
 from .. import rng, threads
@@ -92,3 +93,23 @@ def fill_rows(nodes: torch.Tensor, d: int, dtype: torch.dtype, block: int,
             for done in [_pool(workers).submit(fill, nodes[r0:r0 + rows], out[r0:r0 + rows]) for r0 in starts]:
                 done.result()
     return out
+
+
+def uniform_at_rounds(seed: int, ks: range, node_ids: torch.Tensor, coords: torch.Tensor, step: int,
+                      call: int = 0) -> torch.Tensor:
+    """``[len(ks), m]`` float64: row j equals :func:`uniform_at` of sub-stream ``ks[j]`` at the m pairs, bit for bit.
+
+    One vectorised pass for many sub-streams, so a rejection sampler can take several rounds of proposals for
+    its rejected entries at once instead of one small draw per round (the per-call overhead dominated).
+    The same SplitMix64 keys as :func:`tailtamer.rng.bits_at`: ``mix(mix(node·γ + key(stream)) + coord·M2)``.
+    """
+    ids = node_ids.numpy().reshape(-1).astype(np.uint64)
+    base = np.array([rng.base_key(seed, sub_stream(k), step, call) for k in ks], dtype=np.uint64)
+    b = ids[None, :] * rng._G_NP + base[:, None]
+    tmp = np.empty_like(b)
+    rng._mix_np(b, tmp)
+    b += coords.numpy().reshape(-1).astype(np.uint64)[None, :] * rng._M2_NP
+    rng._mix_np(b, tmp)
+    out = np.empty(b.shape, dtype=np.float64)
+    rng._unit_np(b, out)
+    return torch.from_numpy(out)

@@ -4,8 +4,9 @@ t-distribution*, Math. Comp. 62(206):779–781).
 With U, V uniform on (−1, 1) and W = U² + V² accepted when W < 1, T = U·sqrt(ν(W^(−2/ν) − 1)/W) is
 t-distributed with ν degrees of freedom, exactly. The rejection step (acceptance π/4) is vectorised:
 round r draws from sub-streams 2r and 2r + 1 and only the entries rejected so far are redrawn (with
-:func:`~tailtamer.noise._draws.uniform_at`), so each entry's value depends on its own (seed, node, step,
-call, coordinate) alone.
+:func:`~tailtamer.noise._draws.uniform_at_rounds`, :data:`ROUNDS_AT_ONCE` rounds in one pass; each entry
+takes its first accepted round), so each entry's value depends on its own (seed, node, step, call,
+coordinate) alone.
 """
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ from .base import NOISES, NoiseModel, check_finite_positive, check_has_mean, mom
 #: Rounds after which the rejection loop gives up (each entry survives a round with probability 1 − π/4,
 #: so 200 rounds are never needed: (0.215)^200 ≈ 1e-133).
 MAX_ROUNDS = 200
+
+#: Rounds of proposals drawn at once for the entries still rejected (one vectorised draw: an entry still
+#: rejected after all of them has probability (1 − π/4)^6 ≈ 1e-4, and takes the next batch of rounds).
+ROUNDS_AT_ONCE = 6
 
 
 def bailey(u: torch.Tensor, w: torch.Tensor, df: float) -> torch.Tensor:
@@ -53,17 +58,22 @@ class StudentTNoise(NoiseModel):
         ok = w < 1.0
         out = torch.where(ok, bailey(u, torch.where(ok, w, 0.5), self.df), 0.0)
         rows, cols = torch.nonzero(~ok, as_tuple=True)
-        for r in range(1, MAX_ROUNDS):
-            if rows.numel() == 0:
-                return out
-            ids = nodes[rows]
-            u = _draws.uniform_at(seed, 2 * r, ids, cols, step, call).mul_(2.0).sub_(1.0)
-            v = _draws.uniform_at(seed, 2 * r + 1, ids, cols, step, call).mul_(2.0).sub_(1.0)
-            w = u * u + v * v
-            ok = w < 1.0
-            out[rows[ok], cols[ok]] = bailey(u[ok], w[ok], self.df)
-            rows, cols = rows[~ok], cols[~ok]
-        raise RuntimeError("student-t: polar rejection did not terminate")  # pragma: no cover
+        r = 1
+        while rows.numel():
+            if r >= MAX_ROUNDS:
+                raise RuntimeError("student-t: polar rejection did not terminate")  # pragma: no cover
+            k = min(ROUNDS_AT_ONCE, MAX_ROUNDS - r)
+            uv = _draws.uniform_at_rounds(seed, range(2 * r, 2 * (r + k)), nodes[rows], cols, step, call)
+            u, v = uv[0::2].mul_(2.0).sub_(1.0), uv[1::2].mul_(2.0).sub_(1.0)       # [k, m]: rounds r … r+k−1
+            ok = (u * u + v * v) < 1.0
+            hit = ok.any(0)
+            first = ok.to(torch.int8).argmax(0)[hit]           # each entry's first accepted round
+            at = torch.nonzero(hit).reshape(-1)
+            uu, vv = u[first, at], v[first, at]
+            out[rows[hit], cols[hit]] = bailey(uu, uu * uu + vv * vv, self.df)
+            rows, cols = rows[~hit], cols[~hit]
+            r += k
+        return out
 
     def moments(self) -> dict[str, Any]:
         return moments_from_tail(self.df)

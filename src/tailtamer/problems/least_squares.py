@@ -9,6 +9,8 @@ least-squares solution x*) in front of the synthetic ones.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 
@@ -17,6 +19,21 @@ from ..rng import uniform
 from ..validation import check_nonneg
 from .base import PROBLEMS
 from .synthetic import SyntheticProblem, check_int, data_rng
+
+
+@functools.lru_cache(maxsize=2)
+def _data(dim: int, samples: int, label_noise: float, data_seed: int
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """``(A, b, x*, f*)``, computed once per process for each setting: the least-squares solve of the default
+    10,000 × 400 system takes seconds on a loaded core, far more than a short asynchronous run of it (the
+    arrays are read-only, so every problem built from them sees the same numbers)."""
+    gen = data_rng(data_seed, "least-squares")
+    A = gen.random((samples, dim)) / np.sqrt(dim)
+    b = A @ gen.standard_normal(dim) + label_noise * gen.standard_normal(samples)
+    x_star = np.linalg.lstsq(A, b, rcond=None)[0]
+    for a in (A, b, x_star):
+        a.flags.writeable = False
+    return A, b, x_star, float(0.5 * np.mean((A @ x_star - b) ** 2))
 
 
 @PROBLEMS.register("least-squares")
@@ -31,13 +48,9 @@ class LeastSquares(SyntheticProblem):
         self.batch = check_int("batch", batch, 0, owner)
         self.label_noise = float(check_nonneg("label_noise", label_noise, owner))
         self.data_seed = check_int("data_seed", data_seed, 0, owner)
-        gen = data_rng(self.data_seed, "least-squares")
-        A = gen.random((self.samples, self.dim)) / np.sqrt(self.dim)
-        b = A @ gen.standard_normal(self.dim) + self.label_noise * gen.standard_normal(self.samples)
+        A, b, x_star, self.f_star = _data(self.dim, self.samples, self.label_noise, self.data_seed)
         self.store(A=A, b=b)
-        x_star = np.linalg.lstsq(A, b, rcond=None)[0]
         self.set_x_star(x_star)
-        self.f_star = float(0.5 * np.mean((A @ x_star - b) ** 2))
 
     @property
     def metric_names(self) -> tuple[str, ...]:  # type: ignore[override]
