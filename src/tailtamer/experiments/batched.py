@@ -116,10 +116,10 @@ def run_batch(jobs: Sequence[Job], plot: bool = True) -> list[str]:
             continue
         (alone if start.resuming else members).append((folder, cfg, c))
     for folder, cfg, _ in alone:
-        _alone(folder, cfg)
+        _alone(folder, cfg, plot)
     if len(members) < 2 or not stackable(members[0][2].config["algorithm"]["name"]):
         for folder, cfg, _ in members:
-            _alone(folder, cfg)
+            _alone(folder, cfg, plot)
         return [f for f, _ in jobs]
     c0 = members[0][2]
     run = c0.config["run"]
@@ -130,7 +130,7 @@ def run_batch(jobs: Sequence[Job], plot: bool = True) -> list[str]:
                                   row_expander(R, n, x0.dim(), dtype, run["device"]))
     except NotStackable:
         for folder, cfg, _ in members:
-            _alone(folder, cfg)
+            _alone(folder, cfg, plot)
         return [f for f, _ in jobs]
     comm = StackedComm(SimulatedComm(c0.topology.W, kernel=run["mixing"], n=n), R)
     threads.apply(threads.resolve(R * n, c0.problem.dim))
@@ -151,12 +151,12 @@ def run_batch(jobs: Sequence[Job], plot: bool = True) -> list[str]:
     return [f for f, _ in jobs]
 
 
-def _alone(folder: str, cfg: dict[str, Any]) -> None:
+def _alone(folder: str, cfg: dict[str, Any], plot: bool = True) -> None:
     """One member as a standalone run (a diverging one leaves its diverged summary, as in a sweep)."""
     from ..errors import NonFiniteError
     from .runner import run_config
 
     try:
-        run_config(cfg, folder, resume=True, progress=False)
+        run_config(cfg, folder, resume=True, progress=False, plot=plot)
     except NonFiniteError:
         pass

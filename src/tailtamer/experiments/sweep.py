@@ -40,15 +40,18 @@ def unfinished(jobs: Sequence[tuple[str | Path, dict[str, Any]]]) -> list[tuple[
 
 def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | None = None,
               on_done: Callable[[int, int, str], None] | None = None, tensorboard: bool = False,
-              label: str = "sweep", progress: bool = True) -> list[Path]:
+              label: str = "sweep", progress: bool = True, batch: bool = True) -> list[Path]:
     """Run every ``(folder, config)`` not yet finished; ``on_done(i, total, folder)`` reports progress.
 
     With ``progress`` (and no ``on_done``) a :class:`~tailtamer.engine.progress.SweepProgress` reports runs
     done, rate, ETA and the last run's metric (a bar on a terminal, a line every few seconds in a log).
     ``tensorboard``: every run also writes TensorBoard event files into its folder.
     A diverging run (NonFiniteError) does not stop the sweep: its summary says ``"status": "diverged"``.
+    ``batch``: jobs sharing a problem and topology shape run as stacked batch jobs
+    (:mod:`~tailtamer.experiments.batched`; not with ``tensorboard``); every folder comes out as alone.
     """
     todo = unfinished(jobs)
+    units = _units(todo, workers or default_workers(), batch and not tensorboard)
     workers = workers or default_workers()
     bar = None
     if on_done is None and progress and todo:
@@ -58,20 +61,21 @@ def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | 
         bar.start()
     done = 0
     try:
-        if workers <= 1 or len(todo) <= 1:
-            for folder, cfg in todo:
-                _safe(folder, cfg, tensorboard)
-                done += 1
-                if on_done:
-                    on_done(done, len(todo), folder)
+        if workers <= 1 or len(units) <= 1:
+            for unit in units:
+                for folder in _safe_unit(unit, tensorboard):
+                    done += 1
+                    if on_done:
+                        on_done(done, len(todo), folder)
         else:
             ctx = mp.get_context("spawn")
             with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                futures = [pool.submit(_safe, folder, cfg, tensorboard) for folder, cfg in todo]
+                futures = [pool.submit(_safe_unit, unit, tensorboard) for unit in units]
                 for fut in cf.as_completed(futures):
-                    done += 1
-                    if on_done:
-                        on_done(done, len(todo), fut.result())
+                    for folder in fut.result():
+                        done += 1
+                        if on_done:
+                            on_done(done, len(todo), folder)
     finally:
         if bar is not None:
             bar.finish()
@@ -99,3 +103,25 @@ def _safe(folder: str, cfg: dict[str, Any], tensorboard: bool = False) -> str:
         return _run_one(folder, cfg, tensorboard)
     except NonFiniteError:  # recorded as status "diverged" in the folder's summary.json
         return folder
+
+
+def _units(todo: list[tuple[str, dict[str, Any]]], workers: int, batch: bool) -> list[Any]:
+    """The units a sweep dispatches: batch jobs (:func:`~tailtamer.experiments.batched.plan`) and single jobs."""
+    if not batch:
+        return list(todo)
+    from .batched import plan
+
+    return plan(todo, workers)
+
+
+def _safe_unit(unit: Any, tensorboard: bool = False) -> list[str]:
+    """Run one unit in a worker; returns the folders it wrote (a batch: all its members)."""
+    from .batched import Batch, run_batch
+
+    if isinstance(unit, Batch):
+        from .. import threads
+
+        threads.fix(1)   # a sweep worker shares the machine with the others: one thread each
+        return run_batch(unit.jobs)
+    folder, cfg = unit
+    return [_safe(folder, cfg, tensorboard)]
