@@ -9,6 +9,7 @@ ones (equal within 1e-12).
 
     python benchmarks/sweep.py                               # the full grid, T = 3000 (idle machine)
     python benchmarks/sweep.py --steps 300 --repeats 1       # quick, for development
+    python benchmarks/sweep.py --no-plots                    # neither sweep draws a metrics.png per run
 """
 from __future__ import annotations
 
@@ -42,11 +43,11 @@ def jobs(root: Path, steps: int, limit: int | None) -> list[tuple[Path, dict]]:
     return out
 
 
-def timed(root: Path, steps: int, limit: int | None, workers: int, batch: bool) -> tuple[float, Path]:
+def timed(root: Path, steps: int, limit: int | None, workers: int, batch: bool, plot: bool) -> tuple[float, Path]:
     shutil.rmtree(root, ignore_errors=True)
     todo = jobs(root, steps, limit)
     t0 = time.perf_counter()
-    run_sweep(todo, workers=workers, progress=False, batch=batch)
+    run_sweep(todo, workers=workers, progress=False, batch=batch, plot=plot)
     return time.perf_counter() - t0, root
 
 
@@ -60,6 +61,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="worker processes of both sweeps")
     ap.add_argument("--repeats", type=int, default=3, help="timed sweeps of each kind (medians reported)")
     ap.add_argument("--limit", type=int, default=None, help="only the first N jobs of the grid")
+    ap.add_argument("--no-plots", action="store_true",
+                    help="no metrics.png per run in either sweep (today's sweeps draw one per run)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     tmp = Path(tempfile.mkdtemp(prefix="tailtamer-sweep-bench-"))
@@ -71,7 +74,8 @@ def main() -> None:
         for i in range(args.repeats):
             order = (False, True) if i % 2 == 0 else (True, False)
             for batch in order:
-                t, _ = timed(tmp / ("batched" if batch else "plain"), args.steps, args.limit, args.workers, batch)
+                t, _ = timed(tmp / ("batched" if batch else "plain"), args.steps, args.limit, args.workers, batch,
+                             not args.no_plots)
                 (batched_t if batch else plain_t).append(t)
         a, b = finals(tmp / "plain", args.steps, args.limit), finals(tmp / "batched", args.steps, args.limit)
         worst = max((abs(x[k] - y[k]) for x, y in zip(a, b) for k in x if x[k] == x[k] and y.get(k) == y.get(k)
@@ -81,14 +85,14 @@ def main() -> None:
     mp, mb = statistics.median(plain_t), statistics.median(batched_t)
     runs = len(todo)
     print(f"E1 tuning grid, first round: {runs} runs × {args.steps} steps, {args.workers} workers × 1 thread, "
-          f"float64; batches of {sizes} members")
+          f"float64, {'no plots' if args.no_plots else 'a metrics.png per run'}; batches of {sizes} members")
     width = 40
     for label, t in (("plain sweep (one run per job)", mp), ("batched sweep (stacked runs)", mb)):
         bar = "█" * max(1, round(width * t / max(mp, mb)))
         print(f"  {label:<32} {bar:<{width}} {t:7.2f} s  ({runs * args.steps / t:9.0f} run-steps/s)")
     print(f"  speedup {mp / mb:.1f}×; largest metric difference batched vs plain: {worst:.1e}")
     print(json.dumps({"benchmark": "sweep", "runs": runs, "steps": args.steps, "workers": args.workers,
-                      "threads": 1, "dtype": "float64", "repeats": args.repeats, "plain_s": plain_t,
+                      "threads": 1, "dtype": "float64", "plots": not args.no_plots, "repeats": args.repeats, "plain_s": plain_t,
                       "batched_s": batched_t, "plain_median_s": mp, "batched_median_s": mb,
                       "batch_sizes": sizes, "max_metric_diff": worst, "sweep_speedup": mp / mb}))
 

@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 from ..engine.run_dir import SUMMARY
 
 
-def _run_one(folder: str, cfg: dict[str, Any], tensorboard: bool = False) -> str:
+def _run_one(folder: str, cfg: dict[str, Any], tensorboard: bool = False, plot: bool = True) -> str:
     from .. import threads
     from .runner import run_config
 
@@ -25,7 +25,7 @@ def _run_one(folder: str, cfg: dict[str, Any], tensorboard: bool = False) -> str
         from ..engine.tensorboard import TensorBoardWriter
 
         callbacks.append(TensorBoardWriter)
-    run_config(cfg, folder, resume=True, progress=False, callbacks=callbacks)
+    run_config(cfg, folder, resume=True, progress=False, callbacks=callbacks, plot=plot)
     return folder
 
 
@@ -40,7 +40,7 @@ def unfinished(jobs: Sequence[tuple[str | Path, dict[str, Any]]]) -> list[tuple[
 
 def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | None = None,
               on_done: Callable[[int, int, str], None] | None = None, tensorboard: bool = False,
-              label: str = "sweep", progress: bool = True, batch: bool = True) -> list[Path]:
+              label: str = "sweep", progress: bool = True, batch: bool = True, plot: bool = True) -> list[Path]:
     """Run every ``(folder, config)`` not yet finished; ``on_done(i, total, folder)`` reports progress.
 
     With ``progress`` (and no ``on_done``) a :class:`~tailtamer.engine.progress.SweepProgress` reports runs
@@ -49,6 +49,7 @@ def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | 
     A diverging run (NonFiniteError) does not stop the sweep: its summary says ``"status": "diverged"``.
     ``batch``: jobs sharing a problem and topology shape run as stacked batch jobs
     (:mod:`~tailtamer.experiments.batched`; not with ``tensorboard``); every folder comes out as alone.
+    ``plot``: every run draws its ``metrics.png`` (as ``tailtamer run`` does).
     """
     todo = unfinished(jobs)
     units = _units(todo, workers or default_workers(), batch and not tensorboard)
@@ -63,14 +64,14 @@ def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | 
     try:
         if workers <= 1 or len(units) <= 1:
             for unit in units:
-                for folder in _safe_unit(unit, tensorboard):
+                for folder in _safe_unit(unit, tensorboard, plot):
                     done += 1
                     if on_done:
                         on_done(done, len(todo), folder)
         else:
             ctx = mp.get_context("spawn")
             with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                futures = [pool.submit(_safe_unit, unit, tensorboard) for unit in units]
+                futures = [pool.submit(_safe_unit, unit, tensorboard, plot) for unit in units]
                 for fut in cf.as_completed(futures):
                     for folder in fut.result():
                         done += 1
@@ -96,11 +97,11 @@ def _finished(folder: Path, cfg: dict[str, Any]) -> bool:
                       "remove it or run the sweep into another folder")
 
 
-def _safe(folder: str, cfg: dict[str, Any], tensorboard: bool = False) -> str:
+def _safe(folder: str, cfg: dict[str, Any], tensorboard: bool = False, plot: bool = True) -> str:
     from ..errors import NonFiniteError
 
     try:
-        return _run_one(folder, cfg, tensorboard)
+        return _run_one(folder, cfg, tensorboard, plot)
     except NonFiniteError:  # recorded as status "diverged" in the folder's summary.json
         return folder
 
@@ -114,7 +115,7 @@ def _units(todo: list[tuple[str, dict[str, Any]]], workers: int, batch: bool) ->
     return plan(todo, workers)
 
 
-def _safe_unit(unit: Any, tensorboard: bool = False) -> list[str]:
+def _safe_unit(unit: Any, tensorboard: bool = False, plot: bool = True) -> list[str]:
     """Run one unit in a worker; returns the folders it wrote (a batch: all its members)."""
     from .batched import Batch, run_batch
 
@@ -122,6 +123,6 @@ def _safe_unit(unit: Any, tensorboard: bool = False) -> list[str]:
         from .. import threads
 
         threads.fix(1)   # a sweep worker shares the machine with the others: one thread each
-        return run_batch(unit.jobs)
+        return run_batch(unit.jobs, plot=plot)
     folder, cfg = unit
-    return [_safe(folder, cfg, tensorboard)]
+    return [_safe(folder, cfg, tensorboard, plot)]
