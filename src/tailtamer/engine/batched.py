@@ -68,7 +68,8 @@ class StackedOracle:
     """The gradient oracle of a stacked step: member r's rows get ``problem.grad`` and noise with seed r.
 
     The noise of all members is one call (:class:`tailtamer.rng.RowSeeds`); a problem whose gradient draws
-    nothing (:func:`deterministic_grad`) is one call over all rows, else one call per member with its seed.
+    nothing (:func:`deterministic_grad`) is one call over all rows (its ``stacked_grad(x)`` where it has
+    one: all members without copying the data per member), else one call per member with its seed.
     A non-finite gradient of a live member is recorded (``failed``: member → NonFiniteError naming the step,
     the member's node and ``"gradient"``, as its standalone oracle raises) instead of stopping the others.
     """
@@ -82,6 +83,8 @@ class StackedOracle:
         self.rows = torch.arange(len(self.seeds) * self.n)
         self.nodes = member_nodes.repeat(len(self.seeds))
         self.one_call = deterministic_grad(problem)
+        #: a problem's own gradient of all members at once (``stacked_grad(x)``, optional), else None
+        self.stacked = getattr(problem, "stacked_grad", None) if self.one_call else None
         self.step, self.calls = 0, 0
         self.live: list[bool] = [True] * len(self.seeds)
         self.failed: dict[int, NonFiniteError] = {}
@@ -98,7 +101,9 @@ class StackedOracle:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         n, step, call = self.n, self.step, self.calls
-        if self.one_call:
+        if self.stacked is not None:
+            g = self.stacked(x)
+        elif self.one_call:
             g = self.problem.grad(x, self.nodes, self.seeds[0], step, call)
         else:
             g = torch.cat([self.problem.grad(x[r * n:(r + 1) * n], self.member_nodes, s, step, call)
