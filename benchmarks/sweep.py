@@ -8,7 +8,7 @@ sweep), the thread count and the dtype. The batched folders' final metrics are c
 ones (equal within 1e-12).
 
     python benchmarks/sweep.py                               # the full grid, T = 3000 (idle machine)
-    python benchmarks/sweep.py --steps 300 --repeats 1       # quick, for development
+    python benchmarks/sweep.py --quick                       # T = 300, one repeat, for development
     python benchmarks/sweep.py --no-plots                    # neither sweep draws a metrics.png per run
 """
 from __future__ import annotations
@@ -63,7 +63,10 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="only the first N jobs of the grid")
     ap.add_argument("--no-plots", action="store_true",
                     help="no metrics.png per run in either sweep (today's sweeps draw one per run)")
+    ap.add_argument("--quick", action="store_true", help="T = 300, one repeat (for development)")
     args = ap.parse_args()
+    if args.quick:
+        args.steps, args.repeats = min(args.steps, 300), 1
     torch.set_num_threads(1)
     tmp = Path(tempfile.mkdtemp(prefix="tailtamer-sweep-bench-"))
     todo = jobs(tmp / "plan", args.steps, args.limit)
