@@ -165,3 +165,15 @@ def test_plan_groups_by_shape_and_sweeps_skip_finished_folders(tmp_path):
     for f, c in jobs[:4]:
         assert read_summary(Path(f))["status"] == "finished"
         assert json.loads((Path(f) / "summary.json").read_text())["seed"] == c["run"]["seed"]
+
+
+def test_a_setting_used_as_a_python_number_falls_back_to_members_one_by_one(tmp_path, monkeypatch):
+    """A method that uses a differing float in Python arithmetic (here ``math.sqrt(lr)``) cannot take a per-row
+    tensor: the batch runs its members alone, and every folder still equals its standalone run."""
+    import math
+
+    from tailtamer.algorithms.decentralized.dsgd import DSGD
+
+    monkeypatch.setattr(DSGD, "direction", lambda self, g, t: g * math.sqrt(self.lr) / math.sqrt(self.lr))
+    ring = {"name": "ring", "n": 6}
+    _compare(tmp_path, [_cfg("dsgd", 0, 0.01, 6, ring), _cfg("dsgd", 1, 0.02, 6, ring)])

@@ -147,7 +147,18 @@ def run_batch(jobs: Sequence[Job], plot: bool = True) -> list[str]:
                        [c.config["run"]["seed"] for _, _, c in members], noise=c0.noise, steps=run["steps"],
                        eval_every=run["eval_every"], dtype=dtype, device=run["device"], callbacks=callbacks,
                        check_finite=run["check_finite"], on_diverged=diverged)
-    loop.run()
+    try:
+        loop.run()
+    except Exception:
+        if loop.step > 0:
+            raise
+        # the first stacked step failed: a float setting the method uses as a Python number (math.sqrt(lr),
+        # `if beta > 0`), which a per-row tensor cannot be. Start every member again alone.
+        for w in writers:
+            if w._file is not None and not w._file.closed:
+                w._file.close()
+        for folder, cfg, _ in members:
+            _alone(folder, cfg, plot)
     return [f for f, _ in jobs]
 
 
