@@ -15,7 +15,7 @@ callbacks (its run folder's writer and checkpointer) see a :class:`MemberView` o
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import torch
 
@@ -27,6 +27,7 @@ from ..noise.base import NoiseModel
 from ..problems.base import Problem
 from .. import rng
 from .callbacks import Callback
+from .checkpoint import Checkpointer
 from .oracle import first_bad_row
 
 
@@ -324,7 +325,6 @@ def _acts(cb: Callback, step: int, steps: int) -> bool:
     not override ``on_step`` never)."""
     if type(cb).on_step is Callback.on_step:
         return False
-    period = getattr(cb, "period", None)
-    if isinstance(period, int) and hasattr(cb, "folder"):
-        return bool(period) and step % period == 0 and step < steps
+    if isinstance(cb, Checkpointer):
+        return bool(cb.period) and step % cb.period == 0 and step < steps
     return True
