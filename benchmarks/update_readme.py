@@ -73,6 +73,10 @@ ROWS: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("sde_over_discrete_median", "SDE path-steps/s / discrete path-steps/s, M = 10,000 paths, d = 10 "
          "(median over DSGD, DCSGD, DSignSGD × 2 noises)", "—", "threads", "float64"),
     ],
+    "sweep.py": [
+        ("sweep_speedup", "E1 tuning grid (66 runs × T = 3000): today's sweep / batched sweep (stacked runs), time, "
+         "2 workers", "≥ 8×", "threads", "float64"),
+    ],
     "async_engine.py": [
         ("events_per_lockstep_gradient", "async simulator events/s / lockstep gradients/s of the same work "
          "(1,000 workers, d = 10,000)", "—", "threads", "float64"),

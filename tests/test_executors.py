@@ -232,7 +232,9 @@ def test_a_study_on_ray_writes_the_same_folders_as_on_the_process_pool(tmp_path,
         shutil.rmtree(scratch, ignore_errors=True)
     assert "(5 of 5 already finished)" in log[-2]               # a finished study reruns nothing on Ray either
     tuning = json.loads((tmp_path / "ray" / "tuning.json").read_text())
-    assert tuning["dsgd"]["axes"]["lr"] == [0.003, 0.01, 0.03333] and len(dispatched) == 3 + 5   # grew once
+    shipped = [f for call in dispatched for f in call[0]]          # every run folder sent out, batched or not
+    assert tuning["dsgd"]["axes"]["lr"] == [0.003, 0.01, 0.03333] and len(shipped) == 3 + 5   # grew once
+    assert len(set(shipped)) == len(shipped)                       # each run shipped once
     assert json.loads((tmp_path / "ray" / "diverges" / "seed0" / "summary.json").read_text())["status"] == "diverged"
     # 7 finished runs (config, metrics, plot, summary, 2 checkpoints), the diverged one (no plot), the study's 3
     assert assert_same_folders(tmp_path / "process", tmp_path / "ray") == 7 * 6 + 5 + 3

@@ -93,7 +93,11 @@ def _mix_np(y: np.ndarray, tmp: np.ndarray, premultiplied: bool = False) -> np.n
 
 
 def _node_keys_np(seed: int, stream: str | int, nodes: np.ndarray, step: int, call: int) -> np.ndarray:
-    k = nodes.astype(np.uint64) * _G_NP + np.uint64(base_key(seed, stream, step, call))
+    if isinstance(seed, RowSeeds):
+        node, base = seed.decode(nodes, stream, step, call)
+        k = node * _G_NP + base
+    else:
+        k = nodes.astype(np.uint64) * _G_NP + np.uint64(base_key(seed, stream, step, call))
     return _mix_np(k, np.empty_like(k))
 
 
@@ -154,6 +158,10 @@ def base_key(seed: int, stream: str | int, step: int, call: int = 0) -> int:
 
 
 def _keys(seed: int, stream: str | int, node_ids: torch.Tensor, step: int, call: int) -> torch.Tensor:
+    if isinstance(seed, RowSeeds):
+        ids = torch.as_tensor(node_ids, dtype=torch.int64)
+        keys = _node_keys_np(seed, stream, ids.cpu().numpy().reshape(-1), step, call)
+        return torch.from_numpy(keys.view(np.int64)).reshape(ids.shape).to(ids.device)
     key = _signed(base_key(seed, stream, step, call))
     return mix64_tensor(torch.as_tensor(node_ids, dtype=torch.int64) * _signed(_G) + key, inplace=True)
 
@@ -286,3 +294,57 @@ class Randomness:
 
     def __repr__(self) -> str:
         return f"Randomness(seed={self.seed}, nodes={self.nodes.tolist()}, step={self.step})"
+
+
+def _mix_array(z: np.ndarray) -> np.ndarray:
+    """:func:`mix64` element-wise on a uint64 array (a new array)."""
+    z = z * _G_NP
+    for mult, shift in ((_M1, 30), (_M2, 27), (None, 31)):
+        z ^= z >> np.uint64(shift)
+        if mult is not None:
+            z *= np.uint64(mult)
+    return z
+
+
+class RowSeeds:
+    """Per-member seeds of a stacked run (:mod:`tailtamer.engine.batched`), passed where a seed is expected.
+
+    R runs of n nodes share one tensor of ``R·n`` rows; a row id ``k`` stands for node ``k mod n`` of member
+    ``k // n``, whose seed is ``seeds[k // n]``. Every function of this module given a ``RowSeeds`` as its
+    seed and row ids as its nodes draws, for row k, exactly what it draws for node ``k mod n`` with seed
+    ``seeds[k // n]`` (the same 64-bit keys, so the same bits), so a member of a stacked run draws its
+    standalone run's numbers, in one vectorised call for all members. Subsets of rows work alike (a rejection
+    sampler's redraws).
+
+    Example:
+        >>> s = RowSeeds([3, 7], n=2)
+        >>> a = uniform(s, "noise", torch.arange(4), step=5, d=3)
+        >>> bool((a[2:] == uniform(7, "noise", torch.arange(2), step=5, d=3)).all())
+        True
+    """
+
+    def __init__(self, seeds: "list[int] | tuple[int, ...]", n: int):
+        if n < 1 or not len(seeds):
+            raise ValueError(f"RowSeeds needs at least one seed and n ≥ 1, got {len(seeds)} seeds, n = {n}")
+        self.seeds, self.n = [int(s) for s in seeds], int(n)
+        self._mixed = np.array([mix64(s & _MASK) for s in self.seeds], dtype=np.uint64)
+
+    def base_keys(self, stream: str | int, step: int, call: int) -> np.ndarray:
+        """:func:`base_key` of every member's seed (uint64, ``[R]``)."""
+        k = self._mixed.copy()
+        for part in (stream_id(stream), step, call):
+            k ^= np.uint64(part & _MASK)
+            k = _mix_array(k)
+        return k
+
+    def decode(self, rows: np.ndarray, stream: str | int, step: int, call: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(node ids, base key of each row's member)`` of row ids ``rows`` (uint64 arrays)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        member, node = np.divmod(rows, self.n)
+        if rows.size and (member.min() < 0 or member.max() >= len(self.seeds)):
+            raise ValueError(f"row ids must lie in [0, {len(self.seeds) * self.n}) for {len(self.seeds)} members "
+                             f"of {self.n} nodes")
+        return node.astype(np.uint64), self.base_keys(stream, step, call)[member]
+
+    def __repr__(self) -> str:
+        return f"RowSeeds({self.seeds}, n={self.n})"

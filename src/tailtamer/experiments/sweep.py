@@ -36,7 +36,7 @@ def unfinished(jobs: Sequence[tuple[str | Path, dict[str, Any]]]) -> list[tuple[
 def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | None = None,
               on_done: Callable[[int, int, str], None] | None = None, tensorboard: bool = False,
               label: str = "sweep", progress: bool = True, executor: Executor | str | None = None,
-              plot: bool = True) -> list[Path]:
+              batch: bool = True, plot: bool = True) -> list[Path]:
     """Run every ``(folder, config)`` not yet finished; ``on_done(i, total, folder)`` reports progress.
 
     With ``progress`` (and no ``on_done``) a :class:`~tailtamer.engine.progress.SweepProgress` reports runs
@@ -45,12 +45,15 @@ def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | 
     A diverging run (NonFiniteError) does not stop the sweep: its summary says ``"status": "diverged"``.
     ``executor``: where the runs execute (:data:`~tailtamer.experiments.executors.EXECUTORS`; default the
     local process pool, ``workers`` processes).
+    ``batch``: jobs sharing a problem and topology shape run as stacked batch jobs
+    (:mod:`~tailtamer.experiments.batched`; not with ``tensorboard``); every folder comes out as alone.
     ``plot = False``: the runs write no PNGs (for studies of many short runs, where drawing them costs more
     than the runs; the report draws from ``metrics.jsonl``).
     """
     todo = unfinished(jobs)
     executor = resolve(executor)
     workers = executor.slots(workers)
+    units = _units(todo, workers, batch and not tensorboard)
     bar = None
     if on_done is None and progress and todo:
         from ..engine.progress import SweepProgress
@@ -59,10 +62,12 @@ def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | 
         bar.start()
     done = 0
     try:
-        for folder in executor.map(_safe, [(folder, cfg, tensorboard, plot) for folder, cfg in todo], workers):
-            done += 1
-            if on_done:
-                on_done(done, len(todo), folder)
+        calls = [(_unit_folders(u), u, tensorboard, plot) for u in units]
+        for folders in executor.map(_safe_unit, calls, workers):
+            for folder in folders:
+                done += 1
+                if on_done:
+                    on_done(done, len(todo), folder)
     finally:
         if bar is not None:
             bar.finish()
@@ -90,3 +95,34 @@ def _safe(folder: str, cfg: dict[str, Any], tensorboard: bool = False, plot: boo
         return _run_one(folder, cfg, tensorboard, plot)
     except NonFiniteError:  # recorded as status "diverged" in the folder's summary.json
         return folder
+
+
+def _units(todo: list[tuple[str, dict[str, Any]]], workers: int, batch: bool) -> list[Any]:
+    """The units a sweep dispatches: batch jobs (:func:`~tailtamer.experiments.batched.plan`) and single jobs."""
+    if not batch:
+        return list(todo)
+    from .batched import plan
+
+    return plan(todo, workers)
+
+
+def _unit_folders(unit: Any) -> list[str]:
+    """The run folders a unit writes (a batch: all its members)."""
+    from .batched import Batch
+
+    return list(unit.folders) if isinstance(unit, Batch) else [unit[0]]
+
+
+def _safe_unit(folders: list[str], unit: Any, tensorboard: bool = False, plot: bool = True) -> list[str]:
+    """Run one unit in a worker, writing into ``folders`` (the unit's own, or the executor's scratch copies of
+    them: :mod:`~tailtamer.experiments.executors` ships folders named by a job's first argument); returns
+    ``folders``."""
+    from .batched import Batch, run_batch
+
+    if isinstance(unit, Batch):
+        from .. import threads
+
+        threads.fix(1)   # a sweep worker shares the machine with the others: one thread each
+        run_batch([(f, cfg) for f, (_, cfg) in zip(folders, unit.jobs)], plot=plot)
+        return list(folders)
+    return [_safe(folders[0], unit[1], tensorboard, plot)]

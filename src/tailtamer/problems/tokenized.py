@@ -78,3 +78,14 @@ class TokenizedRegression(SyntheticProblem):
         idx = self.rows(nodes, x)
         weights = tukey_prime(self.residuals(x, nodes), self.c)                 # [n_local, m]
         return torch.einsum("nm,nmd->nd", weights, self.data("A", x)[idx]) / weights.shape[1]
+
+    def stacked_grad(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`local_grad` of R stacked runs at once: ``x`` is ``[R·n, d]`` (member r's node i on row
+        ``r·n + i``, :mod:`tailtamer.engine.batched`). Per node i, the R members' residuals are one product
+        ``A_i X_iᵀ`` (``[m, d] × [d, R]``), with no copy of the data per member."""
+        n = self.n
+        A, y = self.data("A", x), self.data("y", x)                            # [n, m, d], [n, m]
+        xs = x.reshape(-1, n, x.shape[1]).permute(1, 2, 0)                      # [n, d, R]
+        weights = tukey_prime(torch.bmm(A, xs) - y.unsqueeze(2), self.c)        # [n, m, R]
+        g = torch.bmm(A.transpose(1, 2), weights) / weights.shape[1]            # [n, d, R]
+        return g.permute(2, 0, 1).reshape(x.shape)

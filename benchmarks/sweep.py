@@ -1,0 +1,104 @@
+"""The E1 tuning grid as today's sweep (one run per job) and as batched sweeps (stacked runs), side by side.
+
+Both sweeps run the same jobs (the first round of ``tailtamer study e1 --tune``: every grid point on both
+tuning seeds) into fresh folders, with the same number of worker processes, one torch thread each, float64.
+Each repeat times one sweep of each kind (alternating which goes first); the figure gives the medians, and
+the last line is JSON with ``sweep_speedup`` (median time of the plain sweep / median time of the batched
+sweep), the thread count and the dtype. The batched folders' final metrics are checked against the plain
+ones (equal within 1e-12).
+
+    python benchmarks/sweep.py                               # the full grid, T = 3000 (idle machine)
+    python benchmarks/sweep.py --quick                       # T = 300, one repeat, for development
+    python benchmarks/sweep.py --no-plots                    # neither sweep draws a metrics.png per run
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import torch  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from tailtamer.engine.run_dir import read_summary  # noqa: E402
+from tailtamer.experiments import e1  # noqa: E402
+from tailtamer.experiments.batched import Batch, plan  # noqa: E402
+from tailtamer.experiments.sweep import run_sweep  # noqa: E402
+
+
+def jobs(root: Path, steps: int, limit: int | None) -> list[tuple[Path, dict]]:
+    out = []
+    for folder, cfg in e1.tune_jobs(root)[:limit]:
+        cfg["run"]["steps"] = steps
+        out.append((folder, cfg))
+    return out
+
+
+def timed(root: Path, steps: int, limit: int | None, workers: int, batch: bool, plot: bool) -> tuple[float, Path]:
+    shutil.rmtree(root, ignore_errors=True)
+    todo = jobs(root, steps, limit)
+    t0 = time.perf_counter()
+    run_sweep(todo, workers=workers, progress=False, batch=batch, plot=plot)
+    return time.perf_counter() - t0, root
+
+
+def finals(root: Path, steps: int, limit: int | None) -> list[dict]:
+    return [(read_summary(Path(f)) or {}).get("metrics", {}) for f, _ in jobs(root, steps, limit)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=e1.STEPS, help="steps per run (E1: 3000)")
+    ap.add_argument("--workers", type=int, default=2, help="worker processes of both sweeps")
+    ap.add_argument("--repeats", type=int, default=3, help="timed sweeps of each kind (medians reported)")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N jobs of the grid")
+    ap.add_argument("--no-plots", action="store_true",
+                    help="no metrics.png per run in either sweep (today's sweeps draw one per run)")
+    ap.add_argument("--quick", action="store_true", help="T = 300, one repeat (for development)")
+    args = ap.parse_args()
+    if args.quick:
+        args.steps, args.repeats = min(args.steps, 300), 1
+    torch.set_num_threads(1)
+    tmp = Path(tempfile.mkdtemp(prefix="tailtamer-sweep-bench-"))
+    todo = jobs(tmp / "plan", args.steps, args.limit)
+    units = plan([(str(f), c) for f, c in todo], args.workers)
+    sizes = sorted((len(u.jobs) for u in units if isinstance(u, Batch)), reverse=True)
+    plain_t, batched_t = [], []
+    try:
+        for i in range(args.repeats):
+            order = (False, True) if i % 2 == 0 else (True, False)
+            for batch in order:
+                t, _ = timed(tmp / ("batched" if batch else "plain"), args.steps, args.limit, args.workers, batch,
+                             not args.no_plots)
+                (batched_t if batch else plain_t).append(t)
+        a, b = finals(tmp / "plain", args.steps, args.limit), finals(tmp / "batched", args.steps, args.limit)
+        worst = max((abs(x[k] - y[k]) for x, y in zip(a, b) for k in x if x[k] == x[k] and y.get(k) == y.get(k)
+                     and abs(x[k]) != float("inf")), default=0.0)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    mp, mb = statistics.median(plain_t), statistics.median(batched_t)
+    runs = len(todo)
+    print(f"E1 tuning grid, first round: {runs} runs × {args.steps} steps, {args.workers} workers × 1 thread, "
+          f"float64, {'no plots' if args.no_plots else 'a metrics.png per run'}; batches of {sizes} members")
+    width = 40
+    for label, t in (("plain sweep (one run per job)", mp), ("batched sweep (stacked runs)", mb)):
+        bar = "█" * max(1, round(width * t / max(mp, mb)))
+        print(f"  {label:<32} {bar:<{width}} {t:7.2f} s  ({runs * args.steps / t:9.0f} run-steps/s)")
+    print(f"  speedup {mp / mb:.1f}×; largest metric difference batched vs plain: {worst:.1e}")
+    print(json.dumps({"benchmark": "sweep", "runs": runs, "steps": args.steps, "workers": args.workers,
+                      "threads": 1, "dtype": "float64", "plots": not args.no_plots, "repeats": args.repeats, "plain_s": plain_t,
+                      "batched_s": batched_t, "plain_median_s": mp, "batched_median_s": mb,
+                      "batch_sizes": sizes, "max_metric_diff": worst, "sweep_speedup": mp / mb}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""The gradient oracle and randomness of a stacked run (:mod:`.batched`): every member draws with its own seed.
+
+Member r of R owns rows ``r·n … r·n + n − 1``; every draw of those rows is the draw its standalone run makes
+(the same (seed, stream, node, step, call) counters, :class:`tailtamer.rng.RowSeeds`), all members in one call.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from .. import rng
+from ..errors import NonFiniteError
+from ..noise.base import NoiseModel
+from ..problems.base import Problem
+from .oracle import first_bad_row
+
+
+class MemberRandomness:
+    """:class:`tailtamer.rng.Randomness` of a stacked step: member r's rows drawn with member r's seed, all
+    members in one vectorised call (:class:`tailtamer.rng.RowSeeds`).
+
+    ``nodes`` given explicitly (draws for ids other than the local rows) and ``generator`` (draws that belong to
+    no node) have no per-member meaning in a stacked run and are refused (:class:`NotImplementedError`): such
+    methods run their members one by one.
+    """
+
+    __slots__ = ("seeds", "rows", "nodes", "step")
+
+    def __init__(self, seeds: rng.RowSeeds, rows: torch.Tensor, nodes: torch.Tensor, step: int):
+        self.seeds, self.rows, self.nodes, self.step = seeds, rows, nodes, int(step)
+
+    def _rows(self, nodes: torch.Tensor | None) -> torch.Tensor:
+        if nodes is not None:
+            raise NotImplementedError("draws for explicit node ids have no per-member meaning in a stacked run")
+        return self.rows
+
+    def bits(self, stream: str | int, d: int, call: int = 0, nodes: torch.Tensor | None = None) -> torch.Tensor:
+        return rng.bits(self.seeds, stream, self._rows(nodes), self.step, d, call)
+
+    def uniform(self, stream: str | int, d: int, call: int = 0, nodes: torch.Tensor | None = None,
+                dtype: torch.dtype = torch.float64) -> torch.Tensor:
+        return rng.uniform(self.seeds, stream, self._rows(nodes), self.step, d, call, dtype)
+
+    def normal(self, stream: str | int, d: int, call: int = 0, nodes: torch.Tensor | None = None,
+               dtype: torch.dtype = torch.float64) -> torch.Tensor:
+        return rng.normal(self.seeds, stream, self._rows(nodes), self.step, d, call, dtype)
+
+    def generator(self, stream: str | int, call: int = 0, device: str | torch.device = "cpu") -> torch.Generator:
+        raise NotImplementedError("a generator for draws of no node has no per-member meaning in a stacked run")
+
+
+class StackedOracle:
+    """The gradient oracle of a stacked step: member r's rows get ``problem.grad`` and noise with seed r.
+
+    The noise of all members is one call (:class:`tailtamer.rng.RowSeeds`); a problem whose gradient draws
+    nothing (:func:`deterministic_grad`) is one call over all rows (its ``stacked_grad(x)`` where it has
+    one: all members without copying the data per member), else one call per member with its seed.
+    A non-finite gradient of a live member is recorded (``failed``: member → NonFiniteError naming the step,
+    the member's node and ``"gradient"``, as its standalone oracle raises) instead of stopping the others.
+    """
+
+    def __init__(self, problem: Problem, noise: NoiseModel | None, member_nodes: torch.Tensor,
+                 seeds: Sequence[int], check: bool = True):
+        self.problem, self.noise, self.member_nodes = problem, noise, member_nodes
+        self.seeds, self.check = [int(s) for s in seeds], check
+        self.n = len(member_nodes)
+        self.row_seeds = rng.RowSeeds(self.seeds, self.n)
+        self.rows = torch.arange(len(self.seeds) * self.n)
+        self.nodes = member_nodes.repeat(len(self.seeds))
+        self.one_call = deterministic_grad(problem)
+        #: a problem's own gradient of all members at once (``stacked_grad(x)``, optional), else None
+        self.stacked = getattr(problem, "stacked_grad", None) if self.one_call else None
+        self.step, self.calls = 0, 0
+        self.live: list[bool] = [True] * len(self.seeds)
+        self.failed: dict[int, NonFiniteError] = {}
+        self._rng: MemberRandomness | None = None
+
+    def begin(self, step: int) -> None:
+        self.step, self.calls, self._rng = step, 0, None
+
+    @property
+    def rng(self) -> MemberRandomness:
+        if self._rng is None:
+            self._rng = MemberRandomness(self.row_seeds, self.rows, self.nodes, self.step)
+        return self._rng
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        n, step, call = self.n, self.step, self.calls
+        if self.stacked is not None:
+            g = self.stacked(x)
+        elif self.one_call:
+            g = self.problem.grad(x, self.nodes, self.seeds[0], step, call)
+        else:
+            g = torch.cat([self.problem.grad(x[r * n:(r + 1) * n], self.member_nodes, s, step, call)
+                           for r, s in enumerate(self.seeds)])
+        if self.noise is not None:
+            xi = self.noise.sample(self.row_seeds, self.rows, step, g[0].numel(), call, dtype=g.dtype)
+            g = g + xi.to(g.device).reshape(g.shape)
+        self.calls += 1
+        if self.check:
+            self.failed.update(bad_members(g, self.live, n, step, "gradient", self.failed))
+        return g
+
+
+def deterministic_grad(problem: Problem) -> bool:
+    """Whether ``problem.grad`` ignores the seed (the exact local gradients of a synthetic problem)."""
+    from ..problems.synthetic import SyntheticProblem
+
+    return type(problem).grad is SyntheticProblem.grad
+
+
+def bad_members(z: torch.Tensor, live: Sequence[bool], n: int, step: int, what: str,
+                known: dict[int, NonFiniteError] | None = None) -> dict[int, NonFiniteError]:
+    """The live members (not yet in ``known``) with a non-finite row of ``z``, each with the error its
+    standalone check raises (the first bad node of the member)."""
+    if bool(torch.isfinite(z.sum())):
+        return {}
+    out = {}
+    for r, alive in enumerate(live):
+        if alive and (known is None or r not in known):
+            row = first_bad_row(z[r * n:(r + 1) * n])
+            if row is not None:
+                out[r] = NonFiniteError(step, row, what)
+    return out

@@ -1,0 +1,105 @@
+"""One algorithm object for R members whose hyperparameters differ: per-row tensors where they differ.
+
+The members of a batched sweep (:mod:`tailtamer.engine.batched`) are built one by one from their own configs
+(so each is validated as a standalone run is). :func:`stack_objects` then merges them attribute by attribute
+into one object of the same class:
+
+* a value equal in every member stays as it is (a Python float stays a Python float, so those operations are
+  the standalone run's operations bit for bit);
+* floats that differ become a per-row tensor ``[R·n, 1, ...]`` (member r's value on its n rows), which
+  broadcasts over the node-stacked state exactly as the scalar did over one member's rows;
+* callables that differ (a step-size schedule ``t ↦ lr·factor(t)``) become a :class:`RowValues` calling each
+  member's own function and merging the results the same way;
+* objects of one class (a compressor, a transform) are merged recursively.
+
+Anything else that differs (an int that drives a loop, a string, a flag) cannot be stacked:
+:class:`NotStackable` is raised and the caller runs those members one by one.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable, Sequence
+
+import torch
+
+Expand = Callable[[Sequence[float]], torch.Tensor]
+
+
+class NotStackable(Exception):
+    """The members differ in something that is not a float (or a function of floats)."""
+
+
+class RowValues:
+    """Calls each member's function with the same arguments and merges the results (:func:`merge`)."""
+
+    def __init__(self, functions: Sequence[Callable[..., Any]], expand: Expand):
+        self.functions, self.expand = list(functions), expand
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return merge([f(*args, **kwargs) for f in self.functions], self.expand)
+
+
+def row_expander(members: int, n: int, trailing: int, dtype: torch.dtype,
+                 device: str | torch.device = "cpu") -> Expand:
+    """``values → tensor [R·n, 1, …]`` (``trailing`` ones): member r's value on its n rows, in ``dtype`` (the
+    run's dtype, so a float32 run multiplies by a float32 value as it does by a Python scalar)."""
+    shape = (members * n,) + (1,) * trailing
+
+    def expand(values: Sequence[float]) -> torch.Tensor:
+        t = torch.tensor([float(v) for v in values], dtype=dtype, device=device)
+        return t.repeat_interleave(n).reshape(shape)
+
+    return expand
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, torch.Tensor):
+        return a.shape == b.shape and bool(torch.equal(a, b))
+    if isinstance(a, (bool, int, float, str, bytes, type(None))):
+        return a == b
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return False
+
+
+def merge(values: Sequence[Any], expand: Expand) -> Any:
+    """One value standing for every member's (see the module docstring)."""
+    first = values[0]
+    if all(_same(v, first) for v in values[1:]):
+        return first
+    if all(type(v) is float for v in values):
+        return expand(values)
+    if all(type(v) is type(first) for v in values):
+        if isinstance(first, (tuple, list)) and all(len(v) == len(first) for v in values):
+            return type(first)(merge([v[i] for v in values], expand) for i in range(len(first)))
+        if isinstance(first, dict) and all(v.keys() == first.keys() for v in values):
+            return {k: merge([v[k] for v in values], expand) for k in first}
+        if _is_function(first):
+            return RowValues(values, expand)
+        if hasattr(first, "__dict__") and not isinstance(first, type):
+            return stack_objects(values, expand)
+    raise NotStackable(f"the members differ in a value that is not a float: {first!r} vs "
+                       f"{next(v for v in values if not _same(v, first))!r}")
+
+
+def _is_function(f: Any) -> bool:
+    return callable(f) and type(f).__name__ in ("function", "method", "builtin_function_or_method", "partial")
+
+
+def stack_objects(objects: Sequence[Any], expand: Expand) -> Any:
+    """A shallow copy of ``objects[0]`` whose every attribute is :func:`merge` of the members' attributes."""
+    first = objects[0]
+    out = copy.copy(first)
+    attrs = vars(first)
+    for o in objects[1:]:
+        if vars(o).keys() != attrs.keys():
+            raise NotStackable(f"members of {type(first).__name__} have different attributes")
+    for k in attrs:
+        setattr(out, k, merge([vars(o)[k] for o in objects], expand))
+    return out

@@ -1,0 +1,179 @@
+"""Batched sweeps: R runs as one stacked run, each member equal to its standalone run.
+
+Facts checked: a member of a batch draws what its standalone run draws (:class:`tailtamer.rng.RowSeeds`), so
+its metrics equal the standalone run's within 1e-12 in float64 for every registered decentralized and
+local-update method, with members that differ in seed and step size; mixing and averaging stay within a
+member; a diverging member is reported as its standalone run reports it while the others go on; sweeps group
+their jobs into batches and skip finished folders.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tailtamer import rng
+from tailtamer.algorithms import ALGORITHMS
+from tailtamer.comm import SimulatedComm
+from tailtamer.comm.stacked import StackedComm
+from tailtamer.engine.run_dir import read_metrics, read_summary
+from tailtamer.experiments.batched import Batch, plan, run_batch
+from tailtamer.experiments.runner import run_config
+from tailtamer.experiments.sweep import run_sweep
+from tailtamer.topology import build_topology
+
+TOL = 1e-12
+NAMES = ALGORITHMS.names()
+
+
+def _family(name: str) -> str:
+    return ALGORITHMS.build(name, {}, steps=10).family
+
+
+def _by_family(family: str) -> list[str]:
+    return [n for n in NAMES if _family(n) == family]
+
+
+def _cfg(name: str, seed: int, lr: float | None, steps: int, topology: dict, noise: str = "student-t",
+         **extra) -> dict:
+    alg = {"name": name, **({"lr": lr} if lr is not None else {}), **extra}
+    noise_cfg = {"name": noise, "scale": 0.1, **({"df": 1.5} if noise == "student-t" else {})}
+    return {"problem": {"name": "tokenized-regression", "samples": 120, "dim": 5}, "algorithm": alg,
+            "topology": topology, "noise": noise_cfg,
+            "run": {"steps": steps, "seed": seed, "eval_every": 2, "dtype": "float64"}}
+
+
+def _rows(folder: Path) -> list[dict]:
+    return [{k: v for k, v in r.items() if k != "wall_time_s"} for r in read_metrics(folder)]
+
+
+def _assert_same(batched: Path, alone: Path) -> None:
+    a, b = _rows(batched), _rows(alone)
+    assert len(a) == len(b) >= 1
+    for x, y in zip(a, b):
+        assert x.keys() == y.keys()
+        for k in x:
+            same = x[k] == y[k] or (x[k] != x[k] and y[k] != y[k])      # equal, or both NaN
+            assert same or abs(x[k] - y[k]) <= TOL * max(1.0, abs(y[k])), (batched, x["step"], k, x[k], y[k])
+    sa, sb = read_summary(batched), read_summary(alone)
+    assert sa["status"] == sb["status"]
+    assert sa.get("comm") == sb.get("comm") and sa.get("diverged") == sb.get("diverged")
+
+
+def _compare(tmp_path: Path, cfgs: list[dict]) -> None:
+    jobs = [(str(tmp_path / f"member{i}"), c) for i, c in enumerate(cfgs)]
+    run_batch(jobs, plot=False)
+    for i, (folder, c) in enumerate(jobs):
+        run_config(c, tmp_path / f"alone{i}", progress=False, plot=False)
+        _assert_same(Path(folder), tmp_path / f"alone{i}")
+
+
+def test_the_registry_has_both_families():
+    assert _by_family("decentralized") and _by_family("local-update")
+
+
+@pytest.mark.parametrize("name", _by_family("decentralized"))
+def test_every_decentralized_member_equals_its_standalone_run(tmp_path, name):
+    lrs = (0.01, 0.003, 0.01) if "lr" in ALGORITHMS.params(name) else (None,) * 3
+    ring = {"name": "ring", "n": 6}
+    _compare(tmp_path, [_cfg(name, seed, lr, 8, ring) for seed, lr in zip((0, 1, 2), lrs)])
+
+
+@pytest.mark.parametrize("name", _by_family("local-update"))
+def test_every_local_update_member_equals_its_standalone_run(tmp_path, name):
+    server = {"name": "server", "n": 4}
+    _compare(tmp_path, [_cfg(name, 0, 0.01, 4, server, clients=0.5),
+                        _cfg(name, 1, 0.003, 4, server, clients=0.5)])
+
+
+def test_random_compressor_draws_per_member(tmp_path):
+    """A compressor drawing per node (rand-k) in a batch: each member draws with its own seed."""
+    cfgs = [{**_cfg("choco-sgd", s, lr, 6, {"name": "ring", "n": 6}), "compression": {"name": "rand-k", "k": 2}}
+            for s, lr in ((3, 0.01), (4, 0.02))]
+    _compare(tmp_path, cfgs)
+
+
+def test_row_seeds_draw_each_members_standalone_numbers():
+    seeds, n = [5, 9, 2**40 + 3], 4
+    s = rng.RowSeeds(seeds, n)
+    rows = torch.arange(len(seeds) * n)
+    for draw in (rng.uniform, rng.normal, rng.bits, rng.bits_reference):
+        got = draw(s, "noise", rows, 7, 3, 1)
+        for r, seed in enumerate(seeds):
+            assert torch.equal(got[r * n:(r + 1) * n], draw(seed, "noise", torch.arange(n), 7, 3, 1))
+    ids, cols = torch.tensor([11, 0, 6]), torch.tensor([2, 1, 0])
+    assert torch.equal(rng.uniform_at(s, "x", ids, cols, 3), rng.uniform(s, "x", rows, 3, 3)[ids, cols])
+    with pytest.raises(ValueError):
+        rng.uniform(s, "x", torch.tensor([len(seeds) * n]), 0, 1)
+
+
+@pytest.mark.parametrize("kernel", ["dense", "sparse", "diagonals"])
+def test_stacked_comm_mixes_and_averages_within_each_member(kernel):
+    topo = build_topology("ring", 8, {}, requires="doubly_stochastic", algorithm="dsgd")
+    member = SimulatedComm(topo.W, kernel=kernel)
+    comm = StackedComm(member, 3)
+    z = torch.randn(24, 5, dtype=torch.float64)
+    mixed, mean = comm.mix(z), comm.mean(z)
+    W = torch.as_tensor(np.asarray(topo.W.todense() if hasattr(topo.W, "todense") else topo.W))
+    for r in range(3):
+        zr = z[r * 8:(r + 1) * 8]
+        assert torch.allclose(mixed[r * 8:(r + 1) * 8], W @ zr, atol=1e-15, rtol=0)
+        assert torch.equal(mean[r * 8:(r + 1) * 8], zr.mean(0, keepdim=True).expand_as(zr))
+    z[8:16] = float("nan")                             # a poisoned member leaves the others untouched
+    assert torch.isfinite(comm.mix(z)[:8]).all() and torch.isfinite(comm.mean(z)[16:]).all()
+    assert comm.stats.mixes == 2 and comm.stats.messages == member.edges * 2 + 2 * 8
+
+
+def test_a_diverging_member_is_reported_as_alone_and_the_others_go_on(tmp_path):
+    ring = {"name": "ring", "n": 6}
+    quad = {"name": "quadratic", "dim": 4}
+    cfgs = [{**_cfg("dsgd", s, lr, 12, ring), "problem": quad} for s, lr in ((0, 0.01), (1, 1e200), (2, 0.003))]
+    jobs = [(str(tmp_path / f"member{i}"), c) for i, c in enumerate(cfgs)]
+    run_batch(jobs, plot=False)
+    from tailtamer.errors import NonFiniteError
+
+    for i, c in enumerate(cfgs):
+        try:
+            run_config(c, tmp_path / f"alone{i}", progress=False, plot=False)
+        except NonFiniteError:
+            pass
+        _assert_same(tmp_path / f"member{i}", tmp_path / f"alone{i}")
+    bad, alone = read_summary(tmp_path / "member1"), read_summary(tmp_path / "alone1")
+    assert bad["status"] == "diverged" and bad["diverged"] == alone["diverged"]
+    assert bad["last_metrics"] == alone["last_metrics"]
+    assert [read_summary(tmp_path / f"member{i}")["status"] for i in (0, 2)] == ["finished", "finished"]
+
+
+def test_plan_groups_by_shape_and_sweeps_skip_finished_folders(tmp_path):
+    ring = {"name": "ring", "n": 6}
+    jobs = [(str(tmp_path / f"a{s}-{lr}"), _cfg("gt-nsgdm", s, lr, 4, ring)) for s in (0, 1) for lr in (0.01, 0.02)]
+    jobs += [(str(tmp_path / "other-n"), _cfg("gt-nsgdm", 0, 0.01, 4, {"name": "ring", "n": 8}))]
+    jobs += [(str(tmp_path / "dsgd"), _cfg("dsgd", 0, 0.01, 4, ring))]
+    jobs += [(str(tmp_path / f"fed{s}"), _cfg("fedavg", s, 0.01, 4, {"name": "server", "n": 4})) for s in (0, 1)]
+    units = plan(jobs, workers=1)
+    batches = [u for u in units if isinstance(u, Batch)]
+    assert [sorted(b.folders) for b in batches] == [sorted(f for f, _ in jobs[:4])]
+    assert len(units) == 1 + 4                          # the batch, other-n, dsgd and the two fedavg runs
+    assert len([u for u in plan(jobs, workers=2) if isinstance(u, Batch)]) == 2
+    run_sweep(jobs[:4], workers=1, progress=False)
+    stamps = {f: (Path(f) / "summary.json").stat().st_mtime_ns for f, _ in jobs[:4]}
+    run_sweep(jobs[:4], workers=1, progress=False)
+    assert {f: (Path(f) / "summary.json").stat().st_mtime_ns for f, _ in jobs[:4]} == stamps
+    for f, c in jobs[:4]:
+        assert read_summary(Path(f))["status"] == "finished"
+        assert json.loads((Path(f) / "summary.json").read_text())["seed"] == c["run"]["seed"]
+
+
+def test_a_setting_used_as_a_python_number_falls_back_to_members_one_by_one(tmp_path, monkeypatch):
+    """A method that uses a differing float in Python arithmetic (here ``math.sqrt(lr)``) cannot take a per-row
+    tensor: the batch runs its members alone, and every folder still equals its standalone run."""
+    import math
+
+    from tailtamer.algorithms.decentralized.dsgd import DSGD
+
+    monkeypatch.setattr(DSGD, "direction", lambda self, g, t: g * math.sqrt(self.lr) / math.sqrt(self.lr))
+    ring = {"name": "ring", "n": 6}
+    _compare(tmp_path, [_cfg("dsgd", 0, 0.01, 6, ring), _cfg("dsgd", 1, 0.02, 6, ring)])
