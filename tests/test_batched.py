@@ -167,6 +167,18 @@ def test_plan_groups_by_shape_and_sweeps_skip_finished_folders(tmp_path):
         assert json.loads((Path(f) / "summary.json").read_text())["seed"] == c["run"]["seed"]
 
 
+def test_model_workloads_are_not_grouped():
+    """A model workload's forward/backward is one call per member anyway: its runs stay single jobs (E2's GPT
+    sweep runs exactly as before), while the same method on a synthetic problem is grouped."""
+    from tailtamer.experiments.batched import batch_key
+
+    gpt = {"problem": {"name": "gpt-multi30k"}, "algorithm": {"name": "gt-nsgdm", "lr": 0.1},
+           "topology": {"name": "ring", "n": 8}, "run": {"steps": 4, "seed": 0}}
+    units = plan([(f"g{s}", {**gpt, "run": {"steps": 4, "seed": s}}) for s in (0, 1, 2)], workers=1)
+    assert not any(isinstance(u, Batch) for u in units) and len(units) == 3
+    assert batch_key(_cfg("gt-nsgdm", 0, 0.01, 4, {"name": "ring", "n": 6})) is not None
+
+
 def test_a_setting_used_as_a_python_number_falls_back_to_members_one_by_one(tmp_path, monkeypatch):
     """A method that uses a differing float in Python arithmetic (here ``math.sqrt(lr)``) cannot take a per-row
     tensor: the batch runs its members alone, and every folder still equals its standalone run."""

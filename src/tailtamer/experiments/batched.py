@@ -37,11 +37,20 @@ class Batch:
         return [f for f, _ in self.jobs]
 
 
-def stackable(algorithm_name: str) -> bool:
-    """Whether members of this method are stacked as rows: gossip methods (``family == "decentralized"``)."""
+def stackable(algorithm_name: str, problem_name: str | None = None) -> bool:
+    """Whether members of this method (on this problem) are stacked as rows: gossip methods
+    (``family == "decentralized"``) on the problems that are classes of their own (synthetic, least squares,
+    logistic, ...). Model workloads (``digits-cnn``, ``sst2``, ``gpt-multi30k``: functions building a
+    :class:`~tailtamer.problems.models.ModelProblem`) run alone: their forward/backward is one call per member
+    anyway, so stacking would only multiply their memory."""
+    import inspect
+
     from ..algorithms import ALGORITHMS
+    from ..problems import PROBLEMS
 
     cls = ALGORITHMS.get(algorithm_name)
+    if problem_name is not None and not inspect.isclass(PROBLEMS.get(problem_name)):
+        return False
     return getattr(cls, "family", "") == "decentralized" and getattr(cls, "requires", "none") != "none"
 
 
@@ -53,7 +62,7 @@ def batch_key(cfg: dict[str, Any]) -> str | None:
 
     try:
         r = resolve(cfg)
-        if not stackable(r["algorithm"]["name"]):
+        if not stackable(r["algorithm"]["name"], r["problem"]["name"]):
             return None
     except (TailtamerError, KeyError):
         return None                           # the standalone run reports the error
@@ -117,7 +126,8 @@ def run_batch(jobs: Sequence[Job], plot: bool = True) -> list[str]:
         (alone if start.resuming else members).append((folder, cfg, c))
     for folder, cfg, _ in alone:
         _alone(folder, cfg, plot)
-    if len(members) < 2 or not stackable(members[0][2].config["algorithm"]["name"]):
+    first = members[0][2].config if members else {}
+    if len(members) < 2 or not stackable(first["algorithm"]["name"], first["problem"]["name"]):
         for folder, cfg, _ in members:
             _alone(folder, cfg, plot)
         return [f for f, _ in jobs]
