@@ -144,3 +144,18 @@ def test_other_classifiers_learn(name, params):
            "topology": {"name": "ring", "n": 4}, "run": {"steps": 200, "eval_every": 200, "dtype": "float32"}}
     build(cfg, [h]).run()
     assert h.rows[-1]["val_acc"] > 0.6, h.rows
+
+
+def test_async_train_loss_is_the_latest_jobs_minibatch_loss():
+    """On the event engine a gradient call computes one worker's job: train_loss is that job's minibatch loss
+    (finite, equal to the loss the problem recorded), not NaN."""
+    from tailtamer.api import build
+    from tailtamer.engine import History
+
+    hist = History()
+    loop = build({"problem": {"name": "digits-cnn", "batch_size": 8}, "algorithm": {"name": "asgd", "lr": 0.05},
+                  "topology": {"name": "server", "n": 3}, "run": {"steps": 4, "eval_every": 4}}, callbacks=[hist])
+    loop.run()
+    last = loop.problem.last_losses
+    assert last.shape[0] == 1
+    assert hist.rows[-1]["train_loss"] == pytest.approx(float(last.mean()), rel=1e-12)

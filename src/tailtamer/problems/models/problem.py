@@ -10,7 +10,7 @@ f_i(x) = mean loss over node i's shard; global f = (1/n) Σ f_i.
 
 Metrics (all reductions over nodes through ``comm.mean``): held-out ``val_loss`` (and ``val_acc`` for
 classifiers) at the node-average model x̄; ``train_loss``, the mean minibatch loss of the latest gradient
-call; ``consensus`` = (1/n) Σ ‖x_i − x̄‖²; with ``per_node_eval``, also ``node_val_loss`` (and
+call (on the asynchronous engine, where a call computes one worker's job, that job's loss); ``consensus`` = (1/n) Σ ‖x_i − x̄‖²; with ``per_node_eval``, also ``node_val_loss`` (and
 ``node_val_acc``), the mean over nodes of each node's own held-out metric.
 """
 from __future__ import annotations
@@ -214,15 +214,22 @@ class ModelProblem(Problem):
             out["val_acc"] = correct / max(count, 1)
         return out
 
+    def _train_losses(self, x: torch.Tensor) -> torch.Tensor:
+        """One loss per row of ``x``: the latest gradient call's per-row losses; where that call had other rows
+        (one async job's worker), their mean on every row; NaN before any call."""
+        last = self.last_losses
+        if last is None:
+            return torch.full((x.shape[0],), math.nan, dtype=x.dtype, device=x.device)
+        if last.shape[0] == x.shape[0]:
+            return last
+        return last.mean().expand(x.shape[0]).to(x.dtype)
+
     @torch.no_grad()
     def metrics(self, x: torch.Tensor, comm: Comm) -> dict[str, float]:
         with comm.stats.paused():
             xbar = comm.mean(x)
             out = self.evaluate(xbar[0])
-            last = self.last_losses
-            cols = [((x - xbar) ** 2).sum(1, keepdim=True),
-                    (last if last is not None and last.shape[0] == x.shape[0]
-                     else torch.full((x.shape[0],), math.nan, dtype=x.dtype, device=x.device))[:, None]]
+            cols = [((x - xbar) ** 2).sum(1, keepdim=True), self._train_losses(x)[:, None]]
             if self.per_node_eval:
                 node = [self.evaluate(row) for row in x]
                 cols.append(torch.tensor([[m["val_loss"], m.get("val_acc", math.nan)] for m in node],
