@@ -50,6 +50,16 @@ def _pyplot():
     return plt
 
 
+def save(fig: Any, path: Path, dpi: int = 110) -> Path:
+    """Lay out, write (creating the folder) and close a figure; returns ``path``."""
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    _pyplot().close(fig)
+    return path
+
+
 def plot_metrics(rows: Sequence[dict[str, Any]], path: Path, title: str = "", x: str = "step",
                  xlabel: str = "step", skip: Sequence[str] = ()) -> None:
     """One panel per metric against ``x`` (the step, or an asynchronous run's simulated ``time``), log scale
@@ -71,9 +81,7 @@ def plot_metrics(rows: Sequence[dict[str, Any]], path: Path, title: str = "", x:
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path, dpi=110)
 
 
 def plot_bands(curves: dict[str, list[list[dict[str, Any]]]], metric: str, path: Path, title: str = "",
@@ -105,7 +113,5 @@ def plot_bands(curves: dict[str, list[list[dict[str, Any]]]], metric: str, path:
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path, dpi=110)
     return drawn

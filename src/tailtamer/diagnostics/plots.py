@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..plots import LINESTYLES, _pyplot, style
+from ..plots import LINESTYLES, _pyplot, save, style
 
 
 def plot_noise(rows: Sequence[dict[str, Any]], path: str | Path, title: str = "") -> Path:
@@ -39,8 +39,4 @@ def plot_noise(rows: Sequence[dict[str, Any]], path: str | Path, title: str = ""
     ax2.legend()
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path, dpi=110)

@@ -38,7 +38,7 @@ def write_report(folder: Path, events: EventTable, plot: bool = True, title: str
 
 
 def plot_report(folder: Path, data: dict[str, Any], rows: list[dict[str, Any]], title: str = "") -> None:
-    from ..plots import _pyplot, plot_metrics
+    from ..plots import _pyplot, plot_metrics, save
 
     plt = _pyplot()
     if rows and "time" in rows[0]:
@@ -51,6 +51,4 @@ def plot_report(folder: Path, data: dict[str, Any], rows: list[dict[str, Any]], 
         ax.set_xlabel(xlabel)
         ax.set_ylabel("arrivals" if key == "delay_histogram" else "fraction of time computing")
         ax.set_title(f"{key.replace('_', ' ')}: dropped {data['dropped']}, cancelled {data['cancelled']}")
-        fig.tight_layout()
-        fig.savefig(folder / fname, dpi=110)
-        plt.close(fig)
+        save(fig, folder / fname, dpi=110)

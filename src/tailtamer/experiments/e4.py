@@ -516,7 +516,7 @@ def _curves(folders: list[Path], metric: str) -> tuple[list[float], list[float]]
 
 def _draw_curves(recipe: Recipe):
     def draw(root: Path, path: Path, tuned: Any) -> None:
-        from ..plots import _pyplot
+        from ..plots import _pyplot, save
 
         plt = _pyplot()
         keys = recipe.keys()
@@ -535,16 +535,13 @@ def _draw_curves(recipe: Recipe):
             ax.set_title(f"{k}: {w.metric}", fontsize=9)
             ax.grid(alpha=0.3)
         axes.flat[0].legend(fontsize=6)
-        fig.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
+        save(fig, path, dpi=90)
     return draw
 
 
 def _draw_straggler(recipe: Recipe):
     def draw(root: Path, path: Path, tuned: Any) -> None:
-        from ..plots import _pyplot
+        from ..plots import _pyplot, save
 
         plt = _pyplot()
         ws, n, ks = recipe.straggler_workloads, recipe.straggler_n, list(recipe.straggler_factors)
@@ -563,10 +560,7 @@ def _draw_straggler(recipe: Recipe):
             ax.set_title(f"{w}, n = {n}")
             ax.grid(alpha=0.3)
         axes[0][-1].legend(fontsize=6)
-        fig.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
+        save(fig, path, dpi=90)
     return draw
 
 
@@ -574,7 +568,7 @@ def _draw_heatmaps(recipe: Recipe):
     def draw(root: Path, path: Path, tuned: Any) -> None:
         import numpy as np
 
-        from ..plots import _pyplot
+        from ..plots import _pyplot, save
 
         plt = _pyplot()
         names = list(recipe.heatmaps)
@@ -599,10 +593,7 @@ def _draw_heatmaps(recipe: Recipe):
             ax.set_ylabel(h.label)
             ax.set_title(f"{h.method}, {h.workload}: log10 final {recipe.workloads[h.workload].metric}", fontsize=8)
             fig.colorbar(im, ax=ax)
-        fig.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
+        save(fig, path, dpi=90)
     return draw
 
 

@@ -155,7 +155,7 @@ def write(result: dict[str, Any], out: Path) -> None:
 
 
 def plot(result: dict[str, Any], path: Path) -> None:
-    from ..plots import _pyplot
+    from ..plots import _pyplot, save
 
     plt = _pyplot()
     t = result["t"]
@@ -175,6 +175,4 @@ def plot(result: dict[str, Any], path: Path) -> None:
     title = f"{meth}: η = {result['eta']:g}" + (f", gap = {result['gap']:.3g}" if "gap" in result else "")
     ax.set(xlabel="t = kη", ylabel="f", yscale="log", title=title)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path, dpi=120)
