@@ -1,26 +1,40 @@
-"""Counter-based uniforms of several sub-streams in one compiled loop (torch.compile, inductor's C++ backend).
+"""The α-stable sampler's element-wise arithmetic in compiled loops, around torch's own transcendentals.
 
-:func:`tailtamer.rng.uniform` evaluates the SplitMix64 finaliser as about a dozen element-wise passes over
-each block (add, multiply, shift, xor, the conversion to float64, ...). :func:`uniforms` computes the same
-integer arithmetic and the same exact conversion ``(⌊b / 2¹¹⌋ + ½)·2⁻⁵³`` as one compiled loop per block,
-writing only the float64 uniforms: the same bits (integer arithmetic modulo 2⁶⁴ and exact float64 operations
-leave the compiler no choice), about 3 ns per pair of uniforms instead of about 10 on this machine.
+The eager Chambers–Mallows–Stuck path (:meth:`AlphaStableNoise._cms <tailtamer.noise.stable.AlphaStableNoise>`)
+makes about 40 element-wise passes over each cache-sized block: about 20 for the two counter-based uniform
+streams of :mod:`tailtamer.rng` (SplitMix64 as add, multiply, shift, xor passes, then the conversion to
+float64) and 19 for the transform, of which 7 are transcendentals (3 log, 2 cos, sin, exp). :func:`cms` runs
+the same computation as four loops compiled by inductor (torch's C++ code generator) with the
+transcendentals in between still computed by eager torch:
 
-Only the uniforms are compiled. Compiling the Chambers–Mallows–Stuck transform too was measured and not
-adopted: inductor's vectorised sin/cos/log/exp (SLEEF) differ from eager torch's in the last bits of 1–8% of
-the float64 values, so the draws would change, and it was no faster (16 ns per draw fused against 11 ns for
-torch's own transcendentals on the uniforms plus 3 ns for these).
+1. both uniform streams and ``V = (U₀ − ½)·π``, ``α(V + B)``, ``V − α(V + B)`` (one loop, four outputs);
+2. eager ``cos``, ``log``, ``cos``, ``sin`` in place;
+3. ``|cos(V − α(V+B)) / log U₁|``; eager ``log`` (twice);
+4. ``c·log|…| − log cos V / α``; eager ``exp``;
+5. ``(sin(α(V+B))·S)·exp(…)`` (times the scale), rounded once to the output dtype.
 
-When it is used. A graph is compiled per block shape ``(rows, d)`` and number of streams (``dynamic=False``),
-which takes about 10 s once per process (less when inductor's on-disk cache holds it), so the compiled loop
-is used only for draws of at least :data:`MIN_ENTRIES` entries and only for whole blocks (the last, partial
-block of a draw takes the eager path: the same numbers). Set ``TAILTAMER_FUSED=0`` to disable it, or
-``TAILTAMER_FUSED=1`` to use it for draws of any size. If compiling fails (no C++ compiler, an unsupported
-platform) the eager path is used for the rest of the process and the failure is logged once.
+The numbers are the eager path's bit for bit, in every dtype: integer arithmetic modulo 2⁶⁴, the exact
+int → float64 conversion and IEEE-rounded +, −, ×, ÷, abs in the same order (inductor compiles with
+``-ffp-contract=off``, so nothing is fused into an FMA) leave the compiler no freedom, and the transcendentals
+are torch's own. ``tests/test_noise_fused.py`` checks this on a small block; it was checked on 4·10⁷ draws
+(α ∈ {1.0001, 1.05, 1.2, 1.5, 1.9, 2}, β ∈ {−1, 0, 0.3, 0.5, 1}, float64 and float32). Compiling the
+transcendentals too was measured and not adopted: inductor's vectorised sin/cos/log/exp (SLEEF) differ from
+eager torch's in the last bits of 1–8% of float64 values, and the fully fused loop was no faster (16 ns per
+draw, against about 5 ns for torch's 7 transcendental passes plus the compiled arithmetic).
+
+When it is used. The graphs are traced for one block shape ``(rows, d)`` (and compiled once per process per
+shape, output dtype and whether a scale multiplies: about 10–15 s the first time, less when inductor's
+on-disk cache has them), so the compiled loops run only for draws of at least :data:`MIN_ENTRIES` entries and
+only on whole blocks (the last, partial block of a draw takes the eager path: the same numbers). Set
+``TAILTAMER_FUSED=0`` to disable them, or ``TAILTAMER_FUSED=1`` to use them for draws of any size. If
+compiling fails (no C++ compiler, an unsupported platform), the eager path is used for the rest of the process
+and the failure is logged once. Graphs are called directly (``torch._inductor.compile`` of a ``make_fx``
+trace, no dynamo guards: about 10 µs per call instead of about 45).
 """
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
@@ -30,16 +44,16 @@ import numpy as np
 import torch
 
 from .. import rng
+from ..threads import one_thread
 
 log = logging.getLogger(__name__)
 
 #: Draws of fewer entries (``len(nodes)·d`` of one call) take the eager path (the compile is not paid back).
 MIN_ENTRIES = 1 << 22
 
-_MASK53 = (1 << 53) - 1
 _M1, _M2 = rng._signed(rng._M1), rng._signed(rng._M2)
 _LOCK = threading.Lock()
-_COMPILED: dict[tuple[int, int, int], Callable[..., Any]] = {}
+_COMPILED: dict[tuple[Any, ...], Callable[..., Any]] = {}
 _STATE: dict[str, Any] = {"failed": False, "compile_s": 0.0}
 
 
@@ -48,7 +62,8 @@ def _srl(y: torch.Tensor, k: int) -> torch.Tensor:
 
 
 def _unit(y: torch.Tensor) -> torch.Tensor:
-    """SplitMix64 finaliser of ``y`` (already multiplied by γ), then its top 53 bits as a uniform on (0, 1)."""
+    """SplitMix64 finaliser of ``y`` (already multiplied by γ), then its top 53 bits as a uniform on (0, 1):
+    :func:`tailtamer.rng.uniform`'s arithmetic."""
     y = y ^ _srl(y, 30)
     y = y * _M1
     y = y ^ _srl(y, 27)
@@ -57,13 +72,31 @@ def _unit(y: torch.Tensor) -> torch.Tensor:
     return (_srl(y, 11).to(torch.float64) + 0.5) * (2.0 ** -53)
 
 
-def _uniforms(keys: torch.Tensor, cols: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """``keys``: ``[k, rows, 1]`` premultiplied node keys of k streams; ``cols``: ``[1, d]`` column terms."""
-    return tuple(_unit(keys[i] + cols) for i in range(keys.shape[0]))
+def _angles(keys: torch.Tensor, cols: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Loop 1: ``keys`` ``[2, rows, 1]`` (premultiplied node keys of the two streams), ``cols`` ``[1, d]``."""
+    v = (_unit(keys[0] + cols) - 0.5) * math.pi
+    avb = (v + b) * a
+    return v, avb, v - avb, _unit(keys[1] + cols)
+
+
+def _ratio(cos_x: torch.Tensor, log_u: torch.Tensor) -> tuple[torch.Tensor]:
+    return (torch.abs(cos_x / log_u),)
+
+
+def _exponent(log_ratio: torch.Tensor, log_cos_v: torch.Tensor, c: torch.Tensor, a: torch.Tensor
+              ) -> tuple[torch.Tensor]:
+    return (log_ratio * c - log_cos_v / a,)
+
+
+def _product(dtype: torch.dtype, scaled: bool) -> Callable[..., tuple[torch.Tensor]]:
+    def product(sin_avb: torch.Tensor, e: torch.Tensor, s: torch.Tensor, scale: torch.Tensor) -> tuple[torch.Tensor]:
+        z = (sin_avb * s) * e
+        return ((z * scale) if scaled else z).to(dtype),
+    return product
 
 
 def enabled(entries: int) -> bool:
-    """Whether a draw of ``entries`` entries uses the compiled loop (see the module docstring)."""
+    """Whether a draw of ``entries`` entries uses the compiled loops (see the module docstring)."""
     flag = os.environ.get("TAILTAMER_FUSED", "")
     if flag == "0" or _STATE["failed"]:
         return False
@@ -80,44 +113,72 @@ def _fail(err: Exception) -> None:
     if not _STATE["failed"]:
         _STATE["failed"] = True
         first = str(err).splitlines()[0] if str(err) else ""
-        log.warning("tailtamer: compiled noise uniforms unavailable (%s: %s); using the eager path (same numbers)",
+        log.warning("tailtamer: compiled α-stable loops unavailable (%s: %s); using the eager path (same numbers)",
                     type(err).__name__, first[:200])
 
 
-def _kernel(shape: tuple[int, int, int]) -> Callable[..., Any] | None:
-    fn = _COMPILED.get(shape)
-    if fn is not None or _STATE["failed"]:
-        return fn
+def _graphs(rows: int, d: int, dtype: torch.dtype, scaled: bool) -> list[Callable[..., Any]] | None:
+    """The four compiled loops for blocks of ``[rows, d]`` (compiled on first use), or None after a failure."""
+    key = (rows, d, dtype, scaled)
+    if key in _COMPILED or _STATE["failed"]:
+        return _COMPILED.get(key)
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    def block() -> torch.Tensor:
+        return torch.zeros(rows, d, dtype=torch.float64)
+
+    def scalar() -> torch.Tensor:
+        return torch.tensor(1.5, dtype=torch.float64)
+
     t0 = time.perf_counter()
     try:
-        fn = torch.compile(_uniforms, dynamic=False, fullgraph=True)
-        k, rows, d = shape
-        fn(torch.zeros(k, rows, 1, dtype=torch.int64), torch.zeros(1, d, dtype=torch.int64))
+        graphs = []
+        with one_thread():        # the loops run inside one worker thread: no OpenMP region in them
+            for fn, args in ((_angles, [torch.zeros(2, rows, 1, dtype=torch.int64),
+                                        torch.zeros(1, d, dtype=torch.int64), scalar(), scalar()]),
+                             (_ratio, [block(), block()]),
+                             (_exponent, [block(), block(), scalar(), scalar()]),
+                             (_product(dtype, scaled), [block(), block(), scalar(), scalar()])):
+                graphs.append(torch._inductor.compile(make_fx(fn)(*args), args))  # distinct example tensors
     except Exception as err:  # noqa: BLE001 - any compiler failure means: use the eager path
         _fail(err)
         return None
     _STATE["compile_s"] += time.perf_counter() - t0
-    _COMPILED[shape] = fn
-    return fn
+    _COMPILED[key] = graphs
+    return graphs
 
 
-def uniforms(seed: int, streams: list[int], nodes: torch.Tensor, step: int, d: int, call: int,
-             rows: int) -> list[torch.Tensor] | None:
-    """Float64 uniforms ``[len(nodes), d]`` of each stream, equal bit for bit to :func:`tailtamer.rng.uniform`,
-    by the compiled loop for a block of ``rows`` rows; ``None`` when this block takes the eager path (a
-    partial block, a non-CPU tensor, or no compiler)."""
-    if len(nodes) != rows or nodes.device.type != "cpu":
-        return None
+def cms(seed: int, streams: tuple[int, int], nodes: torch.Tensor, step: int, d: int, call: int,
+        consts: tuple[float, float, float, float], rows: int, out: torch.Tensor) -> bool:
+    """Write ``scale``·(standard α-stable draws) of the ``[len(nodes), d]`` block into ``out`` with the compiled
+    loops, exactly as the eager path would, and return True; return False (``out`` untouched) when this block
+    takes the eager path (a partial block, a non-CPU tensor, no compiler).
+
+    ``streams``: the integer uniform streams of V and W; ``consts``: ``(α, B, S, scale)`` of the model.
+    """
+    if len(nodes) != rows or nodes.device.type != "cpu" or out.device.type != "cpu":
+        return False
+    a, b, s, scale = consts
+    with _LOCK:
+        graphs = _graphs(rows, d, out.dtype, scale != 1.0)
+    if graphs is None:
+        return False
+    angles, ratio, exponent, product = graphs
     ids = nodes.numpy().reshape(-1)
-    keys = np.stack([rng._node_keys_np(seed, s, ids, step, call) * rng._G_NP for s in streams])
+    keys = np.stack([rng._node_keys_np(seed, k, ids, step, call) * rng._G_NP for k in streams])
     cols = np.arange(d, dtype=np.uint64) * rng._M2G_NP
-    with _LOCK:           # one compile per shape; the compiled call holds the GIL anyway
-        fn = _kernel((len(streams), rows, d))
-        if fn is None:
-            return None
-        try:
-            out = fn(torch.from_numpy(keys.view(np.int64))[:, :, None], torch.from_numpy(cols.view(np.int64))[None, :])
-        except Exception as err:  # noqa: BLE001 - a failed recompile: the eager path from now on
-            _fail(err)
-            return None
-    return list(out)
+    f64 = torch.float64
+    ta, tb, ts, tc, tscale = (torch.tensor(x, dtype=f64) for x in (a, b, s, (1.0 - a) / a, scale))
+    try:
+        v, avb, x, u1 = angles(torch.from_numpy(keys.view(np.int64))[:, :, None],
+                               torch.from_numpy(cols.view(np.int64))[None, :], ta, tb)
+        x.cos_(), u1.log_(), v.cos_(), avb.sin_()
+        (y,) = ratio(x, u1)
+        y.log_(), v.log_()
+        (e,) = exponent(y, v, tc, ta)
+        e.exp_()
+        out.copy_(product(avb, e, ts, tscale)[0])
+    except Exception as err:  # noqa: BLE001 - e.g. a platform quirk at run time: the eager path from now on
+        _fail(err)
+        return False
+    return True

@@ -64,22 +64,20 @@ class AlphaStableNoise(NoiseModel):
     def standard(self, seed: int, nodes: torch.Tensor, step: int, d: int, call: int = 0) -> torch.Tensor:
         return self._cms(seed, nodes, step, d, call, scale=1.0)
 
+    def _constants(self) -> tuple[float, float, float]:
+        """(α, B, S) of the transform."""
+        a = self.alpha
+        t = 0.0 if a == 2.0 else self.skew * math.tan(math.pi * a / 2.0)
+        return a, math.atan(t) / a, (1.0 + t * t) ** (1.0 / (2.0 * a))
+
     def _cms(self, seed: int, nodes: torch.Tensor, step: int, d: int, call: int, scale: float,
-             out: torch.Tensor | None = None, fused_rows: int = 0) -> torch.Tensor:
+             out: torch.Tensor | None = None) -> torch.Tensor:
         """``scale`` · the standard draws; with ``out`` (any float dtype) the last multiplication writes there,
         rounding the float64 product once: the same numbers as ``standard(...) * scale`` cast afterwards,
-        without a float64 block to copy. ``fused_rows``: the block size for which the two uniform streams
-        come from the compiled loop of :mod:`tailtamer.noise.fused` (the same bits; 0: the eager path)."""
-        a = self.alpha
-        pair = fused.uniforms(seed, [_draws.sub_stream(0), _draws.sub_stream(1)], nodes, step, d, call,
-                              fused_rows) if fused_rows else None
-        if pair is None:
-            pair = [_draws.uniform(seed, k, nodes, step, d, call) for k in (0, 1)]
-        t = 0.0 if a == 2.0 else self.skew * math.tan(math.pi * a / 2.0)
-        b = math.atan(t) / a
-        s = (1.0 + t * t) ** (1.0 / (2.0 * a))
-        v = pair[0].sub_(0.5).mul_(math.pi)     # V ~ U(−π/2, π/2)
-        log_u = pair[1].log_()                  # W = −log U ~ Exp(1)
+        without a float64 block to copy."""
+        a, b, s = self._constants()
+        v = _draws.uniform(seed, 0, nodes, step, d, call).sub_(0.5).mul_(math.pi)   # V ~ U(−π/2, π/2)
+        log_u = _draws.uniform(seed, 1, nodes, step, d, call).log_()                # W = −log U ~ Exp(1)
         avb = (v + b).mul_(a)                                                       # α(V + B)
         # log of cos(V − α(V+B))^((1−α)/α) / W^((1−α)/α) / cos(V)^(1/α): the two powers as one exp of logs,
         # because torch's vectorised pow differs from its scalar tail loop in the last bit, which would
@@ -98,10 +96,13 @@ class AlphaStableNoise(NoiseModel):
         entries filled by the run's threads (:func:`tailtamer.noise._draws.fill_rows`); the values are those of
         :meth:`NoiseModel.sample <tailtamer.noise.base.NoiseModel.sample>` bit for bit."""
         nodes = torch.as_tensor(nodes, dtype=torch.int64).reshape(-1)
-        fused_rows = max(1, BLOCK // max(d, 1)) if d <= BLOCK and fused.enabled(len(nodes) * d) else 0
+        rows = max(1, BLOCK // max(d, 1)) if d <= BLOCK and fused.enabled(len(nodes) * d) else 0
+        consts = self._constants() + (self.scale,)
+        streams = (_draws.sub_stream(0), _draws.sub_stream(1))
 
-        def fill(ids: torch.Tensor, rows: torch.Tensor) -> None:
-            self._cms(seed, ids, step, d, call, self.scale, out=rows, fused_rows=fused_rows)
+        def fill(ids: torch.Tensor, block: torch.Tensor) -> None:
+            if not (rows and fused.cms(seed, streams, ids, step, d, call, consts, rows, block)):
+                self._cms(seed, ids, step, d, call, self.scale, out=block)
 
         return _draws.fill_rows(nodes, d, dtype, BLOCK, fill)
 
