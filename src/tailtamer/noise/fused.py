@@ -73,10 +73,10 @@ def _unit(y: torch.Tensor) -> torch.Tensor:
 
 
 def _angles(keys: torch.Tensor, cols: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """Loop 1: ``keys`` ``[2, rows, 1]`` (premultiplied node keys of the two streams), ``cols`` ``[1, d]``."""
-    v = (_unit(keys[0] + cols) - 0.5) * math.pi
+    """Loop 1: ``keys`` ``[rows, 2]`` (premultiplied node keys of the two streams), ``cols`` ``[1, d]``."""
+    v = (_unit(keys[:, 0:1] + cols) - 0.5) * math.pi
     avb = (v + b) * a
-    return v, avb, v - avb, _unit(keys[1] + cols)
+    return v, avb, v - avb, _unit(keys[:, 1:2] + cols)
 
 
 def _ratio(cos_x: torch.Tensor, log_u: torch.Tensor) -> tuple[torch.Tensor]:
@@ -134,7 +134,7 @@ def _graphs(rows: int, d: int, dtype: torch.dtype, scaled: bool) -> list[Callabl
     try:
         graphs = []
         with one_thread():        # the loops run inside one worker thread: no OpenMP region in them
-            for fn, args in ((_angles, [torch.zeros(2, rows, 1, dtype=torch.int64),
+            for fn, args in ((_angles, [torch.zeros(rows, 2, dtype=torch.int64),
                                         torch.zeros(1, d, dtype=torch.int64), scalar(), scalar()]),
                              (_ratio, [block(), block()]),
                              (_exponent, [block(), block(), scalar(), scalar()]),
@@ -148,37 +148,49 @@ def _graphs(rows: int, d: int, dtype: torch.dtype, scaled: bool) -> list[Callabl
     return graphs
 
 
-def cms(seed: int, streams: tuple[int, int], nodes: torch.Tensor, step: int, d: int, call: int,
-        consts: tuple[float, float, float, float], rows: int, out: torch.Tensor) -> bool:
-    """Write ``scale``·(standard α-stable draws) of the ``[len(nodes), d]`` block into ``out`` with the compiled
-    loops, exactly as the eager path would, and return True; return False (``out`` untouched) when this block
-    takes the eager path (a partial block, a non-CPU tensor, no compiler).
+class Plan:
+    """One draw's compiled blocks: the premultiplied node keys of both streams for all ``nodes`` and the
+    column terms (computed once per draw, not once per block), and the model's constants.
 
-    ``streams``: the integer uniform streams of V and W; ``consts``: ``(α, B, S, scale)`` of the model.
+    Args:
+        streams: the integer uniform streams of V and W.
+        consts: ``(α, B, S, scale)`` of the model.
+        rows: rows per whole block (the compiled shape is ``[rows, d]``).
     """
-    if len(nodes) != rows or nodes.device.type != "cpu" or out.device.type != "cpu":
-        return False
-    a, b, s, scale = consts
-    with _LOCK:
-        graphs = _graphs(rows, d, out.dtype, scale != 1.0)
-    if graphs is None:
-        return False
-    angles, ratio, exponent, product = graphs
-    ids = nodes.numpy().reshape(-1)
-    keys = np.stack([rng._node_keys_np(seed, k, ids, step, call) * rng._G_NP for k in streams])
-    cols = np.arange(d, dtype=np.uint64) * rng._M2G_NP
-    f64 = torch.float64
-    ta, tb, ts, tc, tscale = (torch.tensor(x, dtype=f64) for x in (a, b, s, (1.0 - a) / a, scale))
-    try:
-        v, avb, x, u1 = angles(torch.from_numpy(keys.view(np.int64))[:, :, None],
-                               torch.from_numpy(cols.view(np.int64))[None, :], ta, tb)
-        x.cos_(), u1.log_(), v.cos_(), avb.sin_()
-        (y,) = ratio(x, u1)
-        y.log_(), v.log_()
-        (e,) = exponent(y, v, tc, ta)
-        e.exp_()
-        out.copy_(product(avb, e, ts, tscale)[0])
-    except Exception as err:  # noqa: BLE001 - e.g. a platform quirk at run time: the eager path from now on
-        _fail(err)
-        return False
-    return True
+
+    def __init__(self, seed: int, streams: tuple[int, int], nodes: torch.Tensor, step: int, d: int, call: int,
+                 consts: tuple[float, float, float, float], rows: int) -> None:
+        self.nodes = nodes.reshape(-1)
+        ids = self.nodes.numpy()
+        keys = np.stack([rng._node_keys_np(seed, k, ids, step, call) * rng._G_NP for k in streams], axis=1)
+        self.keys = torch.from_numpy(keys.view(np.int64))            # [n, 2]: a block's rows are contiguous
+        self.cols = torch.from_numpy((np.arange(d, dtype=np.uint64) * rng._M2G_NP).view(np.int64))[None, :]
+        a, b, s, scale = consts
+        self.a, self.b, self.s, self.c, self.scale = (torch.tensor(x, dtype=torch.float64)
+                                                      for x in (a, b, s, (1.0 - a) / a, scale))
+        self.scaled, self.rows, self.d, self.n = scale != 1.0, rows, d, len(ids)
+
+    def block(self, r0: int, ids: torch.Tensor, out: torch.Tensor) -> bool:
+        """Write the draws of rows ``r0 : r0 + rows`` (node ids ``ids``, checked) into ``out`` (``[rows, d]``, any float dtype, CPU) exactly
+        as the eager path would, and return True; return False (``out`` untouched) when the block takes the
+        eager path (a partial block, a failed compile)."""
+        if out.shape != (self.rows, self.d) or not 0 <= r0 <= self.n - self.rows or out.device.type != "cpu" \
+                or not torch.equal(ids, self.nodes[r0:r0 + self.rows]):
+            return False
+        with _LOCK:
+            graphs = _graphs(self.rows, self.d, out.dtype, self.scaled)
+        if graphs is None:
+            return False
+        angles, ratio, exponent, product = graphs
+        try:
+            v, avb, x, u1 = angles(self.keys[r0:r0 + self.rows], self.cols, self.a, self.b)
+            x.cos_(), u1.log_(), v.cos_(), avb.sin_()           # torch's own transcendentals
+            (y,) = ratio(x, u1)
+            y.log_(), v.log_()
+            (e,) = exponent(y, v, self.c, self.a)
+            e.exp_()
+            out.copy_(product(avb, e, self.s, self.scale)[0])
+        except Exception as err:  # noqa: BLE001 - e.g. a platform quirk at run time: the eager path from now on
+            _fail(err)
+            return False
+        return True

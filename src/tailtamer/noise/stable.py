@@ -97,11 +97,13 @@ class AlphaStableNoise(NoiseModel):
         :meth:`NoiseModel.sample <tailtamer.noise.base.NoiseModel.sample>` bit for bit."""
         nodes = torch.as_tensor(nodes, dtype=torch.int64).reshape(-1)
         rows = max(1, BLOCK // max(d, 1)) if d <= BLOCK and fused.enabled(len(nodes) * d) else 0
-        consts = self._constants() + (self.scale,)
-        streams = (_draws.sub_stream(0), _draws.sub_stream(1))
+        plan = fused.Plan(seed, (_draws.sub_stream(0), _draws.sub_stream(1)), nodes, step, d, call,
+                          self._constants() + (self.scale,), rows) if rows and nodes.device.type == "cpu" else None
 
         def fill(ids: torch.Tensor, block: torch.Tensor) -> None:
-            if not (rows and fused.cms(seed, streams, ids, step, d, call, consts, rows, block)):
+            # ids is the view nodes[r0 : r0 + len(ids)] that fill_rows hands out
+            r0 = (ids.data_ptr() - nodes.data_ptr()) // nodes.element_size()
+            if plan is None or not plan.block(r0, ids, block):
                 self._cms(seed, ids, step, d, call, self.scale, out=block)
 
         return _draws.fill_rows(nodes, d, dtype, BLOCK, fill)
