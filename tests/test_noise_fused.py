@@ -28,6 +28,9 @@ def test_compiled_uniforms_give_the_eager_draws_bit_for_bit(monkeypatch):
         eager = _draw(model, monkeypatch, "0", nodes, d, dtype)
         assert torch.equal(compiled, eager)
         assert torch.equal(eager, NoiseModel.sample(model, 5, nodes, 9, d, call=1, dtype=dtype))
+        # a process hosting some of the rows (eager path: a partial block) draws the same rows
+        part = nodes[100:140]
+        assert torch.equal(_draw(model, monkeypatch, "1", part, d, dtype), compiled[100:140])
     if fused._STATE["failed"]:
         pytest.skip("no working torch.compile C++ backend here: only the eager fallback was checked")
     assert (BLOCK // d, d, torch.float32, True) in fused._COMPILED and fused.compile_seconds() > 0
