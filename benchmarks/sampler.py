@@ -10,8 +10,8 @@ a pure function of seed, stream, node, step, call and coordinate) over the time 
 float64 values from torch's global generator, side by side on one thread (target ≤ 2); the float32 ratio
 and the α-stable sampler's cost over ``torch.rand`` are reported too, and the α-stable draws as
 ``[N / 1,000, 1,000]`` by the eager path and by the compiled loops of :mod:`tailtamer.noise.fused` (the same
-numbers; ``fused_speedup``, ``alpha_stable_fused_cost_vs_torch_rand``, and ``fused_compile_s``, paid once). The last line printed is one JSON
-object. ``run(quick)`` returns the same dict, for other benchmarks
+numbers; ``fused_speedup``, ``alpha_stable_fused_cost_vs_torch_rand``, and ``fused_compile_s``, paid once).
+The last line printed is one JSON object. ``run(quick)`` returns the same dict, for other benchmarks
 (``sys.path.insert(0, benchmarks_dir); import sampler``).
 
     python benchmarks/sampler.py [--quick]

@@ -171,9 +171,9 @@ class Plan:
         self.scaled, self.rows, self.d, self.n = scale != 1.0, rows, d, len(ids)
 
     def block(self, r0: int, ids: torch.Tensor, out: torch.Tensor) -> bool:
-        """Write the draws of rows ``r0 : r0 + rows`` (node ids ``ids``, checked) into ``out`` (``[rows, d]``, any float dtype, CPU) exactly
-        as the eager path would, and return True; return False (``out`` untouched) when the block takes the
-        eager path (a partial block, a failed compile)."""
+        """Write the draws of rows ``r0 : r0 + rows`` (node ids ``ids``, checked) into ``out`` (``[rows, d]``,
+        any float dtype, CPU) exactly as the eager path would, and return True; return False (``out``
+        untouched) when the block takes the eager path (a partial block, a failed compile)."""
         if out.shape != (self.rows, self.d) or not 0 <= r0 <= self.n - self.rows or out.device.type != "cpu" \
                 or not torch.equal(ids, self.nodes[r0:r0 + self.rows]):
             return False
