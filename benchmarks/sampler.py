@@ -8,8 +8,10 @@ JSON also gives the ratio with torch limited to one thread, ``sampler_vs_scipy_o
 ``sampler_cost_vs_torch_rand`` is the time of N counter-based float64 uniforms (:func:`tailtamer.rng.uniform`,
 a pure function of seed, stream, node, step, call and coordinate) over the time of ``torch.rand`` drawing N
 float64 values from torch's global generator, side by side on one thread (target ≤ 2); the float32 ratio
-and the α-stable sampler's cost over ``torch.rand`` are reported too. The last line printed is one JSON
-object. ``run(quick)`` returns the same dict, for other benchmarks
+and the α-stable sampler's cost over ``torch.rand`` are reported too, and the α-stable draws as
+``[N / 1,000, 1,000]`` by the eager path and by the compiled loops of :mod:`tailtamer.noise.fused` (the same
+numbers; ``fused_speedup``, ``alpha_stable_fused_cost_vs_torch_rand``, and ``fused_compile_s``, paid once).
+The last line printed is one JSON object. ``run(quick)`` returns the same dict, for other benchmarks
 (``sys.path.insert(0, benchmarks_dir); import sampler``).
 
     python benchmarks/sampler.py [--quick]
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from typing import Any, Callable
@@ -27,6 +30,7 @@ import scipy.stats
 import torch
 
 from tailtamer import rng
+from tailtamer.noise import fused
 from tailtamer.noise import build_noise
 
 ALPHA, SKEW = 1.5, 0.5
@@ -66,19 +70,36 @@ def run(quick: bool = False) -> dict[str, Any]:
     def torch_rand(dtype: torch.dtype) -> Callable[[int], Any]:
         return lambda r: torch.rand(nodes, d, dtype=dtype)
 
+    def blocks(flag: str) -> Callable[[int], Any]:
+        """α-stable draws as [n / 1,000, 1,000] (whole blocks), eager (``"0"``) or compiled (``"1"``)."""
+        def draw(r: int) -> None:
+            before = os.environ.get("TAILTAMER_FUSED")
+            os.environ["TAILTAMER_FUSED"] = flag
+            try:
+                model.sample(seed=0, nodes=torch.arange(n // 1000), step=r + 1, d=1000)
+            finally:
+                os.environ.pop("TAILTAMER_FUSED") if before is None else os.environ.update(TAILTAMER_FUSED=before)
+        return draw
+
     threads = torch.get_num_threads()
     ours_s, scipy_s = _median_times([ours, theirs], repeats)
     torch.set_num_threads(1)                       # the same comparison with torch on one thread
     ours_1, scipy_1 = _median_times([ours, theirs], repeats)
     u64, r64, u32, r32 = _median_times([uniforms(torch.float64), torch_rand(torch.float64),
                                         uniforms(torch.float32), torch_rand(torch.float32)], 2 * repeats + 1)
+    eager_rows, fused_rows, r64_rows = _median_times([blocks("0"), blocks("1"), torch_rand(torch.float64)],
+                                                     repeats)                     # the warm-up compiles
     torch.set_num_threads(threads)
     return {"sampler_vs_scipy_speedup": round(scipy_s / ours_s, 2), "tailtamer_s": round(ours_s, 5),
             "scipy_s": round(scipy_s, 5), "n": n, "repeats": repeats, "alpha": ALPHA, "skew": SKEW,
             "torch_threads": threads, "sampler_vs_scipy_one_thread": round(scipy_1 / ours_1, 2),
             "sampler_cost_vs_torch_rand": round(u64 / r64, 2), "sampler_cost_vs_torch_rand_float32": round(u32 / r32, 2),
             "uniform_s": round(u64, 5), "torch_rand_s": round(r64, 5),
-            "alpha_stable_cost_vs_torch_rand": round(ours_1 / r64, 2), "uniform_threads": 1}
+            "alpha_stable_cost_vs_torch_rand": round(ours_1 / r64, 2), "uniform_threads": 1,
+            "alpha_stable_rows_eager_s": round(eager_rows, 5), "alpha_stable_rows_fused_s": round(fused_rows, 5),
+            "alpha_stable_fused_cost_vs_torch_rand": round(fused_rows / r64_rows, 2),
+            "alpha_stable_rows_eager_cost_vs_torch_rand": round(eager_rows / r64_rows, 2),
+            "fused_speedup": round(eager_rows / fused_rows, 2), "fused_compile_s": round(fused.compile_seconds(), 2)}
 
 
 def main() -> None:

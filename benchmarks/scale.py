@@ -69,7 +69,17 @@ def measure(n: int, d: int, noise: dict[str, Any], steps: int, pin: int = 0) -> 
     return {"n": n, "d": d, "noise": noise["name"], "step_s": step_s, "steps_per_s": 1.0 / step_s,
             "cpu_s_per_step": round(statistics.median(cpu[1:]), 4),
             "build_s": round(build_s, 3), "peak_rss_gb": round(peak / 2**30, 3), "threads": torch.get_num_threads(),
-            "kernel": loop.comm.kernel, "sparse_W": bool(c.topology.sparse), "rho": c.topology.rho}
+            "kernel": loop.comm.kernel, "sparse_W": bool(c.topology.sparse), "rho": c.topology.rho,
+            "compile_s": round(_compile_seconds(), 2)}
+
+
+def _compile_seconds() -> float:
+    """Seconds spent compiling the noise uniforms (:mod:`tailtamer.noise.fused`), paid in the warm-up step."""
+    try:
+        from tailtamer.noise import fused
+    except ImportError:     # a checkout without the compiled path
+        return 0.0
+    return fused.compile_seconds()
 
 
 def in_child(n: int, d: int, noise: str, steps: int, pin: int = 0) -> dict[str, Any]:
