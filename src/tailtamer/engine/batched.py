@@ -9,8 +9,10 @@ standalone run's (tests/test_batched.py checks every decentralized method within
 
 A member whose gradient or iterate holds NaN/Inf is diverged exactly where its standalone run would have
 stopped (same step, node and quantity): it is reported through ``on_diverged`` and frozen (its rows keep the
-state from before that step); the others go on. Metrics are evaluated per member, and each member's
-callbacks (its run folder's writer and checkpointer) see a :class:`MemberView` of the loop.
+state from before that step); the others go on. Metrics of all members are one vectorised call where the
+problem offers ``stacked_metrics`` (synthetic problems; else one ``metrics`` call per member), and each
+member's callbacks (its run folder's writer and checkpointer) see a :class:`MemberView` of the loop and, at a
+checkpoint, a compact copy of its own rows (:meth:`BatchedLoop.member_state`).
 """
 from __future__ import annotations
 
