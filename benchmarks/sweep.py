@@ -5,7 +5,8 @@ tuning seeds) into fresh folders, with the same number of worker processes, one 
 Each repeat times one sweep of each kind (alternating which goes first); the figure gives the medians, and
 the last line is JSON with ``sweep_speedup`` (median time of the plain sweep / median time of the batched
 sweep), the thread count and the dtype. The batched folders' final metrics are checked against the plain
-ones (equal within 1e-12).
+ones (equal within 1e-12), and so are their files (``same_files``: the same names in every run folder, and
+checkpoints of the same size: each member's file holds its own state only).
 
     python benchmarks/sweep.py                               # the full grid, T = 3000 (idle machine)
     python benchmarks/sweep.py --quick                       # T = 300, one repeat, for development
@@ -55,6 +56,13 @@ def finals(root: Path, steps: int, limit: int | None) -> list[dict]:
     return [(read_summary(Path(f)) or {}).get("metrics", {}) for f, _ in jobs(root, steps, limit)]
 
 
+def files(root: Path, steps: int, limit: int | None) -> list[dict[str, int]]:
+    """Each run folder's files: name → size for checkpoints (their contents are one member's state, so the
+    same size as a standalone run's), name → 0 for the others (their sizes hold timings)."""
+    return [{p.name: (p.stat().st_size if p.suffix == ".pt" else 0) for p in Path(f).iterdir()}
+            for f, _ in jobs(root, steps, limit)]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=e1.STEPS, help="steps per run (E1: 3000)")
@@ -81,6 +89,7 @@ def main() -> None:
                              not args.no_plots)
                 (batched_t if batch else plain_t).append(t)
         a, b = finals(tmp / "plain", args.steps, args.limit), finals(tmp / "batched", args.steps, args.limit)
+        same_files = files(tmp / "plain", args.steps, args.limit) == files(tmp / "batched", args.steps, args.limit)
         worst = max((abs(x[k] - y[k]) for x, y in zip(a, b) for k in x if x[k] == x[k] and y.get(k) == y.get(k)
                      and abs(x[k]) != float("inf")), default=0.0)
     finally:
@@ -93,11 +102,13 @@ def main() -> None:
     for label, t in (("plain sweep (one run per job)", mp), ("batched sweep (stacked runs)", mb)):
         bar = "█" * max(1, round(width * t / max(mp, mb)))
         print(f"  {label:<32} {bar:<{width}} {t:7.2f} s  ({runs * args.steps / t:9.0f} run-steps/s)")
-    print(f"  speedup {mp / mb:.1f}×; largest metric difference batched vs plain: {worst:.1e}")
+    print(f"  speedup {mp / mb:.1f}×; largest metric difference batched vs plain: {worst:.1e}; "
+          f"same files (names, checkpoint sizes): {same_files}")
     print(json.dumps({"benchmark": "sweep", "runs": runs, "steps": args.steps, "workers": args.workers,
                       "threads": 1, "dtype": "float64", "plots": not args.no_plots, "repeats": args.repeats, "plain_s": plain_t,
                       "batched_s": batched_t, "plain_median_s": mp, "batched_median_s": mb,
-                      "batch_sizes": sizes, "max_metric_diff": worst, "sweep_speedup": mp / mb}))
+                      "batch_sizes": sizes, "max_metric_diff": worst, "same_files": same_files,
+                      "sweep_speedup": mp / mb}))
 
 
 if __name__ == "__main__":

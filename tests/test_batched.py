@@ -75,8 +75,20 @@ def test_the_registry_has_both_families():
     assert _by_family("decentralized") and _by_family("local-update")
 
 
+def _no_fallback(monkeypatch) -> None:
+    """Make a batch that would run its members one by one fail instead (the test is about stacked runs)."""
+    import tailtamer.experiments.batched as batched
+
+    def alone(folder, *args, **kwargs):
+        raise AssertionError(f"{folder} ran alone: the batch fell back to one run at a time")
+
+    monkeypatch.setattr(batched, "_alone", alone)
+
+
 @pytest.mark.parametrize("name", _by_family("decentralized"))
-def test_every_decentralized_member_equals_its_standalone_run(tmp_path, name):
+def test_every_decentralized_member_equals_its_standalone_run(tmp_path, monkeypatch, name):
+    """Stacked for real (no fallback), with Student-t noise whose polar rejection redraws per member."""
+    _no_fallback(monkeypatch)
     lrs = (0.01, 0.003, 0.01) if "lr" in ALGORITHMS.params(name) else (None,) * 3
     ring = {"name": "ring", "n": 6}
     _compare(tmp_path, [_cfg(name, seed, lr, 8, ring) for seed, lr in zip((0, 1, 2), lrs)])
@@ -189,3 +201,45 @@ def test_a_setting_used_as_a_python_number_falls_back_to_members_one_by_one(tmp_
     monkeypatch.setattr(DSGD, "direction", lambda self, g, t: g * math.sqrt(self.lr) / math.sqrt(self.lr))
     ring = {"name": "ring", "n": 6}
     _compare(tmp_path, [_cfg("dsgd", 0, 0.01, 6, ring), _cfg("dsgd", 1, 0.02, 6, ring)])
+
+
+@pytest.mark.parametrize("name", ["dsgd", "gt-nsgdm"])
+def test_a_members_checkpoints_hold_its_standalone_state_and_nothing_else(tmp_path, monkeypatch, name):
+    """Every checkpoint a member writes holds its standalone run's state (same keys, same values within 1e-12,
+    same step and traffic) and only its own rows: a slice of the stacked state would make ``torch.save`` write
+    all R members' storage into every member's file."""
+    from tailtamer.engine.checkpoint import CHECKPOINT, PREVIOUS, read_checkpoint
+
+    ring = {"name": "ring", "n": 6}
+    cfgs = [_cfg(name, s, lr, 8, ring) for s, lr in ((0, 0.01), (1, 0.003), (2, 0.02))]
+    for c in cfgs:
+        c["run"]["checkpoint_every"] = 3
+    jobs = [(str(tmp_path / f"member{i}"), c) for i, c in enumerate(cfgs)]
+    _no_fallback(monkeypatch)
+    run_batch(jobs, plot=False)
+    monkeypatch.undo()
+    for i, (folder, c) in enumerate(jobs):
+        run_config(c, tmp_path / f"alone{i}", progress=False, plot=False)
+        for name in (CHECKPOINT, PREVIOUS):
+            a, b = read_checkpoint(Path(folder) / name), read_checkpoint(tmp_path / f"alone{i}" / name)
+            assert a["step"] == b["step"] and a["comm"] == b["comm"] and a["state"].keys() == b["state"].keys()
+            for k, v in a["state"].items():
+                assert v.shape == b["state"][k].shape and torch.allclose(v, b["state"][k], rtol=0, atol=TOL), k
+                assert v.untyped_storage().nbytes() == v.numel() * v.element_size(), k
+
+
+def test_vectorised_metrics_equal_each_members_own():
+    """``stacked_metrics`` of R stacked iterates = ``metrics`` of each member's rows (synthetic problems), and
+    a problem with its own ``metrics`` offers none."""
+    from tailtamer.problems import PROBLEMS
+
+    n, R = 5, 3
+    comm = StackedComm(SimulatedComm(build_topology("ring", n, {}, requires="doubly_stochastic").W), R)
+    prob = PROBLEMS.build("tokenized-regression", {"samples": 100, "dim": 4}, n=n)
+    x = torch.randn(R * n, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    every = prob.stacked_metrics(x, R, comm.nodes)
+    for r in range(R):
+        alone = prob.metrics(x[r * n:(r + 1) * n], comm.member)
+        assert every[r].keys() == alone.keys()
+        assert all(abs(every[r][k] - alone[k]) <= TOL * max(1.0, abs(alone[k])) for k in alone)
+    assert PROBLEMS.build("least-squares", {"dim": 4}, n=n).stacked_metrics(x, R, comm.nodes) is None

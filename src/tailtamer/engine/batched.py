@@ -9,8 +9,10 @@ standalone run's (tests/test_batched.py checks every decentralized method within
 
 A member whose gradient or iterate holds NaN/Inf is diverged exactly where its standalone run would have
 stopped (same step, node and quantity): it is reported through ``on_diverged`` and frozen (its rows keep the
-state from before that step); the others go on. Metrics are evaluated per member, and each member's
-callbacks (its run folder's writer and checkpointer) see a :class:`MemberView` of the loop.
+state from before that step); the others go on. Metrics of all members are one vectorised call where the
+problem offers ``stacked_metrics`` (synthetic problems; else one ``metrics`` call per member), and each
+member's callbacks (its run folder's writer and checkpointer) see a :class:`MemberView` of the loop and, at a
+checkpoint, a compact copy of its own rows (:meth:`BatchedLoop.member_state`).
 """
 from __future__ import annotations
 
@@ -110,6 +112,7 @@ class BatchedLoop:
         self.diverged: dict[int, NonFiniteError] = {}
         self.wall_time = 0.0
         self.step = 0
+        self._period: int | None = None
 
     @property
     def n(self) -> int:
@@ -124,17 +127,31 @@ class BatchedLoop:
         return self.algorithm.init(x, self.comm)
 
     def member_state(self, state: State, r: int) -> State:
+        """Member r's state as its standalone run holds it: its rows of every stacked tensor, each a compact
+        copy (a slice would share the stacked storage, and ``torch.save`` writes a tensor's whole storage:
+        every member's checkpoint would hold all R members)."""
         rows = self.comm.n_local
-        return {k: (v[self.rows(r)] if v.dim() and v.shape[0] == rows else v) for k, v in state.items()}
+        return {k: (v[self.rows(r)].clone() if v.dim() and v.shape[0] == rows else v) for k, v in state.items()}
 
     def _live(self) -> list[int]:
         return [r for r in range(self.members) if r not in self.diverged]
 
+    def _metrics(self, x: torch.Tensor, live: list[int]) -> dict[int, dict[str, float]]:
+        """Each live member's metrics: one vectorised call for all members where the problem offers
+        ``stacked_metrics`` (synthetic problems), else ``problem.metrics`` per member."""
+        stacked = getattr(self.problem, "stacked_metrics", None)
+        every = stacked(x, self.members, self.comm.nodes) if stacked is not None else None
+        if every is not None:
+            return {r: every[r] for r in live}
+        return {r: self.problem.metrics(x[self.rows(r)], self.comm.member) for r in live}
+
     def _emit_eval(self, step: int, state: State) -> None:
+        live = self._live()
         with self.comm.stats.paused():
-            for r in self._live():
+            metrics = self._metrics(state["x"], live)
+            for r in live:
                 view = self.views[r]
-                view.last_metrics = self.problem.metrics(state["x"][self.rows(r)], self.comm.member)
+                view.last_metrics = metrics[r]
                 for cb in self.callbacks[r]:
                     cb.on_eval(view, step, view.last_metrics)
 
@@ -167,6 +184,7 @@ class BatchedLoop:
         for r in range(self.members):
             for cb in self.callbacks[r]:
                 cb.on_start(self.views[r])
+        self._period = self._step_period()
         self._emit_eval(0, state)
         t0 = time.perf_counter()
         for t in range(self.steps):
@@ -198,7 +216,10 @@ class BatchedLoop:
         return state
 
     def _on_step(self, state: State) -> None:
-        """Per-step callbacks; a member's state is sliced only for callbacks that act this step."""
+        """Per-step callbacks; a member's state is sliced only for callbacks that act this step (a step where
+        no member's callback acts costs one check per distinct callback period, not one per member)."""
+        if self._period is not None and (self._period == 0 or self.step % self._period):
+            return
         for r in self._live():
             cbs = self.callbacks[r]
             if not cbs:
@@ -208,6 +229,22 @@ class BatchedLoop:
                 mine = self.member_state(state, r)
                 for cb in due:
                     cb.on_step(self.views[r], self.step, mine)
+
+    def _step_period(self) -> int | None:
+        """``p`` when the only callbacks acting in ``on_step`` are checkpointers of one period p (a step that is
+        not a multiple of p needs no look at the members; 0: no callback acts in ``on_step``), else None (look
+        every step)."""
+        periods = set()
+        for cbs in self.callbacks:
+            for cb in cbs:
+                if type(cb).on_step is Callback.on_step:
+                    continue
+                if not isinstance(cb, Checkpointer):
+                    return None
+                periods.add(cb.period)
+        if not periods:
+            return 0
+        return next(iter(periods)) if len(periods) == 1 else None
 
 
 def _acts(cb: Callback, step: int, steps: int) -> bool:

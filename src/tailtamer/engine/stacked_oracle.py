@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import torch
 
 from .. import rng
@@ -14,6 +15,24 @@ from ..errors import NonFiniteError
 from ..noise.base import NoiseModel
 from ..problems.base import Problem
 from .oracle import first_bad_row
+
+
+class StackedSeeds(rng.RowSeeds):
+    """:class:`tailtamer.rng.RowSeeds` of one stacked run: the row → (node, member) split of the run's own
+    rows (all of them, in order: what every noise draw asks for) is computed once, not at every draw; other
+    row ids are decoded as :class:`~tailtamer.rng.RowSeeds` decodes them. Same keys, so the same numbers."""
+
+    def __init__(self, seeds: Sequence[int], n: int):
+        super().__init__(list(seeds), n)
+        self._all = np.arange(len(self.seeds) * self.n, dtype=np.int64)
+        self._member, node = np.divmod(self._all, self.n)
+        self._node = node.astype(np.uint64)
+
+    def decode(self, rows: np.ndarray, stream: str | int, step: int, call: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.asarray(rows)
+        if rows.shape == self._all.shape and np.array_equal(rows, self._all):
+            return self._node.copy(), self.base_keys(stream, step, call)[self._member]
+        return super().decode(rows, stream, step, call)
 
 
 class MemberRandomness:
@@ -65,7 +84,7 @@ class StackedOracle:
         self.problem, self.noise, self.member_nodes = problem, noise, member_nodes
         self.seeds, self.check = [int(s) for s in seeds], check
         self.n = len(member_nodes)
-        self.row_seeds = rng.RowSeeds(self.seeds, self.n)
+        self.row_seeds = StackedSeeds(self.seeds, self.n)
         self.rows = torch.arange(len(self.seeds) * self.n)
         self.nodes = member_nodes.repeat(len(self.seeds))
         self.one_call = deterministic_grad(problem)

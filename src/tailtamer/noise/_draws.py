@@ -103,9 +103,14 @@ def uniform_at_rounds(seed: int, ks: range, node_ids: torch.Tensor, coords: torc
     its rejected entries at once instead of one small draw per round (the per-call overhead dominated).
     The same SplitMix64 keys as :func:`tailtamer.rng.bits_at`: ``mix(mix(node·γ + key(stream)) + coord·M2)``.
     """
-    ids = node_ids.numpy().reshape(-1).astype(np.uint64)
-    base = np.array([rng.base_key(seed, sub_stream(k), step, call) for k in ks], dtype=np.uint64)
-    b = ids[None, :] * rng._G_NP + base[:, None]
+    if isinstance(seed, rng.RowSeeds):     # a stacked run: each row id's own node and member's seed
+        decoded = [seed.decode(node_ids.numpy().reshape(-1), sub_stream(k), step, call) for k in ks]
+        b = np.stack([node * rng._G_NP + base for node, base in decoded]) if decoded else \
+            np.empty((0, node_ids.numel()), dtype=np.uint64)
+    else:
+        ids = node_ids.numpy().reshape(-1).astype(np.uint64)
+        base = np.array([rng.base_key(seed, sub_stream(k), step, call) for k in ks], dtype=np.uint64)
+        b = ids[None, :] * rng._G_NP + base[:, None]
     tmp = np.empty_like(b)
     rng._mix_np(b, tmp)
     b += coords.numpy().reshape(-1).astype(np.uint64)[None, :] * rng._M2_NP

@@ -156,6 +156,32 @@ class SyntheticProblem(Problem):
         out["grad_norm"] = float(torch.linalg.vector_norm(avg[-self.dim:]))
         return {k: out[k] for k in self.metric_names}
 
+    @torch.no_grad()
+    def stacked_metrics(self, x: torch.Tensor, members: int, nodes: torch.Tensor) -> list[dict[str, float]] | None:
+        """:meth:`metrics` of R stacked runs at once (:mod:`tailtamer.engine.batched`): ``x`` is ``[R·n, d]``,
+        member r's node ``nodes[k]`` on row ``k`` (``nodes``: the member's ids repeated R times). The same
+        expressions as :meth:`metrics`, each member's sums over its own n rows, so every member gets its
+        standalone numbers (within rounding). None where a subclass overrides :meth:`metrics`."""
+        if type(self).metrics is not SyntheticProblem.metrics:
+            return None
+        xr = x.reshape(members, -1, x.shape[1])                   # [R, n, d]
+        xbar = xr.mean(1, keepdim=True)                           # [R, 1, d]: each member's average
+        at_bar = xbar.expand_as(xr).reshape(x.shape)
+        cols = [self.local_loss(at_bar, nodes)[:, None], ((xr - xbar) ** 2).sum(2).reshape(-1, 1)]
+        if self.x_star is not None:
+            cols.append(torch.linalg.vector_norm(x - self.data_x_star(x), dim=1, keepdim=True))
+        cols.append(self.local_grad(at_bar, nodes))
+        avg = torch.cat(cols, dim=1).reshape(members, xr.shape[1], -1).mean(1)      # [R, columns]
+        grad_norm = torch.linalg.vector_norm(avg[:, -self.dim:], dim=1).tolist()
+        rows = avg.tolist()
+        out = []
+        for r, row in enumerate(rows):
+            m = {"loss": row[0], "consensus": row[1], "grad_norm": grad_norm[r]}
+            if self.x_star is not None:
+                m["dist_to_opt"] = row[2]
+            out.append({k: m[k] for k in self.metric_names})
+        return out
+
     def set_x_star(self, value: np.ndarray | torch.Tensor | None) -> None:
         """Record the known global minimiser ``[d]`` (or ``None``)."""
         if value is None:
