@@ -123,3 +123,12 @@ def test_e2_configs_ship_inside_the_package_and_the_repo_copies_are_generated(tm
     repo = Path(__file__).resolve().parents[1] / "configs" / "e2"
     assert written == {p.name: p.read_text() for p in repo.glob("*.toml")}
     assert load_toml(tmp_path / "gpt-cpu.toml") == e2.BASES["gpt-cpu"]
+
+
+def test_e2_tuned_study_runs_the_main_recipe_with_the_recorded_winners():
+    """``e2-tuned`` is ``e2`` with the winners of its 3-seed tuning: the same 90 jobs with only the tuned
+    settings changed (each winner from the grid of its method)."""
+    tuned = e2.TUNED_STUDY.runs(ROOT, e2.TUNED_STUDY.tuned)
+    assert tuned == e2.STUDY.runs(ROOT, e2.TUNED) and len(tuned) == 90
+    for m, settings in e2.TUNED.items():
+        assert {k: v for k, v in settings.items() if k != "lr"} == {k: v for k, v in e2.HYPER[m].items() if k != "lr"}
