@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from ..algorithms.base import State
 from ..errors import NonFiniteError
 from .atomic import atomic_save, atomic_write, atomic_write_bytes, atomic_write_json, atomic_write_text, storage_error
@@ -124,6 +126,9 @@ class RunWriter(Callback):
         summary = {"status": "finished", "metrics": dict(loop.last_metrics), "steps": loop.step,
                    "wall_time_s": loop.wall_time,
                    "steps_per_s": loop.step / loop.wall_time if loop.wall_time > 0 else None,
+                   # float32 reductions (matmuls, backward) depend on the intra-op thread count: recorded so a
+                   # run is reproduced bit for bit with the same count (--threads)
+                   "threads": torch.get_num_threads(),
                    "comm": comm_totals(loop.comm.stats.as_dict(), loop.comm.n, loop.step), **self.info}
         accounting = getattr(loop.algorithm, "accounting", None)   # optional hook (local-update methods)
         if callable(accounting):
