@@ -54,9 +54,9 @@ TIME_SCALE = 0.01
 
 
 def supported_names() -> list[str]:
-    """Registered algorithms a real asynchronous run supports."""
-    return [n for n in ALGORITHMS.names() if isinstance(ALGORITHMS.get(n), type)
-            and issubclass(ALGORITHMS.get(n), SUPPORTED)]
+    """Registered algorithms a real asynchronous run supports (a preset by the class it presets)."""
+    classes = {n: getattr(ALGORITHMS.get(n), "base", ALGORITHMS.get(n)) for n in ALGORITHMS.names()}
+    return [n for n, c in classes.items() if isinstance(c, type) and issubclass(c, SUPPORTED)]
 
 
 def is_async(resolved: dict[str, Any]) -> bool:
