@@ -38,6 +38,7 @@ import torch
 
 from ..comm.codec import Packet
 from ..errors import ValidationError
+from ..validation import check_int
 from ..rng import Randomness
 from .base import COMPRESSORS, Compressor
 
@@ -74,8 +75,7 @@ class PowerSGD(Compressor):
 
     def __init__(self, rank: int = 1, warm_start: bool = True, min_compression_rate: float = 2.0,
                  shapes: list[list[int]] | None = None):
-        if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
-            raise ValidationError(f"compressor powersgd: rank must be an integer ≥ 1, got {rank!r}")
+        check_int("rank", rank, 1, "compressor powersgd")
         if not isinstance(warm_start, bool):
             raise ValidationError(f"compressor powersgd: warm_start must be true or false, got {warm_start!r}")
         if isinstance(min_compression_rate, bool) or not min_compression_rate > 0:

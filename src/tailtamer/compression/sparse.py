@@ -16,9 +16,8 @@ from __future__ import annotations
 import torch
 
 from ..comm.codec import Packet
-from ..errors import ValidationError
 from ..rng import Randomness
-from ..validation import check_range
+from ..validation import check_int, check_range
 from .base import COMPRESSORS, STREAM, Compressor, check_fraction, keep_count
 
 
@@ -75,9 +74,8 @@ class Bernoulli(Compressor):
 
 class _KSparse(Compressor):
     def __init__(self, k: int, fraction: float, owner: str):
-        if isinstance(k, bool) or not isinstance(k, int) or k < 0:
-            raise ValidationError(f"{owner}: k must be an integer ≥ 0 (0: use fraction), got {k!r}")
-        self.k, self.fraction = k, check_fraction(fraction, owner)
+        self.k = check_int("k", k, 0, owner, note=" (0: use fraction)")
+        self.fraction = check_fraction(fraction, owner)
 
     def kept(self, d: int) -> int:
         return keep_count(d, self.k, self.fraction, f"compressor {self.name}")

@@ -110,6 +110,8 @@ class BatchedLoop:
         self.callbacks = [list(cbs) for cbs in callbacks] or [[] for _ in range(self.members)]
         self.on_diverged = on_diverged
         self.diverged: dict[int, NonFiniteError] = {}
+        #: rows of the diverged members (kept at their last finite values by :meth:`_freeze`)
+        self._frozen = torch.zeros(self.comm.n_local, dtype=torch.bool, device=self.device)
         self.wall_time = 0.0
         self.step = 0
         self._period: int | None = None
@@ -160,16 +162,14 @@ class BatchedLoop:
             if r in self.diverged:
                 continue
             self.diverged[r] = err
+            self._frozen[self.rows(r)] = True
             self.oracle.live[r] = False
             if self.on_diverged is not None:
                 self.on_diverged(r, err, self.views[r])
 
     def _freeze(self, new: State, old: State) -> State:
         """Diverged members keep their rows of ``old``; every other row comes from ``new``."""
-        rows = self.comm.n_local
-        mask = torch.zeros(rows, dtype=torch.bool, device=self.device)
-        for r in self.diverged:
-            mask[self.rows(r)] = True
+        rows, mask = self.comm.n_local, self._frozen
         out = {}
         for k, v in new.items():
             if v.dim() and v.shape[0] == rows and k in old and old[k].shape == v.shape:

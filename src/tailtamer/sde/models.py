@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ..errors import ValidationError
+from ..validation import check_int
 from ..registry import Registry
 from .laws import NoiseLaw
 
@@ -39,8 +40,7 @@ class LabMethod:
     workers: int
 
     def __post_init__(self) -> None:
-        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
-            raise ValidationError(f"SDE lab: workers must be an integer ≥ 1, got {self.workers!r}")
+        check_int("workers", self.workers, 1, "SDE lab")
 
     def direction(self, grad: torch.Tensor, gen: np.random.Generator) -> torch.Tensor:
         """u for M paths: ``grad`` is ``[M, d]``; draws N workers' noise for every path."""

@@ -31,7 +31,7 @@ from typing import Any
 import torch
 
 from ...compression.lowrank import Plan, PowerSGD as LowRank, orthogonalize
-from ...errors import ValidationError
+from ...validation import check_int
 from ..base import ALGORITHMS, Oracle, State
 from .base import ServerMethod
 
@@ -45,9 +45,8 @@ class PowerSGD(ServerMethod):
     def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0,
                  rank: int = 1, min_compression_rate: float = 2.0, start_iter: int = 10, warm_start: bool = True,
                  shapes: list[list[int]] | None = None):
-        super().__init__(steps, lr, schedule, warmup, "schedule", 0.0, 0.0, 1.0, 0.0, 1.0)
-        if isinstance(start_iter, bool) or not isinstance(start_iter, int) or start_iter < 0:
-            raise ValidationError(f"powersgd: start_iter must be an integer ≥ 0, got {start_iter!r}")
+        super().__init__(steps, lr, schedule, warmup)
+        check_int("start_iter", start_iter, 0, self.name)
         self._lowrank = LowRank(rank, bool(warm_start), min_compression_rate, shapes)   # validates the rest
         self.rank, self.min_compression_rate, self.start_iter = rank, float(min_compression_rate), start_iter
         self.warm_start, self.shapes = bool(warm_start), self._lowrank.shapes
