@@ -6,7 +6,7 @@ import logging
 import pytest
 import torch
 
-from tailtamer.noise import build_noise, fused
+from tailtamer.noise import _draws, build_noise, fused
 from tailtamer.noise.base import BLOCK, NoiseModel
 
 
@@ -61,3 +61,26 @@ def test_the_compiled_loop_is_used_only_for_large_draws_unless_asked(monkeypatch
     assert not fused.enabled(10**9)
     monkeypatch.setenv("TAILTAMER_FUSED", "1")
     assert fused.enabled(1)
+
+
+def test_blocks_run_one_after_another_on_the_run_threads_with_the_same_bits(monkeypatch):
+    """With 2 intra-op threads and idle cores, the compiled loops run on both threads, one block at a time
+    (Python worker threads would take turns at the GIL the compiled loops hold): the draws are the eager
+    one-thread draws bit for bit, and the loops were compiled for 2 threads."""
+    monkeypatch.setattr(_draws, "idle_cores", lambda own: 2)
+    monkeypatch.setattr(fused, "PARALLEL_BLOCK", 2 * BLOCK)          # a small compiled shape, compiled fast
+    model = build_noise("alpha-stable", {"alpha": 1.5, "skew": 0.5, "scale": 0.7})
+    d = 64
+    nodes = torch.arange(2 * (2 * BLOCK // d) + 5) + 3                # two whole blocks and a partial one
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        two = _draw(model, monkeypatch, "1", nodes, d, torch.float32)
+        assert torch.get_num_threads() == 2
+        torch.set_num_threads(1)
+        one = _draw(model, monkeypatch, "0", nodes, d, torch.float32)
+    finally:
+        torch.set_num_threads(before)
+    assert torch.equal(two, one)
+    if not fused._STATE["failed"]:
+        assert (2 * BLOCK // d, d, torch.float32, True, 2) in fused._COMPILED

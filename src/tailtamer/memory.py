@@ -7,7 +7,8 @@ page-fault traffic measured ≈ 0.8 s per GT-NSGDm step of 8 GPT nodes (2.95M pa
 as the forward/backward passes. :func:`keep_heap_memory` makes glibc serve large blocks from the heap and
 keep freed memory for reuse (``mallopt(M_MMAP_MAX, 0)``, a large ``M_TRIM_THRESHOLD``) — the same as the
 environment variables ``MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=<large>``. It changes the allocator of the
-whole process, so it is opt-in: the model benchmark and the E2 script call it.
+whole process, so it is opt-in: ``tailtamer run`` (whose process is one simulation), the E2 study and the
+benchmarks call it.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import ctypes.util
 import sys
 
 M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
+INT_MAX = (1 << 31) - 1
 
 
 def keep_heap_memory() -> bool:
@@ -27,4 +29,6 @@ def keep_heap_memory() -> bool:
         mallopt = libc.mallopt
     except (OSError, AttributeError):
         return False
-    return bool(mallopt(M_MMAP_MAX, 0)) and bool(mallopt(M_TRIM_THRESHOLD, 1 << 40))
+    # mallopt's value is a C int: 2³¹ − 1 (2 GiB of free heap before trimming) is the largest. (A larger Python
+    # int would be truncated to its low 32 bits by ctypes: 1 << 40 became 0, "trim at every free", the opposite.)
+    return bool(mallopt(M_MMAP_MAX, 0)) and bool(mallopt(M_TRIM_THRESHOLD, ctypes.c_int(INT_MAX)))

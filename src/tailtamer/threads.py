@@ -26,7 +26,7 @@ Example:
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Iterator
 
 import torch
@@ -92,15 +92,21 @@ def for_config(cfg: dict[str, Any], sharing: int) -> int:
 
 
 @contextmanager
-def one_thread() -> Iterator[None]:
-    """Run the block on one intra-op thread, then restore the count (for many small element-wise ops, such
-    as noise transforms in cache-sized blocks, where a hand-off to a busy core costs a scheduler slice)."""
+def using(count: int) -> Iterator[None]:
+    """Run the block on ``count`` intra-op threads, then restore the count (setting is skipped when it is
+    already ``count``: setting is not free)."""
     before = torch.get_num_threads()
-    if before == 1:
+    if before == count:
         yield
         return
-    torch.set_num_threads(1)
+    torch.set_num_threads(count)
     try:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def one_thread() -> AbstractContextManager[None]:
+    """Run the block on one intra-op thread, then restore the count (for many small element-wise ops, such
+    as noise transforms in cache-sized blocks, where a hand-off to a busy core costs a scheduler slice)."""
+    return using(1)

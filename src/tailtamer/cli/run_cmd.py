@@ -10,6 +10,7 @@ from pathlib import Path
 from .. import threads
 from ..config import apply_overrides, apply_unsets, load_toml
 from ..experiments.runner import run_config
+from ..memory import keep_heap_memory
 
 NAME = "run"
 HELP = "run one config in the simulator and write its run folder"
@@ -99,6 +100,7 @@ def execute(args: argparse.Namespace, out: Path, command: str, start) -> int:
 def main(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     threads.fix(args.threads)
+    keep_heap_memory()      # this process runs one simulation: reuse its freed [n, d] buffers, no page faults
     out = out_folder(args)
     callbacks = tensorboard_callbacks(args)
     return execute(args, out, NAME, lambda **kw: run_config(cfg, out, callbacks=callbacks, replay=args.replay, **kw))

@@ -63,28 +63,43 @@ def idle_cores(own: int) -> int:
     return max(1, int(threads.cores() - other + 0.5))
 
 
+def spare_threads() -> int:
+    """Intra-op threads a draw may use now: torch's count, capped by the idle cores (:func:`idle_cores`)."""
+    own = torch.get_num_threads()
+    return 1 if own <= 1 else min(own, idle_cores(own))
+
+
 def fill_rows(nodes: torch.Tensor, d: int, dtype: torch.dtype, block: int,
-              fill: Callable[[torch.Tensor, torch.Tensor], None]) -> torch.Tensor:
+              fill: Callable[[torch.Tensor, torch.Tensor], None], inner_threads: int = 1) -> torch.Tensor:
     """A ``[len(nodes), d]`` tensor of ``dtype`` filled block by block: ``fill(ids, rows)`` writes the draws of
     the global node ids ``ids`` into ``rows`` (a view of whole rows of the output, at most ``block`` entries,
     or one row when d is larger).
 
-    The blocks are independent (every draw is a pure function of its own counters), so when torch is set
-    to T > 1 intra-op threads, d ≤ ``block`` and the machine has idle cores (:func:`idle_cores`), up to T
-    worker threads fill disjoint blocks, each running its element-wise ops on one thread
-    (:func:`tailtamer.threads.one_thread`): one hand-off per block instead of one per op, which keeps
-    cache-sized blocks and uses the cores the run was given. On a machine busy with other work the blocks
-    run one after another on one thread, as before: there, two workers measured 20–30% slower than one (at
-    n = 10⁴, d = 10³, with load 4–5 on 2 cores), spending 25–40% more CPU time. The values do not depend on
-    the number of workers, the block size or the order the blocks finish in.
+    The blocks are independent (every draw is a pure function of its own counters), so they can be filled
+    in either of two ways, with the same values bit for bit:
+
+    - ``inner_threads`` T > 1: the blocks go one after another on this thread, each ``fill`` running its ops
+      on T intra-op threads. This is for fills whose work holds Python's GIL (compiled loops called from
+      Python): T Python threads would take turns at the GIL; one thread with T-way ops does not.
+    - otherwise, when torch is set to T > 1 intra-op threads, d ≤ ``block`` and the machine has idle cores
+      (:func:`spare_threads`), up to T worker threads fill disjoint blocks, each running its element-wise ops
+      on one thread (:func:`tailtamer.threads.one_thread`): one hand-off per block instead of one per op,
+      which keeps cache-sized blocks and uses the cores the run was given. On a machine busy with other work
+      the blocks run one after another on one thread, as before: there, two workers measured 20–30% slower
+      than one (at n = 10⁴, d = 10³, with load 4–5 on 2 cores), spending 25–40% more CPU time.
+
+    The values do not depend on the number of threads, the block size or the order the blocks finish in.
     """
     nodes = torch.as_tensor(nodes, dtype=torch.int64).reshape(-1)
     out = torch.empty(len(nodes), d, dtype=dtype, device=nodes.device)
     rows = max(1, block // max(d, 1))
     starts = range(0, len(nodes), rows)
-    workers = min(torch.get_num_threads(), len(starts)) if d <= block and nodes.device.type == "cpu" else 1
-    if workers > 1:
-        workers = min(workers, idle_cores(torch.get_num_threads()))
+    if inner_threads > 1:
+        with threads.using(inner_threads):
+            for r0 in starts:
+                fill(nodes[r0:r0 + rows], out[r0:r0 + rows])
+        return out
+    workers = min(spare_threads(), len(starts)) if d <= block and nodes.device.type == "cpu" else 1
     with one_thread():
         if workers <= 1:
             for r0 in starts:

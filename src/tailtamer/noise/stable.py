@@ -27,8 +27,10 @@ last multiplication writing the output block directly, from one pass fewer per u
 (:mod:`tailtamer.rng`), and, for draws of at least :data:`tailtamer.noise.fused.MIN_ENTRIES` entries (2²², e.g.
 n = 10⁴ nodes × d = 10³), from :mod:`tailtamer.noise.fused`: the uniform streams and the transform's
 arithmetic run as four compiled loops (torch.compile's C++ backend) around torch's own transcendentals, the
-same numbers bit for bit in every dtype, so every guarantee above holds unchanged (about 14 ns per draw
-instead of 24 at n = 10⁴, d = 10³ on one thread; compiled once per process and block shape, about 5–15 s;
+same numbers bit for bit in every dtype, so every guarantee above holds unchanged (about 13 ns per draw
+instead of 24 at n = 10⁴, d = 10³ on one thread, 6.5–9 ns on two, where the blocks are 2¹⁸ entries filled one
+after another with each loop split over both threads; compiled once per process, block shape and thread
+count, about 5–15 s;
 ``TAILTAMER_FUSED=0`` turns it off; without a working compiler the eager path runs, logged once). A
 distributed process hosting fewer rows may take the eager path where the simulator takes the compiled one:
 both give the same bits, so the simulator and distributed runs still draw identical numbers.
@@ -103,17 +105,20 @@ class AlphaStableNoise(NoiseModel):
         entries filled by the run's threads (:func:`tailtamer.noise._draws.fill_rows`); the values are those of
         :meth:`NoiseModel.sample <tailtamer.noise.base.NoiseModel.sample>` bit for bit."""
         nodes = torch.as_tensor(nodes, dtype=torch.int64).reshape(-1)
-        rows = max(1, BLOCK // max(d, 1)) if d <= BLOCK and fused.enabled(len(nodes) * d) else 0
-        plan = fused.Plan(seed, (_draws.sub_stream(0), _draws.sub_stream(1)), nodes, step, d, call,
-                          self._constants() + (self.scale,), rows) if rows and nodes.device.type == "cpu" else None
+        plan, block, inner = None, BLOCK, 1
+        if d <= BLOCK and fused.enabled(len(nodes) * d) and nodes.device.type == "cpu":
+            inner = _draws.spare_threads()   # T > 1: one block at a time, each compiled loop split T ways
+            block = BLOCK if inner == 1 else fused.PARALLEL_BLOCK
+            plan = fused.Plan(seed, (_draws.sub_stream(0), _draws.sub_stream(1)), nodes, step, d, call,
+                              self._constants() + (self.scale,), max(1, block // d), inner)
 
-        def fill(ids: torch.Tensor, block: torch.Tensor) -> None:
+        def fill(ids: torch.Tensor, out: torch.Tensor) -> None:
             # ids is the view nodes[r0 : r0 + len(ids)] that fill_rows hands out
             r0 = (ids.data_ptr() - nodes.data_ptr()) // nodes.element_size()
-            if plan is None or not plan.block(r0, ids, block):
-                self._cms(seed, ids, step, d, call, self.scale, out=block)
+            if plan is None or not plan.block(r0, ids, out):
+                self._cms(seed, ids, step, d, call, self.scale, out=out)
 
-        return _draws.fill_rows(nodes, d, dtype, BLOCK, fill)
+        return _draws.fill_rows(nodes, d, dtype, block, fill, inner_threads=inner)
 
     def moments(self) -> dict[str, Any]:
         if self.alpha == 2.0:
