@@ -14,7 +14,7 @@ one-thread CPU time is the steadier measure of the work done. The last line prin
 
 One case on its own (what the README's two n = 10,000 rows run; THREADS 0 = tailtamer's choice):
 
-    python benchmarks/scale.py --case 10000 1000 alpha-stable 7 2
+    python benchmarks/scale.py --case 10000 1000 alpha-stable 15 2
 
     python benchmarks/scale.py [--quick] [--no-plot]
 """
@@ -136,8 +136,8 @@ def main() -> None:
         return
     ns = [10**k for k in range(2, 6 if args.quick else 7)]
     rows = [in_child(n, 10, "none", 5 if args.quick else (20 if n < 10**6 else 10)) for n in ns]
-    big = {name: in_child(10_000, 1_000, name, 3 if args.quick else 7) for name in NOISES}
-    one = {name: in_child(10_000, 1_000, name, 3 if args.quick else 7, pin=1) for name in NOISES}
+    big = {name: in_child(10_000, 1_000, name, 3 if args.quick else 15) for name in NOISES}
+    one = {name: in_child(10_000, 1_000, name, 3 if args.quick else 15, pin=1) for name in NOISES}
     print(f"{'n':>9} {'s/step':>10} {'us/node':>9} {'peak GB':>8} {'threads':>7} {'kernel':>10}")
     for r in rows:
         print(f"{r['n']:>9,} {r['step_s']:>10.5f} {1e6 * r['step_s'] / r['n']:>9.3f} {r['peak_rss_gb']:>8.2f} "
