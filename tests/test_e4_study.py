@@ -21,7 +21,7 @@ def _by_folder(jobs):
 
 def test_the_e4_studies_are_listed_and_resumable_by_name():
     names = set(study.studies())
-    assert {"e4", "e4-cpu", "e4-smoke"} <= names
+    assert {"e4", "e4-cpu", "e4-sst2", "e4-smoke"} <= names
     with pytest.raises(Exception, match="did you mean 'e4-cpu'"):
         study.get("e4-cpy")
 
@@ -53,6 +53,19 @@ def test_the_full_recipe_is_declared():
     assert one["dc-lambda"]["compensation"] == {"name": "dc", "lam": 0.2}
     for c in list(jobs.values())[::23]:
         resolve(c)
+
+
+def test_the_sst2_study_is_the_full_recipes_sst2_part():
+    """``e4-sst2`` runs exactly the full recipe's SST-2 jobs (same folders, same configs) and tunes the same
+    SST-2 searches on the same seeds, for any tuned steps."""
+    tuned = {"sst2/n8": {m: {"lr": 0.05, "local_lr": 0.05} for m in e4.FULL.methods},
+             "sst2/n32": {m: {"lr": 0.02, "local_lr": 0.02} for m in e4.FULL.methods}}
+    full = {f: c for f, c in _by_folder(study.get("e4").runs(ROOT, tuned)).items() if "/sst2/" in f"/{f}"}
+    part = _by_folder(study.get("e4-sst2").runs(ROOT, tuned))
+    assert part == full and len(part) == 2 * 10 * 5
+    assert {c["problem"]["name"] for c in part.values()} == {"sst2"}
+    first = {str(f) for f, _ in study.get("e4").grid(ROOT).first_round(ROOT) if "/sst2/" in str(f)}
+    assert {str(f) for f, _ in study.get("e4-sst2").grid(ROOT).first_round(ROOT)} == first
 
 
 def test_every_method_is_tuned_per_workload_and_n_on_a_growing_grid():
