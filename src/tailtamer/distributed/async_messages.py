@@ -2,7 +2,9 @@
 
 Server → worker (``HEAD + d`` numbers): ``[kind, job, version, duration, x...]`` with ``kind`` one of
 :data:`START` (compute job ``job`` on the model ``x`` read at server version ``version``; its compute time is
-``duration`` timing units), :data:`CANCEL` (drop the job in flight) or :data:`STOP` (the run is over).
+``duration`` timing units), :data:`CANCEL` (drop the job in flight), :data:`STOP` (the run is over) or
+:data:`HEARTBEAT` (the server is alive: sent to idle workers, which wait for their turn without a job; it
+asks nothing and is never answered).
 
 Worker → server (``UP + d`` numbers): ``[job, status, result...]`` with ``status`` :data:`RESULT` (what the
 scheme's ``compute`` returned), :data:`NONFINITE` (its gradient had a NaN/Inf: the server stops the run as
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-START, CANCEL, STOP = 1, 2, 3
+START, CANCEL, STOP, HEARTBEAT = 1, 2, 3, 4
 RESULT, ABORTED, NONFINITE = 1, 0, 2
 HEAD = 4
 UP = 2

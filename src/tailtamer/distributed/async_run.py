@@ -15,10 +15,11 @@ replays in the simulator. ``async.json`` also lists the lost workers and the tim
 Supported (:data:`SUPPORTED`): the per-gradient schemes (``asgd``, ``delay-adaptive-asgd``, ``clipped-asgd``,
 ``dc-asgd``, ``ringmaster``, ``nm-asgd``), the collecting ones (``rennala``, ``sync-sgd``, ``m-sync``: a worker
 that delivered waits for the round, at most the slowest job) and the buffered ones (``fedbuff``,
-``async-local``) without a concurrency cap. With a cap (0 < ``concurrency`` < n) workers wait idle for their
-turn for as long as the others take, which a worker cannot tell from a stalled server without heartbeats,
-and a lost worker's turn would be lost with it; those run in the simulator only. A real run cannot be
-resumed (its in-flight jobs lived on the workers).
+``async-local``), with or without a concurrency cap. Workers without a job (waiting for their turn under a
+cap, or for a round to end) hear a heartbeat from the server at least every ``timeout``/3 seconds, so a long
+wait is not taken for a stalled server; and under a cap a lost busy worker's slot goes to the next idle
+worker in the scheme's round-robin order (recorded as ``replaced_by`` in the arrival log, and replayed). A
+real run cannot be resumed (its in-flight jobs lived on the workers).
 """
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ from .faults import from_env
 from .process_group import DEFAULT_TIMEOUT
 
 #: Scheme classes a real run supports (subclasses included: delay-adaptive, clipped, DC-ASGD, Ringmaster,
-#: sync-sgd, m-sync, rennala, async-local); FedBuff only without a concurrency cap (module docstring).
+#: sync-sgd, m-sync, rennala, async-local), FedBuff with or without a concurrency cap (module docstring).
 SUPPORTED: tuple[type, ...] = (ASGD, NormalizedMomentumASGD, Collecting, FedBuff)
 
 #: Seconds of real time per timing unit when not given (a sqrt-model job of ≈ 3 units takes ≈ 30 ms).
@@ -73,11 +74,6 @@ def check_real(resolved: dict[str, Any], world: int, time_scale: float = TIME_SC
     if not (isinstance(cls, type) and issubclass(cls, SUPPORTED)):
         raise ValidationError(f"'{name}' cannot run asynchronously on real processes yet: supported are "
                               f"{', '.join(supported_names())}; run it in the simulator (tailtamer run)")
-    cap = resolved["algorithm"].get("concurrency", 0)
-    if issubclass(cls, FedBuff) and 0 < cap < n:
-        raise ValidationError(f"'{name}' with a concurrency cap ({cap} of {n} workers) runs in the simulator only: "
-                              f"its idle workers wait for their turn, which a real worker cannot tell from a "
-                              f"stalled server; set algorithm.concurrency = 0 for a real run")
     if world != n + 1:
         raise ConfigError(f"an asynchronous run on {world} processes is a server and {world - 1} workers, "
                           f"but [topology] n = {n}: use --nproc {n + 1} (or --set topology.n={max(world - 1, 1)})")

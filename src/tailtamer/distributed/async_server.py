@@ -11,11 +11,17 @@ event table, metrics, callbacks and run folder are the simulator's. What differs
   gloo, and a gloo receive cannot be polled or re-waited after a timeout, so each worker has its own.)
 * a reply's clock is its real time since the start divided by ``time_scale`` (timing units); replies of
   cancelled jobs and aborted jobs are ignored;
+* a live worker with no job in flight (waiting for its turn under a concurrency cap, for a round to end, or
+  after a cancel) gets a HEARTBEAT whenever the server has sent it nothing for ``timeout``/3 seconds, so it
+  can tell a long wait from a dead or stalled server. The heartbeats are sent from the main loop (while it
+  waits for the next reply), the one thread that sends anything, so the timeout must exceed the server's
+  longest pause between events (an evaluation, a checkpoint);
 * a worker whose connection breaks (it died) or that does not answer within ``timeout`` seconds after its
   job's duration (it stalled) is *lost*: the server goes on with the others and the arrival log records
-  when and which (:mod:`tailtamer.engine.async_replay`). The stall is judged by the server's own clock,
-  never by a gloo receive timeout: on gloo a receive that times out closes every connection of the
-  process, not only the silent worker's, so the listeners wait without one;
+  when and which (:mod:`tailtamer.engine.async_replay`); under a concurrency cap a lost busy worker's slot
+  goes to the next idle worker (the scheme's choice, replayed exactly). The stall is judged by the
+  server's own clock, never by a gloo receive timeout: on gloo a receive that times out closes every
+  connection of the process, not only the silent worker's, so the listeners wait without one;
 * at the end every live worker gets STOP.
 """
 from __future__ import annotations
@@ -34,7 +40,7 @@ from ..algorithms.base import State
 from ..engine.async_events import BUSY
 from ..engine.async_replay import Event, OrderedAsyncLoop
 from ..errors import NonFiniteError
-from .async_messages import ABORTED, CANCEL, NONFINITE, START, STOP, UP, order, short
+from .async_messages import ABORTED, CANCEL, HEARTBEAT, NONFINITE, START, STOP, UP, order, short
 
 #: The listeners' receive timeout: never reached (a gloo receive timeout would close every connection).
 FOREVER = timedelta(days=365)
@@ -42,7 +48,8 @@ FOREVER = timedelta(days=365)
 
 class ServerLoop(OrderedAsyncLoop):
     """The real server (see the module docstring); ``time_scale`` seconds per timing unit, ``timeout``
-    seconds of silence (beyond a job's duration) after which a worker is lost."""
+    seconds of silence (beyond a job's duration) after which a worker is lost; idle workers hear from it at
+    least every ``beat`` = ``timeout``/3 seconds."""
 
     rank = 0
 
@@ -53,6 +60,8 @@ class ServerLoop(OrderedAsyncLoop):
         self._owed: list[queue.Queue] = [queue.Queue() for _ in range(self.n)]
         self._threads: list[threading.Thread] = []
         self._deadline = [math.inf] * self.n    # when each worker's latest job is overdue (perf_counter)
+        self._sent = [-math.inf] * self.n       # when each worker was last sent a message (perf_counter)
+        self.beat = self.timeout / 3
         self._t0 = 0.0
         self._dim = 0
 
@@ -74,6 +83,7 @@ class ServerLoop(OrderedAsyncLoop):
     def _send(self, worker: int, msg: torch.Tensor) -> bool:
         try:
             dist.isend(msg, dst=worker + 1).wait(timedelta(seconds=self.timeout))
+            self._sent[worker] = time.perf_counter()
             return True
         except RuntimeError as err:
             self._inbox.put(("lost", worker, f"rank {worker + 1} died or is unreachable: sending failed "
@@ -92,14 +102,23 @@ class ServerLoop(OrderedAsyncLoop):
     def _cancelled(self, worker: int) -> None:
         self._send(worker, order(CANCEL, self._dim))
 
-    def _patience(self) -> float | None:
-        """Seconds until the first live worker's reply is overdue (None: none is owed)."""
-        due = min((d for i, d in enumerate(self._deadline) if not self.lost[i]), default=math.inf)
-        return None if due == math.inf else max(due - time.perf_counter(), 0.0)
+    def _heartbeats(self) -> float:
+        """HEARTBEAT every live idle worker sent nothing for ``beat`` seconds; returns when the next one is due
+        (perf_counter; inf: no worker is idle)."""
+        e, due = self.events, math.inf
+        for i in range(self.n):
+            if self.lost[i] or e.status[i] == BUSY:
+                continue
+            if time.perf_counter() - self._sent[i] >= self.beat and not self._send(i, order(HEARTBEAT, self._dim)):
+                continue                                   # it is gone: the loss is on the inbox
+            due = min(due, self._sent[i] + self.beat)
+        return due
 
-    def _overdue(self) -> int:
+    def _overdue(self) -> tuple[float, int]:
+        """When the first live worker's reply is overdue (perf_counter; inf: none is owed), and which worker."""
         live = [i for i in range(self.n) if not self.lost[i]]
-        return min(live, key=lambda i: self._deadline[i])
+        worker = min(live, key=lambda i: self._deadline[i], default=-1)
+        return (self._deadline[worker] if live else math.inf), worker
 
     def _now(self) -> float:
         return (time.perf_counter() - self._t0) / self.time_scale
@@ -107,10 +126,16 @@ class ServerLoop(OrderedAsyncLoop):
     def _event(self, s: State) -> Event | None:
         e = self.events
         while True:
+            beat = self._heartbeats()
+            due, late = self._overdue()
+            wake = min(beat, due)
             try:
-                kind, worker, payload = self._inbox.get(timeout=self._patience())
+                wait = None if wake == math.inf else max(wake - time.perf_counter(), 0.0)
+                kind, worker, payload = self._inbox.get(timeout=wait)
             except queue.Empty:
-                kind, worker, payload = "lost", self._overdue(), ""
+                if time.perf_counter() < due:
+                    continue                               # time to send heartbeats
+                kind, worker = "lost", late
                 payload = (f"rank {worker + 1} stalled: no reply within {self.timeout:g} s after its job's "
                            f"duration")
             now = max(self._now(), e.clock)

@@ -7,10 +7,11 @@ simulated run makes for worker i's job j), then sleeps until the job has lasted 
 message arriving meanwhile (a new START, CANCEL or STOP) aborts the job: the worker replies ABORTED and
 obeys it. A listener thread receives the server's messages, so the sleep is interruptible.
 
-If the server dies (its connection breaks: noticed at once) or sends nothing for ``timeout`` seconds beyond
-the job in hand (it stalled), the worker stops with a :class:`~tailtamer.comm.health.CommError` naming the
-server (rank 0). A worker waiting for a round to end (``sync-sgd``) waits on the same clock, so the timeout
-must exceed the longest job times ``time_scale`` (the default 300 s does by far).
+A worker without a job (waiting for its turn under a concurrency cap, or for a round to end) hears a
+HEARTBEAT from the server at least every ``timeout``/3 seconds: the listener takes it as proof of life and
+keeps it off the inbox (so it never aborts a job). If the server dies (its connection breaks: noticed at
+once) or sends nothing, heartbeats included, for ``timeout`` seconds beyond the job in hand (it stalled),
+the worker stops with a :class:`~tailtamer.comm.health.CommError` naming the server (rank 0).
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ import torch.distributed as dist
 from ..comm.health import CommError
 from ..engine.async_oracle import job_oracle
 from ..errors import NonFiniteError
-from .async_messages import ABORTED, CANCEL, HEAD, NONFINITE, RESULT, START, STOP, reply, short
+from .async_messages import ABORTED, CANCEL, HEAD, HEARTBEAT, NONFINITE, RESULT, START, STOP, reply, short
 
 
 class Worker:
@@ -63,8 +64,11 @@ class Worker:
                 self.inbox.put(self._fail(f"died, stalled or is unreachable: no message within {budget:.3g} s "
                                           f"[{short(err)}]"))
                 return
-            self.inbox.put(buf)
             kind = int(buf[0])
+            if kind == HEARTBEAT:              # the server lives; the worker waits on (nothing to obey)
+                budget = self.timeout
+                continue
+            self.inbox.put(buf)
             if kind == STOP:
                 return
             budget = self.timeout + (float(buf[3]) * self.time_scale if kind == START else 0.0)

@@ -40,11 +40,13 @@ from .oracle import check_finite
 READS = PREFIX + "reads"
 
 
-class _ServerView:
-    """What a scheme reads at an arrival (see :class:`~tailtamer.algorithms.asynchronous.base.Server`)."""
+class ServerView:
+    """What a scheme reads at an arrival (see :class:`~tailtamer.algorithms.asynchronous.base.Server`);
+    ``gone[i]``: worker i is lost (a real run's, or its replay's) and never offered as idle."""
 
-    def __init__(self, events: EventTable):
+    def __init__(self, events: EventTable, gone: list[bool] | None = None):
         self._e = events
+        self._gone = gone
         self.n = events.n
 
     @property
@@ -62,7 +64,8 @@ class _ServerView:
         return self._e.version
 
     def idle(self) -> list[int]:
-        return [i for i, s in enumerate(self._e.status) if s == IDLE]
+        gone = self._gone
+        return [i for i, s in enumerate(self._e.status) if s == IDLE and not (gone and gone[i])]
 
 
 class AsyncLoop:
@@ -127,6 +130,10 @@ class AsyncLoop:
         self.reads[worker] = s["x"][0]
         self.comm.stats.add(1, s["x"][0].numel() * s["x"].element_size(), "mean")
 
+    def _view(self) -> ServerView:
+        """What the scheme reads of the engine (subclasses with lost workers hide them)."""
+        return ServerView(self.events)
+
     def _flush(self, s: State) -> None:
         """Start every pending worker on the current model."""
         for i in self.events.pending():
@@ -150,7 +157,7 @@ class AsyncLoop:
             result = self.algorithm.compute(x_read, oracle)
         self.comm.stats.add(1, result[0].numel() * result.element_size(), "mean")
         out: Outcome = self.algorithm.arrive(s, Arrival(worker, version, delay, job, e.clock, result, x_read),
-                                             _ServerView(e))
+                                             self._view())
         if out.dropped:
             e.dropped += 1
         for j in out.cancel:

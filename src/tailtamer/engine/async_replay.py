@@ -10,16 +10,22 @@ Their shared rules:
   (re)starts are started right after each event, on the model it left;
 * an event's clock is its real time since the start, in timing units (seconds / ``time_scale``); jobs keep
   the timing model's durations (the sleeps a real worker makes), which only the utilization reads;
-* a *lost* worker (it died or stalled) is never started again; its in-flight job ends unfinished (not
-  counted as cancelled).
+* a *lost* worker (it died or stalled) is never started again (a scheme never sees it among the idle
+  workers); its in-flight job ends unfinished (not counted as cancelled);
+* when the lost worker had a job in flight, the scheme may give its slot to idle workers
+  (:meth:`~tailtamer.algorithms.asynchronous.base.AsyncScheme.replace_lost`: with a concurrency cap,
+  ``fedbuff`` and ``async-local`` start the next idle worker in their round-robin order), started at once on
+  the current model; schemes without a cap start none, as before.
 
 ``arrivals.jsonl`` (the arrival log, :data:`ARRIVALS`) has one JSON line per event, appended and flushed as
 it happens (a torn last line is ignored when read)::
 
     {"event": "arrival", "k": 0, "worker": 2, "job": 0, "version": 0, "delay": 0, "time": 2.71, "updated": true, "dropped": false}
     {"event": "lost", "k": 37, "worker": 1, "rank": 2, "time": 40.2, "updates": 30, "reason": "..."}
+    {"event": "lost", "k": 52, "worker": 0, "rank": 1, "time": 61.9, "updates": 41, "reason": "...", "replaced_by": [2]}
 
-``k`` is the event's position; an arrival's ``version`` is the number of server updates when its job read the
+``k`` is the event's position; ``replaced_by`` (only when some) lists the workers started in a lost one's
+place (the replay recomputes them and checks they agree); an arrival's ``version`` is the number of server updates when its job read the
 model, ``delay`` = updates since. Replaying the log runs the same events in the same order, and every
 gradient is recomputed by the job's counter-based oracle, so the replayed iterates are the real run's.
 """
@@ -34,8 +40,8 @@ import torch
 
 from ..algorithms.base import State
 from ..errors import ConfigError, ValidationError
-from .async_events import BUSY, IDLE, PREFIX
-from .async_loop import AsyncLoop
+from .async_events import BUSY, IDLE, PENDING, PREFIX
+from .async_loop import AsyncLoop, ServerView
 from .run_dir import read_jsonl
 from .atomic import storage_error
 
@@ -56,6 +62,7 @@ class Event:
     version: int = -1
     result: torch.Tensor | None = None
     reason: str = ""
+    replaced: list[int] | None = None      # a replayed loss: the workers the log says replaced it (None: unknown)
 
 
 class ArrivalLog:
@@ -148,11 +155,7 @@ class OrderedAsyncLoop(AsyncLoop):
         k = self.cursor
         self.cursor += 1
         if ev.kind == "lost":
-            e.lose(ev.worker, ev.time)
-            self.lost[ev.worker] = True
-            self._write({"event": "lost", "k": k, "worker": ev.worker, "rank": ev.worker + 1, "time": ev.time,
-                         "updates": e.updates, "reason": ev.reason})
-            return s, False
+            return self._lose(s, ev, k), False
         before = set(e.busy()) - {ev.worker}
         worker, version, job = e.take(ev.worker, ev.time)
         dropped = e.dropped
@@ -164,6 +167,33 @@ class OrderedAsyncLoop(AsyncLoop):
             if e.status[j] == IDLE:
                 self._cancelled(j)
         return s, updated
+
+    def _view(self) -> ServerView:
+        return ServerView(self.events, self.lost)
+
+    def _lose(self, s: State, ev: Event, k: int) -> State:
+        """Worker ``ev.worker`` is gone; a busy one's slot goes to whom the scheme says (started by the next
+        :meth:`_flush`). Returns the scheme's state."""
+        e, worker = self.events, ev.worker
+        busy = e.status[worker] == BUSY
+        e.lose(worker, ev.time)
+        self.lost[worker] = True
+        started: list[int] = []
+        if busy:
+            s, started = self.algorithm.replace_lost(s, worker, self._view())
+            for j in started:
+                if e.status[j] != IDLE or self.lost[j]:
+                    raise RuntimeError(f"{self.algorithm.name}: worker {j} replaces lost worker {worker}, but it "
+                                       f"is {'lost' if self.lost[j] else 'busy'}")
+                e.status[j] = PENDING
+        if ev.replaced is not None and list(ev.replaced) != started:
+            raise ValidationError(f"{ARRIVALS} line {k + 1}: worker {worker} is lost and the log starts "
+                                  f"{list(ev.replaced)} in its place, but this replay starts {started}: the config "
+                                  f"or the algorithm's decisions differ from the real run's")
+        row = {"event": "lost", "k": k, "worker": worker, "rank": worker + 1, "time": ev.time, "updates": e.updates,
+               "reason": ev.reason}
+        self._write({**row, "replaced_by": started} if started else row)
+        return s
 
     def _write(self, row: dict[str, Any]) -> None:
         if self.log is not None:
@@ -196,7 +226,11 @@ class ReplayLoop(OrderedAsyncLoop):
         if not 0 <= w < self.n or kind not in ("arrival", "lost"):
             raise ValidationError(f"{ARRIVALS} line {k + 1}: unknown event {kind!r} or worker {w} (n = {self.n})")
         if kind == "lost":
-            return Event("lost", w, t, reason=str(row.get("reason", "")))
+            replaced = row.get("replaced_by", [])
+            if not isinstance(replaced, list) or not all(isinstance(j, int) for j in replaced):
+                raise ValidationError(f"{ARRIVALS} line {k + 1}: replaced_by must be a list of workers, got "
+                                      f"{replaced!r}")
+            return Event("lost", w, t, reason=str(row.get("reason", "")), replaced=replaced)
         e = self.events
         job, version = int(row["job"]), int(row["version"])
         if e.status[w] != BUSY or e.jobs[w] - 1 != job or e.version[w] != version:

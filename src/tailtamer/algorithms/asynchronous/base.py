@@ -71,7 +71,8 @@ class Server(Protocol):
         ...
 
     def idle(self) -> list[int]:
-        """Workers neither computing nor about to restart (the arriving one included)."""
+        """Workers neither computing nor about to restart (the arriving one included; a real run's lost
+        workers never)."""
         ...
 
 
@@ -103,6 +104,12 @@ class AsyncScheme(Algorithm):
 
     def arrive(self, s: State, a: Arrival, server: Server) -> Outcome:
         raise NotImplementedError
+
+    def replace_lost(self, s: State, worker: int, server: Server) -> tuple[State, list[int]]:
+        """Worker ``worker`` of a real run was lost (it died or stalled) with a job in flight: the new state and
+        the idle workers (from ``server.idle()``) to start in its place on the current model. By default none:
+        every worker has a slot of its own; a scheme that caps how many compute at once gives the slot away."""
+        return s, []
 
     def step(self, s: State, grad: Oracle, comm, t: int) -> State:  # pragma: no cover - never lockstep
         raise NotImplementedError(f"{self.name or type(self).__name__} is asynchronous: it runs on the event engine")

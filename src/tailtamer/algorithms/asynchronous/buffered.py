@@ -75,18 +75,37 @@ class FedBuff(AsyncScheme):
             z = z - self.local_lr * d
         return x_read - z
 
-    def _restarts(self, s: State, out: State, a: Arrival, server: Server) -> list[int]:
-        """The arriving worker, or with a concurrency cap the next idle worker in round-robin order."""
-        if not self.concurrency or self.concurrency >= self._n:
-            return [a.worker]
+    def _capped(self) -> bool:
+        return 0 < self.concurrency < self._n
+
+    def _next_idle(self, s: State, out: State, server: Server) -> int | None:
+        """The first idle worker in round-robin order from ``s["next"]`` (``out["next"]`` moves past it), or
+        None when none is idle."""
         idle = set(server.idle())
         start = int(s["next"][0])
         for j in range(self._n):
             w = (start + j) % self._n
             if w in idle:
                 out["next"] = torch.tensor([(w + 1) % self._n])
-                return [w]
-        return [a.worker]
+                return w
+        return None
+
+    def _restarts(self, s: State, out: State, a: Arrival, server: Server) -> list[int]:
+        """The arriving worker, or with a concurrency cap the next idle worker in round-robin order."""
+        if not self._capped():
+            return [a.worker]
+        w = self._next_idle(s, out, server)
+        return [a.worker] if w is None else [w]
+
+    def replace_lost(self, s: State, worker: int, server: Server) -> tuple[State, list[int]]:
+        """With a concurrency cap, a lost busy worker's slot goes to the next idle worker in round-robin order
+        (the one the next arrival would have started), so ``concurrency`` jobs stay in flight while enough
+        workers live; without one, nothing (every worker has its own slot)."""
+        if not self._capped():
+            return s, []
+        out = dict(s)
+        w = self._next_idle(s, out, server)
+        return (s, []) if w is None else (out, [w])
 
     def arrive(self, s: State, a: Arrival, server: Server) -> Outcome:
         out = dict(s)
