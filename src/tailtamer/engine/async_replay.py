@@ -25,9 +25,10 @@ it happens (a torn last line is ignored when read)::
     {"event": "lost", "k": 52, "worker": 0, "rank": 1, "time": 61.9, "updates": 41, "reason": "...", "replaced_by": [2]}
 
 ``k`` is the event's position; ``replaced_by`` (only when some) lists the workers started in a lost one's
-place (the replay recomputes them and checks they agree); an arrival's ``version`` is the number of server updates when its job read the
-model, ``delay`` = updates since. Replaying the log runs the same events in the same order, and every
-gradient is recomputed by the job's counter-based oracle, so the replayed iterates are the real run's.
+place (the replay recomputes them and checks they agree); an arrival's ``version`` is the number of server
+updates when its job read the model, ``delay`` = updates since. Replaying the log runs the same events in the
+same order, and every gradient is recomputed by the job's counter-based oracle, so the replayed iterates are
+the real run's.
 """
 from __future__ import annotations
 
