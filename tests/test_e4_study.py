@@ -115,6 +115,17 @@ def test_the_recorded_cpu_winners_cover_every_setting():
     assert main["main/ls-t1.5/n8/clipped-asgd/lr=0.3/seed4"]["algorithm"]["lr"] == 0.3
 
 
+def test_the_recorded_sst2_winners_rerun_the_reported_runs():
+    """``tailtamer study e4-sst2`` without --tune reruns exactly the 100 main runs whose per-seed numbers
+    docs/figures/e4-sst2.json records, at the steps it records."""
+    record = json.loads((Path(__file__).resolve().parents[1] / "docs" / "figures" / "e4-sst2.json").read_text())
+    assert record["tuned"] == e4.SST2_TUNED and set(e4.SST2_TUNED) == set(e4.SST2.keys())
+    main = _by_folder(study.get("e4-sst2").runs(ROOT, study.get("e4-sst2").tuned))
+    reported = {f"main/sst2/{setting}/seed{s}" for setting, seeds in record["main"].items()
+                for s in (k.removeprefix("seed") for k in seeds)}
+    assert set(main) == reported and len(reported) == 100
+
+
 def test_a_recipe_naming_an_undeclared_workload_or_method_is_refused():
     from tailtamer.errors import ConfigError
 

@@ -663,6 +663,16 @@ CPU_TUNED: dict[str, dict[str, dict[str, float]]] = {
         {"local_lr": 0.05}, "sync-sgd": {"lr": 0.3}, "m-sync": {"lr": 0.1}},
 }
 
+#: The recorded winners of ``tailtamer study e4-sst2 --tune`` (docs/async.md; docs/figures/e4-sst2.json).
+SST2_TUNED: dict[str, dict[str, dict[str, float]]] = {
+    "sst2/n8": {"asgd": {"lr": 0.03}, "delay-adaptive": {"lr": 0.03}, "ringmaster": {"lr": 0.03},
+        "rennala": {"lr": 0.1}, "nm-asgd": {"lr": 0.003}, "clipped-asgd": {"lr": 0.009}, "dc-asgd": {"lr": 0.03},
+        "fedbuff": {"local_lr": 0.45}, "sync-sgd": {"lr": 0.3}, "m-sync": {"lr": 0.1}},
+    "sst2/n32": {"asgd": {"lr": 0.009}, "delay-adaptive": {"lr": 0.009}, "ringmaster": {"lr": 0.03},
+        "rennala": {"lr": 0.3}, "nm-asgd": {"lr": 0.0009}, "clipped-asgd": {"lr": 0.0027},
+        "dc-asgd": {"lr": 0.009}, "fedbuff": {"local_lr": 0.015}, "sync-sgd": {"lr": 0.3}, "m-sync": {"lr": 0.3}},
+}
+
 STUDY = study("e4", FULL, "E4 (spec E4'): 10 async methods x least squares (Student-t nu 1.5/2.5/none), digits CNN, "
               "SST-2; n = 8, 32; 5 seeds; straggler sweep; (step, R)/(step, lambda) heatmaps (use --tune)",
               "## E4: asynchronous methods with stragglers (full CPU recipe)", {}, 15.0)
@@ -671,7 +681,7 @@ CPU_STUDY = study("e4-cpu", CPU, "E4 reduced to about an hour of one core (docs/
                   "## E4 at CPU scale (reduced; docs/async.md)", CPU_TUNED, 1.6)
 SST2_STUDY = study("e4-sst2", SST2, "E4's SST-2 workload as the full recipe has it: d_model 64, 300 s, n = 8, 32, "
                    "5 seeds, 2 tuning seeds (about 1.5 core-hours; use --tune)",
-                   "## E4 on SST-2 (the full recipe's SST-2 part)", {}, 20.0)
+                   "## E4 on SST-2 (the full recipe's SST-2 part)", SST2_TUNED, 20.0)
 SMOKE_STUDY = study("e4-smoke", SMOKE, "E4 smoke test: small least squares, 4 workers, 4 methods (about a minute)",
                     "## E4 smoke run", {}, 0.3)
 
