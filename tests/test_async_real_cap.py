@@ -121,19 +121,27 @@ def test_a_real_capped_fedbuff_run_outlives_long_idle_waits_and_replays_exactly(
     assert_replay_equal(c, tmp_path / "real", tmp_path / "replay")
 
 
+def _one_lost(tmp_path, monkeypatch, kind: str, steps: int, time_scale: float):
+    """A capped run (2 of 3 workers) where worker 1 (rank 2) fails (``kind``) after its first job: it must finish
+    all ``steps`` with exactly that worker lost. Returns the config, the arrival log and its lost line(s)."""
+    monkeypatch.setenv("TAILTAMER_FAULT", f"2:1:{kind}")
+    c = capped(n=3, concurrency=2, steps=steps, times=1.0)
+    summary = launch(c, tmp_path / "real", 4, timeout=TIMEOUT, plot=False, time_scale=time_scale)
+    assert summary["status"] == "finished" and summary["steps"] == steps
+    log = read_arrivals(tmp_path / "real")
+    gone = [r for r in log if r["event"] == "lost"]
+    assert len(gone) == 1 and gone[0]["worker"] == 1
+    return c, log, gone
+
+
 @pytest.mark.multiprocess
 def test_a_stalled_busy_worker_under_a_cap_gives_its_slot_to_an_idle_one(tmp_path, monkeypatch):
     """Concurrency 2 of 3. Worker 1 (rank 2) hangs after its first job; when round-robin starts it again it never
     answers, and is lost with that job in flight: its slot goes at once to the idle worker, which starts on
     the model of that moment, and the run goes on with two jobs in flight to the last update. The log records
     the loss and the successor; the replay (which decides the same successor) equals the run."""
-    monkeypatch.setenv("TAILTAMER_FAULT", "2:1:stall")
-    c = capped(n=3, concurrency=2, steps=20, times=1.0)
-    summary = launch(c, tmp_path / "real", 4, timeout=TIMEOUT, plot=False, time_scale=0.3)
-    assert summary["status"] == "finished" and summary["steps"] == 20
-    log = read_arrivals(tmp_path / "real")
-    gone = [r for r in log if r["event"] == "lost"]
-    assert len(gone) == 1 and gone[0]["worker"] == 1 and "stalled" in gone[0]["reason"]
+    c, log, gone = _one_lost(tmp_path, monkeypatch, "stall", steps=20, time_scale=0.3)
+    assert "stalled" in gone[0]["reason"]
     assert len(arrivals(log, 1)) == 1                   # it answered its first job only
     (successor,) = gone[0]["replaced_by"]
     assert successor != 1
@@ -148,13 +156,8 @@ def test_a_stalled_busy_worker_under_a_cap_gives_its_slot_to_an_idle_one(tmp_pat
 def test_a_dead_worker_under_a_cap_is_dropped_and_never_restarted(tmp_path, monkeypatch):
     """Worker 1 exits after its first job (while idle, or once restarted: whenever the server notices); the
     run finishes with the others, never offering worker 1 a job after its loss, and replays exactly."""
-    monkeypatch.setenv("TAILTAMER_FAULT", "2:1:exit")
-    c = capped(n=3, concurrency=2, steps=12, times=1.0)
-    summary = launch(c, tmp_path / "real", 4, timeout=TIMEOUT, plot=False, time_scale=0.2)
-    assert summary["status"] == "finished" and summary["steps"] == 12
-    log = read_arrivals(tmp_path / "real")
-    gone = [r for r in log if r["event"] == "lost"]
-    assert len(gone) == 1 and gone[0]["worker"] == 1 and "rank 2" in gone[0]["reason"]
+    c, log, gone = _one_lost(tmp_path, monkeypatch, "exit", steps=12, time_scale=0.2)
+    assert "rank 2" in gone[0]["reason"]
     assert all(r["worker"] != 1 for r in log[gone[0]["k"] + 1:]) and len(arrivals(log, 1)) == 1
     assert gone[0].get("replaced_by", []) in ([], [0], [2])
     assert_replay_equal(c, tmp_path / "real", tmp_path / "replay")
