@@ -30,7 +30,7 @@ import torch
 
 from tailtamer.algorithms import ALGORITHMS
 from tailtamer.comm.simulated import SimulatedComm
-from tailtamer.engine.oracle import Oracle
+from tailtamer.engine.oracle import GradientOracle
 from tailtamer.errors import DataNotFoundError
 from tailtamer.problems import build_problem
 from tailtamer.problems.models import GPT, ModelProblem, TensorData
@@ -56,7 +56,7 @@ def simulator_step(problem: ModelProblem, W: np.ndarray) -> Callable[[int], None
     alg = ALGORITHMS.build("gt-nsgdm", {"lr": LR, "beta": BETA}, steps=1000)
     comm = SimulatedComm(W)
     state = alg.init(problem.x0(torch.float32).expand(N, -1).clone(), comm)
-    oracle = Oracle(problem, None, comm.nodes, seed=0, check=False)
+    oracle = GradientOracle(problem, None, comm.nodes, seed=0, check=False)
 
     def step(r: int) -> None:
         nonlocal state
