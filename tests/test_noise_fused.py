@@ -33,7 +33,7 @@ def test_compiled_uniforms_give_the_eager_draws_bit_for_bit(monkeypatch):
         assert torch.equal(_draw(model, monkeypatch, "1", part, d, dtype), compiled[100:140])
     if fused._STATE["failed"]:
         pytest.skip("no working torch.compile C++ backend here: only the eager fallback was checked")
-    assert (BLOCK // d, d, torch.float32, True) in fused._COMPILED and fused.compile_seconds() > 0
+    assert (BLOCK // d, d, torch.float32, True, 1) in fused._COMPILED and fused.compile_seconds() > 0
 
 
 def test_a_failed_compile_falls_back_to_the_eager_draws_and_logs_once(monkeypatch, caplog):

@@ -62,6 +62,17 @@ def save(fig: Any, path: Path, dpi: int = 110, tight: bool = True) -> Path:
     return path
 
 
+def panels(count: int, cols: int, width: float, height: float) -> tuple[Any, list[Any]]:
+    """A figure of ``count`` panels in rows of at most ``cols``, each ``width`` × ``height`` inches, the unused
+    cells of the last row hidden; returns the figure and the ``count`` axes in reading order."""
+    cols = max(1, min(cols, count))
+    rows = -(-count // cols)
+    fig, axes = _pyplot().subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    for ax in axes.flat[count:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:count])
+
+
 def plot_metrics(rows: Sequence[dict[str, Any]], path: Path, title: str = "", x: str = "step",
                  xlabel: str = "step", skip: Sequence[str] = ()) -> None:
     """One panel per metric against ``x`` (the step, or an asynchronous run's simulated ``time``), log scale

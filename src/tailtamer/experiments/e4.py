@@ -522,16 +522,11 @@ def _curves(folders: list[Path], metric: str) -> tuple[list[float], list[float]]
 
 def _draw_curves(recipe: Recipe):
     def draw(root: Path, path: Path, tuned: Any) -> None:
-        from ..plots import _pyplot, save
+        from ..plots import panels, save
 
-        plt = _pyplot()
         keys = recipe.keys()
-        cols = min(3, len(keys))
-        rows = -(-len(keys) // cols)
-        fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False)
-        for ax in axes.flat[len(keys):]:
-            ax.set_visible(False)
-        for ax, k in zip(axes.flat, keys):
+        fig, axes = panels(len(keys), 3, 4.6, 3.4)
+        for ax, k in zip(axes, keys):
             w = recipe.workloads[k.split("/")[0]]
             for m in recipe.methods:
                 t, v = _curves(_seed_folders(root / "main" / k / m / _label(step_of(recipe, tuned, k, m))), w.metric)
@@ -540,19 +535,20 @@ def _draw_curves(recipe: Recipe):
             ax.set_xlabel("simulated time")
             ax.set_title(f"{k}: {w.metric}", fontsize=9)
             ax.grid(alpha=0.3)
-        axes.flat[0].legend(fontsize=6)
+        axes[0].legend(fontsize=6)
         save(fig, path, dpi=90)
     return draw
 
 
 def _draw_straggler(recipe: Recipe):
     def draw(root: Path, path: Path, tuned: Any) -> None:
-        from ..plots import _pyplot, save
+        from ..plots import panels, save
 
-        plt = _pyplot()
         ws, n, ks = recipe.straggler_workloads, recipe.straggler_n, list(recipe.straggler_factors)
-        fig, axes = plt.subplots(1, max(len(ws), 1), figsize=(5 * max(len(ws), 1), 3.8), squeeze=False)
-        for ax, w in zip(axes[0], ws):
+        if not ws:
+            return
+        fig, axes = panels(len(ws), len(ws), 5.0, 3.8)
+        for ax, w in zip(axes, ws):
             metric = recipe.workloads[w].metric
             for m in recipe.methods:
                 p = step_of(recipe, tuned, f"{w}/n{n}", m)
@@ -565,7 +561,7 @@ def _draw_straggler(recipe: Recipe):
             ax.set_ylabel(f"median final {metric}")
             ax.set_title(f"{w}, n = {n}")
             ax.grid(alpha=0.3)
-        axes[0][-1].legend(fontsize=6)
+        axes[-1].legend(fontsize=6)
         save(fig, path, dpi=90)
     return draw
 
@@ -574,18 +570,13 @@ def _draw_heatmaps(recipe: Recipe):
     def draw(root: Path, path: Path, tuned: Any) -> None:
         import numpy as np
 
-        from ..plots import _pyplot, save
+        from ..plots import panels, save
 
-        plt = _pyplot()
         names = list(recipe.heatmaps)
         if not names:
             return
-        cols = min(3, len(names))
-        rows = -(-len(names) // cols)
-        fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.6 * rows), squeeze=False)
-        for ax in axes.flat[len(names):]:
-            ax.set_visible(False)
-        for ax, name in zip(axes.flat, names):
+        fig, axes = panels(len(names), 3, 4.4, 3.6)
+        for ax, name in zip(axes, names):
             h = recipe.heatmaps[name]
             g = np.array(heatmap_grid(recipe, root, name), dtype=float)
             shown = np.log10(np.where(np.isfinite(g), g, np.nan))

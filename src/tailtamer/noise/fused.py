@@ -132,7 +132,7 @@ def _graphs(rows: int, d: int, dtype: torch.dtype, scaled: bool, threads: int = 
             ) -> list[Callable[..., Any]] | None:
     """The four compiled loops for blocks of ``[rows, d]`` on ``threads`` OpenMP threads (compiled on first
     use), or None after a failure."""
-    key = (rows, d, dtype, scaled) + ((threads,) if threads > 1 else ())
+    key = (rows, d, dtype, scaled, threads)
     if key in _COMPILED or _STATE["failed"]:
         return _COMPILED.get(key)
     from torch.fx.experimental.proxy_tensor import make_fx
