@@ -388,8 +388,11 @@ def _seed_folders(folder: Path) -> list[Path]:
     return sorted(folder.glob("seed*")) if folder.exists() else []
 
 
-def main_table(recipe: Recipe, root: Path, tuned: dict[str, Any], metric_of=lambda w: w.metric) -> str:
-    keys = recipe.keys()
+def main_table(recipe: Recipe, root: Path, tuned: dict[str, Any], metric_of=lambda w: w.metric,
+               only=lambda w: True) -> str:
+    """Median final ``metric_of(workload)`` of every method (rows) per tuned setting (columns) of the workloads
+    ``only`` keeps."""
+    keys = [k for k in recipe.keys() if only(recipe.workloads[k.split("/")[0]])]
     cols = [f"{k.split('/')[0]}, n={k.split('/n')[1]}" for k in keys]
     lines = ["| method | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for m in recipe.methods:
@@ -409,8 +412,7 @@ def _main_section(recipe: Recipe):
                 f"'diverged' = a non-finite run):\n\n" + main_table(recipe, root, tuned))
         if any(w.accuracy for w in recipe.workloads.values()):
             text += ("\n\nMedian final held-out accuracy (model workloads):\n\n"
-                     + main_table(replace(recipe, workloads={k: w for k, w in recipe.workloads.items() if w.accuracy}),
-                                  root, tuned, lambda w: w.accuracy))
+                     + main_table(recipe, root, tuned, lambda w: w.accuracy, only=lambda w: bool(w.accuracy)))
         return text
     return body
 
