@@ -149,3 +149,14 @@ def test_every_report_section_renders_for_every_declared_recipe(tmp_path, name):
     main = s.sections[0].body(tmp_path, tuned)
     if any(w.accuracy for w in recipe.workloads.values()):
         assert "held-out accuracy" in main
+
+
+def test_the_recorded_full_winners_rerun_the_reported_runs():
+    """``tailtamer study e4`` without --tune reruns exactly the 2,850 runs whose final numbers
+    docs/figures/e4.json records, at the steps it records; its SST-2 part is ``e4-sst2``'s record."""
+    record = json.loads((Path(__file__).resolve().parents[1] / "docs" / "figures" / "e4.json").read_text())
+    assert record["tuned"] == e4.FULL_TUNED and set(e4.FULL_TUNED) == set(e4.FULL.keys())
+    assert all(set(v) == set(e4.FULL.methods) for v in e4.FULL_TUNED.values())
+    runs = _by_folder(study.get("e4").runs(ROOT, study.get("e4").tuned))
+    assert set(runs) == set(record["runs"]) and len(runs) == 2850
+    assert {k: e4.FULL_TUNED[k] for k in e4.SST2_TUNED} == e4.SST2_TUNED

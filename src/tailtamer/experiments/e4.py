@@ -666,9 +666,45 @@ SST2_TUNED: dict[str, dict[str, dict[str, float]]] = {
         "dc-asgd": {"lr": 0.009}, "fedbuff": {"local_lr": 0.015}, "sync-sgd": {"lr": 0.3}, "m-sync": {"lr": 0.3}},
 }
 
+#: The recorded winners of ``tailtamer study e4 --tune`` (docs/async.md; docs/figures/e4.json): the full
+#: recipe, tuned on 2 seeds (100, 101) on growing grids, 2026-11-21/22.
+FULL_TUNED: dict[str, dict[str, dict[str, float]]] = {
+    "ls-none/n8": {"asgd": {"lr": 0.3}, "delay-adaptive": {"lr": 0.9}, "ringmaster": {"lr": 0.9},
+        "rennala": {"lr": 2.7}, "nm-asgd": {"lr": 0.03}, "clipped-asgd": {"lr": 0.3}, "dc-asgd": {"lr": 0.3},
+        "fedbuff": {"local_lr": 4.05}, "sync-sgd": {"lr": 2.7}, "m-sync": {"lr": 2.7}},
+    "ls-none/n32": {"asgd": {"lr": 0.1}, "delay-adaptive": {"lr": 0.1}, "ringmaster": {"lr": 0.3},
+        "rennala": {"lr": 2.7}, "nm-asgd": {"lr": 0.01}, "clipped-asgd": {"lr": 0.1}, "dc-asgd": {"lr": 0.1},
+        "fedbuff": {"local_lr": 0.45}, "sync-sgd": {"lr": 2.7}, "m-sync": {"lr": 2.7}},
+    "ls-t2.5/n8": {"asgd": {"lr": 0.03}, "delay-adaptive": {"lr": 0.03}, "ringmaster": {"lr": 0.03},
+        "rennala": {"lr": 0.1}, "nm-asgd": {"lr": 0.03}, "clipped-asgd": {"lr": 0.1}, "dc-asgd": {"lr": 0.03},
+        "fedbuff": {"local_lr": 0.05}, "sync-sgd": {"lr": 0.3}, "m-sync": {"lr": 0.3}},
+    "ls-t2.5/n32": {"asgd": {"lr": 0.009}, "delay-adaptive": {"lr": 0.009}, "ringmaster": {"lr": 0.009},
+        "rennala": {"lr": 0.3}, "nm-asgd": {"lr": 0.01}, "clipped-asgd": {"lr": 0.03}, "dc-asgd": {"lr": 0.009},
+        "fedbuff": {"local_lr": 0.05}, "sync-sgd": {"lr": 0.3}, "m-sync": {"lr": 0.3}},
+    "ls-t1.5/n8": {"asgd": {"lr": 0.009}, "delay-adaptive": {"lr": 0.009}, "ringmaster": {"lr": 0.009},
+        "rennala": {"lr": 0.03}, "nm-asgd": {"lr": 0.09}, "clipped-asgd": {"lr": 0.1}, "dc-asgd": {"lr": 0.009},
+        "fedbuff": {"local_lr": 0.015}, "sync-sgd": {"lr": 0.1}, "m-sync": {"lr": 0.1}},
+    "ls-t1.5/n32": {"asgd": {"lr": 0.0027}, "delay-adaptive": {"lr": 0.009}, "ringmaster": {"lr": 0.009},
+        "rennala": {"lr": 0.1}, "nm-asgd": {"lr": 0.03}, "clipped-asgd": {"lr": 0.1}, "dc-asgd": {"lr": 0.0027},
+        "fedbuff": {"local_lr": 0.015}, "sync-sgd": {"lr": 0.3}, "m-sync": {"lr": 0.1}},
+    "digits/n8": {"asgd": {"lr": 0.03}, "delay-adaptive": {"lr": 0.1}, "ringmaster": {"lr": 0.1},
+        "rennala": {"lr": 0.3}, "nm-asgd": {"lr": 0.09}, "clipped-asgd": {"lr": 0.3}, "dc-asgd": {"lr": 0.03},
+        "fedbuff": {"local_lr": 0.15}, "sync-sgd": {"lr": 0.3}, "m-sync": {"lr": 0.3}},
+    "digits/n32": {"asgd": {"lr": 0.009}, "delay-adaptive": {"lr": 0.03}, "ringmaster": {"lr": 0.009},
+        "rennala": {"lr": 0.3}, "nm-asgd": {"lr": 0.03}, "clipped-asgd": {"lr": 0.03}, "dc-asgd": {"lr": 0.009},
+        "fedbuff": {"local_lr": 0.15}, "sync-sgd": {"lr": 0.3}, "m-sync": {"lr": 0.3}},
+    "sst2/n8": {"asgd": {"lr": 0.03}, "delay-adaptive": {"lr": 0.03}, "ringmaster": {"lr": 0.03},
+        "rennala": {"lr": 0.1}, "nm-asgd": {"lr": 0.003}, "clipped-asgd": {"lr": 0.009}, "dc-asgd": {"lr": 0.03},
+        "fedbuff": {"local_lr": 0.45}, "sync-sgd": {"lr": 0.3}, "m-sync": {"lr": 0.1}},
+    "sst2/n32": {"asgd": {"lr": 0.009}, "delay-adaptive": {"lr": 0.009}, "ringmaster": {"lr": 0.03},
+        "rennala": {"lr": 0.3}, "nm-asgd": {"lr": 0.0009}, "clipped-asgd": {"lr": 0.0027}, "dc-asgd": {"lr": 0.009},
+        "fedbuff": {"local_lr": 0.015}, "sync-sgd": {"lr": 0.3}, "m-sync": {"lr": 0.3}},
+}
+
 STUDY = study("e4", FULL, "E4 (spec E4'): 10 async methods x least squares (Student-t nu 1.5/2.5/none), digits CNN, "
-              "SST-2; n = 8, 32; 5 seeds; straggler sweep; (step, R)/(step, lambda) heatmaps (use --tune)",
-              "## E4: asynchronous methods with stragglers (full CPU recipe)", {}, 15.0)
+              "SST-2; n = 8, 32; 5 seeds; straggler sweep; (step, R)/(step, lambda) heatmaps (about 2 h on 2 cores "
+              "with --tune; without it, the recorded winners)",
+              "## E4: asynchronous methods with stragglers (full CPU recipe)", FULL_TUNED, 4.0)
 CPU_STUDY = study("e4-cpu", CPU, "E4 reduced to about an hour of one core (docs/async.md): 100 s horizons, "
                   "1 tuning seed, small SST-2 model at n = 8, heatmaps on least squares nu = 1.5",
                   "## E4 at CPU scale (reduced; docs/async.md)", CPU_TUNED, 1.6)
