@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import re
+import threading
 
 import numpy as np
 
@@ -73,34 +74,70 @@ def panels(count: int, cols: int, width: float, height: float) -> tuple[Any, lis
     return fig, list(axes.flat[:count])
 
 
+#: Distance (inches) from a metrics panel's bottom edge to the top of its x label: below the tick marks, their
+#: pad and one line of tick labels, plus matplotlib's label pad (where its automatic placement puts it).
+LABEL_DROP = 0.29
+_FIGURES: dict[tuple[int, bool], Any] = {}
+_FIGURES_LOCK = threading.Lock()
+
+
+def _metrics_figure(count: int, titled: bool) -> tuple[Any, list[Any], list[Any], Any]:
+    """The process's figure of ``count`` metric panels (with room for a suptitle when ``titled``), built once:
+    ``(figure, axes, one line per axes, suptitle text or None)``. Sweeps draw a plot per run, and building the
+    figure, its axes and their ticks is half of drawing one; every call sets all that varies."""
+    key = (count, titled)
+    if key not in _FIGURES:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.transforms import ScaledTranslation
+
+        width, height = 4.0 * count, 3.2
+        fig = Figure(figsize=(width, height))      # not pyplot's: nothing else can close it
+        FigureCanvasAgg(fig)
+        axes = list(fig.subplots(1, count, squeeze=False)[0])
+        # fixed margins in inches instead of a tight layout, which draws the figure once more: room for log-scale
+        # tick labels, titles and a suptitle
+        top = 0.75 if titled else 0.35
+        fig.subplots_adjust(left=0.75 / width, right=1 - 0.2 / width, bottom=0.5 / height, top=1 - top / height,
+                            wspace=0.9 / (4.0 - 0.9 - 0.95 / count))
+        lines = []
+        for ax in axes:
+            lines.append(ax.plot([], [])[0])
+            ax.grid(alpha=0.3)
+            # fixed label and title positions: placing them automatically measures every tick label at every draw
+            drop = ScaledTranslation(0, -LABEL_DROP, fig.dpi_scale_trans)
+            ax.xaxis.set_label_coords(0.5, 0.0, transform=ax.transAxes + drop)
+        _FIGURES[key] = fig, axes, lines, (fig.suptitle("") if titled else None)
+    return _FIGURES[key]
+
+
 def plot_metrics(rows: Sequence[dict[str, Any]], path: Path, title: str = "", x: str = "step",
                  xlabel: str = "step", skip: Sequence[str] = ()) -> None:
     """One panel per metric against ``x`` (the step, or an asynchronous run's simulated ``time``), log scale
-    where all values are positive; ``skip``: further keys that are not metrics."""
-    plt = _pyplot()
+    where all values are positive; ``skip``: further keys that are not metrics.
+
+    The figure is the process's one for this number of panels (:func:`_metrics_figure`), redrawn with these
+    rows: the PNG is the same bytes as one drawn on a fresh figure (tests/test_plots.py)."""
     skip = {"step", "wall_time_s", "bytes_per_node", x, *skip}
     names = [k for k in (rows[0] if rows else {}) if k not in skip]
     if not names:
         return
-    width, height = 4.0 * len(names), 3.2
-    fig, axes = plt.subplots(1, len(names), figsize=(width, height), squeeze=False)
-    # fixed margins in inches instead of a tight layout, which draws the figure once more (half the time
-    # of a run's plot, and sweeps draw one per run): room for log-scale tick labels, titles and a suptitle
-    top = 0.75 if title else 0.35
-    fig.subplots_adjust(left=0.75 / width, right=1 - 0.2 / width, bottom=0.5 / height, top=1 - top / height,
-                        wspace=0.9 / (4.0 - 0.9 - 0.95 / len(names)))
     steps = [r[x] for r in rows]
-    for ax, name in zip(axes[0], names):
-        values = np.array([r.get(name, np.nan) for r in rows], dtype=float)
-        ax.plot(steps, values)
-        if np.all(values[np.isfinite(values)] > 0):
-            ax.set_yscale("log")
-        ax.set_xlabel(xlabel)
-        ax.set_title(name)
-        ax.grid(alpha=0.3)
-    if title:
-        fig.suptitle(title)
-    save(fig, path, dpi=110, tight=False)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _FIGURES_LOCK:
+        fig, axes, lines, suptitle = _metrics_figure(len(names), bool(title))
+        for ax, line, name in zip(axes, lines, names):
+            values = np.array([r.get(name, np.nan) for r in rows], dtype=float)
+            ax.set_yscale("log" if np.all(values[np.isfinite(values)] > 0) else "linear")
+            line.set_data(steps, values)
+            ax.relim()
+            ax.autoscale_view()
+            ax.set_xlabel(xlabel)
+            ax.set_title(name, y=1.0)
+        if suptitle is not None:
+            suptitle.set_text(title)
+        fig.savefig(path, dpi=110)
 
 
 def plot_bands(curves: dict[str, list[list[dict[str, Any]]]], metric: str, path: Path, title: str = "",
