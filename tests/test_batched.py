@@ -122,57 +122,6 @@ def test_row_seeds_draw_each_members_standalone_numbers():
         rng.uniform(s, "x", torch.tensor([len(seeds) * n]), 0, 1)
 
 
-@pytest.mark.parametrize("name", ["alpha-stable", "cauchy", "gaussian", "pareto", "student-t"])
-@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_a_multi_step_draw_is_each_steps_draw_bit_for_bit(name, dtype):
-    """StepRows: one draw over K steps' rows equals K draws of one step each, for every registered noise model
-    (a rejection sampler's redraws decode subsets of the rows); each step's rows are every member's standalone
-    draw. An off-by-one in the step or the member of a row would fail here."""
-    from tailtamer.engine.stacked_oracle import StackedSeeds, StepRows
-    from tailtamer.noise import NOISES, build_noise
-
-    assert set(NOISES.names()) - {"none"} == {"alpha-stable", "cauchy", "gaussian", "pareto", "student-t"}
-    noise, seeds, n, d, K, step = build_noise(name), [5, 9, 2**40 + 3], 4, 3, 5, 17
-    stacked = StackedSeeds(seeds, n)
-    N = len(seeds) * n
-    ahead = noise.sample(StepRows(stacked, K), torch.arange(K * N), step, d, call=1, dtype=dtype)
-    for k in range(K):
-        one = noise.sample(stacked, torch.arange(N), step + k, d, call=1, dtype=dtype)
-        assert torch.equal(ahead[k * N:(k + 1) * N], one)
-        for r, seed in enumerate(seeds):
-            assert torch.equal(one[r * n:(r + 1) * n], noise.sample(seed, torch.arange(n), step + k, d, 1, dtype))
-    assert not torch.equal(ahead[:N], ahead[N:2 * N])
-    sub = torch.tensor([K * N - 1, 0, N + 2])
-    nodes, keys = StepRows(stacked, K).decode(sub.numpy(), "noise", step, 1)
-    want = [stacked.decode(np.array([i]), "noise", step + k, 1) for k, i in ((K - 1, N - 1), (0, 0), (1, 2))]
-    assert nodes.tolist() == [int(w[0][0]) for w in want] and keys.tolist() == [int(w[1][0]) for w in want]
-
-
-def test_the_stacked_oracle_draws_ahead_and_stays_exact_across_calls_and_steps():
-    """The oracle's noise at (step, call) is the one-step draw whether it comes from a draw made ahead or not:
-    two calls a step, over more steps than one draw covers, and a jump back to an earlier step."""
-    from tailtamer.engine import stacked_oracle as so
-    from tailtamer.noise import build_noise
-
-    noise, seeds, n, d = build_noise("alpha-stable"), [1, 2], 4, 3
-    oracle = so.StackedOracle(_ZeroGrad(), noise, torch.arange(n), seeds)
-    stacked = so.StackedSeeds(seeds, n)
-    x = torch.zeros(len(seeds) * n, d, dtype=torch.float64)
-    steps = list(range(so.MAX_STEPS_AHEAD + 3)) + [2, 1]
-    for t in steps:
-        oracle.begin(t)
-        for call in (0, 1):
-            want = noise.sample(stacked, torch.arange(len(seeds) * n), t, d, call, dtype=torch.float64)
-            assert torch.equal(oracle(x), want)
-
-
-class _ZeroGrad:
-    """A problem whose gradient is 0 (the oracle's output is then its noise alone)."""
-
-    def grad(self, x, nodes, seed, step, call):
-        return torch.zeros_like(x)
-
-
 @pytest.mark.parametrize("kernel", ["dense", "sparse", "diagonals"])
 def test_stacked_comm_mixes_and_averages_within_each_member(kernel):
     topo = build_topology("ring", 8, {}, requires="doubly_stochastic", algorithm="dsgd")

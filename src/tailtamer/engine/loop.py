@@ -36,7 +36,7 @@ class Loop:
         self.dtype, self.device = dtype, torch.device(device)
         self.callbacks = list(callbacks)
         self.check = check_finite
-        self.oracle = GradientOracle(problem, noise, comm.nodes, seed, check=check_finite)
+        self.oracle = GradientOracle(problem, noise, comm.nodes, seed, check=check_finite, ahead=True)
         self.start_step = 0
         self.step = 0
         self.wall_time = 0.0

@@ -6,7 +6,7 @@ import torch
 from ..errors import NonFiniteError
 from ..noise.base import NoiseModel
 from ..problems.base import Problem
-from ..rng import Randomness
+from ..rng import Randomness, RowSeeds
 
 
 def first_bad_row(z: torch.Tensor) -> int | None:
@@ -39,10 +39,18 @@ class GradientOracle:
     """
 
     def __init__(self, problem: Problem, noise: NoiseModel | None, nodes: torch.Tensor, seed: int,
-                 check: bool = True):
+                 check: bool = True, ahead: bool = False):
         self.problem, self.noise, self.nodes, self.seed, self.check = problem, noise, nodes, seed, check
         self.step, self.calls = 0, 0
         self._rng: Randomness | None = None
+        #: ``ahead``: small noise draws are made for several steps at once (a lockstep run, whose steps follow
+        #: one another; the same bits, :mod:`.noise_ahead`), else one step at a time
+        self._ahead = None
+        if ahead and noise is not None and len(nodes):
+            from .noise_ahead import NoiseAhead
+
+            ids = torch.as_tensor(nodes, dtype=torch.int64).reshape(-1)
+            self._ahead = NoiseAhead(noise, seed, ids, RowSeeds([seed], int(ids.max()) + 1))
 
     def begin(self, step: int) -> None:
         """Start step ``step`` (resets the call counter)."""
@@ -59,7 +67,9 @@ class GradientOracle:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         g = self.problem.grad(x, self.nodes, self.seed, self.step, self.calls)
         if self.noise is not None:
-            xi = self.noise.sample(self.seed, self.nodes, self.step, g[0].numel(), self.calls, dtype=g.dtype)
+            d = g[0].numel()
+            xi = (self._ahead.draw(self.step, self.calls, d, g.dtype) if self._ahead is not None else
+                  self.noise.sample(self.seed, self.nodes, self.step, d, self.calls, dtype=g.dtype))
             g = g + xi.to(g.device).reshape(g.shape)
         self.calls += 1
         if self.check:

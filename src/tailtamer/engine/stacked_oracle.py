@@ -14,6 +14,7 @@ from .. import rng
 from ..errors import NonFiniteError
 from ..noise.base import NoiseModel
 from ..problems.base import Problem
+from .noise_ahead import NoiseAhead
 from .oracle import first_bad_row
 
 
@@ -33,50 +34,6 @@ class StackedSeeds(rng.RowSeeds):
         if rows.shape == self._all.shape and np.array_equal(rows, self._all):
             return self._node.copy(), self.base_keys(stream, step, call)[self._member]
         return super().decode(rows, stream, step, call)
-
-
-class StepRows(rng.RowSeeds):
-    """The rows of ``steps`` consecutive steps of a stacked run as one draw: row id ``k·N + i`` (N = R·n rows a
-    step) is row i of :class:`StackedSeeds` at step ``step + k``. Every draw is a pure function of
-    (seed, stream, node, step, call) and reaches its keys only through ``decode``, so one call over all
-    ``steps·N`` ids draws, bit for bit, what ``steps`` calls of one step each draw (tests/test_batched.py checks
-    every registered noise model): the per-call costs of a small draw are paid once for ``steps`` steps."""
-
-    def __init__(self, seeds: StackedSeeds, steps: int):
-        self.seeds, self.n, self._mixed = seeds.seeds, seeds.n, seeds._mixed
-        self.steps, self.rows = int(steps), len(seeds.seeds) * seeds.n
-        self._all = np.arange(self.steps * self.rows, dtype=np.int64)
-        k, i = np.divmod(self._all, self.rows)
-        member, node = np.divmod(i, self.n)
-        self._flat, self._node = k * len(self.seeds) + member, node.astype(np.uint64)
-
-    def _keys(self, stream: str | int, step: int, call: int) -> np.ndarray:
-        """Base keys ``[steps · R]`` (step-major) of every member at steps ``step … step + steps − 1``: the
-        (stream, step, call) parts mixed in in :meth:`~tailtamer.rng.RowSeeds.base_keys`' order."""
-        k = self._mixed.copy()
-        k ^= np.uint64(rng.stream_id(stream) & rng._MASK)
-        k = rng._mix_array(k)
-        at = np.arange(step, step + self.steps, dtype=np.int64).astype(np.uint64) & np.uint64(rng._MASK)
-        k = rng._mix_array(at[:, None] ^ k[None, :])
-        k ^= np.uint64(call & rng._MASK)
-        return rng._mix_array(k).reshape(-1)
-
-    def decode(self, rows: np.ndarray, stream: str | int, step: int, call: int) -> tuple[np.ndarray, np.ndarray]:
-        rows = np.asarray(rows, dtype=np.int64)
-        keys = self._keys(stream, step, call)
-        if rows.shape == self._all.shape and np.array_equal(rows, self._all):
-            return self._node.copy(), keys[self._flat]
-        if rows.size and (rows.min() < 0 or rows.max() >= self._all.size):
-            raise ValueError(f"row ids must lie in [0, {self._all.size}) for {self.steps} steps of {self.rows} rows")
-        k, i = np.divmod(rows, self.rows)
-        member, node = np.divmod(i, self.n)
-        return node.astype(np.uint64), keys[k * len(self.seeds) + member]
-
-
-#: Entries of one multi-step noise draw of a stacked run (a few MB: small draws pay their per-call costs once
-#: per up to :data:`MAX_STEPS_AHEAD` steps; large draws take one step at a time, as before).
-AHEAD_ENTRIES = 1 << 19
-MAX_STEPS_AHEAD = 64
 
 
 class MemberRandomness:
@@ -138,26 +95,8 @@ class StackedOracle:
         self.live: list[bool] = [True] * len(self.seeds)
         self.failed: dict[int, NonFiniteError] = {}
         self._rng: MemberRandomness | None = None
-        #: call → (first step, (d, dtype), draws [steps, rows, d]) of the multi-step noise draw in use
-        self._ahead: dict[int, tuple[int, tuple[int, torch.dtype], torch.Tensor]] = {}
-        self._step_rows: dict[int, StepRows] = {}
-
-    def _noise(self, step: int, call: int, d: int, dtype: torch.dtype) -> torch.Tensor:
-        """The noise of every row at (step, call): a slice of one draw made for up to :data:`MAX_STEPS_AHEAD`
-        steps at once (:class:`StepRows`; the same numbers as a draw per step). The draws are pure functions of
-        their counters, so drawing ahead changes nothing, whatever the run does between steps."""
-        rows = len(self.rows)
-        ahead = max(1, min(MAX_STEPS_AHEAD, AHEAD_ENTRIES // max(rows * d, 1)))
-        if ahead == 1:
-            return self.noise.sample(self.row_seeds, self.rows, step, d, call, dtype=dtype)
-        held = self._ahead.get(call)
-        if held is None or held[1] != (d, dtype) or not held[0] <= step < held[0] + len(held[2]):
-            seeds = self._step_rows.get(ahead)
-            if seeds is None:
-                seeds = self._step_rows[ahead] = StepRows(self.row_seeds, ahead)
-            draws = self.noise.sample(seeds, torch.arange(ahead * rows), step, d, call, dtype=dtype)
-            held = self._ahead[call] = (step, (d, dtype), draws.reshape(ahead, rows, d))
-        return held[2][step - held[0]]
+        #: the noise of all rows, drawn for several steps at once where a step's draw is small
+        self._ahead = NoiseAhead(noise, self.row_seeds, self.rows, self.row_seeds) if noise is not None else None
 
     def begin(self, step: int) -> None:
         self.step, self.calls, self._rng = step, 0, None
@@ -178,7 +117,7 @@ class StackedOracle:
             g = torch.cat([self.problem.grad(x[r * n:(r + 1) * n], self.member_nodes, s, step, call)
                            for r, s in enumerate(self.seeds)])
         if self.noise is not None:
-            xi = self._noise(step, call, g[0].numel(), g.dtype)
+            xi = self._ahead.draw(step, call, g[0].numel(), g.dtype)
             g = g + xi.to(g.device).reshape(g.shape)
         self.calls += 1
         if self.check:

@@ -1,0 +1,101 @@
+"""Noise drawn for several steps at once: the rows of K consecutive steps as one draw, the same bits.
+
+Every noise draw is a pure function of (seed, stream, node, step, call) (:mod:`tailtamer.rng`), so drawing the
+next K steps' noise in one call changes no number; it pays the per-call costs of a small draw (key mixing,
+block bookkeeping, a dozen tensor ops) once for K steps. Used by the lockstep oracle (a standalone run's rows)
+and the stacked oracle (every member's rows) where one step's draw is small (fewer than
+:data:`AHEAD_ENTRIES` / 2 entries); large draws stay one step at a time.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .. import rng
+from ..noise.base import NoiseModel
+
+#: Entries of one multi-step noise draw (a few MB: small draws pay their per-call costs once per up to
+#: :data:`MAX_STEPS_AHEAD` steps; draws of more than half of this take one step at a time).
+AHEAD_ENTRIES = 1 << 19
+MAX_STEPS_AHEAD = 64
+
+
+class StepRows(rng.RowSeeds):
+    """The rows of ``steps`` consecutive steps of a stacked run as one draw: row id ``k·N + i`` (N = R·n rows a
+    step) is row i of ``seeds`` at step ``step + k``. Every draw is a pure function of
+    (seed, stream, node, step, call) and reaches its keys only through ``decode``, so one call over all
+    ``steps·N`` ids draws, bit for bit, what ``steps`` calls of one step each draw (tests/test_batched.py checks
+    every registered noise model): the per-call costs of a small draw are paid once for ``steps`` steps."""
+
+    def __init__(self, seeds: rng.RowSeeds, steps: int):
+        self.seeds, self.n, self._mixed = seeds.seeds, seeds.n, seeds._mixed
+        self.steps, self.rows = int(steps), len(seeds.seeds) * seeds.n
+        self._all = np.arange(self.steps * self.rows, dtype=np.int64)
+        k, i = np.divmod(self._all, self.rows)
+        member, node = np.divmod(i, self.n)
+        self._flat, self._node = k * len(self.seeds) + member, node.astype(np.uint64)
+
+    def _keys(self, stream: str | int, step: int, call: int) -> np.ndarray:
+        """Base keys ``[steps · R]`` (step-major) of every member at steps ``step … step + steps − 1``: the
+        (stream, step, call) parts mixed in in :meth:`~tailtamer.rng.RowSeeds.base_keys`' order."""
+        k = self._mixed.copy()
+        k ^= np.uint64(rng.stream_id(stream) & rng._MASK)
+        k = rng._mix_array(k)
+        at = np.arange(step, step + self.steps, dtype=np.int64).astype(np.uint64) & np.uint64(rng._MASK)
+        k = rng._mix_array(at[:, None] ^ k[None, :])
+        k ^= np.uint64(call & rng._MASK)
+        return rng._mix_array(k).reshape(-1)
+
+    def decode(self, rows: np.ndarray, stream: str | int, step: int, call: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.asarray(rows, dtype=np.int64)
+        keys = self._keys(stream, step, call)
+        if rows.shape == self._all.shape and np.array_equal(rows, self._all):
+            return self._node.copy(), keys[self._flat]
+        if rows.size and (rows.min() < 0 or rows.max() >= self._all.size):
+            raise ValueError(f"row ids must lie in [0, {self._all.size}) for {self.steps} steps of {self.rows} rows")
+        k, i = np.divmod(rows, self.rows)
+        member, node = np.divmod(i, self.n)
+        return node.astype(np.uint64), keys[k * len(self.seeds) + member]
+
+
+#: Entries of one multi-step noise draw of a stacked run (a few MB: small draws pay their per-call costs once
+#: per up to :data:`MAX_STEPS_AHEAD` steps; large draws take one step at a time, as before).
+AHEAD_ENTRIES = 1 << 19
+MAX_STEPS_AHEAD = 64
+
+
+class NoiseAhead:
+    """The noise of row ids ``ids`` at (step, call), sliced from one draw made for up to
+    :data:`MAX_STEPS_AHEAD` steps (:class:`StepRows` over ``row_seeds``), or drawn alone with ``seed`` where one
+    step's draw is large.
+
+    ``seed`` is what a one-step draw is given (a run's int seed, or a stacked run's
+    :class:`~tailtamer.rng.RowSeeds`) and ``row_seeds`` the same seeds as :class:`~tailtamer.rng.RowSeeds`, whose
+    row ids ``ids`` are (``RowSeeds([seed], n)`` with node ids as rows for a standalone run). Drawing ahead
+    changes nothing whatever the run does between steps (a resume, a jump back): a step outside the held draw
+    starts a new one at that step."""
+
+    def __init__(self, noise: NoiseModel, seed: "int | rng.RowSeeds", ids: torch.Tensor, row_seeds: rng.RowSeeds):
+        self.noise, self.seed, self.ids, self.row_seeds = noise, seed, ids, row_seeds
+        self.space = len(row_seeds.seeds) * row_seeds.n
+        self._held: dict[int, tuple[int, tuple[int, torch.dtype], torch.Tensor]] = {}
+        self._step_rows: dict[int, tuple[StepRows, torch.Tensor]] = {}
+
+    def steps_ahead(self, d: int) -> int:
+        """Steps one draw covers for ``d`` entries per row (1: one step at a time)."""
+        return max(1, min(MAX_STEPS_AHEAD, AHEAD_ENTRIES // max(len(self.ids) * d, 1)))
+
+    def draw(self, step: int, call: int, d: int, dtype: torch.dtype) -> torch.Tensor:
+        """``[len(ids), d]``: what ``noise.sample(seed, ids, step, d, call, dtype)`` returns, bit for bit."""
+        ahead = self.steps_ahead(d)
+        if ahead == 1:
+            return self.noise.sample(self.seed, self.ids, step, d, call, dtype=dtype)
+        held = self._held.get(call)
+        if held is None or held[1] != (d, dtype) or not held[0] <= step < held[0] + len(held[2]):
+            if ahead not in self._step_rows:
+                rows = (torch.arange(ahead).unsqueeze(1) * self.space + self.ids.cpu().reshape(1, -1)).reshape(-1)
+                self._step_rows[ahead] = StepRows(self.row_seeds, ahead), rows
+            seeds, rows = self._step_rows[ahead]
+            draws = self.noise.sample(seeds, rows, step, d, call, dtype=dtype)
+            held = self._held[call] = (step, (d, dtype), draws.reshape(ahead, len(self.ids), d))
+        return held[2][step - held[0]]
