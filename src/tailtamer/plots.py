@@ -51,11 +51,9 @@ def _pyplot():
     return plt
 
 
-def save(fig: Any, path: Path, dpi: int = 110, tight: bool = True) -> Path:
-    """Lay out (``tight``: by matplotlib's tight layout, an extra draw of the figure), write (creating the
-    folder) and close a figure; returns ``path``."""
-    if tight:
-        fig.tight_layout()
+def save(fig: Any, path: Path, dpi: int = 110) -> Path:
+    """Lay out, write (creating the folder) and close a figure; returns ``path``."""
+    fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi)

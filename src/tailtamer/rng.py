@@ -331,11 +331,16 @@ class RowSeeds:
 
     def base_keys(self, stream: str | int, step: int, call: int) -> np.ndarray:
         """:func:`base_key` of every member's seed (uint64, ``[R]``)."""
-        k = self._mixed.copy()
-        for part in (stream_id(stream), step, call):
-            k ^= np.uint64(part & _MASK)
-            k = _mix_array(k)
-        return k
+        return self.base_keys_at(stream, np.array([step], dtype=np.int64), call)[0]
+
+    def base_keys_at(self, stream: str | int, steps: np.ndarray, call: int) -> np.ndarray:
+        """:meth:`base_keys` at each of ``steps`` (uint64, ``[len(steps), R]``): the stream, step and call mixed
+        into each member's seed in that order, as :func:`base_key` does."""
+        k = _mix_array(self._mixed ^ np.uint64(stream_id(stream) & _MASK))
+        at = np.asarray(steps, dtype=np.int64).astype(np.uint64) & np.uint64(_MASK)
+        k = _mix_array(at[:, None] ^ k[None, :])
+        k ^= np.uint64(call & _MASK)
+        return _mix_array(k)
 
     def decode(self, rows: np.ndarray, stream: str | int, step: int, call: int) -> tuple[np.ndarray, np.ndarray]:
         """``(node ids, base key of each row's member)`` of row ids ``rows`` (uint64 arrays)."""

@@ -21,11 +21,11 @@ MAX_STEPS_AHEAD = 64
 
 
 class StepRows(rng.RowSeeds):
-    """The rows of ``steps`` consecutive steps of a stacked run as one draw: row id ``k·N + i`` (N = R·n rows a
-    step) is row i of ``seeds`` at step ``step + k``. Every draw is a pure function of
-    (seed, stream, node, step, call) and reaches its keys only through ``decode``, so one call over all
-    ``steps·N`` ids draws, bit for bit, what ``steps`` calls of one step each draw (tests/test_batched.py checks
-    every registered noise model): the per-call costs of a small draw are paid once for ``steps`` steps."""
+    """The rows of ``steps`` consecutive steps as one draw: row id ``k·N + i`` (N = R·n row ids of ``seeds``)
+    is row i of ``seeds`` at step ``step + k``. Every draw is a pure function of (seed, stream, node, step,
+    call) and reaches its keys only through ``decode``, so one call over all ``steps·N`` ids draws, bit for
+    bit, what ``steps`` calls of one step each draw (tests/test_noise_ahead.py checks every registered noise
+    model): the per-call costs of a small draw are paid once for ``steps`` steps."""
 
     def __init__(self, seeds: rng.RowSeeds, steps: int):
         self.seeds, self.n, self._mixed = seeds.seeds, seeds.n, seeds._mixed
@@ -35,20 +35,9 @@ class StepRows(rng.RowSeeds):
         member, node = np.divmod(i, self.n)
         self._flat, self._node = k * len(self.seeds) + member, node.astype(np.uint64)
 
-    def _keys(self, stream: str | int, step: int, call: int) -> np.ndarray:
-        """Base keys ``[steps · R]`` (step-major) of every member at steps ``step … step + steps − 1``: the
-        (stream, step, call) parts mixed in in :meth:`~tailtamer.rng.RowSeeds.base_keys`' order."""
-        k = self._mixed.copy()
-        k ^= np.uint64(rng.stream_id(stream) & rng._MASK)
-        k = rng._mix_array(k)
-        at = np.arange(step, step + self.steps, dtype=np.int64).astype(np.uint64) & np.uint64(rng._MASK)
-        k = rng._mix_array(at[:, None] ^ k[None, :])
-        k ^= np.uint64(call & rng._MASK)
-        return rng._mix_array(k).reshape(-1)
-
     def decode(self, rows: np.ndarray, stream: str | int, step: int, call: int) -> tuple[np.ndarray, np.ndarray]:
         rows = np.asarray(rows, dtype=np.int64)
-        keys = self._keys(stream, step, call)
+        keys = self.base_keys_at(stream, np.arange(step, step + self.steps), call).reshape(-1)  # step-major
         if rows.shape == self._all.shape and np.array_equal(rows, self._all):
             return self._node.copy(), keys[self._flat]
         if rows.size and (rows.min() < 0 or rows.max() >= self._all.size):
@@ -56,12 +45,6 @@ class StepRows(rng.RowSeeds):
         k, i = np.divmod(rows, self.rows)
         member, node = np.divmod(i, self.n)
         return node.astype(np.uint64), keys[k * len(self.seeds) + member]
-
-
-#: Entries of one multi-step noise draw of a stacked run (a few MB: small draws pay their per-call costs once
-#: per up to :data:`MAX_STEPS_AHEAD` steps; large draws take one step at a time, as before).
-AHEAD_ENTRIES = 1 << 19
-MAX_STEPS_AHEAD = 64
 
 
 class NoiseAhead:

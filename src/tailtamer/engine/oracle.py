@@ -7,6 +7,7 @@ from ..errors import NonFiniteError
 from ..noise.base import NoiseModel
 from ..problems.base import Problem
 from ..rng import Randomness, RowSeeds
+from .noise_ahead import NoiseAhead
 
 
 def first_bad_row(z: torch.Tensor) -> int | None:
@@ -47,8 +48,6 @@ class GradientOracle:
         #: one another; the same bits, :mod:`.noise_ahead`), else one step at a time
         self._ahead = None
         if ahead and noise is not None and len(nodes):
-            from .noise_ahead import NoiseAhead
-
             ids = torch.as_tensor(nodes, dtype=torch.int64).reshape(-1)
             self._ahead = NoiseAhead(noise, seed, ids, RowSeeds([seed], int(ids.max()) + 1))
 

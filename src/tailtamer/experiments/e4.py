@@ -693,12 +693,7 @@ FULL_TUNED: dict[str, dict[str, dict[str, float]]] = {
     "digits/n32": {"asgd": {"lr": 0.009}, "delay-adaptive": {"lr": 0.03}, "ringmaster": {"lr": 0.009},
         "rennala": {"lr": 0.3}, "nm-asgd": {"lr": 0.03}, "clipped-asgd": {"lr": 0.03}, "dc-asgd": {"lr": 0.009},
         "fedbuff": {"local_lr": 0.15}, "sync-sgd": {"lr": 0.3}, "m-sync": {"lr": 0.3}},
-    "sst2/n8": {"asgd": {"lr": 0.03}, "delay-adaptive": {"lr": 0.03}, "ringmaster": {"lr": 0.03},
-        "rennala": {"lr": 0.1}, "nm-asgd": {"lr": 0.003}, "clipped-asgd": {"lr": 0.009}, "dc-asgd": {"lr": 0.03},
-        "fedbuff": {"local_lr": 0.45}, "sync-sgd": {"lr": 0.3}, "m-sync": {"lr": 0.1}},
-    "sst2/n32": {"asgd": {"lr": 0.009}, "delay-adaptive": {"lr": 0.009}, "ringmaster": {"lr": 0.03},
-        "rennala": {"lr": 0.3}, "nm-asgd": {"lr": 0.0009}, "clipped-asgd": {"lr": 0.0027}, "dc-asgd": {"lr": 0.009},
-        "fedbuff": {"local_lr": 0.015}, "sync-sgd": {"lr": 0.3}, "m-sync": {"lr": 0.3}},
+    **SST2_TUNED,                                       # the same jobs: the full run reused e4-sst2's folders
 }
 
 STUDY = study("e4", FULL, "E4 (spec E4'): 10 async methods x least squares (Student-t nu 1.5/2.5/none), digits CNN, "
