@@ -4,17 +4,21 @@ Both sweeps run the same jobs (the first round of ``tailtamer study e1 --tune``:
 tuning seeds) into fresh folders, with the same number of worker processes, one torch thread each, float64.
 Each repeat times one sweep of each kind (alternating which goes first); the figure gives the medians, and
 the last line is JSON with ``sweep_speedup`` (median time of the plain sweep / median time of the batched
-sweep), the thread count and the dtype. The batched folders' final metrics are checked against the plain
+sweep), the thread count and the dtype. Both sweeps' workers fork from one forkserver that has imported torch
+and tailtamer (:func:`tailtamer.experiments.executors.warm`); it starts once per process, before the timings
+(``forkserver_start_s``), as it does once per study. The batched folders' final metrics are checked against the plain
 ones (equal within 1e-12), and so are their files (``same_files``: the same names in every run folder, and
 checkpoints of the same size: each member's file holds its own state only).
 
     python benchmarks/sweep.py                               # the full grid, T = 3000 (idle machine)
     python benchmarks/sweep.py --quick                       # T = 300, one repeat, for development
     python benchmarks/sweep.py --no-plots                    # neither sweep draws a metrics.png per run
+    python benchmarks/sweep.py --seeds 96 --no-plots         # 96 seeds of one config: two 48-member batches
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import shutil
@@ -33,34 +37,42 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from tailtamer.engine.run_dir import read_summary  # noqa: E402
 from tailtamer.experiments import e1  # noqa: E402
 from tailtamer.experiments.batched import Batch, plan  # noqa: E402
+from tailtamer.experiments.executors import warm  # noqa: E402
 from tailtamer.experiments.sweep import run_sweep  # noqa: E402
 
 
-def jobs(root: Path, steps: int, limit: int | None) -> list[tuple[Path, dict]]:
+def jobs(root: Path, args: argparse.Namespace) -> list[tuple[Path, dict]]:
+    """The E1 tuning grid's first round (its first ``--limit`` jobs), or with ``--seeds R`` R seeds of the
+    grid's first GT-NSGDm config (one batch per worker of R / workers members: the large-batch case)."""
+    grid = e1.tune_jobs(root)
+    if args.seeds:
+        base = next(c for _, c in grid if c["algorithm"]["name"] == "gt-nsgdm")
+        grid = [(root / "seeds" / f"seed{1000 + s}", {**copy.deepcopy(base), "run": {**base["run"], "seed": 1000 + s}})
+                for s in range(args.seeds)]
     out = []
-    for folder, cfg in e1.tune_jobs(root)[:limit]:
-        cfg["run"]["steps"] = steps
+    for folder, cfg in grid[:args.limit]:
+        cfg["run"]["steps"] = args.steps
         out.append((folder, cfg))
     return out
 
 
-def timed(root: Path, steps: int, limit: int | None, workers: int, batch: bool, plot: bool) -> tuple[float, Path]:
+def timed(root: Path, args: argparse.Namespace, batch: bool) -> float:
     shutil.rmtree(root, ignore_errors=True)
-    todo = jobs(root, steps, limit)
+    todo = jobs(root, args)
     t0 = time.perf_counter()
-    run_sweep(todo, workers=workers, progress=False, batch=batch, plot=plot)
-    return time.perf_counter() - t0, root
+    run_sweep(todo, workers=args.workers, progress=False, batch=batch, plot=not args.no_plots)
+    return time.perf_counter() - t0
 
 
-def finals(root: Path, steps: int, limit: int | None) -> list[dict]:
-    return [(read_summary(Path(f)) or {}).get("metrics", {}) for f, _ in jobs(root, steps, limit)]
+def finals(root: Path, args: argparse.Namespace) -> list[dict]:
+    return [(read_summary(Path(f)) or {}).get("metrics", {}) for f, _ in jobs(root, args)]
 
 
-def files(root: Path, steps: int, limit: int | None) -> list[dict[str, int]]:
+def files(root: Path, args: argparse.Namespace) -> list[dict[str, int]]:
     """Each run folder's files: name → size for checkpoints (their contents are one member's state, so the
     same size as a standalone run's), name → 0 for the others (their sizes hold timings)."""
     return [{p.name: (p.stat().st_size if p.suffix == ".pt" else 0) for p in Path(f).iterdir()}
-            for f, _ in jobs(root, steps, limit)]
+            for f, _ in jobs(root, args)]
 
 
 def main() -> None:
@@ -69,6 +81,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="worker processes of both sweeps")
     ap.add_argument("--repeats", type=int, default=3, help="timed sweeps of each kind (medians reported)")
     ap.add_argument("--limit", type=int, default=None, help="only the first N jobs of the grid")
+    ap.add_argument("--seeds", type=int, default=0,
+                    help="instead of the grid: R seeds of its first GT-NSGDm config (the large-batch case)")
     ap.add_argument("--no-plots", action="store_true",
                     help="no metrics.png per run in either sweep (today's sweeps draw one per run)")
     ap.add_argument("--quick", action="store_true", help="T = 300, one repeat (for development)")
@@ -76,8 +90,9 @@ def main() -> None:
     if args.quick:
         args.steps, args.repeats = min(args.steps, 300), 1
     torch.set_num_threads(1)
+    start = warm()   # the workers' forkserver (imports torch and tailtamer once per process): not in the timings
     tmp = Path(tempfile.mkdtemp(prefix="tailtamer-sweep-bench-"))
-    todo = jobs(tmp / "plan", args.steps, args.limit)
+    todo = jobs(tmp / "plan", args)
     units = plan([(str(f), c) for f, c in todo], args.workers)
     sizes = sorted((len(u.jobs) for u in units if isinstance(u, Batch)), reverse=True)
     plain_t, batched_t = [], []
@@ -85,29 +100,30 @@ def main() -> None:
         for i in range(args.repeats):
             order = (False, True) if i % 2 == 0 else (True, False)
             for batch in order:
-                t, _ = timed(tmp / ("batched" if batch else "plain"), args.steps, args.limit, args.workers, batch,
-                             not args.no_plots)
+                t = timed(tmp / ("batched" if batch else "plain"), args, batch)
                 (batched_t if batch else plain_t).append(t)
-        a, b = finals(tmp / "plain", args.steps, args.limit), finals(tmp / "batched", args.steps, args.limit)
-        same_files = files(tmp / "plain", args.steps, args.limit) == files(tmp / "batched", args.steps, args.limit)
+        a, b = finals(tmp / "plain", args), finals(tmp / "batched", args)
+        same_files = files(tmp / "plain", args) == files(tmp / "batched", args)
         worst = max((abs(x[k] - y[k]) for x, y in zip(a, b) for k in x if x[k] == x[k] and y.get(k) == y.get(k)
                      and abs(x[k]) != float("inf")), default=0.0)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     mp, mb = statistics.median(plain_t), statistics.median(batched_t)
     runs = len(todo)
-    print(f"E1 tuning grid, first round: {runs} runs × {args.steps} steps, {args.workers} workers × 1 thread, "
-          f"float64, {'no plots' if args.no_plots else 'a metrics.png per run'}; batches of {sizes} members")
+    what = f"{args.seeds} seeds of one E1 GT-NSGDm config" if args.seeds else "E1 tuning grid, first round"
+    print(f"{what}: {runs} runs × {args.steps} steps, {args.workers} workers × 1 thread, "
+          f"float64, {'no plots' if args.no_plots else 'a metrics.png per run'}; batches of {sizes} members; "
+          f"workers forked from a preloaded forkserver (started once, {start:.1f} s, before the timings)")
     width = 40
     for label, t in (("plain sweep (one run per job)", mp), ("batched sweep (stacked runs)", mb)):
         bar = "█" * max(1, round(width * t / max(mp, mb)))
         print(f"  {label:<32} {bar:<{width}} {t:7.2f} s  ({runs * args.steps / t:9.0f} run-steps/s)")
     print(f"  speedup {mp / mb:.1f}×; largest metric difference batched vs plain: {worst:.1e}; "
           f"same files (names, checkpoint sizes): {same_files}")
-    print(json.dumps({"benchmark": "sweep", "runs": runs, "steps": args.steps, "workers": args.workers,
+    print(json.dumps({"benchmark": "sweep", "jobs": f"seeds:{args.seeds}" if args.seeds else "e1-tune-grid", "runs": runs, "steps": args.steps, "workers": args.workers,
                       "threads": 1, "dtype": "float64", "plots": not args.no_plots, "repeats": args.repeats, "plain_s": plain_t,
                       "batched_s": batched_t, "plain_median_s": mp, "batched_median_s": mb,
-                      "batch_sizes": sizes, "max_metric_diff": worst, "same_files": same_files,
+                      "batch_sizes": sizes, "forkserver_start_s": start, "max_metric_diff": worst, "same_files": same_files,
                       "sweep_speedup": mp / mb}))
 
 

@@ -170,6 +170,34 @@ def test_executors_are_a_registry_with_the_process_pool_by_default():
         make("process", "auto")
 
 
+def _worker_view(name: str) -> tuple:
+    import os
+    import threading
+
+    return os.environ.get(name), os.getpid(), threading.active_count(), os.getppid()
+
+
+def test_pool_workers_fork_from_a_preloaded_server_and_see_the_environment_of_submission(monkeypatch):
+    """Workers are forked by a forkserver (which imported torch and tailtamer once, so they start without
+    importing them), not by this process; they hold one thread, and see this process's environment as it is
+    when the jobs are submitted, not the one of the forkserver's start."""
+    import os
+
+    executors.warm()
+    pool = executors.ProcessPool()
+    monkeypatch.setenv("TAILTAMER_TEST_VALUE", "first")
+    first = list(pool.map(_worker_view, [("TAILTAMER_TEST_VALUE",)] * 2, workers=2))
+    monkeypatch.setenv("TAILTAMER_TEST_VALUE", "second")
+    second = list(pool.map(_worker_view, [("TAILTAMER_TEST_VALUE",)] * 2, workers=2))
+    monkeypatch.delenv("TAILTAMER_TEST_VALUE")
+    third = list(pool.map(_worker_view, [("TAILTAMER_TEST_VALUE",)] * 2, workers=2))
+    assert {v[0] for v in first} == {"first"} and {v[0] for v in second} == {"second"}
+    assert {v[0] for v in third} == {None}
+    assert all(v[2] == 1 and v[3] != os.getpid() for v in first + second + third)   # one thread; the server's child
+    assert len({v[1] for v in first + second + third}) >= 3            # a new pool's workers are new processes
+    assert executors.worker_context().get_start_method() == "forkserver"
+
+
 def test_without_ray_the_ray_executor_says_how_to_install_it(monkeypatch, capsys):
     import sys
 
