@@ -120,11 +120,12 @@ def main() -> None:
         print(f"  {label:<32} {bar:<{width}} {t:7.2f} s  ({runs * args.steps / t:9.0f} run-steps/s)")
     print(f"  speedup {mp / mb:.1f}×; largest metric difference batched vs plain: {worst:.1e}; "
           f"same files (names, checkpoint sizes): {same_files}")
-    print(json.dumps({"benchmark": "sweep", "jobs": f"seeds:{args.seeds}" if args.seeds else "e1-tune-grid", "runs": runs, "steps": args.steps, "workers": args.workers,
-                      "threads": 1, "dtype": "float64", "plots": not args.no_plots, "repeats": args.repeats, "plain_s": plain_t,
-                      "batched_s": batched_t, "plain_median_s": mp, "batched_median_s": mb,
-                      "batch_sizes": sizes, "forkserver_start_s": start, "max_metric_diff": worst, "same_files": same_files,
-                      "sweep_speedup": mp / mb}))
+    print(json.dumps({
+        "benchmark": "sweep", "jobs": f"seeds:{args.seeds}" if args.seeds else "e1-tune-grid", "runs": runs,
+        "steps": args.steps, "workers": args.workers, "threads": 1, "dtype": "float64", "plots": not args.no_plots,
+        "repeats": args.repeats, "plain_s": plain_t, "batched_s": batched_t, "plain_median_s": mp,
+        "batched_median_s": mb, "batch_sizes": sizes, "forkserver_start_s": start, "max_metric_diff": worst,
+        "same_files": same_files, "sweep_speedup": mp / mb}))
 
 
 if __name__ == "__main__":
