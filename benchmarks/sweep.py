@@ -47,8 +47,8 @@ def jobs(root: Path, args: argparse.Namespace) -> list[tuple[Path, dict]]:
     grid = e1.tune_jobs(root)
     if args.seeds:
         base = next(c for _, c in grid if c["algorithm"]["name"] == "gt-nsgdm")
-        grid = [(root / "seeds" / f"seed{1000 + s}", {**copy.deepcopy(base), "run": {**base["run"], "seed": 1000 + s}})
-                for s in range(args.seeds)]
+        grid = [(root / "seeds" / f"seed{s}", {**copy.deepcopy(base), "run": {**base["run"], "seed": s}})
+                for s in range(1000, 1000 + args.seeds)]
     out = []
     for folder, cfg in grid[:args.limit]:
         cfg["run"]["steps"] = args.steps

@@ -177,10 +177,10 @@ def _worker_view(name: str) -> tuple:
     return os.environ.get(name), os.getpid(), threading.active_count(), os.getppid()
 
 
-def test_pool_workers_fork_from_a_preloaded_server_and_see_the_environment_of_submission(monkeypatch):
+def test_pool_workers_fork_from_a_preloaded_server_and_see_the_environment_of_their_pools_start(monkeypatch):
     """Workers are forked by a forkserver (which imported torch and tailtamer once, so they start without
     importing them), not by this process; they hold one thread, and see this process's environment as it is
-    when the jobs are submitted, not the one of the forkserver's start."""
+    when their pool starts, not the one of the forkserver's start."""
     import os
 
     executors.warm()

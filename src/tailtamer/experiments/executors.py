@@ -24,6 +24,7 @@ import concurrent.futures as cf
 import multiprocessing as mp
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol, Sequence
 
@@ -69,8 +70,8 @@ def worker_context() -> Any:
     """The multiprocessing context of the process pool: a forkserver that has imported :data:`WORKER_MODULES`
     (started once per process, on the first pool, and kept for the next ones), or spawn where the platform
     has no forkserver. Either way a worker starts clean: the forkserver has only imported modules (no torch
-    thread pool, no CUDA context, no thread of this process), and :func:`_in_env` gives each job this
-    process's environment as it is when the job is submitted, as a freshly spawned worker would see it."""
+    thread pool, no CUDA context, no thread of this process), and :func:`_take_env` gives each worker this
+    process's environment as it is when the pool starts, as a freshly spawned worker would see it."""
     if "forkserver" not in mp.get_all_start_methods():      # pragma: no cover - Windows
         return mp.get_context("spawn")
     ctx = mp.get_context("forkserver")
@@ -82,8 +83,6 @@ def warm() -> float:
     """Start the worker forkserver now and wait until it can fork workers (seconds it took: about 1.5 s the first
     time, milliseconds once it runs; 0 where the platform has none), so that the first sweep's workers start
     as fast as the later ones'."""
-    import time
-
     ctx = worker_context()
     if ctx.get_start_method() != "forkserver":               # pragma: no cover - Windows
         return 0.0
@@ -98,13 +97,11 @@ def _nothing() -> None:
     """The job of :func:`warm`'s probe process."""
 
 
-def _in_env(env: dict[str, str], fn: Callable[..., Any], *args: Any) -> Any:
-    """``fn(*args)`` under ``env`` (the submitting process's ``os.environ``): a forked worker inherits the
-    forkserver's environment, which is the one of the pool's first start."""
-    if dict(os.environ) != env:
-        os.environ.clear()
-        os.environ.update(env)
-    return fn(*args)
+def _take_env(env: dict[str, str]) -> None:
+    """A pool worker's initializer: this worker's ``os.environ`` becomes ``env`` (the submitting process's, as
+    the pool starts), where a forked worker would keep the forkserver's, the one of the first pool's start."""
+    os.environ.clear()
+    os.environ.update(env)
 
 
 @EXECUTORS.register("process", "worker processes on this machine (the default)")
@@ -120,9 +117,9 @@ class ProcessPool:
             for args in calls:
                 yield fn(*args)
             return
-        env = dict(os.environ)
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
-            futures = [pool.submit(_in_env, env, fn, *args) for args in calls]
+        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_take_env,
+                                    initargs=(dict(os.environ),)) as pool:
+            futures = [pool.submit(fn, *args) for args in calls]
             for fut in cf.as_completed(futures):
                 yield fut.result()
 
