@@ -172,14 +172,16 @@ def test_executors_are_a_registry_with_the_process_pool_by_default():
 
 def _worker_view(name: str) -> tuple:
     import os
+    import sys
     import threading
 
-    return os.environ.get(name), os.getpid(), threading.active_count(), os.getppid()
+    preloaded = all(m in sys.modules for m in executors.WORKER_MODULES)     # before the job imported anything
+    return os.environ.get(name), os.getpid(), threading.active_count(), os.getppid(), preloaded
 
 
 def test_pool_workers_fork_from_a_preloaded_server_and_see_the_environment_of_their_pools_start(monkeypatch):
-    """Workers are forked by a forkserver (which imported torch and tailtamer once, so they start without
-    importing them), not by this process; they hold one thread, and see this process's environment as it is
+    """Workers are forked by a forkserver (which imported torch, tailtamer and matplotlib once, so they start
+    without importing them), not by this process; they hold one thread, and see this process's environment as it is
     when their pool starts, not the one of the forkserver's start."""
     import os
 
@@ -194,6 +196,7 @@ def test_pool_workers_fork_from_a_preloaded_server_and_see_the_environment_of_th
     assert {v[0] for v in first} == {"first"} and {v[0] for v in second} == {"second"}
     assert {v[0] for v in third} == {None}
     assert all(v[2] == 1 and v[3] != os.getpid() for v in first + second + third)   # one thread; the server's child
+    assert all(v[4] for v in first + second + third)       # torch, tailtamer and matplotlib came with the fork
     assert len({v[1] for v in first + second + third}) >= 3            # a new pool's workers are new processes
     assert executors.worker_context().get_start_method() == "forkserver"
 

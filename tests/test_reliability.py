@@ -141,6 +141,26 @@ def test_memory_estimate_counts_every_state_buffer():
     assert fp32.state == 5 * 200_000 * 1000 * 4
 
 
+def test_small_states_are_measured_on_real_tensors_with_the_same_result_as_on_meta(monkeypatch):
+    """Every algorithm's ``init`` gives the same state bytes and buffer count on a real CPU tensor (small states)
+    as on the meta device (large ones), and a small run's estimate does not pay the meta kernels' sympy import."""
+    import tailtamer.engine.footprint as footprint
+    from tailtamer.algorithms import ALGORITHMS
+
+    def measured(name: str, real: bool) -> tuple[int, int]:
+        monkeypatch.setattr(footprint, "REAL_ENTRIES", 1 << 30 if real else 0)
+        return footprint.state_bytes({"run": {"dtype": "float32", "steps": 100}, "algorithm": {"name": name}}, 6, 5)
+
+    for name in ALGORITHMS.names():
+        assert measured(name, True) == measured(name, False), name
+    code = ("import sys; from tailtamer.config import resolve; from tailtamer.engine.footprint import estimate; "
+            "fp = estimate(resolve({'problem': {'name': 'tokenized-regression'}, 'topology': {'name': 'ring', 'n': 20},"
+            " 'algorithm': {'name': 'gt-nsgdm', 'lr': 0.1}}), dim=20); print(fp.state, fp.buffers, 'sympy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")})
+    assert out.stdout.split() == [str(3 * 20 * 20 * 8), "3", "False"], out.stderr
+
+
 def test_memory_check_can_be_skipped(cfg_file, tmp_path, monkeypatch):
     import tailtamer.engine.footprint as footprint
 

@@ -105,6 +105,7 @@ def _metrics_figure(count: int, titled: bool) -> tuple[Any, list[Any], list[Any]
             # fixed label and title positions: placing them automatically measures every tick label at every draw
             drop = ScaledTranslation(0, -LABEL_DROP, fig.dpi_scale_trans)
             ax.xaxis.set_label_coords(0.5, 0.0, transform=ax.transAxes + drop)
+            ax.yaxis.set_label_coords(0.0, 0.5)     # the y label stays empty: nothing to place
         _FIGURES[key] = fig, axes, lines, (fig.suptitle("") if titled else None)
     return _FIGURES[key]
 

@@ -25,6 +25,11 @@ import torch
 from ..errors import ResourceError
 
 SKIP_ENV = "TAILTAMER_SKIP_MEMORY_CHECK"
+
+#: States of at most this many ``[n, d]`` entries are measured on real CPU tensors (a few hundred KB); larger
+#: ones on the ``meta`` device, which allocates nothing but costs about 0.3 s the first time in a process (torch's
+#: meta kernels import sympy), a cost a small run or each sweep worker would otherwise pay once.
+REAL_ENTRIES = 1 << 15
 GIB = 1024 ** 3
 
 
@@ -53,7 +58,8 @@ class Footprint:
 
 
 def state_bytes(resolved: dict[str, Any], n: int, d: int) -> tuple[int, int]:
-    """``(bytes, buffers)`` of the algorithm's state for n nodes of dimension d (measured on ``meta``)."""
+    """``(bytes, buffers)`` of the algorithm's state for n nodes of dimension d, measured by running its ``init``
+    on a real CPU tensor (small states, :data:`REAL_ENTRIES`) or on the ``meta`` device (nothing allocated)."""
     from ..algorithms import ALGORITHMS
 
     dtype = getattr(torch, resolved["run"]["dtype"])
@@ -64,7 +70,8 @@ def state_bytes(resolved: dict[str, Any], n: int, d: int) -> tuple[int, int]:
                                steps=resolved["run"]["steps"])
         comm = SimpleNamespace(n=n, n_local=n, nodes=torch.arange(0), mix=lambda z: z, mean=lambda z: z[:1],
                                gather=lambda z: z)
-        state = alg.init(torch.empty((n, d), dtype=dtype, device="meta"), comm)
+        device = "cpu" if n * d <= REAL_ENTRIES else "meta"
+        state = alg.init(torch.zeros((n, d), dtype=dtype, device=device), comm)
         return sum(v.numel() * v.element_size() for v in state.values()), len(state)
     except Exception:  # an init the meta device cannot run: assume four [n, d] buffers
         return 4 * n * d * item, 4
