@@ -116,7 +116,7 @@ def test_run_study_says_how_many_runs_and_how_long_up_front_and_writes_its_repor
                  seconds_per_run=30.0)
     logged: list[str] = []
     text = run_study(tiny, tmp_path, workers=1, log=logged.append)
-    assert logged[0] == "tiny: 2 runs, about 60 s with 1 worker"
+    assert logged[0] == "tiny: 2 runs in 1 stacked run, about 39 s with 1 worker"     # 30 s · (1 + 0.3)
     assert text == "## Tiny\n\n### final\n\n2 runs\n" and (tmp_path / "report.md").read_text() == text + "\n"
     logged.clear()
     run_study(tiny, tmp_path, workers=1, log=logged.append)         # finished runs are skipped

@@ -105,6 +105,24 @@ def test_every_study_is_listed_and_unknown_names_are_refused():
         study.get("tailop")
 
 
+def test_the_up_front_estimate_counts_stacked_runs_and_balances_workers(tmp_path):
+    """The estimate dispatches the units run_sweep would: E1's demo (15 runs, 5 methods × 3 seeds) is 5 stacked
+    runs of 3 members, each 1 + 2·MEMBER_SHARE runs; E2's GPT runs are never stacked, so 10 of them on 3 workers
+    take 4 runs' time (the busiest worker), not 10/3."""
+    s = study.get("demo")
+    jobs = s.runs(tmp_path, s.tuned)
+    one = 5 * (1 + 2 * study.MEMBER_SHARE) * s.seconds_per_run
+    text = study.estimate(s, jobs, 1)
+    assert text.startswith("15 runs in 5 stacked runs, about ") and text.endswith("with 1 worker")
+    from tailtamer.engine.progress import fmt_duration
+
+    assert fmt_duration(one) in text
+    gpt = study.get("e2-smoke")
+    runs = gpt.runs(tmp_path, gpt.tuned)
+    assert len(runs) == 10
+    assert study.estimate(gpt, runs, 3) == f"10 runs, about {fmt_duration(4 * gpt.seconds_per_run)} with 3 workers"
+
+
 def test_e2_configs_ship_inside_the_package_and_the_repo_copies_are_generated(tmp_path, monkeypatch):
     """E2 reads no file of the source tree: its base configs are Python declarations (generating its runs reads
     no file at all, from any working directory), and configs/e2/*.toml are written from them."""

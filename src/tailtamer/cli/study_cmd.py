@@ -48,7 +48,7 @@ def list_studies() -> str:
     for name, s in studies().items():
         runs = s.runs(root / name, s.tuned)
         first = f"{len(s.grid(root / name).first_round(root / name))} runs" if s.grid else "—"
-        lines.append(f"| {name} | {estimate(s, len(runs), 1)} | {first} | {s.about} |")
+        lines.append(f"| {name} | {estimate(s, runs, 1)} | {first} | {s.about} |")
     return "\n".join(lines)
 
 

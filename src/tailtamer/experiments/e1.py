@@ -25,6 +25,9 @@ from .study import Grid, Plot, Section, Study
 
 METHODS = ("gt-nsgdm", "sclip-ef", "dsgd-clip", "gt-dsgd", "dsgd")
 STEPS = 3000
+#: One E1 run alone in a sweep worker (T = 3000, n = 20, one thread, its checkpoints and metrics.png): 0.73 s,
+#: from ``benchmarks/sweep.py``'s plain sweep (66 runs, 48 s of worker time) on the 2-core machine, 2026-11-22.
+SECONDS_PER_RUN = 0.75
 EVAL_EVERY = 100
 NOISE_SCALE = 0.1
 NOISES: dict[str, dict[str, Any]] = {
@@ -272,7 +275,7 @@ STUDY = Study(
         Section("DSGD and GT-DSGD at larger steps (ring of 20)", lambda root, tuned: large_step_table(root)),
         Section("DSGD-Clip: sign of κ (α-stable, ring of 20)", lambda root, tuned: kappa_table(root))),
     plots=tuple(_plot_noise(n) for n in NOISES) + (Plot("e1-scaling.png", _plot_scaling),),
-    published=PUBLISHED, seconds_per_run=1.5, report_file="e1-report.md")
+    published=PUBLISHED, seconds_per_run=SECONDS_PER_RUN, report_file="e1-report.md")
 
 
 def _demo_table(root: Path, tuned: Any) -> str:
@@ -290,7 +293,7 @@ def _demo_plot(root: Path, path: Path, tuned: Any) -> None:
 DEMO = Study(
     name="demo", about="E1 with alpha-stable noise on the ring of 20: GT-NSGDm vs four baselines (tuned), 3 seeds",
     tuned=TUNED, runs=lambda root, tuned: demo_jobs(root), heading="## E1 demo (α-stable noise, ring of 20)",
-    sections=(Section("", _demo_table),), plots=(Plot("comparison.png", _demo_plot),), seconds_per_run=1.5,
+    sections=(Section("", _demo_table),), plots=(Plot("comparison.png", _demo_plot),), seconds_per_run=SECONDS_PER_RUN,
     report_file="demo-report.md")
 
 STUDIES = (STUDY, DEMO)

@@ -17,7 +17,7 @@ import json
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from ..engine.run_dir import atomic_write_json
 from ..errors import ConfigError
@@ -187,12 +187,31 @@ def get(name: str) -> Study:
     return known[name]
 
 
-def estimate(study: Study, n_runs: int, workers: int) -> str:
-    """"N runs, about T" (from the declared cost of one run on one core)."""
-    from ..engine.progress import fmt_duration
+#: The cost of one more member of a stacked run, as a share of its run alone: the E1 tuning grid's 66 runs (5
+#: batches of 6–24 members) took 0.31 of the worker time of the same runs one by one, checkpoints and plots
+#: included (``benchmarks/sweep.py``, 2026-11-22); a batch of R members is estimated at 1 + (R − 1)·0.3 runs.
+MEMBER_SHARE = 0.3
 
-    seconds = n_runs * study.seconds_per_run / max(workers, 1)
-    return f"{n_runs} runs, about {fmt_duration(seconds)} with {workers} worker{'s' if workers != 1 else ''}"
+
+def estimate(study: Study, jobs: Sequence[Job], workers: int) -> str:
+    """"N runs, about T": the sweep's units as :func:`~.sweep.run_sweep` would dispatch them (stacked batches
+    and single runs), each costing :attr:`Study.seconds_per_run` (a batch of R members 1 + (R − 1)·
+    :data:`MEMBER_SHARE` of it), given largest first to the least loaded of ``workers`` workers."""
+    from ..engine.progress import fmt_duration
+    from .batched import Batch
+    from .sweep import _units
+
+    workers = max(workers, 1)
+    units = list(jobs) if study.execute else _units(list(jobs), workers, batch=True)
+    sizes = sorted((len(u.jobs) if isinstance(u, Batch) else 1 for u in units), reverse=True)
+    loads = [0.0] * workers
+    for r in sizes:
+        loads[loads.index(min(loads))] += study.seconds_per_run * (1 + (r - 1) * MEMBER_SHARE)
+    stacked, members = sum(r > 1 for r in sizes), sum(r for r in sizes if r > 1)
+    runs = f"{stacked} stacked run{'s' if stacked != 1 else ''}"
+    how = "" if not stacked else f" in {runs}" if members == len(jobs) else f" ({members} of them in {runs})"
+    return (f"{len(jobs)} runs{how}, about {fmt_duration(max(loads))} with {workers} "
+            f"worker{'s' if workers != 1 else ''}")
 
 
 def run_study(study: Study, root: Path, tune: bool = False, workers: int | None = None,
@@ -217,14 +236,14 @@ def run_study(study: Study, root: Path, tune: bool = False, workers: int | None 
             grid = replace(grid, seeds=grid.seeds[:tune_seeds])
         first = grid.first_round(root)
         log(f"{study.name}: tuning on seeds {list(grid.seeds)}, starting grid of "
-            f"{estimate(study, len(unfinished(first)), workers)} (more where a winner sits on an edge)")
+            f"{estimate(study, unfinished(first), workers)} (more where a winner sits on an edge)")
         tuned = study.tune(root, workers, log=log, tensorboard=tensorboard, seeds=tune_seeds, executor=executor)
         log(f"{study.name}: tuned settings: {json.dumps(tuned)}")
     if tune_only:
         return study.report(root, tuned)
     jobs = study.runs(root, tuned)
     todo = (study.pending or unfinished)(jobs)
-    log(f"{study.name}: {estimate(study, len(todo), workers)}"
+    log(f"{study.name}: {estimate(study, todo, workers)}"
         + (f" ({len(jobs) - len(todo)} of {len(jobs)} already finished)" if len(todo) < len(jobs) else ""))
     (study.execute or run_sweep)(jobs, workers=workers, tensorboard=tensorboard, label=study.name, executor=executor,
                                  plot=study.run_plots)
