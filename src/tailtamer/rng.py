@@ -328,6 +328,18 @@ class RowSeeds:
             raise ValueError(f"RowSeeds needs at least one seed and n ≥ 1, got {len(seeds)} seeds, n = {n}")
         self.seeds, self.n = [int(s) for s in seeds], int(n)
         self._mixed = np.array([mix64(s & _MASK) for s in self.seeds], dtype=np.uint64)
+        self._memo: dict[tuple, np.ndarray] = {}
+
+    def _memoised(self, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+        """``make()``, kept for the next call with the same ``key``: a draw fills its rows block by block, and
+        every block of one (stream, step, call) decodes with the same members' base keys (a few entries kept;
+        the arrays never leave this object, only copies indexed from them)."""
+        hit = self._memo.get(key)
+        if hit is None:
+            if len(self._memo) >= 8:
+                self._memo.clear()
+            hit = self._memo[key] = make()
+        return hit
 
     def base_keys(self, stream: str | int, step: int, call: int) -> np.ndarray:
         """:func:`base_key` of every member's seed (uint64, ``[R]``)."""
@@ -349,7 +361,8 @@ class RowSeeds:
         if rows.size and (member.min() < 0 or member.max() >= len(self.seeds)):
             raise ValueError(f"row ids must lie in [0, {len(self.seeds) * self.n}) for {len(self.seeds)} members "
                              f"of {self.n} nodes")
-        return node.astype(np.uint64), self.base_keys(stream, step, call)[member]
+        keys = self._memoised((stream, step, call), lambda: self.base_keys(stream, step, call))
+        return node.astype(np.uint64), keys[member]
 
     def __repr__(self) -> str:
         return f"RowSeeds({self.seeds}, n={self.n})"

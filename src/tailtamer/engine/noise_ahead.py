@@ -28,23 +28,19 @@ class StepRows(rng.RowSeeds):
     model): the per-call costs of a small draw are paid once for ``steps`` steps."""
 
     def __init__(self, seeds: rng.RowSeeds, steps: int):
-        self.seeds, self.n, self._mixed = seeds.seeds, seeds.n, seeds._mixed
+        self.seeds, self.n, self._mixed, self._memo = seeds.seeds, seeds.n, seeds._mixed, {}
         self.steps, self.rows = int(steps), len(seeds.seeds) * seeds.n
-        self._all = np.arange(self.steps * self.rows, dtype=np.int64)
-        k, i = np.divmod(self._all, self.rows)
+        k, i = np.divmod(np.arange(self.steps * self.rows, dtype=np.int64), self.rows)
         member, node = np.divmod(i, self.n)
-        self._flat, self._node = k * len(self.seeds) + member, node.astype(np.uint64)
+        self._flat, self._node = k * len(self.seeds) + member, node.astype(np.uint64)   # per row id
 
     def decode(self, rows: np.ndarray, stream: str | int, step: int, call: int) -> tuple[np.ndarray, np.ndarray]:
         rows = np.asarray(rows, dtype=np.int64)
-        keys = self.base_keys_at(stream, np.arange(step, step + self.steps), call).reshape(-1)  # step-major
-        if rows.shape == self._all.shape and np.array_equal(rows, self._all):
-            return self._node.copy(), keys[self._flat]
-        if rows.size and (rows.min() < 0 or rows.max() >= self._all.size):
-            raise ValueError(f"row ids must lie in [0, {self._all.size}) for {self.steps} steps of {self.rows} rows")
-        k, i = np.divmod(rows, self.rows)
-        member, node = np.divmod(i, self.n)
-        return node.astype(np.uint64), keys[k * len(self.seeds) + member]
+        keys = self._memoised((stream, step, call), lambda: self.base_keys_at(      # step-major, [steps·R]
+            stream, np.arange(step, step + self.steps), call).reshape(-1))
+        if rows.size and (rows.min() < 0 or rows.max() >= self._flat.size):
+            raise ValueError(f"row ids must lie in [0, {self._flat.size}) for {self.steps} steps of {self.rows} rows")
+        return self._node[rows], keys[self._flat[rows]]
 
 
 class NoiseAhead:
