@@ -158,6 +158,21 @@ def test_tukey_is_bounded_and_flat_beyond_c():
     torch.testing.assert_close(tukey_prime(inside, c), inside * (1 - (inside / c) ** 2) ** 2)
 
 
+def test_e1_stacked_loss_and_grad_equal_each_members_local_ones():
+    """R stacked iterates (member r's node i on row r·n + i): ``stacked_loss`` and ``stacked_grad`` give each
+    member's ``local_loss`` and ``local_grad`` of its own rows (a product per node instead of a gather of the
+    node data per row; equal within rounding)."""
+    n, R, d = 6, 4, 5
+    p = build_problem("tokenized-regression", n, {"samples": 120, "dim": d})
+    x = 3 * torch.randn(R * n, d, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    nodes = torch.arange(n)
+    loss = torch.cat([p.local_loss(x[r * n:(r + 1) * n], nodes) for r in range(R)])
+    grad = torch.cat([p.local_grad(x[r * n:(r + 1) * n], nodes) for r in range(R)])
+    assert loss.shape == (R * n,) and not torch.equal(loss[:n], loss[n:2 * n])   # members differ
+    torch.testing.assert_close(p.stacked_loss(x), loss, rtol=1e-13, atol=1e-14)
+    torch.testing.assert_close(p.stacked_grad(x), grad, rtol=1e-13, atol=1e-14)
+
+
 def test_quadratic_spectrum_and_closed_form_optimum():
     p = build_problem("quadratic", 50, {"dim": 6, "condition": 1000.0})
     h, b = p._data["h"], p._data["b"]

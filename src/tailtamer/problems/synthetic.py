@@ -161,16 +161,20 @@ class SyntheticProblem(Problem):
         """:meth:`metrics` of R stacked runs at once (:mod:`tailtamer.engine.batched`): ``x`` is ``[R·n, d]``,
         member r's node ``nodes[k]`` on row ``k`` (``nodes``: the member's ids repeated R times). The same
         expressions as :meth:`metrics`, each member's sums over its own n rows, so every member gets its
-        standalone numbers (within rounding). None where a subclass overrides :meth:`metrics`."""
+        standalone numbers (within rounding). A problem with ``stacked_loss(x)`` and ``stacked_grad(x)`` (all
+        members' local losses and gradients in this layout, without gathering per-node data for every row)
+        has them used. None where a subclass overrides :meth:`metrics`."""
         if type(self).metrics is not SyntheticProblem.metrics:
             return None
         xr = x.reshape(members, -1, x.shape[1])                   # [R, n, d]
         xbar = xr.mean(1, keepdim=True)                           # [R, 1, d]: each member's average
         at_bar = xbar.expand_as(xr).reshape(x.shape)
-        cols = [self.local_loss(at_bar, nodes)[:, None], ((xr - xbar) ** 2).sum(2).reshape(-1, 1)]
+        whole = xr.shape[1] == self.n and hasattr(self, "stacked_loss") and hasattr(self, "stacked_grad")
+        loss = self.stacked_loss(at_bar) if whole else self.local_loss(at_bar, nodes)
+        cols = [loss[:, None], ((xr - xbar) ** 2).sum(2).reshape(-1, 1)]
         if self.x_star is not None:
             cols.append(torch.linalg.vector_norm(x - self.data_x_star(x), dim=1, keepdim=True))
-        cols.append(self.local_grad(at_bar, nodes))
+        cols.append(self.stacked_grad(at_bar) if whole else self.local_grad(at_bar, nodes))
         avg = torch.cat(cols, dim=1).reshape(members, xr.shape[1], -1).mean(1)      # [R, columns]
         grad_norm = torch.linalg.vector_norm(avg[:, -self.dim:], dim=1).tolist()
         rows = avg.tolist()
