@@ -29,9 +29,10 @@ def tukey(r: torch.Tensor, c: float) -> torch.Tensor:
 
 
 def tukey_prime(r: torch.Tensor, c: float) -> torch.Tensor:
-    """``ρ'_c(r) = r·(1 − (r/c)²)²`` for |r| < c, 0 otherwise."""
-    u = torch.clamp(1.0 - (r / c) ** 2, min=0.0)
-    return r * u ** 2
+    """``ρ'_c(r) = r·(1 − (r/c)²)²`` for |r| < c, 0 otherwise (one buffer, worked in place: the same bits as
+    ``r * clamp(1 − (r/c)², 0)²``, since −s + 1 = 1 − s and products commute exactly)."""
+    u = torch.div(r, c).square_().neg_().add_(1.0).clamp_(min=0.0)
+    return u.square_().mul_(r)
 
 
 @PROBLEMS.register("tokenized-regression")
