@@ -7,8 +7,9 @@ page-fault traffic measured ≈ 0.8 s per GT-NSGDm step of 8 GPT nodes (2.95M pa
 as the forward/backward passes. :func:`keep_heap_memory` makes glibc serve large blocks from the heap and
 keep freed memory for reuse (``mallopt(M_MMAP_MAX, 0)``, a large ``M_TRIM_THRESHOLD``) — the same as the
 environment variables ``MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=<large>``. It changes the allocator of the
-whole process, so it is opt-in: ``tailtamer run`` (whose process is one simulation), the E2 study and the
-benchmarks call it.
+whole process, so it is opt-in: ``tailtamer run`` (whose process is one simulation), every sweep worker of the
+local process pool (:func:`tailtamer.experiments.executors._start_worker`: a setting of each process, which the
+process starting the pool cannot make for its workers), the E2 study's own process and the benchmarks call it.
 """
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ def worker_context() -> Any:
     """The multiprocessing context of the process pool: a forkserver that has imported :data:`WORKER_MODULES`
     (started once per process, on the first pool, and kept for the next ones), or spawn where the platform
     has no forkserver. Either way a worker starts clean: the forkserver has only imported modules (no torch
-    thread pool, no CUDA context, no thread of this process), and :func:`_take_env` gives each worker this
+    thread pool, no CUDA context, no thread of this process), and :func:`_start_worker` gives each worker this
     process's environment as it is when the pool starts, as a freshly spawned worker would see it."""
     if "forkserver" not in mp.get_all_start_methods():      # pragma: no cover - Windows
         return mp.get_context("spawn")
@@ -100,11 +100,17 @@ def _nothing() -> None:
     """The job of :func:`warm`'s probe process."""
 
 
-def _take_env(env: dict[str, str]) -> None:
-    """A pool worker's initializer: this worker's ``os.environ`` becomes ``env`` (the submitting process's, as
-    the pool starts), where a forked worker would keep the forkserver's, the one of the first pool's start."""
+def _start_worker(env: dict[str, str]) -> None:
+    """A pool worker's initializer. Its ``os.environ`` becomes ``env`` (the submitting process's, as the pool
+    starts), where a forked worker would keep the forkserver's, the one of the first pool's start. And, as the
+    worker is a process that runs one simulation at a time, its freed buffers stay in its heap for the next
+    step's (:func:`tailtamer.memory.keep_heap_memory`; a setting of each process, which the process that starts
+    the pool cannot make for its workers)."""
+    from ..memory import keep_heap_memory
+
     os.environ.clear()
     os.environ.update(env)
+    keep_heap_memory()
 
 
 @EXECUTORS.register("process", "worker processes on this machine (the default)")
@@ -120,7 +126,7 @@ class ProcessPool:
             for args in calls:
                 yield fn(*args)
             return
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_take_env,
+        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_start_worker,
                                     initargs=(dict(os.environ),)) as pool:
             futures = [pool.submit(fn, *args) for args in calls]
             for fut in cf.as_completed(futures):
