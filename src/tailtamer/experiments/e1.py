@@ -25,9 +25,9 @@ from .study import Grid, Plot, Section, Study
 
 METHODS = ("gt-nsgdm", "sclip-ef", "dsgd-clip", "gt-dsgd", "dsgd")
 STEPS = 3000
-#: One E1 run alone in a sweep worker (T = 3000, n = 20, one thread, its checkpoints and metrics.png): 0.73 s,
-#: from ``benchmarks/sweep.py``'s plain sweep (66 runs, 48 s of worker time) on the 2-core machine, 2026-11-22.
-SECONDS_PER_RUN = 0.75
+#: One E1 run alone in a sweep worker (T = 3000, n = 20, one thread, its checkpoints and metrics.png): 0.70 s,
+#: from ``benchmarks/sweep.py``'s plain sweep (66 runs, 46.4 s of worker time) on the 2-core machine, 2026-11-22.
+SECONDS_PER_RUN = 0.7
 EVAL_EVERY = 100
 NOISE_SCALE = 0.1
 NOISES: dict[str, dict[str, Any]] = {
@@ -293,8 +293,8 @@ def _demo_plot(root: Path, path: Path, tuned: Any) -> None:
 DEMO = Study(
     name="demo", about="E1 with alpha-stable noise on the ring of 20: GT-NSGDm vs four baselines (tuned), 3 seeds",
     tuned=TUNED, runs=lambda root, tuned: demo_jobs(root), heading="## E1 demo (α-stable noise, ring of 20)",
-    sections=(Section("", _demo_table),), plots=(Plot("comparison.png", _demo_plot),), seconds_per_run=SECONDS_PER_RUN,
-    report_file="demo-report.md")
+    sections=(Section("", _demo_table),), plots=(Plot("comparison.png", _demo_plot),),
+    seconds_per_run=SECONDS_PER_RUN, report_file="demo-report.md")
 
 STUDIES = (STUDY, DEMO)
 

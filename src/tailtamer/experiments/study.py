@@ -187,9 +187,10 @@ def get(name: str) -> Study:
     return known[name]
 
 
-#: The cost of one more member of a stacked run, as a share of its run alone: the E1 tuning grid's 66 runs (5
-#: batches of 6–24 members) took 0.31 of the worker time of the same runs one by one, checkpoints and plots
-#: included (``benchmarks/sweep.py``, 2026-11-22); a batch of R members is estimated at 1 + (R − 1)·0.3 runs.
+#: The cost of one more member of a stacked run, as a share of its run alone: the E1 tuning grid's 66 runs as 5
+#: batches of 6–24 members took 15.8 s of worker time against 46.4 s one by one, checkpoints and plots included
+#: (``benchmarks/sweep.py``, 2026-11-22), i.e. 5 + 61·0.29 runs of 0.70 s; a batch of R members is estimated at
+#: 1 + (R − 1)·0.3 runs.
 MEMBER_SHARE = 0.3
 
 
@@ -198,11 +199,10 @@ def estimate(study: Study, jobs: Sequence[Job], workers: int) -> str:
     and single runs), each costing :attr:`Study.seconds_per_run` (a batch of R members 1 + (R − 1)·
     :data:`MEMBER_SHARE` of it), given largest first to the least loaded of ``workers`` workers."""
     from ..engine.progress import fmt_duration
-    from .batched import Batch
-    from .sweep import _units
+    from .batched import Batch, plan
 
     workers = max(workers, 1)
-    units = list(jobs) if study.execute else _units(list(jobs), workers, batch=True)
+    units = list(jobs) if study.execute else plan(list(jobs), workers)
     sizes = sorted((len(u.jobs) if isinstance(u, Batch) else 1 for u in units), reverse=True)
     loads = [0.0] * workers
     for r in sizes:
