@@ -6,8 +6,8 @@ Each repeat times one sweep of each kind (alternating which goes first); the fig
 the last line is JSON with ``sweep_speedup`` (median time of the plain sweep / median time of the batched
 sweep), the thread count and the dtype. Both sweeps' workers fork from one forkserver that has imported torch
 and tailtamer (:func:`tailtamer.experiments.executors.warm`); it starts once per process, before the timings
-(``forkserver_start_s``), as it does once per study. The batched folders' final metrics are checked against the plain
-ones (equal within 1e-12), and so are their files (``same_files``: the same names in every run folder, and
+(``forkserver_start_s``), as it does once per study. The batched folders' final metrics are checked against
+the plain ones (equal within 1e-12), and so are their files (``same_files``: the same names in every run folder, and
 checkpoints of the same size: each member's file holds its own state only).
 
     python benchmarks/sweep.py                               # the full grid, T = 3000 (idle machine)

@@ -99,11 +99,11 @@ def _metrics_figure(count: int, titled: bool) -> tuple[Any, list[Any], list[Any]
         fig.subplots_adjust(left=0.75 / width, right=1 - 0.2 / width, bottom=0.5 / height, top=1 - top / height,
                             wspace=0.9 / (4.0 - 0.9 - 0.95 / count))
         lines = []
+        # fixed label and title positions: placing them automatically measures every tick label at every draw
+        drop = ScaledTranslation(0, -LABEL_DROP, fig.dpi_scale_trans)
         for ax in axes:
             lines.append(ax.plot([], [])[0])
             ax.grid(alpha=0.3)
-            # fixed label and title positions: placing them automatically measures every tick label at every draw
-            drop = ScaledTranslation(0, -LABEL_DROP, fig.dpi_scale_trans)
             ax.xaxis.set_label_coords(0.5, 0.0, transform=ax.transAxes + drop)
             ax.yaxis.set_label_coords(0.0, 0.5)     # the y label stays empty: nothing to place
         _FIGURES[key] = fig, axes, lines, (fig.suptitle("") if titled else None)

@@ -28,8 +28,8 @@ class StepRows(rng.RowSeeds):
     model): the per-call costs of a small draw are paid once for ``steps`` steps."""
 
     def __init__(self, seeds: rng.RowSeeds, steps: int):
-        self.seeds, self.n, self._mixed, self._memo = seeds.seeds, seeds.n, seeds._mixed, {}
-        self.steps, self.rows = int(steps), len(seeds.seeds) * seeds.n
+        super().__init__(seeds.seeds, seeds.n)
+        self.steps, self.rows = int(steps), len(self.seeds) * self.n
         k, i = np.divmod(np.arange(self.steps * self.rows, dtype=np.int64), self.rows)
         member, node = np.divmod(i, self.n)
         self._flat, self._node = k * len(self.seeds) + member, node.astype(np.uint64)   # per row id

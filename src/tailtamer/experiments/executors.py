@@ -83,7 +83,7 @@ def worker_context() -> Any:
 
 
 def warm() -> float:
-    """Start the worker forkserver now and wait until it can fork workers (seconds it took: about 1.5 s the first
+    """Start the worker forkserver now and wait until it can fork workers (seconds it took: about 2 s the first
     time, milliseconds once it runs; 0 where the platform has none), so that the first sweep's workers start
     as fast as the later ones'."""
     ctx = worker_context()
