@@ -301,6 +301,20 @@ def test_a_failed_write_leaves_no_temporary_file_and_a_full_disk_says_so(tmp_pat
     assert target.read_text() == "old\n"
 
 
+def test_a_rotating_write_moves_the_old_file_aside_only_once_the_new_one_is_whole(tmp_path):
+    from tailtamer.engine.atomic import atomic_write
+
+    latest, prev = tmp_path / "latest", tmp_path / "prev"
+    atomic_write(latest, lambda f: f.write(b"one"), previous=prev)           # nothing to move aside yet
+    assert latest.read_bytes() == b"one" and not prev.exists()
+    atomic_write(latest, lambda f: f.write(b"two"), previous=prev)
+    assert latest.read_bytes() == b"two" and prev.read_bytes() == b"one"
+    with pytest.raises(ZeroDivisionError):
+        atomic_write(latest, lambda f: (f.write(b"thr"), 1 / 0), previous=prev)
+    assert latest.read_bytes() == b"two" and prev.read_bytes() == b"one"   # a failed write rotates nothing
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "prev"]
+
+
 def test_a_full_disk_during_a_run_is_one_line_and_keeps_the_last_checkpoint(cfg_file, tmp_path, capsys, monkeypatch):
     """The disk fills up in the middle of the 4th checkpoint (step 12): one line saying so, no temporary
     file, and the checkpoints of steps 9 and 6 intact."""

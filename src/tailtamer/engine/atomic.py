@@ -35,8 +35,11 @@ def storage_error(err: OSError, path: Path | str, action: str = "write") -> Stor
     return StorageError(f"cannot {action} {path}: {err.strerror or err}")
 
 
-def atomic_write(path: Path | str, write: Callable[[IO[bytes]], None]) -> None:
+def atomic_write(path: Path | str, write: Callable[[IO[bytes]], None], previous: Path | str | None = None) -> None:
     """Call ``write(f)`` on a temporary binary file beside ``path``, then rename it over ``path``.
+
+    ``previous``: the file ``path`` held is first renamed to ``previous`` (a rotation: the new file is complete
+    on disk before the old one is moved aside, so one of the two always holds a whole file).
 
     The temporary file is removed if anything fails (an exception in ``write``, a full disk, Ctrl-C);
     OS errors are raised as :class:`StorageError`.
@@ -48,6 +51,11 @@ def atomic_write(path: Path | str, write: Callable[[IO[bytes]], None]) -> None:
         with open(tmp, "wb") as f:
             write(f)
             f.flush()
+        if previous is not None:
+            try:
+                os.replace(path, previous)
+            except FileNotFoundError:
+                pass                          # the first file: nothing to move aside
         os.replace(tmp, path)
         done = True
     except OSError as err:
@@ -75,8 +83,8 @@ def atomic_write_json(path: Path | str, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
 
 
-def atomic_save(obj: Any, path: Path | str) -> None:
-    """``torch.save(obj)`` to ``path`` atomically."""
+def atomic_save(obj: Any, path: Path | str, previous: Path | str | None = None) -> None:
+    """``torch.save(obj)`` to ``path`` atomically (``previous``: see :func:`atomic_write`)."""
     import torch
 
-    atomic_write(path, lambda f: torch.save(obj, f))
+    atomic_write(path, lambda f: torch.save(obj, f), previous)

@@ -19,7 +19,6 @@ so the other ranks need no shared file system. Either way each process keeps the
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,7 +26,7 @@ import torch
 
 from ..algorithms.base import State
 from ..errors import CheckpointError
-from .atomic import atomic_save, storage_error
+from .atomic import atomic_save
 from .callbacks import Callback
 
 CHECKPOINT = "checkpoint.pt"
@@ -59,17 +58,7 @@ def save_checkpoint(folder: Path, loop: Any, step: int, state: State) -> None:
     if getattr(comm, "rank", 0) == 0:
         folder = Path(folder)
         blob = {"step": step, "state": full, "comm": comm.stats.as_dict(), "wall_time": loop.wall_time}
-        tmp = folder / f".{CHECKPOINT}.new"
-        atomic_save(blob, tmp)                 # complete on disk before the latest one is moved aside
-        try:
-            if (folder / CHECKPOINT).exists():
-                os.replace(folder / CHECKPOINT, folder / PREVIOUS)
-            os.replace(tmp, folder / CHECKPOINT)
-        except OSError as err:
-            raise storage_error(err, folder / CHECKPOINT) from None
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        atomic_save(blob, folder / CHECKPOINT, previous=folder / PREVIOUS)   # complete before the rotation
 
 
 def read_checkpoint(path: Path) -> dict[str, Any]:

@@ -8,8 +8,11 @@ into one object of the same class:
   the standalone run's operations bit for bit);
 * floats that differ become a per-row tensor ``[R·n, 1, ...]`` (member r's value on its n rows), which
   broadcasts over the node-stacked state exactly as the scalar did over one member's rows;
-* callables that differ (a step-size schedule ``t ↦ lr·factor(t)``) become a :class:`RowValues` calling each
-  member's own function and merging the results the same way;
+* an object that knows how to stack itself (a ``stack_members(members, rows, cast)`` method, such as the
+  step size :class:`tailtamer.schedules.StepSize`: members sharing a schedule become per-row rates scaled by
+  the one shared factor) does so;
+* callables that differ otherwise become a :class:`RowValues` calling each member's own function and merging
+  the results the same way;
 * objects of one class (a compressor, a transform) are merged recursively.
 
 Anything else that differs (an int that drives a loop, a string, a flag) cannot be stacked:
@@ -18,6 +21,7 @@ Anything else that differs (an int that drives a loop, a string, a flag) cannot 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any, Callable, Sequence
 
 import torch
@@ -39,17 +43,34 @@ class RowValues:
         return merge([f(*args, **kwargs) for f in self.functions], self.expand)
 
 
-def row_expander(members: int, n: int, trailing: int, dtype: torch.dtype,
-                 device: str | torch.device = "cpu") -> Expand:
+class RowExpander:
     """``values → tensor [R·n, 1, …]`` (``trailing`` ones): member r's value on its n rows, in ``dtype`` (the
-    run's dtype, so a float32 run multiplies by a float32 value as it does by a Python scalar)."""
-    shape = (members * n,) + (1,) * trailing
+    run's dtype, so a float32 run multiplies by a float32 value as it does by a Python scalar).
 
-    def expand(values: Sequence[float]) -> torch.Tensor:
-        t = torch.tensor([float(v) for v in values], dtype=dtype, device=device)
-        return t.repeat_interleave(n).reshape(shape)
+    :meth:`rows64` gives the same rows in float64 (each value exactly) and :meth:`cast` converts such rows to
+    the run's dtype, for objects that compute on the rows before rounding (``stack_members``)."""
 
-    return expand
+    def __init__(self, members: int, n: int, trailing: int, dtype: torch.dtype,
+                 device: str | torch.device = "cpu"):
+        self.n, self.dtype, self.device = n, dtype, device
+        self.shape = (members * n,) + (1,) * trailing
+
+    def rows64(self, values: Sequence[float]) -> torch.Tensor:
+        t = torch.tensor([float(v) for v in values], dtype=torch.float64, device=self.device)
+        return t.repeat_interleave(self.n).reshape(self.shape)
+
+    def cast(self, rows: torch.Tensor) -> torch.Tensor:
+        return rows if rows.dtype == self.dtype else rows.to(self.dtype)
+
+    def __call__(self, values: Sequence[float]) -> torch.Tensor:
+        t = torch.tensor([float(v) for v in values], dtype=self.dtype, device=self.device)
+        return t.repeat_interleave(self.n).reshape(self.shape)
+
+
+def row_expander(members: int, n: int, trailing: int, dtype: torch.dtype,
+                 device: str | torch.device = "cpu") -> RowExpander:
+    """The :class:`RowExpander` of R members of n rows each over states with ``trailing`` more dimensions."""
+    return RowExpander(members, n, trailing, dtype, device)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -65,6 +86,8 @@ def _same(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        return _same(vars(a), vars(b))     # value objects (a schedule): equal fields, the same object
     return False
 
 
@@ -80,12 +103,23 @@ def merge(values: Sequence[Any], expand: Expand) -> Any:
             return type(first)(merge([v[i] for v in values], expand) for i in range(len(first)))
         if isinstance(first, dict) and all(v.keys() == first.keys() for v in values):
             return {k: merge([v[k] for v in values], expand) for k in first}
-        if _is_function(first):
+        hook = getattr(first, "stack_members", None)
+        if hook is not None and isinstance(expand, RowExpander):
+            stacked = hook(values, expand.rows64, expand.cast)
+            if stacked is not None:
+                return stacked
+        if _is_function(first) or (callable(first) and _frozen(first)):
             return RowValues(values, expand)
         if hasattr(first, "__dict__") and not isinstance(first, type):
             return stack_objects(values, expand)
     raise NotStackable(f"the members differ in a value that is not a float: {first!r} vs "
                        f"{next(v for v in values if not _same(v, first))!r}")
+
+
+def _frozen(o: Any) -> bool:
+    """A frozen dataclass instance: a value object (a schedule) whose fields cannot be replaced by rows."""
+    params = getattr(type(o), "__dataclass_params__", None)
+    return bool(params is not None and params.frozen)
 
 
 def _is_function(f: Any) -> bool:

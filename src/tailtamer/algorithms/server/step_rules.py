@@ -15,6 +15,7 @@ power ∈ (1/2, 1], so Σ η = ∞ and Σ η² < ∞ (the DSignSGD condition).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import torch
@@ -26,11 +27,21 @@ from ...validation import check_choice, check_nonneg, check_positive, check_rang
 RULES = ("schedule", "oracle", "practical")
 
 
+@dataclass(frozen=True)
+class RobbinsMonro:
+    """factor(t) = (t + 1)^(−power)."""
+
+    power: float
+
+    def __call__(self, t: int) -> float:
+        return (t + 1.0) ** (-self.power)
+
+
 @SCHEDULES.register("robbins-monro")
 def robbins_monro(steps: int, power: float = 1.0) -> Callable[[int], float]:
     """Robbins–Monro decay, factor(t) = (t + 1)^(−power), power ∈ (1/2, 1] (Σ η = ∞, Σ η² < ∞)."""
     check_range("power", power, 0.5, 1.0, lo_open=True, owner="schedule robbins-monro")
-    return lambda t: (t + 1.0) ** (-power)
+    return RobbinsMonro(power)
 
 
 class StepRule:
