@@ -101,6 +101,22 @@ def test_every_local_update_member_equals_its_standalone_run(tmp_path, name):
                         _cfg(name, 1, 0.003, 4, server, clients=0.5)])
 
 
+def test_logistic_members_use_the_stacked_gradient_and_equal_their_standalone_runs(tmp_path, monkeypatch):
+    """Logistic regression has ``stacked_loss``/``stacked_grad`` (one product per node for all members): the
+    batch calls them and each member still equals its standalone run."""
+    from tailtamer.problems.logistic import Logistic
+
+    _no_fallback(monkeypatch)
+    calls = []
+    real = Logistic.stacked_grad
+    monkeypatch.setattr(Logistic, "stacked_grad", lambda self, x: (calls.append(x.shape), real(self, x))[1])
+    cfgs = [{**_cfg("gt-nsgdm", seed, lr, 6, {"name": "ring", "n": 6}, beta=0.8),
+             "problem": {"name": "logistic", "samples": 120, "dim": 5, "reg": 0.1}}
+            for seed, lr in ((0, 0.01), (1, 0.003), (2, 0.01))]
+    _compare(tmp_path, cfgs)
+    assert (18, 5) in calls                              # three members of six nodes in one call
+
+
 def test_random_compressor_draws_per_member(tmp_path):
     """A compressor drawing per node (rand-k) in a batch: each member draws with its own seed."""
     cfgs = [{**_cfg("choco-sgd", s, lr, 6, {"name": "ring", "n": 6}), "compression": {"name": "rand-k", "k": 2}}

@@ -158,12 +158,14 @@ def test_tukey_is_bounded_and_flat_beyond_c():
     torch.testing.assert_close(tukey_prime(inside, c), inside * (1 - (inside / c) ** 2) ** 2)
 
 
-def test_e1_stacked_loss_and_grad_equal_each_members_local_ones():
+@pytest.mark.parametrize("name,params", [("tokenized-regression", {"samples": 120, "dim": 5}),
+                                         ("logistic", {"samples": 120, "dim": 5, "reg": 0.1})])
+def test_stacked_loss_and_grad_equal_each_members_local_ones(name, params):
     """R stacked iterates (member r's node i on row r·n + i): ``stacked_loss`` and ``stacked_grad`` give each
     member's ``local_loss`` and ``local_grad`` of its own rows (a product per node instead of a gather of the
     node data per row; equal within rounding)."""
-    n, R, d = 6, 4, 5
-    p = build_problem("tokenized-regression", n, {"samples": 120, "dim": d})
+    n, R, d = 6, 4, params["dim"]
+    p = build_problem(name, n, params)
     x = 3 * torch.randn(R * n, d, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     nodes = torch.arange(n)
     loss = torch.cat([p.local_loss(x[r * n:(r + 1) * n], nodes) for r in range(R)])

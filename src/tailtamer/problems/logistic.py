@@ -50,12 +50,33 @@ class Logistic(SyntheticProblem):
         """``y_k a_kᵀ x_i`` over each row's local samples, ``[n_local, m]``."""
         return torch.einsum("nmd,nd->nm", self.data("yA", x)[self.rows(nodes, x)], x)
 
+    def penalty(self, x: torch.Tensor) -> torch.Tensor:
+        """The regulariser of every row, ``reg · Σ_j x_j²/(1 + x_j²)``, ``[rows]``."""
+        return self.reg * (x * x / (1.0 + x * x)).sum(1)
+
+    def penalty_grad(self, x: torch.Tensor) -> torch.Tensor:
+        """Its gradient, ``reg · 2x/(1 + x²)²`` element-wise."""
+        return self.reg * 2.0 * x / (1.0 + x * x) ** 2
+
     def local_loss(self, x: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
-        data_term = F.softplus(-self.margins(x, nodes)).mean(1)
-        return data_term + self.reg * (x * x / (1.0 + x * x)).sum(1)
+        return F.softplus(-self.margins(x, nodes)).mean(1) + self.penalty(x)
 
     def local_grad(self, x: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
         yA = self.data("yA", x)[self.rows(nodes, x)]
         weights = -torch.sigmoid(-self.margins(x, nodes))                      # d softplus(−t)/dt
-        data_term = torch.einsum("nm,nmd->nd", weights, yA) / yA.shape[1]
-        return data_term + self.reg * 2.0 * x / (1.0 + x * x) ** 2
+        return torch.einsum("nm,nmd->nd", weights, yA) / yA.shape[1] + self.penalty_grad(x)
+
+    def stacked_margins(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`margins` of R stacked runs at once, ``[n, m, R]`` (``x``: ``[R·n, d]``, member r's node i on
+        row ``r·n + i``): one product ``(yA)_i X_iᵀ`` per node, no copy of the data per member."""
+        return torch.bmm(self.data("yA", x), self.node_major(x))
+
+    def stacked_loss(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`local_loss` of R stacked runs at once, ``[R·n]``."""
+        return F.softplus(-self.stacked_margins(x)).mean(1).t().reshape(-1) + self.penalty(x)
+
+    def stacked_grad(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`local_grad` of R stacked runs at once, ``[R·n, d]``."""
+        yA = self.data("yA", x)
+        weights = -torch.sigmoid(-self.stacked_margins(x))                     # [n, m, R]
+        return self.member_major(torch.bmm(yA.transpose(1, 2), weights) / yA.shape[1]) + self.penalty_grad(x)

@@ -106,6 +106,17 @@ class SyntheticProblem(Problem):
                 return slice(first, first + ids.numel())
         return ids.to(like.device)
 
+    def node_major(self, x: torch.Tensor) -> torch.Tensor:
+        """R stacked iterates ``[R·n, d]`` (member r's node i on row ``r·n + i``, :mod:`tailtamer.engine.batched`)
+        as ``[n, d, R]`` (a view): per node i, the R members' iterates are the columns of one matrix, so a
+        problem with per-node data ``D_i`` evaluates every member with one product ``D_i X_i`` per node."""
+        return x.reshape(-1, self.n, x.shape[1]).permute(1, 2, 0)
+
+    @staticmethod
+    def member_major(g: torch.Tensor) -> torch.Tensor:
+        """``[n, d, R]`` back to the stacked rows ``[R·n, d]`` (the inverse of :meth:`node_major`)."""
+        return g.permute(2, 0, 1).reshape(-1, g.shape[1])
+
     # ---- the batched local objectives (subclasses) ---------------------------------------------
     def local_loss(self, x: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
         """``f_{nodes[r]}(x_r)`` for every row, shape ``[n_local]`` (one batched expression)."""

@@ -84,8 +84,7 @@ class TokenizedRegression(SyntheticProblem):
         """:meth:`residuals` of R stacked runs at once, ``[n, m, R]``: ``x`` is ``[R·n, d]`` (member r's node i
         on row ``r·n + i``, :mod:`tailtamer.engine.batched`). Per node i, the R members' residuals are one
         product ``A_i X_iᵀ`` (``[m, d] × [d, R]``), with no copy of the data per member."""
-        xs = x.reshape(-1, self.n, x.shape[1]).permute(1, 2, 0)                 # [n, d, R]
-        return torch.bmm(self.data("A", x), xs) - self.data("y", x).unsqueeze(2)
+        return torch.bmm(self.data("A", x), self.node_major(x)) - self.data("y", x).unsqueeze(2)
 
     def stacked_loss(self, x: torch.Tensor) -> torch.Tensor:
         """:meth:`local_loss` of R stacked runs at once (layout of :meth:`stacked_residuals`), ``[R·n]``."""
@@ -94,5 +93,4 @@ class TokenizedRegression(SyntheticProblem):
     def stacked_grad(self, x: torch.Tensor) -> torch.Tensor:
         """:meth:`local_grad` of R stacked runs at once (layout of :meth:`stacked_residuals`), ``[R·n, d]``."""
         weights = tukey_prime(self.stacked_residuals(x), self.c)               # [n, m, R]
-        g = torch.bmm(self.data("A", x).transpose(1, 2), weights) / weights.shape[1]    # [n, d, R]
-        return g.permute(2, 0, 1).reshape(x.shape)
+        return self.member_major(torch.bmm(self.data("A", x).transpose(1, 2), weights) / weights.shape[1])
