@@ -3,7 +3,8 @@
 1. GT-NSGDm on E1 (tokenized regression, n = 20, ring k = 2, α-stable noise): steps/s of the engine
    (``Loop.run``) against the per-node loop of ``tailtamer.testing.reference`` (one tensor per node, neighbour-list
    gossip), both calling the same problem and noise per node.
-2. GT-NSGDm on a ``quadratic`` with n = 1,000 nodes, d = 1,000, ring (sparse mixing), no noise: same pair.
+2. GT-NSGDm on a ``quadratic`` with n = 1,000 nodes, d = 1,000, ring (sparse mixing), no noise: same pair,
+   with the threads tailtamer chooses (one: 10^6 entries) and again with one per core (torch's default).
 3. ``benchmarks/sampler.py``: tailtamer's Chambers–Mallows–Stuck sampler vs ``scipy.stats.levy_stable``.
 
 Both sides of each ratio run in the same process with the same settings: the thread count tailtamer chooses
@@ -97,10 +98,15 @@ def main() -> None:
                 10 if args.quick else 100, dtype="float32")
     e1_vec, e1_ref, e1_threads = steps_per_second(e1, 30 if args.quick else 100, repeats)
     q_vec, q_ref, q_threads = steps_per_second(quad, 2 if args.quick else 4, repeats)
+    pinned = threads.fixed()
+    threads.fix(threads.cores())              # the same case with torch's default count (issue 2's setting)
+    q_all_vec, q_all_ref, q_all_threads = steps_per_second(quad, 2 if args.quick else 4, repeats)
+    threads.fix(pinned)
     torch.set_num_threads(threads.cores())    # the sampler compares torch's default count with one thread
     samp = sampler.run(quick=args.quick)      # torch's default threads (scipy has one) and one thread
     rows = [("GT-NSGDm, E1 (n=20, d=20, alpha-stable)", e1_vec, e1_ref),
-            ("GT-NSGDm, quadratic (n=1000, d=1000, ring, sparse)", q_vec, q_ref)]
+            (f"GT-NSGDm, quadratic (n=1000, d=1000, ring), {q_threads} thr.", q_vec, q_ref),
+            (f"the same with {q_all_threads} threads (torch's default)", q_all_vec, q_all_ref)]
     print(f"{'case':<52} {'vectorized it/s':>16} {'per-node loop it/s':>19} {'ratio':>7}")
     for name, v, r in rows:
         print(f"{name:<52} {v:>16.1f} {r:>19.2f} {v / r:>6.1f}x")
@@ -108,6 +114,8 @@ def main() -> None:
           f"{samp['scipy_s']:>17.4f}s (scipy) {samp['sampler_vs_scipy_speedup']:>5.1f}x")
     print(json.dumps({"e1_n20_vectorized_vs_loop": round(e1_vec / e1_ref, 2),
                       "quadratic_n1000_vectorized_vs_loop": round(q_vec / q_ref, 2),
+                      "quadratic_n1000_vectorized_vs_loop_all_cores": round(q_all_vec / q_all_ref, 2),
+                      "quadratic_all_cores_threads": q_all_threads,
                       "sampler_vs_scipy": samp["sampler_vs_scipy_speedup"],
                       "e1_n20_steps_per_s": round(e1_vec, 1), "quadratic_n1000_steps_per_s": round(q_vec, 2),
                       "sampler_vs_scipy_one_thread": samp["sampler_vs_scipy_one_thread"],

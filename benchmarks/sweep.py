@@ -14,6 +14,10 @@ checkpoints of the same size: each member's file holds its own state only).
     python benchmarks/sweep.py --quick                       # T = 300, one repeat, for development
     python benchmarks/sweep.py --no-plots                    # neither sweep draws a metrics.png per run
     python benchmarks/sweep.py --seeds 96 --no-plots         # 96 seeds of one config: two 48-member batches
+    python benchmarks/sweep.py --seeds 48 --no-plots --problem logistic   # the same jobs on logistic regression
+
+``--problem logistic`` swaps E1's tokenized regression for logistic regression (n = 20 as E1, 2,000 samples,
+d = 20, regulariser 0.01) in every job: a problem whose gradient, not the per-step overhead, is most of a run.
 """
 from __future__ import annotations
 
@@ -41,6 +45,11 @@ from tailtamer.experiments.executors import warm  # noqa: E402
 from tailtamer.experiments.sweep import run_sweep  # noqa: E402
 
 
+#: ``--problem``: E1's own problem (None), or one put in its place in every job.
+PROBLEMS: dict[str, dict | None] = {"e1": None,
+                                    "logistic": {"name": "logistic", "samples": 2000, "dim": 20, "reg": 0.01}}
+
+
 def jobs(root: Path, args: argparse.Namespace) -> list[tuple[Path, dict]]:
     """The E1 tuning grid's first round (its first ``--limit`` jobs), or with ``--seeds R`` R seeds of the
     grid's first GT-NSGDm config (one batch per worker of R / workers members: the large-batch case)."""
@@ -52,6 +61,8 @@ def jobs(root: Path, args: argparse.Namespace) -> list[tuple[Path, dict]]:
     out = []
     for folder, cfg in grid[:args.limit]:
         cfg["run"]["steps"] = args.steps
+        if PROBLEMS[args.problem] is not None:
+            cfg["problem"] = copy.deepcopy(PROBLEMS[args.problem])
         out.append((folder, cfg))
     return out
 
@@ -83,6 +94,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="only the first N jobs of the grid")
     ap.add_argument("--seeds", type=int, default=0,
                     help="instead of the grid: R seeds of its first GT-NSGDm config (the large-batch case)")
+    ap.add_argument("--problem", choices=sorted(PROBLEMS), default="e1",
+                    help="E1's problem, or logistic regression in its place in every job")
     ap.add_argument("--no-plots", action="store_true",
                     help="no metrics.png per run in either sweep (today's sweeps draw one per run)")
     ap.add_argument("--quick", action="store_true", help="T = 300, one repeat (for development)")
@@ -111,6 +124,7 @@ def main() -> None:
     mp, mb = statistics.median(plain_t), statistics.median(batched_t)
     runs = len(todo)
     what = f"{args.seeds} seeds of one E1 GT-NSGDm config" if args.seeds else "E1 tuning grid, first round"
+    what += f", on {args.problem}" if PROBLEMS[args.problem] is not None else ""
     print(f"{what}: {runs} runs × {args.steps} steps, {args.workers} workers × 1 thread, "
           f"float64, {'no plots' if args.no_plots else 'a metrics.png per run'}; batches of {sizes} members; "
           f"workers forked from a preloaded forkserver (started once, {start:.1f} s, before the timings)")
@@ -122,6 +136,7 @@ def main() -> None:
           f"same files (names, checkpoint sizes): {same_files}")
     print(json.dumps({
         "benchmark": "sweep", "jobs": f"seeds:{args.seeds}" if args.seeds else "e1-tune-grid", "runs": runs,
+        "problem": args.problem,
         "steps": args.steps, "workers": args.workers, "threads": 1, "dtype": "float64", "plots": not args.no_plots,
         "repeats": args.repeats, "plain_s": plain_t, "batched_s": batched_t, "plain_median_s": mp,
         "batched_median_s": mb, "batch_sizes": sizes, "forkserver_start_s": start, "max_metric_diff": worst,

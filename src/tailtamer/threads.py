@@ -33,7 +33,20 @@ import torch
 
 from .errors import ConfigError
 
-#: Entries of the node-stacked state per thread (8 MiB of float64): below it one thread is fastest.
+#: Entries of the node-stacked state per thread (8 MiB of float64). A trade between an idle machine and a busy
+#: one, since the choice cannot see the load. Measured on 2 cores (GT-NSGDm, quadratic, n = 1,000, float32;
+#: steps/s with 2 threads over 1 thread, medians of 3, 2026-11-22):
+#:
+#: =============================  =====  =====  =====  =====  =====  =====  =====  =====
+#: state entries                  2^15   2^16   2^17   2^18   2^19   2^20   2^21   2^22
+#: idle machine                   1.35   1.59   1.84   2.21   1.69   2.50   2.68   2.00
+#: one other busy process         0.34   0.38   0.90   0.94   0.87   0.51   0.72   0.82
+#: =============================  =====  =====  =====  =====  =====  =====  =====  =====
+#:
+#: Two threads pay on idle cores from 2^15 entries, but a core taken by anything else costs up to 3× at
+#: 2^15–2^16 (each ~30 µs op waits for the busy core) and 10–50 % above. From 2^20 the idle gain (2–2.7×)
+#: outweighs that loss; below it one thread never thrashes. ``--threads 2`` is the faster choice for a
+#: 2^16–2^20-entry run on a machine known to be idle (at the price of last bits that depend on the count).
 ELEMENTS_PER_THREAD = 1 << 20
 
 _fixed: int | None = None
