@@ -159,7 +159,8 @@ def test_tukey_is_bounded_and_flat_beyond_c():
 
 
 @pytest.mark.parametrize("name,params", [("tokenized-regression", {"samples": 120, "dim": 5}),
-                                         ("logistic", {"samples": 120, "dim": 5, "reg": 0.1})])
+                                         ("logistic", {"samples": 120, "dim": 5, "reg": 0.1}),
+                                         ("quadratic", {"dim": 5})])
 def test_stacked_loss_and_grad_equal_each_members_local_ones(name, params):
     """R stacked iterates (member r's node i on row r·n + i): ``stacked_loss`` and ``stacked_grad`` give each
     member's ``local_loss`` and ``local_grad`` of its own rows (a product per node instead of a gather of the

@@ -56,3 +56,13 @@ class Quadratic(SyntheticProblem):
     def local_grad(self, x: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
         idx = self.rows(nodes, x)
         return self.data("h", x)[idx] * (x - self.data("b", x)[idx])
+
+    def stacked_loss(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`local_loss` of R stacked runs at once (``x``: ``[R·n, d]``, member r's node i on row
+        ``r·n + i``), ``[R·n]``: the node data broadcast over the members, not gathered for every row."""
+        e = x.reshape(-1, self.n, self.dim) - self.data("b", x)
+        return (0.5 * (self.data("h", x) * e * e).sum(2)).reshape(-1)
+
+    def stacked_grad(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`local_grad` of R stacked runs at once, ``[R·n, d]`` (the same element-wise operations)."""
+        return (self.data("h", x) * (x.reshape(-1, self.n, self.dim) - self.data("b", x))).reshape(x.shape)
