@@ -706,8 +706,8 @@ CPU_STUDY = study("e4-cpu", CPU, "E4 reduced to about an hour of one core (docs/
 SST2_STUDY = study("e4-sst2", SST2, "E4's SST-2 workload as the full recipe has it: d_model 64, 300 s, n = 8, 32, "
                    "5 seeds, 2 tuning seeds (about 1.5 core-hours; use --tune)",
                    "## E4 on SST-2 (the full recipe's SST-2 part)", SST2_TUNED, 20.0)
-SMOKE_STUDY = study("e4-smoke", SMOKE, "E4 smoke test: small least squares, 4 workers, 4 methods (about a minute)",
-                    "## E4 smoke run", {}, 0.3)
+SMOKE_STUDY = study("e4-smoke", SMOKE, "E4 smoke test: small least squares, 4 workers, 4 methods (a few seconds)",
+                    "## E4 smoke run", {}, 0.1)
 
 STUDIES = (STUDY, CPU_STUDY, SST2_STUDY, SMOKE_STUDY)
 

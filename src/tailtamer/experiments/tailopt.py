@@ -322,7 +322,7 @@ STUDY = Study(
     name="tailopt", about="E3 at CPU scale: Bi2Clip vs Adam2, DiLoCo, FedAvg, Avg-L2Clip, Adam-SGD under injected "
     "Student-t and alpha-stable noise, 3 seeds; final quality, state bytes, comm bytes (--tune: the grids first)",
     tuned=TUNED, runs=lambda root, tuned: main_jobs(root, tuned), grid=lambda root: grid(root),
-    heading=_HEAD, sections=_setting_sections(), seconds_per_run=0.6, report_file="tailopt-report.md")
+    heading=_HEAD, sections=_setting_sections(), seconds_per_run=0.3, report_file="tailopt-report.md")
 
 MODELS_STUDY = Study(
     name="tailopt-models", about="TailOPT on the sst2 and gpt-multi30k model tasks (30 rounds, no injected noise), "
