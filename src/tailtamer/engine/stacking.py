@@ -63,8 +63,7 @@ class RowExpander:
         return rows if rows.dtype == self.dtype else rows.to(self.dtype)
 
     def __call__(self, values: Sequence[float]) -> torch.Tensor:
-        t = torch.tensor([float(v) for v in values], dtype=self.dtype, device=self.device)
-        return t.repeat_interleave(self.n).reshape(self.shape)
+        return self.cast(self.rows64(values))   # one rounding of each float, as torch.tensor(values, dtype)
 
 
 def row_expander(members: int, n: int, trailing: int, dtype: torch.dtype,
