@@ -144,14 +144,14 @@ def test_row_seeds_draw_each_members_standalone_numbers():
 def test_members_sharing_a_schedule_get_exactly_their_own_step_sizes(dtype, schedule, warmup):
     """The stacked step size evaluates the shared factor once and scales the members' rates: every row holds
     the member's own lr_t converted to the run's dtype, bit for bit, warm-up included."""
-    from tailtamer.engine.stacking import RowValues, merge, row_expander
+    from tailtamer.engine.stacking import RowExpander, RowValues, merge
     from tailtamer.schedules import StackedStepSize, make_lr
 
     import tailtamer.algorithms.server.step_rules  # noqa: F401  (registers robbins-monro)
 
     lrs, n, T = (0.1, 0.03, 0.007), 2, 40
     members = [make_lr(lr, schedule, warmup, T) for lr in lrs]
-    stacked = merge(members, row_expander(len(lrs), n, 1, dtype))
+    stacked = merge(members, RowExpander(len(lrs), n, 1, dtype))
     assert isinstance(stacked, StackedStepSize)
     for t in range(T + 5):
         rows = stacked(t)
@@ -159,9 +159,9 @@ def test_members_sharing_a_schedule_get_exactly_their_own_step_sizes(dtype, sche
         for r, m in enumerate(members):
             assert torch.equal(rows[r * n:(r + 1) * n], torch.full((n, 1), m(t), dtype=dtype)), (t, r)
     same = [make_lr(0.1, schedule, warmup, T) for _ in lrs]
-    assert merge(same, row_expander(len(lrs), n, 1, dtype)) is same[0]      # equal members: one Python float
+    assert merge(same, RowExpander(len(lrs), n, 1, dtype)) is same[0]      # equal members: one Python float
     other = members[:-1] + [make_lr(lrs[-1], "constant" if schedule != "constant" else "cosine", warmup, T)]
-    assert isinstance(merge(other, row_expander(len(lrs), n, 1, dtype)), RowValues)
+    assert isinstance(merge(other, RowExpander(len(lrs), n, 1, dtype)), RowValues)
 
 
 @pytest.mark.parametrize("kernel", ["dense", "sparse", "diagonals"])

@@ -345,6 +345,10 @@ class RowSeeds:
         """:func:`base_key` of every member's seed (uint64, ``[R]``)."""
         return self.base_keys_at(stream, np.array([step], dtype=np.int64), call)[0]
 
+    def keys(self, stream: str | int, step: int, call: int) -> np.ndarray:
+        """:meth:`base_keys`, kept for the next blocks of the same draw (:meth:`_memoised`)."""
+        return self._memoised((stream, step, call), lambda: self.base_keys(stream, step, call))
+
     def base_keys_at(self, stream: str | int, steps: np.ndarray, call: int) -> np.ndarray:
         """:meth:`base_keys` at each of ``steps`` (uint64, ``[len(steps), R]``): the stream, step and call mixed
         into each member's seed in that order, as :func:`base_key` does."""
@@ -361,8 +365,7 @@ class RowSeeds:
         if rows.size and (member.min() < 0 or member.max() >= len(self.seeds)):
             raise ValueError(f"row ids must lie in [0, {len(self.seeds) * self.n}) for {len(self.seeds)} members "
                              f"of {self.n} nodes")
-        keys = self._memoised((stream, step, call), lambda: self.base_keys(stream, step, call))
-        return node.astype(np.uint64), keys[member]
+        return node.astype(np.uint64), self.keys(stream, step, call)[member]
 
     def __repr__(self) -> str:
         return f"RowSeeds({self.seeds}, n={self.n})"

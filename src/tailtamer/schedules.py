@@ -85,15 +85,14 @@ class StepSize:
             return self.lr * self.factor(t)
         return self.lr * min(1.0, (t + 1) / self.warmup) * self.factor(t)
 
-    def stack_members(self, members: Sequence["StepSize"], rows: Callable[[Sequence[float]], Any],
-                      cast: Callable[[Any], Any]) -> "StackedStepSize | None":
-        """The step size of a stacked run (:mod:`tailtamer.engine.stacking`) whose members share ``factor``
-        and ``warmup``: the members' rates as float64 rows (``rows``), scaled per step by the one shared
-        factor, then ``cast`` to the run's dtype. None when the schedules differ (the caller then calls each
-        member's own function)."""
+    def stack_members(self, members: Sequence["StepSize"], expand: Any) -> "StackedStepSize | None":
+        """The step size of a stacked run whose members share ``factor`` and ``warmup``: the members' rates as
+        float64 rows (``expand.rows64``, a :class:`tailtamer.engine.stacking.RowExpander`), scaled per step by
+        the one shared factor, then cast to the run's dtype (``expand.cast``). None when the schedules differ
+        (the caller then calls each member's own function)."""
         if any(m.factor != self.factor or m.warmup != self.warmup for m in members):
             return None
-        return StackedStepSize(rows([m.lr for m in members]), self.factor, self.warmup, cast)
+        return StackedStepSize(expand.rows64([m.lr for m in members]), self.factor, self.warmup, expand.cast)
 
 
 class StackedStepSize:

@@ -36,7 +36,7 @@ class StepRows(rng.RowSeeds):
 
     def decode(self, rows: np.ndarray, stream: str | int, step: int, call: int) -> tuple[np.ndarray, np.ndarray]:
         rows = np.asarray(rows, dtype=np.int64)
-        keys = self._memoised((stream, step, call), lambda: self.base_keys_at(      # step-major, [steps·R]
+        keys = self._memoised(("ahead", stream, step, call), lambda: self.base_keys_at(   # step-major, [steps·R]
             stream, np.arange(step, step + self.steps), call).reshape(-1))
         if rows.size and (rows.min() < 0 or rows.max() >= self._flat.size):
             raise ValueError(f"row ids must lie in [0, {self._flat.size}) for {self.steps} steps of {self.rows} rows")

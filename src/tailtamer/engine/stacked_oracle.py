@@ -32,7 +32,7 @@ class StackedSeeds(rng.RowSeeds):
     def decode(self, rows: np.ndarray, stream: str | int, step: int, call: int) -> tuple[np.ndarray, np.ndarray]:
         rows = np.asarray(rows)
         if rows.shape == self._all.shape and np.array_equal(rows, self._all):
-            return self._node.copy(), self.base_keys(stream, step, call)[self._member]
+            return self._node.copy(), self.keys(stream, step, call)[self._member]
         return super().decode(rows, stream, step, call)
 
 

@@ -8,7 +8,7 @@ into one object of the same class:
   the standalone run's operations bit for bit);
 * floats that differ become a per-row tensor ``[R·n, 1, ...]`` (member r's value on its n rows), which
   broadcasts over the node-stacked state exactly as the scalar did over one member's rows;
-* an object that knows how to stack itself (a ``stack_members(members, rows, cast)`` method, such as the
+* an object that knows how to stack itself (a ``stack_members(members, expand)`` method, such as the
   step size :class:`tailtamer.schedules.StepSize`: members sharing a schedule become per-row rates scaled by
   the one shared factor) does so;
 * callables that differ otherwise become a :class:`RowValues` calling each member's own function and merging
@@ -26,8 +26,6 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-Expand = Callable[[Sequence[float]], torch.Tensor]
-
 
 class NotStackable(Exception):
     """The members differ in something that is not a float (or a function of floats)."""
@@ -36,7 +34,7 @@ class NotStackable(Exception):
 class RowValues:
     """Calls each member's function with the same arguments and merges the results (:func:`merge`)."""
 
-    def __init__(self, functions: Sequence[Callable[..., Any]], expand: Expand):
+    def __init__(self, functions: Sequence[Callable[..., Any]], expand: "RowExpander"):
         self.functions, self.expand = list(functions), expand
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -66,12 +64,6 @@ class RowExpander:
         return self.cast(self.rows64(values))   # one rounding of each float, as torch.tensor(values, dtype)
 
 
-def row_expander(members: int, n: int, trailing: int, dtype: torch.dtype,
-                 device: str | torch.device = "cpu") -> RowExpander:
-    """The :class:`RowExpander` of R members of n rows each over states with ``trailing`` more dimensions."""
-    return RowExpander(members, n, trailing, dtype, device)
-
-
 def _same(a: Any, b: Any) -> bool:
     if a is b:
         return True
@@ -90,7 +82,7 @@ def _same(a: Any, b: Any) -> bool:
     return False
 
 
-def merge(values: Sequence[Any], expand: Expand) -> Any:
+def merge(values: Sequence[Any], expand: RowExpander) -> Any:
     """One value standing for every member's (see the module docstring)."""
     first = values[0]
     if all(_same(v, first) for v in values[1:]):
@@ -103,10 +95,9 @@ def merge(values: Sequence[Any], expand: Expand) -> Any:
         if isinstance(first, dict) and all(v.keys() == first.keys() for v in values):
             return {k: merge([v[k] for v in values], expand) for k in first}
         hook = getattr(first, "stack_members", None)
-        if hook is not None and isinstance(expand, RowExpander):
-            stacked = hook(values, expand.rows64, expand.cast)
-            if stacked is not None:
-                return stacked
+        stacked = hook(values, expand) if hook is not None else None
+        if stacked is not None:
+            return stacked
         if _is_function(first) or (callable(first) and _frozen(first)):
             return RowValues(values, expand)
         if hasattr(first, "__dict__") and not isinstance(first, type):
@@ -125,7 +116,7 @@ def _is_function(f: Any) -> bool:
     return callable(f) and type(f).__name__ in ("function", "method", "builtin_function_or_method", "partial")
 
 
-def stack_objects(objects: Sequence[Any], expand: Expand) -> Any:
+def stack_objects(objects: Sequence[Any], expand: RowExpander) -> Any:
     """A shallow copy of ``objects[0]`` whose every attribute is :func:`merge` of the members' attributes."""
     first = objects[0]
     out = copy.copy(first)

@@ -112,7 +112,7 @@ def run_batch(jobs: Sequence[Job], plot: bool = True) -> list[str]:
     from ..engine.footprint import check_memory
     from ..engine.resume import prepare_folder
     from ..engine.run_dir import run_info, write_diverged
-    from ..engine.stacking import NotStackable, row_expander, stack_objects
+    from ..engine.stacking import NotStackable, RowExpander, stack_objects
     from .. import threads
 
     members, alone = [], []
@@ -137,7 +137,7 @@ def run_batch(jobs: Sequence[Job], plot: bool = True) -> list[str]:
     x0 = c0.problem.x0(dtype, run["device"])
     try:
         algorithm = stack_objects([c.algorithm for _, _, c in members],
-                                  row_expander(R, n, x0.dim(), dtype, run["device"]))
+                                  RowExpander(R, n, x0.dim(), dtype, run["device"]))
     except NotStackable:
         for folder, cfg, _ in members:
             _alone(folder, cfg, plot)
