@@ -1,7 +1,8 @@
 """The E1 tuning grid as today's sweep (one run per job) and as batched sweeps (stacked runs), side by side.
 
 Both sweeps run the same jobs (the first round of ``tailtamer study e1 --tune``: every grid point on both
-tuning seeds) into fresh folders, with the same number of worker processes, one torch thread each, float64.
+tuning seeds; with ``--grid tailopt`` the first round of ``tailtamer study tailopt``'s tuning, local-update
+methods) into fresh folders, with the same number of worker processes, one torch thread each, float64.
 Each repeat times one sweep of each kind (alternating which goes first); the figure gives the medians, and
 the last line is JSON with ``sweep_speedup`` (median time of the plain sweep / median time of the batched
 sweep), the thread count and the dtype. Both sweeps' workers fork from one forkserver that has imported torch
@@ -15,9 +16,15 @@ checkpoints of the same size: each member's file holds its own state only).
     python benchmarks/sweep.py --no-plots                    # neither sweep draws a metrics.png per run
     python benchmarks/sweep.py --seeds 96 --no-plots         # 96 seeds of one config: two 48-member batches
     python benchmarks/sweep.py --seeds 48 --no-plots --problem logistic   # the same jobs on logistic regression
+    python benchmarks/sweep.py --grid tailopt                # TailOPT's tuning grid: 272 local-update runs
 
 ``--problem logistic`` swaps E1's tokenized regression for logistic regression (n = 20 as E1, 2,000 samples,
 d = 20, regulariser 0.01) in every job: a problem whose gradient, not the per-step overhead, is most of a run.
+
+``--grid tailopt`` times the TailOPT study's tuning grid instead (Bi²Clip, Adam², DiLoCo, FedAvg, Avg-L2Clip,
+Adam-SGD on a quadratic and a logistic task under Student-t and α-stable noise: 272 runs of T = 200 rounds of
+5 local steps, 4 of 8 clients sampled per round), whose members are stacked with one server row each
+(:mod:`tailtamer.comm.server`).
 """
 from __future__ import annotations
 
@@ -39,7 +46,7 @@ import torch  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from tailtamer.engine.run_dir import read_summary  # noqa: E402
-from tailtamer.experiments import e1  # noqa: E402
+from tailtamer.experiments import e1, tailopt  # noqa: E402
 from tailtamer.experiments.batched import Batch, plan  # noqa: E402
 from tailtamer.experiments.executors import warm  # noqa: E402
 from tailtamer.experiments.sweep import run_sweep  # noqa: E402
@@ -50,17 +57,22 @@ PROBLEMS: dict[str, dict | None] = {"e1": None,
                                     "logistic": {"name": "logistic", "samples": 2000, "dim": 20, "reg": 0.01}}
 
 
+#: ``--grid``: the first tuning round of a study.
+GRIDS = {"e1": e1.tune_jobs, "tailopt": tailopt.tune_jobs}
+
+
 def jobs(root: Path, args: argparse.Namespace) -> list[tuple[Path, dict]]:
-    """The E1 tuning grid's first round (its first ``--limit`` jobs), or with ``--seeds R`` R seeds of the
-    grid's first GT-NSGDm config (one batch per worker of R / workers members: the large-batch case)."""
-    grid = e1.tune_jobs(root)
+    """The ``--grid``'s first tuning round (its first ``--limit`` jobs), or with ``--seeds R`` R seeds of the
+    grid's first config (E1: GT-NSGDm; one batch per worker of R / workers members: the large-batch case)."""
+    grid = GRIDS[args.grid](root)
     if args.seeds:
-        base = next(c for _, c in grid if c["algorithm"]["name"] == "gt-nsgdm")
+        base = grid[0][1]
         grid = [(root / "seeds" / f"seed{s}", {**copy.deepcopy(base), "run": {**base["run"], "seed": s}})
                 for s in range(1000, 1000 + args.seeds)]
     out = []
     for folder, cfg in grid[:args.limit]:
-        cfg["run"]["steps"] = args.steps
+        if args.steps:
+            cfg["run"]["steps"] = args.steps
         if PROBLEMS[args.problem] is not None:
             cfg["problem"] = copy.deepcopy(PROBLEMS[args.problem])
         out.append((folder, cfg))
@@ -88,7 +100,8 @@ def files(root: Path, args: argparse.Namespace) -> list[dict[str, int]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=e1.STEPS, help="steps per run (E1: 3000)")
+    ap.add_argument("--grid", choices=sorted(GRIDS), default="e1", help="whose tuning grid (default E1's)")
+    ap.add_argument("--steps", type=int, default=0, help="steps per run (default: the grid's, E1 3000, TailOPT 200)")
     ap.add_argument("--workers", type=int, default=2, help="worker processes of both sweeps")
     ap.add_argument("--repeats", type=int, default=3, help="timed sweeps of each kind (medians reported)")
     ap.add_argument("--limit", type=int, default=None, help="only the first N jobs of the grid")
@@ -100,8 +113,10 @@ def main() -> None:
                     help="no metrics.png per run in either sweep (today's sweeps draw one per run)")
     ap.add_argument("--quick", action="store_true", help="T = 300, one repeat (for development)")
     args = ap.parse_args()
+    if args.problem != "e1" and args.grid != "e1":
+        ap.error("--problem replaces E1's problem: use it with --grid e1")
     if args.quick:
-        args.steps, args.repeats = min(args.steps, 300), 1
+        args.steps, args.repeats = min(args.steps or 300, 300), 1
     torch.set_num_threads(1)
     start = warm()   # the workers' forkserver (imports torch and tailtamer once per process): not in the timings
     tmp = Path(tempfile.mkdtemp(prefix="tailtamer-sweep-bench-"))
@@ -122,22 +137,23 @@ def main() -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     mp, mb = statistics.median(plain_t), statistics.median(batched_t)
-    runs = len(todo)
-    what = f"{args.seeds} seeds of one E1 GT-NSGDm config" if args.seeds else "E1 tuning grid, first round"
+    runs, steps = len(todo), todo[0][1]["run"]["steps"]
+    name = {"e1": "E1", "tailopt": "TailOPT"}[args.grid]
+    what = f"{args.seeds} seeds of one {name} config" if args.seeds else f"{name} tuning grid, first round"
     what += f", on {args.problem}" if PROBLEMS[args.problem] is not None else ""
-    print(f"{what}: {runs} runs × {args.steps} steps, {args.workers} workers × 1 thread, "
+    print(f"{what}: {runs} runs × {steps} steps, {args.workers} workers × 1 thread, "
           f"float64, {'no plots' if args.no_plots else 'a metrics.png per run'}; batches of {sizes} members; "
           f"workers forked from a preloaded forkserver (started once, {start:.1f} s, before the timings)")
     width = 40
     for label, t in (("plain sweep (one run per job)", mp), ("batched sweep (stacked runs)", mb)):
         bar = "█" * max(1, round(width * t / max(mp, mb)))
-        print(f"  {label:<32} {bar:<{width}} {t:7.2f} s  ({runs * args.steps / t:9.0f} run-steps/s)")
+        print(f"  {label:<32} {bar:<{width}} {t:7.2f} s  ({runs * steps / t:9.0f} run-steps/s)")
     print(f"  speedup {mp / mb:.1f}×; largest metric difference batched vs plain: {worst:.1e}; "
           f"same files (names, checkpoint sizes): {same_files}")
     print(json.dumps({
-        "benchmark": "sweep", "jobs": f"seeds:{args.seeds}" if args.seeds else "e1-tune-grid", "runs": runs,
-        "problem": args.problem,
-        "steps": args.steps, "workers": args.workers, "threads": 1, "dtype": "float64", "plots": not args.no_plots,
+        "benchmark": "sweep", "jobs": f"seeds:{args.seeds}" if args.seeds else f"{args.grid}-tune-grid", "runs": runs,
+        "grid": args.grid, "problem": args.problem,
+        "steps": steps, "workers": args.workers, "threads": 1, "dtype": "float64", "plots": not args.no_plots,
         "repeats": args.repeats, "plain_s": plain_t, "batched_s": batched_t, "plain_median_s": mp,
         "batched_median_s": mb, "batch_sizes": sizes, "forkserver_start_s": start, "max_metric_diff": worst,
         "same_files": same_files, "sweep_speedup": mp / mb}))

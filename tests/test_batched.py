@@ -2,7 +2,8 @@
 
 Facts checked: a member of a batch draws what its standalone run draws (:class:`tailtamer.rng.RowSeeds`), so
 its metrics equal the standalone run's within 1e-12 in float64 for every registered decentralized and
-local-update method, with members that differ in seed and step size; mixing and averaging stay within a
+local-update method, stacked for real (no member runs alone), with members that differ in seed and step size
+(and, for local-update methods, in which clients each round samples and in server settings); mixing and averaging stay within a
 member; a diverging member is reported as its standalone run reports it while the others go on; sweeps group
 their jobs into batches and skip finished folders.
 """
@@ -95,10 +96,13 @@ def test_every_decentralized_member_equals_its_standalone_run(tmp_path, monkeypa
 
 
 @pytest.mark.parametrize("name", _by_family("local-update"))
-def test_every_local_update_member_equals_its_standalone_run(tmp_path, name):
+def test_every_local_update_member_equals_its_standalone_run(tmp_path, monkeypatch, name):
+    """Stacked for real: members differ in seed (so in which clients each round samples), client step size and
+    server step size (a row per member on the server's side), two local steps a round."""
+    _no_fallback(monkeypatch)
     server = {"name": "server", "n": 4}
-    _compare(tmp_path, [_cfg(name, 0, 0.01, 4, server, clients=0.5),
-                        _cfg(name, 1, 0.003, 4, server, clients=0.5)])
+    _compare(tmp_path, [_cfg(name, seed, lr, 4, server, clients=0.5, local_steps=2, outer_lr=olr)
+                        for seed, lr, olr in ((0, 0.01, 0.5), (1, 0.003, 0.5), (2, 0.01, 0.25))])
 
 
 def test_logistic_members_use_the_stacked_gradient_and_equal_their_standalone_runs(tmp_path, monkeypatch):
@@ -201,17 +205,56 @@ def test_a_diverging_member_is_reported_as_alone_and_the_others_go_on(tmp_path):
     assert [read_summary(tmp_path / f"member{i}")["status"] for i in (0, 2)] == ["finished", "finished"]
 
 
+@pytest.mark.parametrize("name, differ", [
+    ("adam2", {"beta1": (0.9, 0.8, 0.9), "outer_beta1": (0.9, 0.9, 0.5), "outer_eps": (1e-3, 1e-2, 1e-3)}),
+    ("bi2clip", {"u": (1.0, 0.3, 1.0), "outer_u": (1.0, 1.0, 0.2), "outer_d": (0.01, 0.05, 0.01)}),
+    ("diloco", {"weight_decay": (0.1, 0.0, 0.1), "outer_momentum": (0.9, 0.5, 0.7)}),
+])
+def test_local_update_members_keep_their_own_client_state_and_server_settings(tmp_path, monkeypatch, name, differ):
+    """Members that differ in client and server (``outer_*``) settings, with each client's optimizer state kept
+    across rounds (``reset_inner = false``: a per-client update count): stacked for real, each equal to its
+    standalone run. The server settings act on one row per member, the client ones on its n rows."""
+    _no_fallback(monkeypatch)
+    server = {"name": "server", "n": 5}
+    _compare(tmp_path, [_cfg(name, seed, 0.01, 5, server, clients=0.6, local_steps=2, reset_inner=False,
+                             **{k: v[seed] for k, v in differ.items()}) for seed in range(3)])
+
+
+def test_a_diverging_local_update_member_is_reported_as_alone_and_the_others_go_on(tmp_path, monkeypatch):
+    """A member whose clients blow up stops where its standalone run stops, its server rows frozen with its
+    client rows; the others finish, each equal to its standalone run."""
+    from tailtamer.errors import NonFiniteError
+
+    _no_fallback(monkeypatch)
+    server = {"name": "server", "n": 4}
+    quad = {"name": "quadratic", "dim": 4}
+    cfgs = [{**_cfg("adam-sgd", s, lr, 10, server, clients=0.5), "problem": quad}
+            for s, lr in ((0, 0.01), (1, 1e200), (2, 0.003))]
+    jobs = [(str(tmp_path / f"member{i}"), c) for i, c in enumerate(cfgs)]
+    run_batch(jobs, plot=False)
+    monkeypatch.undo()
+    for i, c in enumerate(cfgs):
+        try:
+            run_config(c, tmp_path / f"alone{i}", progress=False, plot=False)
+        except NonFiniteError:
+            pass
+        _assert_same(tmp_path / f"member{i}", tmp_path / f"alone{i}")
+    assert read_summary(tmp_path / "member1")["status"] == "diverged"
+    assert [read_summary(tmp_path / f"member{i}")["status"] for i in (0, 2)] == ["finished", "finished"]
+
+
 def test_plan_groups_by_shape_and_sweeps_skip_finished_folders(tmp_path):
     ring = {"name": "ring", "n": 6}
     jobs = [(str(tmp_path / f"a{s}-{lr}"), _cfg("gt-nsgdm", s, lr, 4, ring)) for s in (0, 1) for lr in (0.01, 0.02)]
     jobs += [(str(tmp_path / "other-n"), _cfg("gt-nsgdm", 0, 0.01, 4, {"name": "ring", "n": 8}))]
     jobs += [(str(tmp_path / "dsgd"), _cfg("dsgd", 0, 0.01, 4, ring))]
     jobs += [(str(tmp_path / f"fed{s}"), _cfg("fedavg", s, 0.01, 4, {"name": "server", "n": 4})) for s in (0, 1)]
+    jobs += [(str(tmp_path / "fed-other-steps"), _cfg("fedavg", 0, 0.01, 4, {"name": "server", "n": 4}, local_steps=2))]
     units = plan(jobs, workers=1)
     batches = [u for u in units if isinstance(u, Batch)]
-    assert [sorted(b.folders) for b in batches] == [sorted(f for f, _ in jobs[:4])]
-    assert len(units) == 1 + 4                          # the batch, other-n, dsgd and the two fedavg runs
-    assert len([u for u in plan(jobs, workers=2) if isinstance(u, Batch)]) == 2
+    assert [sorted(b.folders) for b in batches] == [sorted(f for f, _ in jobs[:4]), sorted(f for f, _ in jobs[6:8])]
+    assert len(units) == 2 + 3                # two batches; other-n, dsgd and fedavg with other local steps alone
+    assert len([u for u in plan(jobs, workers=2) if isinstance(u, Batch)]) == 3
     run_sweep(jobs[:4], workers=1, progress=False)
     stamps = {f: (Path(f) / "summary.json").stat().st_mtime_ns for f, _ in jobs[:4]}
     run_sweep(jobs[:4], workers=1, progress=False)
@@ -245,15 +288,18 @@ def test_a_setting_used_as_a_python_number_falls_back_to_members_one_by_one(tmp_
     _compare(tmp_path, [_cfg("dsgd", 0, 0.01, 6, ring), _cfg("dsgd", 1, 0.02, 6, ring)])
 
 
-@pytest.mark.parametrize("name", ["dsgd", "gt-nsgdm"])
+@pytest.mark.parametrize("name", ["dsgd", "gt-nsgdm", "adam2"])
 def test_a_members_checkpoints_hold_its_standalone_state_and_nothing_else(tmp_path, monkeypatch, name):
     """Every checkpoint a member writes holds its standalone run's state (same keys, same values within 1e-12,
     same step and traffic) and only its own rows: a slice of the stacked state would make ``torch.save`` write
-    all R members' storage into every member's file."""
+    all R members' storage into every member's file. A local-update member's server state is its own
+    ``[1, d]`` row of the stacked ``[R, d]``, and its clients' kept optimizer state its own n rows."""
     from tailtamer.engine.checkpoint import CHECKPOINT, PREVIOUS, read_checkpoint
 
-    ring = {"name": "ring", "n": 6}
-    cfgs = [_cfg(name, s, lr, 8, ring) for s, lr in ((0, 0.01), (1, 0.003), (2, 0.02))]
+    local = _family(name) == "local-update"
+    topology = {"name": "server", "n": 4} if local else {"name": "ring", "n": 6}
+    extra = {"clients": 0.5, "reset_inner": False, "local_steps": 2} if local else {}
+    cfgs = [_cfg(name, s, lr, 8, topology, **extra) for s, lr in ((0, 0.01), (1, 0.003), (2, 0.02))]
     for c in cfgs:
         c["run"]["checkpoint_every"] = 3
     jobs = [(str(tmp_path / f"member{i}"), c) for i, c in enumerate(cfgs)]

@@ -230,7 +230,7 @@ def test_pool_workers_keep_freed_buffers_in_their_heap():
     8 GPT nodes that :mod:`tailtamer.memory` measured): a default process takes 4 · 3 · 16,384 = 196,608 faults
     here, a worker at most a quarter of that."""
     faults = list(executors.ProcessPool().map(_faults_of_steps_on_large_buffers, [()] * 2, workers=2))
-    assert all(f < 4 * 3 * 16384 // 4 for f in faults), faults
+    assert all(f <= 4 * 3 * 16384 // 4 for f in faults), faults
 
 
 def test_without_ray_the_ray_executor_says_how_to_install_it(monkeypatch, capsys):

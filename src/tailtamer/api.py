@@ -95,6 +95,12 @@ def _topology(topo_cfg: dict[str, Any], algorithm: Algorithm, alg_name: str) -> 
                           algorithm=alg_name)
 
 
+def simulated_comm(c: Components) -> SimulatedComm:
+    """The in-process comm of ``c``'s topology (no graph for topology ``server``: ``comm.mean`` only)."""
+    W = c.topology.W if c.topology is not None else None
+    return SimulatedComm(W, kernel=c.config["run"]["mixing"], n=c.n)
+
+
 def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = None,
               replay: str | Path | None = None) -> Loop:
     """A :class:`~tailtamer.engine.Loop` over the simulated comm (or the ``comm`` given); for an asynchronous
@@ -124,8 +130,7 @@ def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = Non
         raise ValidationError(f"--replay replays a real asynchronous run; '{c.config['algorithm']['name']}' "
                               f"runs in lockstep")
     if comm is None:
-        W = c.topology.W if c.topology is not None else None
-        comm = SimulatedComm(W, kernel=run["mixing"], n=c.n)
+        comm = simulated_comm(c)
         threads.apply(threads.resolve(c.n, c.problem.dim))
     return Loop(c.problem, c.algorithm, comm, noise=c.noise, seed=run["seed"], steps=run["steps"],
                 eval_every=run["eval_every"], dtype=DTYPES[run["dtype"]], device=run["device"],

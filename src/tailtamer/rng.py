@@ -285,6 +285,17 @@ class Randomness:
         """Standard normals, ``[len(nodes), d]`` (:func:`normal` with this step's counters)."""
         return normal(self.seed, stream, self._ids(nodes), self.step, d, call, dtype)
 
+    def uniform_per_id(self, stream: str | int, n: int, call: int = 0) -> torch.Tensor:
+        """One uniform for every node id ``0..n−1`` of the run, ``[1, n]`` (one row per run: a stacked run's
+        :class:`~tailtamer.engine.stacked_oracle.MemberRandomness` gives ``[R, n]``, each member's own), the
+        same on every process whatever rows it hosts: what a choice among all nodes (client sampling) draws."""
+        return self.uniform(stream, 1, call, nodes=torch.arange(n))[:, 0].reshape(1, n)
+
+    def at_rows(self, per_id: torch.Tensor) -> torch.Tensor:
+        """``per_id`` (``[1, n]``: a value per node id, as :meth:`uniform_per_id` gives) at this process's rows,
+        ``[n_local, ...]``."""
+        return per_id[0][self.nodes.cpu()]
+
     def generator(self, stream: str | int, call: int = 0, device: str | torch.device = "cpu") -> torch.Generator:
         """A ``torch.Generator`` seeded from (seed, stream, step, call), for draws that belong to no node
         (a server's choice); every process seeds it identically."""

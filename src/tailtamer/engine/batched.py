@@ -128,12 +128,24 @@ class BatchedLoop:
         x = x0.unsqueeze(0).expand(self.comm.n_local, *x0.shape).clone()
         return self.algorithm.init(x, self.comm)
 
+    def member_rows(self, v: torch.Tensor, r: int) -> torch.Tensor | None:
+        """Member r's part of a stacked tensor: its n rows of ``[R·n, ...]``, its row of a server's ``[R, ...]``
+        (:mod:`tailtamer.comm.server`; with n = 1 the two coincide), or None for a tensor shared by all."""
+        if v.dim() and v.shape[0] == self.comm.n_local:
+            return v[self.rows(r)]
+        if v.dim() and v.shape[0] == self.members:
+            return v[r:r + 1]
+        return None
+
     def member_state(self, state: State, r: int) -> State:
-        """Member r's state as its standalone run holds it: its rows of every stacked tensor, each a compact
-        copy (a slice would share the stacked storage, and ``torch.save`` writes a tensor's whole storage:
-        every member's checkpoint would hold all R members)."""
-        rows = self.comm.n_local
-        return {k: (v[self.rows(r)].clone() if v.dim() and v.shape[0] == rows else v) for k, v in state.items()}
+        """Member r's state as its standalone run holds it: its rows of every stacked tensor (:meth:`member_rows`),
+        each a compact copy (a slice would share the stacked storage, and ``torch.save`` writes a tensor's whole
+        storage: every member's checkpoint would hold all R members)."""
+        out = {}
+        for k, v in state.items():
+            mine = self.member_rows(v, r)
+            out[k] = v if mine is None else mine.clone()
+        return out
 
     def _live(self) -> list[int]:
         return [r for r in range(self.members) if r not in self.diverged]
@@ -168,11 +180,13 @@ class BatchedLoop:
                 self.on_diverged(r, err, self.views[r])
 
     def _freeze(self, new: State, old: State) -> State:
-        """Diverged members keep their rows of ``old``; every other row comes from ``new``."""
-        rows, mask = self.comm.n_local, self._frozen
+        """Diverged members keep their rows of ``old`` (client rows and server rows alike); every other row
+        comes from ``new``."""
+        masks = {self.comm.n_local: self._frozen, self.members: self._frozen[::self.n]}
         out = {}
         for k, v in new.items():
-            if v.dim() and v.shape[0] == rows and k in old and old[k].shape == v.shape:
+            mask = masks.get(v.shape[0]) if v.dim() else None
+            if mask is not None and k in old and old[k].shape == v.shape:
                 out[k] = torch.where(mask.reshape((-1,) + (1,) * (v.dim() - 1)), old[k], v)
             else:
                 out[k] = v

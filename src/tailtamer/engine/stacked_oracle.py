@@ -66,6 +66,17 @@ class MemberRandomness:
                dtype: torch.dtype = torch.float64) -> torch.Tensor:
         return rng.normal(self.seeds, stream, self._rows(nodes), self.step, d, call, dtype)
 
+    def uniform_per_id(self, stream: str | int, n: int, call: int = 0) -> torch.Tensor:
+        """``[R, n]``: row r is what member r's standalone :meth:`tailtamer.rng.Randomness.uniform_per_id` draws
+        (its n rows are its node ids ``0..n−1``, drawn with its seed)."""
+        if n * len(self.seeds.seeds) != len(self.rows):
+            raise NotImplementedError(f"a draw for {n} node ids per member in a stacked run of {len(self.rows)} rows")
+        return rng.uniform(self.seeds, stream, self.rows, self.step, 1, call)[:, 0].reshape(-1, n)
+
+    def at_rows(self, per_id: torch.Tensor) -> torch.Tensor:
+        """``per_id`` (``[R, n]``, a value per member and node id) at every row of the stacked run."""
+        return per_id.reshape(-1)[self.rows]
+
     def generator(self, stream: str | int, call: int = 0, device: str | torch.device = "cpu") -> torch.Generator:
         raise NotImplementedError("a generator for draws of no node has no per-member meaning in a stacked run")
 

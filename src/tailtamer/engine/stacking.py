@@ -13,7 +13,9 @@ into one object of the same class:
   the one shared factor) does so;
 * callables that differ otherwise become a :class:`RowValues` calling each member's own function and merging
   the results the same way;
-* objects of one class (a compressor, a transform) are merged recursively.
+* objects of one class (a compressor, a transform) are merged recursively; attributes a class lists in
+  ``server_attributes`` (a local-update method's outer transform and step size) act on one row per member
+  (the server's, :mod:`tailtamer.comm.server`), so their rows are ``[R, 1, ...]``.
 
 Anything else that differs (an int that drives a loop, a string, a flag) cannot be stacked:
 :class:`NotStackable` is raised and the caller runs those members one by one.
@@ -50,8 +52,13 @@ class RowExpander:
 
     def __init__(self, members: int, n: int, trailing: int, dtype: torch.dtype,
                  device: str | torch.device = "cpu"):
-        self.n, self.dtype, self.device = n, dtype, device
+        self.members, self.n, self.trailing, self.dtype, self.device = members, n, trailing, dtype, device
         self.shape = (members * n,) + (1,) * trailing
+
+    def per_run(self) -> "RowExpander":
+        """The same for tensors of one row per member (``[R, 1, …]``): a server's state and step size
+        (:mod:`tailtamer.comm.server`)."""
+        return RowExpander(self.members, 1, self.trailing, self.dtype, self.device)
 
     def rows64(self, values: Sequence[float]) -> torch.Tensor:
         t = torch.tensor([float(v) for v in values], dtype=torch.float64, device=self.device)
@@ -117,13 +124,16 @@ def _is_function(f: Any) -> bool:
 
 
 def stack_objects(objects: Sequence[Any], expand: RowExpander) -> Any:
-    """A shallow copy of ``objects[0]`` whose every attribute is :func:`merge` of the members' attributes."""
+    """A shallow copy of ``objects[0]`` whose every attribute is :func:`merge` of the members' attributes; those
+    its class names in ``server_attributes`` act on one row per member (a server's model, :mod:`tailtamer.comm.server`)
+    and are merged with :meth:`RowExpander.per_run`."""
     first = objects[0]
+    server = set(getattr(type(first), "server_attributes", ()))
     out = copy.copy(first)
     attrs = vars(first)
     for o in objects[1:]:
         if vars(o).keys() != attrs.keys():
             raise NotStackable(f"members of {type(first).__name__} have different attributes")
     for k in attrs:
-        setattr(out, k, merge([vars(o)[k] for o in objects], expand))
+        setattr(out, k, merge([vars(o)[k] for o in objects], expand.per_run() if k in server else expand))
     return out

@@ -8,9 +8,10 @@ member still gets its own run folder with the files its standalone run writes (`
 ``metrics.jsonl`` with the same metrics within 1e-12 in float64, ``summary.json``, checkpoints, plot); a
 member that diverges gets the diverged summary its standalone run gets, and the others go on.
 
-Batched automatically: decentralized (gossip) methods. Members that cannot be stacked run one by one inside
-the batch job: a folder already holding a checkpoint (it resumes alone, as today), and methods whose step
-draws for all node ids or keeps a server model in row 0 (local-update methods; :func:`stackable`).
+Batched automatically: decentralized (gossip) methods and local-update methods (the TailOPT family: each
+member's server model is the first of its rows, :mod:`tailtamer.comm.server`, and its clients are sampled with
+its own seed). Members that cannot be stacked run one by one inside the batch job: a folder already holding a
+checkpoint (it resumes alone, as today), and the other families (:func:`stackable`).
 """
 from __future__ import annotations
 
@@ -37,10 +38,14 @@ class Batch:
         return [f for f, _ in self.jobs]
 
 
+#: Families whose members are stacked as rows: gossip methods and the TailOPT local-update methods. The
+#: others run one by one: asynchronous methods (their own event engine) and compressed server methods.
+STACKED_FAMILIES = ("decentralized", "local-update")
+
+
 def stackable(algorithm_name: str, problem_name: str | None = None) -> bool:
-    """Whether members of this method (on this problem) are stacked as rows: gossip methods
-    (``family == "decentralized"``) on the problems that are classes of their own (synthetic, least squares,
-    logistic, ...). Model workloads (``digits-cnn``, ``sst2``, ``gpt-multi30k``: functions building a
+    """Whether members of this method (on this problem) are stacked as rows: the :data:`STACKED_FAMILIES`, on
+    the problems that are classes of their own (synthetic, least squares, logistic, ...). Model workloads (``digits-cnn``, ``sst2``, ``gpt-multi30k``: functions building a
     :class:`~tailtamer.problems.models.ModelProblem`) run alone: their forward/backward is one call per member
     anyway, so stacking would only multiply their memory."""
     import inspect
@@ -51,7 +56,7 @@ def stackable(algorithm_name: str, problem_name: str | None = None) -> bool:
     cls = ALGORITHMS.get(algorithm_name)
     if problem_name is not None and not inspect.isclass(PROBLEMS.get(problem_name)):
         return False
-    return getattr(cls, "family", "") == "decentralized" and getattr(cls, "requires", "none") != "none"
+    return getattr(cls, "family", "") in STACKED_FAMILIES
 
 
 def batch_key(cfg: dict[str, Any]) -> str | None:
@@ -103,8 +108,7 @@ def run_batch(jobs: Sequence[Job], plot: bool = True) -> list[str]:
     Finished folders are skipped and folders holding a checkpoint resume alone (as in a plain sweep); a
     diverging member gets ``summary.json`` with ``"status": "diverged"`` and does not stop the others.
     """
-    from ..api import DTYPES, build_components
-    from ..comm import SimulatedComm
+    from ..api import DTYPES, build_components, simulated_comm
     from ..comm.stacked import StackedComm
     from ..config import resolve
     from ..engine import Checkpointer, RunWriter
@@ -142,7 +146,7 @@ def run_batch(jobs: Sequence[Job], plot: bool = True) -> list[str]:
         for folder, cfg, _ in members:
             _alone(folder, cfg, plot)
         return [f for f, _ in jobs]
-    comm = StackedComm(SimulatedComm(c0.topology.W, kernel=run["mixing"], n=n), R)
+    comm = StackedComm(simulated_comm(c0), R)
     threads.apply(threads.resolve(R * n, c0.problem.dim))
     writers = [RunWriter(Path(f), run_info(c), plot=plot) for f, _, c in members]
     callbacks = [[w, Checkpointer(Path(f), run["checkpoint_every"])] for w, (f, _, _) in zip(writers, members)]

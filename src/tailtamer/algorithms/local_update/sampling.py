@@ -65,15 +65,18 @@ def sampled_ids(r: rng.Randomness, n: int, m: int) -> torch.Tensor:
     one uniform per id ``0..n−1``, the m smallest win)."""
     if m >= n:
         return torch.arange(n)
-    u = r.uniform(STREAM, 1, nodes=torch.arange(n))[:, 0]
+    u = r.uniform_per_id(STREAM, n)[0]
     return torch.sort(torch.argsort(u, stable=True)[:m]).values
 
 
 def client_mask(r: rng.Randomness, n: int, m: int) -> torch.Tensor:
-    """Boolean mask over the local rows ``r.nodes`` (global ids): True where the client is sampled this round."""
-    full = torch.zeros(n, dtype=torch.bool)
-    full[sampled_ids(r, n, m)] = True
-    return full[r.nodes.cpu()]
+    """Boolean mask over the local rows ``r.nodes`` (global ids): True where the client is sampled this round
+    (the m smallest of :meth:`~tailtamer.rng.Randomness.uniform_per_id`, as :func:`sampled_ids`; per member in
+    a stacked run)."""
+    u = r.uniform_per_id(STREAM, n)                                      # [runs, n]
+    chosen = torch.argsort(u, dim=1, stable=True)[:, :m]
+    full = torch.zeros(u.shape, dtype=torch.bool).scatter_(1, chosen, True)
+    return r.at_rows(full)
 
 
 def row_mask(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:

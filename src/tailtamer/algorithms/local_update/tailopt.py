@@ -1,7 +1,9 @@
 """Local-update training: the TailOPT family (Lee, Zaheer, Li, ICML 2025, arXiv 2502.04164; algorithms.md §2).
 
 One engine step is one round t. The server model ``x_t`` is replicated on every row of ``state["x"]``; the
-server's optimizer state (``outer.*``, shape ``[1, ...]``) is replicated on every process. A round::
+server's optimizer state (``outer.*``, shape ``[1, ...]``) is replicated on every process. The server's row is
+:func:`~tailtamer.comm.server.server_rows` (row 0 of a run; one per member in a stacked run of a batched sweep,
+whose outer hyperparameters are then one row per member, :attr:`LocalUpdate.server_attributes`). A round::
 
     x_{i,0} = x_t                                   for every sampled client i
     x_{i,r+1} = x_{i,r} − η_ℓ · Inner(g_{i,r})      r = 0 … z−1, g_{i,r} = grad(x_{i,r}) (fresh noise per call)
@@ -25,6 +27,7 @@ from typing import Any
 
 import torch
 
+from ...comm.server import replicate, server_rows
 from ...errors import ValidationError
 from ...operators import TRANSFORMS, Transform
 from ...registry import Composite, Part
@@ -51,6 +54,10 @@ class LocalUpdate(Algorithm):
 
     family = "local-update"
     requires = "none"
+    #: attributes acting on the server's row (:func:`~tailtamer.comm.server.server_rows`): in a stacked run of a
+    #: batched sweep their per-member values are one row per member, not one per client row
+    #: (:func:`tailtamer.engine.stacking.stack_objects`)
+    server_attributes = ("outer", "_outer_lr")
 
     def __init__(self, steps: int, *, name: str, inner: Transform, outer: Transform, lr: float = 0.01,
                  outer_lr: float = 1.0, local_steps: int = 5, clients: Any = 1.0, reset_inner: bool = True,
@@ -78,7 +85,7 @@ class LocalUpdate(Algorithm):
     def init(self, x0: torch.Tensor, comm) -> State:
         client_count(self.clients, comm.n, self.name)        # a count larger than n fails before compute
         s: State = {"x": x0.clone()}
-        s.update({f"outer.{b}": z for b, z in self.outer.init(x0[:1]).items()})
+        s.update({f"outer.{b}": z for b, z in self.outer.init(server_rows(comm, x0)).items()})
         if not self.reset_inner:
             s.update({f"inner.{b}": z for b, z in self.inner.init(x0).items()})
             if self.inner.counted:
@@ -93,10 +100,11 @@ class LocalUpdate(Algorithm):
         for r in range(self.local_steps):                              # x_{i,r+1} = x_{i,r} − η_ℓ·Inner(g_{i,r})
             direction, inner = self.inner.update(grad(xl), inner, t=t, k=self._inner_count(s, x, r), x=xl)
             xl = xl - lr * direction
-        delta = masked_mean(comm, x - xl, mask, m)                     # Δ_t = mean_i (x_t − x_{i,z})
-        direction, outer = self.outer.update(delta, self._outer_state(s), t=t, k=t + 1, x=x[:1])
-        x_new = x[:1] - self._outer_lr(t) * direction                  # x_{t+1} = x_t − η·Outer(Δ_t)
-        return {"x": x_new.expand_as(x).clone(), **{f"outer.{b}": v for b, v in outer.items()},
+        delta = server_rows(comm, masked_mean(comm, x - xl, mask, m))  # Δ_t = mean_i (x_t − x_{i,z})
+        xs = server_rows(comm, x)
+        direction, outer = self.outer.update(delta, self._outer_state(s), t=t, k=t + 1, x=xs)
+        x_new = xs - self._outer_lr(t) * direction                     # x_{t+1} = x_t − η·Outer(Δ_t)
+        return {"x": replicate(comm, x_new, x), **{f"outer.{b}": v for b, v in outer.items()},
                 **self._kept_inner(s, inner, mask)}
 
     # ------------------------------------------------------------------ helpers of a round

@@ -29,7 +29,7 @@ class Momentum(Transform):
         self.buffers = ("m",) if self.momentum > 0 else ()
 
     def update(self, g, state, *, t=0, k=1, x=None):
-        if self.momentum == 0:
+        if not self.buffers:          # momentum 0 (asked of the buffers: the same for members stacked with rows)
             return g, state
         m = self.momentum * state["m"] + g
         return (g + self.momentum * m if self.nesterov else m), {"m": m}
