@@ -12,7 +12,7 @@ the plain ones (equal within 1e-12), and so are their files (``same_files``: the
 checkpoints of the same size: each member's file holds its own state only).
 
     python benchmarks/sweep.py                               # the full grid, T = 3000 (idle machine)
-    python benchmarks/sweep.py --quick                       # T = 300, one repeat, for development
+    python benchmarks/sweep.py --quick                       # T ≤ 300, one repeat, for development
     python benchmarks/sweep.py --no-plots                    # neither sweep draws a metrics.png per run
     python benchmarks/sweep.py --seeds 96 --no-plots         # 96 seeds of one config: two 48-member batches
     python benchmarks/sweep.py --seeds 48 --no-plots --problem logistic   # the same jobs on logistic regression
@@ -71,8 +71,8 @@ def jobs(root: Path, args: argparse.Namespace) -> list[tuple[Path, dict]]:
                 for s in range(1000, 1000 + args.seeds)]
     out = []
     for folder, cfg in grid[:args.limit]:
-        if args.steps:
-            cfg["run"]["steps"] = args.steps
+        steps = args.steps or cfg["run"]["steps"]
+        cfg["run"]["steps"] = min(steps, 300) if args.quick else steps
         if PROBLEMS[args.problem] is not None:
             cfg["problem"] = copy.deepcopy(PROBLEMS[args.problem])
         out.append((folder, cfg))
@@ -111,12 +111,12 @@ def main() -> None:
                     help="E1's problem, or logistic regression in its place in every job")
     ap.add_argument("--no-plots", action="store_true",
                     help="no metrics.png per run in either sweep (today's sweeps draw one per run)")
-    ap.add_argument("--quick", action="store_true", help="T = 300, one repeat (for development)")
+    ap.add_argument("--quick", action="store_true", help="T ≤ 300, one repeat (for development)")
     args = ap.parse_args()
     if args.problem != "e1" and args.grid != "e1":
         ap.error("--problem replaces E1's problem: use it with --grid e1")
     if args.quick:
-        args.steps, args.repeats = min(args.steps or 300, 300), 1
+        args.repeats = 1
     torch.set_num_threads(1)
     start = warm()   # the workers' forkserver (imports torch and tailtamer once per process): not in the timings
     tmp = Path(tempfile.mkdtemp(prefix="tailtamer-sweep-bench-"))

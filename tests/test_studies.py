@@ -150,3 +150,34 @@ def test_e2_tuned_study_runs_the_main_recipe_with_the_recorded_winners():
     assert tuned == e2.STUDY.runs(ROOT, e2.TUNED) and len(tuned) == 90
     for m, settings in e2.TUNED.items():
         assert {k: v for k, v in settings.items() if k != "lr"} == {k: v for k, v in e2.HYPER[m].items() if k != "lr"}
+
+
+@pytest.mark.parametrize("flag", [[], ["--no-plot"]])
+def test_no_plot_leaves_the_run_folders_without_pngs_and_still_draws_the_report(tmp_path, monkeypatch, flag):
+    """``tailtamer study NAME --no-plot``: the runs (tuning grid and main runs) write no metrics.png, and their
+    metrics and the report's own figure are what they are with plots; without the flag each folder has its PNG."""
+    from dataclasses import replace
+
+    from tailtamer.cli.main import main
+    from tailtamer.engine.run_dir import read_metrics
+    from tailtamer.plots import plot_metrics
+
+    demo = study.get("demo")
+    noise = e1.NOISES["alpha-stable"]
+    grid = study.Grid(axes={"dsgd": {"lr": (0.003, 0.01)}}, seeds=(100,), max_extensions=0,
+                      folder=lambda r, k, p: r / "tune" / k / f"lr={p['lr']:g}",
+                      config=lambda k, p, s: e1.config(k, p, noise, s, steps=40), metric=lambda k: "dist_to_opt")
+    tiny = replace(demo, name="tiny", grid=lambda root: grid, seconds_per_run=0.01,
+                   runs=lambda root, tuned: [(root / "main" / f"seed{s}", e1.config("dsgd", tuned["dsgd"], noise, s,
+                                                                                      steps=40)) for s in (0, 1)],
+                   sections=(), tuned={"dsgd": {"lr": 0.01}}, report_file="tiny-report.md",
+                   plots=(study.Plot("curve.png", lambda root, path, tuned: plot_metrics(
+                       read_metrics(root / "main" / "seed0"), path)),))
+    monkeypatch.setattr(study, "get", lambda name: tiny)
+    out = tmp_path / "out"
+    assert main(["study", "tiny", "--tune", "--out", str(out), "--workers", "1", *flag]) == 0
+    folders = sorted(p.parent for p in out.rglob("summary.json"))
+    assert len(folders) == 4                                      # 2 tuning runs, 2 main runs
+    assert all((f / "metrics.png").exists() == (not flag) for f in folders)
+    assert all(read_metrics(f) for f in folders)
+    assert (out / "curve.png").stat().st_size > 1000 and (out / "tiny-report.md").exists()   # the report either way

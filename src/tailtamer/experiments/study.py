@@ -124,17 +124,19 @@ class Study:
         return json.loads(path.read_text()) if path.exists() else self.tuned
 
     def tune(self, root: Path, workers: int | None = 1, log: Callable[[str], None] | None = None,
-             tensorboard: bool = False, seeds: int | None = None, executor: Executor | str | None = None) -> Any:
+             tensorboard: bool = False, seeds: int | None = None, executor: Executor | str | None = None,
+             plot: bool | None = None) -> Any:
         """Run the grid, growing it past its edges; writes :attr:`tuning_file` and :attr:`tuned_file`.
         ``seeds``: use only the first that many tuning seeds (a reduced tuning); ``executor``: where the runs
-        execute (:mod:`~tailtamer.experiments.executors`)."""
+        execute (:mod:`~tailtamer.experiments.executors`); ``plot``: PNGs in each run folder (None:
+        :attr:`run_plots`)."""
         if self.grid is None:
             raise ConfigError(f"study '{self.name}' has no tuning grid")
         grid = self.grid(Path(root))
         if seeds:
             grid = replace(grid, seeds=grid.seeds[:seeds])
         return tune_grid(grid, Path(root), workers, log, self.tuned_file, self.tuning_file, tensorboard, executor,
-                         self.run_plots)
+                         self.run_plots if plot is None else plot)
 
     def report(self, root: Path, tuned: Any = None, out: Path | None = None) -> str:
         """The markdown report (tables with the published numbers beside ours, plots as PNG files)."""
@@ -216,16 +218,19 @@ def estimate(study: Study, jobs: Sequence[Job], workers: int) -> str:
 
 def run_study(study: Study, root: Path, tune: bool = False, workers: int | None = None,
               log: Callable[[str], None] = print, tensorboard: bool = False, tune_seeds: int | None = None,
-              tune_only: bool = False, executor: Executor | str | None = None) -> str:
+              tune_only: bool = False, executor: Executor | str | None = None, plot: bool | None = None) -> str:
     """Tune (if asked; ``tune_seeds``: only the first that many tuning seeds), run every unfinished job
     (unless ``tune_only``), write and return the report. ``executor``: where the runs execute, a name of
-    :data:`~tailtamer.experiments.executors.EXECUTORS` or an executor (default: the local process pool)."""
+    :data:`~tailtamer.experiments.executors.EXECUTORS` or an executor (default: the local process pool);
+    ``plot``: whether each run folder gets its PNGs (None: the study's :attr:`Study.run_plots`; the report's
+    own figures are drawn either way)."""
     from .executors import resolve
     from .sweep import run_sweep, unfinished
 
     root = Path(root)
     executor = resolve(executor)
     workers = executor.slots(workers)
+    plot = study.run_plots if plot is None else plot
     t0 = time.perf_counter()
     tuned = study.load_tuned(root)
     if tune:
@@ -237,7 +242,8 @@ def run_study(study: Study, root: Path, tune: bool = False, workers: int | None 
         first = grid.first_round(root)
         log(f"{study.name}: tuning on seeds {list(grid.seeds)}, starting grid of "
             f"{estimate(study, unfinished(first), workers)} (more where a winner sits on an edge)")
-        tuned = study.tune(root, workers, log=log, tensorboard=tensorboard, seeds=tune_seeds, executor=executor)
+        tuned = study.tune(root, workers, log=log, tensorboard=tensorboard, seeds=tune_seeds, executor=executor,
+                           plot=plot)
         log(f"{study.name}: tuned settings: {json.dumps(tuned)}")
     if tune_only:
         return study.report(root, tuned)
@@ -246,7 +252,7 @@ def run_study(study: Study, root: Path, tune: bool = False, workers: int | None 
     log(f"{study.name}: {estimate(study, todo, workers)}"
         + (f" ({len(jobs) - len(todo)} of {len(jobs)} already finished)" if len(todo) < len(jobs) else ""))
     (study.execute or run_sweep)(jobs, workers=workers, tensorboard=tensorboard, label=study.name, executor=executor,
-                                 plot=study.run_plots)
+                                 plot=plot)
     text = study.report(root, tuned)
     log(f"{study.name}: done in {time.perf_counter() - t0:.1f} s; report {root / study.report_file}")
     return text
