@@ -18,8 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
 
-#: benchmark script → [(JSON key, what it measures, target, threads, dtype)]. ``threads`` is a JSON key of the
-#: script's output holding the thread count it used, or a fixed count as text; ``dtype`` the precision.
+#: benchmark script (with its arguments, if any) → [(JSON key, what it measures, target, threads, dtype)].
+#: ``threads`` is a JSON key of the script's output holding the thread count it used, or a fixed count as
+#: text; ``dtype`` the precision.
 ROWS: dict[str, list[tuple[str, str, str, str, str]]] = {
     "engine.py": [
         ("e1_n20_vectorized_vs_loop", "GT-NSGDm on E1 (n = 20): vectorized engine / per-node loop, steps/s", "—",
@@ -79,6 +80,10 @@ ROWS: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("sweep_speedup", "E1 tuning grid (66 runs × T = 3000): today's sweep / batched sweep (stacked runs), time, "
          "2 workers", "≥ 8×", "threads", "float64"),
     ],
+    "sweep.py --grid tailopt": [
+        ("sweep_speedup", "TailOPT tuning grid (272 local-update runs × 200 rounds of 5 local steps): today's sweep / "
+         "batched sweep, time, 2 workers", "—", "threads", "float64"),
+    ],
     "async_engine.py": [
         ("events_per_lockstep_gradient", "async simulator events/s / lockstep gradients/s of the same work "
          "(1,000 workers, d = 10,000)", "—", "threads", "float64"),
@@ -101,7 +106,8 @@ def threads_shown(result: dict, spec: str) -> str:
 
 
 def run(script: str, quick: bool) -> dict:
-    cmd = [sys.executable, str(ROOT / "benchmarks" / script)] + (["--quick"] if quick else [])
+    name, *extra = script.split()
+    cmd = [sys.executable, str(ROOT / "benchmarks" / name), *extra] + (["--quick"] if quick else [])
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         raise SystemExit(f"{script} failed:\n{done.stderr[-2000:]}")
@@ -123,7 +129,7 @@ def main() -> None:
     p.add_argument("--quick", action="store_true")
     p.add_argument("--only", default="", help="comma-separated scripts (default: all that exist)")
     args = p.parse_args()
-    scripts = [s for s in ROWS if (ROOT / "benchmarks" / s).exists()]
+    scripts = [s for s in ROWS if (ROOT / "benchmarks" / s.split()[0]).exists()]
     if args.only:
         scripts = [s for s in scripts if s.split(".")[0] in args.only.split(",")]
     readme = (ROOT / "README.md").read_text()

@@ -297,3 +297,17 @@ def test_blockwise_sampling_equals_one_whole_draw_bit_for_bit(name, params):
         return
     whole = model.standard(3, nodes, 4, d, 1) * model.scale if model.scale != 1.0 else model.standard(3, nodes, 4, d, 1)
     assert torch.equal(got64, whole) and torch.equal(got32, whole.to(torch.float32))
+
+
+@pytest.mark.parametrize("k", [1, 2, 6])
+def test_first_accepted_round_is_the_first_true_row_of_each_column(k):
+    """The rejection samplers' first accepted round, on every column that accepts at all: the index argmax finds
+    and the one a scalar scan finds (columns with none are the caller's to drop)."""
+    from tailtamer.noise._draws import first_accepted
+
+    ok = torch.rand(k, 5000, generator=torch.Generator().manual_seed(k)) < 0.3
+    ok[:, :3] = False                                             # columns that never accept
+    got, hit = first_accepted(ok), ok.any(0)
+    assert torch.equal(got[hit], ok.to(torch.int8).argmax(0)[hit])
+    scan = [next(j for j in range(k) if ok[j, c]) for c in range(200) if hit[c]]
+    assert got[:200][hit[:200]].tolist() == scan and int(hit.sum()) > 1000

@@ -159,6 +159,7 @@ class Registry(Generic[T]):
         self.context = context
         self._entries: dict[str, Callable[..., T]] = {}
         self._summaries: dict[str, str] = {}
+        self._signatures: dict[tuple[Any, tuple[str, ...]], dict[str, Param]] = {}
 
     def register(self, name: str, summary: str | None = None) -> Callable[[Callable[..., T]], Callable[..., T]]:
         """Decorator registering ``factory`` under ``name``."""
@@ -206,6 +207,14 @@ class Registry(Generic[T]):
         return self._signature_params(factory)
 
     def _signature_params(self, factory: Callable[..., Any], skip: Iterable[str] = ()) -> dict[str, Param]:
+        """The parameters of ``factory``'s signature (read once per factory: resolving its string annotations
+        is most of building a small run's components, which a sweep of many runs pays per run)."""
+        key = (factory, tuple(skip))
+        if key not in self._signatures:
+            self._signatures[key] = self._read_signature(factory, key[1])
+        return dict(self._signatures[key])
+
+    def _read_signature(self, factory: Callable[..., Any], skip: tuple[str, ...]) -> dict[str, Param]:
         target = factory.__init__ if inspect.isclass(factory) else factory
         sig = inspect.signature(target)
         try:

@@ -67,7 +67,7 @@ class StudentTNoise(NoiseModel):
             u, v = uv[0::2].mul_(2.0).sub_(1.0), uv[1::2].mul_(2.0).sub_(1.0)       # [k, m]: rounds r … r+k−1
             ok = (u * u + v * v) < 1.0
             hit = ok.any(0)
-            first = ok.to(torch.int8).argmax(0)[hit]           # each entry's first accepted round
+            first = _draws.first_accepted(ok)[hit]              # each entry's first accepted round
             at = torch.nonzero(hit).reshape(-1)
             uu, vv = u[first, at], v[first, at]
             out[rows[hit], cols[hit]] = bailey(uu, uu * uu + vv * vv, self.df)
