@@ -121,6 +121,27 @@ def test_logistic_members_use_the_stacked_gradient_and_equal_their_standalone_ru
     assert (18, 5) in calls                              # three members of six nodes in one call
 
 
+@pytest.mark.parametrize("name, topology, extra", [("dsgd", {"name": "ring", "n": 6}, {}),
+                                                   ("fedavg", {"name": "server", "n": 6}, {"clients": 0.5})])
+def test_least_squares_minibatches_are_drawn_for_all_members_in_one_call(tmp_path, monkeypatch, name, topology,
+                                                                         extra):
+    """Least squares draws each node's minibatch by tailtamer.rng alone (``grad_takes_row_seeds``): a batch
+    passes its row ids and members' seeds in one call, and each member still equals its standalone run (its
+    own minibatches: members differ in seed)."""
+    from tailtamer.problems.least_squares import LeastSquares
+
+    _no_fallback(monkeypatch)
+    calls = []
+    real = LeastSquares.grad
+    monkeypatch.setattr(LeastSquares, "grad", lambda self, x, *a, **k: (calls.append(x.shape), real(self, x, *a, **k))[1])
+    cfgs = [{**_cfg(name, seed, lr, 5, topology, **extra), "problem": {"name": "least-squares", "dim": 5,
+                                                                       "samples": 200, "batch": 4}}
+            for seed, lr in ((0, 0.05), (1, 0.02), (2, 0.05))]
+    _compare(tmp_path, cfgs)
+    assert (18, 5) in calls and (6, 5) in calls          # three members of six nodes in one call; alone, six rows
+    assert all(shape[0] in (6, 18) for shape in calls)
+
+
 def test_random_compressor_draws_per_member(tmp_path):
     """A compressor drawing per node (rand-k) in a batch: each member draws with its own seed."""
     cfgs = [{**_cfg("choco-sgd", s, lr, 6, {"name": "ring", "n": 6}), "compression": {"name": "rand-k", "k": 2}}

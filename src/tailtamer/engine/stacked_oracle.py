@@ -86,7 +86,9 @@ class StackedOracle:
 
     The noise of all members is one call (:class:`tailtamer.rng.RowSeeds`); a problem whose gradient draws
     nothing (:func:`deterministic_grad`) is one call over all rows (its ``stacked_grad(x)`` where it has
-    one: all members without copying the data per member), else one call per member with its seed.
+    one: all members without copying the data per member), and so is one whose gradient draws by row
+    (``grad_takes_row_seeds``: least squares' minibatches, given the row ids and the members' RowSeeds);
+    else one call per member with its seed.
     A non-finite gradient of a live member is recorded (``failed``: member → NonFiniteError naming the step,
     the member's node and ``"gradient"``, as its standalone oracle raises) instead of stopping the others.
     """
@@ -100,6 +102,7 @@ class StackedOracle:
         self.rows = torch.arange(len(self.seeds) * self.n)
         self.nodes = member_nodes.repeat(len(self.seeds))
         self.one_call = deterministic_grad(problem)
+        self.by_row = getattr(problem, "grad_takes_row_seeds", False)
         #: a problem's own gradient of all members at once (``stacked_grad(x)``, optional), else None
         self.stacked = getattr(problem, "stacked_grad", None) if self.one_call else None
         self.step, self.calls = 0, 0
@@ -124,6 +127,8 @@ class StackedOracle:
             g = self.stacked(x)
         elif self.one_call:
             g = self.problem.grad(x, self.nodes, self.seeds[0], step, call)
+        elif self.by_row:
+            g = self.problem.grad(x, self.rows, self.row_seeds, step, call)
         else:
             g = torch.cat([self.problem.grad(x[r * n:(r + 1) * n], self.member_nodes, s, step, call)
                            for r, s in enumerate(self.seeds)])

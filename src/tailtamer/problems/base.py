@@ -20,11 +20,16 @@ class Problem:
         n: number of nodes it is partitioned over.
         dim: dimension d of a node's parameter vector.
         metric_names: names :meth:`metrics` returns; the first one is the headline metric.
+        grad_takes_row_seeds: :meth:`grad` reads no per-node data and draws only through :mod:`tailtamer.rng`
+            with ``(seed, nodes)``: a stacked run of a batched sweep may then pass its row ids as ``nodes`` and
+            its :class:`~tailtamer.rng.RowSeeds` as ``seed``, and every member draws its standalone numbers in
+            one call (:class:`~tailtamer.engine.stacked_oracle.StackedOracle`; else one call per member).
     """
 
     n: int
     dim: int
     metric_names: tuple[str, ...] = ()
+    grad_takes_row_seeds: bool = False
 
     def x0(self, dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu") -> torch.Tensor:
         """The common initial point, shape ``[d]``."""

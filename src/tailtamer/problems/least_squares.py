@@ -40,6 +40,9 @@ def _data(dim: int, samples: int, label_noise: float, data_seed: int
 class LeastSquares(SyntheticProblem):
     """Shared-data least squares (Mishchenko et al. 2022): d = 400, N = 10 000 rows by default; batch 32."""
 
+    #: every node samples from the same rows, and its minibatch is drawn by tailtamer.rng alone
+    grad_takes_row_seeds = True
+
     def __init__(self, n: int, dim: int = 400, samples: int = 10000, batch: int = 32, label_noise: float = 0.0,
                  data_seed: int = 0):
         super().__init__(n, dim)
