@@ -92,23 +92,23 @@ class StepSize:
         (the caller then calls each member's own function)."""
         if any(m.factor != self.factor or m.warmup != self.warmup for m in members):
             return None
-        return StackedStepSize(expand.rows64([m.lr for m in members]), self.factor, self.warmup, expand.cast)
+        return StackedStepSize(StepSize(expand.rows64([m.lr for m in members]), self.factor, self.warmup),
+                               expand.cast)
 
 
 class StackedStepSize:
-    """Every member's ``lr_t`` as one tensor of rows: ``lr_rows · w(t) · factor(t)``.
+    """Every member's ``lr_t`` as one tensor of rows: a :class:`StepSize` whose ``lr`` is the members' float64
+    rate rows, cast to the run's dtype.
 
-    The products are float64 tensor-by-scalar multiplications in the standalone order, each correctly
-    rounded, so every row holds exactly the float its member's :class:`StepSize` returns; the cast to the
-    run's dtype then rounds it as converting that float does."""
+    Its products are float64 tensor-by-scalar multiplications in the standalone order, each correctly rounded,
+    so every row holds exactly the float its member's :class:`StepSize` returns; the cast to the run's dtype
+    then rounds it as converting that float does."""
 
-    def __init__(self, lr_rows: Any, factor: Callable[[int], float], warmup: int, cast: Callable[[Any], Any]):
-        self.lr_rows, self.factor, self.warmup, self.cast = lr_rows, factor, warmup, cast
+    def __init__(self, rates: StepSize, cast: Callable[[Any], Any]):
+        self.rates, self.cast = rates, cast
 
     def __call__(self, t: int) -> Any:
-        if self.warmup <= 0:
-            return self.cast(self.lr_rows * self.factor(t))
-        return self.cast(self.lr_rows * min(1.0, (t + 1) / self.warmup) * self.factor(t))
+        return self.cast(self.rates(t))
 
 
 def make_lr(lr: float, schedule: str | dict[str, Any], warmup: int, steps: int,

@@ -71,7 +71,7 @@ class MemberRandomness:
         (its n rows are its node ids ``0..n−1``, drawn with its seed)."""
         if n * len(self.seeds.seeds) != len(self.rows):
             raise NotImplementedError(f"a draw for {n} node ids per member in a stacked run of {len(self.rows)} rows")
-        return rng.uniform(self.seeds, stream, self.rows, self.step, 1, call)[:, 0].reshape(-1, n)
+        return self.uniform(stream, 1, call)[:, 0].reshape(-1, n)
 
     def at_rows(self, per_id: torch.Tensor) -> torch.Tensor:
         """``per_id`` (``[R, n]``, a value per member and node id) at every row of the stacked run."""

@@ -45,7 +45,8 @@ STACKED_FAMILIES = ("decentralized", "local-update")
 
 def stackable(algorithm_name: str, problem_name: str | None = None) -> bool:
     """Whether members of this method (on this problem) are stacked as rows: the :data:`STACKED_FAMILIES`, on
-    the problems that are classes of their own (synthetic, least squares, logistic, ...). Model workloads (``digits-cnn``, ``sst2``, ``gpt-multi30k``: functions building a
+    the problems that are classes of their own (synthetic, least squares, logistic, ...). Model workloads
+    (``digits-cnn``, ``sst2``, ``gpt-multi30k``: functions building a
     :class:`~tailtamer.problems.models.ModelProblem`) run alone: their forward/backward is one call per member
     anyway, so stacking would only multiply their memory."""
     import inspect
