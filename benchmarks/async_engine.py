@@ -49,8 +49,8 @@ def real_vs_simulated(d: int, updates: int, time_scale: float) -> dict[str, Any]
     from pathlib import Path
 
     from tailtamer.distributed.run import launch
-    from tailtamer.engine.async_replay import read_arrivals
-    from tailtamer.engine.checkpoint import read_checkpoint
+    from tailtamer.engine.events.replay import read_arrivals
+    from tailtamer.rundir.checkpoint import read_checkpoint
     from tailtamer.experiments.runner import run_config
 
     cfg = config("asgd", {"name": "server"}, 3, d, updates)

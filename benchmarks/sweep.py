@@ -45,7 +45,7 @@ import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from tailtamer.engine.run_dir import read_summary  # noqa: E402
+from tailtamer.rundir.folder import read_summary  # noqa: E402
 from tailtamer.experiments import e1, tailopt  # noqa: E402
 from tailtamer.experiments.batched import Batch, plan  # noqa: E402
 from tailtamer.experiments.executors import warm  # noqa: E402

@@ -10,8 +10,8 @@ import torch
 from tailtamer.algorithms import ALGORITHMS
 from tailtamer.api import build, build_components
 from tailtamer.engine import History
-from tailtamer.engine.async_loop import AsyncLoop, make_async_loop
-from tailtamer.engine.async_oracle import job_oracle
+from tailtamer.engine.events.loop import AsyncLoop, make_async_loop
+from tailtamer.engine.events.oracle import job_oracle
 from tailtamer.experiments.runner import run_config
 from tailtamer.testing.interrupt import StopAt
 

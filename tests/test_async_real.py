@@ -10,12 +10,12 @@ import torch
 
 from tailtamer.algorithms import ALGORITHMS
 from tailtamer.config import resolve
-from tailtamer.distributed.async_run import check_real, supported_names
+from tailtamer.distributed.asynchronous.run import check_real, supported_names
 from tailtamer.distributed.launcher import DistributedRunError
 from tailtamer.distributed.run import launch
-from tailtamer.engine.async_replay import ARRIVALS, read_arrivals
-from tailtamer.engine.checkpoint import read_checkpoint
-from tailtamer.engine.run_dir import read_metrics
+from tailtamer.engine.events.replay import ARRIVALS, read_arrivals
+from tailtamer.rundir.checkpoint import read_checkpoint
+from tailtamer.rundir.folder import read_metrics
 from tailtamer.errors import ConfigError, ValidationError
 from tailtamer.experiments.runner import run_config
 

@@ -20,7 +20,7 @@ from tailtamer import rng
 from tailtamer.algorithms import ALGORITHMS
 from tailtamer.comm import SimulatedComm
 from tailtamer.comm.stacked import StackedComm
-from tailtamer.engine.run_dir import read_metrics, read_summary
+from tailtamer.rundir.folder import read_metrics, read_summary
 from tailtamer.experiments.batched import Batch, plan, run_batch
 from tailtamer.experiments.runner import run_config
 from tailtamer.experiments.sweep import run_sweep
@@ -169,7 +169,7 @@ def test_row_seeds_draw_each_members_standalone_numbers():
 def test_members_sharing_a_schedule_get_exactly_their_own_step_sizes(dtype, schedule, warmup):
     """The stacked step size evaluates the shared factor once and scales the members' rates: every row holds
     the member's own lr_t converted to the run's dtype, bit for bit, warm-up included."""
-    from tailtamer.engine.stacking import RowExpander, RowValues, merge
+    from tailtamer.engine.stacked.rows import RowExpander, RowValues, merge
     from tailtamer.schedules import StackedStepSize, make_lr
 
     import tailtamer.algorithms.server.step_rules  # noqa: F401  (registers robbins-monro)
@@ -297,7 +297,7 @@ def test_a_members_checkpoints_hold_its_standalone_state_and_nothing_else(tmp_pa
     same step and traffic) and only its own rows: a slice of the stacked state would make ``torch.save`` write
     all R members' storage into every member's file. A local-update member's server state is its own
     ``[1, d]`` row of the stacked ``[R, d]``, and its clients' kept optimizer state its own n rows."""
-    from tailtamer.engine.checkpoint import CHECKPOINT, PREVIOUS, read_checkpoint
+    from tailtamer.rundir.checkpoint import CHECKPOINT, PREVIOUS, read_checkpoint
 
     local = _family(name) == "local-update"
     topology = {"name": "server", "n": 4} if local else {"name": "ring", "n": 6}

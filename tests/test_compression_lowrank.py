@@ -118,8 +118,8 @@ def config(alg: str, steps: int = 8, **comp) -> dict:
 
 @pytest.mark.parametrize("alg", ["dcsgd", "ef", "ef21"])
 def test_server_methods_carry_its_state_through_checkpoint_and_resume(alg, tmp_path):
-    from tailtamer.engine import save_checkpoint
-    from tailtamer.engine.checkpoint import load_checkpoint
+    from tailtamer.rundir import save_checkpoint
+    from tailtamer.rundir.checkpoint import load_checkpoint
 
     whole = build(config(alg)).run()
     assert whole["compressor"].shape == (4, 5 * 2)              # the 3 × 3 is not worth it at rank 2: dense

@@ -151,8 +151,8 @@ def test_a_gossip_topology_is_ignored_by_a_server_method():
 def test_stopping_and_resuming_gives_the_same_run(alg, compression, hp, tmp_path):
     """Every piece of state is node-stacked (server estimates replicated on each row), so a checkpoint of the
     state and a resumed run give the uninterrupted run exactly."""
-    from tailtamer.engine import save_checkpoint
-    from tailtamer.engine.checkpoint import load_checkpoint
+    from tailtamer.rundir import save_checkpoint
+    from tailtamer.rundir.checkpoint import load_checkpoint
 
     whole = build(config(alg, compression, **hp)).run()
     half_cfg = config(alg, compression, **hp)

@@ -5,7 +5,7 @@ For each one, on a tiny easy problem (quadratic, d = 3, n = 4, mild Student-t no
 * it knows its registered name, and its hyperparameters are JSON data (what a run folder records);
 * the state keeps its keys, shapes and dtypes from ``init`` through every step, and stays finite (the event
   engine's bookkeeping, ``engine.*``, holds ∞ for idle workers and a growing delay histogram);
-* a run stopped after 3 steps, checkpointed (engine/checkpoint.py), loaded into a fresh loop and resumed
+* a run stopped after 3 steps, checkpointed (rundir/checkpoint.py), loaded into a fresh loop and resumed
   equals the uninterrupted run bitwise — state and communication counters.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ import torch
 from tailtamer.algorithms import ALGORITHMS
 from tailtamer.api import build
 from tailtamer.engine.callbacks import Callback
-from tailtamer.engine.checkpoint import load_checkpoint, save_checkpoint
+from tailtamer.rundir.checkpoint import load_checkpoint, save_checkpoint
 
 STEPS, CUT, N = 6, 3, 4
 NAMES = ALGORITHMS.names()

@@ -70,7 +70,7 @@ def test_measurement_does_not_disturb_training_draws():
 
 def test_report_prints_a_table1_style_table(tmp_path, capsys):
     from tailtamer.cli.main import main
-    from tailtamer.engine.run_dir import atomic_write_json
+    from tailtamer.rundir.folder import atomic_write_json
 
     for topo in ("ring", "complete"):
         for seed, value in ((0, 4.0), (1, 4.2)):

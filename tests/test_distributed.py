@@ -14,9 +14,9 @@ from tailtamer.api import build_components, make_loop
 from tailtamer.comm.distributed import DistributedComm, block_bounds, exchange_plan
 from tailtamer.distributed.launcher import DistributedRunError, spawn
 from tailtamer.distributed.run import launch
-from tailtamer.engine import save_checkpoint
-from tailtamer.engine.checkpoint import CHECKPOINT
-from tailtamer.engine.run_dir import read_metrics
+from tailtamer.rundir import save_checkpoint
+from tailtamer.rundir.checkpoint import CHECKPOINT
+from tailtamer.rundir.folder import read_metrics
 from tailtamer.errors import ConfigError
 from tailtamer.experiments.runner import run_config
 from tailtamer.topology import TOPOLOGIES

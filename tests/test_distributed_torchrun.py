@@ -16,7 +16,7 @@ import torch
 from tailtamer.comm.backends import backend_for, check_backend
 from tailtamer.config import dumps_toml
 from tailtamer.distributed.run import launch
-from tailtamer.engine.checkpoint import CHECKPOINT
+from tailtamer.rundir.checkpoint import CHECKPOINT
 from tailtamer.errors import ConfigError
 from tailtamer.experiments.runner import run_config
 

@@ -356,7 +356,7 @@ def test_decentralized_summary_has_no_accounting(tmp_path):
 
 def test_state_round_trips_through_a_checkpoint(tmp_path):
     """Stopping after 3 rounds and resuming gives the uninterrupted run (sampling and kept state included)."""
-    from tailtamer.engine.checkpoint import load_checkpoint, save_checkpoint
+    from tailtamer.rundir.checkpoint import load_checkpoint, save_checkpoint
 
     cfg = config("adam-biclip", {"reset_inner": False, "clients": 0.6}, steps=6)
     full = build(cfg).run()

@@ -11,7 +11,7 @@ import torch
 from tailtamer import rng
 from tailtamer.engine import noise_ahead as na
 from tailtamer.engine.oracle import GradientOracle
-from tailtamer.engine.stacked_oracle import StackedOracle, StackedSeeds
+from tailtamer.engine.stacked.oracle import StackedOracle, StackedSeeds
 from tailtamer.noise import NOISES, build_noise
 
 MODELS = ["alpha-stable", "cauchy", "gaussian", "pareto", "student-t"]

@@ -11,7 +11,7 @@ import pytest
 
 from tailtamer.api import build
 from tailtamer.cli.main import main
-from tailtamer.engine.progress import ProgressBar, SweepProgress, Ticker, fmt_duration, fmt_eta
+from tailtamer.rundir.progress import ProgressBar, SweepProgress, Ticker, fmt_duration, fmt_eta
 
 TINY = {"problem": {"name": "quadratic", "dim": 3}, "algorithm": {"name": "dsgd", "lr": 0.1},
         "topology": {"name": "ring", "n": 4}, "noise": {"name": "none"}, "run": {"steps": 6, "eval_every": 3}}
@@ -160,7 +160,7 @@ def test_list_uses_correct_plurals(capsys):
 
 
 def _summaries(tmp_path):
-    from tailtamer.engine.run_dir import atomic_write_json
+    from tailtamer.rundir.folder import atomic_write_json
 
     for seed in (0, 1):
         folder = tmp_path / "ring" / f"seed{seed}"

@@ -19,9 +19,9 @@ import torch
 
 from tailtamer.cli.main import main
 from tailtamer.config import load_toml
-from tailtamer.engine.atomic import atomic_save, atomic_write_text
-from tailtamer.engine.checkpoint import CHECKPOINT, PREVIOUS, auto_period
-from tailtamer.engine.footprint import estimate
+from tailtamer.rundir.atomic import atomic_save, atomic_write_text
+from tailtamer.rundir.checkpoint import CHECKPOINT, PREVIOUS, auto_period
+from tailtamer.rundir.footprint import estimate
 from tailtamer.engine.oracle import first_bad_row
 from tailtamer.errors import CheckpointError, ConfigError, StorageError
 from tailtamer.experiments.runner import run_config
@@ -144,7 +144,7 @@ def test_memory_estimate_counts_every_state_buffer():
 def test_small_states_are_measured_on_real_tensors_with_the_same_result_as_on_meta(monkeypatch):
     """Every algorithm's ``init`` gives the same state bytes and buffer count on a real CPU tensor (small states)
     as on the meta device (large ones), and a small run's estimate does not pay the meta kernels' sympy import."""
-    import tailtamer.engine.footprint as footprint
+    import tailtamer.rundir.footprint as footprint
     from tailtamer.algorithms import ALGORITHMS
 
     def measured(name: str, real: bool) -> tuple[int, int]:
@@ -153,7 +153,7 @@ def test_small_states_are_measured_on_real_tensors_with_the_same_result_as_on_me
 
     for name in ALGORITHMS.names():
         assert measured(name, True) == measured(name, False), name
-    code = ("import sys; from tailtamer.config import resolve; from tailtamer.engine.footprint import estimate; "
+    code = ("import sys; from tailtamer.config import resolve; from tailtamer.rundir.footprint import estimate; "
             "fp = estimate(resolve({'problem': {'name': 'tokenized-regression'}, 'topology': {'name': 'ring', 'n': 20},"
             " 'algorithm': {'name': 'gt-nsgdm', 'lr': 0.1}}), dim=20); print(fp.state, fp.buffers, 'sympy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
@@ -162,7 +162,7 @@ def test_small_states_are_measured_on_real_tensors_with_the_same_result_as_on_me
 
 
 def test_memory_check_can_be_skipped(cfg_file, tmp_path, monkeypatch):
-    import tailtamer.engine.footprint as footprint
+    import tailtamer.rundir.footprint as footprint
 
     monkeypatch.setattr(footprint, "available_bytes", lambda: 1000)          # a machine with 1 kB free
     with pytest.raises(MemoryError, match="GiB"):
@@ -294,7 +294,7 @@ def test_a_failed_write_leaves_no_temporary_file_and_a_full_disk_says_so(tmp_pat
     with pytest.raises(StorageError, match="the disk is full"):
         atomic_save({"a": 1}, tmp_path / "checkpoint.pt")
     with pytest.raises(ZeroDivisionError):             # any failure, not only OS errors
-        from tailtamer.engine.atomic import atomic_write
+        from tailtamer.rundir.atomic import atomic_write
 
         atomic_write(target, lambda f: (f.write(b"partial"), 1 / 0))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.json"]
@@ -302,7 +302,7 @@ def test_a_failed_write_leaves_no_temporary_file_and_a_full_disk_says_so(tmp_pat
 
 
 def test_a_rotating_write_moves_the_old_file_aside_only_once_the_new_one_is_whole(tmp_path):
-    from tailtamer.engine.atomic import atomic_write
+    from tailtamer.rundir.atomic import atomic_write
 
     latest, prev = tmp_path / "latest", tmp_path / "prev"
     atomic_write(latest, lambda f: f.write(b"one"), previous=prev)           # nothing to move aside yet
@@ -425,7 +425,7 @@ def test_the_distributed_reader_gives_every_rank_the_same_checkpoint_error(cfg_f
     from types import SimpleNamespace
 
     from tailtamer.distributed.checkpoint import broadcast_reader
-    from tailtamer.engine.checkpoint import load_checkpoint
+    from tailtamer.rundir.checkpoint import load_checkpoint
     from tailtamer.comm.base import CommStats
 
     out = tmp_path / "run"

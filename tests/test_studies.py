@@ -114,7 +114,7 @@ def test_the_up_front_estimate_counts_stacked_runs_and_balances_workers(tmp_path
     one = 5 * (1 + 2 * study.MEMBER_SHARE) * s.seconds_per_run
     text = study.estimate(s, jobs, 1)
     assert text.startswith("15 runs in 5 stacked runs, about ") and text.endswith("with 1 worker")
-    from tailtamer.engine.progress import fmt_duration
+    from tailtamer.rundir.progress import fmt_duration
 
     assert fmt_duration(one) in text
     gpt = study.get("e2-smoke")
@@ -159,7 +159,7 @@ def test_no_plot_leaves_the_run_folders_without_pngs_and_still_draws_the_report(
     from dataclasses import replace
 
     from tailtamer.cli.main import main
-    from tailtamer.engine.run_dir import read_metrics
+    from tailtamer.rundir.folder import read_metrics
     from tailtamer.plots import plot_metrics
 
     demo = study.get("demo")

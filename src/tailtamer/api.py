@@ -104,8 +104,8 @@ def simulated_comm(c: Components) -> SimulatedComm:
 def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = None,
               replay: str | Path | None = None) -> Loop:
     """A :class:`~tailtamer.engine.Loop` over the simulated comm (or the ``comm`` given); for an asynchronous
-    method (family ``"async"``), the event engine :class:`~tailtamer.engine.async_loop.AsyncLoop`, or with
-    ``replay`` (a real asynchronous run's folder) the :class:`~tailtamer.engine.async_replay.ReplayLoop` of
+    method (family ``"async"``), the event engine :class:`~tailtamer.engine.events.loop.AsyncLoop`, or with
+    ``replay`` (a real asynchronous run's folder) the :class:`~tailtamer.engine.events.replay.ReplayLoop` of
     its arrival log.
 
     A simulated loop sets torch's threads for its size (:func:`tailtamer.threads.resolve`: the count pinned
@@ -114,15 +114,15 @@ def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = Non
     """
     run = c.config["run"]
     if c.algorithm.family == "async":
-        from .engine.async_loop import make_async_loop
+        from .engine.events.loop import make_async_loop
 
         if comm is not None:
             raise ValidationError(f"'{c.config['algorithm']['name']}' is asynchronous: a real run is a server and "
-                                  f"workers (tailtamer launch, tailtamer.distributed.async_run), not one loop over "
+                                  f"workers (tailtamer launch, tailtamer.distributed.asynchronous.run), not one loop over "
                                   f"a comm; make_loop builds its simulated event engine")
         threads.apply(threads.resolve(1, c.problem.dim))     # the engine computes one worker's job at a time
         if replay is not None:
-            from .engine.async_replay import ReplayLoop, read_arrivals
+            from .engine.events.replay import ReplayLoop, read_arrivals
 
             return make_async_loop(c, callbacks, ReplayLoop, rows=read_arrivals(replay))
         return make_async_loop(c, callbacks)

@@ -35,7 +35,7 @@ class RunSettings:
         device: torch device, e.g. ``"cpu"`` or ``"cuda"``.
         checkpoint_every: save a checkpoint every this many steps, and always at the end; 0 (default): every
             ``ceil(steps / 20)`` steps, so an interrupted run resumes losing at most 5 % of it
-            (:mod:`tailtamer.engine.checkpoint`). Checkpoints never change a result.
+            (:mod:`tailtamer.rundir.checkpoint`). Checkpoints never change a result.
         mixing: how the simulator multiplies by W: ``"auto"``, ``"dense"``, ``"sparse"`` (CSR) or
             ``"diagonals"`` (wrapped diagonals, for ring/torus/exponential-like graphs); see comm/kernels.py.
         check_finite: stop at the first NaN/Inf in a gradient or iterate.

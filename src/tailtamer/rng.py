@@ -287,7 +287,7 @@ class Randomness:
 
     def uniform_per_id(self, stream: str | int, n: int, call: int = 0) -> torch.Tensor:
         """One uniform for every node id ``0..n−1`` of the run, ``[1, n]`` (one row per run: a stacked run's
-        :class:`~tailtamer.engine.stacked_oracle.MemberRandomness` gives ``[R, n]``, each member's own), the
+        :class:`~tailtamer.engine.stacked.oracle.MemberRandomness` gives ``[R, n]``, each member's own), the
         same on every process whatever rows it hosts: what a choice among all nodes (client sampling) draws."""
         return self.uniform(stream, 1, call, nodes=torch.arange(n))[:, 0].reshape(1, n)
 
@@ -318,7 +318,7 @@ def _mix_array(z: np.ndarray) -> np.ndarray:
 
 
 class RowSeeds:
-    """Per-member seeds of a stacked run (:mod:`tailtamer.engine.batched`), passed where a seed is expected.
+    """Per-member seeds of a stacked run (:mod:`tailtamer.engine.stacked.loop`), passed where a seed is expected.
 
     R runs of n nodes share one tensor of ``R·n`` rows; a row id ``k`` stands for node ``k mod n`` of member
     ``k // n``, whose seed is ``seeds[k // n]``. Every function of this module given a ``RowSeeds`` as its

@@ -87,7 +87,7 @@ class StepSize:
 
     def stack_members(self, members: Sequence["StepSize"], expand: Any) -> "StackedStepSize | None":
         """The step size of a stacked run whose members share ``factor`` and ``warmup``: the members' rates as
-        float64 rows (``expand.rows64``, a :class:`tailtamer.engine.stacking.RowExpander`), scaled per step by
+        float64 rows (``expand.rows64``, a :class:`tailtamer.engine.stacked.rows.RowExpander`), scaled per step by
         the one shared factor, then cast to the run's dtype (``expand.cast``). None when the schedules differ
         (the caller then calls each member's own function)."""
         if any(m.factor != self.factor or m.warmup != self.warmup for m in members):

@@ -32,7 +32,7 @@ def main(args: argparse.Namespace) -> int:
             print(path)
         return 0
     if args.tensorboard:
-        from ..engine.tensorboard import require_tensorboard
+        from ..rundir.tensorboard import require_tensorboard
 
         require_tensorboard()
     study = e1.STUDY

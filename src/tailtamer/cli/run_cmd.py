@@ -67,7 +67,7 @@ def tensorboard_callbacks(args: argparse.Namespace) -> list:
     """``--tensorboard``: a writer of TensorBoard event files into the run folder (checked before the run)."""
     if not getattr(args, "tensorboard", False):
         return []
-    from ..engine.tensorboard import TensorBoardWriter, require_tensorboard
+    from ..rundir.tensorboard import TensorBoardWriter, require_tensorboard
 
     require_tensorboard()
     return [TensorBoardWriter]
@@ -82,7 +82,7 @@ def resume_hint(args: argparse.Namespace, out: Path, command: str) -> None:
 def execute(args: argparse.Namespace, out: Path, command: str, start) -> int:
     """Run ``start(resume=..., previous=..., plot=...)`` (a simulated or a real run of ``args``' config into
     ``out``), print the hint to continue after Ctrl-C, and report the folder and its final metrics."""
-    from ..engine.resume import folder_complete
+    from ..rundir.resume import folder_complete
 
     resumed = args.resume or args.resume_previous
     complete = resumed and folder_complete(out)

@@ -67,7 +67,7 @@ def main(args: argparse.Namespace) -> int:
         raise ConfigError("give a study NAME, or --list to see them")
     study = get(args.name)
     if args.tensorboard:
-        from ..engine.tensorboard import require_tensorboard
+        from ..rundir.tensorboard import require_tensorboard
 
         require_tensorboard()
     if (args.tune_seeds or args.tune_only) and not args.tune:

@@ -13,7 +13,7 @@ from typing import Any, Iterable
 import torch
 
 from ..engine.callbacks import Callback
-from ..engine.run_dir import atomic_write_text
+from ..rundir.folder import atomic_write_text
 from ..errors import ValidationError
 from .tail_index import hill_alpha, mohammadi_alpha
 

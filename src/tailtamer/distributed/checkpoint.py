@@ -1,6 +1,6 @@
-"""The distributed loading strategy of :func:`tailtamer.engine.checkpoint.load_checkpoint`.
+"""The distributed loading strategy of :func:`tailtamer.rundir.checkpoint.load_checkpoint`.
 
-Saving is the engine's :func:`~tailtamer.engine.checkpoint.save_checkpoint` (it gathers through
+Saving is the engine's :func:`~tailtamer.rundir.checkpoint.save_checkpoint` (it gathers through
 ``comm.gather`` and rank 0 writes). Loading reads the file on rank 0 and broadcasts it, so the other ranks
 need no shared file system; an unreadable file stops every rank with the same one-line error.
 """
@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..engine.checkpoint import Reader, read_checkpoint
+from ..rundir.checkpoint import Reader, read_checkpoint
 from ..errors import CheckpointError
 
 
 def broadcast_reader(comm: Any) -> Reader:
-    """A reader for :func:`~tailtamer.engine.checkpoint.load_checkpoint`: rank 0 reads, every rank gets it."""
+    """A reader for :func:`~tailtamer.rundir.checkpoint.load_checkpoint`: rank 0 reads, every rank gets it."""
 
     def read(path: Path) -> dict[str, Any]:
         box: tuple[str, Any] | None = None

@@ -3,7 +3,7 @@
 ``KIND`` is ``exit`` (the process dies at once, exit code 3, no report), ``stall`` (it sleeps forever while
 holding its connections open) or ``raise`` (it raises an ordinary error). The fault fires after step ``STEP``
 completes on rank ``RANK``. Only :func:`tailtamer.distributed.run.run_rank` reads it. In a real asynchronous
-run (:mod:`tailtamer.distributed.async_run`) the server's step is a server update and a worker's is its
+run (:mod:`tailtamer.distributed.asynchronous.run`) the server's step is a server update and a worker's is its
 number of finished jobs.
 """
 from __future__ import annotations

@@ -24,11 +24,11 @@ from ..api import build_components, make_loop
 from ..comm.backends import backend_for, check_backend
 from ..comm.distributed import DistributedComm
 from ..config import apply_overrides, load_toml, resolve
-from ..engine import ProgressBar, RunWriter
-from ..engine.checkpoint import CHECKPOINT, Checkpointer
-from ..engine.footprint import check_memory
-from ..engine.resume import Resume, continue_from_checkpoint, prepare_folder
-from ..engine.run_dir import last_metrics, read_summary, run_info, write_diverged
+from ..rundir import ProgressBar, RunWriter
+from ..rundir.checkpoint import CHECKPOINT, Checkpointer
+from ..rundir.footprint import check_memory
+from ..rundir.resume import Resume, continue_from_checkpoint, prepare_folder
+from ..rundir.folder import last_metrics, read_summary, run_info, write_diverged
 from ..errors import (CheckpointError, ConfigError, NonFiniteError, ResourceError, StorageError, TailtamerError,
                       ValidationError)
 from ..validation import check_positive
@@ -40,7 +40,7 @@ from .process_group import DEFAULT_TIMEOUT, init_from_env, shutdown
 
 def check_world(resolved: dict[str, Any], world: int) -> None:
     """Every process needs at least one node (an asynchronous run: a server and n workers)."""
-    from .async_run import check_real, is_async
+    from .asynchronous.run import check_real, is_async
 
     if is_async(resolved):
         check_real(resolved, world)
@@ -62,10 +62,10 @@ def run_rank(resolved: dict[str, Any], out: str | Path, resume: bool | str, time
     timing unit).
 
     ``resume``: False (a fresh run) or the file name of the checkpoint to continue from (``True``: the
-    latest one), as decided by :func:`~tailtamer.engine.resume.prepare_folder` before the ranks started.
+    latest one), as decided by :func:`~tailtamer.rundir.resume.prepare_folder` before the ranks started.
     """
     out = Path(out)
-    from .async_run import TIME_SCALE, is_async, run_async_rank
+    from .asynchronous.run import TIME_SCALE, is_async, run_async_rank
 
     if is_async(resolved):
         if resume:
@@ -117,7 +117,7 @@ def launch(cfg: dict[str, Any], out: str | Path, nproc: int, resume: Resume = Fa
     """Run ``cfg`` as ``nproc`` local processes writing the run folder ``out``; returns the summary.
 
     An asynchronous config runs as a server (rank 0) and ``nproc − 1`` workers
-    (:func:`~tailtamer.distributed.async_run.launch_async`; ``time_scale`` seconds per timing unit).
+    (:func:`~tailtamer.distributed.asynchronous.run.launch_async`; ``time_scale`` seconds per timing unit).
 
     ``backend`` defaults to the one that moves ``[run] device``'s tensors (gloo for CPU, NCCL for CUDA).
     ``resume``/``previous``: as for :func:`tailtamer.experiments.runner.run_config` (a finished run is
@@ -130,7 +130,7 @@ def launch(cfg: dict[str, Any], out: str | Path, nproc: int, resume: Resume = Fa
     """
     check_launch(nproc, timeout, threads)
     resolved = resolve(cfg)
-    from .async_run import TIME_SCALE, is_async, launch_async
+    from .asynchronous.run import TIME_SCALE, is_async, launch_async
 
     if is_async(resolved):
         c = build_components(resolved, resolved=True)    # every validation error before any process starts

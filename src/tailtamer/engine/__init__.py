@@ -1,10 +1,8 @@
-"""The round loop, its callbacks, checkpoints and run folders."""
+"""The loops that run an algorithm (lockstep :class:`Loop`; the event engine in :mod:`.events`; stacked runs in
+:mod:`.stacked`), the gradient oracle and the callback protocol. Run folders, checkpoints and progress are one
+layer up, in :mod:`tailtamer.rundir`."""
 from .callbacks import Callback, History
-from .checkpoint import Checkpointer, load_checkpoint, save_checkpoint
 from .loop import Loop
 from .oracle import GradientOracle
-from .progress import ProgressBar
-from .run_dir import RunWriter, read_metrics
 
-__all__ = ["Callback", "Checkpointer", "History", "Loop", "GradientOracle", "ProgressBar", "RunWriter",
-           "load_checkpoint", "read_metrics", "save_checkpoint"]
+__all__ = ["Callback", "GradientOracle", "History", "Loop"]

@@ -3,7 +3,7 @@
 :func:`plan` groups a sweep's jobs by :func:`batch_key` (the resolved config without ``run.seed`` and without
 the float hyperparameters of ``[algorithm]``): members of a group differ only in seed and in float settings
 (step size, clip level, momentum, ...). A group becomes a :class:`Batch`, itself a job of the sweep, run by
-:func:`run_batch` as one :class:`~tailtamer.engine.batched.BatchedLoop` over ``[R·n, d]`` tensors. Each
+:func:`run_batch` as one :class:`~tailtamer.engine.stacked.loop.BatchedLoop` over ``[R·n, d]`` tensors. Each
 member still gets its own run folder with the files its standalone run writes (``config.toml``,
 ``metrics.jsonl`` with the same metrics within 1e-12 in float64, ``summary.json``, checkpoints, plot); a
 member that diverges gets the diverged summary its standalone run gets, and the others go on.
@@ -112,12 +112,12 @@ def run_batch(jobs: Sequence[Job], plot: bool = True) -> list[str]:
     from ..api import DTYPES, build_components, simulated_comm
     from ..comm.stacked import StackedComm
     from ..config import resolve
-    from ..engine import Checkpointer, RunWriter
-    from ..engine.batched import BatchedLoop
-    from ..engine.footprint import check_memory
-    from ..engine.resume import prepare_folder
-    from ..engine.run_dir import run_info, write_diverged
-    from ..engine.stacking import NotStackable, RowExpander, stack_objects
+    from ..rundir import Checkpointer, RunWriter
+    from ..engine.stacked.loop import BatchedLoop
+    from ..rundir.footprint import check_memory
+    from ..rundir.resume import prepare_folder
+    from ..rundir.folder import run_info, write_diverged
+    from ..engine.stacked.rows import NotStackable, RowExpander, stack_objects
     from .. import threads
 
     members, alone = [], []

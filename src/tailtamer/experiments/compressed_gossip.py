@@ -19,7 +19,7 @@ from typing import Any
 
 from ..api import build
 from ..config import load_toml
-from ..engine.atomic import atomic_write_text
+from ..rundir.atomic import atomic_write_text
 
 BASE = Path(__file__).resolve().parents[3] / "configs" / "e1" / "gt-nsgdm-alpha-stable.toml"
 COMPRESSORS: dict[str, dict[str, Any] | None] = {

@@ -510,7 +510,7 @@ def _heatmap_section(recipe: Recipe):
 
 def _curves(folders: list[Path], metric: str) -> tuple[list[float], list[float]]:
     """Mean time and median metric per evaluation, over the seeds that reached it."""
-    from ..engine.run_dir import read_metrics
+    from ..rundir.folder import read_metrics
 
     rows = [read_metrics(f) for f in folders]
     rows = [r for r in rows if r]

@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol, Sequence
 
-from ..engine.atomic import atomic_write_bytes
-from ..engine.run_dir import SUMMARY
+from ..rundir.atomic import atomic_write_bytes
+from ..rundir.folder import SUMMARY
 from ..errors import ConfigError
 from ..registry import Registry
 
@@ -65,7 +65,7 @@ def default_workers() -> int:
 #: imports matplotlib only when it draws, so its modules are named too (0.3 s per worker otherwise), and so is
 #: torch's checkpoint serialisation; a module that cannot be imported is skipped by the forkserver.
 WORKER_MODULES = ("torch", "numpy", "tailtamer.experiments.sweep", "tailtamer.experiments.runner",
-                  "tailtamer.experiments.batched", "tailtamer.engine.batched", "tailtamer.plots",
+                  "tailtamer.experiments.batched", "tailtamer.engine.stacked.loop", "tailtamer.plots",
                   "matplotlib.figure", "matplotlib.backends.backend_agg", "torch.utils.serialization")
 
 

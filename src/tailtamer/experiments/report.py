@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from ..engine.run_dir import SUMMARY, read_metrics
+from ..rundir.folder import SUMMARY, read_metrics
 from ..errors import DataNotFoundError
 
 

@@ -1,7 +1,7 @@
 """Run a config into a run folder (fresh or resumed) in the simulator.
 
-The folder rules (fresh, resumed, already complete) are :mod:`tailtamer.engine.resume`; the files are
-:mod:`tailtamer.engine.run_dir` — the same for ``tailtamer launch``.
+The folder rules (fresh, resumed, already complete) are :mod:`tailtamer.rundir.resume`; the files are
+:mod:`tailtamer.rundir.folder` — the same for ``tailtamer launch``.
 """
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from typing import Any, Sequence
 
 from ..api import build_components, make_loop
 from ..config import resolve
-from ..engine import Callback, Checkpointer, ProgressBar, RunWriter
-from ..engine.footprint import check_memory
-from ..engine.resume import Resume, continue_from_checkpoint, prepare_folder
-from ..engine.run_dir import CONFIG, read_summary, run_info, write_diverged
+from ..engine import Callback
+from ..rundir import Checkpointer, ProgressBar, RunWriter
+from ..rundir.footprint import check_memory
+from ..rundir.resume import Resume, continue_from_checkpoint, prepare_folder
+from ..rundir.folder import CONFIG, read_summary, run_info, write_diverged
 from ..errors import ConfigError, NonFiniteError, StorageError
 
 __all__ = ["CONFIG", "run_config", "run_info"]
@@ -34,7 +35,7 @@ def run_config(cfg: dict[str, Any], out: str | Path, resume: Resume = False, pro
     run is an error rather than overwritten.
 
     ``replay``: the folder of a real asynchronous run of the same config; its arrival log
-    (``arrivals.jsonl``) is replayed in the simulator (:mod:`tailtamer.engine.async_replay`).
+    (``arrivals.jsonl``) is replayed in the simulator (:mod:`tailtamer.engine.events.replay`).
     """
     resolved = resolve(cfg)
     out = Path(out)
@@ -42,7 +43,7 @@ def run_config(cfg: dict[str, Any], out: str | Path, resume: Resume = False, pro
     c = build_components(resolved, resolved=True)   # every validation error is raised before the folder exists
     info = run_info(c)
     if replay is not None:
-        from ..engine.async_replay import check_replay_config, read_arrivals
+        from ..engine.events.replay import check_replay_config, read_arrivals
 
         if c.algorithm.family != "async":
             raise ConfigError(f"--replay replays a real asynchronous run; '{resolved['algorithm']['name']}' runs "

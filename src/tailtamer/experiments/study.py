@@ -19,11 +19,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from ..engine.run_dir import atomic_write_json
+from ..rundir.folder import atomic_write_json
 from ..errors import ConfigError
 from .executors import Executor
 from .tuning import Search, sweep_searches
-from ..engine.atomic import atomic_write_text
+from ..rundir.atomic import atomic_write_text
 
 Job = tuple[Path, dict[str, Any]]
 Point = dict[str, float]
@@ -200,7 +200,7 @@ def estimate(study: Study, jobs: Sequence[Job], workers: int) -> str:
     """"N runs, about T": the sweep's units as :func:`~.sweep.run_sweep` would dispatch them (stacked batches
     and single runs), each costing :attr:`Study.seconds_per_run` (a batch of R members 1 + (R − 1)·
     :data:`MEMBER_SHARE` of it), given largest first to the least loaded of ``workers`` workers."""
-    from ..engine.progress import fmt_duration
+    from ..rundir.progress import fmt_duration
     from .batched import Batch, plan
 
     workers = max(workers, 1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from ..engine.run_dir import SUMMARY
+from ..rundir.folder import SUMMARY
 from .executors import Executor, resolve
 from .executors import default_workers  # noqa: F401  (re-exported)
 
@@ -21,7 +21,7 @@ def _run_one(folder: str, cfg: dict[str, Any], tensorboard: bool = False, plot: 
     threads.fix(1)   # a sweep worker shares the machine with the others: one thread each
     callbacks = []
     if tensorboard:
-        from ..engine.tensorboard import TensorBoardWriter
+        from ..rundir.tensorboard import TensorBoardWriter
 
         callbacks.append(TensorBoardWriter)
     run_config(cfg, folder, resume=True, progress=False, callbacks=callbacks, plot=plot)
@@ -39,7 +39,7 @@ def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | 
               batch: bool = True, plot: bool = True) -> list[Path]:
     """Run every ``(folder, config)`` not yet finished; ``on_done(i, total, folder)`` reports progress.
 
-    With ``progress`` (and no ``on_done``) a :class:`~tailtamer.engine.progress.SweepProgress` reports runs
+    With ``progress`` (and no ``on_done``) a :class:`~tailtamer.rundir.progress.SweepProgress` reports runs
     done, rate, ETA and the last run's metric (a bar on a terminal, a line every few seconds in a log).
     ``tensorboard``: every run also writes TensorBoard event files into its folder.
     A diverging run (NonFiniteError) does not stop the sweep: its summary says ``"status": "diverged"``.
@@ -56,7 +56,7 @@ def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | 
     units = _units(todo, workers, batch and not tensorboard)
     bar = None
     if on_done is None and progress and todo:
-        from ..engine.progress import SweepProgress
+        from ..rundir.progress import SweepProgress
 
         bar = on_done = SweepProgress(len(todo), min(workers, len(todo)), label)
         bar.start()

@@ -21,7 +21,7 @@ from ..config import dumps_toml
 from .report import Cell, load_runs
 from .study import Grid, Section, Study, run_study, tune_grid
 from .tuning import grid_points, round_sig
-from ..engine.atomic import atomic_write_text
+from ..rundir.atomic import atomic_write_text
 
 METHODS = ("bi2clip", "adam2", "diloco", "fedavg", "avg-l2clip", "adam-sgd")
 N_CLIENTS = 8

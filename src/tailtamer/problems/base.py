@@ -23,7 +23,7 @@ class Problem:
         grad_takes_row_seeds: :meth:`grad` reads no per-node data and draws only through :mod:`tailtamer.rng`
             with ``(seed, nodes)``: a stacked run of a batched sweep may then pass its row ids as ``nodes`` and
             its :class:`~tailtamer.rng.RowSeeds` as ``seed``, and every member draws its standalone numbers in
-            one call (:class:`~tailtamer.engine.stacked_oracle.StackedOracle`; else one call per member).
+            one call (:class:`~tailtamer.engine.stacked.oracle.StackedOracle`; else one call per member).
     """
 
     n: int

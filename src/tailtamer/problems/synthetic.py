@@ -107,7 +107,7 @@ class SyntheticProblem(Problem):
         return ids.to(like.device)
 
     def node_major(self, x: torch.Tensor) -> torch.Tensor:
-        """R stacked iterates ``[R·n, d]`` (member r's node i on row ``r·n + i``, :mod:`tailtamer.engine.batched`)
+        """R stacked iterates ``[R·n, d]`` (member r's node i on row ``r·n + i``, :mod:`tailtamer.engine.stacked.loop`)
         as ``[n, d, R]`` (a view): per node i, the R members' iterates are the columns of one matrix, so a
         problem with per-node data ``D_i`` evaluates every member with one product ``D_i X_i`` per node."""
         return x.reshape(-1, self.n, x.shape[1]).permute(1, 2, 0)
@@ -169,7 +169,7 @@ class SyntheticProblem(Problem):
 
     @torch.no_grad()
     def stacked_metrics(self, x: torch.Tensor, members: int, nodes: torch.Tensor) -> list[dict[str, float]] | None:
-        """:meth:`metrics` of R stacked runs at once (:mod:`tailtamer.engine.batched`): ``x`` is ``[R·n, d]``,
+        """:meth:`metrics` of R stacked runs at once (:mod:`tailtamer.engine.stacked.loop`): ``x`` is ``[R·n, d]``,
         member r's node ``nodes[k]`` on row ``k`` (``nodes``: the member's ids repeated R times). The same
         expressions as :meth:`metrics`, each member's sums over its own n rows, so every member gets its
         standalone numbers (within rounding). A problem with ``stacked_loss(x)`` and ``stacked_grad(x)`` (all

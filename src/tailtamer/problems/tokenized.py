@@ -82,7 +82,7 @@ class TokenizedRegression(SyntheticProblem):
 
     def stacked_residuals(self, x: torch.Tensor) -> torch.Tensor:
         """:meth:`residuals` of R stacked runs at once, ``[n, m, R]``: ``x`` is ``[R·n, d]`` (member r's node i
-        on row ``r·n + i``, :mod:`tailtamer.engine.batched`). Per node i, the R members' residuals are one
+        on row ``r·n + i``, :mod:`tailtamer.engine.stacked.loop`). Per node i, the R members' residuals are one
         product ``A_i X_iᵀ`` (``[m, d] × [d, R]``), with no copy of the data per member."""
         return torch.bmm(self.data("A", x), self.node_major(x)) - self.data("y", x).unsqueeze(2)
 

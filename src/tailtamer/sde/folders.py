@@ -45,7 +45,7 @@ def run_folder(folder: str | Path, cfg: dict[str, Any]) -> str:
     import time
 
     from .. import threads
-    from ..engine.atomic import atomic_write_json, atomic_write_text
+    from ..rundir.atomic import atomic_write_json, atomic_write_text
     from .lab import build_lab, run_lab
 
     threads.fix(1)

@@ -147,7 +147,7 @@ def _finite(v: torch.Tensor) -> list[float | None]:
 
 def write(result: dict[str, Any], out: Path) -> None:
     """``sde.json`` and ``sde.png`` in ``out``."""
-    from ..engine.run_dir import atomic_write_json
+    from ..rundir.folder import atomic_write_json
 
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / "sde.json", result)

@@ -1,6 +1,6 @@
 """The asynchronous-scheme contract: a server reacting to job arrivals on a simulated clock.
 
-An asynchronous method (``family = "async"``) is run by :class:`tailtamer.engine.async_loop.AsyncLoop`
+An asynchronous method (``family = "async"``) is run by :class:`tailtamer.engine.events.loop.AsyncLoop`
 instead of the lockstep loop. The engine keeps one job per worker (finish time, worker, model version read)
 and, at each arrival, hands the scheme an :class:`Arrival`; the scheme answers with an :class:`Outcome`:
 the new server state, whether the server model was updated (``[run] steps`` counts those updates), and which

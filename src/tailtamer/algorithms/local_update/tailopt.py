@@ -56,7 +56,7 @@ class LocalUpdate(Algorithm):
     requires = "none"
     #: attributes acting on the server's row (:func:`~tailtamer.comm.server.server_rows`): in a stacked run of a
     #: batched sweep their per-member values are one row per member, not one per client row
-    #: (:func:`tailtamer.engine.stacking.stack_objects`)
+    #: (:func:`tailtamer.engine.stacked.rows.stack_objects`)
     server_attributes = ("outer", "_outer_lr")
 
     def __init__(self, steps: int, *, name: str, inner: Transform, outer: Transform, lr: float = 0.01,

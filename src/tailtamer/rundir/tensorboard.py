@@ -12,7 +12,7 @@ from typing import Any
 
 from ..algorithms.base import State
 from ..errors import ConfigError
-from .callbacks import Callback
+from ..engine.callbacks import Callback
 
 INSTALL_HINT = "pip install 'tailtamer[tensorboard]'"
 

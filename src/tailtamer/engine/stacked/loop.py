@@ -21,15 +21,15 @@ from typing import Callable, Sequence
 
 import torch
 
-from ..algorithms.base import Algorithm, State
-from ..comm.base import CommStats
-from ..comm.stacked import StackedComm
-from ..errors import NonFiniteError
-from ..noise.base import NoiseModel
-from ..problems.base import Problem
-from .callbacks import Callback
-from .checkpoint import Checkpointer
-from .stacked_oracle import StackedOracle, bad_members
+from ...algorithms.base import Algorithm, State
+from ...comm.base import CommStats
+from ...comm.stacked import StackedComm
+from ...errors import NonFiniteError
+from ...noise.base import NoiseModel
+from ...problems.base import Problem
+from ..callbacks import Callback
+from ...rundir.checkpoint import Checkpointer
+from .oracle import StackedOracle, bad_members
 
 
 class MemberView:
@@ -85,7 +85,7 @@ class BatchedLoop:
 
     Args:
         problem: the members' common problem (one n, one topology).
-        algorithm: the stacked algorithm (:func:`~tailtamer.engine.stacking.stack_objects` of ``algorithms``).
+        algorithm: the stacked algorithm (:func:`~tailtamer.engine.stacked.rows.stack_objects` of ``algorithms``).
         algorithms: each member's own algorithm (its summary's hyperparameters and accounting).
         comm: the :class:`StackedComm` of the members' topology.
         seeds: each member's seed.

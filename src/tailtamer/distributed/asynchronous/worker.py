@@ -1,7 +1,7 @@
 """A worker of a real asynchronous run (rank i+1 is worker i): compute what the server asks, for real.
 
 For each START the worker computes the scheme's ``compute`` (one stochastic gradient, or local steps) on the
-model it was sent, with the job's oracle (:func:`~tailtamer.engine.async_oracle.job_oracle`: the draws a
+model it was sent, with the job's oracle (:func:`~tailtamer.engine.events.oracle.job_oracle`: the draws a
 simulated run makes for worker i's job j), then sleeps until the job has lasted its duration times
 ``time_scale`` seconds (so a job takes max(compute, τ·time_scale): stragglers are real), and replies. A
 message arriving meanwhile (a new START, CANCEL or STOP) aborts the job: the worker replies ABORTED and
@@ -24,10 +24,10 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from ..comm.health import CommError
-from ..engine.async_oracle import job_oracle
-from ..errors import NonFiniteError
-from .async_messages import ABORTED, CANCEL, HEAD, HEARTBEAT, NONFINITE, RESULT, START, STOP, reply, short
+from ...comm.health import CommError
+from ...engine.events.oracle import job_oracle
+from ...errors import NonFiniteError
+from .messages import ABORTED, CANCEL, HEAD, HEARTBEAT, NONFINITE, RESULT, START, STOP, reply, short
 
 
 class Worker:
@@ -38,7 +38,7 @@ class Worker:
     """
 
     def __init__(self, c: Any, rank: int, time_scale: float, timeout: float, fault: Any = None):
-        from ..api import DTYPES
+        from ...api import DTYPES
 
         run = c.config["run"]
         self.c, self.rank, self.worker = c, rank, rank - 1

@@ -17,7 +17,7 @@ import torch
 from ..algorithms.base import State
 from ..errors import NonFiniteError
 from .atomic import atomic_save, atomic_write, atomic_write_bytes, atomic_write_json, atomic_write_text, storage_error
-from .callbacks import Callback
+from ..engine.callbacks import Callback
 
 __all__ = ["CONFIG", "METRICS", "PLOT", "SUMMARY", "RunWriter", "atomic_save", "atomic_write", "atomic_write_bytes",
            "atomic_write_json", "atomic_write_text", "comm_totals", "last_metrics", "read_metrics", "read_summary",

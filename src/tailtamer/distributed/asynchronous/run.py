@@ -1,7 +1,7 @@
 """Real asynchronous runs: ``tailtamer launch --nproc N`` on an asynchronous config.
 
-Rank 0 is the server (:class:`~tailtamer.distributed.async_server.ServerLoop`) and ranks 1..N−1 are workers
-0..N−2 (:class:`~tailtamer.distributed.async_worker.Worker`), over gloo point-to-point messages, so
+Rank 0 is the server (:class:`~tailtamer.distributed.asynchronous.server.ServerLoop`) and ranks 1..N−1 are workers
+0..N−2 (:class:`~tailtamer.distributed.asynchronous.worker.Worker`), over gloo point-to-point messages, so
 ``[topology] n`` must be N − 1. The server runs the same scheme code as the simulator: it decides the update
 on each arrival, the delay (server updates since the version the job read) and which workers start next.
 Workers compute for real with the counter-based oracle of their job and sleep the timing model's duration
@@ -9,7 +9,7 @@ times ``time_scale`` seconds.
 
 The run folder is a simulated run's (``config.toml``, ``metrics.jsonl`` with ``time`` = real seconds /
 ``time_scale``, ``summary.json``, ``async.json``, checkpoints, plots) plus the arrival log
-``arrivals.jsonl`` (:mod:`tailtamer.engine.async_replay`), which ``tailtamer run CONFIG --replay RUN_DIR``
+``arrivals.jsonl`` (:mod:`tailtamer.engine.events.replay`), which ``tailtamer run CONFIG --replay RUN_DIR``
 replays in the simulator. ``async.json`` also lists the lost workers and the time scale.
 
 Supported (:data:`SUPPORTED`): the per-gradient schemes (``asgd``, ``delay-adaptive-asgd``, ``clipped-asgd``,
@@ -26,25 +26,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..algorithms import ALGORITHMS
-from ..algorithms.asynchronous.buffered import FedBuff
-from ..algorithms.asynchronous.per_gradient import ASGD
-from ..algorithms.asynchronous.ringmaster import NormalizedMomentumASGD
-from ..algorithms.asynchronous.sync import Collecting
-from ..api import build_components
-from ..engine import ProgressBar, RunWriter
-from ..engine.async_loop import make_async_loop
-from ..engine.async_replay import ArrivalLog
-from ..engine.async_report import ASYNC
-from ..engine.checkpoint import Checkpointer
-from ..engine.resume import Resume, prepare_folder
-from ..engine.run_dir import atomic_write_json, read_summary, run_info
-from ..errors import ConfigError, ValidationError
-from ..validation import check_positive
-from .async_server import ServerLoop
-from .async_worker import Worker
-from .faults import from_env
-from .process_group import DEFAULT_TIMEOUT
+from ...algorithms import ALGORITHMS
+from ...algorithms.asynchronous.buffered import FedBuff
+from ...algorithms.asynchronous.per_gradient import ASGD
+from ...algorithms.asynchronous.ringmaster import NormalizedMomentumASGD
+from ...algorithms.asynchronous.sync import Collecting
+from ...api import build_components
+from ...rundir import ProgressBar, RunWriter
+from ...engine.events.loop import make_async_loop
+from ...engine.events.replay import ArrivalLog
+from ...rundir.event_report import ASYNC
+from ...rundir.checkpoint import Checkpointer
+from ...rundir.resume import Resume, prepare_folder
+from ...rundir.folder import atomic_write_json, read_summary, run_info
+from ...errors import ConfigError, ValidationError
+from ...validation import check_positive
+from .server import ServerLoop
+from .worker import Worker
+from ..faults import from_env
+from ..process_group import DEFAULT_TIMEOUT
 
 #: Scheme classes a real run supports (subclasses included: delay-adaptive, clipped, DC-ASGD, Ringmaster,
 #: sync-sgd, m-sync, rennala, async-local), FedBuff with or without a concurrency cap (module docstring).
@@ -129,7 +129,7 @@ def launch_async(resolved: dict[str, Any], out: str | Path, nproc: int, resume: 
                  progress: bool = False, threads: int = 1, previous: bool = False,
                  time_scale: float = TIME_SCALE) -> dict[str, Any]:
     """Run the resolved asynchronous config as a server and ``nproc − 1`` workers; returns the summary."""
-    from .launcher import spawn
+    from ..launcher import spawn
 
     if resume or previous:
         raise ValidationError("a real asynchronous run cannot be resumed (its in-flight jobs lived on the "

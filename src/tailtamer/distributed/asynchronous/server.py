@@ -1,6 +1,6 @@
 """The server of a real asynchronous run (rank 0): the event engine fed by the network instead of a heap.
 
-:class:`ServerLoop` is an :class:`~tailtamer.engine.async_replay.OrderedAsyncLoop`: the scheme's hooks, the
+:class:`ServerLoop` is an :class:`~tailtamer.engine.events.replay.OrderedAsyncLoop`: the scheme's hooks, the
 event table, metrics, callbacks and run folder are the simulator's. What differs is where events come from:
 
 * starting worker i's job sends rank i+1 a START message (the model, the job index, the version read and
@@ -18,7 +18,7 @@ event table, metrics, callbacks and run folder are the simulator's. What differs
   longest pause between events (an evaluation, a checkpoint);
 * a worker whose connection breaks (it died) or that does not answer within ``timeout`` seconds after its
   job's duration (it stalled) is *lost*: the server goes on with the others and the arrival log records
-  when and which (:mod:`tailtamer.engine.async_replay`); under a concurrency cap a lost busy worker's slot
+  when and which (:mod:`tailtamer.engine.events.replay`); under a concurrency cap a lost busy worker's slot
   goes to the next idle worker (the scheme's choice, replayed exactly). The stall is judged by the
   server's own clock, never by a gloo receive timeout: on gloo a receive that times out closes every
   connection of the process, not only the silent worker's, so the listeners wait without one;
@@ -36,11 +36,11 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from ..algorithms.base import State
-from ..engine.async_events import BUSY
-from ..engine.async_replay import Event, OrderedAsyncLoop
-from ..errors import NonFiniteError
-from .async_messages import ABORTED, CANCEL, HEARTBEAT, NONFINITE, START, STOP, UP, order, short
+from ...algorithms.base import State
+from ...engine.events.table import BUSY
+from ...engine.events.replay import Event, OrderedAsyncLoop
+from ...errors import NonFiniteError
+from .messages import ABORTED, CANCEL, HEARTBEAT, NONFINITE, START, STOP, UP, order, short
 
 #: The listeners' receive timeout: never reached (a gloo receive timeout would close every connection).
 FOREVER = timedelta(days=365)

@@ -1,6 +1,6 @@
 """Asynchronous runs whose arrival order comes from outside: a real run's receive order, or its logged one.
 
-A real asynchronous run (``tailtamer launch`` on an async config, :mod:`tailtamer.distributed.async_run`)
+A real asynchronous run (``tailtamer launch`` on an async config, :mod:`tailtamer.distributed.asynchronous.run`)
 and its replay in the simulator (``tailtamer run CONFIG --replay RUN_DIR``) are both an
 :class:`OrderedAsyncLoop`: the event engine of :mod:`.async_loop` (same scheme hooks, event table, metrics,
 callbacks and run folder) in which the next event is handed in instead of popped from the simulated heap.
@@ -39,12 +39,12 @@ from typing import Any, TextIO
 
 import torch
 
-from ..algorithms.base import State
-from ..errors import ConfigError, ValidationError
-from .async_events import BUSY, IDLE, PENDING, PREFIX
-from .async_loop import AsyncLoop, ServerView
-from .run_dir import read_jsonl
-from .atomic import storage_error
+from ...algorithms.base import State
+from ...errors import ConfigError, ValidationError
+from .table import BUSY, IDLE, PENDING, PREFIX
+from .loop import AsyncLoop, ServerView
+from ...rundir.folder import read_jsonl
+from ...rundir.atomic import storage_error
 
 ARRIVALS = "arrivals.jsonl"
 LOST = PREFIX + "lost"
@@ -245,9 +245,9 @@ class ReplayLoop(OrderedAsyncLoop):
 
 def check_replay_config(resolved: dict[str, Any], folder: str | Path) -> None:
     """The replayed config must be the real run's (``config.toml`` of ``folder``): differing keys are named."""
-    from ..config import load_toml, resolve
-    from .resume import config_diff
-    from .run_dir import CONFIG
+    from ...config import load_toml, resolve
+    from ...rundir.resume import config_diff
+    from ...rundir.folder import CONFIG
 
     path = Path(folder) / CONFIG
     if not path.is_file():

@@ -1,6 +1,6 @@
 """The event-driven loop of asynchronous methods (family ``"async"``), behind the lockstep loop's protocol.
 
-A simulated clock and one job per worker (:class:`~tailtamer.engine.async_events.EventTable`): the earliest
+A simulated clock and one job per worker (:class:`~tailtamer.engine.events.table.EventTable`): the earliest
 finisher arrives, the scheme (:class:`~tailtamer.algorithms.asynchronous.base.AsyncScheme`) applies what it
 sent, and workers restart on the new model (the common event loop of ``vectozavr/ringmaster-lmo``
 ``algorithm.py``, async.md §1). A job's delay is the number of server updates since the model version it
@@ -23,19 +23,19 @@ from typing import Any, Iterable
 
 import torch
 
-from ..algorithms.asynchronous.base import Arrival, AsyncScheme, Outcome
-from ..algorithms.base import State
-from ..comm import SimulatedComm
-from ..errors import ValidationError
-from ..noise.base import NoiseModel
-from ..problems.base import Problem
-from ..timing import TimingModel
-from .async_events import BUSY, IDLE, PENDING, PREFIX, EventTable
-from .async_oracle import job_oracle
-from .async_report import write_report
-from .callbacks import Callback
-from .run_dir import RunWriter
-from .oracle import check_finite
+from ...algorithms.asynchronous.base import Arrival, AsyncScheme, Outcome
+from ...algorithms.base import State
+from ...comm import SimulatedComm
+from ...errors import ValidationError
+from ...noise.base import NoiseModel
+from ...problems.base import Problem
+from ...timing import TimingModel
+from .table import BUSY, IDLE, PENDING, PREFIX, EventTable
+from .oracle import job_oracle
+from ...rundir.event_report import write_report
+from ..callbacks import Callback
+from ...rundir.folder import RunWriter
+from ..oracle import check_finite
 
 READS = PREFIX + "reads"
 
@@ -246,8 +246,8 @@ def make_async_loop(c: Any, callbacks: Iterable[Callback] = (), loop_class: type
                     **kwargs: Any) -> AsyncLoop:
     """The event loop of built components ``c`` (:class:`tailtamer.api.Components`) with its ``[timing]``
     (``loop_class``: a subclass taking the arrival order from outside, with its extra ``kwargs``)."""
-    from ..api import DTYPES
-    from ..timing import TIMINGS
+    from ...api import DTYPES
+    from ...timing import TIMINGS
 
     run, timing = c.config["run"], dict(c.config["timing"])
     model = TIMINGS.build(timing.pop("name"), timing, section="timing", n=c.n, seed=run["seed"])

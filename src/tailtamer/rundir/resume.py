@@ -22,7 +22,7 @@ from ..config import dumps_toml, load_toml, resolve
 from ..errors import ConfigError, StorageError, TailtamerError
 from .atomic import atomic_write_text, storage_error
 from .checkpoint import CHECKPOINT, PREVIOUS, load_checkpoint
-from .run_dir import CONFIG, read_summary, truncate_metrics
+from .folder import CONFIG, read_summary, truncate_metrics
 
 #: Keys of a resolved config that do not change a run's numbers (ignored when comparing on resume).
 OPERATIONAL = ("run.checkpoint_every",)
@@ -160,7 +160,7 @@ def continue_from_checkpoint(loop: Any, folder: Path, name: str = CHECKPOINT, re
 
     The metrics lines past the checkpoint are dropped first (only where this process ``writes`` the folder),
     and a run stopped after its last checkpoint but before its summary gets its final metrics evaluated
-    again. ``reader``: how the file is read (:func:`~tailtamer.engine.checkpoint.load_checkpoint`; a
+    again. ``reader``: how the file is read (:func:`~tailtamer.rundir.checkpoint.load_checkpoint`; a
     distributed run broadcasts rank 0's copy).
     """
     extra = {} if reader is None else {"reader": reader}

@@ -12,7 +12,7 @@ import time
 from typing import Any, Callable, TextIO
 
 from ..algorithms.base import State
-from .callbacks import Callback
+from ..engine.callbacks import Callback
 
 #: Seconds between two progress lines off a terminal (a run's steps; a sweep's runs).
 LOG_EVERY = 10.0

@@ -27,7 +27,7 @@ import torch
 from ..algorithms.base import State
 from ..errors import CheckpointError
 from .atomic import atomic_save
-from .callbacks import Callback
+from ..engine.callbacks import Callback
 
 CHECKPOINT = "checkpoint.pt"
 PREVIOUS = "checkpoint.prev.pt"

@@ -10,12 +10,12 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .. import rng
-from ..errors import NonFiniteError
-from ..noise.base import NoiseModel
-from ..problems.base import Problem
-from .noise_ahead import NoiseAhead
-from .oracle import first_bad_row
+from ... import rng
+from ...errors import NonFiniteError
+from ...noise.base import NoiseModel
+from ...problems.base import Problem
+from ..noise_ahead import NoiseAhead
+from ..oracle import first_bad_row
 
 
 class StackedSeeds(rng.RowSeeds):
@@ -143,7 +143,7 @@ class StackedOracle:
 
 def deterministic_grad(problem: Problem) -> bool:
     """Whether ``problem.grad`` ignores the seed (the exact local gradients of a synthetic problem)."""
-    from ..problems.synthetic import SyntheticProblem
+    from ...problems.synthetic import SyntheticProblem
 
     return type(problem).grad is SyntheticProblem.grad
 

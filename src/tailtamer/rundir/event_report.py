@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 
-from .async_events import EventTable
-from .run_dir import atomic_write_json, read_metrics
+from ..engine.events.table import EventTable
+from .folder import atomic_write_json, read_metrics
 
 ASYNC = "async.json"
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import torch
 
-from ..noise.base import NoiseModel
-from ..problems.base import Problem
-from .oracle import GradientOracle
+from ...noise.base import NoiseModel
+from ...problems.base import Problem
+from ..oracle import GradientOracle
 
 
 def job_oracle(problem: Problem, noise: NoiseModel | None, seed: int, worker: int, job: int,
