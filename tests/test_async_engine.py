@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from tailtamer.algorithms import ALGORITHMS
-from tailtamer.api import build, build_components
+from tailtamer.api import build, build_components, make_async_loop
 from tailtamer.engine import History
-from tailtamer.engine.events.loop import AsyncLoop, make_async_loop
+from tailtamer.engine.events.loop import AsyncLoop
 from tailtamer.engine.events.oracle import job_oracle
 from tailtamer.experiments.runner import run_config
 from tailtamer.testing.interrupt import StopAt

@@ -13,7 +13,7 @@ from tailtamer.config import resolve
 from tailtamer.distributed.asynchronous.run import check_real, supported_names
 from tailtamer.distributed.launcher import DistributedRunError
 from tailtamer.distributed.run import launch
-from tailtamer.engine.events.replay import ARRIVALS, read_arrivals
+from tailtamer.rundir.arrivals import ARRIVALS, read_arrivals
 from tailtamer.rundir.checkpoint import read_checkpoint
 from tailtamer.rundir.folder import read_metrics
 from tailtamer.errors import ConfigError, ValidationError

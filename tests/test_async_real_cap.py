@@ -8,12 +8,12 @@ import json
 import pytest
 import torch
 
-from tailtamer.api import build_components
+from tailtamer.api import build_components, make_async_loop
 from tailtamer.config import dumps_toml, resolve
 from tailtamer.distributed.launcher import DistributedRunError
 from tailtamer.distributed.run import launch
-from tailtamer.engine.events.loop import make_async_loop
-from tailtamer.engine.events.replay import ARRIVALS, ArrivalLog, ReplayLoop, read_arrivals
+from tailtamer.engine.events.replay import ReplayLoop
+from tailtamer.rundir.arrivals import ARRIVALS, ArrivalLog, read_arrivals
 from tailtamer.errors import ValidationError
 from tailtamer.experiments.runner import run_config
 from test_async_real import assert_replay_equal

@@ -128,17 +128,54 @@ def test_closed_pipe_is_one_line_not_a_traceback():
     assert "broken pipe" in err
 
 
-def test_memory_estimate_counts_every_state_buffer():
-    """GT-NSGDm keeps x, v, y: 3 · n · d floats; GT-Adam 5; the dense mixing matrix n² float64 (twice)."""
+def _algorithm(resolved):
+    from tailtamer.algorithms import ALGORITHMS
+
+    a = resolved["algorithm"]
+    return ALGORITHMS.build(a["name"], {k: v for k, v in a.items() if k != "name"}, steps=resolved["run"]["steps"])
+
+
+def test_memory_estimate_counts_every_state_buffer_and_the_matrix_as_stored():
+    """GT-NSGDm keeps x, v, y: 3 · n · d floats; GT-Adam 5. The mixing matrix counts what the topology stores,
+    twice: a ring of 200,000 nodes is CSR with 3 entries a row (16 bytes each: value and column) and a row
+    pointer a row, a complete graph of 1,000 nodes a dense [n, n] float64 array, a server run nothing."""
     base = {"problem": {"name": "quadratic", "dim": 1000}, "topology": {"name": "ring", "n": 200_000},
             "algorithm": {"name": "gt-nsgdm", "lr": 0.1}}
     from tailtamer.config import resolve
 
-    fp = estimate(resolve(base))
+    r = resolve(base)
+    fp = estimate(r, _algorithm(r))
     assert fp.state == 3 * 200_000 * 1000 * 8 and fp.buffers == 3
-    assert fp.matrix == 2 * 8 * 200_000 ** 2
-    fp32 = estimate(resolve({**base, "algorithm": {"name": "gt-adam", "lr": 0.1}, "run": {"dtype": "float32"}}))
-    assert fp32.state == 5 * 200_000 * 1000 * 4
+    assert fp.matrix == 2 * (16 * 3 * 200_000 + 8 * 200_001)
+    dense = resolve({**base, "topology": {"name": "complete", "n": 1000}})
+    assert estimate(dense, _algorithm(dense)).matrix == 2 * 8 * 1000 ** 2
+    server = resolve({**base, "algorithm": {"name": "dcsgd"}, "topology": {"name": "server", "n": 200_000}})
+    assert estimate(server, _algorithm(server), graph=False).matrix == 0
+    r32 = resolve({**base, "algorithm": {"name": "gt-adam", "lr": 0.1}, "run": {"dtype": "float32"}})
+    assert estimate(r32, _algorithm(r32)).state == 5 * 200_000 * 1000 * 4
+
+
+@pytest.mark.parametrize(("name", "n", "params"), [
+    ("ring", 5000, {"k": 2}), ("torus", 5000, {}), ("star", 5000, {}), ("hypercube", 8192, {}),
+    ("exponential", 5000, {}), ("ring", 50, {}), ("complete", 60, {}), ("exponential", 40, {})])
+def test_the_topology_bytes_known_before_building_are_the_bytes_it_stores(name, n, params):
+    from tailtamer.topology import build_topology
+    from tailtamer.topology.storage import stored_bytes
+
+    assert stored_bytes(name, n, params) == build_topology(name, n, params).stored_bytes > 0
+
+
+def test_a_ring_of_a_million_nodes_passes_the_cli_memory_check(tmp_path):
+    """The CLI's own check (not a benchmark's shortcut): ``tailtamer run`` accepts a ring of 10⁶ nodes (its CSR
+    W is 56 MB; a dense W would be 7,450 GiB) and runs it."""
+    cfg = tmp_path / "ring.toml"
+    cfg.write_text('[problem]\nname = "quadratic"\ndim = 2\n[algorithm]\nname = "dsgd"\nlr = 0.01\n'
+                   '[topology]\nname = "ring"\nn = 1000000\n[run]\nsteps = 2\neval_every = 2\n')
+    out = subprocess.run([sys.executable, "-m", "tailtamer.cli.main", "run", str(cfg), "--out", str(tmp_path / "r"),
+                          "--no-plot"], capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")})
+    assert out.returncode == 0, out.stderr
+    assert json.loads((tmp_path / "r" / "summary.json").read_text())["status"] == "finished"
 
 
 def test_small_states_are_measured_on_real_tensors_with_the_same_result_as_on_meta(monkeypatch):
@@ -149,13 +186,15 @@ def test_small_states_are_measured_on_real_tensors_with_the_same_result_as_on_me
 
     def measured(name: str, real: bool) -> tuple[int, int]:
         monkeypatch.setattr(footprint, "REAL_ENTRIES", 1 << 30 if real else 0)
-        return footprint.state_bytes({"run": {"dtype": "float32", "steps": 100}, "algorithm": {"name": name}}, 6, 5)
+        return footprint.state_bytes(ALGORITHMS.build(name, {}, steps=100), "float32", 6, 5)
 
     for name in ALGORITHMS.names():
         assert measured(name, True) == measured(name, False), name
     code = ("import sys; from tailtamer.config import resolve; from tailtamer.rundir.footprint import estimate; "
+            "from tailtamer.algorithms import ALGORITHMS; "
             "fp = estimate(resolve({'problem': {'name': 'tokenized-regression'}, 'topology': {'name': 'ring', 'n': 20},"
-            " 'algorithm': {'name': 'gt-nsgdm', 'lr': 0.1}}), dim=20); print(fp.state, fp.buffers, 'sympy' in sys.modules)")
+            " 'algorithm': {'name': 'gt-nsgdm', 'lr': 0.1}}), ALGORITHMS.build('gt-nsgdm', {'lr': 0.1}, steps=10), "
+            "dim=20); print(fp.state, fp.buffers, 'sympy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")})
     assert out.stdout.split() == [str(3 * 20 * 20 * 8), "3", "False"], out.stderr

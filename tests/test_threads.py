@@ -28,7 +28,7 @@ def test_one_thread_for_small_problems_and_shared_machines():
 
 def test_a_pinned_count_wins_and_zero_goes_back_to_choosing():
     threads.fix(3)
-    assert threads.resolve(20, 20) == 3 and threads.for_config({}, sharing=2) == 3
+    assert threads.resolve(20, 20) == 3 and threads.for_sharing(2, lambda: (1 // 0, 0)) == 3   # the pinned count: size() never called
     threads.fix(0)
     assert threads.fixed() is None and threads.resolve(20, 20) == 1
     with pytest.raises(ConfigError, match="--threads must be ≥ 0"):

@@ -199,6 +199,13 @@ class Registry(Generic[T]):
     def get(self, name: str) -> Callable[..., T]:
         return self._entries[self._check(name)]
 
+    def entry_class(self, name: str) -> type | None:
+        """The class entry ``name`` builds (a composite's base class), None for a function factory: what an
+        entry *is*, for a caller that must tell kinds of entries apart (lockstep or event-driven methods)."""
+        factory: Any = self.get(name)
+        base = factory.base if isinstance(factory, Composite) else factory
+        return base if inspect.isclass(base) else None
+
     def params(self, name: str) -> dict[str, Param]:
         """User-settable parameters of ``name`` with defaults and annotations."""
         factory = self.get(name)

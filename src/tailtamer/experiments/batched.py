@@ -38,13 +38,10 @@ class Batch:
         return [f for f, _ in self.jobs]
 
 
-#: Families whose members are stacked as rows: gossip methods and the TailOPT local-update methods. The
-#: others run one by one: asynchronous methods (their own event engine) and compressed server methods.
-STACKED_FAMILIES = ("decentralized", "local-update")
-
-
 def stackable(algorithm_name: str, problem_name: str | None = None) -> bool:
-    """Whether members of this method (on this problem) are stacked as rows: the :data:`STACKED_FAMILIES`, on
+    """Whether members of this method (on this problem) are stacked as rows:
+    the methods that say so (:attr:`~tailtamer.algorithms.base.Method.stackable`: gossip and the TailOPT
+    local-update methods; asynchronous and compressed server methods run one by one), on
     the problems that are classes of their own (synthetic, least squares, logistic, ...). Model workloads
     (``digits-cnn``, ``sst2``, ``gpt-multi30k``: functions building a
     :class:`~tailtamer.problems.models.ModelProblem`) run alone: their forward/backward is one call per member
@@ -57,7 +54,7 @@ def stackable(algorithm_name: str, problem_name: str | None = None) -> bool:
     cls = ALGORITHMS.get(algorithm_name)
     if problem_name is not None and not inspect.isclass(PROBLEMS.get(problem_name)):
         return False
-    return getattr(cls, "family", "") in STACKED_FAMILIES
+    return bool(cls.stackable)
 
 
 def batch_key(cfg: dict[str, Any]) -> str | None:
@@ -114,7 +111,6 @@ def run_batch(jobs: Sequence[Job], plot: bool = True) -> list[str]:
     from ..config import resolve
     from ..rundir import Checkpointer, RunWriter
     from ..engine.stacked.loop import BatchedLoop
-    from ..rundir.footprint import check_memory
     from ..rundir.resume import prepare_folder
     from ..rundir.folder import run_info, write_diverged
     from ..engine.stacked.rows import NotStackable, RowExpander, stack_objects
@@ -123,8 +119,7 @@ def run_batch(jobs: Sequence[Job], plot: bool = True) -> list[str]:
     members, alone = [], []
     for folder, cfg in jobs:
         resolved = resolve(cfg)
-        check_memory(resolved)
-        c = build_components(resolved, resolved=True)
+        c = build_components(resolved, resolved=True)      # the memory estimate included
         start = prepare_folder(resolved, folder, resume=True)
         if start.kind == "complete":
             continue

@@ -1,6 +1,8 @@
 """Problems (gradient oracles). All n local gradients come from one batched expression."""
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from ..comm.base import Comm
@@ -30,6 +32,8 @@ class Problem:
     dim: int
     metric_names: tuple[str, ...] = ()
     grad_takes_row_seeds: bool = False
+    #: The layout of a model's tensors in the flat parameter vector (model problems), else None.
+    layout: Any = None
 
     def x0(self, dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu") -> torch.Tensor:
         """The common initial point, shape ``[d]``."""

@@ -135,3 +135,6 @@ class Checkpointer(Callback):
 
     def on_end(self, loop: Any, state: State) -> None:
         save_checkpoint(self.folder, loop, loop.step, state)
+
+    def step_period(self) -> int:
+        return self.period

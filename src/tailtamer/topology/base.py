@@ -68,6 +68,14 @@ class Topology:
         """Whether W is stored sparse (n above :data:`~.sparse.DENSE_MAX_N`)."""
         return sp.issparse(self.W)
 
+    @property
+    def stored_bytes(self) -> int:
+        """Bytes W occupies as stored (dense array, or CSR values, indices and row pointers); estimated before
+        building by :func:`.storage.stored_bytes`."""
+        if sp.issparse(self.W):
+            return int(self.W.data.nbytes + self.W.indices.nbytes + self.W.indptr.nbytes)
+        return int(np.asarray(self.W).nbytes)
+
     def dense(self) -> np.ndarray:
         """W as a dense float64 array (n × n memory: for small n, tests and printing)."""
         return dense(self.W)

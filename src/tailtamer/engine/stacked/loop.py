@@ -28,7 +28,6 @@ from ...errors import NonFiniteError
 from ...noise.base import NoiseModel
 from ...problems.base import Problem
 from ..callbacks import Callback
-from ...rundir.checkpoint import Checkpointer
 from .oracle import StackedOracle, bad_members
 
 
@@ -251,21 +250,20 @@ class BatchedLoop:
         periods = set()
         for cbs in self.callbacks:
             for cb in cbs:
-                if type(cb).on_step is Callback.on_step:
-                    continue
-                if not isinstance(cb, Checkpointer):
+                period = cb.step_period()
+                if period is None:
                     return None
-                periods.add(cb.period)
+                if period:
+                    periods.add(period)
         if not periods:
             return 0
         return next(iter(periods)) if len(periods) == 1 else None
 
 
 def _acts(cb: Callback, step: int, steps: int) -> bool:
-    """Whether ``cb.on_step`` does anything at ``step`` (a checkpointer only on its period; callbacks that do
-    not override ``on_step`` never)."""
-    if type(cb).on_step is Callback.on_step:
-        return False
-    if isinstance(cb, Checkpointer):
-        return bool(cb.period) and step % cb.period == 0 and step < steps
-    return True
+    """Whether ``cb.on_step`` does anything at ``step`` (:meth:`~tailtamer.engine.callbacks.Callback.step_period`:
+    a checkpointer only on its period; callbacks that do not override ``on_step`` never)."""
+    period = cb.step_period()
+    if period is None:
+        return True
+    return bool(period) and step % period == 0 and step < steps

@@ -14,6 +14,7 @@ from ... import rng
 from ...errors import NonFiniteError
 from ...noise.base import NoiseModel
 from ...problems.base import Problem
+from ...problems.synthetic import SyntheticProblem
 from ..noise_ahead import NoiseAhead
 from ..oracle import first_bad_row
 
@@ -143,8 +144,6 @@ class StackedOracle:
 
 def deterministic_grad(problem: Problem) -> bool:
     """Whether ``problem.grad`` ignores the seed (the exact local gradients of a synthetic problem)."""
-    from ...problems.synthetic import SyntheticProblem
-
     return type(problem).grad is SyntheticProblem.grad
 
 
