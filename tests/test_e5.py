@@ -1,4 +1,4 @@
-"""E5 on the study platform (experiments/e5.py): listed, run into standard lab folders (config.toml +
+"""E5 on the study platform (experiments/studies/compressed_sign_sde/): listed, run into standard lab folders (config.toml +
 sde.json), resumable (a finished cell is never rerun, a folder of another config is refused), its report built
 from the folders; the replicate blocks of a stacked run are what separate runs would be; the hazard arithmetic
 of the blow-up law."""
@@ -12,14 +12,15 @@ from pathlib import Path
 
 from tailtamer.config import load_toml
 from tailtamer.errors import ConfigError
-from tailtamer.experiments import e5, study
+from tailtamer.experiments import studies, study
+from tailtamer.experiments.studies import compressed_sign_sde as e5
 from tailtamer.sde import build_lab, run_lab
 from tailtamer.sde import folders
 
 
 def test_e5_is_a_listed_study_with_every_table():
-    s = study.get("e5")
-    assert {"e5", "e5-smoke"} <= set(study.studies())
+    s = studies.get("e5")
+    assert {"e5", "e5-smoke"} <= set(studies.studies())
     jobs = s.runs(Path("/ROOT"), s.tuned)
     assert len(jobs) == len({f for f, _ in jobs})                  # shared cells run once
     dims = {c["problem"]["dim"] for _, c in jobs}
@@ -27,11 +28,11 @@ def test_e5_is_a_listed_study_with_every_table():
     blow = [c for _, c in jobs if c["sde"]["horizon"] == e5.BLOW_STEPS * e5.ETA0 and c["method"]["workers"] == 1]
     assert {c["sde"]["paths"] for c in blow} == {1000} and {c["sde"]["replicates"] for c in blow} == {2, 3}
     with pytest.raises(ConfigError, match="did you mean 'e5'"):
-        study.get("e6")
+        studies.get("e6")
 
 
 def test_the_smoke_study_runs_resumes_and_reports(tmp_path, monkeypatch):
-    s = study.get("e5-smoke")
+    s = studies.get("e5-smoke")
     text = study.run_study(s, tmp_path, workers=1, log=lambda _: None)
     jobs = s.runs(tmp_path, s.tuned)
     for f, cfg in jobs:

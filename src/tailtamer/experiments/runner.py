@@ -11,6 +11,7 @@ from typing import Any, Sequence
 from ..api import build_components, make_loop
 from ..config import resolve
 from ..engine import Callback, Checkpointer, ProgressBar, RunWriter
+from ..engine.async_replay import check_replay_config, read_arrivals
 from ..engine.footprint import check_memory
 from ..engine.resume import Resume, continue_from_checkpoint, prepare_folder
 from ..engine.run_dir import CONFIG, read_summary, run_info, write_diverged
@@ -42,8 +43,6 @@ def run_config(cfg: dict[str, Any], out: str | Path, resume: Resume = False, pro
     c = build_components(resolved, resolved=True)   # every validation error is raised before the folder exists
     info = run_info(c)
     if replay is not None:
-        from ..engine.async_replay import check_replay_config, read_arrivals
-
         if c.algorithm.family != "async":
             raise ConfigError(f"--replay replays a real asynchronous run; '{resolved['algorithm']['name']}' runs "
                               f"in lockstep")

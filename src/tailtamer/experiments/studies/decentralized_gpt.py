@@ -22,14 +22,18 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..config import dumps_toml
-from .study import Grid, Section, Study
-from .tuning import round_sig
+from ...config import dumps_toml
+from ...memory import keep_heap_memory
+from ..report import load_runs, pivot_table
+from ..study import Grid, Section, Study, recorded
+from ..sweep import run_sweep
+from ..tuning import round_sig
 
 #: The correct causal GPT at CPU scale (the problem section of every E2 run).
 CPU_PROBLEM: dict[str, Any] = {"name": "gpt-multi30k", "d_model": 64, "layers": 2, "heads": 4, "ffn": 256,
@@ -51,8 +55,8 @@ BASES: dict[str, dict[str, Any]] = {
 }
 #: The comment heading each written config file.
 HEADERS = {
-    "gpt-cpu": "E2 at CPU scale: correct causal GPT on Multi30k, 8 nodes (see src/tailtamer/experiments/e2.py, "
-               "docs/e2.md).\nThe algorithm and topology are filled in per run by the E2 study; alone this runs "
+    "gpt-cpu": "E2 at CPU scale: correct causal GPT on Multi30k, 8 nodes (see src/tailtamer/experiments/studies/"
+               "decentralized_gpt.py, docs/e2.md).\nThe algorithm and topology are filled in per run by the E2 study; alone this runs "
                "GT-NSGDm on the ring:\n  tailtamer run configs/e2/gpt-cpu.toml --out runs/gpt-cpu",
     "gpt-paper-faithful": "LEAKY — the published E2 model (TransformerDecoderLayer(x, x, tgt_mask=causal), "
                           "word-shuffled training\nstream), for comparison with Table 1 ONLY. Its low val_loss "
@@ -84,12 +88,9 @@ HYPER: dict[str, dict[str, Any]] = {
     "sclip-ef": {"lr": 0.5, "phi": 1.0, "eps": 1e-4}, "gt-nsgdm": {"lr": 0.05, "beta": 0.9}}
 
 #: The winners of ``tailtamer study e2 --tune`` (3 tuning seeds 100–102, ring, grid grown until no winner sits on
-#: an edge; docs/e2.md): the recorded settings of the ``e2-tuned`` study.
-TUNED: dict[str, dict[str, Any]] = {
-    "dsgd": {"lr": 0.1667}, "dsgd-n": {"lr": 0.45}, "dsgd-gclip": {"lr": 0.5, "gamma": 1.0},
-    "dsgd-cclip": {"lr": 1.5, "gamma": 0.01}, "dsgd-clip": {"lr": 3.0, "gamma": 1.0, "kappa": 0.4},
-    "gt-dsgd": {"lr": 0.5}, "gt-adam": {"lr": 0.0003333}, "qg-dsgdm": {"lr": 0.6, "beta": 0.9},
-    "sclip-ef": {"lr": 1.5, "phi": 1.0, "eps": 1e-4}, "gt-nsgdm": {"lr": 0.15, "beta": 0.9}}
+#: an edge; docs/e2.md): the recorded settings of the ``e2-tuned`` study, read from
+#: ``decentralized_gpt.tuned.json`` beside this module.
+TUNED: dict[str, dict[str, Any]] = recorded(__file__, "decentralized_gpt.tuned.json")
 
 TOPOLOGY_PARAMS = {"ring": {}, "exponential": {"self_weight": 0.4}, "complete": {}}
 SEEDS = 3
@@ -159,8 +160,6 @@ def table1(runs: list, metric: str = "val_loss", rows: str = "algorithm", cols: 
            digits: int = 3) -> str:
     """Table 1 of arXiv 2505.03736: its row order and labels, columns ring / exp / complete, and the published
     value beside each cell."""
-    from .report import pivot_table
-
     order = list(TOPOLOGIES)
     present = {r.get(rows) for r in runs}
     return pivot_table(runs, metric, rows, cols, digits,
@@ -171,8 +170,6 @@ def table1(runs: list, metric: str = "val_loss", rows: str = "algorithm", cols: 
 
 
 def _main_table(root: Path, tuned: Any) -> str:
-    from .report import load_runs
-
     runs = load_runs([root / t for t in TOPOLOGIES if (root / t).exists()])
     seeds = len({r.summary.get("seed") for r in runs})
     return f"val_loss: mean ± std over seeds ({len(runs)} runs, {seeds} seed(s))\n\n" + table1(runs)
@@ -180,8 +177,6 @@ def _main_table(root: Path, tuned: Any) -> str:
 
 def _tuning_table(root: Path, tuned: Any) -> str | None:
     """Each method's step-size search: the grid after growing, the winner and its score (if tuned)."""
-    import json
-
     path = root / "tuning.json"
     if not path.exists():
         return None
@@ -241,11 +236,9 @@ def write_configs(folder: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m tailtamer.experiments.e2``: the E2 runs with ad-hoc reductions (see ``tailtamer study``)."""
-    from ..memory import keep_heap_memory
-    from .sweep import run_sweep
-
-    ap = argparse.ArgumentParser(prog="python -m tailtamer.experiments.e2", description=__doc__.split("\n")[0])
+    """``python -m tailtamer.experiments.studies.decentralized_gpt``: the E2 runs with ad-hoc reductions (see
+    ``tailtamer study``)."""
+    ap = argparse.ArgumentParser(prog="python -m tailtamer.experiments.studies.decentralized_gpt", description=__doc__.split("\n")[0])
     ap.add_argument("--out", default="runs/e2")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seeds", type=int, default=3)
