@@ -5,8 +5,8 @@ run are what separate runs would be; the hazard arithmetic of the blow-up law.""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import math
+from dataclasses import replace
 
 import pytest
 from pathlib import Path

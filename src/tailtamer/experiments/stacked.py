@@ -117,7 +117,8 @@ def run_stacked(jobs: Sequence[Job], plot: bool = True) -> list[str]:
     Finished folders are skipped and folders holding a checkpoint resume alone (as in a plain sweep); a
     diverging member gets ``summary.json`` with ``"status": "diverged"`` and does not stop the others.
     """
-    members, alone = [], []
+    members: list[tuple[str, dict[str, Any], Any]] = []      # (folder, config, its built components)
+    alone: list[tuple[str, dict[str, Any], Any]] = []
     for folder, cfg in jobs:
         resolved = resolve(cfg)
         check_memory(resolved)

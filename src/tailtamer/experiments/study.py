@@ -69,7 +69,7 @@ class Section:
     """One part of a report: a heading (``###``) and its markdown, drawn from the run folders."""
 
     title: str | Callable[[Any], str]
-    body: Callable[[Path, Any], str]
+    body: Callable[[Path, Any], str | None]
 
 
 @dataclass(frozen=True)
@@ -180,12 +180,12 @@ def tune_grid(grid: Grid, root: Path, workers: int | None = 1, log: Callable[[st
 MEMBER_SHARE = 0.3
 
 
-def estimate(study: Study, jobs: Sequence[Job], workers: int) -> str:
+def estimate(study: Study, jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int) -> str:
     """"N runs, about T": the sweep's units as :func:`~.sweep.run_sweep` would dispatch them (stacked runs
     and single runs), each costing :attr:`Study.seconds_per_run` (a stacked run of R members 1 + (R − 1)·
     :data:`MEMBER_SHARE` of it), given largest first to the least loaded of ``workers`` workers."""
     workers = max(workers, 1)
-    units = list(jobs) if study.run_job else plan(list(jobs), workers)
+    units = list(jobs) if study.run_job else plan([(str(f), c) for f, c in jobs], workers)
     sizes = sorted((len(u.jobs) if isinstance(u, StackedRun) else 1 for u in units), reverse=True)
     loads = [0.0] * workers
     for r in sizes:

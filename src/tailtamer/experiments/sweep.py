@@ -39,7 +39,7 @@ def run_sweep(jobs: Sequence[Job], workers: int | None = None,
               on_done: Callable[[int, int, str], None] | None = None, tensorboard: bool = False,
               label: str = "sweep", progress: bool = True, executor: Executor | str | None = None,
               stack: bool = True, plot: bool = True, run_job: Callable[[str, dict[str, Any]], Any] | None = None,
-              pending: Callable[[Sequence[Job]], Sequence[Job]] | None = None) -> list[Path]:
+              pending: Callable[[Sequence[Any]], Sequence[Job]] | None = None) -> list[Path]:
     """Run every ``(folder, config)`` not yet finished; ``on_done(i, total, folder)`` reports progress. This is
     the one place where a sweep's or a study's jobs are dispatched to an executor.
 
@@ -58,15 +58,16 @@ def run_sweep(jobs: Sequence[Job], workers: int | None = None,
     and which are not finished; they run one by one on the executor, never stacked. Default: the engine run
     of :func:`~tailtamer.experiments.runner.run_config` and :func:`unfinished`.
     """
-    todo = (pending or unfinished)(jobs)
+    todo = [(str(f), c) for f, c in (pending or unfinished)(jobs)]
     executor = resolve(executor)
     workers = executor.slots(workers)
+    fn: Callable[..., Any]
+    calls: list[tuple[Any, ...]]
     if run_job is None:
         units = plan(todo, workers) if stack and not tensorboard else list(todo)
-        fn: Callable[..., Any] = _safe_unit
-        calls = [(_unit_folders(u), u, tensorboard, plot) for u in units]
+        fn, calls = _safe_unit, [(_unit_folders(u), u, tensorboard, plot) for u in units]
     else:
-        fn, calls = run_job, [(str(f), c) for f, c in todo]
+        fn, calls = run_job, list(todo)
     bar = None
     if on_done is None and progress and todo:
         bar = on_done = SweepProgress(len(todo), min(workers, len(todo)), label)

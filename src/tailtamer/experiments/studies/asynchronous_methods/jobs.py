@@ -13,6 +13,7 @@ Job = tuple[Path, dict[str, Any]]
 
 
 def fmt(v: float) -> str:
+    """A value as folders and tables print it (four significant digits)."""
     return f"{v:.4g}"
 
 
@@ -35,14 +36,17 @@ def default_step(recipe: Recipe, method: str) -> dict[str, float]:
 
 
 def step_of(recipe: Recipe, tuned: dict[str, Any], key: str, method: str) -> dict[str, float]:
+    """The tuned step of ``method`` at setting ``key`` (``workload/n<n>``), else :func:`default_step`."""
     return dict(tuned.get(key, {}).get(method) or default_step(recipe, method))
 
 
 def label(params: dict[str, float]) -> str:
+    """The folder name of a point: ``key=value`` pairs joined by commas."""
     return ",".join(f"{k}={fmt(v)}" for k, v in params.items())
 
 
 def main_jobs(recipe: Recipe, root: Path, tuned: dict[str, Any]) -> list[Job]:
+    """Every method at its tuned step per workload and n, on the evaluation seeds."""
     jobs = []
     for key in recipe.keys():
         w, n = key.split("/")[0], int(key.split("/n")[1])
@@ -54,6 +58,7 @@ def main_jobs(recipe: Recipe, root: Path, tuned: dict[str, Any]) -> list[Job]:
 
 
 def straggler_jobs(recipe: Recipe, root: Path, tuned: dict[str, Any]) -> list[Job]:
+    """The straggler sweep at n = ``straggler_n``: the last worker k× slower, each method at its tuned step."""
     jobs, n = [], recipe.straggler_n
     for w in recipe.straggler_workloads:
         for k in recipe.straggler_factors:
@@ -66,7 +71,8 @@ def straggler_jobs(recipe: Recipe, root: Path, tuned: dict[str, Any]) -> list[Jo
 
 def long_sweep_jobs(recipe: Recipe, root: Path, tuned: dict[str, Any]) -> list[Job]:
     """The long straggler sweep at n = ``straggler_n``, each method at its tuned step."""
-    ls, n, jobs = recipe.long_sweep, recipe.straggler_n, []
+    ls, n = recipe.long_sweep, recipe.straggler_n
+    jobs: list[Job] = []
     if ls is None:
         return jobs
     for w in ls.workloads:
@@ -81,10 +87,12 @@ def long_sweep_jobs(recipe: Recipe, root: Path, tuned: dict[str, Any]) -> list[J
 
 
 def heatmap_folder(root: Path, name: str, step: float, value: float) -> Path:
+    """The folder of one heatmap cell (its seeds below it)."""
     return root / "heatmap" / name / f"step={fmt(step)},value={fmt(value)}"
 
 
 def heatmap_jobs(recipe: Recipe, root: Path) -> list[Job]:
+    """Every cell (step × value) of every robustness heatmap, on the heatmap seeds."""
     jobs = []
     for name, h in recipe.heatmaps.items():
         key = recipe.methods[h.method].key

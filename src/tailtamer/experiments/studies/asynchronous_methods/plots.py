@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import statistics
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -27,7 +27,8 @@ def curves(folders: list[Path], metric: str) -> tuple[list[float], list[float]]:
     return t, v
 
 
-def draw_curves(recipe: Recipe):
+def draw_curves(recipe: Recipe) -> Callable[[Path, Path, Any], None]:
+    """One panel per setting: each method's median metric over simulated time."""
     def draw(root: Path, path: Path, tuned: Any) -> None:
         keys = recipe.keys()
         fig, axes = panels(len(keys), 3, 4.6, 3.4)
@@ -45,7 +46,8 @@ def draw_curves(recipe: Recipe):
     return draw
 
 
-def draw_straggler(recipe: Recipe):
+def draw_straggler(recipe: Recipe) -> Callable[[Path, Path, Any], None]:
+    """One panel per straggler workload: each method's median final metric against the factor k."""
     def draw(root: Path, path: Path, tuned: Any) -> None:
         ws, n, ks = recipe.straggler_workloads, recipe.straggler_n, list(recipe.straggler_factors)
         if not ws:
@@ -69,7 +71,8 @@ def draw_straggler(recipe: Recipe):
     return draw
 
 
-def draw_heatmaps(recipe: Recipe):
+def draw_heatmaps(recipe: Recipe) -> Callable[[Path, Path, Any], None]:
+    """One panel per heatmap: log10 of the median final metric, diverged cells marked."""
     def draw(root: Path, path: Path, tuned: Any) -> None:
         names = list(recipe.heatmaps)
         if not names:

@@ -6,7 +6,7 @@ import json
 import math
 import statistics
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .jobs import fmt, heatmap_folder, label, step_of
 from .recipe import Recipe
@@ -23,6 +23,7 @@ def final(folder: Path, metric: str) -> float:
 
 
 def cell(folders: list[Path], metric: str) -> dict[str, Any]:
+    """The finished runs' final values, how many diverged, and their median."""
     vals = [final(f, metric) for f in folders]
     vals = [v for v in vals if v == v]                       # runs not done yet are left out
     div = sum(math.isinf(v) for v in vals)
@@ -30,6 +31,7 @@ def cell(folders: list[Path], metric: str) -> dict[str, Any]:
 
 
 def show(c: dict[str, Any], digits: int = 4) -> str:
+    """A :func:`cell` as a table shows it (its median; "diverged"; "—" while none has finished)."""
     m = c["median"]
     if m != m:
         return "—"
@@ -38,6 +40,7 @@ def show(c: dict[str, Any], digits: int = 4) -> str:
 
 
 def seed_folders(folder: Path) -> list[Path]:
+    """The ``seed*`` run folders under ``folder`` (none while it does not exist)."""
     return sorted(folder.glob("seed*")) if folder.exists() else []
 
 
@@ -58,7 +61,8 @@ def main_table(recipe: Recipe, root: Path, tuned: dict[str, Any], metric_of=lamb
     return "\n".join(lines)
 
 
-def main_section(recipe: Recipe):
+def main_section(recipe: Recipe) -> Callable[[Path, Any], str | None]:
+    """The main grid's tables: the final metric, and the held-out accuracy of the model workloads."""
     def body(root: Path, tuned: Any) -> str:
         ms = sorted({w.metric for w in recipe.workloads.values()})
         text = (f"Median final metric over seeds ({', '.join(ms)}; lower is better; "
@@ -70,7 +74,8 @@ def main_section(recipe: Recipe):
     return body
 
 
-def tuning_section(recipe: Recipe):
+def tuning_section(recipe: Recipe) -> Callable[[Path, Any], str | None]:
+    """The tuned step per setting and method, with the grid's range after growing and any edge left."""
     def body(root: Path, tuned: Any) -> str:
         path = root / "tuning.json"
         recs = json.loads(path.read_text()) if path.exists() else {}
@@ -90,7 +95,8 @@ def tuning_section(recipe: Recipe):
     return body
 
 
-def straggler_section(recipe: Recipe):
+def straggler_section(recipe: Recipe) -> Callable[[Path, Any], str | None]:
+    """The straggler sweep per workload: the final metric per factor k and the ratio of the last to the first."""
     def body(root: Path, tuned: Any) -> str | None:
         if not recipe.straggler_workloads:
             return None
@@ -110,7 +116,8 @@ def straggler_section(recipe: Recipe):
     return body
 
 
-def long_sweep_section(recipe: Recipe):
+def long_sweep_section(recipe: Recipe) -> Callable[[Path, Any], str | None]:
+    """The long straggler sweep: the final metric and the median largest delay per factor k."""
     def body(root: Path, tuned: Any) -> str | None:
         ls, n = recipe.long_sweep, recipe.straggler_n
         if ls is None:
@@ -143,7 +150,8 @@ def heatmap_grid(recipe: Recipe, root: Path, name: str) -> list[list[float]]:
             for v in h.values]
 
 
-def heatmap_section(recipe: Recipe):
+def heatmap_section(recipe: Recipe) -> Callable[[Path, Any], str | None]:
+    """Each robustness heatmap as a table of median final metrics (values × steps)."""
     def body(root: Path, tuned: Any) -> str | None:
         out = []
         for name, h in recipe.heatmaps.items():
