@@ -123,7 +123,7 @@ def test_tailopt_tune_grows_and_records(tmp_path, monkeypatch):
 
 def test_e1_tune_keeps_momentum_inside_its_range(tmp_path, monkeypatch):
     """E1's search grows β towards 1 by halving the gap (β stays in (0, 1)) and records the searches."""
-    from tailtamer.experiments.studies import gt_nsgdm_heavy_tails as e1
+    from tailtamer.experiments.studies.gt_nsgdm_heavy_tails import recipe as e1
 
     real_config = e1.variant_config
     monkeypatch.setattr(e1, "variant_config", lambda m, p, noise, s: real_config(m, p, noise, s, steps=20))

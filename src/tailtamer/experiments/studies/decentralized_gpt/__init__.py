@@ -20,20 +20,16 @@ The base configs are declared here (:data:`BASES`; ``configs/e2/*.toml`` are wri
 """
 from __future__ import annotations
 
-import argparse
 import copy
 import json
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ...config import dumps_toml
-from ...memory import keep_heap_memory
-from ..report import load_runs, pivot_table
-from ..study import Grid, Section, Study, recorded
-from ..sweep import run_sweep
-from ..tuning import round_sig
+from ....config import dumps_toml
+from ...report import load_runs, pivot_table
+from ...study import Grid, Section, Study, recorded
+from ...tuning import round_sig
 
 #: The correct causal GPT at CPU scale (the problem section of every E2 run).
 CPU_PROBLEM: dict[str, Any] = {"name": "gpt-multi30k", "d_model": 64, "layers": 2, "heads": 4, "ffn": 256,
@@ -56,7 +52,7 @@ BASES: dict[str, dict[str, Any]] = {
 #: The comment heading each written config file.
 HEADERS = {
     "gpt-cpu": "E2 at CPU scale: correct causal GPT on Multi30k, 8 nodes (see src/tailtamer/experiments/studies/"
-               "decentralized_gpt.py, docs/e2.md).\nThe algorithm and topology are filled in per run by the E2 study; alone this runs "
+               "decentralized_gpt/, docs/e2.md).\nThe algorithm and topology are filled in per run by the E2 study; alone this runs "
                "GT-NSGDm on the ring:\n  tailtamer run configs/e2/gpt-cpu.toml --out runs/gpt-cpu",
     "gpt-paper-faithful": "LEAKY — the published E2 model (TransformerDecoderLayer(x, x, tgt_mask=causal), "
                           "word-shuffled training\nstream), for comparison with Table 1 ONLY. Its low val_loss "
@@ -89,8 +85,8 @@ HYPER: dict[str, dict[str, Any]] = {
 
 #: The winners of ``tailtamer study e2 --tune`` (3 tuning seeds 100–102, ring, grid grown until no winner sits on
 #: an edge; docs/e2.md): the recorded settings of the ``e2-tuned`` study, read from
-#: ``decentralized_gpt.tuned.json`` beside this module.
-TUNED: dict[str, dict[str, Any]] = recorded(__file__, "decentralized_gpt.tuned.json")
+#: ``tuned.json`` beside this module.
+TUNED: dict[str, dict[str, Any]] = recorded(__file__, "tuned.json")
 
 TOPOLOGY_PARAMS = {"ring": {}, "exponential": {"self_weight": 0.4}, "complete": {}}
 SEEDS = 3
@@ -233,31 +229,3 @@ def write_configs(folder: Path) -> list[Path]:
         path.write_text(head + dumps_toml(cfg))
         paths.append(path)
     return paths
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m tailtamer.experiments.studies.decentralized_gpt``: the E2 runs with ad-hoc reductions (see
-    ``tailtamer study``)."""
-    ap = argparse.ArgumentParser(prog="python -m tailtamer.experiments.studies.decentralized_gpt", description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default="runs/e2")
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--methods", nargs="*", choices=list(METHODS))
-    ap.add_argument("--topologies", nargs="*", choices=list(TOPOLOGIES))
-    ap.add_argument("--steps", type=int, help="override the number of steps")
-    ap.add_argument("--paper-faithful", action="store_true",
-                    help="the LEAKY published model (for comparison with Table 1 only)")
-    ap.add_argument("--smoke", action="store_true", help="1 seed, ring only, 30 steps (checks the recipe runs)")
-    args = ap.parse_args(argv)
-    if args.smoke:
-        args.seeds, args.topologies, args.steps = 1, args.topologies or ["ring"], args.steps or 30
-    keep_heap_memory()
-    todo = jobs(args.out, args.seeds, args.methods, args.topologies, args.steps, args.paper_faithful)
-    t0 = time.time()
-    run_sweep(todo, workers=args.workers, label="e2")
-    print(f"finished {len(todo)} runs in {time.time() - t0:.0f} s; table: tailtamer report {args.out} --e2")
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
