@@ -1,21 +1,18 @@
-"""The paper studies, one module (or package) each, named by what they study; each declares its
+"""The paper studies, one package each (and one script), named by what they study; each declares its
 :class:`~tailtamer.experiments.study.Study` values in ``STUDIES``, and its recorded tuned values are JSON files
-beside it (what ``--tune`` writes as ``tuned.json``), read by the study.
+inside it (what ``--tune`` writes as ``tuned.json``), read by the study.
 
-=====================  =====================================================================  ================
-module                 what it studies                                                        study names
-=====================  =====================================================================  ================
-gt_nsgdm_heavy_tails   E1: GT-NSGDm and four baselines under heavy-tailed noise, Tukey         e1, demo
-                       regression on tokenized data, 20 nodes
-decentralized_gpt      E2: 10 decentralized methods × 3 topologies on a GPT (Multi30k)         e2, e2-tuned,
-                                                                                              e2-leaky, e2-smoke
-tailopt_local_updates  E3: TailOPT local-update methods under injected heavy-tailed noise     tailopt,
-                                                                                              tailopt-models
-asynchronous_methods   E4: asynchronous methods with stragglers under heavy tails             e4, e4-cpu,
-                                                                                              e4-sst2, e4-smoke
-compressed_sign_sde    E5: compressed and sign methods and their SDEs under heavy tails       e5, e5-smoke
-compressed_gossip      GT-NSGDm with compressed gossip (a script, not a declared study)       —
-=====================  =====================================================================  ================
+- ``gt_nsgdm_heavy_tails``: E1, GT-NSGDm and four baselines under heavy-tailed noise, Tukey regression on
+  tokenized data, 20 nodes (studies ``e1``, ``demo``);
+- ``decentralized_gpt``: E2, 10 decentralized methods × 3 topologies on a GPT (Multi30k) (``e2``,
+  ``e2-tuned``, ``e2-leaky``, ``e2-smoke``);
+- ``tailopt_local_updates``: E3, TailOPT local-update methods under injected heavy-tailed noise (``tailopt``,
+  ``tailopt-models``);
+- ``asynchronous_methods``: E4, asynchronous methods with stragglers under heavy tails (``e4``, ``e4-cpu``,
+  ``e4-sst2``, ``e4-smoke``);
+- ``compressed_sign_sde``: E5, compressed and sign methods and their SDEs under heavy tails (``e5``,
+  ``e5-smoke``);
+- ``compressed_gossip``: GT-NSGDm with compressed gossip (a script, not a declared study).
 
 This package is the registry of studies: :data:`STUDIES` by name, :func:`get`. It sits above the study
 platform (:mod:`tailtamer.experiments.study`, which never imports it); ``tailtamer study`` imports it.
