@@ -77,12 +77,12 @@ ROWS: dict[str, list[tuple[str, str, str, str, str]]] = {
          "(median over DSGD, DCSGD, DSignSGD × 2 noises)", "—", "threads", "float64"),
     ],
     "sweep.py": [
-        ("sweep_speedup", "E1 tuning grid (66 runs × T = 3000): today's sweep / batched sweep (stacked runs), time, "
+        ("sweep_speedup", "E1 tuning grid (66 runs × T = 3000): today's sweep / stacked sweep, time, "
          "2 workers", "≥ 8×", "threads", "float64"),
     ],
     "sweep.py --grid tailopt": [
         ("sweep_speedup", "TailOPT tuning grid (272 local-update runs × 200 rounds of 5 local steps): today's sweep / "
-         "batched sweep, time, 2 workers", "—", "threads", "float64"),
+         "stacked sweep, time, 2 workers", "—", "threads", "float64"),
     ],
     "async_engine.py": [
         ("events_per_lockstep_gradient", "async simulator events/s / lockstep gradients/s of the same work "

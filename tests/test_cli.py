@@ -11,7 +11,7 @@ import pytest
 from tailtamer.cli.main import main
 from tailtamer.config import load_toml
 from tailtamer.errors import ConfigError
-from tailtamer.experiments import e1
+from tailtamer.experiments.studies import gt_nsgdm_heavy_tails as e1
 from tailtamer.experiments.runner import run_config
 from tailtamer.testing.interrupt import StopAt
 

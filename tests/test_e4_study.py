@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tailtamer.config import resolve
-from tailtamer.experiments import e4, study
+from tailtamer.experiments import studies, study
+from tailtamer.experiments.studies import asynchronous_methods as e4
 from tailtamer.experiments.sweep import unfinished
 
 ROOT = Path("/ROOT")
@@ -20,14 +21,14 @@ def _by_folder(jobs):
 
 
 def test_the_e4_studies_are_listed_and_resumable_by_name():
-    names = set(study.studies())
+    names = set(studies.studies())
     assert {"e4", "e4-cpu", "e4-sst2", "e4-smoke"} <= names
     with pytest.raises(Exception, match="did you mean 'e4-cpu'"):
-        study.get("e4-cpy")
+        studies.get("e4-cpy")
 
 
 def test_the_full_recipe_is_declared():
-    s = study.get("e4")
+    s = studies.get("e4")
     jobs = _by_folder(s.runs(ROOT, s.tuned))
     main = [c for f, c in jobs.items() if f.startswith("main/")]
     assert {c["problem"]["name"] for c in main} == {"least-squares", "digits-cnn", "sst2"}
@@ -60,16 +61,16 @@ def test_the_sst2_study_is_the_full_recipes_sst2_part():
     SST-2 searches on the same seeds, for any tuned steps."""
     tuned = {"sst2/n8": {m: {"lr": 0.05, "local_lr": 0.05} for m in e4.FULL.methods},
              "sst2/n32": {m: {"lr": 0.02, "local_lr": 0.02} for m in e4.FULL.methods}}
-    full = {f: c for f, c in _by_folder(study.get("e4").runs(ROOT, tuned)).items() if "/sst2/" in f"/{f}"}
-    part = _by_folder(study.get("e4-sst2").runs(ROOT, tuned))
+    full = {f: c for f, c in _by_folder(studies.get("e4").runs(ROOT, tuned)).items() if "/sst2/" in f"/{f}"}
+    part = _by_folder(studies.get("e4-sst2").runs(ROOT, tuned))
     assert part == full and len(part) == 2 * 10 * 5
     assert {c["problem"]["name"] for c in part.values()} == {"sst2"}
-    first = {str(f) for f, _ in study.get("e4").grid(ROOT).first_round(ROOT) if "/sst2/" in str(f)}
-    assert {str(f) for f, _ in study.get("e4-sst2").grid(ROOT).first_round(ROOT)} == first
+    first = {str(f) for f, _ in studies.get("e4").grid(ROOT).first_round(ROOT) if "/sst2/" in str(f)}
+    assert {str(f) for f, _ in studies.get("e4-sst2").grid(ROOT).first_round(ROOT)} == first
 
 
 def test_every_method_is_tuned_per_workload_and_n_on_a_growing_grid():
-    g = study.get("e4").grid(ROOT)
+    g = studies.get("e4").grid(ROOT)
     assert len(g.axes) == 5 * 2 * 10 and g.max_extensions >= 3 and len(g.seeds) >= 2
     assert all(len(next(iter(ax.values()))) >= 3 for ax in g.axes.values())
     first = _by_folder(g.first_round(ROOT))
@@ -100,7 +101,7 @@ def test_a_tiny_study_runs_resumes_and_reports(tmp_path):
     assert not unfinished(s.runs(tmp_path, tuned))                 # a second call has nothing left to run
     assert not list(tmp_path.glob("main/**/metrics.png"))           # no per-run PNGs
     # with the last worker 1000× slower, sync-sgd completes no round before the horizon: x stays x0
-    p = e4._label(tuned["ls-t1.5/n4"]["sync-sgd"])
+    p = e4.label(tuned["ls-t1.5/n4"]["sync-sgd"])
     stuck = json.loads((tmp_path / "straggler/ls-t1.5/k1000/sync-sgd" / p / "seed0/summary.json").read_text())
     assert stuck["steps"] == 0
     assert "| asgd |" in text and "clip level λ" in text
@@ -111,7 +112,7 @@ def test_the_recorded_cpu_winners_cover_every_setting():
     """``tailtamer study e4-cpu`` without --tune reruns exactly the tuned runs docs/async.md reports."""
     assert set(e4.CPU_TUNED) == set(e4.CPU.keys())
     assert all(set(v) == set(e4.CPU.methods) for v in e4.CPU_TUNED.values())
-    main = _by_folder(study.get("e4-cpu").runs(ROOT, e4.CPU_TUNED))
+    main = _by_folder(studies.get("e4-cpu").runs(ROOT, e4.CPU_TUNED))
     assert main["main/ls-t1.5/n8/clipped-asgd/lr=0.3/seed4"]["algorithm"]["lr"] == 0.3
 
 
@@ -120,7 +121,7 @@ def test_the_recorded_sst2_winners_rerun_the_reported_runs():
     docs/figures/e4-sst2.json records, at the steps it records."""
     record = json.loads((Path(__file__).resolve().parents[1] / "docs" / "figures" / "e4-sst2.json").read_text())
     assert record["tuned"] == e4.SST2_TUNED and set(e4.SST2_TUNED) == set(e4.SST2.keys())
-    main = _by_folder(study.get("e4-sst2").runs(ROOT, study.get("e4-sst2").tuned))
+    main = _by_folder(studies.get("e4-sst2").runs(ROOT, studies.get("e4-sst2").tuned))
     reported = {f"main/sst2/{setting}/seed{s}" for setting, seeds in record["main"].items()
                 for s in (k.removeprefix("seed") for k in seeds)}
     assert set(main) == reported and len(reported) == 100
@@ -141,7 +142,7 @@ def test_every_report_section_renders_for_every_declared_recipe(tmp_path, name):
     recipe's accuracy table once rebuilt the recipe with its model workloads only, which its straggler
     sweep's least-squares workloads refused: the finished full study failed at its report."""
     recipe = {"e4": e4.FULL, "e4-cpu": e4.CPU, "e4-sst2": e4.SST2}[name]
-    s = study.get(name)
+    s = studies.get(name)
     tuned = {k: {m: {"lr": 0.1, "local_lr": 0.1} for m in recipe.methods} for k in recipe.keys()}
     for section in s.sections:
         text = section.body(tmp_path, tuned)
@@ -157,5 +158,5 @@ def test_the_recorded_full_winners_rerun_the_reported_runs():
     record = json.loads((Path(__file__).resolve().parents[1] / "docs" / "figures" / "e4.json").read_text())
     assert record["tuned"] == e4.FULL_TUNED and set(e4.FULL_TUNED) == set(e4.FULL.keys())
     assert all(set(v) == set(e4.FULL.methods) for v in e4.FULL_TUNED.values())
-    runs = _by_folder(study.get("e4").runs(ROOT, study.get("e4").tuned))
+    runs = _by_folder(studies.get("e4").runs(ROOT, studies.get("e4").tuned))
     assert set(runs) == set(record["runs"]) and len(runs) == 2850

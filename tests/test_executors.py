@@ -23,7 +23,8 @@ import torch
 
 from tailtamer.cli.main import main
 from tailtamer.errors import ConfigError
-from tailtamer.experiments import e1, executors
+from tailtamer.experiments import executors
+from tailtamer.experiments.studies import gt_nsgdm_heavy_tails as e1
 from tailtamer.experiments.executors import EXECUTORS, _in_scratch, _land, _pack, make
 from tailtamer.experiments.report import load_runs
 from tailtamer.experiments.runner import run_config
@@ -295,7 +296,7 @@ def test_a_study_on_ray_writes_the_same_folders_as_on_the_process_pool(tmp_path,
         shutil.rmtree(scratch, ignore_errors=True)
     assert "(5 of 5 already finished)" in log[-2]               # a finished study reruns nothing on Ray either
     tuning = json.loads((tmp_path / "ray" / "tuning.json").read_text())
-    shipped = [f for call in dispatched for f in call[0]]          # every run folder sent out, batched or not
+    shipped = [f for call in dispatched for f in call[0]]          # every run folder sent out, stacked or not
     assert tuning["dsgd"]["axes"]["lr"] == [0.003, 0.01, 0.03333] and len(shipped) == 3 + 5   # grew once
     assert len(set(shipped)) == len(shipped)                       # each run shipped once
     assert json.loads((tmp_path / "ray" / "diverges" / "seed0" / "summary.json").read_text())["status"] == "diverged"

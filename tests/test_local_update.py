@@ -410,7 +410,7 @@ def test_simulator_equals_torch_distributed(tmp_path):
 # ------------------------------------------------------------------------------------------- the E3 recipe
 def test_tailopt_recipe_configs_resolve(tmp_path):
     from tailtamer.config import resolve
-    from tailtamer.experiments import tailopt
+    from tailtamer.experiments.studies import tailopt_local_updates as tailopt
 
     jobs = tailopt.tune_jobs(tmp_path)
     assert len(jobs) == len(tailopt.TASKS) * len(tailopt.NOISES) * len(tailopt.TUNE_SEEDS) * sum(

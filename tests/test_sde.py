@@ -133,8 +133,8 @@ def test_cli_writes_json_and_plot(tmp_path):
 
 
 def test_every_cell_of_the_e5_study_is_a_valid_lab_config():
-    """The E5 declaration (experiments/e5.py) builds: every cell validates before anything runs."""
-    from tailtamer.experiments.e5 import TABLES
+    """The E5 declaration (experiments/studies/compressed_sign_sde/) builds: every cell validates before anything runs."""
+    from tailtamer.experiments.studies.compressed_sign_sde import TABLES
 
     cells = 0
     for table in TABLES:

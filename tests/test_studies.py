@@ -1,4 +1,4 @@
-"""The study declarations (experiments/study.py and the E1, E2, TailOPT declarations) generate exactly the runs
+"""The study declarations (experiments/study.py and the E1, E2, TailOPT declarations in experiments/studies/) generate exactly the runs
 the studies ran before they became declarations: same configs, same run folders, so every number in
 docs/e1.md, docs/e2.md and docs/tailopt.md reproduces bit for bit.
 
@@ -15,7 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tailtamer.experiments import e1, e2, study, tailopt
+from tailtamer.experiments import studies, study
+from tailtamer.experiments.studies import decentralized_gpt as e2
+from tailtamer.experiments.studies import gt_nsgdm_heavy_tails as e1
+from tailtamer.experiments.studies import tailopt_local_updates as tailopt
 
 ROOT = Path("/ROOT")
 BEFORE = json.loads((Path(__file__).parent / "data" / "study_jobs_before.json").read_text())
@@ -36,7 +39,7 @@ def _without_kappa_repro(jobs):
 
 
 def test_e1_adds_exactly_the_kappa_reproduction_rows():
-    s = study.studies()["e1"]
+    s = studies.studies()["e1"]
     main = [(f, c) for f, c in s.runs(ROOT, s.tuned) if e1.KAPPA_REPRO in Path(f).parts]
     assert len(main) == 4 * 5                     # 3 noises on the ring + the complete graph, 5 seeds
     assert all(c["algorithm"] == {"name": "dsgd-clip", **e1.TUNED[e1.KAPPA_REPRO], "kappa": -0.4} for _, c in main)
@@ -48,7 +51,7 @@ def test_e1_adds_exactly_the_kappa_reproduction_rows():
 
 
 def _new_lists():
-    s = study.studies()
+    s = studies.studies()
     tuned0 = _tailopt_tuned0()
     model_tuned = {task: {m: pts[1] for m, pts in tailopt.model_grid(tuned0).items()} for task in tailopt.MODEL_TASKS}
     return {
@@ -99,17 +102,17 @@ def test_explicit_entries():
 def test_every_study_is_listed_and_unknown_names_are_refused():
     from tailtamer.errors import ConfigError
 
-    names = set(study.studies())
+    names = set(studies.studies())
     assert {"e1", "e2", "e2-leaky", "e2-smoke", "tailopt", "tailopt-models", "demo"} <= names
     with pytest.raises(ConfigError, match="did you mean 'tailopt'"):
-        study.get("tailop")
+        studies.get("tailop")
 
 
 def test_the_up_front_estimate_counts_stacked_runs_and_balances_workers(tmp_path):
     """The estimate dispatches the units run_sweep would: E1's demo (15 runs, 5 methods × 3 seeds) is 5 stacked
     runs of 3 members, each 1 + 2·MEMBER_SHARE runs; E2's GPT runs are never stacked, so 10 of them on 3 workers
     take 4 runs' time (the busiest worker), not 10/3."""
-    s = study.get("demo")
+    s = studies.get("demo")
     jobs = s.runs(tmp_path, s.tuned)
     one = 5 * (1 + 2 * study.MEMBER_SHARE) * s.seconds_per_run
     text = study.estimate(s, jobs, 1)
@@ -117,7 +120,7 @@ def test_the_up_front_estimate_counts_stacked_runs_and_balances_workers(tmp_path
     from tailtamer.rundir.progress import fmt_duration
 
     assert fmt_duration(one) in text
-    gpt = study.get("e2-smoke")
+    gpt = studies.get("e2-smoke")
     runs = gpt.runs(tmp_path, gpt.tuned)
     assert len(runs) == 10
     assert study.estimate(gpt, runs, 3) == f"10 runs, about {fmt_duration(4 * gpt.seconds_per_run)} with 3 workers"
@@ -135,7 +138,7 @@ def test_e2_configs_ship_inside_the_package_and_the_repo_copies_are_generated(tm
     monkeypatch.setattr(tailtamer.config, "load_toml", no_files)
     monkeypatch.chdir(tmp_path)
     for name in ("e2", "e2-leaky", "e2-smoke"):
-        assert study.get(name).runs(tmp_path, study.get(name).tuned)
+        assert studies.get(name).runs(tmp_path, studies.get(name).tuned)
     monkeypatch.undo()
     written = {p.name: p.read_text() for p in e2.write_configs(tmp_path)}
     repo = Path(__file__).resolve().parents[1] / "configs" / "e2"
@@ -162,7 +165,7 @@ def test_no_plot_leaves_the_run_folders_without_pngs_and_still_draws_the_report(
     from tailtamer.rundir.folder import read_metrics
     from tailtamer.plots import plot_metrics
 
-    demo = study.get("demo")
+    demo = studies.get("demo")
     noise = e1.NOISES["alpha-stable"]
     grid = study.Grid(axes={"dsgd": {"lr": (0.003, 0.01)}}, seeds=(100,), max_extensions=0,
                       folder=lambda r, k, p: r / "tune" / k / f"lr={p['lr']:g}",
@@ -173,7 +176,7 @@ def test_no_plot_leaves_the_run_folders_without_pngs_and_still_draws_the_report(
                    sections=(), tuned={"dsgd": {"lr": 0.01}}, report_file="tiny-report.md",
                    plots=(study.Plot("curve.png", lambda root, path, tuned: plot_metrics(
                        read_metrics(root / "main" / "seed0"), path)),))
-    monkeypatch.setattr(study, "get", lambda name: tiny)
+    monkeypatch.setattr(studies, "get", lambda name: tiny)
     out = tmp_path / "out"
     assert main(["study", "tiny", "--tune", "--out", str(out), "--workers", "1", *flag]) == 0
     folders = sorted(p.parent for p in out.rglob("summary.json"))

@@ -103,7 +103,7 @@ def test_sweep_skips_a_finished_identical_run_and_refuses_a_different_one(tmp_pa
 # ---- the TailOPT recipe's tuning, on a tiny budget -----------------------------------------------------
 
 def test_tailopt_tune_grows_and_records(tmp_path, monkeypatch):
-    from tailtamer.experiments import tailopt
+    from tailtamer.experiments.studies.tailopt_local_updates import recipe as tailopt
     from tailtamer.experiments.report import load_runs
 
     monkeypatch.setattr(tailopt, "ROUNDS", 4)
@@ -123,7 +123,7 @@ def test_tailopt_tune_grows_and_records(tmp_path, monkeypatch):
 
 def test_e1_tune_keeps_momentum_inside_its_range(tmp_path, monkeypatch):
     """E1's search grows β towards 1 by halving the gap (β stays in (0, 1)) and records the searches."""
-    from tailtamer.experiments import e1
+    from tailtamer.experiments.studies.gt_nsgdm_heavy_tails import recipe as e1
 
     real_config = e1.variant_config
     monkeypatch.setattr(e1, "variant_config", lambda m, p, noise, s: real_config(m, p, noise, s, steps=20))

@@ -3,7 +3,7 @@
 Config form (in ``[algorithm]``): ``schedule = "cosine"`` or an inline table
 ``schedule = {name = "poly", power = 0.5}``, and ``warmup = 100`` (steps).
 
-The step size and the factors are small frozen dataclasses, not closures: two members of a batched sweep
+The step size and the factors are small frozen dataclasses, not closures: two members of a stacked sweep
 with the same schedule compare equal, so a stacked run evaluates the shared factor once per step and scales
 the per-member rates by it (:meth:`StepSize.stack_members`) instead of calling every member's function.
 """

@@ -3,7 +3,7 @@
 A local-update round (:mod:`tailtamer.algorithms.local_update`) keeps the server model ``x_t`` replicated on
 every row of ``state["x"]`` and updates it once per round on one row. Which row that is depends only on how
 many runs share the rows: one run (the simulator, a torch.distributed process) reads its first row; a stacked
-run of R members (:class:`~tailtamer.comm.stacked.StackedComm`, batched sweeps) reads the first row of each
+run of R members (:class:`~tailtamer.comm.stacked.StackedComm`, stacked sweeps) reads the first row of each
 member's block of n, so its server tensors are ``[R, ...]`` and member r's is row r. Both are the same
 expression over ``[runs, rows per run, ...]``, so a method written with these two functions runs unchanged,
 bit for bit, alone or stacked.

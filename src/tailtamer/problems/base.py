@@ -23,7 +23,7 @@ class Problem:
         dim: dimension d of a node's parameter vector.
         metric_names: names :meth:`metrics` returns; the first one is the headline metric.
         grad_takes_row_seeds: :meth:`grad` reads no per-node data and draws only through :mod:`tailtamer.rng`
-            with ``(seed, nodes)``: a stacked run of a batched sweep may then pass its row ids as ``nodes`` and
+            with ``(seed, nodes)``: a stacked run of a stacked sweep may then pass its row ids as ``nodes`` and
             its :class:`~tailtamer.rng.RowSeeds` as ``seed``, and every member draws its standalone numbers in
             one call (:class:`~tailtamer.engine.stacked.oracle.StackedOracle`; else one call per member).
     """

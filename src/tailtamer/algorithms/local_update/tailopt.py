@@ -2,7 +2,7 @@
 
 One engine step is one round t. The server model ``x_t`` is replicated on every row of ``state["x"]``; the
 server's optimizer state (``outer.*``, shape ``[1, ...]``) is replicated on every process. The server's row is
-:func:`~tailtamer.comm.server.server_rows` (row 0 of a run; one per member in a stacked run of a batched sweep,
+:func:`~tailtamer.comm.server.server_rows` (row 0 of a run; one per member in a stacked run of a stacked sweep,
 whose outer hyperparameters are then one row per member, :attr:`LocalUpdate.server_attributes`). A round::
 
     x_{i,0} = x_t                                   for every sampled client i
@@ -55,7 +55,7 @@ class LocalUpdate(Algorithm):
     family = "local-update"
     requires = "none"
     #: attributes acting on the server's row (:func:`~tailtamer.comm.server.server_rows`): in a stacked run of a
-    #: batched sweep their per-member values are one row per member, not one per client row
+    #: stacked sweep their per-member values are one row per member, not one per client row
     #: (:func:`tailtamer.engine.stacked.rows.stack_objects`)
     server_attributes = ("outer", "_outer_lr")
 

@@ -5,14 +5,14 @@ other members' (:mod:`.stacking`), its gossip and averages stay within its rows
 (:class:`~tailtamer.comm.stacked.StackedComm`), and it draws exactly what its standalone run draws: the
 gradient oracle and randomness of :mod:`.stacked_oracle` draw every member's rows with that member's seed (every draw is
 a pure function of (seed, stream, node, step, call), :mod:`tailtamer.rng`). So each member's metrics are its
-standalone run's (tests/test_batched.py checks every decentralized method within 1e-12 in float64).
+standalone run's (tests/test_stacked.py checks every decentralized method within 1e-12 in float64).
 
 A member whose gradient or iterate holds NaN/Inf is diverged exactly where its standalone run would have
 stopped (same step, node and quantity): it is reported through ``on_diverged`` and frozen (its rows keep the
 state from before that step); the others go on. Metrics of all members are one vectorised call where the
 problem offers ``stacked_metrics`` (synthetic problems; else one ``metrics`` call per member), and each
 member's callbacks (its run folder's writer and checkpointer) see a :class:`MemberView` of the loop and, at a
-checkpoint, a compact copy of its own rows (:meth:`BatchedLoop.member_state`).
+checkpoint, a compact copy of its own rows (:meth:`StackedLoop.member_state`).
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class MemberView:
     """What a member's callbacks read of the loop (``RunWriter``, ``Checkpointer``): its own algorithm,
     metrics and step, the shared wall time split evenly, and a comm whose counters are one member's."""
 
-    def __init__(self, loop: "BatchedLoop", r: int, algorithm: Algorithm):
+    def __init__(self, loop: "StackedLoop", r: int, algorithm: Algorithm):
         self._loop, self.r, self.algorithm = loop, r, algorithm
         self.comm = _MemberComm(loop.comm)
         self.last_metrics: dict[str, float] = {}
@@ -79,7 +79,7 @@ class _MemberComm:
         return z
 
 
-class BatchedLoop:
+class StackedLoop:
     """Runs R members (``algorithms[r]`` with ``seeds[r]``) as one stacked run over ``comm``.
 
     Args:

@@ -1,6 +1,6 @@
 """One algorithm object for R members whose hyperparameters differ: per-row tensors where they differ.
 
-The members of a batched sweep (:mod:`tailtamer.engine.stacked.loop`) are built one by one from their own configs
+The members of a stacked sweep (:mod:`tailtamer.engine.stacked.loop`) are built one by one from their own configs
 (so each is validated as a standalone run is). :func:`stack_objects` then merges them attribute by attribute
 into one object of the same class:
 

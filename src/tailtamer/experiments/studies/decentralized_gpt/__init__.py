@@ -20,16 +20,16 @@ The base configs are declared here (:data:`BASES`; ``configs/e2/*.toml`` are wri
 """
 from __future__ import annotations
 
-import argparse
 import copy
-import time
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..config import dumps_toml
-from .study import Grid, Section, Study
-from .tuning import round_sig
+from ....config import dumps_toml
+from ...report import load_runs, pivot_table
+from ...study import Grid, Section, Study, recorded
+from ...tuning import round_sig
 
 #: The correct causal GPT at CPU scale (the problem section of every E2 run).
 CPU_PROBLEM: dict[str, Any] = {"name": "gpt-multi30k", "d_model": 64, "layers": 2, "heads": 4, "ffn": 256,
@@ -51,8 +51,8 @@ BASES: dict[str, dict[str, Any]] = {
 }
 #: The comment heading each written config file.
 HEADERS = {
-    "gpt-cpu": "E2 at CPU scale: correct causal GPT on Multi30k, 8 nodes (see src/tailtamer/experiments/e2.py, "
-               "docs/e2.md).\nThe algorithm and topology are filled in per run by the E2 study; alone this runs "
+    "gpt-cpu": "E2 at CPU scale: correct causal GPT on Multi30k, 8 nodes (see src/tailtamer/experiments/studies/"
+               "decentralized_gpt/, docs/e2.md).\nThe algorithm and topology are filled in per run by the E2 study; alone this runs "
                "GT-NSGDm on the ring:\n  tailtamer run configs/e2/gpt-cpu.toml --out runs/gpt-cpu",
     "gpt-paper-faithful": "LEAKY — the published E2 model (TransformerDecoderLayer(x, x, tgt_mask=causal), "
                           "word-shuffled training\nstream), for comparison with Table 1 ONLY. Its low val_loss "
@@ -84,12 +84,9 @@ HYPER: dict[str, dict[str, Any]] = {
     "sclip-ef": {"lr": 0.5, "phi": 1.0, "eps": 1e-4}, "gt-nsgdm": {"lr": 0.05, "beta": 0.9}}
 
 #: The winners of ``tailtamer study e2 --tune`` (3 tuning seeds 100–102, ring, grid grown until no winner sits on
-#: an edge; docs/e2.md): the recorded settings of the ``e2-tuned`` study.
-TUNED: dict[str, dict[str, Any]] = {
-    "dsgd": {"lr": 0.1667}, "dsgd-n": {"lr": 0.45}, "dsgd-gclip": {"lr": 0.5, "gamma": 1.0},
-    "dsgd-cclip": {"lr": 1.5, "gamma": 0.01}, "dsgd-clip": {"lr": 3.0, "gamma": 1.0, "kappa": 0.4},
-    "gt-dsgd": {"lr": 0.5}, "gt-adam": {"lr": 0.0003333}, "qg-dsgdm": {"lr": 0.6, "beta": 0.9},
-    "sclip-ef": {"lr": 1.5, "phi": 1.0, "eps": 1e-4}, "gt-nsgdm": {"lr": 0.15, "beta": 0.9}}
+#: an edge; docs/e2.md): the recorded settings of the ``e2-tuned`` study, read from
+#: ``tuned.json`` beside this module.
+TUNED: dict[str, dict[str, Any]] = recorded(__file__, "tuned.json")
 
 TOPOLOGY_PARAMS = {"ring": {}, "exponential": {"self_weight": 0.4}, "complete": {}}
 SEEDS = 3
@@ -159,8 +156,6 @@ def table1(runs: list, metric: str = "val_loss", rows: str = "algorithm", cols: 
            digits: int = 3) -> str:
     """Table 1 of arXiv 2505.03736: its row order and labels, columns ring / exp / complete, and the published
     value beside each cell."""
-    from .report import pivot_table
-
     order = list(TOPOLOGIES)
     present = {r.get(rows) for r in runs}
     return pivot_table(runs, metric, rows, cols, digits,
@@ -171,8 +166,6 @@ def table1(runs: list, metric: str = "val_loss", rows: str = "algorithm", cols: 
 
 
 def _main_table(root: Path, tuned: Any) -> str:
-    from .report import load_runs
-
     runs = load_runs([root / t for t in TOPOLOGIES if (root / t).exists()])
     seeds = len({r.summary.get("seed") for r in runs})
     return f"val_loss: mean ± std over seeds ({len(runs)} runs, {seeds} seed(s))\n\n" + table1(runs)
@@ -180,8 +173,6 @@ def _main_table(root: Path, tuned: Any) -> str:
 
 def _tuning_table(root: Path, tuned: Any) -> str | None:
     """Each method's step-size search: the grid after growing, the winner and its score (if tuned)."""
-    import json
-
     path = root / "tuning.json"
     if not path.exists():
         return None
@@ -238,33 +229,3 @@ def write_configs(folder: Path) -> list[Path]:
         path.write_text(head + dumps_toml(cfg))
         paths.append(path)
     return paths
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m tailtamer.experiments.e2``: the E2 runs with ad-hoc reductions (see ``tailtamer study``)."""
-    from ..memory import keep_heap_memory
-    from .sweep import run_sweep
-
-    ap = argparse.ArgumentParser(prog="python -m tailtamer.experiments.e2", description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default="runs/e2")
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--methods", nargs="*", choices=list(METHODS))
-    ap.add_argument("--topologies", nargs="*", choices=list(TOPOLOGIES))
-    ap.add_argument("--steps", type=int, help="override the number of steps")
-    ap.add_argument("--paper-faithful", action="store_true",
-                    help="the LEAKY published model (for comparison with Table 1 only)")
-    ap.add_argument("--smoke", action="store_true", help="1 seed, ring only, 30 steps (checks the recipe runs)")
-    args = ap.parse_args(argv)
-    if args.smoke:
-        args.seeds, args.topologies, args.steps = 1, args.topologies or ["ring"], args.steps or 30
-    keep_heap_memory()
-    todo = jobs(args.out, args.seeds, args.methods, args.topologies, args.steps, args.paper_faithful)
-    t0 = time.time()
-    run_sweep(todo, workers=args.workers, label="e2")
-    print(f"finished {len(todo)} runs in {time.time() - t0:.0f} s; table: tailtamer report {args.out} --e2")
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

@@ -1,11 +1,11 @@
-"""Batched sweeps: R runs as one stacked run, each member equal to its standalone run.
+"""Stacked sweeps: R runs as one stacked run, each member equal to its standalone run.
 
-Facts checked: a member of a batch draws what its standalone run draws (:class:`tailtamer.rng.RowSeeds`), so
+Facts checked: a member of a stacked run draws what its standalone run draws (:class:`tailtamer.rng.RowSeeds`), so
 its metrics equal the standalone run's within 1e-12 in float64 for every registered decentralized and
 local-update method, stacked for real (no member runs alone), with members that differ in seed and step size
 (and, for local-update methods, in which clients each round samples and in server settings); mixing and averaging stay within a
 member; a diverging member is reported as its standalone run reports it while the others go on; sweeps group
-their jobs into batches and skip finished folders.
+their jobs into stacked runs and skip finished folders.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tailtamer.algorithms import ALGORITHMS
 from tailtamer.comm import SimulatedComm
 from tailtamer.comm.stacked import StackedComm
 from tailtamer.rundir.folder import read_metrics, read_summary
-from tailtamer.experiments.batched import Batch, plan, run_batch
+from tailtamer.experiments.stacked import StackedRun, plan, run_stacked
 from tailtamer.experiments.runner import run_config
 from tailtamer.experiments.sweep import run_sweep
 from tailtamer.topology import build_topology
@@ -51,22 +51,22 @@ def _rows(folder: Path) -> list[dict]:
     return [{k: v for k, v in r.items() if k != "wall_time_s"} for r in read_metrics(folder)]
 
 
-def _assert_same(batched: Path, alone: Path) -> None:
-    a, b = _rows(batched), _rows(alone)
+def _assert_same(stacked: Path, alone: Path) -> None:
+    a, b = _rows(stacked), _rows(alone)
     assert len(a) == len(b) >= 1
     for x, y in zip(a, b):
         assert x.keys() == y.keys()
         for k in x:
             same = x[k] == y[k] or (x[k] != x[k] and y[k] != y[k])      # equal, or both NaN
-            assert same or abs(x[k] - y[k]) <= TOL * max(1.0, abs(y[k])), (batched, x["step"], k, x[k], y[k])
-    sa, sb = read_summary(batched), read_summary(alone)
+            assert same or abs(x[k] - y[k]) <= TOL * max(1.0, abs(y[k])), (stacked, x["step"], k, x[k], y[k])
+    sa, sb = read_summary(stacked), read_summary(alone)
     assert sa["status"] == sb["status"]
     assert sa.get("comm") == sb.get("comm") and sa.get("diverged") == sb.get("diverged")
 
 
 def _compare(tmp_path: Path, cfgs: list[dict]) -> None:
     jobs = [(str(tmp_path / f"member{i}"), c) for i, c in enumerate(cfgs)]
-    run_batch(jobs, plot=False)
+    run_stacked(jobs, plot=False)
     for i, (folder, c) in enumerate(jobs):
         run_config(c, tmp_path / f"alone{i}", progress=False, plot=False)
         _assert_same(Path(folder), tmp_path / f"alone{i}")
@@ -77,13 +77,13 @@ def test_the_registry_has_both_families():
 
 
 def _no_fallback(monkeypatch) -> None:
-    """Make a batch that would run its members one by one fail instead (the test is about stacked runs)."""
-    import tailtamer.experiments.batched as batched
+    """Make a stacked run that would run its members one by one fail instead (the test is about stacked runs)."""
+    import tailtamer.experiments.stacked as stacked
 
     def alone(folder, *args, **kwargs):
-        raise AssertionError(f"{folder} ran alone: the batch fell back to one run at a time")
+        raise AssertionError(f"{folder} ran alone: the stacked run fell back to one run at a time")
 
-    monkeypatch.setattr(batched, "_alone", alone)
+    monkeypatch.setattr(stacked, "_alone", alone)
 
 
 @pytest.mark.parametrize("name", _by_family("decentralized"))
@@ -107,7 +107,7 @@ def test_every_local_update_member_equals_its_standalone_run(tmp_path, monkeypat
 
 def test_logistic_members_use_the_stacked_gradient_and_equal_their_standalone_runs(tmp_path, monkeypatch):
     """Logistic regression has ``stacked_loss``/``stacked_grad`` (one product per node for all members): the
-    batch calls them and each member still equals its standalone run."""
+    stacked run calls them and each member still equals its standalone run."""
     from tailtamer.problems.logistic import Logistic
 
     _no_fallback(monkeypatch)
@@ -125,7 +125,7 @@ def test_logistic_members_use_the_stacked_gradient_and_equal_their_standalone_ru
                                                    ("fedavg", {"name": "server", "n": 6}, {"clients": 0.5})])
 def test_least_squares_minibatches_are_drawn_for_all_members_in_one_call(tmp_path, monkeypatch, name, topology,
                                                                          extra):
-    """Least squares draws each node's minibatch by tailtamer.rng alone (``grad_takes_row_seeds``): a batch
+    """Least squares draws each node's minibatch by tailtamer.rng alone (``grad_takes_row_seeds``): a stacked run
     passes its row ids and members' seeds in one call, and each member still equals its standalone run (its
     own minibatches: members differ in seed)."""
     from tailtamer.problems.least_squares import LeastSquares
@@ -143,7 +143,7 @@ def test_least_squares_minibatches_are_drawn_for_all_members_in_one_call(tmp_pat
 
 
 def test_random_compressor_draws_per_member(tmp_path):
-    """A compressor drawing per node (rand-k) in a batch: each member draws with its own seed."""
+    """A compressor drawing per node (rand-k) in a stacked run: each member draws with its own seed."""
     cfgs = [{**_cfg("choco-sgd", s, lr, 6, {"name": "ring", "n": 6}), "compression": {"name": "rand-k", "k": 2}}
             for s, lr in ((3, 0.01), (4, 0.02))]
     _compare(tmp_path, cfgs)
@@ -217,7 +217,7 @@ def test_a_diverging_member_is_reported_as_alone_and_the_others_go_on(tmp_path, 
     cfgs = [{**_cfg(name, s, lr, 12, topology, **extra), "problem": quad}
             for s, lr in ((0, 0.01), (1, 1e200), (2, 0.003))]
     jobs = [(str(tmp_path / f"member{i}"), c) for i, c in enumerate(cfgs)]
-    run_batch(jobs, plot=False)
+    run_stacked(jobs, plot=False)
     monkeypatch.undo()
     for i, c in enumerate(cfgs):
         try:
@@ -254,10 +254,10 @@ def test_plan_groups_by_shape_and_sweeps_skip_finished_folders(tmp_path):
     jobs += [(str(tmp_path / f"fed{s}"), _cfg("fedavg", s, 0.01, 4, {"name": "server", "n": 4})) for s in (0, 1)]
     jobs += [(str(tmp_path / "fed-other-steps"), _cfg("fedavg", 0, 0.01, 4, {"name": "server", "n": 4}, local_steps=2))]
     units = plan(jobs, workers=1)
-    batches = [u for u in units if isinstance(u, Batch)]
-    assert [sorted(b.folders) for b in batches] == [sorted(f for f, _ in jobs[:4]), sorted(f for f, _ in jobs[6:8])]
-    assert len(units) == 2 + 3                # two batches; other-n, dsgd and fedavg with other local steps alone
-    assert len([u for u in plan(jobs, workers=2) if isinstance(u, Batch)]) == 3
+    stacks = [u for u in units if isinstance(u, StackedRun)]
+    assert [sorted(b.folders) for b in stacks] == [sorted(f for f, _ in jobs[:4]), sorted(f for f, _ in jobs[6:8])]
+    assert len(units) == 2 + 3                # two stacked runs; other-n, dsgd and fedavg with other local steps alone
+    assert len([u for u in plan(jobs, workers=2) if isinstance(u, StackedRun)]) == 3
     run_sweep(jobs[:4], workers=1, progress=False)
     stamps = {f: (Path(f) / "summary.json").stat().st_mtime_ns for f, _ in jobs[:4]}
     run_sweep(jobs[:4], workers=1, progress=False)
@@ -270,18 +270,18 @@ def test_plan_groups_by_shape_and_sweeps_skip_finished_folders(tmp_path):
 def test_model_workloads_are_not_grouped():
     """A model workload's forward/backward is one call per member anyway: its runs stay single jobs (E2's GPT
     sweep runs exactly as before), while the same method on a synthetic problem is grouped."""
-    from tailtamer.experiments.batched import batch_key
+    from tailtamer.experiments.stacked import stack_key
 
     gpt = {"problem": {"name": "gpt-multi30k"}, "algorithm": {"name": "gt-nsgdm", "lr": 0.1},
            "topology": {"name": "ring", "n": 8}, "run": {"steps": 4, "seed": 0}}
     units = plan([(f"g{s}", {**gpt, "run": {"steps": 4, "seed": s}}) for s in (0, 1, 2)], workers=1)
-    assert not any(isinstance(u, Batch) for u in units) and len(units) == 3
-    assert batch_key(_cfg("gt-nsgdm", 0, 0.01, 4, {"name": "ring", "n": 6})) is not None
+    assert not any(isinstance(u, StackedRun) for u in units) and len(units) == 3
+    assert stack_key(_cfg("gt-nsgdm", 0, 0.01, 4, {"name": "ring", "n": 6})) is not None
 
 
 def test_a_setting_used_as_a_python_number_falls_back_to_members_one_by_one(tmp_path, monkeypatch):
     """A method that uses a differing float in Python arithmetic (here ``math.sqrt(lr)``) cannot take a per-row
-    tensor: the batch runs its members alone, and every folder still equals its standalone run."""
+    tensor: the stacked run runs its members alone, and every folder still equals its standalone run."""
     import math
 
     from tailtamer.algorithms.decentralized.dsgd import DSGD
@@ -307,7 +307,7 @@ def test_a_members_checkpoints_hold_its_standalone_state_and_nothing_else(tmp_pa
         c["run"]["checkpoint_every"] = 3
     jobs = [(str(tmp_path / f"member{i}"), c) for i, c in enumerate(cfgs)]
     _no_fallback(monkeypatch)
-    run_batch(jobs, plot=False)
+    run_stacked(jobs, plot=False)
     monkeypatch.undo()
     for i, (folder, c) in enumerate(jobs):
         run_config(c, tmp_path / f"alone{i}", progress=False, plot=False)

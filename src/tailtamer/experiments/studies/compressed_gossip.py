@@ -5,7 +5,7 @@ The E1 setting (configs/e1/gt-nsgdm-alpha-stable.toml: tokenized regression, rin
 consensus step γ is chosen on the E1 tuning seed 100 (lowest final ``dist_to_opt`` over :data:`GAMMAS`), then
 the method runs on seeds 0, 1, 2. Reports final ``dist_to_opt`` mean ± std and bytes per node per step.
 
-Run: ``python -m tailtamer.experiments.compressed_gossip [--out runs/compressed-gossip]`` (a few minutes).
+Run: ``python -m tailtamer.experiments.studies.compressed_gossip [--out runs/compressed-gossip]`` (a few minutes).
 """
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from ..api import build
-from ..config import load_toml
-from ..rundir.atomic import atomic_write_text
+from ...api import build
+from ...config import load_toml
+from ...rundir.atomic import atomic_write_text
 
-BASE = Path(__file__).resolve().parents[3] / "configs" / "e1" / "gt-nsgdm-alpha-stable.toml"
+BASE = Path(__file__).resolve().parents[4] / "configs" / "e1" / "gt-nsgdm-alpha-stable.toml"
 COMPRESSORS: dict[str, dict[str, Any] | None] = {
     "dense": None,
     "top-10%": {"name": "top-k", "fraction": 0.1},
