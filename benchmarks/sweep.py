@@ -41,15 +41,15 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import torch  # noqa: E402
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from tailtamer.engine.run_dir import read_summary  # noqa: E402
-from tailtamer.experiments import e1, tailopt  # noqa: E402
-from tailtamer.experiments.batched import Batch, plan  # noqa: E402
-from tailtamer.experiments.executors import warm  # noqa: E402
-from tailtamer.experiments.sweep import run_sweep  # noqa: E402
+from tailtamer.engine.run_dir import read_summary
+from tailtamer.experiments import e1, tailopt
+from tailtamer.experiments.batched import Batch, plan
+from tailtamer.experiments.executors import warm
+from tailtamer.experiments.sweep import run_sweep
 
 
 #: ``--problem``: E1's own problem (None), or one put in its place in every job.

@@ -8,7 +8,7 @@ must agree to rounding. Times must be tie-free (random jitter).
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

@@ -64,5 +64,5 @@ def test_data_dir_resolution(monkeypatch, tmp_path):
 def test_digits():
     pytest.importorskip("sklearn", reason="digits needs scikit-learn (pip install 'tailtamer[data]')")
     images, labels = load_digits_arrays()
-    assert images.shape == (1797, 8, 8) and 0.0 <= images.min() and images.max() <= 1.0
+    assert images.shape == (1797, 8, 8) and images.min() >= 0.0 and images.max() <= 1.0
     assert sorted(set(labels.tolist())) == list(range(10))

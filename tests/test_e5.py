@@ -4,7 +4,6 @@ from the folders; the replicate blocks of a stacked run are what separate runs w
 of the blow-up law."""
 from __future__ import annotations
 
-import json
 import math
 
 import pytest

@@ -2,7 +2,6 @@
 short gpt-multi30k run that learns well below the unigram plateau."""
 from __future__ import annotations
 
-import pytest
 import torch
 
 from tailtamer.problems import build_problem

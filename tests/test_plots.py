@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from tailtamer import plots  # noqa: E402
+from tailtamer import plots
 
 
 def _rows(scale: float, steps: int = 31, negative: bool = False) -> list[dict[str, float]]:

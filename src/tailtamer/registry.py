@@ -31,7 +31,8 @@ import inspect
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generic, Iterable, TypeVar
+from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Iterable
 
 from .errors import ConfigError
 
@@ -114,7 +115,7 @@ class Part:
     them), so that its validation messages name the keys as the config writes them.
     """
 
-    registry: "Registry[Any]"
+    registry: Registry[Any]
     name: str
     prefix: str = ""
 

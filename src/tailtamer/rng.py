@@ -25,7 +25,7 @@ Example:
 from __future__ import annotations
 
 import zlib
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -334,7 +334,7 @@ class RowSeeds:
         True
     """
 
-    def __init__(self, seeds: "list[int] | tuple[int, ...]", n: int):
+    def __init__(self, seeds: list[int] | tuple[int, ...], n: int):
         if n < 1 or not len(seeds):
             raise ValueError(f"RowSeeds needs at least one seed and n ≥ 1, got {len(seeds)} seeds, n = {n}")
         self.seeds, self.n = [int(s) for s in seeds], int(n)

@@ -36,7 +36,7 @@ class Oracle(Protocol):
 #: Registry of algorithms; factories receive ``steps`` (the horizon T) from the engine, those with
 #: ``compresses = True`` the ``compressor`` built from ``[compression]``, and composites their registered
 #: ``name`` (one class, several names: presets and pairs).
-ALGORITHMS: Registry["Algorithm"] = Registry("algorithm", context=("steps", "compressor", "name"))
+ALGORITHMS: Registry[Algorithm] = Registry("algorithm", context=("steps", "compressor", "name"))
 
 
 class Algorithm:

@@ -154,7 +154,7 @@ class PowerSGD(Compressor):
         return torch.zeros_like(x0.reshape(x0.shape[0], -1)[:, :0])
 
     def codec(self, rng: Randomness | None = None, call: int = 0, state: torch.Tensor | None = None,
-              layout: Any = None) -> "LowRankCodec":
+              layout: Any = None) -> LowRankCodec:
         """The codec of one use for the rows whose warm-start ``state`` is given (its ``state`` after encoding is
         the next one)."""
         if rng is None or state is None:

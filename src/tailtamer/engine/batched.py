@@ -17,7 +17,7 @@ checkpoint, a compact copy of its own rows (:meth:`BatchedLoop.member_state`).
 from __future__ import annotations
 
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -36,7 +36,7 @@ class MemberView:
     """What a member's callbacks read of the loop (``RunWriter``, ``Checkpointer``): its own algorithm,
     metrics and step, the shared wall time split evenly, and a comm whose counters are one member's."""
 
-    def __init__(self, loop: "BatchedLoop", r: int, algorithm: Algorithm):
+    def __init__(self, loop: BatchedLoop, r: int, algorithm: Algorithm):
         self._loop, self.r, self.algorithm = loop, r, algorithm
         self.comm = _MemberComm(loop.comm)
         self.last_metrics: dict[str, float] = {}

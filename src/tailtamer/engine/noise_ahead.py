@@ -54,7 +54,7 @@ class NoiseAhead:
     changes nothing whatever the run does between steps (a resume, a jump back): a step outside the held draw
     starts a new one at that step."""
 
-    def __init__(self, noise: NoiseModel, seed: "int | rng.RowSeeds", ids: torch.Tensor, row_seeds: rng.RowSeeds):
+    def __init__(self, noise: NoiseModel, seed: int | rng.RowSeeds, ids: torch.Tensor, row_seeds: rng.RowSeeds):
         self.noise, self.seed, self.ids, self.row_seeds = noise, seed, ids, row_seeds
         self.space = len(row_seeds.seeds) * row_seeds.n
         self._held: dict[int, tuple[int, tuple[int, torch.dtype], torch.Tensor]] = {}

@@ -17,7 +17,8 @@ import copy
 import itertools
 import math
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from ..config import dumps_toml
 from .report import Cell, load_runs

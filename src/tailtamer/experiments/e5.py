@@ -21,7 +21,8 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 from ..sde.folders import Job, pending, read, run_folder
 from .executors import resolve

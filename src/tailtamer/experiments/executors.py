@@ -26,7 +26,8 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol, Sequence
+from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Sequence
 
 from ..engine.atomic import atomic_write_bytes
 from ..engine.run_dir import SUMMARY

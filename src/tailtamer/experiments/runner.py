@@ -6,7 +6,8 @@ The folder rules (fresh, resumed, already complete) are :mod:`tailtamer.engine.r
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from ..api import build_components, make_loop
 from ..config import resolve

@@ -17,7 +17,8 @@ import json
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 from ..engine.run_dir import atomic_write_json
 from ..errors import ConfigError

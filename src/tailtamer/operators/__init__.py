@@ -7,7 +7,7 @@ from .momentum import ema, track
 from .normalize import TINY, row_norms, rownorm
 from .thresholds import biclip_thresholds
 from .transform import TRANSFORMS, Buffers, Chain, Identity, Scale, Transform, chain
-from . import transforms  # noqa: E402,F401  (registration of the transforms)
+from . import transforms  # noqa: F401  (registration of the transforms)
 
 __all__ = ["TINY", "TRANSFORMS", "Buffers", "Chain", "Identity", "Scale", "Transform", "adagrad_moment",
            "adam_direction", "adam_moments", "biclip", "biclip_thresholds", "chain", "clip_coords", "clip_rows", "ema",

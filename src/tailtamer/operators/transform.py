@@ -41,7 +41,7 @@ from ..registry import Registry
 Buffers = dict[str, torch.Tensor]
 
 #: Registry of stateful transforms (see module docstring).
-TRANSFORMS: Registry["Transform"] = Registry("transform", context=("owner", "prefix"))
+TRANSFORMS: Registry[Transform] = Registry("transform", context=("owner", "prefix"))
 
 
 class Transform:

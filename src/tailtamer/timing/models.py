@@ -29,7 +29,7 @@ from ..validation import check_nonneg, check_positive
 from . import draws
 
 #: Registry of compute-time models; factories receive ``n`` (number of workers) and ``seed`` from the engine.
-TIMINGS: Registry["TimingModel"] = Registry("timing", context=("n", "seed"))
+TIMINGS: Registry[TimingModel] = Registry("timing", context=("n", "seed"))
 
 STREAM = "timing"
 

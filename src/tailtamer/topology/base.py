@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,7 +25,7 @@ JSON_MATRIX_MAX_N = 64
 
 #: Registry of graph builders. Each factory takes ``n`` (engine-supplied) and its own parameters and
 #: returns a :class:`Topology`.
-TOPOLOGIES: Registry["Topology"] = Registry("topology", context=("n",))
+TOPOLOGIES: Registry[Topology] = Registry("topology", context=("n",))
 
 
 @dataclass

@@ -110,7 +110,7 @@ def _negatives(A: np.ndarray, tol: float) -> tuple[int, int, float, int] | None:
         order = np.lexsort((C.col, C.row))
         neg = order[C.data[order] < -tol]
         return None if not len(neg) else (int(C.row[neg[0]]), int(C.col[neg[0]]), float(C.data[neg[0]]), len(neg))
-    neg = np.argwhere(A < -tol)
+    neg = np.argwhere(-tol > A)
     if not len(neg):
         return None
     i, j = map(int, neg[0])

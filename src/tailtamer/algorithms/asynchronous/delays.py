@@ -15,13 +15,14 @@ A rule returns ``None`` to drop the arrival.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any
+from collections.abc import Callable
 
 from ..base import Algorithm  # noqa: F401  (import order: algorithms.base before registries here)
 from ...registry import Registry
 from ...validation import check_nonneg, check_positive
 
-DelayRule = Callable[[int], Optional[float]]
+DelayRule = Callable[[int], float | None]
 
 #: Registry of delay rules; factories receive ``n`` (number of workers) from the engine.
 DELAY_RULES: Registry[DelayRule] = Registry("delay rule", context=("n",))

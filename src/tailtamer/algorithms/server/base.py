@@ -82,7 +82,7 @@ class BoundState:
     def __init__(self, compressor: Compressor, state: torch.Tensor, layout: Any):
         self.compressor, self.state, self.layout = compressor, state, layout
 
-    def codec(self, rng: Any = None, call: int = 0) -> "_Tracked":
+    def codec(self, rng: Any = None, call: int = 0) -> _Tracked:
         return _Tracked(self, self.compressor.codec(rng, call, state=self.state, layout=self.layout))
 
     def __getattr__(self, name: str) -> Any:         # name, unbiased, omega, delta, bits, describe, ...

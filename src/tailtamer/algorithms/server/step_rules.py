@@ -16,7 +16,8 @@ power ∈ (1/2, 1], so Σ η = ∞ and Σ η² < ∞ (the DSignSGD condition).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import torch
 
