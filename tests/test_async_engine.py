@@ -192,7 +192,8 @@ def test_clipped_methods_stay_finite_and_progress_under_cauchy_noise(name, param
 @pytest.mark.parametrize("name,params", [("ringmaster", {"lr": 0.05, "R": 2, "variant": "stop"}),
                                          ("fedbuff", {"lr": 0.5, "local_steps": 2, "K": 3}),
                                          ("rennala", {"lr": 0.05, "B": 3}),
-                                         ("dc-asgd", {"lr": 0.05, "compensation": {"name": "dc-adaptive", "lam0": 0.2}})])
+                                         ("dc-asgd", {"lr": 0.05,
+                                                      "compensation": {"name": "dc-adaptive", "lam0": 0.2}})])
 def test_a_stopped_run_resumes_bitwise_identically(tmp_path, name, params):
     c = cfg(name, params, n=5, steps=60, run={"checkpoint_every": 20})
     full = run_config(c, tmp_path / "full", progress=False, plot=False)

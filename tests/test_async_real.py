@@ -60,10 +60,8 @@ def test_replay_of_a_real_ringmaster_stop_run_equals_it(tmp_path):
     assert summary["distributed"]["mode"] == "asynchronous" and summary["distributed"]["workers"] == 3
     log = events(tmp_path / "real")
     assert [r["k"] for r in log] == list(range(len(log))) and all(r["event"] == "arrival" for r in log)
-    updates = 0
-    for r in log:                      # delay = updates since the read; Ringmaster-stop never applies δ ≥ R
+    for updates, r in enumerate(log):  # delay = updates since the read; Ringmaster-stop never applies δ ≥ R
         assert r["delay"] == updates - r["version"] and r["delay"] < 2 and r["updated"]
-        updates += 1
     assert len({r["worker"] for r in log}) >= 2
     times = [r["time"] for r in log]
     assert times == sorted(times) and times[0] > 0

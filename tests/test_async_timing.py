@@ -72,7 +72,8 @@ def test_bad_timing_configs_fail_early():
 def test_timing_section_is_filled_for_async_methods_only():
     base = {"problem": {"name": "quadratic"}, "topology": {"name": "server", "n": 2}}
     assert resolve({**base, "algorithm": {"name": "asgd"}})["timing"] == {"name": "sqrt", "jitter": 0.05, "scale": 1.0}
-    sync = resolve({"problem": {"name": "quadratic"}, "algorithm": {"name": "dsgd"}, "topology": {"name": "ring", "n": 4}})
+    sync = resolve({"problem": {"name": "quadratic"}, "algorithm": {"name": "dsgd"},
+                    "topology": {"name": "ring", "n": 4}})
     assert "timing" not in sync and sync["run"]["time"] == 0.0
 
 

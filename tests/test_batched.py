@@ -3,9 +3,9 @@
 Facts checked: a member of a batch draws what its standalone run draws (:class:`tailtamer.rng.RowSeeds`), so
 its metrics equal the standalone run's within 1e-12 in float64 for every registered decentralized and
 local-update method, stacked for real (no member runs alone), with members that differ in seed and step size
-(and, for local-update methods, in which clients each round samples and in server settings); mixing and averaging stay within a
-member; a diverging member is reported as its standalone run reports it while the others go on; sweeps group
-their jobs into batches and skip finished folders.
+(and, for local-update methods, in which clients each round samples and in server settings); mixing and averaging
+stay within a member; a diverging member is reported as its standalone run reports it while the others go on;
+sweeps group their jobs into batches and skip finished folders.
 """
 from __future__ import annotations
 
@@ -133,7 +133,8 @@ def test_least_squares_minibatches_are_drawn_for_all_members_in_one_call(tmp_pat
     _no_fallback(monkeypatch)
     calls = []
     real = LeastSquares.grad
-    monkeypatch.setattr(LeastSquares, "grad", lambda self, x, *a, **k: (calls.append(x.shape), real(self, x, *a, **k))[1])
+    monkeypatch.setattr(LeastSquares, "grad",
+                        lambda self, x, *a, **k: (calls.append(x.shape), real(self, x, *a, **k))[1])
     cfgs = [{**_cfg(name, seed, lr, 5, topology, **extra), "problem": {"name": "least-squares", "dim": 5,
                                                                        "samples": 200, "batch": 4}}
             for seed, lr in ((0, 0.05), (1, 0.02), (2, 0.05))]
@@ -159,7 +160,7 @@ def test_row_seeds_draw_each_members_standalone_numbers():
             assert torch.equal(got[r * n:(r + 1) * n], draw(seed, "noise", torch.arange(n), 7, 3, 1))
     ids, cols = torch.tensor([11, 0, 6]), torch.tensor([2, 1, 0])
     assert torch.equal(rng.uniform_at(s, "x", ids, cols, 3), rng.uniform(s, "x", rows, 3, 3)[ids, cols])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="row ids must lie in"):
         rng.uniform(s, "x", torch.tensor([len(seeds) * n]), 0, 1)
 
 

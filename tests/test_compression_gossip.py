@@ -74,7 +74,7 @@ def test_identity_and_gamma_one_reduce_to_dsgd_and_gt_nsgdm():
     for alg, base, hp in (("choco-sgd", "dsgd", {}), ("gt-nsgdm-choco", "gt-nsgdm", {"beta": 0.8})):
         x = build(config(alg, {"name": "identity"}, gamma=1.0, **hp)).run()["x"]
         cfg = config(base, **hp)
-        c, grad, x0, W = _setup(cfg)
+        _c, grad, x0, W = _setup(cfg)
         ref = torch.stack(run_reference(base, {"beta": 0.8}, W, x0, grad, STEPS, lambda t: 0.05))
         assert (x - ref).abs().max().item() <= 1e-12
         assert (x - build(cfg).run()["x"]).abs().max().item() <= 1e-12

@@ -13,6 +13,7 @@ from tailtamer.compression import COMPRESSORS, build_compressor
 from tailtamer.compression.lowrank import orthogonalize
 from tailtamer.errors import ValidationError
 from tailtamer.rng import Randomness
+import itertools
 
 M, K = 12, 9
 
@@ -58,7 +59,7 @@ def test_warm_start_converges_to_the_best_rank_r_approximation_on_a_fixed_matrix
             out, state, _ = compress(warm, z, state, step)
             errors.append(float((out - z).norm()))
             cold_errors.append(float((compress(cold, z, cold.init_state(z), step)[0] - z).norm()))
-        assert all(b <= a + 1e-12 for a, b in zip(errors, errors[1:]))           # subspace iteration: monotone
+        assert all(b <= a + 1e-12 for a, b in itertools.pairwise(errors))           # subspace iteration: monotone
         assert errors[0] > best * 1.01 and errors[-1] == pytest.approx(best, rel=1e-6)
         assert min(cold_errors) > best * 1.001                                     # fresh Q each time: no gain
 
@@ -164,7 +165,8 @@ def test_ef_with_powersgd_equals_the_per_node_reference():
             q = [torch.randn(1, 5 * r, generator=gen, dtype=torch.float64)[0].reshape(5, r)] * n
         deltas = []
         for i in range(n):
-            g = prob.grad(x[None], torch.tensor([i]), seed, t, 0)[0] + noise.sample(seed, torch.tensor([i]), t, 40, 0)[0]
+            i_ = torch.tensor([i])
+            g = prob.grad(x[None], i_, seed, t, 0)[0] + noise.sample(seed, i_, t, 40, 0)[0]
             p = 0.05 * g + e[i]
             mat = p[:30].reshape(6, 5)
             pp = torch.linalg.qr(mat @ q[i]).Q

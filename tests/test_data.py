@@ -28,7 +28,7 @@ def test_multi30k_splits(shared_data):
 def test_sst2_splits(shared_data):
     texts, labels = load_sst2("train", shared_data)
     assert len(texts) == len(labels) == 67349 and set(labels) == {0, 1}
-    dev, dev_labels = load_sst2("dev", shared_data)
+    dev, _dev_labels = load_sst2("dev", shared_data)
     assert len(dev) == 872 and dev[0].startswith("one long string")
 
 

@@ -41,7 +41,7 @@ def test_a_multi_step_draw_is_each_steps_draw_bit_for_bit(name, dtype):
     nodes, keys = na.StepRows(stacked, K).decode(sub, "noise", step, 1)
     want = [stacked.decode(np.array([i]), "noise", step + k, 1) for k, i in ((K - 1, N - 1), (0, 0), (1, 2))]
     assert nodes.tolist() == [int(w[0][0]) for w in want] and keys.tolist() == [int(w[1][0]) for w in want]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="row ids must lie in"):
         na.StepRows(stacked, K).decode(np.array([K * N]), "noise", step, 1)
 
 

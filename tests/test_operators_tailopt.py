@@ -6,6 +6,7 @@ import torch
 
 from tailtamer.operators import (adagrad_moment, adam_direction, adam_moments, biclip, biclip_thresholds, clip_coords,
                                  rmsprop_moment, scaled_direction)
+import itertools
 
 
 def heavy(shape=(6, 50), seed=0) -> torch.Tensor:
@@ -41,8 +42,8 @@ def test_biclip_special_cases():
 def test_biclip_thresholds_schedules():
     assert biclip_thresholds(1.0, 0.2, 0.0, 0.0, 50) == (1.0, 0.2)      # constant
     us, ds = zip(*(biclip_thresholds(1.0, 0.5, 0.5, 0.5, t) for t in range(20)))
-    assert all(a < b for a, b in zip(us, us[1:]))                       # u_t grows
-    assert all(a > b for a, b in zip(ds, ds[1:]))                       # d_t shrinks
+    assert all(a < b for a, b in itertools.pairwise(us))                       # u_t grows
+    assert all(a > b for a, b in itertools.pairwise(ds))                       # d_t shrinks
     assert us[3] == pytest.approx(2.0) and ds[3] == pytest.approx(0.25)
     assert biclip_thresholds(1.0, 1.0, 0.0, -1.0, 5)[1] == 1.0          # d_t never exceeds u_t
 
@@ -128,7 +129,7 @@ def test_adamw_adds_decoupled_weight_decay():
 def test_outer_adam_without_bias_correction_is_reddi_et_al():
     g = heavy((1, 6))
     T = TRANSFORMS.build("outer-adam", {"bias_correction": False, "beta1": 0.9, "beta2": 0.99, "eps": 1e-3})
-    d, st = T.update(g, T.init(g), k=1)
+    d, _st = T.update(g, T.init(g), k=1)
     torch.testing.assert_close(d, (0.1 * g) / (torch.sqrt(0.01 * g * g) + 1e-3), rtol=1e-15, atol=0)
 
 

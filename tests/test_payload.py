@@ -61,7 +61,7 @@ def test_a_comm_without_graph_refuses_mix():
     assert comm.n == 3 and comm.nodes.tolist() == [0, 1, 2]
     with pytest.raises(NoGraphError, match="comm.mean"):
         comm.mix(torch.zeros(3, 2))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="needs n ≥ 1 nodes"):
         SimulatedComm(None)
 
 

@@ -170,10 +170,10 @@ def _summaries(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--metric", "val_los"], "--metric 'val_los' is not in these runs' summaries (did you mean 'val_loss'?); "
-                              "known: val_loss"),
-    (["--rows", "algorthm"], "--rows 'algorthm' is not in these runs' summaries (did you mean 'algorithm'?); "
-                             "known: status, algorithm, seed, topology.name"),
+    (["--metric", "val_los"], ("--metric 'val_los' is not in these runs' summaries (did you mean 'val_loss'?); "
+                              "known: val_loss")),
+    (["--rows", "algorthm"], ("--rows 'algorthm' is not in these runs' summaries (did you mean 'algorithm'?); "
+                             "known: status, algorithm, seed, topology.name")),
     (["--cols", "topology.nam"], "(did you mean 'topology.name'?)"),
 ])
 def test_report_refuses_unknown_names_listing_the_known_ones(tmp_path, capsys, args, message):

@@ -19,7 +19,7 @@ import torch
 
 from tailtamer.cli.main import main
 from tailtamer.config import load_toml
-from tailtamer.engine.atomic import atomic_save, atomic_write_text
+from tailtamer.engine.atomic import atomic_save, atomic_write, atomic_write_text
 from tailtamer.engine.checkpoint import CHECKPOINT, PREVIOUS, auto_period
 from tailtamer.engine.footprint import estimate
 from tailtamer.engine.oracle import first_bad_row
@@ -155,7 +155,8 @@ def test_small_states_are_measured_on_real_tensors_with_the_same_result_as_on_me
         assert measured(name, True) == measured(name, False), name
     code = ("import sys; from tailtamer.config import resolve; from tailtamer.engine.footprint import estimate; "
             "fp = estimate(resolve({'problem': {'name': 'tokenized-regression'}, 'topology': {'name': 'ring', 'n': 20},"
-            " 'algorithm': {'name': 'gt-nsgdm', 'lr': 0.1}}), dim=20); print(fp.state, fp.buffers, 'sympy' in sys.modules)")
+            " 'algorithm': {'name': 'gt-nsgdm', 'lr': 0.1}}), dim=20);"
+            " print(fp.state, fp.buffers, 'sympy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")})
     assert out.stdout.split() == [str(3 * 20 * 20 * 8), "3", "False"], out.stderr
@@ -294,8 +295,6 @@ def test_a_failed_write_leaves_no_temporary_file_and_a_full_disk_says_so(tmp_pat
     with pytest.raises(StorageError, match="the disk is full"):
         atomic_save({"a": 1}, tmp_path / "checkpoint.pt")
     with pytest.raises(ZeroDivisionError):             # any failure, not only OS errors
-        from tailtamer.engine.atomic import atomic_write
-
         atomic_write(target, lambda f: (f.write(b"partial"), 1 / 0))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.json"]
     assert target.read_text() == "old\n"

@@ -34,7 +34,8 @@ def test_rho_without_densifying_equals_the_svd(name, n, params):
 
 
 def test_closed_forms_by_hand():
-    assert circulant_rho(np.array([1 / 3, 1 / 3, 0, 0, 0, 0, 0, 1 / 3])) == pytest.approx(1 / 3 + 2 / 3 * np.cos(np.pi / 4))
+    ring8 = np.array([1 / 3, 1 / 3, 0, 0, 0, 0, 0, 1 / 3])
+    assert circulant_rho(ring8) == pytest.approx(1 / 3 + 2 / 3 * np.cos(np.pi / 4))
     assert hypercube_rho(8) == pytest.approx(0.5) and hypercube_rho(1) == 0.0
     assert torus_rho(3, 4) == pytest.approx(spectral_gap(build_topology("torus", 12).W))
 

@@ -25,9 +25,9 @@ def test_extend_continues_the_geometric_step():
     assert extend((1.0, 5.0), +1) == (1.0, 5.0, 25.0)
     assert extend((0.8, 0.9, 0.95), +1, (0.0, 1.0)) == (0.8, 0.9, 0.95, 0.975)    # 1.003 would leave (0, 1)
     assert extend((0.8, 0.9, 0.95), -1, (0.0, 1.0)) == (0.7111, 0.8, 0.9, 0.95)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="grows geometrically"):
         extend((0.1,), +1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="grows geometrically"):
         extend((0.0, 1.0), -1)
 
 

@@ -220,7 +220,7 @@ class Registry(Generic[T]):
         sig = inspect.signature(target)
         try:
             hints = typing.get_type_hints(target)
-        except Exception:  # pragma: no cover - unresolvable forward refs
+        except Exception:  # pragma: no cover - unresolvable forward refs  # noqa: BLE001
             hints = {}
         out = {}
         for p in sig.parameters.values():

@@ -42,7 +42,7 @@ ALGORITHMS: Registry[Algorithm] = Registry("algorithm", context=("steps", "compr
 class Algorithm:
     """Base class of every registered method.
 
-    Class attributes:
+    Attributes:
         family: ``"decentralized"``, ``"local-update"``, ``"async"`` or ``"compressed"``.
         requires: the property the mixing matrix must have (``"doubly_stochastic"``, ``"row_stochastic"``
             or ``"none"``); the engine validates the topology against it before any compute. ``"none"``

@@ -70,7 +70,7 @@ def _worker(fn: Callable[..., Any], rank: int, world: int, port: int, backend: s
         init_with_store(rank, world, HOST, port, backend=backend, timeout=timeout)
         value = fn(rank, world, *args)
         results.put((rank, "ok", _pack(value)))
-    except BaseException as err:  # report, then exit at once: never wait on a broken group
+    except BaseException as err:  # report, then exit at once: never wait on a broken group  # noqa: BLE001
         try:
             results.put((rank, "error", describe(err)))
             results.close()

@@ -29,7 +29,7 @@ place (the replay recomputes them and checks they agree); an arrival's ``version
 updates when its job read the model, ``delay`` = updates since. Replaying the log runs the same events in the
 same order, and every gradient is recomputed by the job's counter-based oracle, so the replayed iterates are
 the real run's.
-"""
+"""  # noqa: E501 - the JSON line above is one event, not wrapped
 from __future__ import annotations
 
 import json
@@ -72,7 +72,7 @@ class ArrivalLog:
     def __init__(self, folder: Path):
         self.path = Path(folder) / ARRIVALS
         try:
-            self._file: TextIO | None = open(self.path, "w")
+            self._file: TextIO | None = open(self.path, "w")  # noqa: SIM115 - held open, closed by close()
         except OSError as err:
             raise storage_error(err, self.path, "open") from None
 

@@ -234,7 +234,8 @@ def _noise_scale_table(root: Path, tuned: Any) -> str:
     lines = ["| noise scale | GT-NSGDm final error |", "|---|---|"]
     for c in NOISE_SCALES:
         runs = load_runs([root / "noise-scale" / f"scale{c:g}"])
-        lines.append(f"| {c:g} | {Cell([r.summary['metrics']['dist_to_opt'] for r in runs if not r.diverged]).format(3)} |")
+        cell = Cell([r.summary["metrics"]["dist_to_opt"] for r in runs if not r.diverged])
+        lines.append(f"| {c:g} | {cell.format(3)} |")
     return "\n".join(lines)
 
 

@@ -196,7 +196,8 @@ FULL = Recipe(
     straggler_n=8, heatmaps={f"{k}/{w}": h for w in ("ls-none", "ls-t1.5") for k, h in _heatmaps(w, 8).items()},
     heatmap_seeds=(0, 1, 2, 3, 4),
     long_sweep=LongSweep(("ls-none", "ls-t1.5"), (1.0, 3.0, 10.0, 30.0, 100.0), 3000.0,
-                         ("asgd", "delay-adaptive", "ringmaster", "nm-asgd", "clipped-asgd", "dc-asgd"), (0, 1, 2, 3, 4)))
+                         ("asgd", "delay-adaptive", "ringmaster", "nm-asgd", "clipped-asgd", "dc-asgd"),
+                         (0, 1, 2, 3, 4)))
 
 #: What docs/async.md reports (``tailtamer study e4-cpu``): 100 simulated seconds (40 for SST-2), FedBuff
 #: Q = 2, one tuning seed, SST-2 a smaller model at n = 8 only with 3 seeds, heatmaps on 2 seeds, the
@@ -428,7 +429,7 @@ def _tuning_section(recipe: Recipe):
                 r = recs.get(f"{k}/{m}")
                 p = step_of(recipe, tuned, k, m)
                 edge = f" (edge: {', '.join(r['at_edge'])})" if r and r.get("at_edge") else ""
-                axis = list(r["axes"].values())[0] if r else []
+                axis = next(iter(r["axes"].values())) if r else []
                 grown = f" [{fmt(axis[0])}…{fmt(axis[-1])}]" if axis else ""
                 row.append(", ".join(fmt(v) for v in p.values()) + grown + edge)
             lines.append(f"| {k} | " + " | ".join(row) + " |")
@@ -466,7 +467,8 @@ def _long_sweep_section(recipe: Recipe):
         for w in ls.workloads:
             metric = recipe.workloads[w].metric
             lines = [f"{w}, n = {n}, horizon {ls.horizon:g} s: median final {metric} (median largest delay τ_max)", "",
-                     "| method | " + " | ".join(f"k = {k:g}" for k in ls.factors) + " |", "|---" * (len(ls.factors) + 1) + "|"]
+                     "| method | " + " | ".join(f"k = {k:g}" for k in ls.factors) + " |",
+                     "|---" * (len(ls.factors) + 1) + "|"]
             for m in ls.methods:
                 p = step_of(recipe, tuned, f"{w}/n{n}", m)
                 row = []
@@ -497,8 +499,8 @@ def _heatmap_section(recipe: Recipe):
             g = heatmap_grid(recipe, root, name)
             metric = recipe.workloads[h.workload].metric
             finite = sum(math.isfinite(v) for row in g for v in row)
-            lines = [f"{h.method} on {h.workload}, n = {h.n}: median final {metric} "
-                     f"({finite} of {len(g) * len(h.steps)} cells finite)", "",
+            lines = [(f"{h.method} on {h.workload}, n = {h.n}: median final {metric} "
+                     f"({finite} of {len(g) * len(h.steps)} cells finite)"), "",
                      f"| {h.label} \\ step | " + " | ".join(fmt(s) for s in h.steps) + " |",
                      "|---" * (len(h.steps) + 1) + "|"]
             lines += [f"| {fmt(v)} | " + " | ".join(show({"median": x, "diverged": 0, "values": [x]}) for x in row)
@@ -606,7 +608,8 @@ EXPECTATIONS = {
     "async_vs_minibatch": "Async SGD beats minibatch SGD (Mishchenko et al. 2022); Ringmaster faster than "
                           "delay-adaptive ASGD and Rennala (Maranjyan et al. 2025)",
     "fedbuff": "FedBuff faster than synchronous FL (Nguyen et al. 2022)",
-    "robustness": "Ringmaster / clipped methods more robust to hyper-parameters (heatmaps; Ringmaster page, 2602.18002)",
+    "robustness": ("Ringmaster / clipped methods more robust to hyper-parameters "
+                   "(heatmaps; Ringmaster page, 2602.18002)"),
 }
 
 

@@ -11,7 +11,7 @@ N = 1 worker (the speed-up tables vary N, the SDE tables use N = 4), η0 = 0.1, 
 ω ∈ {0, 1, 4, 9}. Seeds: R independent blocks of 1000 paths stacked in one run (``[sde] replicates``; R = 3 at
 d = 1, 2 at d = 10); a blow-up cell shows the fraction over all R·1000 paths and the range over the blocks.
 Horizons: 10³ steps for the blow-up tables, 10⁴ for the blow-up law, t = 5 (η = 0.01) for the SDE match,
-2000 steps for the speed-up. A path blows up when |x| > 1e6 or NaN.
+2000 steps for the speed-up. A path blows up when ``|x| > 1e6`` or NaN.
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from ..sde.folders import Job, pending, read, run_folder
 from .executors import resolve
 from .study import Section, Study
+import itertools
 
 ETA0, PATHS = 0.1, 1000
 BLOW_STEPS, LAW_STEPS = 1000, 10_000
@@ -248,20 +249,20 @@ def markdown(table: Table, vals: dict[tuple[str, str], Any]) -> str:
 def hazard_ratios(p: list[float]) -> list[float]:
     """Λ(K_{i+1})/Λ(K_i) for Λ = −ln(1 − p) (measured), or NaN where a fraction is 0 or 1."""
     lam = [-math.log(1 - x) if 0 < x < 1 else math.nan for x in p]
-    return [b / a if a and a == a and b == b else math.nan for a, b in zip(lam, lam[1:])]
+    return [b / a if a and a == a and b == b else math.nan for a, b in itertools.pairwise(lam)]
 
 
 def predicted_ratios(exponent: float, ks: tuple[int, ...] = LAW_K) -> list[float]:
     """Λ(K) ∝ Σ_{k ≤ K} k^(−1.5aν) (compression.md §5, one-kick hazard): ratios between the decades."""
     sums = [sum(k ** -exponent for k in range(1, kk + 1)) for kk in ks]
-    return [b / a for a, b in zip(sums, sums[1:])]
+    return [b / a for a, b in itertools.pairwise(sums)]
 
 
 def law_body(root: Path, scale: float = 1.0, paths: int | None = None) -> str:
     table = next(t for t in TABLES if t.name == "blow_up_law")
     vals = values(table, root, scale, paths)
-    lines = [markdown(table, vals), "", "Hazard Λ = −ln(1 − p) between decades, measured against the one-kick "
-             "prediction Λ(K) ∝ Σ_{k≤K} k^(−1.5aν):", "",
+    lines = [markdown(table, vals), "", ("Hazard Λ = −ln(1 − p) between decades, measured against the one-kick "
+             "prediction Λ(K) ∝ Σ_{k≤K} k^(−1.5aν):"), "",
              "| row | measured Λ(10³)/Λ(10²), Λ(10⁴)/Λ(10³) | predicted |", "|---|---|---|"]
     for row, spec in table.rows.items():
         p = [vals.get((row, c)) for c in table.cols]

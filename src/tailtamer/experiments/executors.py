@@ -275,7 +275,7 @@ def _in_scratch(fn: Callable[..., Any], args: tuple[Any, ...], files: list[Files
         error: BaseException | None = None
         try:
             result = _rename(fn(moved, *args[1:]), dict(zip(local, names)))
-        except Exception as err:   # shipped back with the folders, raised on the driver
+        except Exception as err:   # shipped back with the folders, raised on the driver  # noqa: BLE001
             error = err
         return result, error, [_pack(Path(folder)) for folder in local]
 

@@ -225,8 +225,8 @@ def table(runs: list, metric: str) -> str:
         else:
             cell.values.append(r.summary["metrics"][metric])
             acct.update(r.summary.get("accounting", {}))
-    lines = [f"| method | final {metric} (mean ± std) | state bytes / client | state bytes server | "
-             f"comm bytes / round |", "|---|---|---|---|---|"]
+    lines = [(f"| method | final {metric} (mean ± std) | state bytes / client | state bytes server | "
+             f"comm bytes / round |"), "|---|---|---|---|---|"]
     for m in sorted(groups, key=lambda k: groups[k][0].mean if groups[k][0].values else math.inf):
         cell, a = groups[m]
         lines.append(f"| {m} | {cell.format(4)} | {a.get('state_bytes_per_client', '—')} | "

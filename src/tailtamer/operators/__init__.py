@@ -1,6 +1,6 @@
 """Shared, tested-once building blocks: normalization, clipping, momentum, tracking, adaptive moments (pure
 functions), and the stateful transforms built on them (:mod:`.transform`: the ``init``/``update`` contract and
-the ``TRANSFORMS`` registry; :mod:`.transforms`: the registered ones)."""
+the ``TRANSFORMS`` registry; :mod:`~tailtamer.operators.transforms`: the registered ones)."""
 from .adaptive import adagrad_moment, adam_direction, adam_moments, rmsprop_moment, scaled_direction
 from .clip import biclip, clip_coords, clip_rows, smoothed_clip
 from .momentum import ema, track

@@ -1,7 +1,7 @@
 """A topology is a weighted graph whose weights *are* the mixing matrix W (``comm.mix(Z) = W Z``).
 
 W is a dense ``numpy`` array up to :data:`~.sparse.DENSE_MAX_N` nodes and a ``scipy.sparse.csr_array``
-above (see :mod:`.sparse`); every method here works on either without forming an n × n array.
+above (see :mod:`~tailtamer.topology.sparse`); every method here works on either without forming an n × n array.
 """
 from __future__ import annotations
 

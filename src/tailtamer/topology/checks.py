@@ -9,8 +9,8 @@ column-stochastic, i.e. doubly stochastic.
 The graph of W has an edge ``j → i`` whenever ``W[i, j] > 0``: node i receives (mixes in) what node j
 holds, so information flows from j to i.
 
-Every check takes a dense array or a sparse one (large topologies, see :mod:`.sparse`) and never forms an
-n × n array from a sparse W: sums, signs and graph searches run on the non-zeros.
+Every check takes a dense array or a sparse one (large topologies, see :mod:`~tailtamer.topology.sparse`) and never
+forms an n × n array from a sparse W: sums, signs and graph searches run on the non-zeros.
 """
 from __future__ import annotations
 

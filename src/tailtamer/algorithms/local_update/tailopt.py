@@ -63,7 +63,7 @@ class LocalUpdate(Algorithm):
                  outer_lr: float = 1.0, local_steps: int = 5, clients: Any = 1.0, reset_inner: bool = True,
                  schedule: str | dict[str, Any] = "constant", warmup: int = 0,
                  outer_schedule: str | dict[str, Any] = "constant"):
-        self.name = name  # type: ignore[misc]  (one class, many registered names)
+        self.name = name  # type: ignore[misc]  # one class, many registered names
         check_int("local_steps", local_steps, 1, name)
         if not isinstance(reset_inner, bool):
             raise ValidationError(f"{name}: reset_inner must be true or false, got {reset_inner!r}")
@@ -183,7 +183,7 @@ METHODS: dict[str, tuple[str, str]] = {}
 
 def _register(name: str, outer: str, inner: str, summary: str, **defaults: Any) -> None:
     parts = {"inner": Part(TRANSFORMS, INNER[inner]), "outer": Part(TRANSFORMS, OUTER[outer], prefix="outer_")}
-    ALGORITHMS.register(name, summary)(Composite(LocalUpdate, parts, {"outer_lr": OUTER_LR[outer], **defaults}))
+    ALGORITHMS.register(name, summary)(Composite(LocalUpdate, parts, {"outer_lr": OUTER_LR[outer], **defaults}))  # type: ignore[arg-type]  # the registry builds a Composite from its parts
     METHODS[name] = (outer, inner)
 
 

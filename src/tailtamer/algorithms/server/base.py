@@ -49,7 +49,7 @@ class ServerMethod(Algorithm):
         """``init`` and ``step`` that carry the compressor's state under :data:`COMPRESSOR_STATE`."""
 
         def init_(x0: torch.Tensor, comm) -> State:
-            return {**init(x0, comm), COMPRESSOR_STATE: self._compressor.init_state(x0)}
+            return {**init(x0, comm), COMPRESSOR_STATE: self._compressor.init_state(x0)}  # type: ignore[attr-defined]  # stateful: powersgd
 
         def step_(s: State, grad: Oracle, comm, t: int) -> State:
             layout = getattr(getattr(grad, "problem", None), "layout", None)
@@ -67,6 +67,7 @@ class ServerMethod(Algorithm):
         if self._step.needs_exact_gradient:
             return self._step(t, exact_gradient_norm(grad, x, comm))
         if self._step.rule == "practical":
+            assert ghat is not None, "the practical rule reads the aggregated direction"
             return self._step(t, ghat.norm())
         return self._step(t)
 
@@ -83,7 +84,7 @@ class BoundState:
         self.compressor, self.state, self.layout = compressor, state, layout
 
     def codec(self, rng: Any = None, call: int = 0) -> _Tracked:
-        return _Tracked(self, self.compressor.codec(rng, call, state=self.state, layout=self.layout))
+        return _Tracked(self, self.compressor.codec(rng, call, state=self.state, layout=self.layout))  # type: ignore[call-arg]  # stateful: powersgd
 
     def __getattr__(self, name: str) -> Any:         # name, unbiased, omega, delta, bits, describe, ...
         if name == "compressor":

@@ -12,7 +12,6 @@ Example:
 from __future__ import annotations
 
 from typing import ClassVar
-from collections.abc import Callable
 
 import torch
 
@@ -25,7 +24,7 @@ from .checks import Checks
 class _FixedClip(Transform):
     """``clip(g, gamma)`` with a fixed level; subclasses name the clipping operator."""
 
-    clip: ClassVar[Callable[[torch.Tensor, float], torch.Tensor]]
+    clip: ClassVar[staticmethod[[torch.Tensor, float], torch.Tensor]]
 
     def __init__(self, gamma: float = 1.0, *, owner: str = "", prefix: str = ""):
         self.gamma = Checks(owner or self.name, prefix).positive("gamma", gamma)
