@@ -1,4 +1,4 @@
-"""Mathematical checks of the decentralized recipes (algorithms.md §1)."""
+"""Mathematical checks of the decentralized recipes (Yu, Jakovetić, Kar, ICLR 2026, arXiv 2505.03736)."""
 from __future__ import annotations
 
 import numpy as np

@@ -85,7 +85,8 @@ def test_exchange_plan_is_consistent(name, n):
 
 
 def test_decentralized_list_is_complete():
-    """Exactly the gossip methods of algorithms.md §1 are checked against torch.distributed below."""
+    """Exactly the gossip methods of the GT-NSGDm paper (arXiv 2505.03736) are checked against torch.distributed
+    below."""
     assert decentralized() == ["dsgd", "dsgd-cclip", "dsgd-clip", "dsgd-gclip", "dsgd-n", "gt-adam", "gt-dsgd",
                                "gt-nsgdm", "qg-dsgdm", "sclip-ef"]
 

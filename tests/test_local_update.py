@@ -1,5 +1,5 @@
 """The local-update (TailOPT) family: equivalences, a per-client reference, convergence, sampling, validation,
-accounting (algorithms.md §2, issue 5)."""
+accounting (docs/tailopt.md, issue 5)."""
 from __future__ import annotations
 
 import json

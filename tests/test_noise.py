@@ -1,5 +1,5 @@
-"""Tests of the noise models (docs/algorithms.md §5): laws against scipy.stats, zero mean, purity, moments,
-validation.
+"""Tests of the noise models (the laws of the GT-NSGDm paper's experiments, arXiv 2505.03736): laws against
+scipy.stats, zero mean, purity, moments, validation.
 
 Laws are checked by Kolmogorov–Smirnov tests on 20,000 draws at a fixed seed (p > 1e-3). For α-stable laws
 other than the headline one, scipy's CDF (numerical integration, ~0.15 ms a point) is evaluated on a

@@ -1,4 +1,4 @@
-"""BiClip, its threshold schedules, and the adaptive moment operators (algorithms.md §2)."""
+"""BiClip, its threshold schedules, and the adaptive moment operators (docs/tailopt.md)."""
 from __future__ import annotations
 
 import pytest

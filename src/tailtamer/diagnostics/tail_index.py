@@ -1,4 +1,4 @@
-"""Tail-index estimators for observed gradient noise (algorithms.md §5). Both return α̂ (smaller = heavier).
+"""Tail-index estimators for observed gradient noise (sources below). Both return α̂ (smaller = heavier).
 
 * :func:`mohammadi_alpha` — Mohammadi, Mohammadpour, Ogata (2015), the estimator Simsekli, Sagun,
   Gürbüzbalaban (ICML 2019, Cor. 2.4) apply to SGD noise: for K = K₁K₂ samples of a symmetric α-stable law

@@ -1,4 +1,4 @@
-"""E1 of experiments.md: nonconvex (Tukey) linear regression on tokenized synthetic data, 20 nodes.
+"""E1 (docs/e1.md): nonconvex (Tukey) linear regression on tokenized synthetic data, 20 nodes.
 
 Setup as published (Yu, Jakovetić, Kar, arXiv 2505.03736, §6): N = 1000 samples, d = 20, contiguous shards,
 x₀ = 0, Tukey's biweight loss, metric mean_i ‖x_i − w*‖, ring = 2-nearest-neighbour cycle with Metropolis
@@ -72,7 +72,7 @@ TUNED: dict[str, dict[str, Any]] = {
 SCALING_N = (2, 5, 10, 20, 40)
 #: Larger constant steps for the unclipped methods, to test "converge under Gaussian, unstable under heavy tails".
 LARGE_STEPS = (0.01, 0.03)
-#: Both signs of DSGD-Clip's bound exponent (the authors' two scripts disagree, algorithms.md §1).
+#: Both signs of DSGD-Clip's bound exponent (the authors' two scripts disagree, docs/e1.md).
 KAPPAS = (0.4, -0.4)
 NOISE_SCALES = (0.05, 0.1, 0.2)
 

@@ -1,4 +1,4 @@
-"""Nonconvex linear regression on tokenized synthetic data with Tukey's biweight loss (experiments.md E1).
+"""Nonconvex linear regression on tokenized synthetic data with Tukey's biweight loss (docs/e1.md).
 
 Source: Yu, Jakovetić, Kar, *Decentralized Nonconvex Optimization under Heavy-Tailed Noise: Normalization
 and Optimal Convergence* (arXiv 2505.03736), synthetic experiment.

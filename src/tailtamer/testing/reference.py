@@ -1,4 +1,5 @@
-"""Naive per-node reference implementations of every decentralized algorithm (algorithms.md §1).
+"""Naive per-node reference implementations of every decentralized algorithm (Yu, Jakovetić, Kar, ICLR 2026,
+arXiv 2505.03736).
 
 Each node is a separate 1-D tensor, mixing is an explicit loop over a node's in-neighbours, and every formula
 is written out again from the papers (no tailtamer operator is used), so that the vectorized recipes can be

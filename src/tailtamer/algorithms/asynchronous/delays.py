@@ -5,11 +5,13 @@ Registered in :data:`DELAY_RULES` (config: ``delay = "mishchenko"`` or ``delay =
 * ``constant`` — factor 1 (plain ASGD);
 * ``mishchenko`` — ``min(1, n/δ)`` with n the number of workers (Mishchenko, Bach, Even, Woodworth 2022,
   ``konstmish/asynchronous_sgd``: γ_k = γ·n/max(n, δ_k));
-* ``threshold`` — factor 1 if δ < R, else the arrival is dropped (algorithms.md §3 "η = 0 if τ > C";
+* ``threshold`` — factor 1 if δ < R, else the arrival is dropped (η = 0 if τ > C;
   Ringmaster's discard rule, Maranjyan, Tyurin, Richtárik 2025, Alg. 4);
-* ``poly`` — ``1/(1+δ)^power`` (algorithms.md §3; FedBuff's staleness weight 1/√(1+δ) at power ½ and
+* ``poly`` — ``1/(1+δ)^power`` (docs/async.md; FedBuff's staleness weight 1/√(1+δ) at power ½ and
   FedScale's 1/(1+δ) at power 1);
-* ``inverse`` — ``min(1, c/δ)``, algorithms.md §3's ``min(η, c/τ)`` with c = ``c``·η.
+* ``inverse`` — ``min(1, c/δ)``, a step ``min(η, c/τ)`` with c = ``c``·η.
+
+The rules and their sources are tabulated in docs/async.md.
 
 A rule returns ``None`` to drop the arrival.
 """

@@ -1,4 +1,4 @@
-"""Local-update training: the TailOPT family (Lee, Zaheer, Li, ICML 2025, arXiv 2502.04164; algorithms.md §2).
+"""Local-update training: the TailOPT family (Lee, Zaheer, Li, ICML 2025, arXiv 2502.04164; docs/tailopt.md).
 
 One engine step is one round t. The server model ``x_t`` is replicated on every row of ``state["x"]``; the
 server's optimizer state (``outer.*``, shape ``[1, ...]``) is replicated on every process. The server's row is
@@ -36,7 +36,7 @@ from ...validation import check_int
 from ..base import ALGORITHMS, Algorithm, Oracle, State
 from .sampling import check_clients, client_count, client_mask, masked_mean, row_mask
 
-#: Inner (client) optimizers in the order of algorithms.md §2: TailOPT key → registered transform.
+#: Inner (client) optimizers in the order of docs/tailopt.md: TailOPT key → registered transform.
 INNER: dict[str, str] = {"sgd": "identity", "l2clip": "l2clip", "cclip": "cclip", "biclip": "biclip", "adam": "adam",
                          "adamw": "adamw", "rmsprop": "rmsprop", "adagrad": "adagrad"}
 #: Outer (server) optimizers: TailOPT key → registered transform (the adaptive ones in their server forms).

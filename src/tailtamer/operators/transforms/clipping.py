@@ -1,7 +1,7 @@
 """Clipping transforms: L2 (whole-row) clipping, coordinate clipping, and BiClip with its threshold schedule.
 
 BiClip is from Lee, Zaheer, Li, *Efficient Distributed Optimization under Heavy-Tailed Noise*, ICML 2025,
-arXiv 2502.04164 (algorithms.md §2). All three are stateless; the formulas are :mod:`tailtamer.operators.clip`.
+arXiv 2502.04164 (docs/tailopt.md). All three are stateless; the formulas are :mod:`tailtamer.operators.clip`.
 
 Example:
     >>> import torch
