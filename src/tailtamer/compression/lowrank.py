@@ -153,8 +153,9 @@ class PowerSGD(Compressor):
         """No Q yet: ``[n, 0]`` (sized at the first use, when the plan is known)."""
         return torch.zeros_like(x0.reshape(x0.shape[0], -1)[:, :0])
 
-    def codec(self, rng: Randomness | None = None, call: int = 0,  # type: ignore[override]  # stateful: a LowRankCodec
-              state: torch.Tensor | None = None, layout: Any = None) -> LowRankCodec:
+    def codec(  # type: ignore[override]  # stateful: takes its state, gives a LowRankCodec
+              self, rng: Randomness | None = None, call: int = 0, state: torch.Tensor | None = None,
+              layout: Any = None) -> LowRankCodec:
         """The codec of one use for the rows whose warm-start ``state`` is given (its ``state`` after encoding is
         the next one)."""
         if rng is None or state is None:
