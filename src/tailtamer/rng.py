@@ -5,7 +5,7 @@ a GPU run therefore draw exactly the same numbers for the same node and step. Bi
 finaliser (Steele, Lea, Flood 2014) applied to a key that mixes the counters, vectorised over nodes and
 coordinates.
 
-Two implementations give the same bits (tests/test_rng.py checks both against the scalar :func:`mix64`):
+Two implementations give the same bits (tests/core/test_rng.py checks both against the scalar :func:`mix64`):
 
 - the fast path, for CPU tensors: numpy ``uint64`` arithmetic (wrapping multiplication and a native logical
   shift, three ops per SplitMix64 round instead of four) over blocks of :data:`CHUNK` entries that stay in

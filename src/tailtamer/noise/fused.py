@@ -16,7 +16,7 @@ transcendentals in between still computed by eager torch:
 The numbers are the eager path's bit for bit, in every dtype: integer arithmetic modulo 2⁶⁴, the exact
 int → float64 conversion and IEEE-rounded +, −, ×, ÷, abs in the same order (inductor compiles with
 ``-ffp-contract=off``, so nothing is fused into an FMA) leave the compiler no freedom, and the transcendentals
-are torch's own. ``tests/test_noise_fused.py`` checks this on small blocks; it was checked on 1.9·10⁷ draws,
+are torch's own. ``tests/core/test_noise_fused.py`` checks this on small blocks; it was checked on 1.9·10⁷ draws,
 all equal ((α, β) = (1.5, 0.5), (2, 0), (2, 1), (1.0001, 1), (1.2, −1), (1.9, 0.3), (1.5, 0), (1.05, 1); float64 and
 float32; d = 77, 1,000, 5,000; whole and partial blocks; 2 threads). Compiling the
 transcendentals too was measured and not adopted: inductor's vectorised sin/cos/log/exp (SLEEF) differ from

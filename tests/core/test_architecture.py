@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 PKG = "tailtamer"
 
 #: layer → layers it must never import (module level or lazily). A layer is the first folder under tailtamer/.

@@ -43,7 +43,7 @@ def test_every_pair_and_instance_is_registered():
     assert p["outer_nesterov"].default is True and p["outer_momentum"].default == 0.9
 
 
-FROZEN = json.loads((Path(__file__).parent / "data" / "algorithm_params.json").read_text())
+FROZEN = json.loads((Path(__file__).resolve().parents[1] / "data" / "algorithm_params.json").read_text())
 
 
 def test_parameters_and_defaults_are_frozen():

@@ -14,7 +14,7 @@ from tailtamer.schedules import make_lr
 from tailtamer.testing import REFERENCES, run_reference
 
 #: The uncompressed decentralized recipes (the compressed-gossip ones, CHOCO-SGD and its GT-NSGDm variant, have
-#: their own per-node reference loops in tests/test_compression_gossip.py).
+#: their own per-node reference loops in tests/compressed/test_compression_gossip.py).
 ALL = sorted(name for name in ALGORITHMS.names()
              if getattr(ALGORITHMS.get(name), "family", None) == "decentralized"
              and not getattr(ALGORITHMS.get(name), "compresses", False))

@@ -13,7 +13,7 @@ from tailtamer.comm import SimulatedComm
 from tailtamer.distributed.launcher import spawn
 from tailtamer.topology import TOPOLOGIES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WORLD, STEPS, DIM = 4, 6, 5
 CASES = {"gt-nsgdm": {"lr": 0.05, "beta": 0.8}, "gt-adam": {"lr": 0.01}}
 

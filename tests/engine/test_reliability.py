@@ -118,7 +118,7 @@ def test_bad_input_ends_in_one_line(name, cfg_file, tmp_path, capsys):
 
 def test_closed_pipe_is_one_line_not_a_traceback():
     """``tailtamer list | head``: the reader closes the pipe at once."""
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
     proc = subprocess.Popen([sys.executable, "-m", "tailtamer.cli.main", "list"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env)
     proc.stdout.close()
@@ -158,7 +158,7 @@ def test_small_states_are_measured_on_real_tensors_with_the_same_result_as_on_me
             " 'algorithm': {'name': 'gt-nsgdm', 'lr': 0.1}}), dim=20);"
             " print(fp.state, fp.buffers, 'sympy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")})
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")})
     assert out.stdout.split() == [str(3 * 20 * 20 * 8), "3", "False"], out.stderr
 
 

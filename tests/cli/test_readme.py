@@ -19,7 +19,7 @@ import pytest
 
 from tailtamer.cli.main import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 STEPS = 12
 
@@ -28,16 +28,16 @@ SKIP = {
     "python3 -m venv": "setup: creates .venv and installs (what .ci/run does)",
     "pip": "setup: installs the package",
     "python -m pytest": "the test suite itself",
-    "tailtamer demo": "a 15-run study; tests/test_cli.py::test_demo_prints_the_table_and_writes_the_plot runs it",
+    "tailtamer demo": "a 15-run study; tests/cli/test_cli.py::test_demo_prints_the_table_and_writes_the_plot runs it",
     "tailtamer e1": "the full E1 study (minutes)",
     "tailtamer tailopt": "the E3 study (minutes)",
     "tailtamer study": "a whole study (minutes)",
     "python -m tailtamer.experiments": "a whole study (minutes)",
-    "tailtamer launch": "several processes; tests/test_distributed.py runs launch against run",
-    "torchrun": "several processes; tests/test_distributed_torchrun.py runs torchrun",
+    "tailtamer launch": "several processes; tests/distributed/test_distributed.py runs launch against run",
+    "torchrun": "several processes; tests/distributed/test_distributed_torchrun.py runs torchrun",
     "python benchmarks/": "benchmarks (minutes)",
     "tensorboard": "a server",
-    "ray": "a Ray cluster (several machines); tests/test_executors.py runs a study on a local Ray instance",
+    "ray": "a Ray cluster (several machines); tests/studies/test_executors.py runs a study on a local Ray instance",
 }
 #: Commands that need the shared data folder (skipped with the fixture's message when it is absent).
 NEEDS_DATA = ("configs/e2/",)
@@ -112,7 +112,7 @@ def test_readme_commands_run(tmp_path, monkeypatch, capsys, request):
                 continue
             name = Path(words[0]).name
             assert name == "tailtamer", (f"README command {' '.join(words)!r} is neither run nor skipped by "
-                                         "tests/test_readme.py: add a runner or a SKIP entry with its reason")
+                                         "tests/cli/test_readme.py: add a runner or a SKIP entry with its reason")
             t0 = time.perf_counter()
             code = main(reduced(words))
             captured = capsys.readouterr()

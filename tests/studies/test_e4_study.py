@@ -118,7 +118,7 @@ def test_the_recorded_cpu_winners_cover_every_setting():
 def test_the_recorded_sst2_winners_rerun_the_reported_runs():
     """``tailtamer study e4-sst2`` without --tune reruns exactly the 100 main runs whose per-seed numbers
     docs/figures/e4-sst2.json records, at the steps it records."""
-    record = json.loads((Path(__file__).resolve().parents[1] / "docs" / "figures" / "e4-sst2.json").read_text())
+    record = json.loads((Path(__file__).resolve().parents[2] / "docs" / "figures" / "e4-sst2.json").read_text())
     assert record["tuned"] == e4.SST2_TUNED and set(e4.SST2_TUNED) == set(e4.SST2.keys())
     main = _by_folder(study.get("e4-sst2").runs(ROOT, study.get("e4-sst2").tuned))
     reported = {f"main/sst2/{setting}/seed{s}" for setting, seeds in record["main"].items()
@@ -154,7 +154,7 @@ def test_every_report_section_renders_for_every_declared_recipe(tmp_path, name):
 def test_the_recorded_full_winners_rerun_the_reported_runs():
     """``tailtamer study e4`` without --tune reruns exactly the 2,850 runs whose final numbers
     docs/figures/e4.json records, at the steps it records; its SST-2 part is ``e4-sst2``'s record."""
-    record = json.loads((Path(__file__).resolve().parents[1] / "docs" / "figures" / "e4.json").read_text())
+    record = json.loads((Path(__file__).resolve().parents[2] / "docs" / "figures" / "e4.json").read_text())
     assert record["tuned"] == e4.FULL_TUNED and set(e4.FULL_TUNED) == set(e4.FULL.keys())
     assert all(set(v) == set(e4.FULL.methods) for v in e4.FULL_TUNED.values())
     runs = _by_folder(study.get("e4").runs(ROOT, study.get("e4").tuned))

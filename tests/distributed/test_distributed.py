@@ -30,7 +30,7 @@ CASES = [({"name": "exponential"}, 8), ({"name": "ring"}, 7)]
 
 def decentralized() -> list[str]:
     """Every registered uncompressed algorithm of the decentralized family (the compressed-gossip ones are
-    checked on gloo in tests/test_compression_distributed.py)."""
+    checked on gloo in tests/compressed/test_compression_distributed.py)."""
     out = []
     for name in ALGORITHMS.names():
         family = getattr(ALGORITHMS.get(name), "family", None)

@@ -18,7 +18,7 @@ import pytest
 from tailtamer.experiments import e1, e2, study, tailopt
 
 ROOT = Path("/ROOT")
-BEFORE = json.loads((Path(__file__).parent / "data" / "study_jobs_before.json").read_text())
+BEFORE = json.loads((Path(__file__).resolve().parents[1] / "data" / "study_jobs_before.json").read_text())
 
 
 def _norm(jobs):
@@ -138,7 +138,7 @@ def test_e2_configs_ship_inside_the_package_and_the_repo_copies_are_generated(tm
         assert study.get(name).runs(tmp_path, study.get(name).tuned)
     monkeypatch.undo()
     written = {p.name: p.read_text() for p in e2.write_configs(tmp_path)}
-    repo = Path(__file__).resolve().parents[1] / "configs" / "e2"
+    repo = Path(__file__).resolve().parents[2] / "configs" / "e2"
     assert written == {p.name: p.read_text() for p in repo.glob("*.toml")}
     assert load_toml(tmp_path / "gpt-cpu.toml") == e2.BASES["gpt-cpu"]
 

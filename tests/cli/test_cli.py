@@ -15,7 +15,7 @@ from tailtamer.experiments import e1
 from tailtamer.experiments.runner import run_config
 from tailtamer.testing.interrupt import StopAt
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 SMALL = """
 [problem]
