@@ -31,7 +31,8 @@ import inspect
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generic, Iterable, TypeVar
+from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Iterable
 
 from .errors import ConfigError
 
@@ -114,7 +115,7 @@ class Part:
     them), so that its validation messages name the keys as the config writes them.
     """
 
-    registry: "Registry[Any]"
+    registry: Registry[Any]
     name: str
     prefix: str = ""
 
@@ -226,7 +227,7 @@ class Registry(Generic[T]):
         sig = inspect.signature(target)
         try:
             hints = typing.get_type_hints(target)
-        except Exception:  # pragma: no cover - unresolvable forward refs
+        except Exception:  # pragma: no cover - unresolvable forward refs  # noqa: BLE001
             hints = {}
         out = {}
         for p in sig.parameters.values():

@@ -59,7 +59,7 @@ class Method:
     once per round) or :class:`~tailtamer.algorithms.asynchronous.base.AsyncScheme` (the event engine calls
     ``arrive`` once per finished job).
 
-    Class attributes:
+    Attributes:
         family: a label for reports and documentation (``"decentralized"``, ``"local-update"``, ``"async"`` or
             ``"compressed"``); nothing dispatches on it.
         requires: the property the mixing matrix must have (``"doubly_stochastic"``, ``"row_stochastic"``

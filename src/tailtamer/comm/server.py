@@ -12,7 +12,8 @@ Example:
     >>> import torch
     >>> from tailtamer.comm import SimulatedComm
     >>> from tailtamer.comm.stacked import StackedComm
-    >>> x, one, two = torch.arange(6.0).reshape(6, 1), SimulatedComm(None, n=6), StackedComm(SimulatedComm(None, n=3), 2)
+    >>> x = torch.arange(6.0).reshape(6, 1)
+    >>> one, two = SimulatedComm(None, n=6), StackedComm(SimulatedComm(None, n=3), 2)
     >>> server_rows(one, x).tolist(), server_rows(two, x).tolist()
     ([[0.0]], [[0.0], [3.0]])
     >>> replicate(two, torch.tensor([[1.0], [2.0]]), x).flatten().tolist()

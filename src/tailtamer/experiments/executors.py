@@ -26,7 +26,8 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol, Sequence
+from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Sequence
 
 from ..rundir.atomic import atomic_write_bytes
 from ..rundir.folder import SUMMARY
@@ -273,7 +274,7 @@ def _in_scratch(fn: Callable[..., Any], args: tuple[Any, ...], files: list[Files
         error: BaseException | None = None
         try:
             result = _rename(fn(moved, *args[1:]), dict(zip(local, names)))
-        except Exception as err:   # shipped back with the folders, raised on the driver
+        except Exception as err:   # shipped back with the folders, raised on the driver  # noqa: BLE001
             error = err
         return result, error, [_pack(Path(folder)) for folder in local]
 

@@ -7,7 +7,8 @@ Preparation (validation, components built once, the memory estimate, the folder 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from ..api import make_loop
 from ..engine import Callback

@@ -20,7 +20,8 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from .. import threads
 from ..algorithms import ALGORITHMS

@@ -13,7 +13,8 @@ import json
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 from ..rundir.atomic import atomic_write_text
 from ..rundir.progress import fmt_duration

@@ -7,7 +7,8 @@ an error, raised before anything runs: it is never silently taken for the job's 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 from .. import threads
 from ..config import load_toml, resolve as resolve_config

@@ -9,7 +9,7 @@ from ..comm.base import Comm
 from ..registry import Registry
 
 #: Registry of problems; factories receive ``n`` (number of nodes) from the engine.
-PROBLEMS: Registry["Problem"] = Registry("problem", context=("n",))
+PROBLEMS: Registry[Problem] = Registry("problem", context=("n",))
 
 
 class Problem:

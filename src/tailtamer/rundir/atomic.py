@@ -17,7 +17,8 @@ import errno
 import json
 import os
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any
+from collections.abc import Callable
 
 import torch
 

@@ -1,5 +1,5 @@
 """The run folder, the same for simulated and real runs: resolved ``config.toml``, ``metrics.jsonl``,
-``summary.json``, checkpoints (:mod:`.checkpoint`) and a PNG plot.
+``summary.json``, checkpoints (:mod:`~tailtamer.engine.checkpoint`) and a PNG plot.
 
 Every whole file is written atomically (:mod:`.atomic`); ``metrics.jsonl`` is appended one flushed line per
 evaluation, and on resume lines past the checkpoint (or a torn last line) are dropped, so a stopped run
@@ -109,7 +109,7 @@ class RunWriter(Callback):
 
     def on_start(self, loop: Any) -> None:
         try:
-            self._file = open(self.folder / METRICS, "a")
+            self._file = open(self.folder / METRICS, "a")  # noqa: SIM115 - held open, closed by on_end
         except OSError as err:
             raise storage_error(err, self.folder / METRICS, "open") from None
 

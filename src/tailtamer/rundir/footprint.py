@@ -74,7 +74,7 @@ def state_bytes(algorithm: Algorithm | AsyncScheme, dtype_name: str, n: int, d: 
         device = "cpu" if n * d <= REAL_ENTRIES else "meta"
         state = algorithm.init(torch.zeros((n, d), dtype=dtype, device=device), comm)
         return sum(v.numel() * v.element_size() for v in state.values()), len(state)
-    except Exception:  # an init the meta device cannot run: assume four [n, d] buffers
+    except Exception:  # an init the meta device cannot run: assume four [n, d] buffers  # noqa: BLE001
         return 4 * n * d * item, 4
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from .. import threads
 from ..config import dumps_toml, load_toml

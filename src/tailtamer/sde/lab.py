@@ -10,7 +10,7 @@ Config (TOML)::
                replicates = 1, compare = true              # R blocks of M paths stacked; run the SDE too
 
 It writes ``sde.json`` (t = kη, mean and quantiles of f over the paths for both, blow-up fractions, and the
-gap = max_t |E f_disc(t) − E f_SDE(t)|) and ``sde.png``.
+``gap = max_t |E f_disc(t) − E f_SDE(t)|``) and ``sde.png``.
 """
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def build_lab(cfg: dict[str, Any]) -> Lab:
 
 
 def gap(a: Paths, b: Paths) -> float:
-    """max over recorded times of |E f_a(t) − E f_b(t)| (means over paths that have not blown up)."""
+    """max over recorded times of ``|E f_a(t) − E f_b(t)|`` (means over paths that have not blown up)."""
     return float((a.mean() - b.mean()).abs().max())
 
 

@@ -15,7 +15,8 @@ State is a dict of ``[1, d]`` server tensors holding ``"x"`` (checkpointed with 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Protocol, Sequence
+from typing import ClassVar, Protocol
+from collections.abc import Sequence
 
 import torch
 

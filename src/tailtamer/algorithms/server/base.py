@@ -75,6 +75,7 @@ class ServerMethod(Algorithm):
         if self._step.needs_exact_gradient:
             return self._step(t, exact_gradient_norm(grad, x, comm))
         if self._step.rule == "practical":
+            assert ghat is not None, "the practical rule reads the aggregated direction"
             return self._step(t, ghat.norm())
         return self._step(t)
 
@@ -90,8 +91,8 @@ class BoundState:
     def __init__(self, compressor: Compressor, state: torch.Tensor, layout: Any):
         self.compressor, self.state, self.layout = compressor, state, layout
 
-    def codec(self, rng: Any = None, call: int = 0) -> "_Tracked":
-        return _Tracked(self, self.compressor.codec(rng, call, state=self.state, layout=self.layout))
+    def codec(self, rng: Any = None, call: int = 0) -> _Tracked:
+        return _Tracked(self, self.compressor.codec(rng, call, state=self.state, layout=self.layout))  # type: ignore[call-arg]  # stateful: powersgd
 
     def __getattr__(self, name: str) -> Any:         # name, unbiased, omega, delta, bits, describe, ...
         if name == "compressor":

@@ -29,7 +29,7 @@ place (the replay recomputes them and checks they agree); an arrival's ``version
 updates when its job read the model, ``delay`` = updates since. Replaying the log runs the same events in the
 same order, and every gradient is recomputed by the job's counter-based oracle, so the replayed iterates are
 the real run's.
-"""
+"""  # noqa: E501 - the JSON line above is one event, not wrapped
 from __future__ import annotations
 
 from dataclasses import dataclass

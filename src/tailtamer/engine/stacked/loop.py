@@ -17,7 +17,7 @@ checkpoint, a compact copy of its own rows (:meth:`StackedLoop.member_state`).
 from __future__ import annotations
 
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 

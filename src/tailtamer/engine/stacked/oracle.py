@@ -5,7 +5,7 @@ Member r of R owns rows ``r·n … r·n + n − 1``; every draw of those rows is
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch

@@ -177,8 +177,8 @@ def _tuning_table(root: Path, tuned: Any) -> str | None:
     if not path.exists():
         return None
     recs = json.loads(path.read_text())
-    lines = ["| method | untuned lr (HYPER) | lr grid after growing | tuned lr | mean val_loss (tuning seeds) | "
-             "edge left |", "|---|---|---|---|---|---|"]
+    lines = [("| method | untuned lr (HYPER) | lr grid after growing | tuned lr | mean val_loss (tuning seeds) | "
+             "edge left |"), "|---|---|---|---|---|---|"]
     for m, r in recs.items():
         lines.append(f"| {METHODS.get(m, m)} | {HYPER[m]['lr']:g} | {', '.join(f'{v:g}' for v in r['axes']['lr'])} | "
                      f"{r['best']['lr']:g} | {r['score']:.3f} | {', '.join(r['at_edge']) or '—'} |")
