@@ -1,0 +1,81 @@
+"""tailtamer: distributed stochastic optimization under heavy-tailed gradient noise.
+
+The names below are the stable public API (docs/api.md): building and running a config, the registries
+with the base classes of their entries, the callbacks, the errors a caller catches, and ``__version__``.
+Everything else is reached through its module and may change between versions.
+
+``import tailtamer`` imports no torch: each name is loaded from its module on first use (PEP 562), so the
+command line (``tailtamer --help``, ``tailtamer list``) starts without it.
+
+Example:
+    >>> import tailtamer
+    >>> "gt-nsgdm" in tailtamer.ALGORITHMS.names()
+    True
+"""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._version import __version__ as __version__
+    from .algorithms import ALGORITHMS as ALGORITHMS, Algorithm as Algorithm
+    from .algorithms.asynchronous import COMPENSATIONS as COMPENSATIONS, DELAY_RULES as DELAY_RULES
+    from .api import Components as Components, build as build, build_components as build_components
+    from .api import make_loop as make_loop
+    from .compression import COMPRESSORS as COMPRESSORS, Compressor as Compressor
+    from .config import RunSettings as RunSettings, apply_overrides as apply_overrides
+    from .config import apply_unsets as apply_unsets, dumps_toml as dumps_toml, load_toml as load_toml
+    from .config import resolve as resolve
+    from .engine import Callback as Callback, History as History, Loop as Loop
+    from .errors import ConfigError as ConfigError, TailtamerError as TailtamerError
+    from .errors import ValidationError as ValidationError
+    from .experiments.runner import run_config as run_config
+    from .noise import NOISES as NOISES, NoiseModel as NoiseModel
+    from .operators import TRANSFORMS as TRANSFORMS, Transform as Transform
+    from .problems import PROBLEMS as PROBLEMS, Problem as Problem
+    from .registry import Registry as Registry
+    from .schedules import SCHEDULES as SCHEDULES
+    from .timing import TIMINGS as TIMINGS, TimingModel as TimingModel
+    from .topology import TOPOLOGIES as TOPOLOGIES, Topology as Topology
+
+#: Public name → the module it is loaded from. A registry comes from its package, whose import registers
+#: every entry (``tailtamer.algorithms``, not ``tailtamer.algorithms.base``).
+_EXPORTS: dict[str, str] = {
+    # a config: read, override, check, write
+    "load_toml": "tailtamer.config", "apply_overrides": "tailtamer.config", "apply_unsets": "tailtamer.config",
+    "resolve": "tailtamer.config", "dumps_toml": "tailtamer.config", "RunSettings": "tailtamer.config",
+    # build and run it
+    "build_components": "tailtamer.api", "Components": "tailtamer.api", "make_loop": "tailtamer.api",
+    "build": "tailtamer.api", "run_config": "tailtamer.experiments.runner",
+    "Loop": "tailtamer.engine", "Callback": "tailtamer.engine", "History": "tailtamer.engine",
+    # the registries and the base classes of their entries
+    "Registry": "tailtamer.registry",
+    "ALGORITHMS": "tailtamer.algorithms", "Algorithm": "tailtamer.algorithms",
+    "PROBLEMS": "tailtamer.problems", "Problem": "tailtamer.problems",
+    "TOPOLOGIES": "tailtamer.topology", "Topology": "tailtamer.topology",
+    "NOISES": "tailtamer.noise", "NoiseModel": "tailtamer.noise",
+    "COMPRESSORS": "tailtamer.compression", "Compressor": "tailtamer.compression",
+    "TIMINGS": "tailtamer.timing", "TimingModel": "tailtamer.timing",
+    "TRANSFORMS": "tailtamer.operators", "Transform": "tailtamer.operators",
+    "SCHEDULES": "tailtamer.schedules",
+    "DELAY_RULES": "tailtamer.algorithms.asynchronous", "COMPENSATIONS": "tailtamer.algorithms.asynchronous",
+    # errors a caller catches
+    "TailtamerError": "tailtamer.errors", "ConfigError": "tailtamer.errors", "ValidationError": "tailtamer.errors",
+    "__version__": "tailtamer._version",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name from its module on first use (PEP 562) and keep it in this module."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'tailtamer' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
