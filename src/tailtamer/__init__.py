@@ -19,25 +19,41 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._version import __version__ as __version__
-    from .algorithms import ALGORITHMS as ALGORITHMS, Algorithm as Algorithm
-    from .algorithms.asynchronous import COMPENSATIONS as COMPENSATIONS, DELAY_RULES as DELAY_RULES
-    from .api import Components as Components, build as build, build_components as build_components
+    from .algorithms import ALGORITHMS as ALGORITHMS
+    from .algorithms import Algorithm as Algorithm
+    from .algorithms.asynchronous import COMPENSATIONS as COMPENSATIONS
+    from .algorithms.asynchronous import DELAY_RULES as DELAY_RULES
+    from .api import Components as Components
+    from .api import build as build
+    from .api import build_components as build_components
     from .api import make_loop as make_loop
-    from .compression import COMPRESSORS as COMPRESSORS, Compressor as Compressor
-    from .config import RunSettings as RunSettings, apply_overrides as apply_overrides
-    from .config import apply_unsets as apply_unsets, dumps_toml as dumps_toml, load_toml as load_toml
+    from .compression import COMPRESSORS as COMPRESSORS
+    from .compression import Compressor as Compressor
+    from .config import RunSettings as RunSettings
+    from .config import apply_overrides as apply_overrides
+    from .config import apply_unsets as apply_unsets
+    from .config import dumps_toml as dumps_toml
+    from .config import load_toml as load_toml
     from .config import resolve as resolve
-    from .engine import Callback as Callback, History as History, Loop as Loop
-    from .errors import ConfigError as ConfigError, TailtamerError as TailtamerError
+    from .engine import Callback as Callback
+    from .engine import History as History
+    from .engine import Loop as Loop
+    from .errors import ConfigError as ConfigError
+    from .errors import TailtamerError as TailtamerError
     from .errors import ValidationError as ValidationError
     from .experiments.runner import run_config as run_config
-    from .noise import NOISES as NOISES, NoiseModel as NoiseModel
-    from .operators import TRANSFORMS as TRANSFORMS, Transform as Transform
-    from .problems import PROBLEMS as PROBLEMS, Problem as Problem
+    from .noise import NOISES as NOISES
+    from .noise import NoiseModel as NoiseModel
+    from .operators import TRANSFORMS as TRANSFORMS
+    from .operators import Transform as Transform
+    from .problems import PROBLEMS as PROBLEMS
+    from .problems import Problem as Problem
     from .registry import Registry as Registry
     from .schedules import SCHEDULES as SCHEDULES
-    from .timing import TIMINGS as TIMINGS, TimingModel as TimingModel
-    from .topology import TOPOLOGIES as TOPOLOGIES, Topology as Topology
+    from .timing import TIMINGS as TIMINGS
+    from .timing import TimingModel as TimingModel
+    from .topology import TOPOLOGIES as TOPOLOGIES
+    from .topology import Topology as Topology
 
 #: Public name → the module it is loaded from. A registry comes from its package, whose import registers
 #: every entry (``tailtamer.algorithms``, not ``tailtamer.algorithms.base``).

@@ -11,6 +11,7 @@ from ..errors import ConfigError, DataNotFoundError
 from ..experiments.runner import run_config
 from .render import print_markdown
 
+
 def _run(args: argparse.Namespace) -> Path:
     if not args.out:
         raise ConfigError("diagnose --run needs --out DIR (the run folder to write)")

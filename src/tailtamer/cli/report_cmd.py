@@ -10,6 +10,7 @@ from ..experiments.report import load_runs, pivot_table
 from ..registry import suggest
 from .render import print_markdown
 
+
 def headline(runs) -> str:
     for run in runs:
         metrics = run.summary.get("metrics") or run.summary.get("last_metrics") or {}

@@ -8,6 +8,7 @@ from ..config import load_toml, parse_value
 from ..errors import ConfigError
 from ..sde import build_lab, run_lab, write
 
+
 def main(args: argparse.Namespace) -> int:
     cfg = load_toml(args.config)
     for item in args.overrides:

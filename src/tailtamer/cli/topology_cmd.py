@@ -8,6 +8,7 @@ from ..config import parse_value
 from ..errors import ConfigError
 from ..topology import build_topology
 
+
 def main(args: argparse.Namespace) -> int:
     params = {}
     for item in args.overrides:

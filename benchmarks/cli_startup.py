@@ -1,0 +1,79 @@
+"""CLI startup: wall time of a fresh ``tailtamer --help``, ``tailtamer run --help`` and ``tailtamer list``
+against ``python -c "import torch"`` (the cost the CLI avoids) and a bare ``python -c pass``.
+
+    python benchmarks/cli_startup.py            # median of 11 interleaved runs each
+    python benchmarks/cli_startup.py --quick    # 5 runs
+    python benchmarks/cli_startup.py --src OTHER_CHECKOUT/src   # another version's code (before / after)
+
+Each measurement starts a new interpreter running this checkout's ``src/`` (``PYTHONPATH``), as the
+``tailtamer`` console script does (``from tailtamer.cli.main import main``), output to ``/dev/null``; the
+commands are interleaved, after one warm-up each (the files in the page cache), so load from other processes
+affects all alike. Targets (issue 24): ``--help`` under 0.3 s and ``list`` under 1 s on an idle machine. The
+1-minute load average before and after is printed with the figures. The last line is one JSON object.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+CLI = "import sys; from tailtamer.cli.main import main; sys.exit(main())"
+
+#: measurement → the interpreter's arguments.
+COMMANDS: dict[str, list[str]] = {
+    "python": ["-c", "pass"],
+    "import_torch": ["-c", "import torch"],
+    "help": ["-c", CLI, "--help"],
+    "run_help": ["-c", CLI, "run", "--help"],
+    "list": ["-c", CLI, "list"],
+}
+
+
+def _time(argv: list[str], env: dict[str, str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, *argv], env=env, stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t0
+
+
+def run(quick: bool = False, src: Path = SRC) -> dict[str, object]:
+    """Median seconds of each command (the code of ``src``) and the ratios to ``import torch``."""
+    repeats = 5 if quick else 11
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")]))}
+    load_before = os.getloadavg()[0]
+    for argv in COMMANDS.values():
+        _time(argv, env)
+    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    for _ in range(repeats):
+        for name, argv in COMMANDS.items():
+            times[name].append(_time(argv, env))
+    median = {name: statistics.median(ts) for name, ts in times.items()}
+    torch_s = median["import_torch"]
+    return {**{f"{name}_s": round(s, 4) for name, s in median.items()},
+            "help_over_import_torch": median["help"] / torch_s, "list_over_import_torch": median["list"] / torch_s,
+            "repeats": repeats, "threads": os.environ.get("OMP_NUM_THREADS", "default"),
+            "cores": os.cpu_count(), "load_1min_before": load_before, "load_1min_after": os.getloadavg()[0]}
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="5 runs per command instead of 11")
+    p.add_argument("--src", type=Path, default=SRC, help="the src/ folder whose tailtamer runs (default: this one)")
+    args = p.parse_args(argv)
+    result = run(args.quick, args.src)
+    print(f"{'command':>14} {'median s':>9} {'/ import torch':>15}")
+    for name in COMMANDS:
+        print(f"{name:>14} {result[f'{name}_s']:>9.3f} {result[f'{name}_s'] / result['import_torch_s']:>15.3f}")
+    print(f"load average (1 min): {result['load_1min_before']:.2f} before, {result['load_1min_after']:.2f} after; "
+          f"{result['cores']} cores")
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()
