@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 CLI = "import sys; from tailtamer.cli.main import main; sys.exit(main())"
@@ -41,7 +42,7 @@ def _time(argv: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - t0
 
 
-def run(quick: bool = False, src: Path = SRC) -> dict[str, object]:
+def run(quick: bool = False, src: Path = SRC) -> dict[str, Any]:
     """Median seconds of each command (the code of ``src``) and the ratios to ``import torch``."""
     repeats = 5 if quick else 11
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")]))}
@@ -60,7 +61,7 @@ def run(quick: bool = False, src: Path = SRC) -> dict[str, object]:
             "cores": os.cpu_count(), "load_1min_before": load_before, "load_1min_after": os.getloadavg()[0]}
 
 
-def main(argv: list[str] | None = None) -> dict[str, object]:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="5 runs per command instead of 11")
     p.add_argument("--src", type=Path, default=SRC, help="the src/ folder whose tailtamer runs (default: this one)")
