@@ -1,13 +1,14 @@
 """CLI startup: wall time of a fresh ``tailtamer --help``, ``tailtamer run --help`` and ``tailtamer list``
-against ``python -c "import torch"`` (the cost the CLI avoids) and a bare ``python -c pass``.
+(piped, and on a terminal, where rich draws its tables) against ``python -c "import torch"`` (the cost the
+CLI avoids) and a bare ``python -c pass``.
 
     python benchmarks/cli_startup.py            # median of 11 interleaved runs each
     python benchmarks/cli_startup.py --quick    # 5 runs
     python benchmarks/cli_startup.py --src OTHER_CHECKOUT/src   # another version's code (before / after)
 
 Each measurement starts a new interpreter running this checkout's ``src/`` (``PYTHONPATH``), as the
-``tailtamer`` console script does (``from tailtamer.cli.main import main``), output to ``/dev/null``; the
-commands are interleaved, after one warm-up each (the files in the page cache), so load from other processes
+``tailtamer`` console script does (``from tailtamer.cli.main import main``), output to ``/dev/null`` (or to
+a pseudo-terminal of 120 columns, read to the end, for ``list_terminal``); the commands are interleaved, after one warm-up each (the files in the page cache), so load from other processes
 affects all alike. Targets (issue 24): ``--help`` under 0.3 s and ``list`` under 1 s on an idle machine. The
 1-minute load average before and after is printed with the figures. The last line is one JSON object.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pty
 import statistics
 import subprocess
 import sys
@@ -26,19 +28,34 @@ from typing import Any
 SRC = Path(__file__).resolve().parents[1] / "src"
 CLI = "import sys; from tailtamer.cli.main import main; sys.exit(main())"
 
-#: measurement → the interpreter's arguments.
-COMMANDS: dict[str, list[str]] = {
-    "python": ["-c", "pass"],
-    "import_torch": ["-c", "import torch"],
-    "help": ["-c", CLI, "--help"],
-    "run_help": ["-c", CLI, "run", "--help"],
-    "list": ["-c", CLI, "list"],
+#: measurement → the interpreter's arguments, and whether its output goes to a terminal.
+COMMANDS: dict[str, tuple[list[str], bool]] = {
+    "python": (["-c", "pass"], False),
+    "import_torch": (["-c", "import torch"], False),
+    "help": (["-c", CLI, "--help"], False),
+    "run_help": (["-c", CLI, "run", "--help"], False),
+    "list": (["-c", CLI, "list"], False),
+    "list_terminal": (["-c", CLI, "list"], True),
 }
 
 
-def _time(argv: list[str], env: dict[str, str]) -> float:
+def _time(argv: list[str], terminal: bool, env: dict[str, str]) -> float:
+    """Seconds from start to exit of ``python ARGV`` (stdout to /dev/null, or a terminal drained to EOF)."""
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, *argv], env=env, stdout=subprocess.DEVNULL, check=True)
+    if not terminal:
+        subprocess.run([sys.executable, *argv], env=env, stdout=subprocess.DEVNULL, check=True)
+        return time.perf_counter() - t0
+    reader, writer = pty.openpty()
+    proc = subprocess.Popen([sys.executable, *argv], env={**env, "COLUMNS": "120"}, stdout=writer)
+    os.close(writer)
+    try:
+        while os.read(reader, 1 << 16):
+            pass
+    except OSError:                     # EIO: the child exited and closed the terminal
+        pass
+    os.close(reader)
+    if proc.wait() != 0:
+        raise subprocess.CalledProcessError(proc.returncode, argv)
     return time.perf_counter() - t0
 
 
@@ -47,12 +64,12 @@ def run(quick: bool = False, src: Path = SRC) -> dict[str, Any]:
     repeats = 5 if quick else 11
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")]))}
     load_before = os.getloadavg()[0]
-    for argv in COMMANDS.values():
-        _time(argv, env)
+    for argv, terminal in COMMANDS.values():
+        _time(argv, terminal, env)
     times: dict[str, list[float]] = {name: [] for name in COMMANDS}
     for _ in range(repeats):
-        for name, argv in COMMANDS.items():
-            times[name].append(_time(argv, env))
+        for name, (argv, terminal) in COMMANDS.items():
+            times[name].append(_time(argv, terminal, env))
     median = {name: statistics.median(ts) for name, ts in times.items()}
     torch_s = median["import_torch"]
     return {**{f"{name}_s": round(s, 4) for name, s in median.items()},

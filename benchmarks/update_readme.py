@@ -87,7 +87,8 @@ ROWS: dict[str, list[tuple[str, str, str, str, str]]] = {
     "cli_startup.py": [
         ("help_s", "`tailtamer --help`, seconds from start to exit (a fresh process; no torch imported)", "< 0.3",
          "threads", "—"),
-        ("list_s", "`tailtamer list`, the same (read from the registry index)", "< 1", "threads", "—"),
+        ("list_s", "`tailtamer list`, the same (read from the registry index), piped", "< 1", "threads", "—"),
+        ("list_terminal_s", "`tailtamer list` on a terminal (rich draws 1,300 table rows)", "< 1", "threads", "—"),
         ("help_over_import_torch", "`tailtamer --help` / `python -c \"import torch\"`, time", "—", "threads", "—"),
     ],
     "async_engine.py": [
