@@ -10,7 +10,9 @@ Each measurement starts a new interpreter running this checkout's ``src/`` (``PY
 ``tailtamer`` console script does (``from tailtamer.cli.main import main``), output to ``/dev/null`` (or to
 a pseudo-terminal of 120 columns, read to the end, for ``list_terminal``); the commands are interleaved, after one warm-up each (the files in the page cache), so load from other processes
 affects all alike. Targets (issue 24): ``--help`` under 0.3 s and ``list`` under 1 s on an idle machine. The
-1-minute load average before and after is printed with the figures. The last line is one JSON object.
+1-minute load average before and after is printed with the figures, and beside each wall time the CPU time
+of the process (user + system, ``*_cpu_s``), which a loaded machine inflates far less: on an idle machine
+the two are close. The last line is one JSON object.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import argparse
 import json
 import os
 import pty
+import resource
 import statistics
 import subprocess
 import sys
@@ -39,12 +42,24 @@ COMMANDS: dict[str, tuple[list[str], bool]] = {
 }
 
 
-def _time(argv: list[str], terminal: bool, env: dict[str, str]) -> float:
-    """Seconds from start to exit of ``python ARGV`` (stdout to /dev/null, or a terminal drained to EOF)."""
-    t0 = time.perf_counter()
-    if not terminal:
+def _cpu() -> float:
+    """User + system seconds of the waited-for child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _time(argv: list[str], terminal: bool, env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds from start to exit of ``python ARGV`` (stdout to /dev/null, or a terminal drained
+    to EOF)."""
+    t0, c0 = time.perf_counter(), _cpu()
+    if terminal:
+        _run_on_a_terminal(argv, env)
+    else:
         subprocess.run([sys.executable, *argv], env=env, stdout=subprocess.DEVNULL, check=True)
-        return time.perf_counter() - t0
+    return time.perf_counter() - t0, _cpu() - c0
+
+
+def _run_on_a_terminal(argv: list[str], env: dict[str, str]) -> None:
     reader, writer = pty.openpty()
     proc = subprocess.Popen([sys.executable, *argv], env={**env, "COLUMNS": "120"}, stdout=writer)
     os.close(writer)
@@ -56,7 +71,6 @@ def _time(argv: list[str], terminal: bool, env: dict[str, str]) -> float:
     os.close(reader)
     if proc.wait() != 0:
         raise subprocess.CalledProcessError(proc.returncode, argv)
-    return time.perf_counter() - t0
 
 
 def run(quick: bool = False, src: Path = SRC) -> dict[str, Any]:
@@ -66,13 +80,15 @@ def run(quick: bool = False, src: Path = SRC) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     for argv, terminal in COMMANDS.values():
         _time(argv, terminal, env)
-    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in COMMANDS}
     for _ in range(repeats):
         for name, (argv, terminal) in COMMANDS.items():
             times[name].append(_time(argv, terminal, env))
-    median = {name: statistics.median(ts) for name, ts in times.items()}
+    median = {name: statistics.median(wall for wall, _ in ts) for name, ts in times.items()}
+    cpu = {name: statistics.median(c for _, c in ts) for name, ts in times.items()}
     torch_s = median["import_torch"]
     return {**{f"{name}_s": round(s, 4) for name, s in median.items()},
+            **{f"{name}_cpu_s": round(s, 4) for name, s in cpu.items()},
             "help_over_import_torch": median["help"] / torch_s, "list_over_import_torch": median["list"] / torch_s,
             "repeats": repeats, "threads": os.environ.get("OMP_NUM_THREADS", "default"),
             "cores": os.cpu_count(), "load_1min_before": load_before, "load_1min_after": os.getloadavg()[0]}
@@ -84,9 +100,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--src", type=Path, default=SRC, help="the src/ folder whose tailtamer runs (default: this one)")
     args = p.parse_args(argv)
     result = run(args.quick, args.src)
-    print(f"{'command':>14} {'median s':>9} {'/ import torch':>15}")
+    print(f"{'command':>14} {'median s':>9} {'/ import torch':>15} {'CPU s':>7}")
     for name in COMMANDS:
-        print(f"{name:>14} {result[f'{name}_s']:>9.3f} {result[f'{name}_s'] / result['import_torch_s']:>15.3f}")
+        print(f"{name:>14} {result[f'{name}_s']:>9.3f} {result[f'{name}_s'] / result['import_torch_s']:>15.3f} "
+              f"{result[f'{name}_cpu_s']:>7.3f}")
     print(f"load average (1 min): {result['load_1min_before']:.2f} before, {result['load_1min_after']:.2f} after; "
           f"{result['cores']} cores")
     print(json.dumps(result))

@@ -90,6 +90,9 @@ ROWS: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("list_s", "`tailtamer list`, the same (read from the registry index), piped", "< 1", "threads", "—"),
         ("list_terminal_s", "`tailtamer list` on a terminal (rich draws 1,300 table rows)", "< 1", "threads", "—"),
         ("help_over_import_torch", "`tailtamer --help` / `python -c \"import torch\"`, time", "—", "threads", "—"),
+        ("help_cpu_s", "`tailtamer --help`, CPU seconds (user + system; less sensitive to load than wall time)",
+         "—", "threads", "—"),
+        ("list_terminal_cpu_s", "`tailtamer list` on a terminal, CPU seconds", "—", "threads", "—"),
     ],
     "async_engine.py": [
         ("events_per_lockstep_gradient", "async simulator events/s / lockstep gradients/s of the same work "
