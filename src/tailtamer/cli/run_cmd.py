@@ -9,38 +9,10 @@ from pathlib import Path
 
 from .. import threads
 from ..config import apply_overrides, apply_unsets, load_toml
+from ..rundir.resume import folder_complete
+from ..rundir.tensorboard import TensorBoardWriter, require_tensorboard
 from ..experiments.runner import run_config
 from ..memory import keep_heap_memory
-
-NAME = "run"
-HELP = "run one config in the simulator and write its run folder"
-
-
-def add_run_arguments(p: argparse.ArgumentParser) -> None:
-    """The arguments ``run`` and ``launch`` share: config, overrides, folder and resuming."""
-    p.add_argument("config", help="TOML config with [problem] [algorithm] [topology] [noise] [run]")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                   help="override one config value (repeatable); changing a section's name drops the old "
-                        "entry's keys")
-    p.add_argument("--unset", dest="unsets", action="append", default=[], metavar="SECTION.KEY",
-                   help="remove one config key, so its default applies (repeatable)")
-    p.add_argument("--out", help="run folder (default runs/<config name>-<time>)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue the run folder from its latest checkpoint (a finished run is left as it is)")
-    p.add_argument("--resume-previous", action="store_true",
-                   help="continue from the previous checkpoint (checkpoint.prev.pt), when the latest is unreadable")
-    p.add_argument("--no-plot", action="store_true", help="skip the PNG plot")
-    p.add_argument("--tensorboard", action="store_true", help="also write TensorBoard event files into the run "
-                   "folder (needs tailtamer[tensorboard]; view with tensorboard --logdir RUN_FOLDER)")
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_run_arguments(p)
-    p.add_argument("--threads", type=int, default=0, metavar="N",
-                   help="torch threads (default 0: chosen from the problem size, 1 for small problems)")
-    p.add_argument("--replay", metavar="RUN_DIR", default=None,
-                   help="asynchronous methods: replay the arrival order of a real run (tailtamer launch) from "
-                        "RUN_DIR/arrivals.jsonl in the simulator (same config)")
 
 
 def load_config(args: argparse.Namespace) -> dict:
@@ -67,8 +39,6 @@ def tensorboard_callbacks(args: argparse.Namespace) -> list:
     """``--tensorboard``: a writer of TensorBoard event files into the run folder (checked before the run)."""
     if not getattr(args, "tensorboard", False):
         return []
-    from ..rundir.tensorboard import TensorBoardWriter, require_tensorboard
-
     require_tensorboard()
     return [TensorBoardWriter]
 
@@ -82,8 +52,6 @@ def resume_hint(args: argparse.Namespace, out: Path, command: str) -> None:
 def execute(args: argparse.Namespace, out: Path, command: str, start) -> int:
     """Run ``start(resume=..., previous=..., plot=...)`` (a simulated or a real run of ``args``' config into
     ``out``), print the hint to continue after Ctrl-C, and report the folder and its final metrics."""
-    from ..rundir.resume import folder_complete
-
     resumed = args.resume or args.resume_previous
     complete = resumed and folder_complete(out)
     try:
@@ -103,4 +71,5 @@ def main(args: argparse.Namespace) -> int:
     keep_heap_memory()      # this process runs one simulation: reuse its freed [n, d] buffers, no page faults
     out = out_folder(args)
     callbacks = tensorboard_callbacks(args)
-    return execute(args, out, NAME, lambda **kw: run_config(cfg, out, callbacks=callbacks, replay=args.replay, **kw))
+    return execute(args, out, args.command,
+                   lambda **kw: run_config(cfg, out, callbacks=callbacks, replay=args.replay, **kw))
