@@ -63,6 +63,7 @@ def build_components(cfg: dict[str, Any], resolved: bool = False) -> Components:
     topology = _topology(topo_cfg, algorithm, cfg["algorithm"]["name"])
     n = topology.n if topology is not None else topo_cfg["n"]
     problem = PROBLEMS.build(cfg["problem"]["name"], _params(cfg["problem"]), section="problem", n=n)
+    algorithm.check_dim(problem.dim)
     noise_name = cfg["noise"]["name"]
     noise = None if noise_name == "none" else NOISES.build(noise_name, _params(cfg["noise"]), section="noise")
     return Components(cfg, problem, algorithm, topology, noise, n)

@@ -61,6 +61,10 @@ class Algorithm:
         """Whether the method gossips over a mixing matrix (``comm.mix``)."""
         return cls.requires != "none"
 
+    def check_dim(self, d: int) -> None:
+        """Refuse a problem of dimension ``d`` with a :class:`~tailtamer.errors.ValidationError` before anything
+        runs (default: every d; error feedback refuses a compressor that does not contract at d)."""
+
     def init(self, x0: torch.Tensor, comm: Comm) -> State:
         """Initial state from the node-stacked initial point ``x0`` (``[n_local, d]``)."""
         return {"x": x0.clone()}
