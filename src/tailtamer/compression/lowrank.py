@@ -1,6 +1,6 @@
 """PowerSGD: rank-r compression of matrix-shaped parameters by one warm-started power step (Vogels, Karimireddy,
-Jaggi, NeurIPS 2019; docs/compression.md §4 [V pytorch ``powerSGD_hook.py``, the rank cap and
-``_should_compress`` as in torch ≥ 1.9]).
+Jaggi, NeurIPS 2019; docs/compression.md §4 [V pytorch ``powerSGD_hook.py``, its rank cap
+``min(n, m, matrix_approximation_rank)``]).
 
 A flat node row is cut into the model's parameters (a model problem's layout, or ``shapes``: [rows, cols] pairs
 covering the first coordinates); a parameter of two or more axes is the matrix M = [first axis, the rest], its

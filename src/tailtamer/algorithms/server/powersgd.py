@@ -1,6 +1,6 @@
 """PowerSGD with a server: rank-r compression of matrix-shaped gradients, error feedback and warm start (Vogels,
-Karimireddy, Jaggi, NeurIPS 2019; docs/compression.md §4 [V pytorch ``powerSGD_hook.py``, the rank cap and
-``_should_compress`` as in torch ≥ 1.9]).
+Karimireddy, Jaggi, NeurIPS 2019; docs/compression.md §4 [V pytorch ``powerSGD_hook.py``, its rank cap
+``min(n, m, matrix_approximation_rank)``]).
 
 Per step, worker i forms M_i = g_i + e_i (error feedback; e_i = 0 at the start) and, for every parameter
 reshaped to a matrix [rows, cols] (first axis × the rest) that is worth compressing, i.e.
