@@ -109,7 +109,7 @@ class OuterAdam(Adam):
     def init(self, like: torch.Tensor) -> dict[str, torch.Tensor]:
         state = super().init(like)
         if self.form == "fedopt":
-            state["v"] = torch.full_like(like, self.eps ** 2)       # v₋₁ = τ²
+            state["v"] = torch.zeros_like(like) + self.eps ** 2     # v₋₁ = τ² (τ may be per-member rows)
         return state
 
     def update(self, g, state, *, t=0, k=1, x=None):
