@@ -175,7 +175,7 @@ SST2_MODELS = ("transformer", "tfidf")
 def sst2(n: int, data_dir: str = "", max_vocab: int = 8000, context: int = 48, d_model: int = 64, layers: int = 1,
          heads: int = 2, ffn: int = 128, batch_size: int = 32, partition: str = "iid", dirichlet_alpha: float = 0.5,
          data_seed: int = 0, init_seed: int = 0, backend: str = "auto", per_node_eval: bool = False,
-         model: str = "transformer", scale: float = 10.0) -> ModelProblem:
+         model: str = "transformer", scale: float = 30.0) -> ModelProblem:
     """Sentence classifier on GLUE SST-2 (train split for training, dev for evaluation; word vocabulary of the
     ``max_vocab`` most frequent training words); metric val_acc. ``model``: ``transformer`` (token and
     position embeddings, ``layers`` encoder blocks, masked mean pooling) or ``tfidf`` (linear on TF-IDF
