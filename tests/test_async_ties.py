@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from async_reference import simulate
 
 from tailtamer.api import build, build_components
 from tailtamer.engine import History
 from tailtamer.engine.async_oracle import job_oracle
-
-from async_reference import simulate
 
 torch.set_num_threads(1)
 

@@ -103,8 +103,8 @@ def test_a_rank_above_min_rows_cols_is_capped_as_torchs_hook_and_logged_once(cap
     dsgd = build(config("dsgd-server")).run()["x"][0]
     assert (x - dsgd).abs().max().item() <= 1e-12    # full rank on every matrix: exact, so DSGD
     lines = [r.getMessage() for r in caplog.records if "powersgd rank" in r.getMessage()]
-    assert lines == ["tailtamer: powersgd rank 7 exceeds min(rows, cols) of [3, 2], [8, 6]; capped at min(rank, "
-                     "rows, cols) per matrix, as torch's powerSGD_hook does"]
+    assert lines == [("tailtamer: powersgd rank 7 exceeds min(rows, cols) of [3, 2], [8, 6]; capped at min(rank, "
+                      "rows, cols) per matrix, as torch's powerSGD_hook does")]
 
 
 def test_the_compressor_caps_its_rank_and_says_so_instead_of_silently_sending_dense(caplog):

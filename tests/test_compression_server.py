@@ -37,7 +37,7 @@ def reference(cfg: dict) -> torch.Tensor:
 
     comp = build_compressor(cfg.get("compression"))
     if hp.get("scaled"):                     # C/(1+ω), ω of the unbiased compressor at d = D
-        comp = lambda v, rng, call, c=comp: c(v, rng, call) / (1.0 + c.omega(D))  # noqa: E731
+        comp = lambda v, rng, call, c=comp: c(v, rng, call) / (1.0 + c.omega(D))
     base = make_lr(hp["lr"], hp.get("schedule", "constant"), hp.get("warmup", 0), STEPS)
     return run_server_reference(cfg["algorithm"]["name"], hp, comp, problem.x0(), N, grad, exact, STEPS, base, SEED)
 

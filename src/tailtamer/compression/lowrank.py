@@ -134,7 +134,7 @@ class PowerSGD(Compressor):
             self._plan = (d, layout, Plan(tuple(slots), dense, tuple(ranks)))
         return self._plan[2]
 
-    def _warn_capped(self, pairs: list[tuple[int, int]]) -> None:
+    def _warn_capped(self, pairs: list[tuple[int, ...]]) -> None:
         """Say once (per compressor) that the rank exceeds some matrix's min(rows, cols) and is capped there."""
         capped = sorted({(r, c) for r, c in pairs if self.rank > min(r, c)})
         if capped and not self._warned:

@@ -15,7 +15,7 @@ starts from; with it (the step scales as scale²) they are ~0.03–0.3.
 from __future__ import annotations
 
 import torch
-import torch.nn as nn
+from torch import nn
 
 
 def inverse_document_frequency(ids: torch.Tensor, vocab: int, pad: int = 0) -> torch.Tensor:
@@ -33,6 +33,7 @@ class TfidfBag(nn.Module):
     """``scale · Σ_w tfidf_w(x)·E_w`` (module docstring); input ``[B, T]`` token ids with ``pad`` = 0."""
 
     vmap_ok = True
+    idf: torch.Tensor
 
     def __init__(self, idf: torch.Tensor, classes: int = 2, scale: float = 30.0):
         super().__init__()

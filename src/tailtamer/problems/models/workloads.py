@@ -189,11 +189,9 @@ def sst2(n: int, data_dir: str = "", max_vocab: int = 8000, context: int = 48, d
     if not (isinstance(scale, (int, float)) and not isinstance(scale, bool) and scale > 0):
         raise ValidationError(f"{owner}: scale must be a number > 0, got {scale!r}")
     train, val, V = _sst2(str(data_dir), max_vocab, context)
-    if model == "tfidf":
-        idf = _sst2_idf(str(data_dir), max_vocab, context)
-        factory: Any = lambda: TfidfBag(idf, 2, scale)              # noqa: E731
-    else:
-        factory = lambda: TextClassifier(V, d_model, layers, heads, ffn, context)   # noqa: E731
+    factory: Any = (functools.partial(TfidfBag, _sst2_idf(str(data_dir), max_vocab, context), 2, scale)
+                    if model == "tfidf" else
+                    functools.partial(TextClassifier, V, d_model, layers, heads, ffn, context))
     return _classifier(n, factory, train, val, owner,
                        batch_size=batch_size, partition=partition, dirichlet_alpha=dirichlet_alpha,
                        data_seed=data_seed, init_seed=init_seed, backend=backend, per_node_eval=per_node_eval)
