@@ -4,7 +4,7 @@ their types and defaults), as data in ``registry_index.json`` beside this module
 The registries fill up as the modules holding their entries are imported, which imports torch; ``tailtamer
 list`` reads this file instead and answers without it. :func:`build_index` reads the live registries, and
 ``python -m tailtamer.cli.registry_index`` rewrites the file from them (after adding or changing an entry;
-``tests/test_cli_startup.py`` fails while the file is stale).
+``tests/cli/test_cli_startup.py`` fails while the file is stale).
 """
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ import pytest
 import tailtamer
 from tailtamer import _version
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_public_name_resolves_to_its_module_attribute():
