@@ -7,7 +7,7 @@ from async_reference import simulate
 
 from tailtamer.api import build, build_components
 from tailtamer.engine import History
-from tailtamer.engine.async_oracle import job_oracle
+from tailtamer.engine.events.oracle import job_oracle
 
 torch.set_num_threads(1)
 

@@ -7,7 +7,7 @@ import torch
 
 from tailtamer.api import build
 from tailtamer.engine import History
-from tailtamer.experiments import e4
+from tailtamer.experiments.studies import asynchronous_methods as e4
 from tailtamer.problems.models.bag import TfidfBag, inverse_document_frequency
 
 

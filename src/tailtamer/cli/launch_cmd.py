@@ -5,17 +5,18 @@ import argparse
 
 from .. import threads
 from ..api import problem_size
-from ..distributed.run import check_launch, launch
-from .run_cmd import execute, load_config, out_folder
+from ..distributed.run import check_launch, launch, launched_nproc
+from .run_cmd import execute, load_config, out_folder, sized_config
 
 
 def main(args: argparse.Namespace) -> int:
-    check_launch(args.nproc, args.timeout, max(1, args.threads))
     cfg = load_config(args)
-    threads.fix(args.threads)
-    per_process = threads.for_sharing(args.nproc, lambda: problem_size(cfg))
     out = out_folder(args)
-    return execute(args, out, args.command, lambda **kw: launch(cfg, out, args.nproc, timeout=args.timeout,
+    nproc = args.nproc if args.nproc is not None else launched_nproc(out, bool(args.resume))
+    check_launch(nproc, args.timeout, max(1, args.threads))
+    threads.fix(args.threads)
+    per_process = threads.for_sharing(nproc, lambda: problem_size(sized_config(cfg, out)))
+    return execute(args, out, args.command, lambda **kw: launch(cfg, out, nproc, timeout=args.timeout,
                                                                 backend=args.backend, progress=True,
                                                                 threads=per_process, time_scale=args.time_scale,
                                                                 **kw))

@@ -8,8 +8,9 @@ from .run import add_run_arguments
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_run_arguments(p)
-    p.add_argument("--nproc", type=int, required=True, metavar="N",
-                   help="number of processes on this machine (each hosts a block of ≥ 1 nodes)")
+    p.add_argument("--nproc", type=int, default=None, metavar="N",
+                   help="number of processes on this machine (each hosts a block of ≥ 1 nodes); on --resume RUN_DIR "
+                        "the count the run was launched with, unless given")
     p.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
                    help="how long any receive or collective may wait before the run stops (default 300)")
     p.add_argument("--backend", choices=("gloo", "nccl"), default=None,
