@@ -7,7 +7,7 @@ from ..errors import NonFiniteError
 from ..noise.base import NoiseModel
 from ..problems.base import Problem
 from ..rng import Randomness, RowSeeds
-from .noise_ahead import NoiseAhead
+from .noise_ahead import NoiseAhead, row_keyed
 
 
 def first_bad_row(z: torch.Tensor) -> int | None:
@@ -45,9 +45,10 @@ class GradientOracle:
         self.step, self.calls = 0, 0
         self._rng: Randomness | None = None
         #: ``ahead``: small noise draws are made for several steps at once (a lockstep run, whose steps follow
-        #: one another; the same bits, :mod:`.noise_ahead`), else one step at a time
+        #: one another; the same bits, :mod:`.noise_ahead`; only for a model that declares it), else one step at
+        #: a time
         self._ahead = None
-        if ahead and noise is not None and len(nodes):
+        if ahead and row_keyed(noise) and len(nodes):
             ids = torch.as_tensor(nodes, dtype=torch.int64).reshape(-1)
             self._ahead = NoiseAhead(noise, seed, ids, RowSeeds([seed], int(ids.max()) + 1))
 
