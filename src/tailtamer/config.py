@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import plugins as plugin_loader
 from .errors import ConfigError
 from .registry import Registry, suggest
 
@@ -41,6 +42,8 @@ class RunSettings:
         check_finite: stop at the first NaN/Inf in a gradient or iterate.
         time: asynchronous methods only: stop at this simulated time (0: no limit; ``steps`` counts
             server updates).
+        plugins: plugins to load before the components are looked up (``PATH.py`` relative to the config
+            file's folder, or ``MODULE``; :mod:`tailtamer.plugins`).
     """
 
     steps: int = 1000
@@ -52,6 +55,7 @@ class RunSettings:
     mixing: str = "auto"
     check_finite: bool = True
     time: float = 0.0
+    plugins: tuple[str, ...] = ()
 
 
 #: The registry behind each component section (filled lazily to keep imports one-way).
@@ -105,6 +109,10 @@ def load_toml(path: str | Path) -> dict[str, Any]:
             value = body.get(key)
             if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
                 body[key] = str((path.resolve().parent / value).resolve())
+    run = cfg.get("run")
+    if isinstance(run, dict) and isinstance(run.get("plugins"), list):
+        run["plugins"] = [plugin_loader.absolute(s, path.resolve().parent) if isinstance(s, str) else s
+                          for s in run["plugins"]]
     return cfg
 
 
@@ -183,6 +191,7 @@ RUN.register("run")(RunSettings)
 
 def _run_settings(raw: dict[str, Any]) -> RunSettings:
     settings = RUN.build("run", raw, section="run")
+    settings.plugins = list(settings.plugins)         # type: ignore[assignment]  (a TOML list, as saved)
     for key, choices in (("dtype", ("float64", "float32")), ("mixing", ("auto", "dense", "sparse", "diagonals"))):
         if getattr(settings, key) not in choices:
             raise ConfigError(f"[run] {key} must be one of {choices}, got {getattr(settings, key)!r}"
@@ -204,6 +213,8 @@ def resolve(cfg: dict[str, Any]) -> dict[str, Any]:
     for section in REQUIRED:
         if "name" not in cfg.get(section, {}):
             raise ConfigError(f"[{section}] needs a 'name'")
+    run = _run_settings(cfg.get("run", {}))
+    plugin_loader.load(run.plugins)                   # before any registry is looked up
     out: dict[str, Any] = {}
     for section, registry in component_registries().items():
         if section in OPTIONAL and section not in cfg and not _family_needs(out, OPTIONAL[section]):
@@ -220,7 +231,7 @@ def resolve(cfg: dict[str, Any]) -> dict[str, Any]:
         params = registry.validate(name, raw, section=section)
         defaults = {k: p.default for k, p in registry.params(name).items() if not p.required}
         out[section] = {"name": name, **extra, **defaults, **params}
-    out["run"] = dataclasses.asdict(_run_settings(cfg.get("run", {})))
+    out["run"] = dataclasses.asdict(run)
     if out["run"]["time"] < 0:
         raise ConfigError("[run] time must be ≥ 0 (0: no limit)")
     return out

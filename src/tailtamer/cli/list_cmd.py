@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import inspect
 
+from . import plugin_option
 from ..config import RunSettings, component_registries
 from ..registry import Registry
 
@@ -27,6 +28,7 @@ def plural(kind: str) -> str:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("kind", nargs="?", help="only this registry (algorithm, problem, topology, noise, compression, timing, schedule, delay, "
                    "compensation, transform)")
+    plugin_option.add(p)
 
 
 def _default(p) -> str:

@@ -10,6 +10,7 @@ import sys
 from types import ModuleType
 
 from ..errors import TailtamerError
+from . import plugin_option
 
 ORDER = ("demo", "run", "list", "topology")
 
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     cmds = commands()
     args = parser(cmds).parse_args(argv)
     try:
+        plugin_option.load(args)
         code = cmds[args.command].main(args) or 0
         sys.stdout.flush()                             # a closed pipe shows here, not at interpreter exit
         return code

@@ -11,6 +11,7 @@ from .. import threads
 from ..config import apply_overrides, apply_unsets, load_toml
 from ..experiments.runner import run_config
 from ..memory import keep_heap_memory
+from . import plugin_option
 
 NAME = "run"
 HELP = "run one config in the simulator and write its run folder"
@@ -19,6 +20,7 @@ HELP = "run one config in the simulator and write its run folder"
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
     """The arguments ``run`` and ``launch`` share: config, overrides, folder and resuming."""
     p.add_argument("config", help="TOML config with [problem] [algorithm] [topology] [noise] [run]")
+    plugin_option.add(p)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override one config value (repeatable); changing a section's name drops the old "
                         "entry's keys")

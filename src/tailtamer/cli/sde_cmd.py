@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from . import plugin_option
+
 NAME = "sde"
 HELP = ("run DSGD / DCSGD / DSignSGD and their SDE (Euler-Maruyama) on M paths; write mean and quantiles of f "
         "against t = k*eta, a plot and the gap")
@@ -12,6 +14,7 @@ HELP = ("run DSGD / DCSGD / DSignSGD and their SDE (Euler-Maruyama) on M paths; 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("config", help="lab config: [problem], [method], [noise], [sde] (see tailtamer.sde.lab)")
     p.add_argument("--out", default=None, help="output folder (default runs/sde/<config name>)")
+    plugin_option.add(p)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override a config value (repeatable), e.g. method.lr=0.005")
     p.add_argument("--no-sde", action="store_true", help="the discrete method only (e.g. for ν ≤ 2)")

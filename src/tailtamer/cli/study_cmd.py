@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from . import plugin_option
 from ..errors import ConfigError
 
 NAME = "study"
@@ -14,6 +15,7 @@ HELP = "run a declared study (E1, E2, TailOPT, ...): tuning grid, runs, tables a
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", nargs="?", help="the study (see --list)")
     p.add_argument("--list", action="store_true", help="list the studies with their runs and rough cost")
+    plugin_option.add(p)
     p.add_argument("--out", help="root folder of the study (default runs/NAME); finished runs are skipped")
     p.add_argument("--tune", action="store_true",
                    help="first run the study's tuning grid (growing past edges that hold a winner) and use its "

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from .. import rng
+from ..errors import ContractError
 from ..noise.base import NoiseModel
 
 #: Entries of one multi-step noise draw (a few MB: small draws pay their per-call costs once per up to
@@ -32,6 +33,22 @@ def row_keyed(noise: NoiseModel | None) -> bool:
     """Whether ``noise`` declares that it draws from the row keys it is given (``draws_from_row_keys``), so
     that the engine may hand it multi-step or multi-member row ids with :class:`~tailtamer.rng.RowSeeds`."""
     return bool(getattr(noise, "draws_from_row_keys", False))
+
+
+def sample_checked(noise: NoiseModel, seed: int, nodes: torch.Tensor, step: int, d: int, call: int,
+                   dtype: torch.dtype) -> torch.Tensor:
+    """``noise.sample(seed, nodes, step, d, call, dtype)`` called as documented, its result checked: a model
+    that returns another shape or dtype is named with the property it broke (:class:`ContractError`)."""
+    xi = noise.sample(seed, nodes, step, d, call, dtype=dtype)
+    want = (len(nodes), d)
+    if not isinstance(xi, torch.Tensor) or tuple(xi.shape) != want:
+        got = tuple(xi.shape) if isinstance(xi, torch.Tensor) else type(xi).__name__
+        raise ContractError(f"noise '{getattr(noise, 'name', type(noise).__name__)}' broke its contract (shape): "
+                            f"sample returned {got} for {len(nodes)} nodes and d = {d}, expected {want}")
+    if xi.dtype != dtype:
+        raise ContractError(f"noise '{getattr(noise, 'name', type(noise).__name__)}' broke its contract (dtype): "
+                            f"sample returned {xi.dtype} when asked for {dtype}")
+    return xi
 
 
 class StepRows(rng.RowSeeds):
@@ -105,5 +122,5 @@ class MemberNoise:
 
     def draw(self, step: int, call: int, d: int, dtype: torch.dtype) -> torch.Tensor:
         """``[R·n, d]``: every member's standalone draw of (step, call), stacked in member order."""
-        return torch.cat([m.sample(s, self.nodes, step, d, call, dtype=dtype)
+        return torch.cat([sample_checked(m, s, self.nodes, step, d, call, dtype)
                           for m, s in zip(self.models, self.seeds)])

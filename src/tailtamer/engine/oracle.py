@@ -7,7 +7,7 @@ from ..errors import NonFiniteError
 from ..noise.base import NoiseModel
 from ..problems.base import Problem
 from ..rng import Randomness, RowSeeds
-from .noise_ahead import NoiseAhead, row_keyed
+from .noise_ahead import NoiseAhead, row_keyed, sample_checked
 
 
 def first_bad_row(z: torch.Tensor) -> int | None:
@@ -69,7 +69,7 @@ class GradientOracle:
         if self.noise is not None:
             d = g[0].numel()
             xi = (self._ahead.draw(self.step, self.calls, d, g.dtype) if self._ahead is not None else
-                  self.noise.sample(self.seed, self.nodes, self.step, d, self.calls, dtype=g.dtype))
+                  sample_checked(self.noise, self.seed, self.nodes, self.step, d, self.calls, g.dtype))
             g = g + xi.to(g.device).reshape(g.shape)
         self.calls += 1
         if self.check:
