@@ -58,8 +58,10 @@ def purity(s: ProblemSubject) -> str:
     g = p.grad(x, nodes, 5, 3, 1)
     assert torch.equal(g, q.grad(x, nodes, 5, 3, 1)), "two instances gave different gradients for the same arguments"
     sub = torch.tensor([N - 1, 0])
-    assert torch.equal(p.grad(x[sub], sub, 5, 3, 1), g[sub]), "a subset of nodes differs from those rows of all nodes"
-    return "same gradients for the same (seed, node, step, call), rows independent of the others"
+    err = float((p.grad(x[sub], sub, 5, 3, 1) - g[sub]).abs().max())
+    assert err <= 1e-12 * max(1.0, float(g.abs().max())), \
+        f"a subset of nodes differs from those rows of all nodes by {err:.3g}"
+    return "same gradients for the same (seed, node, step, call); a subset of nodes gets its rows (within 1e-12)"
 
 
 def dtype(s: ProblemSubject) -> str:
