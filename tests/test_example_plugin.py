@@ -45,3 +45,11 @@ def test_the_example_pyproject_declares_the_entry_point(tmp_path):
     proc = cli("list", "algorithm", path=[tmp_path / "site", EXAMPLE], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "gt-clip" in proc.stdout
+
+
+@pytest.mark.multiprocess
+def test_launch_workers_load_the_plugin_and_equal_the_simulator(tmp_path):
+    """``--distributed``: 2 gloo processes (spawned, so they load the parent's plugins themselves) run gt-clip."""
+    proc = cli("check", "gt-clip", "--distributed", "--plugin", "tailtamer_example", path=[EXAMPLE], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert any(line.split()[:2] == ["PASS", "distributed"] for line in proc.stdout.splitlines()), proc.stdout
