@@ -16,6 +16,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", nargs="?", help="the study (see --list)")
     p.add_argument("--list", action="store_true", help="list the studies with their runs and rough cost")
     plugin_option.add(p)
+    p.add_argument("--add", action="append", default=[], metavar="ENTRY",
+                   help="add a method's rows beside the study's (repeatable): NAME, NAME:key=value,... or a TOML "
+                        "file's [algorithm]; its family must fit the study")
     p.add_argument("--out", help="root folder of the study (default runs/NAME); finished runs are skipped")
     p.add_argument("--tune", action="store_true",
                    help="first run the study's tuning grid (growing past edges that hold a winner) and use its "
@@ -59,7 +62,8 @@ def list_studies() -> str:
 
 def main(args: argparse.Namespace) -> int:
     from ..experiments.executors import make
-    from ..experiments.study import get, run_study
+    from ..experiments.added import parse_entry, with_added
+    from ..experiments.study import get, run_study, studies
     from .render import print_markdown
 
     if args.list:
@@ -68,6 +72,8 @@ def main(args: argparse.Namespace) -> int:
     if not args.name:
         raise ConfigError("give a study NAME, or --list to see them")
     study = get(args.name)
+    if args.add:
+        study = with_added(study, [parse_entry(e) for e in args.add], studies())
     if args.tensorboard:
         from ..rundir.tensorboard import require_tensorboard
 
