@@ -102,8 +102,20 @@ def added_jobs(jobs: list[Job], root: Path, entry: Entry) -> list[Job]:
     for _, c in mine:
         counts[c["algorithm"]["name"]] = counts.get(c["algorithm"]["name"], 0) + 1
     reference = max(counts, key=lambda m: counts[m])
-    return [(_added_folder(root, entry, f, reference), {**c, "algorithm": dict(entry.algorithm)})
-            for f, c in mine if c["algorithm"]["name"] == reference]
+    out, seen = [], set()
+    for f, c in mine:
+        key = (_setting(c), c["run"]["seed"])
+        if c["algorithm"]["name"] == reference and key not in seen:      # a setting the study repeats: once
+            seen.add(key)
+            out.append((_added_folder(root, entry, f, reference), {**c, "algorithm": dict(entry.algorithm)}))
+    return out
+
+
+def _method(section: Mapping[str, Any]) -> str:
+    """A method's row label: its name and settings (a study may run one method with several)."""
+    settings = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                         for k, v in section.items() if k != "name")
+    return section["name"] + (f" ({settings})" if settings else "")
 
 
 def _mean_final(folders: Iterable[Path]) -> tuple[str, float, int] | None:
@@ -120,20 +132,19 @@ def added_table(study: Study, entries: list[Entry]) -> Callable[[Path, Any], str
     """The body of the "Added methods" section: per setting, every method's mean final headline metric."""
 
     def body(root: Path, tuned: Any) -> str:
-        groups: dict[str, dict[str, list[Path]]] = {}
-        for f, c in study.runs(root, tuned):
-            if _family(c):
-                groups.setdefault(_setting(c), {}).setdefault(c["algorithm"]["name"], []).append(Path(f))
-        for e in entries:
-            for f, c in added_jobs(study.runs(root, tuned), root, e):
-                groups.setdefault(_setting(c), {}).setdefault(f"{e.label} (added)", []).append(Path(f))
+        jobs = study.runs(root, tuned)
+        labelled = [(f, c, _method(c["algorithm"])) for f, c in jobs if _family(c)]
+        labelled += [(f, c, f"{e.label} (added)") for e in entries for f, c in added_jobs(jobs, root, e)]
+        groups: dict[str, dict[str, dict[int, Path]]] = {}
+        for f, c, label in labelled:            # one folder per seed: a study may list a run in two places
+            groups.setdefault(_setting(c), {}).setdefault(label, {}).setdefault(c["run"]["seed"], Path(f))
         lines = ["| setting | method | final metric | mean over seeds | seeds |", "|---|---|---|---|---|"]
-        for i, (key, methods) in enumerate(groups.items()):
+        for key, methods in groups.items():
             if not any(m.endswith("(added)") for m in methods):
                 continue
             where = _describe(json.loads(key))
             for method, folders in sorted(methods.items(), key=lambda kv: (not kv[0].endswith("(added)"), kv[0])):
-                got = _mean_final(folders)
+                got = _mean_final(folders.values())
                 cells = [got[0], f"{got[1]:.4g}", str(got[2])] if got else ["—", "not run", "0"]
                 lines.append(f"| {where} | {'**' + method + '**' if method.endswith('(added)') else method} | "
                              + " | ".join(cells) + " |")
