@@ -24,7 +24,8 @@ FORBIDDEN = {
     "algorithms": {"engine", "cli", "experiments", "distributed", "api"},
     "engine": {"cli", "experiments", "distributed"},
     "distributed": {"cli", "experiments"},
-    "experiments": {"cli"},
+    "experiments": {"cli", "contract"},
+    "contract": {"cli"},
 }
 
 
