@@ -51,7 +51,7 @@ def cli(*argv: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedP
             "OMP_NUM_THREADS": "1", **(env or {})}
     full.pop(plugins.ENV, None)
     return subprocess.run([sys.executable, "-m", "tailtamer.cli.main", *argv], cwd=cwd, env=full,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, check=False, timeout=300)
 
 
 def one_line_error(proc: subprocess.CompletedProcess) -> str:

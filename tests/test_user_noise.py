@@ -15,7 +15,7 @@ import torch
 
 from tailtamer.api import build
 from tailtamer.engine.noise_ahead import row_keyed
-from tailtamer.experiments.batched import run_batch
+from tailtamer.experiments import batched
 from tailtamer.experiments.runner import run_config
 from tailtamer.noise import NOISES, NoiseModel, build_noise
 from tailtamer.rundir.folder import read_metrics
@@ -84,14 +84,12 @@ def test_a_plain_run_calls_the_model_one_step_at_a_time_with_node_ids(registered
 
 @pytest.mark.parametrize("noise", sorted(MODELS))
 def test_each_stacked_member_equals_its_standalone_run(registered, tmp_path, monkeypatch, noise):
-    import tailtamer.experiments.batched as batched
-
     def alone(folder, *args, **kwargs):
         raise AssertionError(f"{folder} ran alone: the batch fell back to one run at a time")
 
     monkeypatch.setattr(batched, "_alone", alone)
     cfgs = [_cfg(noise, seed, lr) for seed, lr in ((0, 0.05), (1, 0.02), (2, 0.05))]
-    run_batch([(str(tmp_path / f"member{i}"), c) for i, c in enumerate(cfgs)], plot=False)
+    batched.run_batch([(str(tmp_path / f"member{i}"), c) for i, c in enumerate(cfgs)], plot=False)
     for i, c in enumerate(cfgs):
         run_config(c, tmp_path / f"alone{i}", progress=False, plot=False)
         stacked, solo = (read_metrics(Path(tmp_path / f"{k}{i}")) for k in ("member", "alone"))

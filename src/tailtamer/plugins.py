@@ -101,7 +101,7 @@ def load_one(spec: str, base: str | Path | None = None) -> ModuleType:
         module = _import_file(Path(key)) if is_path(key) else importlib.import_module(key)
     except ConfigError as err:            # e.g. a name already registered: the registry's own line
         raise PluginError(f"plugin '{spec}': {err}") from None
-    except Exception as err:              # any import-time failure of third-party code
+    except Exception as err:  # noqa: BLE001 - any import-time failure of third-party code, in one line
         raise PluginError(f"plugin '{spec}' failed to import: {_one_line(err)}") from None
     _loaded[key] = module
     _remember(key)
@@ -129,7 +129,7 @@ def load_entry_points() -> None:
                 obj()
         except ConfigError as err:
             raise PluginError(f"{where}: {err}") from None
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - as in load_one
             raise PluginError(f"{where} failed to import: {_one_line(err)}") from None
 
 

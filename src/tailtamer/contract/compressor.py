@@ -3,7 +3,6 @@ counted equal the packet's size, a stated ω or δ holds empirically, and it is 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -13,20 +12,15 @@ from ..compression import COMPRESSORS
 from ..compression.base import Compressor
 from ..rng import Randomness
 from .result import Property, Skip
+from .subject import Subject
 
 ROWS, D, DRAWS = 4, 64, 20_000
 X = torch.tensor([3.0, -1.0, 0.5, -4.0, 0.0, 2.0, -0.25, 1.5, -2.5, 0.75, 1.0, -0.1], dtype=torch.float64)
 
 
-@dataclass
-class CompressorSubject:
-    """A registered compressor by name and parameters."""
-
-    name: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def build(self) -> Compressor:
-        return COMPRESSORS.build(self.name, self.params, section="compression")
+def subject(name: str, params: dict[str, Any]) -> Subject:
+    """The compression component ``name`` with ``params``."""
+    return Subject(COMPRESSORS, name, params, "compression", {})
 
 
 def _rows() -> torch.Tensor:
@@ -38,7 +32,7 @@ def _stateless(c: Compressor) -> None:
         raise Skip("stateful: its codec is bound to the state an algorithm carries (checked through those methods)")
 
 
-def round_trip(s: CompressorSubject) -> str:
+def round_trip(s: Subject) -> str:
     c, z = s.build(), _rows()
     _stateless(c)
     rng = Randomness(1, torch.arange(ROWS), 3)
@@ -51,10 +45,10 @@ def round_trip(s: CompressorSubject) -> str:
         "encoding the same rows with the same (seed, node, step, call) gave another message"
     part = c(z[2:4], Randomness(1, torch.tensor([2, 3]), 3), 0)
     assert torch.equal(part, out[2:4]), "rows 2-3 compressed alone differ from those rows compressed with all"
-    return f"decode(encode(z)) has z's shape and dtype, is pure, and rows compress independently"
+    return "decode(encode(z)) has z's shape and dtype, is pure, and rows compress independently"
 
 
-def byte_count(s: CompressorSubject) -> str:
+def byte_count(s: Subject) -> str:
     c, z = s.build(), _rows()
     _stateless(c)
     rng = Randomness(1, torch.arange(ROWS), 3)
@@ -72,7 +66,7 @@ def _errors(c: Compressor) -> tuple[torch.Tensor, torch.Tensor]:
     return out, ((out - X) ** 2).sum(1)
 
 
-def omega_delta(s: CompressorSubject) -> str:
+def omega_delta(s: Subject) -> str:
     c = s.build()
     _stateless(c)
     d, sq = len(X), float((X ** 2).sum())
@@ -87,7 +81,7 @@ def omega_delta(s: CompressorSubject) -> str:
     return f"E‖C(x) − x‖² = {mean:.4g} (± {se:.2g}) within {what}'s bound {bound:.4g} ({DRAWS} draws)"
 
 
-def unbiased(s: CompressorSubject) -> str:
+def unbiased(s: Subject) -> str:
     c = s.build()
     if not c.unbiased:
         raise Skip("does not claim to be unbiased")

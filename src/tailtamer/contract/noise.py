@@ -4,7 +4,6 @@ stated law checked by Monte Carlo."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -12,30 +11,25 @@ import torch
 
 from ..engine.noise_ahead import NoiseAhead, row_keyed
 from ..engine.stacked.oracle import StackedSeeds
-from ..noise import NOISES, NoiseModel
+from ..noise import NOISES
 from .result import Property, Skip
+from .subject import Subject
 
 N, D, DRAWS = 6, 5, 40_000
 
 
-@dataclass
-class NoiseSubject:
-    """A registered noise model by name and parameters (each property builds fresh instances)."""
-
-    name: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def build(self) -> NoiseModel:
-        return NOISES.build(self.name, self.params, section="noise")
+def subject(name: str, params: dict[str, Any]) -> Subject:
+    """The noise component ``name`` with ``params``."""
+    return Subject(NOISES, name, params, "noise", {})
 
 
-def _draw(s: NoiseSubject, seed: int = 3, nodes: Any = None, step: int = 2, call: int = 0,
+def _draw(s: Subject, seed: int = 3, nodes: Any = None, step: int = 2, call: int = 0,
           dtype: torch.dtype = torch.float64) -> torch.Tensor:
     nodes = torch.arange(N) if nodes is None else nodes
     return s.build().sample(seed, nodes, step, D, call, dtype=dtype)
 
 
-def purity(s: NoiseSubject) -> str:
+def purity(s: Subject) -> str:
     base = _draw(s)
     assert tuple(base.shape) == (N, D), f"sample returned shape {tuple(base.shape)} for {N} nodes, d = {D}"
     assert torch.equal(base, _draw(s)), "two fresh instances drew different numbers for the same arguments"
@@ -53,7 +47,7 @@ def purity(s: NoiseSubject) -> str:
     return "same numbers for the same (seed, node, step, call), rows independent of the others"
 
 
-def draw_ahead(s: NoiseSubject) -> str:
+def draw_ahead(s: Subject) -> str:
     noise = s.build()
     if not row_keyed(noise):
         raise Skip("does not declare draws_from_row_keys: the engine calls it one step at a time")
@@ -70,7 +64,7 @@ def draw_ahead(s: NoiseSubject) -> str:
     return f"{steps} steps × {len(seeds)} members drawn at once equal one step at a time, bit for bit"
 
 
-def dtype(s: NoiseSubject) -> str:
+def dtype(s: Subject) -> str:
     for dt in (torch.float32, torch.float64):
         xi = _draw(s, dtype=dt)
         assert xi.dtype == dt, f"asked for {dt}, sample returned {xi.dtype}"
@@ -78,7 +72,7 @@ def dtype(s: NoiseSubject) -> str:
     return "float32 and float64 returned as asked, finite"
 
 
-def moments(s: NoiseSubject) -> str:
+def moments(s: Subject) -> str:
     noise = s.build()
     xi = noise.sample(11, torch.arange(DRAWS // 10), 0, 10).reshape(-1).numpy()
     try:

@@ -2,7 +2,6 @@
 are pure in (seed, node, step, call) and follow the dtype, and vanish on average at its stated optimum."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -10,19 +9,14 @@ import torch
 from ..problems import PROBLEMS
 from ..problems.base import Problem
 from .result import Property, Skip
+from .subject import Subject
 
 N = 4
 
 
-@dataclass
-class ProblemSubject:
-    """A registered problem by name and parameters (built for N nodes)."""
-
-    name: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def build(self) -> Problem:
-        return PROBLEMS.build(self.name, self.params, section="problem", n=N)
+def subject(name: str, params: dict[str, Any]) -> Subject:
+    """The problem component ``name`` with ``params``."""
+    return Subject(PROBLEMS, name, params, "problem", {"n": N})
 
 
 def _point(p: Problem, seed: int = 0) -> torch.Tensor:
@@ -36,7 +30,7 @@ def _exact(p: Problem):
     return getattr(p, "local_grad", None) or (lambda x, nodes: p.grad(x, nodes, 0, 0, 0))
 
 
-def gradient(s: ProblemSubject) -> str:
+def gradient(s: Subject) -> str:
     p = s.build()
     x, nodes = _point(p), torch.arange(N)
     g = _exact(p)(x, nodes)
@@ -52,7 +46,7 @@ def gradient(s: ProblemSubject) -> str:
     return f"equals autograd of local_loss (max difference {err:.1e})"
 
 
-def purity(s: ProblemSubject) -> str:
+def purity(s: Subject) -> str:
     p, q = s.build(), s.build()
     x, nodes = _point(p, 1), torch.arange(N)
     g = p.grad(x, nodes, 5, 3, 1)
@@ -64,7 +58,7 @@ def purity(s: ProblemSubject) -> str:
     return "same gradients for the same (seed, node, step, call); a subset of nodes gets its rows (within 1e-12)"
 
 
-def dtype(s: ProblemSubject) -> str:
+def dtype(s: Subject) -> str:
     p = s.build()
     x = _point(p, 2).float()
     g = p.grad(x, torch.arange(N), 0, 0, 0)
@@ -73,7 +67,7 @@ def dtype(s: ProblemSubject) -> str:
     return "float32 in, float32 out"
 
 
-def optimum(s: ProblemSubject) -> str:
+def optimum(s: Subject) -> str:
     p = s.build()
     x_star = getattr(p, "x_star", None)
     if x_star is None:

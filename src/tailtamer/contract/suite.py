@@ -33,10 +33,10 @@ class Kind:
 #: Kind name → its registry, subject and properties (the order ``tailtamer check`` prints them in).
 KINDS: dict[str, Kind] = {
     "algorithm": Kind(ALGORITHMS, algorithm.AlgorithmSubject, algorithm.PROPERTIES),
-    "noise": Kind(NOISES, noise.NoiseSubject, noise.PROPERTIES),
-    "compression": Kind(COMPRESSORS, compressor.CompressorSubject, compressor.PROPERTIES),
-    "timing": Kind(TIMINGS, timing.TimingSubject, timing.PROPERTIES),
-    "problem": Kind(PROBLEMS, problem.ProblemSubject, problem.PROPERTIES),
+    "noise": Kind(NOISES, noise.subject, noise.PROPERTIES),
+    "compression": Kind(COMPRESSORS, compressor.subject, compressor.PROPERTIES),
+    "timing": Kind(TIMINGS, timing.subject, timing.PROPERTIES),
+    "problem": Kind(PROBLEMS, problem.subject, problem.PROPERTIES),
 }
 
 

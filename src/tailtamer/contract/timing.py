@@ -5,24 +5,18 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..timing import TIMINGS, TimingModel
 from .result import Property
+from .subject import Subject
 
 N, JOBS = 4, 64
 
 
-@dataclass
-class TimingSubject:
-    """A registered timing model by name and parameters (built for N workers)."""
-
-    name: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def build(self, seed: int = 3) -> TimingModel:
-        return TIMINGS.build(self.name, self.params, section="timing", n=N, seed=seed)
+def subject(name: str, params: dict[str, Any]) -> Subject:
+    """The timing component ``name`` with ``params``."""
+    return Subject(TIMINGS, name, params, "timing", {"n": N, "seed": 3})
 
 
 def _table(model: TimingModel, order: list[tuple[int, int]]) -> dict[tuple[int, int], float]:
@@ -33,19 +27,19 @@ def _jobs() -> list[tuple[int, int]]:
     return [(w, j) for j in range(JOBS) for w in range(N)]
 
 
-def positive(s: TimingSubject) -> str:
+def positive(s: Subject) -> str:
     times = _table(s.build(), _jobs())
     bad = [(k, v) for k, v in times.items() if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0)]
     assert not bad, f"duration(worker, job) = {bad[0][1]!r} at {bad[0][0]} (must be a finite number > 0)"
     return f"{len(times)} durations finite and > 0 (min {min(times.values()):.3g})"
 
 
-def reproducible(s: TimingSubject) -> str:
+def reproducible(s: Subject) -> str:
     assert _table(s.build(), _jobs()) == _table(s.build(), _jobs()), "two models with one seed drew different times"
     return "one seed, the same times"
 
 
-def same_in_real_runs(s: TimingSubject) -> str:
+def same_in_real_runs(s: Subject) -> str:
     order = _jobs()
     want = _table(s.build(), order)
     shuffled = order[:]
