@@ -19,6 +19,8 @@ import pytest
 import torch
 
 from tailtamer import plugins
+from tailtamer.algorithms import ALGORITHMS
+from tailtamer.algorithms.decentralized.gt_dsgd import GTDSGD
 from tailtamer.api import build
 from tailtamer.errors import ConfigError, ContractError
 from tailtamer.noise import NOISES, NoiseModel
@@ -176,4 +178,34 @@ def test_a_noise_model_breaking_its_contract_is_named_with_the_property(monkeypa
     cfg = {"problem": {"name": "quadratic", "dim": 3}, "algorithm": {"name": "dsgd"},
            "topology": {"name": "ring", "n": 4}, "noise": {"name": cls.name}, "run": {"steps": 2}}
     with pytest.raises(ContractError, match=rf"noise '{cls.name}' broke its contract \({prop}\)"):
+        build(cfg).run()
+
+
+class DropsTracking(GTDSGD):
+    """Forgets its tracking variable after the first step."""
+
+    name = "test-drops-key"
+
+    def step(self, s, grad, comm, t):
+        return {"x": super().step(s, grad, comm, t)["x"]}
+
+
+class CastsState(GTDSGD):
+    """Returns its iterate in float32."""
+
+    name = "test-casts"
+
+    def step(self, s, grad, comm, t):
+        out = super().step(s, grad, comm, t)
+        return {**out, "x": out["x"].float()}
+
+
+@pytest.mark.parametrize("cls, words", [(DropsTracking, "dropped the state key 'g'"),
+                                         (CastsState, "changed 'x' from torch.float64 to torch.float32")])
+def test_an_algorithm_breaking_its_state_layout_is_named(monkeypatch, cls, words):
+    monkeypatch.setitem(ALGORITHMS._entries, cls.name, cls)
+    cfg = {"problem": {"name": "quadratic", "dim": 3}, "algorithm": {"name": cls.name},
+           "topology": {"name": "ring", "n": 4}, "run": {"steps": 2}}
+    with pytest.raises(ContractError, match=rf"algorithm '{cls.name}' broke its contract \(state layout\): "
+                                            rf"step 0 {words}"):
         build(cfg).run()

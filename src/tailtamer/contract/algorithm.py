@@ -19,6 +19,7 @@ from ..algorithms import ALGORITHMS
 from ..api import build
 from ..distributed.run import launch
 from ..engine.callbacks import Callback
+from ..engine.state_check import layout
 from ..errors import TailtamerError
 from ..experiments.batched import run_batch, stackable
 from ..experiments.runner import run_config
@@ -27,12 +28,6 @@ from ..rundir.folder import read_metrics
 from .result import Property, Skip
 
 STEPS, CUT, N = 6, 3, 4
-
-
-def layout(state: dict) -> dict:
-    """Keys, shapes and dtypes of a state. The event engine's own bookkeeping (``engine.*``: job clock, events
-    in flight, a delay histogram that grows with the largest delay seen) keeps its keys and dtypes only."""
-    return {k: ((None if k.startswith("engine.") else tuple(v.shape)), v.dtype) for k, v in state.items()}
 
 
 class Layouts(Callback):
