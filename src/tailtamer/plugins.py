@@ -20,6 +20,7 @@ built-in (:meth:`tailtamer.registry.Registry.register`).
 
 This module imports nothing of tailtamer's but its errors: a plugin imports the registries it fills.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,9 +30,9 @@ import importlib.util
 import os
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
-from typing import Iterable
 
 from .errors import ConfigError
 
@@ -99,7 +100,7 @@ def load_one(spec: str, base: str | Path | None = None) -> ModuleType:
         raise PluginError(f"plugin '{spec}': file not found: {key}")
     try:
         module = _import_file(Path(key)) if is_path(key) else importlib.import_module(key)
-    except ConfigError as err:            # e.g. a name already registered: the registry's own line
+    except ConfigError as err:  # e.g. a name already registered: the registry's own line
         raise PluginError(f"plugin '{spec}': {err}") from None
     except Exception as err:  # noqa: BLE001 - any import-time failure of third-party code, in one line
         raise PluginError(f"plugin '{spec}' failed to import: {_one_line(err)}") from None

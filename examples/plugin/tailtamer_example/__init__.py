@@ -6,4 +6,5 @@
 Installed (``pip install examples/plugin``), it is found through its ``tailtamer.plugins`` entry point; else
 ``tailtamer run CONFIG --plugin tailtamer_example`` with this folder on ``PYTHONPATH``.
 """
+
 from . import method, noise  # noqa: F401  (registers the components)

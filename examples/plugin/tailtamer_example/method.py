@@ -11,6 +11,7 @@ stochastic W, while clipping bounds what one heavy-tailed draw can inject. Clipp
 direction (γ large recovers GT-DSGD); compare it with ``gt-nsgdm`` (Yu, Jakovetić & Kar, arXiv 2505.03736),
 which normalizes a tracked momentum instead. An example of the algorithm contract, not a published method.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,10 +39,16 @@ class GTClip(Algorithm):
     family = "decentralized"
     requires = "doubly_stochastic"
 
-    def __init__(self, steps: int, lr: float = 0.01, gamma: float = 1.0, schedule: str | dict[str, Any] = "constant",
-                 warmup: int = 0):
+    def __init__(
+        self,
+        steps: int,
+        lr: float = 0.01,
+        gamma: float = 1.0,
+        schedule: str | dict[str, Any] = "constant",
+        warmup: int = 0,
+    ):
         self.lr = lr
-        self._lr = make_lr(lr, schedule, warmup, steps, self.name)        # refuses lr ≤ 0, ∞ and NaN
+        self._lr = make_lr(lr, schedule, warmup, steps, self.name)  # refuses lr ≤ 0, ∞ and NaN
         self.gamma = check_positive("gamma", gamma, owner=self.name)
 
     def init(self, x0: torch.Tensor, comm) -> State:

@@ -6,6 +6,7 @@ normal and the mixture indicator), so the model declares ``draws_from_row_keys``
 steps or stacked members in one call. A model that reads ``nodes`` as node ids into its own data, or keeps
 state, must leave it False (the default), and is then called one step at a time.
 """
+
 from __future__ import annotations
 
 import math

@@ -1,6 +1,7 @@
 """``tailtamer check NAME [--kind KIND] [--set key=value ...] [--distributed] [--plugin ...]``: the contract
 suite on one component (an algorithm or scheme, noise model, compressor, timing model or problem), one line per
 property, PASS / FAIL / SKIP with the reason (:mod:`tailtamer.contract`); exit code 1 when a property fails."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,10 +19,19 @@ HELP = "run the contract suite on one component (yours from --plugin, or a built
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", help="a registered name (see `tailtamer list`)")
     p.add_argument("--kind", choices=list(KINDS), help="the kind, when the name is registered in several")
-    p.add_argument("--set", dest="params", action="append", default=[], metavar="KEY=VALUE",
-                   help="a parameter of the component (repeatable), e.g. --set path=times.csv")
-    p.add_argument("--distributed", action="store_true",
-                   help="also check that 2 gloo processes equal the simulator (algorithms; slow)")
+    p.add_argument(
+        "--set",
+        dest="params",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a parameter of the component (repeatable), e.g. --set path=times.csv",
+    )
+    p.add_argument(
+        "--distributed",
+        action="store_true",
+        help="also check that 2 gloo processes equal the simulator (algorithms; slow)",
+    )
     plugin_option.add(p)
 
 
@@ -42,6 +52,8 @@ def main(args: argparse.Namespace) -> int:
     for r in results:
         print(f"  {r.line()}")
     counts = {s: sum(r.status == s for r in results) for s in ("PASS", "FAIL", "SKIP")}
-    print(f"{counts['PASS']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped "
-          f"in {time.perf_counter() - t0:.2f} s")
+    print(
+        f"{counts['PASS']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped "
+        f"in {time.perf_counter() - t0:.2f} s"
+    )
     return 1 if counts["FAIL"] else 0

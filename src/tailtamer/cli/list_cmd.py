@@ -26,7 +26,8 @@ def plural(kind: str) -> str:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("kind", nargs="?", help="only this registry (algorithm, problem, topology, noise, compression, timing, schedule, delay, "
+    p.add_argument("kind", nargs="?", help="only this registry (algorithm, problem, topology, noise, compression, "
+                   "timing, schedule, delay, "
                    "compensation, transform)")
     plugin_option.add(p)
 

@@ -4,6 +4,7 @@
 installed ``tailtamer.plugins`` entry points and the named plugins before the command's work, after parsing,
 so ``--help`` loads nothing (:mod:`tailtamer.plugins`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,9 +14,14 @@ from .. import plugins
 
 def add(p: argparse.ArgumentParser) -> None:
     """Add ``--plugin`` (repeatable) to ``p``."""
-    p.add_argument("--plugin", action="append", default=[], metavar="PATH.py|MODULE",
-                   help="load a plugin that registers components (repeatable; installed packages with a "
-                        "'tailtamer.plugins' entry point are loaded without it)")
+    p.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="PATH.py|MODULE",
+        help="load a plugin that registers components (repeatable; installed packages with a "
+        "'tailtamer.plugins' entry point are loaded without it)",
+    )
 
 
 def load(args: argparse.Namespace) -> None:

@@ -3,6 +3,7 @@
 −1, ∞ and NaN, resumes bitwise from a checkpoint, a stacked member equals its standalone run, its state keeps a
 stable layout, and (``distributed=True``) the simulator equals 2 gloo processes where its family runs under
 ``launch``."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,8 @@ from ..distributed.run import launch
 from ..engine.callbacks import Callback
 from ..engine.state_check import layout
 from ..errors import TailtamerError
-from ..experiments.batched import run_batch, stackable
 from ..experiments.runner import run_config
+from ..experiments.stacked import run_stacked, stackable
 from ..rundir.checkpoint import load_checkpoint, save_checkpoint
 from ..rundir.folder import read_metrics
 from .result import Property, Skip
@@ -51,10 +52,13 @@ class AlgorithmSubject:
     def config(self, seed: int = 5, lr: float | None = None) -> dict[str, Any]:
         graph = ALGORITHMS.build(self.name, self.params, steps=STEPS).uses_graph()
         alg = {"name": self.name, **self.params, **({"lr": lr} if lr is not None else {})}
-        return {"problem": {"name": "quadratic", "dim": 3}, "algorithm": alg,
-                "topology": {"name": "ring" if graph else "server", "n": N},
-                "noise": {"name": "student-t", "df": 2.5, "scale": 0.1},
-                "run": {"steps": STEPS, "seed": seed, "eval_every": 2, "dtype": "float64"}}
+        return {
+            "problem": {"name": "quadratic", "dim": 3},
+            "algorithm": alg,
+            "topology": {"name": "ring" if graph else "server", "n": N},
+            "noise": {"name": "student-t", "df": 2.5, "scale": 0.1},
+            "run": {"steps": STEPS, "seed": seed, "eval_every": 2, "dtype": "float64"},
+        }
 
     @cached_property
     def run(self) -> tuple[dict, dict, list[dict], Any]:
@@ -106,8 +110,9 @@ def resume(s: AlgorithmSubject) -> str:
     resumed = resumed_loop.run(state, start_step=step)
     assert set(resumed) == set(full), f"state keys differ after resuming: {sorted(set(resumed) ^ set(full))}"
     for k in full:
-        assert resumed[k].dtype == full[k].dtype and torch.equal(resumed[k], full[k]), \
+        assert resumed[k].dtype == full[k].dtype and torch.equal(resumed[k], full[k]), (
             f"state {k!r} differs after a resume at step {CUT}"
+        )
     assert resumed_loop.comm.stats.as_dict() == loop.comm.stats.as_dict(), "communication counts differ"
     return f"stopped at {CUT}, checkpointed and resumed: equal bitwise at {STEPS}"
 
@@ -124,7 +129,7 @@ def stacked(s: AlgorithmSubject) -> str:
     cfgs = [s.config(seed, lr) for seed, lr in zip((0, 1), lrs)]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        run_batch([(str(root / f"member{i}"), c) for i, c in enumerate(cfgs)], plot=False)
+        run_stacked([(str(root / f"member{i}"), c) for i, c in enumerate(cfgs)], plot=False)
         for i, c in enumerate(cfgs):
             run_config(c, root / f"alone{i}", progress=False, plot=False)
             a, b = _metrics(root / f"member{i}"), _metrics(root / f"alone{i}")
@@ -140,8 +145,10 @@ def state_layout(s: AlgorithmSubject) -> str:
     start, _, seen, _ = s.run
     want = layout(start)
     for t, got in enumerate(seen, 1):
-        assert got == want, f"the state's keys, shapes or dtypes changed at step {t}: " \
-                            f"{sorted(set(got.items()) ^ set(want.items()), key=str)[:2]}"
+        assert got == want, (
+            f"the state's keys, shapes or dtypes changed at step {t}: "
+            f"{sorted(set(got.items()) ^ set(want.items()), key=str)[:2]}"
+        )
     return f"{len(want)} keys keep their shapes and dtypes through {len(seen)} steps"
 
 
@@ -161,5 +168,11 @@ def distributed(s: AlgorithmSubject) -> str:
     return "2 gloo processes write the simulator's metrics (within 1e-9)"
 
 
-PROPERTIES: dict[str, Property] = {"init-and-step": init_and_step, "step-size": step_size, "resume": resume,
-                                   "stacked": stacked, "state-layout": state_layout, "distributed": distributed}
+PROPERTIES: dict[str, Property] = {
+    "init-and-step": init_and_step,
+    "step-size": step_size,
+    "resume": resume,
+    "stacked": stacked,
+    "state-layout": state_layout,
+    "distributed": distributed,
+}

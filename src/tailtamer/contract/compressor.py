@@ -1,5 +1,6 @@
 """The contract of a compressor (docs/compression.md §4, docs/extending.md): the packet round-trips, the bytes
 counted equal the packet's size, a stated ω or δ holds empirically, and it is unbiased where it claims to be."""
+
 from __future__ import annotations
 
 import math
@@ -38,11 +39,13 @@ def round_trip(s: Subject) -> str:
     rng = Randomness(1, torch.arange(ROWS), 3)
     codec = c.codec(rng, 0)
     out = codec.decode(codec.encode(z), z)
-    assert out.shape == z.shape and out.dtype == z.dtype, \
+    assert out.shape == z.shape and out.dtype == z.dtype, (
         f"decode returned {tuple(out.shape)} {out.dtype} for rows {tuple(z.shape)} {z.dtype}"
+    )
     assert bool(torch.isfinite(out).all()), "decoded rows hold NaN or Inf"
-    assert torch.equal(out, c(z, Randomness(1, torch.arange(ROWS), 3), 0)), \
+    assert torch.equal(out, c(z, Randomness(1, torch.arange(ROWS), 3), 0)), (
         "encoding the same rows with the same (seed, node, step, call) gave another message"
+    )
     part = c(z[2:4], Randomness(1, torch.tensor([2, 3]), 3), 0)
     assert torch.equal(part, out[2:4]), "rows 2-3 compressed alone differ from those rows compressed with all"
     return "decode(encode(z)) has z's shape and dtype, is pure, and rows compress independently"
@@ -69,15 +72,16 @@ def _errors(c: Compressor) -> tuple[torch.Tensor, torch.Tensor]:
 def omega_delta(s: Subject) -> str:
     c = s.build()
     _stateless(c)
-    d, sq = len(X), float((X ** 2).sum())
+    d, sq = len(X), float((X**2).sum())
     omega, delta = c.omega(d), c.delta(d)
     if omega is None and delta is None:
         raise Skip("states neither ω nor δ")
     _, err = _errors(c)
     mean, se = float(err.mean()), float(err.std()) / math.sqrt(DRAWS)
     bound, what = (omega * sq, f"ω = {omega:g}") if omega is not None else ((1 - delta) * sq, f"δ = {delta:g}")
-    assert mean <= bound + 4 * se + 1e-12, \
+    assert mean <= bound + 4 * se + 1e-12, (
         f"E‖C(x) − x‖² = {mean:.4g} exceeds the bound {bound:.4g} of {what} by more than 4 standard errors"
+    )
     return f"E‖C(x) − x‖² = {mean:.4g} (± {se:.2g}) within {what}'s bound {bound:.4g} ({DRAWS} draws)"
 
 
@@ -89,10 +93,15 @@ def unbiased(s: Subject) -> str:
     out, _ = _errors(c)
     sd = out.std(0) / math.sqrt(DRAWS)
     worst = float(((out.mean(0) - X).abs() / (sd + 1e-300)).max())
-    assert bool(((out.mean(0) - X).abs() <= 5 * sd + 1e-12).all()), \
+    assert bool(((out.mean(0) - X).abs() <= 5 * sd + 1e-12).all()), (
         f"E C(x) ≠ x: a coordinate's mean is {worst:.1f} standard errors off"
+    )
     return f"E C(x) = x within 5 standard errors ({DRAWS} draws)"
 
 
-PROPERTIES: dict[str, Property] = {"round-trip": round_trip, "bytes": byte_count, "omega-delta": omega_delta,
-                                   "unbiased": unbiased}
+PROPERTIES: dict[str, Property] = {
+    "round-trip": round_trip,
+    "bytes": byte_count,
+    "omega-delta": omega_delta,
+    "unbiased": unbiased,
+}

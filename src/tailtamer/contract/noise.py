@@ -1,6 +1,7 @@
 """The contract of a noise model (docs/extending.md §noise): pure in (seed, stream, node, step, call), draw-ahead
 equal to one step at a time (for a model that declares ``draws_from_row_keys``), the dtype honoured, and its
 stated law checked by Monte Carlo."""
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,9 @@ def subject(name: str, params: dict[str, Any]) -> Subject:
     return Subject(NOISES, name, params, "noise", {})
 
 
-def _draw(s: Subject, seed: int = 3, nodes: Any = None, step: int = 2, call: int = 0,
-          dtype: torch.dtype = torch.float64) -> torch.Tensor:
+def _draw(
+    s: Subject, seed: int = 3, nodes: Any = None, step: int = 2, call: int = 0, dtype: torch.dtype = torch.float64
+) -> torch.Tensor:
     nodes = torch.arange(N) if nodes is None else nodes
     return s.build().sample(seed, nodes, step, D, call, dtype=dtype)
 
@@ -36,8 +38,9 @@ def purity(s: Subject) -> str:
     model = s.build()
     first = model.sample(3, torch.arange(N), 2, D, 0)
     model.sample(3, torch.arange(N), 9, D, 1)
-    assert torch.equal(first, model.sample(3, torch.arange(N), 2, D, 0)), \
+    assert torch.equal(first, model.sample(3, torch.arange(N), 2, D, 0)), (
         "a repeated draw changed after other draws (the model keeps state)"
+    )
     sub = torch.tensor([4, 1])
     assert torch.equal(_draw(s, nodes=sub), base[sub]), "draws for nodes [4, 1] differ from those rows of all nodes"
     if torch.count_nonzero(base) == 0:
@@ -59,8 +62,9 @@ def draw_ahead(s: Subject) -> str:
             got = ahead.draw(t, call, D, torch.float64)
             for r, seed in enumerate(seeds):
                 want = s.build().sample(seed, torch.arange(N), t, D, call)
-                assert torch.equal(got[r * N:(r + 1) * N], want), \
+                assert torch.equal(got[r * N : (r + 1) * N], want), (
                     f"member {r} at step {t}, call {call}: a multi-step draw differs from its one-step draw"
+                )
     return f"{steps} steps × {len(seeds)} members drawn at once equal one step at a time, bit for bit"
 
 
@@ -85,9 +89,10 @@ def moments(s: Subject) -> str:
         cdf = np.asarray(law.cdf(emp), dtype=np.float64)
         se = np.sqrt(probs * (1 - probs) / xi.size)
         worst = int(np.argmax(np.abs(cdf - probs) / se))
-        assert np.all(np.abs(cdf - probs) <= 6 * se + 1e-3), \
-            f"the draws do not follow the stated law: its CDF at the empirical {probs[worst]:.1f}-quantile " \
+        assert np.all(np.abs(cdf - probs) <= 6 * se + 1e-3), (
+            f"the draws do not follow the stated law: its CDF at the empirical {probs[worst]:.1f}-quantile "
             f"is {cdf[worst]:.4f}"
+        )
         return f"{xi.size} draws: the stated law's CDF at the empirical deciles within 6 standard errors"
     try:
         stated = noise.moments()

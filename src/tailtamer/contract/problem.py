@@ -1,5 +1,6 @@
 """The contract of a problem (docs/extending.md): gradients equal autograd of its ``local_loss``,
 are pure in (seed, node, step, call) and follow the dtype, and vanish on average at its stated optimum."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -53,8 +54,9 @@ def purity(s: Subject) -> str:
     assert torch.equal(g, q.grad(x, nodes, 5, 3, 1)), "two instances gave different gradients for the same arguments"
     sub = torch.tensor([N - 1, 0])
     err = float((p.grad(x[sub], sub, 5, 3, 1) - g[sub]).abs().max())
-    assert err <= 1e-12 * max(1.0, float(g.abs().max())), \
+    assert err <= 1e-12 * max(1.0, float(g.abs().max())), (
         f"a subset of nodes differs from those rows of all nodes by {err:.3g}"
+    )
     return "same gradients for the same (seed, node, step, call); a subset of nodes gets its rows (within 1e-12)"
 
 

@@ -4,11 +4,13 @@ A property is a function of the component's subject that returns a short detail 
 :class:`Skip` when it does not apply, and raises anything else (an ``AssertionError`` with the reason, or the
 component's own error) when it is broken: the failure is kept as one line, never a traceback.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 #: A property: subject → detail (str) when it holds.
 Property = Callable[[Any], str]

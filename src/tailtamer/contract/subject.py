@@ -1,4 +1,5 @@
 """What a property tests: a registered component by name and parameters, built fresh whenever asked."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -5,10 +5,12 @@ kind's properties (:mod:`.algorithm`, :mod:`.noise`, :mod:`.compressor`, :mod:`.
 a PASS, FAIL or SKIP with its reason (:class:`~.result.Result`). ``tailtamer check`` prints them; the tests run
 the suite over every registry.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..algorithms import ALGORITHMS
 from ..compression import COMPRESSORS
@@ -47,15 +49,21 @@ def kind_of(name: str, kind: str | None = None) -> str:
     found = [k for k, v in KINDS.items() if name in v.registry and kind in (None, k)]
     if not found:
         known = [n for v in KINDS.values() for n in v.registry.names()]
-        raise ConfigError(f"no {kind or 'component'} is registered as '{name}'{suggest(name, known)}; "
-                          f"see `tailtamer list`")
+        raise ConfigError(
+            f"no {kind or 'component'} is registered as '{name}'{suggest(name, known)}; see `tailtamer list`"
+        )
     if len(found) > 1:
         raise ConfigError(f"'{name}' is registered as {' and '.join(found)}: choose one with --kind")
     return found[0]
 
 
-def check(name: str, kind: str | None = None, params: dict[str, Any] | None = None, distributed: bool = False,
-          only: tuple[str, ...] | None = None) -> tuple[str, list[Result]]:
+def check(
+    name: str,
+    kind: str | None = None,
+    params: dict[str, Any] | None = None,
+    distributed: bool = False,
+    only: tuple[str, ...] | None = None,
+) -> tuple[str, list[Result]]:
     """(kind, results) of the contract suite on the component ``name`` built with ``params``."""
     kind = kind_of(name, kind)
     spec = KINDS[kind]

@@ -1,6 +1,7 @@
 """The contract of a compute-time model (async.md §2, docs/extending.md): positive and finite, reproducible,
 and the same draws in a simulated and a real run (a pure function of (seed, worker, job): a real server asks in
 arrival order, the simulator in event order)."""
+
 from __future__ import annotations
 
 import math
@@ -47,10 +48,14 @@ def same_in_real_runs(s: Subject) -> str:
     got = _table(s.build(), shuffled)
     assert got == want, "the times depend on the order they are asked for (a real run asks in arrival order)"
     worker = [(1, j) for j in range(JOBS)]
-    assert _table(s.build(), worker) == {k: want[k] for k in worker}, \
+    assert _table(s.build(), worker) == {k: want[k] for k in worker}, (
         "a worker asking for its own jobs alone gets other times"
+    )
     return "a pure function of (seed, worker, job): any order, any process"
 
 
-PROPERTIES: dict[str, Property] = {"positive": positive, "reproducible": reproducible,
-                                   "same-in-real-runs": same_in_real_runs}
+PROPERTIES: dict[str, Property] = {
+    "positive": positive,
+    "reproducible": reproducible,
+    "same-in-real-runs": same_in_real_runs,
+}

@@ -21,7 +21,8 @@ Example (``torchrun --nproc-per-node 4 train.py``)::
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 
 import torch
 import torch.distributed as dist

@@ -2,6 +2,7 @@
 the keys and dtypes it was given (docs/extending.md; shapes are checked by ``tailtamer check``, as a state may
 fill an empty placeholder at its first step: PowerSGD's warm-start Q). The lockstep loop checks the first step
 of every run (cheap, and where a plugin's mistake shows), naming the algorithm and the property it broke."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -11,14 +11,16 @@ added rows marked ``(added)``.
 A method whose family the study does not run is refused in one line naming the studies it fits. Not done
 here: tuning an added method (``--tune`` tunes the study's own grid; give the entry its settings).
 """
+
 from __future__ import annotations
 
 import functools
 import json
 import statistics
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from ..algorithms import ALGORITHMS
 from ..config import load_toml, parse_value
@@ -68,7 +70,7 @@ def _family(cfg: Mapping[str, Any]) -> str | None:
     return _family_of(alg["name"]) if alg and alg.get("name") in ALGORITHMS else None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _family_of(name: str) -> str:
     return ALGORITHMS.build(name, {}, steps=10).family
 
@@ -105,7 +107,7 @@ def added_jobs(jobs: list[Job], root: Path, entry: Entry) -> list[Job]:
     out, seen = [], set()
     for f, c in mine:
         key = (_setting(c), c["run"]["seed"])
-        if c["algorithm"]["name"] == reference and key not in seen:      # a setting the study repeats: once
+        if c["algorithm"]["name"] == reference and key not in seen:  # a setting the study repeats: once
             seen.add(key)
             out.append((_added_folder(root, entry, f, reference), {**c, "algorithm": dict(entry.algorithm)}))
     return out
@@ -113,8 +115,9 @@ def added_jobs(jobs: list[Job], root: Path, entry: Entry) -> list[Job]:
 
 def _method(section: Mapping[str, Any]) -> str:
     """A method's row label: its name and settings (a study may run one method with several)."""
-    settings = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                         for k, v in section.items() if k != "name")
+    settings = ", ".join(
+        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in section.items() if k != "name"
+    )
     return section["name"] + (f" ({settings})" if settings else "")
 
 
@@ -136,7 +139,7 @@ def added_table(study: Study, entries: list[Entry]) -> Callable[[Path, Any], str
         labelled = [(f, c, _method(c["algorithm"])) for f, c in jobs if _family(c)]
         labelled += [(f, c, f"{e.label} (added)") for e in entries for f, c in added_jobs(jobs, root, e)]
         groups: dict[str, dict[str, dict[int, Path]]] = {}
-        for f, c, label in labelled:            # one folder per seed: a study may list a run in two places
+        for f, c, label in labelled:  # one folder per seed: a study may list a run in two places
             groups.setdefault(_setting(c), {}).setdefault(label, {}).setdefault(c["run"]["seed"], Path(f))
         lines = ["| setting | method | final metric | mean over seeds | seeds |", "|---|---|---|---|---|"]
         for key, methods in groups.items():
@@ -146,8 +149,11 @@ def added_table(study: Study, entries: list[Entry]) -> Callable[[Path, Any], str
             for method, folders in sorted(methods.items(), key=lambda kv: (not kv[0].endswith("(added)"), kv[0])):
                 got = _mean_final(folders.values())
                 cells = [got[0], f"{got[1]:.4g}", str(got[2])] if got else ["—", "not run", "0"]
-                lines.append(f"| {where} | {'**' + method + '**' if method.endswith('(added)') else method} | "
-                             + " | ".join(cells) + " |")
+                lines.append(
+                    f"| {where} | {'**' + method + '**' if method.endswith('(added)') else method} | "
+                    + " | ".join(cells)
+                    + " |"
+                )
         return "\n".join(lines)
 
     return body
@@ -169,15 +175,18 @@ def with_added(study: Study, entries: list[Entry], all_studies: Mapping[str, Stu
     for e in entries:
         if e.family not in have:
             fits = fitting(all_studies, e.family)
-            raise ConfigError(f"--add {e.algorithm['name']}: its family ({e.family}) does not fit study "
-                              f"'{study.name}' ({', '.join(sorted(have)) or 'no engine runs'}); it fits: "
-                              f"{', '.join(fits) or 'no study'}")
+            raise ConfigError(
+                f"--add {e.algorithm['name']}: its family ({e.family}) does not fit study "
+                f"'{study.name}' ({', '.join(sorted(have)) or 'no engine runs'}); it fits: "
+                f"{', '.join(fits) or 'no study'}"
+            )
     runs = study.runs
 
     def all_runs(root: Path, tuned: Any) -> list[Job]:
         jobs = runs(root, tuned)
         return jobs + [j for e in entries for j in added_jobs(jobs, Path(root), e)]
 
-    section = Section(f"Added methods ({', '.join(e.label for e in entries)}, marked as added)",
-                      added_table(study, entries))
+    section = Section(
+        f"Added methods ({', '.join(e.label for e in entries)}, marked as added)", added_table(study, entries)
+    )
     return replace(study, runs=all_runs, sections=(*study.sections, section))
