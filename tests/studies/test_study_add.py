@@ -15,7 +15,7 @@ import pytest
 
 from tailtamer.errors import ConfigError
 from tailtamer.experiments.added import parse_entry, with_added
-from tailtamer.experiments.study import get, studies
+from tailtamer.experiments.studies import get, studies
 
 ROOT = Path(__file__).resolve().parents[2]
 
