@@ -4,30 +4,20 @@ without ``--plugin`` (an installed distribution faked by a .dist-info folder bui
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import tomllib
+
+from tailtamer.config import load_toml
+from tailtamer.testing.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "plugin"
 
 
 def cli(*argv: str, path: list[Path], cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in [ROOT / "src", *path]), "OMP_NUM_THREADS": "1"}
-    env.pop("TAILTAMER_PLUGINS", None)
-    return subprocess.run(
-        [sys.executable, "-m", "tailtamer.cli.main", *argv],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    return run_cli(*argv, cwd=cwd, path=path, timeout=300)
 
 
 @pytest.mark.parametrize(
@@ -45,7 +35,7 @@ def test_check_passes_on_the_example_components(tmp_path, name, kind, skipped):
 
 
 def test_the_example_pyproject_declares_the_entry_point(tmp_path):
-    project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]
+    project = load_toml(EXAMPLE / "pyproject.toml")["project"]
     points = project["entry-points"]["tailtamer.plugins"]
     info = tmp_path / "site" / "tailtamer_example_plugin-0.1.0.dist-info"
     info.mkdir(parents=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from tailtamer.api import build
 from tailtamer.errors import ConfigError, ContractError
 from tailtamer.noise import NOISES, NoiseModel
 from tailtamer.registry import Registry
+from tailtamer.testing.cli import run_cli
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -49,23 +49,8 @@ class Uniform(NoiseModel):
 '''
 
 
-def cli(*argv: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    full = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(SRC), *(env or {}).pop("PATH_EXTRA", [])]),
-        "OMP_NUM_THREADS": "1",
-        **(env or {}),
-    }
-    full.pop(plugins.ENV, None)
-    return subprocess.run(
-        [sys.executable, "-m", "tailtamer.cli.main", *argv],
-        cwd=cwd,
-        env=full,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+def cli(*argv: str, cwd: Path, path: tuple[Path, ...] = ()) -> subprocess.CompletedProcess:
+    return run_cli(*argv, cwd=cwd, path=path, timeout=300)
 
 
 def one_line_error(proc: subprocess.CompletedProcess) -> str:
@@ -123,8 +108,7 @@ def test_a_module_plugin_and_an_installed_entry_point_loaded_not_for_help(tmp_pa
     (site / "fakeplug-0.1.dist-info" / "entry_points.txt").write_text("[tailtamer.plugins]\nfake = fakeplug_mod\n")
     (site / "fakeplug_mod.py").write_text(NOISE_PLUGIN.format(name="ep-uniform"))
     (site / "modplug.py").write_text(NOISE_PLUGIN.format(name="mod-uniform"))
-    env = {"PATH_EXTRA": [str(site)]}
-    listed = cli("list", "noise", "--plugin", "modplug", cwd=tmp_path, env=dict(env))
+    listed = cli("list", "noise", "--plugin", "modplug", cwd=tmp_path, path=(site,))
     assert listed.returncode == 0, listed.stderr
     assert "ep-uniform" in listed.stdout and "mod-uniform" in listed.stdout
     ran = cli(
@@ -134,12 +118,12 @@ def test_a_module_plugin_and_an_installed_entry_point_loaded_not_for_help(tmp_pa
         str(tmp_path / "o"),
         "--no-plot",
         cwd=tmp_path,
-        env=dict(env),
+        path=(site,),
     )
     assert ran.returncode == 0, ran.stderr
     (site / "fakeplug_mod.py").write_text("raise RuntimeError('not for --help')\n")
-    assert cli("list", "--help", cwd=tmp_path, env=dict(env)).returncode == 0
-    line = one_line_error(cli("list", cwd=tmp_path, env=dict(env)))
+    assert cli("list", "--help", cwd=tmp_path, path=(site,)).returncode == 0
+    line = one_line_error(cli("list", cwd=tmp_path, path=(site,)))
     assert "plugin 'fake'" in line and "RuntimeError: not for --help" in line
 
 

@@ -5,10 +5,7 @@ the studies it fits. The example plugin's gt-clip is added to the demo study end
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +13,7 @@ import pytest
 from tailtamer.errors import ConfigError
 from tailtamer.experiments.added import parse_entry, with_added
 from tailtamer.experiments.studies import get, studies
+from tailtamer.testing.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,35 +50,9 @@ def test_an_entry_from_a_config_file_and_bad_entries(tmp_path):
 
 
 def test_the_example_method_beside_the_demo_study(tmp_path):
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "examples" / "plugin")]),
-        "OMP_NUM_THREADS": "1",
-    }
-    env.pop("TAILTAMER_PLUGINS", None)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tailtamer.cli.main",
-            "study",
-            "demo",
-            "--add",
-            "gt-clip:lr=0.02",
-            "--plugin",
-            "tailtamer_example",
-            "--out",
-            str(tmp_path / "demo"),
-            "--workers",
-            "1",
-            "--no-plot",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
+    argv = ["study", "demo", "--add", "gt-clip:lr=0.02", "--plugin", "tailtamer_example"]
+    argv += ["--out", str(tmp_path / "demo"), "--workers", "1", "--no-plot"]
+    proc = run_cli(*argv, cwd=tmp_path, path=[ROOT / "examples" / "plugin"])
     assert proc.returncode == 0, proc.stderr
     report = (tmp_path / "demo" / "demo-report.md").read_text()
     row = next(line for line in report.splitlines() if "gt-clip_lr=0.02 (added)" in line)
