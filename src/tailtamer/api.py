@@ -102,11 +102,11 @@ def simulated_comm(c: Components) -> SimulatedComm:
 
 
 def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = None,
-              replay: str | Path | None = None) -> Loop:
+              replay: str | Path | None = None, partial_replay: bool = False) -> Loop:
     """A :class:`~tailtamer.engine.Loop` over the simulated comm (or the ``comm`` given); for an asynchronous
     method (family ``"async"``), the event engine :class:`~tailtamer.engine.events.loop.AsyncLoop`, or with
     ``replay`` (a real asynchronous run's folder) the :class:`~tailtamer.engine.events.replay.ReplayLoop` of
-    its arrival log.
+    its arrival log (checked complete by :func:`~tailtamer.rundir.arrivals.read_log`, unless ``partial_replay``).
 
     A simulated loop sets torch's threads for its size (:func:`tailtamer.threads.resolve`: the count pinned
     by ``--threads``, else one per 2**20 state entries; an event loop sizes for one worker's job); a given
@@ -122,9 +122,10 @@ def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = Non
                                   f"a comm; make_loop builds its simulated event engine")
         threads.apply(threads.resolve(1, c.problem.dim))     # the engine computes one worker's job at a time
         if replay is not None:
-            from .engine.events.replay import ReplayLoop, read_arrivals
+            from .engine.events.replay import ReplayLoop
+            from .rundir.arrivals import read_log
 
-            return make_async_loop(c, callbacks, ReplayLoop, rows=read_arrivals(replay))
+            return make_async_loop(c, callbacks, ReplayLoop, rows=read_log(replay, partial_replay).rows)
         return make_async_loop(c, callbacks)
     if replay is not None:
         raise ValidationError(f"--replay replays a real asynchronous run; '{c.config['algorithm']['name']}' "

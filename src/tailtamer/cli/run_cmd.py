@@ -40,7 +40,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="torch threads (default 0: chosen from the problem size, 1 for small problems)")
     p.add_argument("--replay", metavar="RUN_DIR", default=None,
                    help="asynchronous methods: replay the arrival order of a real run (tailtamer launch) from "
-                        "RUN_DIR/arrivals.jsonl in the simulator (same config)")
+                        "RUN_DIR/arrivals.jsonl in the simulator (same config); a log the real run did not "
+                        "finish is refused")
+    p.add_argument("--partial-replay", action="store_true",
+                   help="with --replay: replay the complete events of an unfinished or cut arrival log (the "
+                        "summary records where it ended)")
 
 
 def load_config(args: argparse.Namespace) -> dict:
@@ -103,4 +107,5 @@ def main(args: argparse.Namespace) -> int:
     keep_heap_memory()      # this process runs one simulation: reuse its freed [n, d] buffers, no page faults
     out = out_folder(args)
     callbacks = tensorboard_callbacks(args)
-    return execute(args, out, NAME, lambda **kw: run_config(cfg, out, callbacks=callbacks, replay=args.replay, **kw))
+    return execute(args, out, NAME, lambda **kw: run_config(cfg, out, callbacks=callbacks, replay=args.replay,
+                                                            partial_replay=args.partial_replay, **kw))

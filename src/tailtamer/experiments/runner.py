@@ -12,6 +12,7 @@ from ..api import build_components, make_loop
 from ..config import resolve
 from ..engine import Callback
 from ..rundir import Checkpointer, ProgressBar, RunWriter
+from ..rundir.arrivals import read_log
 from ..rundir.footprint import check_memory
 from ..rundir.resume import Resume, continue_from_checkpoint, prepare_folder
 from ..rundir.folder import CONFIG, read_summary, run_info, write_diverged
@@ -22,7 +23,7 @@ __all__ = ["CONFIG", "run_config", "run_info"]
 
 def run_config(cfg: dict[str, Any], out: str | Path, resume: Resume = False, progress: bool = True,
                plot: bool = True, callbacks: Sequence[Any] = (), previous: bool = False,
-               replay: str | Path | None = None) -> dict[str, Any]:
+               replay: str | Path | None = None, partial_replay: bool = False) -> dict[str, Any]:
     """Run ``cfg`` writing the run folder ``out``; returns the summary.
 
     ``callbacks``: extra :class:`~tailtamer.engine.Callback` objects, or functions ``folder -> Callback``
@@ -35,22 +36,25 @@ def run_config(cfg: dict[str, Any], out: str | Path, resume: Resume = False, pro
     run is an error rather than overwritten.
 
     ``replay``: the folder of a real asynchronous run of the same config; its arrival log
-    (``arrivals.jsonl``) is replayed in the simulator (:mod:`tailtamer.engine.events.replay`).
+    (``arrivals.jsonl``) is replayed in the simulator (:mod:`tailtamer.engine.events.replay`). A log without its
+    closing record (a crashed or interrupted run, a cut file) is refused unless ``partial_replay``, which the
+    summary then records (:mod:`tailtamer.rundir.arrivals`).
     """
     resolved = resolve(cfg)
     out = Path(out)
     check_memory(resolved)                          # before the mixing matrix or the problem data exist
     c = build_components(resolved, resolved=True)   # every validation error is raised before the folder exists
     info = run_info(c)
+    if partial_replay and replay is None:
+        raise ConfigError("--partial-replay goes with --replay RUN_DIR (it replays an unfinished arrival log)")
     if replay is not None:
-        from ..engine.events.replay import check_replay_config, read_arrivals
+        from ..engine.events.replay import check_replay_config
 
         if c.algorithm.family != "async":
             raise ConfigError(f"--replay replays a real asynchronous run; '{resolved['algorithm']['name']}' runs "
                               f"in lockstep")
         check_replay_config(resolved, replay)
-        read_arrivals(replay)
-        info["replay"] = str(replay)
+        info.update({"replay": str(replay), **read_log(replay, partial_replay).record()})
     check_memory(resolved, dim=c.problem.dim)       # before the [n, d] state exists
     start = prepare_folder(resolved, out, resume, previous=previous)
     if start.kind == "complete":
@@ -60,7 +64,7 @@ def run_config(cfg: dict[str, Any], out: str | Path, resume: Resume = False, pro
     if progress:
         writers.append(ProgressBar())
     writers += [cb if isinstance(cb, Callback) else cb(out) for cb in callbacks]
-    loop = make_loop(c, writers, replay=replay)
+    loop = make_loop(c, writers, replay=replay, partial_replay=partial_replay)
     try:
         if start.resuming:
             continue_from_checkpoint(loop, out, name=start.checkpoint)

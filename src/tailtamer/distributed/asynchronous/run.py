@@ -34,7 +34,7 @@ from ...algorithms.asynchronous.sync import Collecting
 from ...api import build_components
 from ...rundir import ProgressBar, RunWriter
 from ...engine.events.loop import make_async_loop
-from ...engine.events.replay import ArrivalLog
+from ...rundir.arrivals import SealedArrivalLog
 from ...rundir.event_report import ASYNC
 from ...rundir.checkpoint import Checkpointer
 from ...rundir.resume import Resume, prepare_folder
@@ -102,7 +102,7 @@ def run_async_rank(resolved: dict[str, Any], out: str | Path, rank: int, world: 
         callbacks.append(ProgressBar())
     if fault is not None:
         callbacks.append(fault)
-    loop = make_async_loop(c, callbacks, ServerLoop, log=ArrivalLog(out), time_scale=time_scale,
+    loop = make_async_loop(c, callbacks, ServerLoop, log=SealedArrivalLog(out), time_scale=time_scale,
                            timeout=timeout)
     loop.run()
     record_real(out, loop)

@@ -40,6 +40,7 @@ from ...algorithms.base import State
 from ...engine.events.table import BUSY
 from ...engine.events.replay import Event, OrderedAsyncLoop
 from ...errors import NonFiniteError
+from ...rundir.arrivals import SealedArrivalLog
 from .messages import ABORTED, CANCEL, HEARTBEAT, NONFINITE, START, STOP, UP, order, short
 
 #: The listeners' receive timeout: never reached (a gloo receive timeout would close every connection).
@@ -166,9 +167,12 @@ class ServerLoop(OrderedAsyncLoop):
             t.start()
         self._t0 = time.perf_counter()
         try:
-            return super().run(None, 0)
+            state = super().run(None, 0)
         finally:
             self._finish()
+        if isinstance(self.log, SealedArrivalLog):
+            self.log.seal()        # only a finished run's log is complete
+        return state
 
     def _finish(self) -> None:
         """STOP every live worker, then let each listener collect what it is still owed."""
