@@ -97,7 +97,7 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not a UTF-8 text file ({err.reason})") from None
     except OSError as err:
         raise ConfigError(f"cannot read the config file {path}: {err.strerror or err}") from None
-    for section in ("problem", "algorithm", "topology", "noise"):
+    for section in SECTIONS:
         body = cfg.get(section)
         if not isinstance(body, dict):
             continue

@@ -13,15 +13,17 @@ HELP = ("E1 with alpha-stable noise (alpha 1.5, skew 0.5) on a 2-nearest ring of
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="runs/demo", help="folder for the run folders and the plot")
-    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--seeds", type=int, default=3, help="seeds per method (default 3; each seed is one run per method)")
     p.add_argument("--workers", type=int, default=None, help="parallel processes (default: CPU count)")
 
 
 def main(args: argparse.Namespace) -> int:
     from ..experiments import e1
     from ..experiments.study import run_study
+    from ..validation import check_int
     from .render import print_markdown
 
+    check_int("--seeds", args.seeds, 1)
     root = Path(args.out)
     study = dataclasses.replace(e1.DEMO, runs=lambda root, tuned: e1.demo_jobs(root, args.seeds))
     print(f"E1 demo: {len(e1.METHODS)} methods x {args.seeds} seeds, alpha-stable noise (alpha 1.5, skew 0.5, "

@@ -16,7 +16,7 @@ HELP = ("reproduce E1 (alias of 'tailtamer study e1'): 5 seeds x 3 noises x 5 me
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_alias_arguments(p, NAME, workers=None)
-    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--seeds", type=int, default=5, help="seeds of each main run (default 5)")
     p.add_argument("--tune", action="store_true", help="rerun the tuning grid (growing past edges that hold a "
                    "winner) and use its winners instead of the recorded ones")
     p.add_argument("--tensorboard", action="store_true", help="TensorBoard event files in every run folder")
@@ -25,6 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from ..experiments import e1
     from ..experiments.study import run_study
+    from ..validation import check_int
     from .render import print_markdown
 
     if args.write_configs:
@@ -35,6 +36,7 @@ def main(args: argparse.Namespace) -> int:
         from ..rundir.tensorboard import require_tensorboard
 
         require_tensorboard()
+    check_int("--seeds", args.seeds, 1)
     study = e1.STUDY
     if args.seeds != 5:
         study = dataclasses.replace(study, runs=lambda root, tuned: e1.main_jobs(root, tuned, args.seeds))

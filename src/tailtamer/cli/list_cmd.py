@@ -63,15 +63,16 @@ def main(args: argparse.Namespace) -> int:
 
     regs = {**component_registries(), "schedule": SCHEDULES, "timing": TIMINGS, "delay": DELAY_RULES,
             "compensation": COMPENSATIONS, "transform": TRANSFORMS}
-    if args.kind:
+    kind = {plural(k): k for k in regs}.get(args.kind, args.kind)      # a heading names its registry too
+    if kind:
         from ..errors import ConfigError
         from ..registry import suggest
 
-        if args.kind not in regs and args.kind != "run":
-            raise ConfigError(f"unknown registry '{args.kind}'{suggest(args.kind, list(regs) + ['run'])}")
-        regs = {k: v for k, v in regs.items() if k == args.kind}
+        if kind not in regs and kind != "run":
+            raise ConfigError(f"unknown registry '{kind}'{suggest(kind, list(regs) + ['run'])}")
+        regs = {k: v for k, v in regs.items() if k == kind}
     parts = [describe(reg) for reg in regs.values()]
-    if not args.kind or args.kind == "run":
+    if not kind or kind == "run":
         parts.append(run_settings())
     print_markdown("\n\n".join(parts))
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import ConfigError
+from ..validation import check_int
 
 NAME = "report"
 HELP = "markdown table (mean ± std over seeds) of a metric across run folders, e.g. E2's Table 1"
@@ -15,7 +16,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--metric", help="summary metric (default: the runs' headline metric)")
     p.add_argument("--rows", default="algorithm", help="summary field for rows (default algorithm)")
     p.add_argument("--cols", default="topology.name", help="summary field for columns (default topology.name)")
-    p.add_argument("--digits", type=int, default=3)
+    p.add_argument("--digits", type=int, default=3, help="decimal places of the table's numbers (≥ 0)")
     p.add_argument("--e2", action="store_true", help="Table 1 of arXiv 2505.03736: its row order and labels, "
                    "columns ring / exp / complete, and the published value beside each cell")
 
@@ -63,6 +64,7 @@ def main(args: argparse.Namespace) -> int:
     from ..experiments.report import load_runs, pivot_table
     from .render import print_markdown
 
+    check_int("--digits", args.digits, 0)
     runs = load_runs(args.runs)
     if args.metric:
         _check("--metric", args.metric, known_metrics(runs))

@@ -55,6 +55,34 @@ class Executor(Protocol):
 EXECUTORS: Registry[Executor] = Registry("executor")
 
 
+#: Seconds a stopped pool's workers get to end after SIGTERM before they are killed.
+STOP_GRACE = 1.0
+
+
+def check_workers(workers: int | None) -> int | None:
+    """``--workers``: None (the executor's default) or an integer ≥ 1; one line otherwise."""
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ConfigError(f"--workers must be an integer ≥ 1 (leave it out for the default), got {workers!r}")
+    return workers
+
+
+def stop_pool(pool: cf.ProcessPoolExecutor) -> None:
+    """Dispatch nothing more and end the pool's workers now: queued jobs are cancelled, running ones get SIGTERM
+    and, after :data:`STOP_GRACE` seconds, SIGKILL. A run stopped this way is resumed by the next sweep (its
+    checkpoint and whole files are written atomically)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())   # the executor has no public handle
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    deadline = time.monotonic() + STOP_GRACE
+    for p in procs:
+        p.join(timeout=max(deadline - time.monotonic(), 0.0))
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=STOP_GRACE)
+
+
 def default_workers() -> int:
     """One worker per CPU of this machine, at most 8."""
     return max(1, min(os.cpu_count() or 1, 8))
@@ -119,18 +147,25 @@ class ProcessPool:
     :func:`worker_context`); one worker, or one job, runs in this process."""
 
     def slots(self, workers: int | None) -> int:
-        return workers or default_workers()
+        return check_workers(workers) or default_workers()
 
     def map(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], workers: int) -> Iterator[Any]:
+        """As :meth:`Executor.map`. When the caller stops (Ctrl-C, an error, it stops reading), no further job
+        starts and the running ones are ended within :data:`STOP_GRACE` seconds; finished runs stay."""
         if workers <= 1 or len(calls) <= 1:
             for args in calls:
                 yield fn(*args)
             return
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_start_worker,
-                                    initargs=(dict(os.environ),)) as pool:
+        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_start_worker,
+                                      initargs=(dict(os.environ),))
+        try:
             futures = [pool.submit(fn, *args) for args in calls]
             for fut in cf.as_completed(futures):
                 yield fut.result()
+        except BaseException:
+            stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
 
     def close(self) -> None:
         pass
@@ -176,7 +211,7 @@ class RayCluster:
         return ray
 
     def slots(self, workers: int | None) -> int:
-        return workers or max(1, int(self._ray().cluster_resources().get("CPU", 1)))
+        return check_workers(workers) or max(1, int(self._ray().cluster_resources().get("CPU", 1)))
 
     def map(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], workers: int) -> Iterator[Any]:
         ray = self._ray()

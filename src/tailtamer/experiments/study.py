@@ -19,7 +19,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from ..rundir.folder import atomic_write_json
+from ..rundir.folder import SUMMARY, atomic_write_json
+from ..sde.folders import RESULT as LAB_RESULT
 from ..errors import ConfigError
 from .executors import Executor
 from .tuning import Search, sweep_searches
@@ -30,6 +31,8 @@ Point = dict[str, float]
 
 #: Modules holding study declarations (each defines ``STUDIES``, a tuple of :class:`Study`).
 MODULES = ("e1", "e2", "e4", "tailopt", "e5")
+#: The files that mark a finished run: a run folder's summary, a lab run's result.
+FINISHED = (SUMMARY, LAB_RESULT)
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,9 @@ class Study:
     def report(self, root: Path, tuned: Any = None, out: Path | None = None) -> str:
         """The markdown report (tables with the published numbers beside ours, plots as PNG files)."""
         root = Path(root)
+        if not holds_runs(root):
+            raise ConfigError(f"{root} holds no finished run of study '{self.name}' to report on; run it first: "
+                              f"tailtamer study {self.name} --out {root}")
         out = Path(out or root)
         tuned = self.load_tuned(root) if tuned is None else tuned
         parts = [self.heading, ""]
@@ -156,6 +162,11 @@ class Study:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out / self.report_file, text + "\n")
         return text
+
+
+def holds_runs(root: Path) -> bool:
+    """Whether ``root`` holds a finished run (a run folder's summary, or a lab run's result) at any depth."""
+    return root.is_dir() and any(next(root.rglob(name), None) is not None for name in FINISHED)
 
 
 def tune_grid(grid: Grid, root: Path, workers: int | None = 1, log: Callable[[str], None] | None = None,

@@ -6,6 +6,7 @@ an error, raised before anything runs: it is never silently taken for the job's 
 """
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -63,11 +64,12 @@ def run_sweep(jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int | 
     done = 0
     try:
         calls = [(_unit_folders(u), u, tensorboard, plot) for u in units]
-        for folders in executor.map(_safe_unit, calls, workers):
-            for folder in folders:
-                done += 1
-                if on_done:
-                    on_done(done, len(todo), folder)
+        with closing(executor.map(_safe_unit, calls, workers)) as results:   # Ctrl-C: the executor stops now
+            for folders in results:
+                for folder in folders:
+                    done += 1
+                    if on_done:
+                        on_done(done, len(todo), folder)
     finally:
         if bar is not None:
             bar.finish()
