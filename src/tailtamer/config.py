@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .applicability import check_applies
 from .errors import ConfigError
 from .registry import Registry, suggest
 
@@ -223,6 +224,7 @@ def resolve(cfg: dict[str, Any]) -> dict[str, Any]:
     out["run"] = dataclasses.asdict(_run_settings(cfg.get("run", {})))
     if out["run"]["time"] < 0:
         raise ConfigError("[run] time must be ≥ 0 (0: no limit)")
+    check_applies(cfg, out)
     return out
 
 

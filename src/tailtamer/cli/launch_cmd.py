@@ -10,7 +10,7 @@ HELP = "run one config as N processes over torch.distributed (same run folder as
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_run_arguments(p)
+    add_run_arguments(p, tensorboard=False)
     p.add_argument("--nproc", type=int, required=True, metavar="N",
                    help="number of processes on this machine (each hosts a block of ≥ 1 nodes)")
     p.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",

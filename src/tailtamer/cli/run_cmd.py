@@ -16,8 +16,9 @@ NAME = "run"
 HELP = "run one config in the simulator and write its run folder"
 
 
-def add_run_arguments(p: argparse.ArgumentParser) -> None:
-    """The arguments ``run`` and ``launch`` share: config, overrides, folder and resuming."""
+def add_run_arguments(p: argparse.ArgumentParser, tensorboard: bool = True) -> None:
+    """The arguments ``run`` and ``launch`` share: config, overrides, folder and resuming (and ``--tensorboard``
+    where the command writes TensorBoard files: not ``launch``, whose ranks write none)."""
     p.add_argument("config", help="TOML config with [problem] [algorithm] [topology] [noise] [run]")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override one config value (repeatable); changing a section's name drops the old "
@@ -30,8 +31,9 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume-previous", action="store_true",
                    help="continue from the previous checkpoint (checkpoint.prev.pt), when the latest is unreadable")
     p.add_argument("--no-plot", action="store_true", help="skip the PNG plot")
-    p.add_argument("--tensorboard", action="store_true", help="also write TensorBoard event files into the run "
-                   "folder (needs tailtamer[tensorboard]; view with tensorboard --logdir RUN_FOLDER)")
+    if tensorboard:
+        p.add_argument("--tensorboard", action="store_true", help="also write TensorBoard event files into the run "
+                       "folder (needs tailtamer[tensorboard]; view with tensorboard --logdir RUN_FOLDER)")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

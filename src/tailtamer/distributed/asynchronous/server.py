@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import queue
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -99,6 +100,14 @@ class ServerLoop(OrderedAsyncLoop):
         if self._send(worker, msg):
             self._owed[worker].put(True)
             self._deadline[worker] = time.perf_counter() + self.timeout + duration * self.time_scale
+
+    def _lose(self, s: State, ev: Event, k: int) -> State:
+        """As the engine's, and the console hears of it as it happens (not only the arrival log)."""
+        s = super()._lose(s, ev, k)
+        left = self.n - sum(self.lost)
+        print(f"tailtamer launch: worker {ev.worker} (rank {ev.worker + 1}) lost at update {self.events.updates}: "
+              f"{ev.reason}; going on with {left} of {self.n} workers", file=sys.stderr, flush=True)
+        return s
 
     def _cancelled(self, worker: int) -> None:
         self._send(worker, order(CANCEL, self._dim))
