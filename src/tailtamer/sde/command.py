@@ -25,10 +25,11 @@ def check_out(out: Path) -> None:
         raise ConfigError(f"output folder {out} is not empty (an earlier lab run?); choose another --out or remove it")
 
 
-def run_shown(lab: Lab, sde: bool | None, stream: TextIO | None = None) -> dict[str, Any]:
-    """:func:`run_lab` with a progress bar on a terminal (a line every few seconds off one)."""
+def run_shown(lab: Lab, sde: bool | None, stream: TextIO | None = None, tty: bool | None = None) -> dict[str, Any]:
+    """:func:`run_lab` with a progress bar on a terminal (a line every few seconds off one; ``tty`` overrides the
+    detection)."""
     both = lab.settings.compare if sde is None else sde
-    ticker = Ticker(lab.steps * (2 if both else 1), "steps", "sde", stream or sys.stderr, final_line=False)
+    ticker = Ticker(lab.steps * (2 if both else 1), "steps", "sde", stream or sys.stderr, tty=tty, final_line=False)
     ticker.start()
     try:
         return run_lab(lab, sde=sde, tick=ticker.update)
