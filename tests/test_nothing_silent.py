@@ -64,3 +64,18 @@ def test_when_every_path_blows_up_the_line_says_so_instead_of_a_mean_of_zero():
     line = headline(result_lab, result)
     assert result["discrete"]["blow_up_fraction"] == 1.0 and result["discrete"]["mean"][-1] is None
     assert "final mean f none: every path blew up" in line and "mean f 0.0" not in line
+
+
+def test_e5_reports_progress_on_the_sweeps_clock_not_every_ten_runs(tmp_path, capsys):
+    """A dozen quick lab runs: off a terminal one line at the end (and one per SWEEP_LOG_EVERY seconds), no
+    line per ten runs."""
+    import tomllib
+
+    from tailtamer.experiments import e5
+
+    cfg = tomllib.loads(LAB)
+    jobs = [(tmp_path / f"r{i}", {**cfg, "sde": {**cfg["sde"], "seed": i, "compare": False}}) for i in range(12)]
+    e5.run_folders(jobs, workers=1, label="e5-test")
+    out, err = capsys.readouterr()
+    lines = [ln for ln in (out + err).splitlines() if "e5-test" in ln]
+    assert len(lines) == 1 and "12/12 runs" in lines[0], lines

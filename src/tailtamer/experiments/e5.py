@@ -19,10 +19,12 @@ import copy
 import hashlib
 import json
 import math
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from ..rundir.progress import SweepProgress
 from ..sde.folders import Job, pending, read, run_folder
 from .executors import resolve
 from .study import Section, Study
@@ -50,13 +52,19 @@ HEAVY = {k: TAILS[k] for k in ("Gaussian", "ν = 1.5", "ν = 1 (Cauchy)")}
 def run_folders(jobs: Sequence[Job], workers: int | None = 1, label: str = "lab",
                 log: Callable[[str], None] = print, executor: Any = None, **_: Any) -> list[Path]:
     """Run every unfinished ``(folder, lab config)`` on ``executor`` (a study's executor: the local process
-    pool by default, or Ray; one thread per run)."""
+    pool by default, or Ray; one thread per run), with the sweeps' progress (a bar on a terminal, else a line on
+    the clock of :data:`~tailtamer.rundir.progress.SWEEP_LOG_EVERY`)."""
     todo = pending(jobs)
     executor = resolve(executor)
-    for done, folder in enumerate(executor.map(run_folder, [(str(f), c) for f, c in todo],
-                                               executor.slots(workers)), 1):
-        if done == len(todo) or done % 10 == 0:
-            log(f"{label}: {done}/{len(todo)} lab runs ({folder})")
+    workers = executor.slots(workers)
+    bar = SweepProgress(len(todo), min(workers, max(len(todo), 1)), label)
+    bar.start()
+    try:
+        with closing(executor.map(run_folder, [(str(f), c) for f, c in todo], workers)) as results:
+            for done, folder in enumerate(results, 1):
+                bar(done, len(todo), folder)
+    finally:
+        bar.finish()
     return [Path(f) for f, _ in jobs]
 
 
