@@ -21,13 +21,13 @@ Example:
 from __future__ import annotations
 
 import concurrent.futures as cf
-import multiprocessing as mp
 import os
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol, Sequence
 
+from .. import forkserver
 from ..rundir.atomic import atomic_write_bytes
 from ..rundir.folder import SUMMARY
 from ..errors import ConfigError
@@ -103,11 +103,7 @@ def worker_context() -> Any:
     has no forkserver. Either way a worker starts clean: the forkserver has only imported modules (no torch
     thread pool, no CUDA context, no thread of this process), and :func:`_start_worker` gives each worker this
     process's environment as it is when the pool starts, as a freshly spawned worker would see it."""
-    if "forkserver" not in mp.get_all_start_methods():      # pragma: no cover - Windows
-        return mp.get_context("spawn")
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(list(WORKER_MODULES))
-    return ctx
+    return forkserver.context(WORKER_MODULES)
 
 
 def warm() -> float:

@@ -174,6 +174,7 @@ class ServerLoop(OrderedAsyncLoop):
                          for i in range(self.n)]
         for t in self._threads:
             t.start()
+        dist.barrier()                  # every worker is ready (Worker.run): the clock starts now, not before
         self._t0 = time.perf_counter()
         try:
             state = super().run(None, 0)

@@ -1,0 +1,33 @@
+"""The one forkserver of a tailtamer process: worker processes (sweep workers, the ranks of ``tailtamer launch``)
+fork from a server that has imported torch and tailtamer once, instead of each importing them (about 20 ms to
+start one, against seconds for a spawned process that imports torch itself: many times that on a loaded machine,
+where N processes import at once on few cores).
+
+The server is started once per process, on first use, and has imported every module asked for by then (later
+requests can no longer add any: their processes import what is missing themselves). It has only imported
+modules (no torch thread pool, no CUDA context, no thread of this process), so a worker starts clean; it keeps
+the environment of its start, so the callers hand their workers the current one.
+
+Example:
+    >>> ctx = context(("json",))
+    >>> ctx.get_start_method() in ("forkserver", "spawn")
+    True
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+from typing import Any, Iterable
+
+#: Every module asked for so far, in order (the server imports them when it starts).
+PRELOAD: list[str] = []
+
+
+def context(modules: Iterable[str] = ()) -> Any:
+    """The multiprocessing context whose workers fork from the preloaded server (``modules`` added to what it
+    imports, if it has not started yet), or spawn where the platform has no forkserver."""
+    if "forkserver" not in mp.get_all_start_methods():      # pragma: no cover - Windows
+        return mp.get_context("spawn")
+    PRELOAD.extend(m for m in modules if m not in PRELOAD)
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(list(PRELOAD))
+    return ctx
