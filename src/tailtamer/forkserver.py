@@ -6,16 +6,18 @@ where N processes import at once on few cores).
 The server is started once per process, on first use, and has imported every module asked for by then (later
 requests can no longer add any: their processes import what is missing themselves). It has only imported
 modules (no torch thread pool, no CUDA context, no thread of this process), so a worker starts clean; it keeps
-the environment of its start, so the callers hand their workers the current one.
+the environment of its start, so the callers hand their workers the current one. It imports from this
+process's ``sys.path`` (multiprocessing's forkserver would otherwise import from the interpreter's default path:
+another copy of tailtamer than the one running, for a script that put ``src/`` on its path).
 
-Example:
-    >>> ctx = context(("json",))
-    >>> ctx.get_start_method() in ("forkserver", "spawn")
-    True
+Usage: ``ctx = context(("torch", "tailtamer.api")); ctx.Process(target=...).start()``.
 """
 from __future__ import annotations
 
 import multiprocessing as mp
+import multiprocessing.forkserver
+import os
+import sys
 from typing import Any, Iterable
 
 #: Every module asked for so far, in order (the server imports them when it starts).
@@ -30,4 +32,18 @@ def context(modules: Iterable[str] = ()) -> Any:
     PRELOAD.extend(m for m in modules if m not in PRELOAD)
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(list(PRELOAD))
+    _start()
     return ctx
+
+
+def _start() -> None:
+    """Start the server now (a no-op once it runs) with this process's ``sys.path`` as its ``PYTHONPATH``."""
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        if saved is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = saved
