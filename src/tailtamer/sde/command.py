@@ -7,20 +7,15 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..errors import ConfigError, StorageError
+from ..errors import ConfigError
 from ..rundir.progress import Ticker
+from ..rundir.resume import check_out_path
 from .lab import Lab, run_lab, write
 
 
 def check_out(out: Path) -> None:
     """``out`` must be a new or empty folder (nothing written yet): one line otherwise."""
-    if out.exists() and not out.is_dir():
-        raise StorageError(f"--out {out} is a file, not a folder; choose a folder path")
-    for parent in out.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise StorageError(f"--out {out} lies under {parent}, which is a file, not a folder")
-            break
+    check_out_path(out)
     if out.is_dir() and any(out.iterdir()):
         raise ConfigError(f"output folder {out} is not empty (an earlier lab run?); choose another --out or remove it")
 
