@@ -10,7 +10,7 @@ the environment of its start, so the callers hand their workers the current one.
 process's ``sys.path`` (multiprocessing's forkserver would otherwise import from the interpreter's default path:
 another copy of tailtamer than the one running, for a script that put ``src/`` on its path).
 
-Usage: ``ctx = context(("torch", "tailtamer.api")); ctx.Process(target=...).start()``.
+Usage: ``ctx = context(); ctx.Process(target=...).start()``.
 """
 from __future__ import annotations
 
@@ -20,8 +20,17 @@ import os
 import sys
 from typing import Any, Iterable
 
+#: What the server imports, for every kind of worker (whichever starts it first): the ranks of a launch and the
+#: workers of a sweep. ``tailtamer.plots`` imports matplotlib only when it draws, so its modules are named too
+#: (0.3 s per worker otherwise), and so is torch's checkpoint serialisation; a module that cannot be imported is
+#: skipped by the server.
+MODULES = ("torch", "torch.distributed", "numpy", "tailtamer.api", "tailtamer.rundir", "tailtamer.plots",
+           "tailtamer.distributed.run", "tailtamer.distributed.asynchronous.run", "tailtamer.experiments.sweep",
+           "tailtamer.experiments.runner", "tailtamer.experiments.batched", "tailtamer.engine.stacked.loop",
+           "matplotlib.figure", "matplotlib.backends.backend_agg", "torch.utils.serialization")
+
 #: Every module asked for so far, in order (the server imports them when it starts).
-PRELOAD: list[str] = []
+PRELOAD: list[str] = list(MODULES)
 
 
 def context(modules: Iterable[str] = ()) -> Any:

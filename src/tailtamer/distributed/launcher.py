@@ -31,9 +31,7 @@ HOST = "127.0.0.1"
 
 #: What a rank imports, preloaded once by the forkserver its ranks fork from (:mod:`tailtamer.forkserver`): a rank
 #: starts in milliseconds instead of importing torch and tailtamer itself (seconds each, all at once).
-RANK_MODULES = ("torch", "torch.distributed", "numpy", "tailtamer.api", "tailtamer.distributed.run",
-                "tailtamer.distributed.asynchronous.run", "tailtamer.rundir", "tailtamer.plots",
-                "matplotlib.figure", "matplotlib.backends.backend_agg")
+RANK_MODULES = forkserver.MODULES
 
 
 class DistributedRunError(TailtamerError, RuntimeError):

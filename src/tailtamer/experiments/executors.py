@@ -88,13 +88,10 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-#: What a sweep worker imports to run a job: the forkserver imports it once, and every worker starts as a fork
-#: of it (about 20 ms, against about 2 s for a spawned worker that imports torch itself). ``tailtamer.plots``
-#: imports matplotlib only when it draws, so its modules are named too (0.3 s per worker otherwise), and so is
-#: torch's checkpoint serialisation; a module that cannot be imported is skipped by the forkserver.
-WORKER_MODULES = ("torch", "numpy", "tailtamer.experiments.sweep", "tailtamer.experiments.runner",
-                  "tailtamer.experiments.batched", "tailtamer.engine.stacked.loop", "tailtamer.plots",
-                  "matplotlib.figure", "matplotlib.backends.backend_agg", "torch.utils.serialization")
+#: What a sweep worker imports: the forkserver imports it once (with what a launch's ranks import,
+#: :data:`tailtamer.forkserver.MODULES`), and every worker starts as a fork of it (about 20 ms, against about 2 s
+#: for a spawned worker that imports torch itself).
+WORKER_MODULES = forkserver.MODULES
 
 
 def worker_context() -> Any:
