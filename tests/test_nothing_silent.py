@@ -79,3 +79,18 @@ def test_e5_reports_progress_on_the_sweeps_clock_not_every_ten_runs(tmp_path, ca
     out, err = capsys.readouterr()
     lines = [ln for ln in (out + err).splitlines() if "e5-test" in ln]
     assert len(lines) == 1 and "12/12 runs" in lines[0], lines
+
+
+def test_the_eta_on_a_terminal_follows_the_rate_measured_since_the_start():
+    """A batch of 24 runs that ends at once after 100 s: 206 runs left at 0.24 runs/s is 14:18, not the seconds
+    that rich's rate over its last 30 s (24 runs in an instant) would give (issue 25, item 7)."""
+    from tailtamer.rundir.progress import Ticker
+
+    now = [0.0]
+    ticker = Ticker(230, "runs", "study", io.StringIO(), tty=True, clock=lambda: now[0])
+    ticker.start()
+    now[0] = 100.0
+    ticker.update(24)
+    fields = ticker._bar.tasks[0].fields
+    ticker.finish()
+    assert fields["eta"] == "14:18" and ticker.eta() == "14:18"
