@@ -90,7 +90,8 @@ def _worker(fn: Callable[..., Any], rank: int, world: int, port: int, backend: s
 def spawn(fn: Callable[..., Any], nproc: int, args: tuple = (), *, timeout: float = DEFAULT_TIMEOUT,
           backend: str = "gloo", threads: int = 1, stop_after: float | None = None,
           expendable: Collection[int] = ()) -> list[Any]:
-    """Run ``fn(rank, nproc, *args)`` in ``nproc`` fresh processes; return their results in rank order.
+    """Run ``fn(rank, nproc, *args)`` in ``nproc`` new processes, forked from the preloaded forkserver
+    (:mod:`tailtamer.forkserver`) with this process's environment; return their results in rank order.
 
     Args:
         fn: a module-level (picklable) function; it runs inside an initialised process group.
