@@ -167,6 +167,7 @@ CASES = {
     "sde lr = 0": (lambda c, t: _sde(t, "method.lr=0"), "lr must be"),
     "sde lr = nan": (lambda c, t: _sde(t, "method.lr=nan"), "lr must be"),
     "sde horizon < 0": (lambda c, t: _sde(t, "sde.horizon=-1"), "horizon must be"),
+    "sde quantile > 1": (lambda c, t: _sde(t, "sde.quantiles=[0.5, 2.0]"), "quantiles must be in [0, 1]"),
     "sde paths too many": (lambda c, t: _sde(t, "sde.paths=100000000000"), "GiB"),
     "sde df = 1": (lambda c, t: _sde(t, "noise.df=1.0"), "has no mean"),
     "sde noise none": (lambda c, t: _sde(t, 'noise.name="none"'), "has no law 'none'"),

@@ -60,6 +60,10 @@ class LabSettings:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"[sde] {key} must be an integer ≥ 1, got {value!r}")
         check_range("horizon", self.horizon, 0.0, math.inf, lo_open=True, hi_open=True, owner="[sde]")
+        if not isinstance(self.quantiles, list) or not self.quantiles:
+            raise ConfigError(f"[sde] quantiles must be a non-empty list of numbers in [0, 1], got {self.quantiles!r}")
+        for q in self.quantiles:
+            check_range("quantiles", q, 0.0, 1.0, owner="[sde]")
 
 
 SETTINGS: Registry[LabSettings] = Registry("SDE-lab settings")
