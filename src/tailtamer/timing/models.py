@@ -37,6 +37,9 @@ STREAM = "timing"
 #: a float holds with room to add: a Pareto tail U^(−1/α) stays finite when (−log U_min)/α < LOG_MAX_TIME.
 LOG_SMALLEST_UNIFORM = 54 * math.log(2.0)
 LOG_MAX_TIME = math.log(sys.float_info.max) - 2.0
+#: The largest |normal draw| (Box–Muller from the smallest uniform): a log-normal tail e^(σ·z) stays finite when
+#: σ·LARGEST_NORMAL < LOG_MAX_TIME.
+LARGEST_NORMAL = math.sqrt(2.0 * LOG_SMALLEST_UNIFORM)
 
 
 class TimingModel:
@@ -152,6 +155,11 @@ class LogNormal(_BasePlusTail):
     def __init__(self, n: int, seed: int = 0, sigma: float = 1.0, scale: float = 1.0, heterogeneous: bool = True):
         super().__init__(n, seed, scale, heterogeneous)
         self.sigma = check_nonneg("sigma", sigma, "timing lognormal")
+        largest = self.sigma * LARGEST_NORMAL + math.log(max(self.scale, 1.0))
+        if largest >= LOG_MAX_TIME:
+            most = (LOG_MAX_TIME - math.log(max(self.scale, 1.0))) / LARGEST_NORMAL
+            raise ValidationError(f"timing lognormal: sigma = {self.sigma:g} draws times up to e^{largest:.0f}, beyond "
+                                  f"a float's range; use sigma < {most:.3g}")
 
     def tail(self, worker: int, job: int) -> float:
         return math.exp(self.sigma * draws.normal(self.seed, STREAM, worker, job))
