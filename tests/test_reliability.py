@@ -190,6 +190,9 @@ CASES = {
     "e1 --seeds 0": (lambda c, t: ["e1", "--seeds", "0", "--out", str(t / "o")], "--seeds"),
     "tailopt --workers 0": (lambda c, t: ["tailopt", "--workers", "0", "--out", str(t / "o")], "--workers"),
     "diagnose without a folder": (lambda c, t: ["diagnose"], "give a RUN_DIR"),
+    "diagnose --draws 0": (lambda c, t: ["diagnose", "--run", str(c), "--out", str(t / "o"), "--draws", "0"],
+                           "--draws"),
+    "demo --workers 0": (lambda c, t: ["demo", "--workers", "0", "--out", str(t / "o")], "--workers"),
 }
 
 
