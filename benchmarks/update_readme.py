@@ -94,6 +94,13 @@ ROWS: dict[str, list[tuple[str, str, str, str, str]]] = {
          "—", "threads", "—"),
         ("list_terminal_cpu_s", "`tailtamer list` on a terminal, CPU seconds", "—", "threads", "—"),
     ],
+    "launch_startup.py": [
+        ("startup_s_2proc", "`tailtamer launch` start-up (and end), 2 processes, cold: launch wall time − the run's "
+         "own clock, seconds (median)", "—", "threads", "float64"),
+        ("startup_s_4proc", "the same, 4 processes", "—", "threads", "float64"),
+        ("spawn_startup_s_4proc", "the same, 4 processes each importing torch itself (the launcher before its "
+         "forkserver)", "—", "threads", "float64"),
+    ],
     "async_engine.py": [
         ("events_per_lockstep_gradient", ("async simulator events/s / lockstep gradients/s of the same work "
          "(1,000 workers, d = 10,000)"), "—", "threads", "float64"),

@@ -28,7 +28,7 @@ from .engine.events.replay import ReplayLoop
 from .errors import ValidationError
 from .noise import NOISES, NoiseModel
 from .problems import PROBLEMS, Problem
-from .rundir.arrivals import read_arrivals
+from .rundir.arrivals import read_log
 from .rundir.footprint import check_memory
 from .timing import TIMINGS, TimingModel
 from .topology import SERVER, Topology, build_topology
@@ -161,12 +161,13 @@ def make_async_loop(c: Components, callbacks: Iterable[Callback] = (), loop_clas
 
 
 def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = None,
-              replay: str | Path | None = None) -> Loop | AsyncLoop:
+              replay: str | Path | None = None, partial_replay: bool = False) -> Loop | AsyncLoop:
     """The loop that runs ``c``: for a lockstep :class:`~tailtamer.algorithms.base.Algorithm` a
     :class:`~tailtamer.engine.Loop` over the simulated comm (or the ``comm`` given); for an event-driven
     :class:`~tailtamer.algorithms.asynchronous.base.AsyncScheme` the event engine
     :class:`~tailtamer.engine.events.loop.AsyncLoop`, or with ``replay`` (a real asynchronous run's folder)
-    the :class:`~tailtamer.engine.events.replay.ReplayLoop` of its arrival log.
+    the :class:`~tailtamer.engine.events.replay.ReplayLoop` of its arrival log (checked complete by
+    :func:`~tailtamer.rundir.arrivals.read_log`, unless ``partial_replay``).
 
     A simulated loop sets torch's threads for its size (:func:`tailtamer.threads.resolve`: the count pinned
     by ``--threads``, else one per 2**20 state entries; an event loop sizes for one worker's job); a given
@@ -180,7 +181,7 @@ def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = Non
                                   f"loop over a comm; make_loop builds its simulated event engine")
         threads.apply(threads.resolve(1, c.problem.dim))     # the engine computes one worker's job at a time
         if replay is not None:
-            return make_async_loop(c, callbacks, ReplayLoop, rows=read_arrivals(replay))
+            return make_async_loop(c, callbacks, ReplayLoop, rows=read_log(replay, partial_replay).rows)
         return make_async_loop(c, callbacks)
     if replay is not None:
         raise ValidationError(f"--replay replays a real asynchronous run; '{c.config['algorithm']['name']}' "

@@ -226,7 +226,34 @@ def resolve(cfg: dict[str, Any]) -> dict[str, Any]:
     out["run"] = dataclasses.asdict(run)
     if out["run"]["time"] < 0:
         raise ConfigError("[run] time must be ≥ 0 (0: no limit)")
+    _check_applies(cfg, out)
     return out
+
+
+#: Topologies an event-driven method accepts: every worker reaches the one server (``complete`` averages the same).
+SERVER_TOPOLOGIES = ("server", "complete")
+
+
+def _check_applies(cfg: dict[str, Any], resolved: dict[str, Any]) -> None:
+    """Refuse a setting of ``cfg`` (as written) that ``resolved``'s method would ignore: an optional section its
+    kind of method does not run with (``[timing]`` on a lockstep method), a graph for an event-driven scheme
+    (its workers talk to one server), or ``steps = 0`` there (it would stop before its first update)."""
+    name = resolved["algorithm"]["name"]
+    cls = ALGORITHMS.entry_class(name)
+    for section in COMPONENTS:
+        if section.needed_by is not None and section.name in cfg and not (cls and issubclass(cls, section.needed_by)):
+            raise ConfigError(f"[{section.name}] applies to {section.needed_by.__name__} methods (asynchronous); "
+                              f"'{name}' runs in lockstep and would ignore it: remove [{section.name}] (or choose "
+                              f"an asynchronous method)")
+    if not (cls and issubclass(cls, AsyncScheme)):
+        return
+    topology = (cfg.get("topology") or {}).get("name")
+    if topology is not None and topology not in SERVER_TOPOLOGIES:
+        raise ConfigError(f"[topology] '{topology}' would be ignored: '{name}' is asynchronous, its workers talk to "
+                          f"one server; use name = \"server\" (n = the number of workers)")
+    if resolved["run"]["steps"] < 1:
+        raise ConfigError(f"[run] steps = {resolved['run']['steps']}: '{name}' is asynchronous and would stop before "
+                          f"its first server update; give steps ≥ 1 ([run] time stops it earlier at a simulated time)")
 
 
 def _needed(resolved: dict[str, Any], section: Section) -> bool:

@@ -146,6 +146,16 @@ class Composite:
         return getattr(self.base, attr)
 
 
+def first_paragraph(doc: str) -> str:
+    r"""The first paragraph of a docstring on one line (a summary that wraps is not cut mid-sentence).
+
+    Example:
+        >>> first_paragraph("Times from a CSV: one column per worker,\nrows reused.\n\nArgs: ...")
+        'Times from a CSV: one column per worker, rows reused.'
+    """
+    return " ".join(doc.split("\n\n")[0].split())
+
+
 class Registry(Generic[T]):
     """A name → factory map with validated construction.
 
@@ -178,8 +188,7 @@ class Registry(Generic[T]):
             if isinstance(factory, Composite):
                 self._check_composite(name, factory)
             self._entries[name] = factory
-            doc = summary or (inspect.getdoc(factory) or "").split("\n")[0]
-            self._summaries[name] = doc
+            self._summaries[name] = summary or first_paragraph(inspect.getdoc(factory) or "")
             return factory
 
         return deco

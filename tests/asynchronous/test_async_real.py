@@ -13,7 +13,7 @@ from tailtamer.config import resolve
 from tailtamer.distributed.asynchronous.run import check_real, supported_names
 from tailtamer.distributed.launcher import DistributedRunError
 from tailtamer.distributed.run import launch
-from tailtamer.rundir.arrivals import ARRIVALS, read_arrivals
+from tailtamer.rundir.arrivals import ARRIVALS, complete_log, read_arrivals, read_log
 from tailtamer.rundir.checkpoint import read_checkpoint
 from tailtamer.rundir.folder import read_metrics
 from tailtamer.errors import ConfigError, ValidationError
@@ -35,7 +35,8 @@ def cfg(name: str = "ringmaster", params: dict | None = None, n: int = 3, steps:
 
 
 def events(folder) -> list[dict]:
-    return read_arrivals(folder)
+    """The events of a real run's arrival log, which must be complete (sealed by its closing record)."""
+    return read_log(folder).rows
 
 
 def assert_replay_equal(c: dict, real, replay) -> None:
@@ -150,7 +151,7 @@ def test_replay_checks_the_folder_the_config_and_the_log(tmp_path):
     (real / "config.toml").write_text(dumps_toml(resolve(c)))
     rows = [{"event": "arrival", "k": 0, "worker": 1, "job": 0, "version": 0, "time": 1.0},
             {"event": "arrival", "k": 1, "worker": 1, "job": 0, "version": 0, "time": 2.0}]
-    (real / ARRIVALS).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (real / ARRIVALS).write_bytes(complete_log(rows))
     with pytest.raises(ValidationError, match="line 2: worker 1's job 0 .* job 1 read at version 1"):
         run_config(c, tmp_path / "z", plot=False, progress=False, replay=real)
     other = cfg("asgd", {"lr": 0.1}, n=2, steps=5)
@@ -172,7 +173,7 @@ def test_a_replayed_log_forces_the_arrival_order(tmp_path):
             {"event": "arrival", "k": 1, "worker": 0, "job": 0, "version": 0, "time": 0.7},
             {"event": "lost", "k": 2, "worker": 1, "time": 0.8},
             {"event": "arrival", "k": 3, "worker": 0, "job": 1, "version": 2, "time": 0.9}]
-    (real / ARRIVALS).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (real / ARRIVALS).write_bytes(complete_log(rows))
     s = run_config(c, tmp_path / "replay", plot=False, progress=False, replay=real)
     assert s["steps"] == 3 and s["metrics"]["arrivals"] == 3 and s["metrics"]["time"] == 0.9
     assert s["metrics"]["mean_delay"] == pytest.approx(1 / 3)          # delays 0, 1, 0
@@ -202,7 +203,7 @@ def test_replaying_the_simulators_own_order_reproduces_it_and_resumes_bitwise(tm
     real = tmp_path / "real"
     real.mkdir()
     (real / "config.toml").write_text(dumps_toml(resolve(c)))
-    (real / ARRIVALS).write_text("".join(json.dumps(r) + "\n" for r in heap_order([1.0, 2.7, 4.1], 24)))
+    (real / ARRIVALS).write_bytes(complete_log(heap_order([1.0, 2.7, 4.1], 24)))
     sim = run_config(c, tmp_path / "sim", plot=False, progress=False)
     rep = run_config(c, tmp_path / "rep", plot=False, progress=False, replay=real)
     assert rep["metrics"] == sim["metrics"] and rep["comm"] == sim["comm"]

@@ -15,6 +15,7 @@ from tailtamer.distributed.run import launch
 from tailtamer.engine.events.replay import ReplayLoop
 from tailtamer.rundir.arrivals import ARRIVALS, ArrivalLog, read_arrivals
 from tailtamer.errors import ValidationError
+from tailtamer.rundir.arrivals import complete_log, read_log
 from tailtamer.experiments.runner import run_config
 from test_async_real import assert_replay_equal
 
@@ -110,7 +111,7 @@ def test_a_real_capped_fedbuff_run_outlives_long_idle_waits_and_replays_exactly(
     c = capped(n=3, concurrency=1, steps=5)
     summary = launch(c, tmp_path / "real", 4, timeout=TIMEOUT, plot=False, time_scale=scale)
     assert summary["status"] == "finished" and summary["steps"] == 5
-    log = read_arrivals(tmp_path / "real")
+    log = read_log(tmp_path / "real").rows
     assert all(r["event"] == "arrival" for r in log) and [r["worker"] for r in log] == [0, 1, 2, 0, 1]
     assert [r["version"] for r in log] == [0, 1, 2, 3, 4]            # one job at a time: never stale
     assert json.loads((tmp_path / "real" / "async.json").read_text())["real"]["lost_workers"] == []
@@ -128,7 +129,7 @@ def _one_lost(tmp_path, monkeypatch, kind: str, steps: int, time_scale: float):
     c = capped(n=3, concurrency=2, steps=steps, times=1.0)
     summary = launch(c, tmp_path / "real", 4, timeout=TIMEOUT, plot=False, time_scale=time_scale)
     assert summary["status"] == "finished" and summary["steps"] == steps
-    log = read_arrivals(tmp_path / "real")
+    log = read_log(tmp_path / "real").rows
     gone = [r for r in log if r["event"] == "lost"]
     assert len(gone) == 1 and gone[0]["worker"] == 1
     return c, log, gone
@@ -176,7 +177,8 @@ def test_idle_capped_workers_of_a_silent_server_fail_within_the_timeout_naming_i
     err = info.value
     assert err.rank == 0 and "rank 0 stalled" in str(err)
     hung = (tmp_path / "real" / ARRIVALS).stat().st_mtime      # the server logged update 3, then hung
-    assert len(read_arrivals(tmp_path / "real")) == 3
+    partial = read_log(tmp_path / "real", partial=True)          # no closing record: the run did not finish
+    assert len(partial.rows) == 3 and not partial.complete
     for r in (1, 2, 3):
         e = err.errors[r]
         assert e["type"] == "CommError" and e["peers"] == [0] and "the server (rank 0)" in e["message"], e
@@ -190,6 +192,6 @@ def test_replay_config_of_a_capped_run_round_trips(tmp_path):
     real = tmp_path / "real"
     real.mkdir()
     (real / "config.toml").write_text(dumps_toml(resolve(c)))
-    (real / ARRIVALS).write_text(json.dumps(arrival(0, 0, 0, 0, 0, 1.0)) + "\n")
+    (real / ARRIVALS).write_bytes(complete_log([arrival(0, 0, 0, 0, 0, 1.0)]))
     s = run_config(c, tmp_path / "rep", plot=False, progress=False, replay=real)
     assert s["steps"] == 1 and s["metrics"]["arrivals"] == 1

@@ -55,3 +55,49 @@ def test_a_panel_is_log_scale_only_where_every_finite_value_is_positive(tmp_path
 def test_no_metric_columns_draw_nothing(tmp_path):
     plots.plot_metrics([{"step": 0, "wall_time_s": 0.0}], tmp_path / "none.png")
     assert not (tmp_path / "none.png").exists()
+
+
+def _wide_rows(steps: int = 20) -> list[dict[str, float]]:
+    """15 metrics like an asynchronous run's: 12 that move, a consensus at 1e-33 and two counters flat at 0."""
+    rows = []
+    for i in range(steps):
+        row = {"step": i, "wall_time_s": 0.1 * i}
+        row.update({f"m{j}": (j + 1) * math.exp(-i / (j + 2)) for j in range(12)})
+        row.update({"consensus": 1e-33 * (1 + i % 2), "dropped": 0, "cancelled": 0})
+        rows.append(row)
+    return rows
+
+
+def test_the_metrics_plot_is_a_grid_of_readable_panels_without_empty_ones(tmp_path):
+    """Issue 25, item 7: a run of 15 metrics was a 5280 × 352 strip; panels of nothing are left out."""
+    import matplotlib.image
+
+    plots._FIGURES.clear()
+    drawn = plots.plot_metrics(_wide_rows(), tmp_path / "m.png", title="t")
+    assert drawn == [f"m{j}" for j in range(12)]                   # no consensus at 1e-33, no flat counters
+    h, w = matplotlib.image.imread(tmp_path / "m.png").shape[:2]
+    assert w <= plots.COLUMNS * plots.PANEL[0] * 110 + 1 and h >= 0.5 * w, (w, h)   # rows of panels, not a strip
+    assert plots.grid(12) == (4, 3) and plots.grid(2) == (1, 2)
+
+
+def test_the_metrics_plot_is_written_atomically(tmp_path, monkeypatch):
+    """A full disk while the PNG is written leaves the previous file whole and no temporary file (issue 25, item
+    3: a truncated metrics.png stayed under a summary saying "finished")."""
+    import errno
+
+    from tailtamer.errors import StorageError
+
+    path = tmp_path / "metrics.png"
+    plots._FIGURES.clear()
+    plots.plot_metrics(_rows(1.0), path)
+    before = path.read_bytes()
+    fig = plots._metrics_figure(3, False)[0]
+
+    def full_disk(f, **kw):
+        f.write(b"\x89PNG half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(fig, "savefig", full_disk)
+    with pytest.raises(StorageError, match="disk is full"):
+        plots.plot_metrics(_rows(2.0), path)
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["metrics.png"]

@@ -20,9 +20,9 @@ TINY = {"problem": {"name": "quadratic", "dim": 3}, "algorithm": {"name": "dsgd"
 @pytest.fixture
 def no_run_plots(monkeypatch):
     """Skip each run folder's metrics.png (slow on a loaded machine, and not what these tests are about)."""
-    import tailtamer.plots
+    import tailtamer.rundir.plots
 
-    monkeypatch.setattr(tailtamer.plots, "plot_metrics", lambda *a, **k: None)
+    monkeypatch.setattr(tailtamer.rundir.plots, "plot_metrics", lambda *a, **k: None)
 
 
 class Clock:
@@ -192,7 +192,7 @@ def test_report_with_known_names_still_works(tmp_path, capsys):
 # ---- plots --------------------------------------------------------------------------------------------
 
 def test_legends_in_numeric_order_and_coinciding_curves_stay_visible(tmp_path):
-    from tailtamer.plots import legend_order, plot_bands
+    from tailtamer.rundir.plots import legend_order, plot_bands
 
     assert legend_order(["n=10", "n=2", "n=40", "n=5"]) == ["n=2", "n=5", "n=10", "n=40"]
     assert legend_order(["lr=0.01", "lr=3e-3", "lr=1"]) == ["lr=3e-3", "lr=0.01", "lr=1"]

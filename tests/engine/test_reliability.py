@@ -86,6 +86,54 @@ def _unwritable(tmp: Path) -> str:
     return str(locked / "run")
 
 
+ASYNC = SMALL.replace('name = "gt-nsgdm"', 'name = "asgd"').replace('beta = 0.8\n', "").replace(
+    'name = "ring"', 'name = "server"')
+LAB = """
+[problem]
+name = "quartic"
+dim = 2
+[method]
+name = "dsgd"
+workers = 2
+lr = 0.05
+[noise]
+name = "student-t"
+df = 3.0
+[sde]
+paths = 10
+horizon = 1.0
+"""
+
+
+def _file(tmp: Path, name: str, text: str | bytes) -> str:
+    """Write ``text`` to ``tmp/name`` and return the path."""
+    path = tmp / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return str(path)
+
+
+def _run_async(t: Path, *sets: str, steps: str = "") -> list[str]:
+    """``run`` of a small asynchronous config (asgd, 6 workers) with ``--set`` edits."""
+    return ["run", _file(t, "async.toml", ASYNC + steps), "--out", str(t / "o"),
+            *[a for kv in sets for a in ("--set", kv)]]
+
+
+def _sde(t: Path, *sets: str, out: str = "o") -> list[str]:
+    """``sde`` of a small lab config with ``--set`` edits."""
+    return ["sde", _file(t, "lab.toml", LAB), "--out", str(t / out), *[a for kv in sets for a in ("--set", kv)]]
+
+
+def _full(t: Path) -> Path:
+    (t / "full").mkdir()
+    (t / "full" / "sde.json").write_text("{}")
+    return t / "full"
+
+
+#: Cases whose check comes after ``--out`` holds ``config.toml`` today (issue 25, item 3: run preparation validates
+#: before the folder exists): their one line is checked, and a folder left behind is an expected failure until then.
+AFTER_FOLDER = {"timing pareto infinite mean", "timing pareto alpha too small", "timing lognormal sigma too large",
+                "timing trace binary file"}
+
 CASES = {
     # name: (argv builder from (cfg_file, tmp_path), expected words in the line)
     "out is a file": (lambda c, t: ["run", str(c), "--out", str(c)], "is a file"),
@@ -104,7 +152,59 @@ CASES = {
     "unset an unknown key": (lambda c, t: ["run", str(c), "--unset", "run.stepz"], "did you mean 'steps'"),
     "set without a section": (lambda c, t: ["run", str(c), "--set", "steps=3"], "section.key=value"),
     "config file not UTF-8": (lambda c, t: (c.write_bytes(b"\xff\xfe[run]"), ["run", str(c)])[1], "UTF-8"),
+    # every other command (issue 25, item 4 and 5)
+    "run --partial-replay without --replay": (lambda c, t: ["run", str(c), "--out", str(t / "o"), "--partial-replay"],
+                                              "goes with --replay"),
+    "timing pareto infinite mean": (lambda c, t: _run_async(t, 'timing.name="pareto"', "timing.alpha=0.5"),
+                                    "allow_no_mean"),
+    "timing pareto alpha too small": (lambda c, t: _run_async(t, 'timing.name="pareto"', "timing.alpha=0.01",
+                                                              "timing.allow_no_mean=true"), "beyond a float"),
+    "timing lognormal sigma too large": (lambda c, t: _run_async(t, 'timing.name="lognormal"', "timing.sigma=1000"),
+                                         "beyond a float"),
+    "timing trace binary file": (lambda c, t: _run_async(t, 'timing.name="trace"',
+                                                         f'timing.path="{_file(t, "bin.csv", bytes(range(256)) * 4)}"'),
+                                 "not a text CSV"),
+    "timing on a lockstep method": (lambda c, t: ["run", str(c), "--out", str(t / "o"), "--set",
+                                                  'timing.name="sqrt"'], "runs in lockstep"),
+    "ring on an async method": (lambda c, t: _run_async(t, 'topology.name="ring"'), "would be ignored"),
+    "async steps = 0": (lambda c, t: _run_async(t, "run.steps=0"), "first server update"),
+    "sde lr = 0": (lambda c, t: _sde(t, "method.lr=0"), "lr must be"),
+    "sde lr = nan": (lambda c, t: _sde(t, "method.lr=nan"), "lr must be"),
+    "sde horizon < 0": (lambda c, t: _sde(t, "sde.horizon=-1"), "horizon must be"),
+    "sde quantile > 1": (lambda c, t: _sde(t, "sde.quantiles=[0.5, 2.0]"), "quantiles must be in [0, 1]"),
+    "sde paths too many": (lambda c, t: _sde(t, "sde.paths=100000000000"), "GiB"),
+    "sde df = 1": (lambda c, t: _sde(t, "noise.df=1.0"), "has no mean"),
+    "sde noise none": (lambda c, t: _sde(t, 'noise.name="none"'), "has no law 'none'"),
+    "sde df on gaussian": (lambda c, t: _sde(t, 'noise.name="gaussian"'), "takes no key(s) ['df']"),
+    "sde out not empty": (lambda c, t: ["sde", _file(t, "lab.toml", LAB), "--out", str(_full(t))], "not empty"),
+    "report --digits -1": (lambda c, t: ["report", str(t / "empty"), "--digits", "-1"], "--digits"),
+    "report of no runs": (lambda c, t: ["report", str(t / "empty")], "no run folder"),
+    "study --report-only of no runs": (lambda c, t: ["study", "e4-smoke", "--report-only", "--out", str(t / "empty")],
+                                       "holds no finished run"),
+    "study --workers 0": (lambda c, t: ["study", "e4-smoke", "--workers", "0", "--out", str(t / "o")], "--workers"),
+    "study --workers -2": (lambda c, t: ["study", "e4-smoke", "--workers", "-2", "--out", str(t / "o")], "--workers"),
+    "study unknown": (lambda c, t: ["study", "e4-smok"], "did you mean"),
+    "list unknown": (lambda c, t: ["list", "compresors"], "did you mean"),
+    "topology unknown": (lambda c, t: ["topology", "rign", "--n", "4"], "did you mean"),
+    "demo --seeds 0": (lambda c, t: ["demo", "--seeds", "0", "--out", str(t / "o")], "--seeds"),
+    "e1 --seeds 0": (lambda c, t: ["e1", "--seeds", "0", "--out", str(t / "o")], "--seeds"),
+    "tailopt --workers 0": (lambda c, t: ["tailopt", "--workers", "0", "--out", str(t / "o")], "--workers"),
+    "diagnose without a folder": (lambda c, t: ["diagnose"], "give a RUN_DIR"),
+    "diagnose --draws 0": (lambda c, t: ["diagnose", "--run", str(c), "--out", str(t / "o"), "--draws", "0"],
+                           "--draws"),
+    "demo --workers 0": (lambda c, t: ["demo", "--workers", "0", "--out", str(t / "o")], "--workers"),
 }
+
+
+def test_the_table_covers_every_command(cfg_file, tmp_path):
+    from tailtamer.cli.main import commands
+
+    def command(i: int, name: str) -> str:
+        (tmp_path / str(i)).mkdir()
+        return CASES[name][0](cfg_file, tmp_path / str(i))[0]
+
+    covered = {command(i, name) for i, name in enumerate(CASES)}
+    assert covered >= set(commands()), set(commands()) - covered
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -113,6 +213,8 @@ def test_bad_input_ends_in_one_line(name, cfg_file, tmp_path, capsys):
     build, words = CASES[name]
     line = one_line_error(capsys, main(build(cfg_file, tmp_path)))
     assert line.startswith("tailtamer ") and words in line, line
+    if name in AFTER_FOLDER and (tmp_path / "o").exists():
+        pytest.xfail("issue 25 item 3: this check runs after config.toml is written")
     assert not (tmp_path / "o").exists()                     # refused before the run folder was made
 
 

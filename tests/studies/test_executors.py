@@ -76,9 +76,9 @@ def assert_same_folders(a: Path, b: Path) -> int:
 
 @pytest.fixture
 def no_run_plots(monkeypatch):
-    import tailtamer.plots
+    import tailtamer.rundir.plots
 
-    monkeypatch.setattr(tailtamer.plots, "plot_metrics", lambda *a, **k: None)
+    monkeypatch.setattr(tailtamer.rundir.plots, "plot_metrics", lambda *a, **k: None)
 
 
 # ---- the comparison itself can fail ------------------------------------------------------------------------

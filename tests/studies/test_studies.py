@@ -163,7 +163,7 @@ def test_no_plot_leaves_the_run_folders_without_pngs_and_still_draws_the_report(
 
     from tailtamer.cli.main import main
     from tailtamer.rundir.folder import read_metrics
-    from tailtamer.plots import plot_metrics
+    from tailtamer.rundir.plots import plot_metrics
 
     demo = studies.get("demo")
     noise = e1.NOISES["alpha-stable"]

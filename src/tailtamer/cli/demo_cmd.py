@@ -7,11 +7,15 @@ import dataclasses
 from pathlib import Path
 
 from ..experiments.studies import gt_nsgdm_heavy_tails as e1
+from ..experiments.executors import check_workers
 from ..experiments.study import run_study
+from ..validation import check_int
 from .render import print_markdown
 
 
 def main(args: argparse.Namespace) -> int:
+    check_int("--seeds", args.seeds, 1)
+    check_workers(args.workers)
     root = Path(args.out)
     study = dataclasses.replace(e1.DEMO, runs=lambda root, tuned: e1.demo_jobs(root, args.seeds))
     print(f"E1 demo: {len(e1.METHODS)} methods x {args.seeds} seeds, alpha-stable noise (alpha 1.5, skew 0.5, "

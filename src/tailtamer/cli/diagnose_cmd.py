@@ -9,12 +9,16 @@ from ..config import apply_overrides, load_toml, resolve
 from ..diagnostics import NOISE_FILE, GradientNoise, plot_noise, read_noise
 from ..errors import ConfigError, DataNotFoundError
 from ..experiments.runner import run_config
+from ..validation import check_int
 from .render import print_markdown
 
 
 def _run(args: argparse.Namespace) -> Path:
     if not args.out:
         raise ConfigError("diagnose --run needs --out DIR (the run folder to write)")
+    check_int("--every", args.every, 0, note=" (0: 8 times a run)")       # before the run folder exists
+    check_int("--draws", args.draws, 1)
+    check_int("--large-batch", args.large_batch, 0, note=" (0: 16·B)")
     cfg = apply_overrides(load_toml(args.run), args.overrides)
     steps = resolve(cfg)["run"]["steps"]
     every = args.every or max(steps // 8, 1)

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..rundir.tensorboard import require_tensorboard
 from ..experiments.studies import gt_nsgdm_heavy_tails as e1
 from ..experiments.study import run_study
+from ..validation import check_int
 from .render import print_markdown
 
 
@@ -19,6 +20,7 @@ def main(args: argparse.Namespace) -> int:
         return 0
     if args.tensorboard:
         require_tensorboard()
+    check_int("--seeds", args.seeds, 1)
     study = e1.STUDY
     if args.seeds != 5:
         study = dataclasses.replace(study, runs=lambda root, tuned: e1.main_jobs(root, tuned, args.seeds))

@@ -66,7 +66,9 @@ def run_settings() -> str:
 
 
 def render(index: dict[str, dict[str, Any]], kind: str | None = None) -> str:
-    """What ``tailtamer list [KIND]`` prints: every registry of ``index`` (or only ``kind``), then ``[run]``."""
+    """What ``tailtamer list [KIND]`` prints: every registry of ``index`` (or only ``kind``, by its name or its
+    heading: ``compressors`` is ``compression``), then ``[run]``."""
+    kind = {plural(reg["kind"]): key for key, reg in index.items()}.get(kind, kind) if kind else kind
     if kind and kind not in index and kind != "run":
         raise ConfigError(f"unknown registry '{kind}'{suggest(kind, list(index) + ['run'])}")
     parts = [describe(reg["kind"], reg["entries"]) for key, reg in index.items() if not kind or key == kind]

@@ -8,6 +8,7 @@ from ..errors import ConfigError
 from ..experiments.studies.decentralized_gpt import table1
 from ..experiments.report import load_runs, pivot_table
 from ..registry import suggest
+from ..validation import check_int
 from .render import print_markdown
 
 
@@ -49,6 +50,7 @@ def _check(option: str, value: str, known: list[str]) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    check_int("--digits", args.digits, 0)
     runs = load_runs(args.runs)
     if args.metric:
         _check("--metric", args.metric, known_metrics(runs))

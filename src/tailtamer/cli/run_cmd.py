@@ -100,4 +100,5 @@ def main(args: argparse.Namespace) -> int:
     out = out_folder(args)
     callbacks = tensorboard_callbacks(args)
     return execute(args, out, args.command,
-                   lambda **kw: run_config(cfg, out, callbacks=callbacks, replay=args.replay, **kw))
+                   lambda **kw: run_config(cfg, out, callbacks=callbacks, replay=args.replay,
+                                           partial_replay=args.partial_replay, **kw))

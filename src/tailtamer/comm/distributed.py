@@ -102,6 +102,9 @@ class DistributedComm:
         timeout: seconds before a receive fails (default: the process group's timeout, else 300 s).
         device: where received buffers live (default: CPU for gloo, the current CUDA device for NCCL).
 
+    Constructing it waits for every rank of the group (a barrier), so a run timed from then on does not count
+    the start-up of a slower rank.
+
     Example (inside a process group, e.g. under ``torchrun``)::
 
         comm = DistributedComm(topology.W)
@@ -150,6 +153,7 @@ class DistributedComm:
         self._buffers: dict[tuple[int, torch.dtype, torch.device], torch.Tensor] = {}
         self._store = default_store()
         self.ops = 0
+        self.barrier()      # every rank is ready: a run's clock starts after this, not at the slowest rank's start
 
     # ---- the Comm contract ----------------------------------------------------------------------
     @property

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..plots import LINESTYLES, _pyplot, save, style
+from ..rundir.plots import LINESTYLES, _pyplot, save, style
 
 
 def plot_noise(rows: Sequence[dict[str, Any]], path: str | Path, title: str = "") -> Path:

@@ -21,7 +21,6 @@ Example:
 from __future__ import annotations
 
 import concurrent.futures as cf
-import multiprocessing as mp
 import os
 import tempfile
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from collections.abc import Callable, Iterator, Sequence
 
+from .. import forkserver
 from ..rundir.atomic import atomic_write_bytes
 from ..rundir.folder import SUMMARY
 from ..errors import ConfigError
@@ -57,18 +57,43 @@ class Executor(Protocol):
 EXECUTORS: Registry[Executor] = Registry("executor")
 
 
+#: Seconds a stopped pool's workers get to end after SIGTERM before they are killed.
+STOP_GRACE = 1.0
+
+
+def check_workers(workers: int | None) -> int | None:
+    """``--workers``: None (the executor's default) or an integer ≥ 1; one line otherwise."""
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ConfigError(f"--workers must be an integer ≥ 1 (leave it out for the default), got {workers!r}")
+    return workers
+
+
+def stop_pool(pool: cf.ProcessPoolExecutor) -> None:
+    """Dispatch nothing more and end the pool's workers now: queued jobs are cancelled, running ones get SIGTERM
+    and, after :data:`STOP_GRACE` seconds, SIGKILL. A run stopped this way is resumed by the next sweep (its
+    checkpoint and whole files are written atomically)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())   # the executor has no public handle
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    deadline = time.monotonic() + STOP_GRACE
+    for p in procs:
+        p.join(timeout=max(deadline - time.monotonic(), 0.0))
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=STOP_GRACE)
+
+
 def default_workers() -> int:
     """One worker per CPU of this machine, at most 8."""
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-#: What a sweep worker imports to run a job: the forkserver imports it once, and every worker starts as a fork
-#: of it (about 20 ms, against about 2 s for a spawned worker that imports torch itself). ``tailtamer.plots``
-#: imports matplotlib only when it draws, so its modules are named too (0.3 s per worker otherwise), and so is
-#: torch's checkpoint serialisation; a module that cannot be imported is skipped by the forkserver.
-WORKER_MODULES = ("torch", "numpy", "tailtamer.experiments.sweep", "tailtamer.experiments.runner",
-                  "tailtamer.experiments.stacked", "tailtamer.engine.stacked.loop", "tailtamer.plots",
-                  "matplotlib.figure", "matplotlib.backends.backend_agg", "torch.utils.serialization")
+#: What a sweep worker imports: the forkserver imports it once (with what a launch's ranks import,
+#: :data:`tailtamer.forkserver.MODULES`), and every worker starts as a fork of it (about 20 ms, against about 2 s
+#: for a spawned worker that imports torch itself).
+WORKER_MODULES = forkserver.MODULES
 
 
 def worker_context() -> Any:
@@ -77,11 +102,7 @@ def worker_context() -> Any:
     has no forkserver. Either way a worker starts clean: the forkserver has only imported modules (no torch
     thread pool, no CUDA context, no thread of this process), and :func:`_start_worker` gives each worker this
     process's environment as it is when the pool starts, as a freshly spawned worker would see it."""
-    if "forkserver" not in mp.get_all_start_methods():      # pragma: no cover - Windows
-        return mp.get_context("spawn")
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(list(WORKER_MODULES))
-    return ctx
+    return forkserver.context(WORKER_MODULES)
 
 
 def warm() -> float:
@@ -119,18 +140,25 @@ class ProcessPool:
     :func:`worker_context`); one worker, or one job, runs in this process."""
 
     def slots(self, workers: int | None) -> int:
-        return workers or default_workers()
+        return check_workers(workers) or default_workers()
 
     def map(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], workers: int) -> Iterator[Any]:
+        """As :meth:`Executor.map`. When the caller stops (Ctrl-C, an error, it stops reading), no further job
+        starts and the running ones are ended within :data:`STOP_GRACE` seconds; finished runs stay."""
         if workers <= 1 or len(calls) <= 1:
             for args in calls:
                 yield fn(*args)
             return
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_start_worker,
-                                    initargs=(dict(os.environ),)) as pool:
+        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_start_worker,
+                                      initargs=(dict(os.environ),))
+        try:
             futures = [pool.submit(fn, *args) for args in calls]
             for fut in cf.as_completed(futures):
                 yield fut.result()
+        except BaseException:
+            stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
 
     def close(self) -> None:
         pass
@@ -176,7 +204,7 @@ class RayCluster:
         return ray
 
     def slots(self, workers: int | None) -> int:
-        return workers or max(1, int(self._ray().cluster_resources().get("CPU", 1)))
+        return check_workers(workers) or max(1, int(self._ray().cluster_resources().get("CPU", 1)))
 
     def map(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], workers: int) -> Iterator[Any]:
         ray = self._ray()

@@ -22,7 +22,7 @@ __all__ = ["CONFIG", "run_config", "run_info"]
 
 def run_config(cfg: dict[str, Any] | None, out: str | Path, resume: Resume = False, progress: bool = True,
                plot: bool = True, callbacks: Sequence[Any] = (), previous: bool = False,
-               replay: str | Path | None = None) -> dict[str, Any]:
+               replay: str | Path | None = None, partial_replay: bool = False) -> dict[str, Any]:
     """Run ``cfg`` writing the run folder ``out``; returns the summary.
 
     ``cfg`` None resumes the folder from its own ``config.toml`` (with ``resume``).
@@ -37,7 +37,9 @@ def run_config(cfg: dict[str, Any] | None, out: str | Path, resume: Resume = Fal
     run is an error rather than overwritten.
 
     ``replay``: the folder of a real asynchronous run of the same config; its arrival log
-    (``arrivals.jsonl``) is replayed in the simulator (:mod:`tailtamer.engine.events.replay`).
+    (``arrivals.jsonl``) is replayed in the simulator (:mod:`tailtamer.engine.events.replay`). A log without its
+    closing record (a crashed or interrupted run, a cut file) is refused unless ``partial_replay``, which the
+    summary then records (:mod:`tailtamer.rundir.arrivals`).
     """
     p = prepare_run(cfg, out, resume, previous=previous, replay=replay)
     out = p.out

@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 from ..rundir.atomic import atomic_write_text
 from ..rundir.progress import fmt_duration
-from ..rundir.folder import atomic_write_json
+from ..rundir.folder import SUMMARY, atomic_write_json
+from ..sde.folders import RESULT as LAB_RESULT
 from ..errors import ConfigError
 from .executors import Executor, resolve
 from .stacked import StackedRun, plan
@@ -33,6 +34,10 @@ def recorded(module_file: str, name: str) -> Any:
     """The recorded winners in the JSON file ``name`` beside the study module ``module_file`` (``__file__``):
     the ``tuned.json`` a ``--tune`` wrote, kept as data beside the study that reads it."""
     return json.loads((Path(module_file).parent / name).read_text())
+
+
+#: The files that mark a finished run: a run folder's summary, a lab run's result.
+FINISHED = (SUMMARY, LAB_RESULT)
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,9 @@ class Study:
     def report(self, root: Path, tuned: Any = None, out: Path | None = None) -> str:
         """The markdown report (tables with the published numbers beside ours, plots as PNG files)."""
         root = Path(root)
+        if not holds_runs(root):
+            raise ConfigError(f"{root} holds no finished run of study '{self.name}' to report on; run it first: "
+                              f"tailtamer study {self.name} --out {root}")
         out = Path(out or root)
         tuned = self.load_tuned(root) if tuned is None else tuned
         parts = [self.heading, ""]
@@ -159,6 +167,11 @@ class Study:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out / self.report_file, text + "\n")
         return text
+
+
+def holds_runs(root: Path) -> bool:
+    """Whether ``root`` holds a finished run (a run folder's summary, or a lab run's result) at any depth."""
+    return root.is_dir() and any(next(root.rglob(name), None) is not None for name in FINISHED)
 
 
 def tune_grid(grid: Grid, root: Path, workers: int | None = 1, log: Callable[[str], None] | None = None,

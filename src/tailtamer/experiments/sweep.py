@@ -6,6 +6,7 @@ an error, raised before anything runs: it is never silently taken for the job's 
 """
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 from collections.abc import Callable, Sequence
@@ -75,11 +76,12 @@ def run_sweep(jobs: Sequence[Job], workers: int | None = None,
         bar.start()
     done = 0
     try:
-        for result in executor.map(fn, calls, workers):
-            for folder in [result] if isinstance(result, (str, Path)) else result:
-                done += 1
-                if on_done:
-                    on_done(done, len(todo), str(folder))
+        with closing(executor.map(fn, calls, workers)) as results:   # Ctrl-C: the executor stops now
+            for result in results:
+                for folder in [result] if isinstance(result, (str, Path)) else result:
+                    done += 1
+                    if on_done:
+                        on_done(done, len(todo), str(folder))
     finally:
         if bar is not None:
             bar.finish()

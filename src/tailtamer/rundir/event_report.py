@@ -16,7 +16,7 @@ from typing import Any
 from ..algorithms.base import State
 from ..engine.callbacks import Callback
 from ..engine.events.table import EventTable
-from ..plots import _pyplot, plot_metrics, save
+from .plots import _pyplot, plot_metrics, save
 from .folder import atomic_write_json, read_metrics
 
 ASYNC = "async.json"

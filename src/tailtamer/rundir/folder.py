@@ -16,7 +16,7 @@ import torch
 
 from ..algorithms.base import State
 from ..errors import NonFiniteError
-from ..plots import plot_metrics
+from . import plots
 from .atomic import atomic_save, atomic_write, atomic_write_bytes, atomic_write_json, atomic_write_text, storage_error
 from ..engine.callbacks import Callback
 
@@ -138,4 +138,4 @@ class RunWriter(Callback):
             summary["accounting"] = accounting(d=state["x"][0].numel(), dtype=state["x"].dtype, n=loop.comm.n)
         atomic_write_json(self.folder / SUMMARY, summary)
         if self.plot:
-            plot_metrics(read_metrics(self.folder), self.folder / PLOT, title=self.info.get("title", ""))
+            plots.plot_metrics(read_metrics(self.folder), self.folder / PLOT, title=self.info.get("title", ""))

@@ -70,15 +70,16 @@ class Ticker:
         self._t0 = self._last = self.clock()
         if self.tty:
             from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                                       TimeRemainingColumn)
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+            # the ETA is ours (the rate since the start), not rich's (its rate over the last 30 s), which a batch of
+            # runs finishing at once made read far too low
             self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn(self.unit), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                                 TextColumn(self.unit), TimeElapsedColumn(), TextColumn("ETA {task.fields[eta]}"),
                                  TextColumn("{task.fields[metric]}"), console=Console(file=self.stream),
                                  transient=False, refresh_per_second=5)
             self._bar.start()
-            self._task = self._bar.add_task(self.label, total=self.total, completed=done, metric="")
+            self._task = self._bar.add_task(self.label, total=self.total, completed=done, metric="", eta="?")
         elif self.heartbeat:
             self._stop = threading.Event()
             threading.Thread(target=self._beat, args=(self._stop,), daemon=True).start()
@@ -94,14 +95,18 @@ class Ticker:
         """Units per second since :meth:`start`."""
         return (self.done - self.start_done) / max(self.clock() - self._t0, 1e-9)
 
+    def eta(self) -> str:
+        """The time left at the rate measured since :meth:`start` (``?`` before anything is done)."""
+        rate = self.rate()
+        return fmt_eta((self.total - self.done) / rate) if rate > 0 else "?"
+
     def line(self) -> str:
         rate = self.rate()
-        eta = (self.total - self.done) / rate if rate > 0 else float("inf")
         pct = 100.0 * self.done / max(self.total, 1)
         rate_text = f"{rate:,.1f} {self.unit}/s" if rate >= 1 else f"{rate * 60:,.2f} {self.unit}/min"
         head = f"{self.label}: " if self.label else ""
         return (f"{head}{self.done}/{self.total} {self.unit} ({pct:.0f}%), {rate_text}, "
-                f"ETA {fmt_eta(eta) if eta != float('inf') else '?'}" + (f", {self.metric}" if self.metric else ""))
+                f"ETA {self.eta()}" + (f", {self.metric}" if self.metric else ""))
 
     def update(self, done: int, metric: str | None = None) -> None:
         self.done = done
@@ -111,7 +116,7 @@ class Ticker:
         if self._bar is not None:
             if now - self._last >= 0.2 or done >= self.total:
                 self._last = now
-                self._bar.update(self._task, completed=done, metric=self.metric)
+                self._bar.update(self._task, completed=done, metric=self.metric, eta=self.eta())
         elif now - self._last >= self.every and done < self.total:
             with self._lock:
                 self._last = now

@@ -79,8 +79,8 @@ def config_diff(here: dict[str, Any], saved: dict[str, Any]) -> list[str]:
     return out
 
 
-def _ensure_folder(out: Path) -> None:
-    """Create ``out`` (and parents); a file in the way or an unwritable place is a one-line error."""
+def check_out_path(out: Path) -> None:
+    """``--out`` can be a folder: neither it nor the nearest existing folder above it is a file (one line)."""
     if out.exists() and not out.is_dir():
         raise StorageError(f"--out {out} is a file, not a folder; choose a folder path")
     for parent in out.parents:
@@ -88,6 +88,11 @@ def _ensure_folder(out: Path) -> None:
             if not parent.is_dir():
                 raise StorageError(f"--out {out} lies under {parent}, which is a file, not a folder")
             break
+
+
+def _ensure_folder(out: Path) -> None:
+    """Create ``out`` (and parents); a file in the way or an unwritable place is a one-line error."""
+    check_out_path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:

@@ -24,14 +24,16 @@ import torch
 
 from ..algorithms.server.step_rules import StepRule
 from ..errors import ConfigError
-from ..plots import _pyplot, save
+from ..rundir.plots import _pyplot, save
 from ..problems import PROBLEMS
 from ..problems.synthetic import SyntheticProblem
 from ..registry import Registry, suggest
 from ..rundir.folder import atomic_write_json
+from ..validation import check_range, check_step_size
+from .footprint import check_lab_memory
 from .laws import law_from
 from .models import LAB_METHODS, LabMethod
-from .simulate import Paths, discrete_paths, sde_paths
+from .simulate import Paths, Tick, discrete_paths, sde_paths
 
 SECTIONS = ("problem", "method", "noise", "sde")
 RULE_KEYS = ("lr", "schedule", "warmup", "rule", "L0", "L1", "a", "b", "alpha")
@@ -60,6 +62,11 @@ class LabSettings:
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"[sde] {key} must be an integer ≥ 1, got {value!r}")
+        check_range("horizon", self.horizon, 0.0, math.inf, lo_open=True, hi_open=True, owner="[sde]")
+        if not isinstance(self.quantiles, list) or not self.quantiles:
+            raise ConfigError(f"[sde] quantiles must be a non-empty list of numbers in [0, 1], got {self.quantiles!r}")
+        for q in self.quantiles:
+            check_range("quantiles", q, 0.0, 1.0, owner="[sde]")
 
 
 SETTINGS: Registry[LabSettings] = Registry("SDE-lab settings")
@@ -104,33 +111,41 @@ def build_lab(cfg: dict[str, Any]) -> Lab:
     workers = meth.pop("workers", 1)
     rule_args = {k: meth.pop(k) for k in RULE_KEYS if k in meth}
     method = LAB_METHODS.build(name, meth, section="method", law=law, workers=workers)
-    eta = float(rule_args.get("lr", 0.01))
+    eta = check_step_size("lr", rule_args.get("lr", 0.01), "[method]")
     steps = max(1, round(settings.horizon / eta))
     rule = StepRule(name, steps, eta, rule_args.get("schedule", "constant"), int(rule_args.get("warmup", 0)),
                     rule_args.get("rule", "schedule"), float(rule_args.get("L0", 0.0)),
                     float(rule_args.get("L1", 0.0)), float(rule_args.get("a", 1.0)), float(rule_args.get("b", 0.0)),
                     float(rule_args.get("alpha", 1.0)))
-    x0 = problem.x0().unsqueeze(0).expand(settings.paths * settings.replicates, -1).clone()
+    start = problem.x0()
+    check_lab_memory(settings.paths * settings.replicates, start.numel(), method.workers, settings.record)
+    x0 = start.unsqueeze(0).expand(settings.paths * settings.replicates, -1).clone()
     return Lab(cfg, method, rule, eta, problem, x0, steps, settings)
 
 
-def gap(a: Paths, b: Paths) -> float:
-    """max over recorded times of ``|E f_a(t) − E f_b(t)|`` (means over paths that have not blown up)."""
-    return float((a.mean() - b.mean()).abs().max())
+def gap(a: Paths, b: Paths) -> float | None:
+    """max over recorded times of |E f_a(t) − E f_b(t)| (means over paths that have not blown up; times where
+    every path of either has blown up are left out; None when that is every time)."""
+    d = (a.mean() - b.mean()).abs()
+    d = d[torch.isfinite(d)]
+    return float(d.max()) if d.numel() else None
 
 
-def run_lab(lab: Lab, sde: bool | None = None) -> dict[str, Any]:
+def run_lab(lab: Lab, sde: bool | None = None, tick: Tick | None = None) -> dict[str, Any]:
     """Run the discrete method (and its SDE, ``sde``; None: ``[sde] compare``) on the lab's paths; a JSON-ready
-    summary."""
+    summary. ``tick(done)``: called after each step with the steps done so far (the SDE's after the method's)."""
     s = lab.settings
     sde = s.compare if sde is None else sde
-    disc = discrete_paths(lab.method, lab.grad, lab.f, lab.rule, lab.eta, lab.x0, lab.steps, s.seed, s.record)
+    disc = discrete_paths(lab.method, lab.grad, lab.f, lab.rule, lab.eta, lab.x0, lab.steps, s.seed, s.record,
+                          tick)
     x_star = getattr(lab.problem, "x_star", None)
     f_star = float(lab.f(x_star.unsqueeze(0).to(lab.x0))[0]) if x_star is not None else None
     out: dict[str, Any] = {"config": lab.config, "eta": lab.eta, "steps": lab.steps, "f_star": f_star,
                            "t": [k * lab.eta for k in disc.steps], "discrete": summary(disc, s.quantiles, s.replicates)}
     if sde:
-        cont = sde_paths(lab.method, lab.grad, lab.f, lab.rule, lab.eta, lab.x0, lab.steps, s.seed + 1, s.record)
+        after = None if tick is None else (lambda k: tick(lab.steps + k))
+        cont = sde_paths(lab.method, lab.grad, lab.f, lab.rule, lab.eta, lab.x0, lab.steps, s.seed + 1, s.record,
+                         after)
         out["sde"] = summary(cont, s.quantiles, s.replicates)
         out["gap"] = gap(disc, cont)
     return out

@@ -14,6 +14,7 @@ import scipy.special
 import torch
 
 from ..errors import ValidationError
+from ..noise.base import check_finite_positive, check_has_mean
 from ..registry import suggest
 
 KINDS = ("gaussian", "student-t", "cauchy")
@@ -78,12 +79,30 @@ class NoiseLaw:
         return torch.from_numpy(z).mul_(self.sigma)
 
 
+#: Student-t's ``df`` when not given (``tailtamer run``'s default).
+DEFAULT_DF = 1.5
+#: The [noise] keys of each law (besides ``name``), as ``tailtamer run`` spells them.
+KEYS = {"gaussian": ("scale",), "student-t": ("scale", "df", "allow_no_mean"), "cauchy": ("scale",)}
+
+
 def law_from(spec: dict) -> NoiseLaw:
-    """``{"name": "student-t", "df": 2.5, "scale": 1.0}`` (the [noise] vocabulary) → a law."""
+    """``{"name": "student-t", "df": 2.5, "scale": 1.0}`` (the [noise] vocabulary) → a law.
+
+    As in ``tailtamer run``, Student-t with ``df ≤ 1`` (no mean) is refused unless ``allow_no_mean = true``.
+    """
     spec = dict(spec)
     name = spec.pop("name", "gaussian")
-    sigma = float(spec.pop("scale", 1.0))
-    nu = float(spec.pop("df", math.inf)) if name == "student-t" else (1.0 if name == "cauchy" else math.inf)
-    if spec:
-        raise ValidationError(f"[noise] unknown key(s) {sorted(spec)} for the SDE lab (use name, scale, df)")
+    if name not in KEYS:
+        from ..registry import suggest
+        raise ValidationError(f"[noise] the SDE lab has no law '{name}'{suggest(str(name), KEYS)}: its laws are "
+                              f"{', '.join(KEYS)} (the SDE needs noise for its diffusion)")
+    extra = sorted(set(spec) - set(KEYS[name]))
+    if extra:
+        raise ValidationError(f"[noise] {name} takes no key(s) {extra} in the SDE lab; its keys: name, "
+                              f"{', '.join(KEYS[name])}")
+    sigma = check_finite_positive("scale", float(spec.get("scale", 1.0)), f"[noise] {name}")
+    nu = 1.0 if name == "cauchy" else math.inf
+    if name == "student-t":
+        nu = check_finite_positive("df", float(spec.get("df", DEFAULT_DF)), "[noise] student-t")
+        check_has_mean("df", nu, "[noise] student-t", bool(spec.get("allow_no_mean", False)))
     return NoiseLaw(name, sigma, nu)

@@ -23,6 +23,8 @@ from .models import LabMethod
 
 BLOW_UP = 1e6
 Fn = Callable[[torch.Tensor], torch.Tensor]
+#: Called after each step with the number of steps done (progress).
+Tick = Callable[[int], None]
 
 
 @dataclass
@@ -41,9 +43,10 @@ class Paths:
         return torch.quantile(f, torch.tensor(qs, dtype=f.dtype), dim=1)
 
     def mean(self) -> torch.Tensor:
-        """``[R]`` mean of f over the paths that have not blown up."""
+        """``[R]`` mean of f over the paths that have not blown up (NaN where every path has)."""
         ok = torch.isfinite(self.f)
-        return torch.where(ok, self.f, torch.zeros_like(self.f)).sum(1) / ok.sum(1).clamp_min(1)
+        total = torch.where(ok, self.f, torch.zeros_like(self.f)).sum(1)
+        return torch.where(ok.any(1), total / ok.sum(1).clamp_min(1), torch.full_like(total, torch.nan))
 
 
 def _record_steps(steps: int, record: int) -> list[int]:
@@ -51,7 +54,7 @@ def _record_steps(steps: int, record: int) -> list[int]:
 
 
 def _run(update: Callable[[torch.Tensor, int], torch.Tensor], f: Fn, x0: torch.Tensor, steps: int,
-         record: int) -> Paths:
+         record: int, tick: Tick | None = None) -> Paths:
     at = _record_steps(steps, record)
     x = x0.clone()
     blown = torch.zeros(x.shape[0], dtype=torch.bool)
@@ -71,11 +74,13 @@ def _run(update: Callable[[torch.Tensor, int], torch.Tensor], f: Fn, x0: torch.T
         bad = ~torch.isfinite(x_new).all(1) | (x_new.abs() > BLOW_UP).any(1)
         blown = blown | bad
         x = torch.where(blown.unsqueeze(1), torch.full_like(x, torch.nan), x_new)
+        if tick is not None:
+            tick(k + 1)
     return Paths(at, torch.stack(rows), blown, x, fracs)
 
 
 def discrete_paths(method: LabMethod, grad: Fn, f: Fn, rule: StepRule, eta_scale: float, x0: torch.Tensor,
-                   steps: int, seed: int, record: int = 100) -> Paths:
+                   steps: int, seed: int, record: int = 100, tick: Tick | None = None) -> Paths:
     """M paths (the rows of ``x0``) of the discrete method; ``rule`` gives η_k (its ``lr`` is η)."""
     gen = np.random.default_rng(seed)
 
@@ -85,11 +90,11 @@ def discrete_paths(method: LabMethod, grad: Fn, f: Fn, rule: StepRule, eta_scale
         norm = g.norm(dim=1) if rule.needs_exact_gradient else u.norm(dim=1)
         return x - rule.per_path(k, norm).unsqueeze(1) * u
 
-    return _run(update, f, x0, steps, record)
+    return _run(update, f, x0, steps, record, tick)
 
 
 def sde_paths(method: LabMethod, grad: Fn, f: Fn, rule: StepRule, eta: float, x0: torch.Tensor, steps: int,
-              seed: int, record: int = 100) -> Paths:
+              seed: int, record: int = 100, tick: Tick | None = None) -> Paths:
     """M Euler–Maruyama paths of the method's SDE with dt = η (``rule``'s lr is η: η s_k = rule(k))."""
     gen = torch.Generator().manual_seed(seed)
 
@@ -101,4 +106,4 @@ def sde_paths(method: LabMethod, grad: Fn, f: Fn, rule: StepRule, eta: float, x0
         xi = torch.randn(x.shape, generator=gen, dtype=x.dtype)
         return x + step * b + step * root * xi
 
-    return _run(update, f, x0, steps, record)
+    return _run(update, f, x0, steps, record, tick)

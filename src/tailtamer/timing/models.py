@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import math
+import sys
 from pathlib import Path
 
 from ..errors import ValidationError
@@ -32,6 +33,13 @@ from . import draws
 TIMINGS: Registry[TimingModel] = Registry("timing", context=("n", "seed"))
 
 STREAM = "timing"
+#: −log of the smallest uniform draw (2^-54, :func:`tailtamer.timing.draws.uniform`) and log of the largest time
+#: a float holds with room to add: a Pareto tail U^(−1/α) stays finite when (−log U_min)/α < LOG_MAX_TIME.
+LOG_SMALLEST_UNIFORM = 54 * math.log(2.0)
+LOG_MAX_TIME = math.log(sys.float_info.max) - 2.0
+#: The largest |normal draw| (Box–Muller from the smallest uniform): a log-normal tail e^(σ·z) stays finite when
+#: σ·LARGEST_NORMAL < LOG_MAX_TIME.
+LARGEST_NORMAL = math.sqrt(2.0 * LOG_SMALLEST_UNIFORM)
 
 
 class TimingModel:
@@ -147,6 +155,11 @@ class LogNormal(_BasePlusTail):
     def __init__(self, n: int, seed: int = 0, sigma: float = 1.0, scale: float = 1.0, heterogeneous: bool = True):
         super().__init__(n, seed, scale, heterogeneous)
         self.sigma = check_nonneg("sigma", sigma, "timing lognormal")
+        largest = self.sigma * LARGEST_NORMAL + math.log(max(self.scale, 1.0))
+        if largest >= LOG_MAX_TIME:
+            most = (LOG_MAX_TIME - math.log(max(self.scale, 1.0))) / LARGEST_NORMAL
+            raise ValidationError(f"timing lognormal: sigma = {self.sigma:g} draws times up to e^{largest:.0f}, beyond "
+                                  f"a float's range; use sigma < {most:.3g}")
 
     def tail(self, worker: int, job: int) -> float:
         return math.exp(self.sigma * draws.normal(self.seed, STREAM, worker, job))
@@ -157,9 +170,18 @@ class Pareto(_BasePlusTail):
     """τ_ij = base_i + scale·(U^(−1/alpha) − 1) (Lomax/Pareto II extra time, infinite variance for α ≤ 2)."""
 
 
-    def __init__(self, n: int, seed: int = 0, alpha: float = 1.5, scale: float = 1.0, heterogeneous: bool = True):
+    def __init__(self, n: int, seed: int = 0, alpha: float = 1.5, scale: float = 1.0, heterogeneous: bool = True,
+                 allow_no_mean: bool = False):
         super().__init__(n, seed, scale, heterogeneous)
         self.alpha = check_positive("alpha", alpha, "timing pareto")
+        if self.alpha <= 1.0 and not allow_no_mean:
+            raise ValidationError(f"timing pareto: alpha = {self.alpha:g} ≤ 1 gives compute times with an infinite "
+                                  f"mean (a job may take practically forever); use alpha > 1, or set allow_no_mean "
+                                  f"= true for a stress test")
+        largest = LOG_SMALLEST_UNIFORM / self.alpha + math.log(max(self.scale, 1.0))
+        if largest >= LOG_MAX_TIME:
+            raise ValidationError(f"timing pareto: alpha = {self.alpha:g} draws times up to e^{largest:.0f}, beyond a "
+                                  f"float's range; use alpha ≥ {LOG_SMALLEST_UNIFORM / LOG_MAX_TIME:.3g}")
 
     def tail(self, worker: int, job: int) -> float:
         return draws.uniform(self.seed, STREAM, worker, job) ** (-1.0 / self.alpha) - 1.0
@@ -208,8 +230,21 @@ class Trace(TimingModel):
         file = Path(path)
         if not path or not file.is_file():
             raise ValidationError(f"timing trace: path must name a CSV file, got {path!r}")
+        try:
+            rows = self._read(file)
+        except UnicodeDecodeError:
+            raise ValidationError(f"timing trace: {path} is not a text CSV file (it is not UTF-8)") from None
+        except OSError as err:
+            raise ValidationError(f"timing trace: cannot read {path}: {err.strerror or err}") from None
+        if not rows:
+            raise ValidationError(f"timing trace: {path} holds no times")
+        self.path, self.rows = str(path), rows
+
+    def _read(self, file: Path) -> list[list[float]]:
+        """The rows of times of the CSV ``file`` (one column per worker; a header row is skipped)."""
+        path = str(file)
         rows: list[list[float]] = []
-        with file.open() as fh:
+        with file.open(encoding="utf-8", newline="") as fh:
             for k, row in enumerate(csv.reader(fh)):
                 if not row or all(not c.strip() for c in row):
                     continue
@@ -225,9 +260,7 @@ class Trace(TimingModel):
                 if min(vals) <= 0 or not all(math.isfinite(v) for v in vals):
                     raise ValidationError(f"timing trace: {path} line {k + 1} holds a time ≤ 0 or not finite")
                 rows.append(vals)
-        if not rows:
-            raise ValidationError(f"timing trace: {path} holds no times")
-        self.path, self.rows = str(path), rows
+        return rows
 
     def base(self, worker: int) -> float:
         return sum(r[worker] for r in self.rows) / len(self.rows)

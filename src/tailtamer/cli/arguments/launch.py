@@ -7,7 +7,7 @@ from .run import add_run_arguments
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_run_arguments(p)
+    add_run_arguments(p, tensorboard=False)
     p.add_argument("--nproc", type=int, default=None, metavar="N",
                    help="number of processes on this machine (each hosts a block of ≥ 1 nodes); on --resume RUN_DIR "
                         "the count the run was launched with, unless given")

@@ -7,8 +7,9 @@ import argparse
 from .plugin import add_plugin
 
 
-def add_run_arguments(p: argparse.ArgumentParser) -> None:
-    """The arguments ``run`` and ``launch`` share: config, overrides, folder and resuming."""
+def add_run_arguments(p: argparse.ArgumentParser, tensorboard: bool = True) -> None:
+    """The arguments ``run`` and ``launch`` share: config, overrides, folder and resuming (and ``--tensorboard``
+    where the command writes TensorBoard files: not ``launch``, whose ranks write none)."""
     p.add_argument("config", nargs="?", help="TOML config with [problem] [algorithm] [topology] [noise] [run] "
                    "(left out with --resume RUN_DIR: the folder's own config.toml is used)")
     add_plugin(p)
@@ -25,8 +26,9 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume-previous", action="store_true",
                    help="continue from the previous checkpoint (checkpoint.prev.pt), when the latest is unreadable")
     p.add_argument("--no-plot", action="store_true", help="skip the PNG plot")
-    p.add_argument("--tensorboard", action="store_true", help="also write TensorBoard event files into the run "
-                   "folder (needs tailtamer[tensorboard]; view with tensorboard --logdir RUN_FOLDER)")
+    if tensorboard:
+        p.add_argument("--tensorboard", action="store_true", help="also write TensorBoard event files into the run "
+                       "folder (needs tailtamer[tensorboard]; view with tensorboard --logdir RUN_FOLDER)")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -35,5 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="torch threads (default 0: chosen from the problem size, 1 for small problems)")
     p.add_argument("--replay", metavar="RUN_DIR", default=None,
                    help="asynchronous methods: replay the arrival order of a real run (tailtamer launch) from "
-                        "RUN_DIR/arrivals.jsonl in the simulator (same config)")
+                        "RUN_DIR/arrivals.jsonl in the simulator (same config); a log the real run did not "
+                        "finish is refused")
+    p.add_argument("--partial-replay", action="store_true",
+                   help="with --replay: replay the complete events of an unfinished or cut arrival log (the "
+                        "summary records where it ended)")
 

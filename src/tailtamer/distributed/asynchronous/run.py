@@ -36,7 +36,7 @@ from ...algorithms.asynchronous.sync import Collecting
 from ...api import Components, build_components, make_async_loop
 from ...errors import ConfigError, ValidationError
 from ...prepare import Prepared, run_callbacks
-from ...rundir.arrivals import ArrivalLog
+from ...rundir.arrivals import SealedArrivalLog
 from ...rundir.event_report import ASYNC
 from ...rundir.folder import atomic_write_json, read_summary, run_info
 from ...rundir.resume import Start
@@ -108,7 +108,7 @@ def run_async_rank(c: Components, out: str | Path, rank: int, world: int, time_s
     callbacks: list[Any] = run_callbacks(p, plot=plot, progress=progress, info=info)
     if fault is not None:
         callbacks.append(fault)
-    loop = make_async_loop(c, callbacks, ServerLoop, log=ArrivalLog(out), time_scale=time_scale,
+    loop = make_async_loop(c, callbacks, ServerLoop, log=SealedArrivalLog(out), time_scale=time_scale,
                            timeout=timeout)
     loop.run()
     record_real(out, loop)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import queue
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -40,6 +41,7 @@ from ...algorithms.base import State
 from ...engine.events.table import BUSY
 from ...engine.events.replay import Event, OrderedAsyncLoop
 from ...errors import NonFiniteError
+from ...rundir.arrivals import SealedArrivalLog
 from .messages import ABORTED, CANCEL, HEARTBEAT, NONFINITE, START, STOP, UP, order, short
 
 #: The listeners' receive timeout: never reached (a gloo receive timeout would close every connection).
@@ -98,6 +100,14 @@ class ServerLoop(OrderedAsyncLoop):
         if self._send(worker, msg):
             self._owed[worker].put(True)
             self._deadline[worker] = time.perf_counter() + self.timeout + duration * self.time_scale
+
+    def _lose(self, s: State, ev: Event, k: int) -> State:
+        """As the engine's, and the console hears of it as it happens (not only the arrival log)."""
+        s = super()._lose(s, ev, k)
+        left = self.n - sum(self.lost)
+        print(f"tailtamer launch: worker {ev.worker} (rank {ev.worker + 1}) lost at update {self.events.updates}: "
+              f"{ev.reason}; going on with {left} of {self.n} workers", file=sys.stderr, flush=True)
+        return s
 
     def _cancelled(self, worker: int) -> None:
         self._send(worker, order(CANCEL, self._dim))
@@ -164,11 +174,15 @@ class ServerLoop(OrderedAsyncLoop):
                          for i in range(self.n)]
         for t in self._threads:
             t.start()
+        dist.barrier()                  # every worker is ready (Worker.run): the clock starts now, not before
         self._t0 = time.perf_counter()
         try:
-            return super().run(None, 0)
+            state = super().run(None, 0)
         finally:
             self._finish()
+        if isinstance(self.log, SealedArrivalLog):
+            self.log.seal()        # only a finished run's log is complete
+        return state
 
     def _finish(self) -> None:
         """STOP every live worker, then let each listener collect what it is still owed."""

@@ -90,6 +90,7 @@ class Worker:
 
     def run(self) -> int:
         """Serve jobs until STOP; returns the number of jobs finished."""
+        dist.barrier()                  # ready: the server starts its clock once every worker is (ServerLoop.run)
         threading.Thread(target=self._listen, daemon=True, name="listen").start()
         msg = self._take(None)
         while True:

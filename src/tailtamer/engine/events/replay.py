@@ -18,7 +18,8 @@ Their shared rules:
   the current model; schemes without a cap start none, as before.
 
 ``arrivals.jsonl`` (the arrival log, :data:`ARRIVALS`) has one JSON line per event, appended and flushed as
-it happens (a torn last line is ignored when read)::
+it happens; a real run that finishes seals it with a closing record, and a replay refuses a log without one
+(:mod:`tailtamer.rundir.arrivals`)::
 
     {"event": "arrival", "k": 0, "worker": 2, "job": 0, "version": 0, "delay": 0, "time": 2.71, "updated": true, "dropped": false}
     {"event": "lost", "k": 37, "worker": 1, "rank": 2, "time": 40.2, "updates": 30, "reason": "..."}

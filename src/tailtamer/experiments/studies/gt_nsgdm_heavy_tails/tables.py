@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Any, Callable
 
-from ....plots import plot_bands
+from ....rundir.plots import plot_bands
 from ...report import Cell, load_runs
 from ...study import Plot, Section
 from .recipe import KAPPAS, LABELS, LARGE_STEPS, METHODS, NOISE_SCALES, NOISES, SCALING_N

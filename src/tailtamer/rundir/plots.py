@@ -10,6 +10,8 @@ import threading
 
 import numpy as np
 
+from .atomic import atomic_write
+
 #: Line styles and markers cycled over the curves of one plot, so that curves that coincide stay visible
 #: (a dashed line over a solid one, markers at different positions).
 LINESTYLES = ("-", "--", "-.", ":")
@@ -52,14 +54,23 @@ def _pyplot():
     return plt
 
 
-def save(fig: Any, path: Path, dpi: int = 110) -> Path:
-    """Lay out, write (creating the folder) and close a figure; returns ``path``."""
-    fig.tight_layout()
+def write_figure(fig: Any, path: Path, dpi: int = 110) -> Path:
+    """Write ``fig`` to ``path`` atomically (a full disk leaves the old file or none, never a cut image); the
+    format is the file's suffix (PNG by default). Creates the folder; returns ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
-    _pyplot().close(fig)
+    fmt = path.suffix.lstrip(".").lower() or "png"
+    atomic_write(path, lambda f: fig.savefig(f, dpi=dpi, format=fmt))
     return path
+
+
+def save(fig: Any, path: Path, dpi: int = 110) -> Path:
+    """Lay out, write atomically (creating the folder) and close a figure; returns ``path``."""
+    fig.tight_layout()
+    try:
+        return write_figure(fig, path, dpi)
+    finally:
+        _pyplot().close(fig)
 
 
 def panels(count: int, cols: int, width: float, height: float) -> tuple[Any, list[Any]]:
@@ -80,25 +91,44 @@ _FIGURES: dict[tuple[int, bool], Any] = {}
 _FIGURES_LOCK = threading.Lock()
 
 
+#: The metrics plot: panels of ``PANEL`` inches in rows of at most ``COLUMNS``; margins and gaps in inches.
+PANEL = (4.0, 3.0)
+COLUMNS = 3
+GAP = (0.9, 0.95)
+
+
+def grid(count: int) -> tuple[int, int]:
+    """``(rows, columns)`` of a metrics plot of ``count`` panels (at most :data:`COLUMNS` a row)."""
+    cols = max(1, min(count, COLUMNS))
+    return -(-count // cols), cols
+
+
 def _metrics_figure(count: int, titled: bool) -> tuple[Any, list[Any], list[Any], Any]:
-    """The process's figure of ``count`` metric panels (with room for a suptitle when ``titled``), built once:
-    ``(figure, axes, one line per axes, suptitle text or None)``. Sweeps draw a plot per run, and building the
-    figure, its axes and their ticks is half of drawing one; every call sets all that varies."""
+    """The process's figure of ``count`` metric panels in a :func:`grid` (with room for a suptitle when
+    ``titled``), built once: ``(figure, axes, one line per axes, suptitle text or None)``. Sweeps draw a plot per
+    run, and building the figure, its axes and their ticks is half of drawing one; every call sets all that
+    varies."""
     key = (count, titled)
     if key not in _FIGURES:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
         from matplotlib.transforms import ScaledTranslation
 
-        width, height = 4.0 * count, 3.2
+        rows, cols = grid(count)
+        left, right, bottom, top = 0.75, 0.2, 0.5, (0.75 if titled else 0.35)
+        width, height = PANEL[0] * cols, PANEL[1] * rows + top - 0.35
         fig = Figure(figsize=(width, height))      # not pyplot's: nothing else can close it
         FigureCanvasAgg(fig)
-        axes = list(fig.subplots(1, count, squeeze=False)[0])
+        cells = fig.subplots(rows, cols, squeeze=False).flat
+        axes = list(cells)[:count]
+        for ax in list(fig.axes)[count:]:
+            ax.set_visible(False)
         # fixed margins in inches instead of a tight layout, which draws the figure once more: room for log-scale
-        # tick labels, titles and a suptitle
-        top = 0.75 if titled else 0.35
-        fig.subplots_adjust(left=0.75 / width, right=1 - 0.2 / width, bottom=0.5 / height, top=1 - top / height,
-                            wspace=0.9 / (4.0 - 0.9 - 0.95 / count))
+        # tick labels, titles, x labels between rows and a suptitle
+        ax_w = (width - left - right - (cols - 1) * GAP[0]) / cols
+        ax_h = (height - bottom - top - (rows - 1) * GAP[1]) / rows
+        fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height,
+                            top=1 - top / height, wspace=GAP[0] / ax_w, hspace=GAP[1] / ax_h)
         lines = []
         # fixed label and title positions: placing them automatically measures every tick label at every draw
         drop = ScaledTranslation(0, -LABEL_DROP, fig.dpi_scale_trans)
@@ -111,20 +141,35 @@ def _metrics_figure(count: int, titled: bool) -> tuple[Any, list[Any], list[Any]
     return _FIGURES[key]
 
 
+#: A metric whose finite values all lie within this of zero is numerically zero (a consensus of 1e-33 when every
+#: node holds the same model): its panel would show nothing.
+NUMERICAL_ZERO = 1e-15
+
+
+def informative(rows: Sequence[dict[str, Any]], name: str) -> bool:
+    """Whether metric ``name`` carries information over ``rows``: some finite value, not all equal (a counter
+    flat at 0), not all numerically zero."""
+    values = np.array([r.get(name, np.nan) for r in rows], dtype=float)
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return False
+    return bool(np.ptp(finite) > 0 and np.abs(finite).max() > NUMERICAL_ZERO) or finite.size == 1
+
+
 def plot_metrics(rows: Sequence[dict[str, Any]], path: Path, title: str = "", x: str = "step",
-                 xlabel: str = "step", skip: Sequence[str] = ()) -> None:
-    """One panel per metric against ``x`` (the step, or an asynchronous run's simulated ``time``), log scale
-    where all values are positive; ``skip``: further keys that are not metrics.
+                 xlabel: str = "step", skip: Sequence[str] = ()) -> list[str]:
+    """One panel per metric that carries information (:func:`informative`) against ``x`` (the step, or an
+    asynchronous run's simulated ``time``), in a grid of readable panels (:func:`grid`), log scale where all
+    values are positive; ``skip``: further keys that are not metrics. Returns the metrics drawn.
 
     The figure is the process's one for this number of panels (:func:`_metrics_figure`), redrawn with these
-    rows: the PNG is the same bytes as one drawn on a fresh figure (tests/core/test_plots.py)."""
+    rows: the PNG is the same bytes as one drawn on a fresh figure (tests/core/test_plots.py). It is written
+    atomically."""
     skip = {"step", "wall_time_s", "bytes_per_node", x, *skip}
-    names = [k for k in (rows[0] if rows else {}) if k not in skip]
+    names = [k for k in (rows[0] if rows else {}) if k not in skip and informative(rows, k)]
     if not names:
-        return
+        return []
     steps = [r[x] for r in rows]
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     with _FIGURES_LOCK:
         fig, axes, lines, suptitle = _metrics_figure(len(names), bool(title))
         for ax, line, name in zip(axes, lines, names):
@@ -137,7 +182,8 @@ def plot_metrics(rows: Sequence[dict[str, Any]], path: Path, title: str = "", x:
             ax.set_title(name, y=1.0)
         if suptitle is not None:
             suptitle.set_text(title)
-        fig.savefig(path, dpi=110)
+        write_figure(fig, path, dpi=110)
+    return names
 
 
 def plot_bands(curves: dict[str, list[list[dict[str, Any]]]], metric: str, path: Path, title: str = "",
