@@ -193,4 +193,10 @@ def test_ci_runs_exactly_the_readme_test_command():
     blocks = [readme[i + 1] for i, line in enumerate(readme[:20]) if line.strip() == "```bash"]
     setup_and_demo, setup_and_test = blocks[0], blocks[1]
     assert setup_and_demo.endswith("tailtamer demo") and "torch==2.13.0" in setup_and_demo
-    assert setup_and_test in (ROOT / ".ci" / "run").read_text().splitlines()
+    # .ci/run runs the README's command in its two halves, with the lint, type, docs and layer checks between them
+    install, tests = setup_and_test.split(" && .venv/bin/python -m pytest")[0], ".venv/bin/python -m pytest"
+    assert setup_and_test == f"{install} && {tests}"
+    lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert install in lines and tests in lines and lines.index(install) < lines.index(tests) == len(lines) - 1
+    for check in ("ruff check .", "ruff format --check .", "mypy", "sphinx-build -W", "lint-imports"):
+        assert any(check in ln for ln in lines[lines.index(install):-1]), check

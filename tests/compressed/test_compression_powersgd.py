@@ -84,7 +84,7 @@ def test_powersgd_needs_matrix_shapes():
 def test_matrix_shapes_come_from_a_model_problem_layout():
     c = build_components({"problem": {"name": "digits-cnn"}, "algorithm": {"name": "powersgd", "rank": 1},
                           "topology": {"name": "server", "n": 2}})
-    slots, dense = c.algorithm.plan(c.problem.dim, type("G", (), {"problem": c.problem})())
+    slots, dense = c.algorithm.plan(c.problem.dim, type("G", (), {"layout": c.problem.layout})())
     matrices = [s for s in c.problem.layout.slots if len(s.shape) >= 2]
     assert [o for o, _, _ in slots] == [s.offset for s in matrices if (s.shape[0] + s.numel // s.shape[0]) * 2
                                         < s.numel]

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from tailtamer import plots
+from tailtamer.rundir import plots
 
 
 def _rows(scale: float, steps: int = 31, negative: bool = False) -> list[dict[str, float]]:

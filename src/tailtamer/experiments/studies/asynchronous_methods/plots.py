@@ -9,7 +9,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ....rundir.folder import read_metrics
-from ....plots import panels, save
+from ....rundir.plots import panels, save
 from .jobs import fmt, label, step_of
 from .recipe import Recipe
 from .tables import cell, heatmap_grid, seed_folders
