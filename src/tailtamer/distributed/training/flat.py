@@ -1,0 +1,40 @@
+"""A list of parameters as one ``[1, d]`` row, and back: how the training wrappers hand a model to the
+node-stacked algorithms, operators and compressors."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+
+def flatten(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
+    """The tensors concatenated into one ``[1, d]`` row (a copy)."""
+    return torch.cat([t.detach().reshape(-1) for t in tensors]).reshape(1, -1)
+
+
+def write(params: Sequence[torch.Tensor], row: torch.Tensor) -> None:
+    """Copy the ``[1, d]`` (or ``[d]``) ``row`` into ``params`` in order (in place, without autograd)."""
+    flat, at = row.reshape(-1), 0
+    with torch.no_grad():
+        for p in params:
+            k = p.numel()
+            p.copy_(flat[at: at + k].view_as(p))
+            at += k
+
+
+def split(row: torch.Tensor, like: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    """Views of the ``[1, d]`` row shaped like each tensor of ``like`` (in order)."""
+    flat, out, at = row.reshape(-1), [], 0
+    for p in like:
+        out.append(flat[at: at + p.numel()].view_as(p))
+        at += p.numel()
+    return out
+
+
+def per_coordinate(values: Sequence[float], like: Sequence[torch.Tensor]) -> float | torch.Tensor:
+    """One scalar per tensor of ``like`` spread over its coordinates: a ``[1, d]`` row, or the float itself
+    when every tensor has the same value (so a one-group optimizer multiplies by exactly that float)."""
+    if len(set(values)) == 1:
+        return float(values[0])
+    return torch.cat([torch.full((p.numel(),), float(v), dtype=p.dtype, device=p.device)
+                      for v, p in zip(values, like)]).reshape(1, -1)
