@@ -190,6 +190,11 @@ def _hook(state: CompressedHookState, bucket: dist.GradBucket) -> torch.futures.
     return fut
 
 
+# DDP compares the hook's annotations with the classes themselves (not the strings of postponed annotations).
+_hook.__annotations__ = {"state": CompressedHookState, "bucket": dist.GradBucket,
+                         "return": torch.futures.Future[torch.Tensor]}
+
+
 def _views(flat: torch.Tensor, like: list[torch.Tensor]) -> list[torch.Tensor]:
     out, at = [], 0
     for p in like:
