@@ -41,7 +41,7 @@ from ..algorithms import ALGORITHMS
 from ..comm.distributed import DistributedComm
 from ..topology import Topology, build_topology, validate_mixing
 from .process_group import DEFAULT_TIMEOUT
-from .training.flat import flatten, per_coordinate, split, write
+from .training.flat import collect, flatten, per_coordinate, publish, write
 from .training.guard import SetupError, check_shapes, require_group
 
 #: Algorithm arguments that a torch scheduler replaces.
@@ -145,14 +145,12 @@ class DecentralizedOptimizer(torch.optim.Optimizer):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore :meth:`state_dict` (torch's layout); the model's parameters come from the model's own."""
         super().load_state_dict(state_dict)
-        entries = [self.state.get(p, {}) for p in self._params]
-        keys = [k for k in entries[0] if k != "step"]
-        if not keys:
+        found = collect(self.state, self._params)
+        if found is None:
             self._state = None
             return
         x = self.flat_params()
-        self._state = {"x": x, **{k: flatten([e[k] for e in entries]).to(x.dtype) for k in keys}}
-        self._publish(int(entries[0]["step"]))
+        self._state = {"x": x, **{k: v.to(x.dtype) for k, v in found[0].items()}}
 
     # ---- helpers --------------------------------------------------------------------------------
     def flat_params(self) -> torch.Tensor:
@@ -176,18 +174,7 @@ class DecentralizedOptimizer(torch.optim.Optimizer):
     def _publish(self, t: int) -> None:
         """Expose the algorithm state in ``self.state``: per parameter, views shaped like it, and the step."""
         assert self._state is not None
-        d = self._state["x"].shape[-1]
-        step = torch.tensor(float(t))
-        views = {}
-        for k, v in self._state.items():
-            if k == "x":
-                continue
-            if tuple(v.shape) != (1, d):  # pragma: no cover - every decentralized state is [1, d]
-                raise SetupError(f"state {k!r} of '{self.algorithm_name}' is not shaped like the parameters")
-            views[k] = split(v, self._params)
-        for i, p in enumerate(self._params):
-            self.state[p] = {"step": step, **{k: vs[i] for k, vs in views.items()}}
-
+        publish(self.state, self._params, {k: v for k, v in self._state.items() if k != "x"}, t)
 
 def _topology(spec: str | dict[str, Any] | Topology, world: int) -> Topology:
     if isinstance(spec, Topology):

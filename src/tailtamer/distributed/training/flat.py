@@ -38,3 +38,26 @@ def per_coordinate(values: Sequence[float], like: Sequence[torch.Tensor]) -> flo
         return float(values[0])
     return torch.cat([torch.full((p.numel(),), float(v), dtype=p.dtype, device=p.device)
                       for v, p in zip(values, like)]).reshape(1, -1)
+
+
+def publish(state: dict, params: Sequence[torch.Tensor], buffers: dict[str, torch.Tensor], step: int) -> None:
+    """Expose flat ``[1, d]`` ``buffers`` as a torch optimizer's per-parameter ``state``: for every parameter,
+    ``{"step": tensor(step), name: view shaped like it, ...}`` (torch's layout, so ``state_dict`` and
+    ``torch.distributed.checkpoint`` see ordinary optimizer state)."""
+    d = sum(p.numel() for p in params)
+    for k, v in buffers.items():
+        if v.numel() != d:
+            raise ValueError(f"optimizer state {k!r} has {v.numel()} values for {d} parameters")
+    views = {k: split(v, params) for k, v in buffers.items()}
+    marker = torch.tensor(float(step))
+    for i, p in enumerate(params):
+        state[p] = {"step": marker, **{k: vs[i] for k, vs in views.items()}}
+
+
+def collect(state: dict, params: Sequence[torch.Tensor]) -> tuple[dict[str, torch.Tensor], int] | None:
+    """The inverse of :func:`publish`: ``(flat [1, d] buffers, step)``, or None when the state is empty."""
+    entries = [state.get(p, {}) for p in params]
+    if "step" not in entries[0]:
+        return None
+    keys = [k for k in entries[0] if k != "step"]
+    return {k: flatten([e[k] for e in entries]) for k in keys}, int(entries[0]["step"])
