@@ -14,7 +14,8 @@ codec's packet; torch's PowerSGD counted from its P and Q factors and uncompress
 Variants: ``allreduce`` (DDP's default, SGD lr), ``torch-powersgd`` (torch's powerSGD_hook, rank r, start
 iteration 2, error feedback and warm start), and tailtamer's hook (SGD lr = 1, the method's step size lr):
 ``powersgd`` (the server method: the same algorithm as torch's), ``ef+powersgd``, ``ef+top-k`` (1 %), ``ef+qsgd``
-(4 levels) and ``dsignsgd``. The last line printed is one JSON object with every measurement.
+(4 levels, biased: scaled by 1/(1 + ω), as error feedback needs) and ``dsignsgd``.
+The last line printed is one JSON object with every measurement.
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def variants(rank: int) -> dict[str, tuple]:
             "powersgd": ("powersgd", None, {"rank": rank, "start_iter": 2}),
             "ef+powersgd": ("ef", {"name": "powersgd", "rank": rank}, {}),
             "ef+top-k": ("ef", {"name": "top-k", "fraction": 0.01}, {}),
-            "ef+qsgd": ("ef", {"name": "qsgd", "levels": 4}, {}),
+            "ef+qsgd": ("ef", {"name": "qsgd", "levels": 4, "biased": True}, {}),
             "dsignsgd": ("dsignsgd", None, {"lr": 0.002})}
 
 
