@@ -41,7 +41,7 @@ from ..algorithms import ALGORITHMS
 from ..comm.distributed import DistributedComm
 from ..topology import Topology, build_topology, validate_mixing
 from .process_group import DEFAULT_TIMEOUT
-from .training.flat import collect, flatten, per_coordinate, publish, write
+from .training.flat import collect, evaluate, flatten, iterate_and_gradient, per_coordinate, publish, write
 from .training.guard import SetupError, check_shapes, require_group
 
 #: Algorithm arguments that a torch scheduler replaces.
@@ -118,12 +118,8 @@ class DecentralizedOptimizer(torch.optim.Optimizer):
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One step of the algorithm (with its gossip) from the gradients left by ``backward()``."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        x = self.flat_params()
-        g = flatten([p.grad if p.grad is not None else torch.zeros_like(p) for p in self._params]).to(x.dtype)
+        loss = evaluate(closure)
+        x, g = iterate_and_gradient(self._params)
         state = self._state if self._state is not None else self.algorithm.init(x, self.comm)
         self._apply_groups()
         calls = 0

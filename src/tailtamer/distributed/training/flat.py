@@ -2,7 +2,7 @@
 node-stacked algorithms, operators and compressors."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 
@@ -61,3 +61,17 @@ def collect(state: dict, params: Sequence[torch.Tensor]) -> tuple[dict[str, torc
         return None
     keys = [k for k in entries[0] if k != "step"]
     return {k: flatten([e[k] for e in entries]) for k in keys}, int(entries[0]["step"])
+
+
+def evaluate(closure: Callable[[], Any] | None) -> Any:
+    """A torch optimizer's ``closure()`` with gradients enabled (None without one)."""
+    if closure is None:
+        return None
+    with torch.enable_grad():
+        return closure()
+
+
+def iterate_and_gradient(params: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(x, g)``: the parameters and the gradients ``backward()`` left (zeros where none) as ``[1, d]`` rows."""
+    x = flatten(params)
+    return x, flatten([p.grad if p.grad is not None else torch.zeros_like(p) for p in params]).to(x.dtype)

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 import torch
 
 from ...operators import TRANSFORMS, Transform
-from .flat import collect, flatten, per_coordinate, publish, write
+from .flat import collect, evaluate, iterate_and_gradient, per_coordinate, publish, write
 
 
 class TransformOptimizer(torch.optim.Optimizer):
@@ -43,12 +43,8 @@ class TransformOptimizer(torch.optim.Optimizer):
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One step from the gradients left by ``backward()``."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        x = flatten(self._params)
-        g = flatten([p.grad if p.grad is not None else torch.zeros_like(p) for p in self._params]).to(x.dtype)
+        loss = evaluate(closure)
+        x, g = iterate_and_gradient(self._params)
         found = collect(self.state, self._params)
         buffers = self.transform.init(x) if found is None else {k: v.to(x.dtype) for k, v in found[0].items()}
         steps = 0 if found is None else found[1]                 # updates since the last reset
