@@ -13,11 +13,14 @@ import torch.distributed as dist
 
 from tailtamer.algorithms import ALGORITHMS
 from tailtamer.comm import SimulatedComm
+from tailtamer.compression import build_compressor
 from tailtamer.distributed.launcher import DistributedRunError, spawn
+from tailtamer.rng import Randomness
 from tailtamer.topology import TOPOLOGIES
 
 WORLD, STEPS, DIM = 4, 6, 5
 HYPER = {"lr": 0.05, "beta": 0.8}
+CHOCO = {"compression": {"name": "rand-k", "k": 2}, "seed": 5, "hyper": {"lr": 0.05, "gamma": 0.5}}
 SCHEDULES = {"poly": {"name": "poly", "power": 1.0, "t0": 2.0}, "cosine": "cosine"}
 
 
@@ -55,9 +58,10 @@ def _train(model, opt, sched, rank, steps):
 
 
 def _make(rank, groups=None, sync_init=True):
-    from tailtamer.distributed import DecentralizedOptimizer
 
     torch.manual_seed(rank)
+    from tailtamer.distributed import DecentralizedOptimizer
+
     model = torch.nn.Linear(DIM, 1).double()
     params = groups(model) if groups else model.parameters()
     return model, DecentralizedOptimizer(params, algorithm="gt-nsgdm", topology="ring", steps=STEPS, timeout=30,
@@ -67,12 +71,23 @@ def _make(rank, groups=None, sync_init=True):
 def _body(rank: int, world: int, ckpt_dir: str) -> dict:
     import torch.distributed.checkpoint as dcp
 
+    from tailtamer.distributed import DecentralizedOptimizer
+
     out = {}
     for name in SCHEDULES:
         model, opt = _make(rank)
         x0 = opt.flat_params()
         _train(model, opt, scheduler(name, opt), rank, STEPS)
         out[name] = (x0, opt.flat_params())
+    # a compressing algorithm with a random compressor draws what the simulator draws
+    torch.manual_seed(rank)
+    model = torch.nn.Linear(DIM, 1).double()
+    opt = DecentralizedOptimizer(model.parameters(), algorithm="choco-sgd", topology="ring", steps=STEPS,
+                                 timeout=30, compression=CHOCO["compression"], seed=CHOCO["seed"],
+                                 **CHOCO["hyper"])
+    x0 = opt.flat_params()
+    _train(model, opt, None, rank, STEPS)
+    out["choco"] = (x0, opt.flat_params())
     # two param groups: weight at lr 0.05, bias at lr 0.2
     model, opt = _make(rank, lambda m: [{"params": [m.weight]}, {"params": [m.bias], "lr": 0.2}])
     x0 = opt.flat_params()
@@ -110,6 +125,27 @@ def _body(rank: int, world: int, ckpt_dir: str) -> dict:
     _train(model3, opt3, sched3, rank, STEPS - STEPS // 2)
     out["dcp"] = opt3.flat_params()
     return out
+
+
+class Oracle:
+    """grad_rows with the step's randomness (what the engine's oracle hands a compressing algorithm)."""
+
+    def __init__(self, seed: int, t: int):
+        self.rng = Randomness(seed, torch.arange(WORLD), t)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return grad_rows(x)
+
+
+def simulate_choco(x0: torch.Tensor, seed: int) -> torch.Tensor:
+    W = TOPOLOGIES.build("ring", {}, n=WORLD).W
+    comm = SimulatedComm(W)
+    alg = ALGORITHMS.build("choco-sgd", dict(CHOCO["hyper"]), steps=STEPS,
+                           compressor=build_compressor(CHOCO["compression"]))
+    s = alg.init(x0.expand(WORLD, -1).clone(), comm)
+    for t in range(STEPS):
+        s = alg.step(s, Oracle(seed, t), comm, t)
+    return s["x"]
 
 
 def simulate(x0: torch.Tensor, schedule) -> torch.Tensor:
@@ -150,6 +186,11 @@ def test_schedulers_groups_and_checkpoints_equal_the_simulator():
         assert (ref - x0).abs().max().item() > 1e-3                    # it moved
     other = simulate(res[0]["poly"][0], "constant")
     assert (other - simulate(res[0]["poly"][0], SCHEDULES["poly"])).abs().max().item() > 1e-4  # schedules matter
+    x0 = res[0]["choco"][0]
+    ref = simulate_choco(x0, CHOCO["seed"])
+    worst["choco-sgd/rand-k"] = max((r["choco"][1][0] - ref[i]).abs().max().item() for i, r in enumerate(res))
+    assert worst["choco-sgd/rand-k"] <= 1e-10, worst
+    assert (simulate_choco(x0, CHOCO["seed"] + 1) - ref).abs().max().item() > 1e-4     # the draws matter
     x0 = res[0]["groups"][0]
     lr_row = torch.tensor([0.05] * DIM + [0.2], dtype=torch.float64)
     ref = per_coordinate_reference(x0, lr_row)

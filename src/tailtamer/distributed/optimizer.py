@@ -39,10 +39,13 @@ import torch.distributed as dist
 
 from ..algorithms import ALGORITHMS
 from ..comm.distributed import DistributedComm
+from ..compression import build_compressor
+from ..rng import Randomness
 from ..topology import Topology, build_topology, validate_mixing
 from .process_group import DEFAULT_TIMEOUT
 from .training.flat import collect, evaluate, flatten, iterate_and_gradient, per_coordinate, publish, write
 from .training.guard import SetupError, check_shapes, require_group
+from .training.oracle import BackwardOracle
 
 #: Algorithm arguments that a torch scheduler replaces.
 SCHEDULE_ARGS = ("schedule", "warmup")
@@ -72,18 +75,25 @@ class DecentralizedOptimizer(torch.optim.Optimizer):
         sync_init: start every node from rank 0's parameters (the algorithms assume a common x₀).
         group: the process group (default: the global one; joined from torchrun's environment if needed,
             with gloo for CPU and NCCL for CUDA parameters).
+        compression: for a compressing algorithm (``choco-sgd``, ``gt-nsgdm-choco``): its ``[compression]``
+            section, ``{"name": "top-k", "k": 10}`` (default identity).
+        seed: the seed of the counter-based randomness (random compressors), drawn per (seed, node, step).
         **hyper: the algorithm's hyperparameters (``lr``, ``beta``, ...), validated like a config section;
             ``schedule``/``warmup`` are refused: use a ``torch.optim.lr_scheduler``.
     """
 
     def __init__(self, params: Iterable[torch.Tensor] | Iterable[dict[str, Any]], algorithm: str = "gt-nsgdm",
                  topology: str | dict[str, Any] | Topology = "ring", *, steps: int = 1000,
-                 timeout: float = DEFAULT_TIMEOUT, sync_init: bool = True, group: Any = None, **hyper: Any):
+                 timeout: float = DEFAULT_TIMEOUT, sync_init: bool = True, group: Any = None,
+                 compression: dict[str, Any] | None = None, seed: int = 0, **hyper: Any):
         for key in SCHEDULE_ARGS:
             if key in hyper:
                 raise SetupError(f"DecentralizedOptimizer takes no {key!r}: drive param_groups' lr with a "
                                  f"torch.optim.lr_scheduler instead")
-        built = ALGORITHMS.build(algorithm, dict(hyper), section="algorithm", steps=steps)
+        extra = {"compressor": build_compressor(compression)} if getattr(ALGORITHMS.get(algorithm), "compresses", False) else {}
+        if compression is not None and not extra:
+            raise SetupError(f"'{algorithm}' does not compress its messages: drop compression")
+        built = ALGORITHMS.build(algorithm, dict(hyper), section="algorithm", steps=steps, **extra)
         if getattr(built, "family", "decentralized") != "decentralized":
             raise SetupError(f"'{algorithm}' is a {built.family} algorithm; the drop-in optimizer runs "
                              f"decentralized (gossip) algorithms")
@@ -98,7 +108,7 @@ class DecentralizedOptimizer(torch.optim.Optimizer):
         check_shapes([(f"group {gi} parameter {i}", p) for gi, g in enumerate(self.param_groups)
                       for i, p in enumerate(g["params"])], group)
         self.topology = _topology(topology, dist.get_world_size(group))
-        self.algorithm_name, self.algorithm = algorithm, built
+        self.algorithm_name, self.algorithm, self.seed = algorithm, built, int(seed)
         validate_mixing(self.topology.W, requires=self.algorithm.requires)
         self.comm = DistributedComm(self.topology.W, group=group, timeout=timeout, device=self._params[0].device)
         self._state: dict[str, torch.Tensor] | None = None
@@ -122,17 +132,8 @@ class DecentralizedOptimizer(torch.optim.Optimizer):
         x, g = iterate_and_gradient(self._params)
         state = self._state if self._state is not None else self.algorithm.init(x, self.comm)
         self._apply_groups()
-        calls = 0
-
-        def oracle(_: torch.Tensor) -> torch.Tensor:
-            nonlocal calls
-            calls += 1
-            if calls > 1:
-                raise RuntimeError(f"'{self.algorithm_name}' asks for several gradients per step; the drop-in "
-                                   f"optimizer has only the one computed by backward()")
-            return g
-
         t = self.t
+        oracle = BackwardOracle(g, Randomness(self.seed, self.comm.nodes, t), self.algorithm_name)
         self._state = self.algorithm.step({**state, "x": x}, oracle, self.comm, t)
         write(self._params, self._state["x"])
         self._publish(t + 1)

@@ -45,6 +45,7 @@ from ...comm.health import DEFAULT_TIMEOUT
 from ...compression import build_compressor
 from ...rng import Randomness
 from .flat import flatten
+from .oracle import BackwardOracle
 from .guard import SetupError, require_group
 
 #: The server methods the hook runs.
@@ -76,20 +77,6 @@ class BucketLayout:
 @dataclass
 class _Problem:
     layout: BucketLayout
-
-
-class BucketOracle:
-    """The gradient oracle of one hook call: ``backward()``'s gradient, the step's randomness and the layout."""
-
-    def __init__(self, g: torch.Tensor, rng: Randomness, layout: BucketLayout, method: str):
-        self.g, self.rng, self.problem, self.method, self.calls = g, rng, _Problem(layout), method, 0
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        self.calls += 1
-        if self.calls > 1:
-            raise SetupError(f"server method '{self.method}' asks for several gradients per step; a DDP hook has "
-                             f"only the one computed by backward()")
-        return self.g
 
 
 class CompressedHookState:
@@ -142,7 +129,7 @@ class CompressedHookState:
             layout = self._layouts[key] = BucketLayout(canon)
         t = self.steps.get(key, 0)
         seed = self.seed + BUCKET_SEED * key[0]
-        oracle = BucketOracle(g, Randomness(seed, self.comm.nodes, t), layout, self.method)
+        oracle = BackwardOracle(g, Randomness(seed, self.comm.nodes, t), self.method, _Problem(layout))
         if self.method == "ef21":
             new = self._ef21(self.buckets.get(key), x, oracle, Randomness(seed, self.comm.nodes, t - 1), t)
         else:
@@ -157,7 +144,7 @@ class CompressedHookState:
             slot.copy_(moved[i])
         return out
 
-    def _ef21(self, memory: State | None, x: torch.Tensor, oracle: BucketOracle, previous: Randomness,
+    def _ef21(self, memory: State | None, x: torch.Tensor, oracle: BackwardOracle, previous: Randomness,
               t: int) -> State:
         """EF21 (Richtárik et al. 2021) in DDP order: g folds C(∇fᵢ(x_t) − gᵢ), then x ← x − η_t g."""
         alg, g_local = self.algorithm, oracle(x)
