@@ -84,7 +84,8 @@ class CompressedHookState:
 
     def __init__(self, model: torch.nn.Module, method: str, compressor: str | dict[str, Any] | None, *,
                  steps: int, seed: int, group: Any, timeout: float, hyper: dict[str, Any]):
-        self._index = {id(p): i for i, p in enumerate(model.parameters())}
+        params = list(model.parameters())
+        self._index = {id(p): i for i, p in enumerate(params)}
         if method not in METHODS:
             raise SetupError(f"compressed_hook: method must be one of {', '.join(METHODS)}, got {method!r}")
         if hyper.get("rule", "schedule") == "oracle":
@@ -103,8 +104,9 @@ class CompressedHookState:
         self.algorithm: ServerMethod = ALGORITHMS.build(method, dict(hyper), section="algorithm", steps=steps,
                                                         **extra)
         self.method, self.seed = method, int(seed)
-        require_group("cpu", timeout)
-        self.comm = DistributedComm(None, group=group, timeout=timeout, n=dist.get_world_size(group))
+        require_group(params[0].device, timeout)
+        self.comm = DistributedComm(None, group=group, timeout=timeout, device=params[0].device,
+                                    n=dist.get_world_size(group))
         self.buckets: dict[tuple[int, ...], State] = {}
         self.steps: dict[tuple[int, ...], int] = {}
         self._layouts: dict[tuple[int, ...], BucketLayout] = {}
