@@ -42,14 +42,34 @@ def _body(rank: int, world: int) -> dict:
         lu = LocalUpdate(model, method, inner, sync_every=H, compression=compression, steps=ROUNDS, seed=SEED,
                          timeout=30, **hyper)
         x0 = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
-        for j in range(ROUNDS * H):
-            a, y = batch(rank, j)
-            lu.inner.zero_grad()
-            ((model(a).squeeze(-1) - y) ** 2).mean().backward()
-            lu.inner.step()
+        _steps(model, lu, rank, range(ROUNDS * H))
         out[case] = (x0, torch.cat([p.detach().reshape(-1) for p in model.parameters()]), lu.round,
                      lu.comm.wire.bytes)
+    # resume mid-round (round 1, inner step 1) from the three state dicts: bit-identical to the full run
+    method, _, _, hyper = CASES["bi2clip"]
+    torch.manual_seed(rank)
+    model = torch.nn.Linear(DIM, 1).double()
+    lu = LocalUpdate(model, method, sync_every=H, steps=ROUNDS, timeout=30, **hyper)
+    _steps(model, lu, rank, range(H + 1))
+    saved = ({k: v.clone() for k, v in model.state_dict().items()}, lu.state_dict(), lu.inner.state_dict())
+    _steps(model, lu, rank, range(H + 1, ROUNDS * H))
+    model2 = torch.nn.Linear(DIM, 1).double()
+    lu2 = LocalUpdate(model2, method, sync_every=H, steps=ROUNDS, timeout=30, **hyper)
+    model2.load_state_dict(saved[0])
+    lu2.load_state_dict(saved[1])
+    lu2.inner.load_state_dict(saved[2])
+    _steps(model2, lu2, rank, range(H + 1, ROUNDS * H))
+    out["resume"] = (torch.equal(model.weight, model2.weight) and torch.equal(model.bias, model2.bias),
+                     model.weight.clone())
     return out
+
+
+def _steps(model, lu, rank: int, js) -> None:
+    for j in js:
+        a, y = batch(rank, j)
+        lu.inner.zero_grad()
+        ((model(a).squeeze(-1) - y) ** 2).mean().backward()
+        lu.inner.step()
 
 
 class Oracle:
@@ -110,4 +130,6 @@ def test_local_update_equals_the_simulators_tailopt():
     for t in range(ROUNDS):
         s = plain.step(s, Oracle(t), comm, t)
     assert (s["x"] - compressed[0]).abs().max().item() > 1e-3
+    assert all(r["resume"][0] for r in res)
+    assert torch.equal(res[0]["resume"][1].reshape(-1), res[0]["bi2clip"][1][:DIM])   # the full run, again
     print("max |LocalUpdate - simulator TailOPT|:", worst)
