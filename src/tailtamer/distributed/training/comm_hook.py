@@ -24,8 +24,8 @@ iterates are the simulator's.
 A compressor acts on each bucket as one vector (as torch's ``powerSGD_hook`` does), its coordinates in the
 model's parameter order (DDP's buckets list them in reverse); with a single bucket the run equals the
 simulator's server method on the model's flat parameter vector. A bucket is known by the parameters it holds,
-so DDP's one-time bucket rebuild after the first step keeps every memory as long as it keeps the buckets'
-membership (always so with one bucket); a regrouped bucket starts fresh. Random compressors draw from the
+and a bucket that DDP's one-time rebuild (after the first step) regroups takes over its parameters' slices of
+the error memories and their step count (other state, such as PowerSGD's warm-start Q, starts fresh). Random compressors draw from the
 counter-based stream of (seed, rank, step), a bucket whose first parameter is the model's i-th using seed +
 i·1_000_003.
 """
@@ -110,6 +110,7 @@ class CompressedHookState:
         self.buckets: dict[tuple[int, ...], State] = {}
         self.steps: dict[tuple[int, ...], int] = {}
         self._layouts: dict[tuple[int, ...], BucketLayout] = {}
+        self._owner: dict[int, tuple[int, ...]] = {}          # parameter → the bucket now holding it
 
     # ---- one bucket ---------------------------------------------------------------------------------
     def update(self, grad: torch.Tensor, params: list[torch.Tensor]) -> torch.Tensor:
@@ -129,13 +130,12 @@ class CompressedHookState:
         layout = self._layouts.get(key)
         if layout is None:
             layout = self._layouts[key] = BucketLayout(canon)
-        t = self.steps.get(key, 0)
+        memory, t = self._memory(key, x)
         seed = self.seed + BUCKET_SEED * key[0]
         oracle = BackwardOracle(g, Randomness(seed, self.comm.nodes, t), self.method, _Problem(layout))
         if self.method == "ef21":
-            new = self._ef21(self.buckets.get(key), x, oracle, Randomness(seed, self.comm.nodes, t - 1), t)
+            new = self._ef21(memory, x, oracle, Randomness(seed, self.comm.nodes, t - 1), t)
         else:
-            memory = self.buckets.get(key)
             s = self.algorithm.init(x, self.comm) if memory is None else {**memory, "x": x}
             new = self.algorithm.step(s, oracle, self.comm, t)
         self.buckets[key] = {k: v for k, v in new.items() if k != "x"}
@@ -145,6 +145,37 @@ class CompressedHookState:
         for slot, i in zip(_views(out, params), [order.index(j) for j in range(len(params))]):
             slot.copy_(moved[i])
         return out
+
+    def _memory(self, key: tuple[int, ...], x: torch.Tensor) -> tuple[State | None, int]:
+        """``(memory, t)`` of the bucket holding parameters ``key``. A bucket DDP regrouped (its one-time rebuild
+        after the first step) takes its parameters' slices of the old buckets' memories — every memory shaped
+        like the bucket's row — and their step count; other state (PowerSGD's Q) starts fresh."""
+        if key in self.buckets or not self.buckets:
+            for param in key:
+                self._owner.setdefault(param, key)
+            return self.buckets.get(key), self.steps.get(key, 0)
+        parts: dict[str, dict[int, torch.Tensor]] = {}
+        t = None
+        for old, mem in self.buckets.items():
+            layout = self._layouts[old]
+            for pos, param in enumerate(old):
+                if param not in key:
+                    continue
+                t = self.steps[old] if t is None else t
+                slot = layout.slots[pos]
+                for name, v in mem.items():
+                    if v.shape[-1] == layout.dim:
+                        parts.setdefault(name, {})[param] = v[:, slot.offset: slot.offset + slot.numel]
+        if t is None:
+            return None, 0
+        fresh = {k: v for k, v in self.algorithm.init(x, self.comm).items() if k != "x"}
+        carried = {name: torch.cat([got[p] for p in key], dim=1) for name, got in parts.items()
+                   if all(p in got for p in key)}
+        for param in key:
+            self._owner[param] = key
+        for old in [old for old in self.buckets if all(self._owner.get(p) != old for p in old)]:
+            del self.buckets[old], self.steps[old], self._layouts[old]        # regrouped away entirely
+        return {**fresh, **carried}, t
 
     def _ef21(self, memory: State | None, x: torch.Tensor, oracle: BackwardOracle, previous: Randomness,
               t: int) -> State:
