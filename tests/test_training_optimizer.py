@@ -235,3 +235,51 @@ def test_bad_setups_fail_in_one_line():
     with pytest.raises(DistributedRunError, match=r"parameter 'group 0 parameter 0' has shape \[1, 4\] on rank 1 "
                                                   r"but \[1, 3\] on rank 0"):
         spawn(_shapes, 2, timeout=20)
+
+
+def _every_scheduler(rank: int, world: int) -> dict:
+    from torch.optim import lr_scheduler as S
+
+    from tailtamer.distributed import DecentralizedOptimizer
+
+    def make(opt):
+        return {"StepLR": S.StepLR(opt, 2), "MultiStepLR": S.MultiStepLR(opt, [1, 3]),
+                "ExponentialLR": S.ExponentialLR(opt, 0.9), "LinearLR": S.LinearLR(opt),
+                "ConstantLR": S.ConstantLR(opt), "PolynomialLR": S.PolynomialLR(opt, 4),
+                "CosineAnnealingLR": S.CosineAnnealingLR(opt, 4),
+                "CosineAnnealingWarmRestarts": S.CosineAnnealingWarmRestarts(opt, 2),
+                "CyclicLR": S.CyclicLR(opt, 0.01, 0.1, 2, cycle_momentum=False),
+                "OneCycleLR": S.OneCycleLR(opt, 0.1, total_steps=10, cycle_momentum=False),
+                "LambdaLR": S.LambdaLR(opt, lambda t: 0.5 ** t),
+                "MultiplicativeLR": S.MultiplicativeLR(opt, lambda t: 0.9),
+                "SequentialLR": S.SequentialLR(opt, [S.ConstantLR(opt), S.ExponentialLR(opt, 0.9)], [2]),
+                "ReduceLROnPlateau": S.ReduceLROnPlateau(opt, patience=0)}
+
+    out = {}
+    for name in make(torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.05)):
+        model = torch.nn.Linear(2, 1).double()
+        opt = DecentralizedOptimizer(model.parameters(), "dsgd", "complete", lr=0.05, timeout=10)
+        ref_p = torch.zeros(1, requires_grad=True)
+        ref = torch.optim.SGD([ref_p], lr=0.05)          # the same scheduler on a torch optimizer
+        sched, ref_sched = make(opt)[name], make(ref)[name]
+        lrs = []
+        for _ in range(4):
+            opt.zero_grad()
+            model(torch.ones(1, 2, dtype=torch.float64)).sum().backward()
+            opt.step()
+            ref.step()
+            args = (1.0,) if name == "ReduceLROnPlateau" else ()
+            sched.step(*args)
+            ref_sched.step(*args)
+            lrs.append((opt.param_groups[0]["lr"], ref.param_groups[0]["lr"]))
+        out[name] = lrs
+    return out
+
+
+@pytest.mark.multiprocess
+def test_every_torch_scheduler_drives_it_like_a_torch_optimizer():
+    res = spawn(_every_scheduler, 1, timeout=30)[0]
+    assert len(res) == 14
+    for name, lrs in res.items():
+        assert all(a == b for a, b in lrs), (name, lrs)
+        assert len({a for a, _ in lrs}) > 1 or name == "ConstantLR", (name, lrs)
