@@ -49,7 +49,7 @@ def real_vs_simulated(d: int, updates: int, time_scale: float) -> dict[str, Any]
     from pathlib import Path
 
     from tailtamer.distributed.run import launch
-    from tailtamer.engine.events.replay import read_arrivals
+    from tailtamer.rundir.arrivals import read_arrivals
     from tailtamer.rundir.checkpoint import read_checkpoint
     from tailtamer.experiments.runner import run_config
 

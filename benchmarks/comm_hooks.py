@@ -17,6 +17,7 @@ iteration 2, error feedback and warm start), and tailtamer's hook (SGD lr = 1, t
 (4 levels, biased: scaled by 1/(1 + ω), as error feedback needs) and ``dsignsgd``.
 The last line printed is one JSON object with every measurement.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,21 +31,24 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from tailtamer.data import load_digits_arrays  # noqa: E402
-from tailtamer.distributed.launcher import spawn  # noqa: E402
-from tailtamer.distributed.training.comm_hook import compressed_hook  # noqa: E402
-from tailtamer.problems.models.vision import DigitsCNN  # noqa: E402
+from tailtamer.data import load_digits_arrays
+from tailtamer.distributed.launcher import spawn
+from tailtamer.distributed.training.comm_hook import compressed_hook
+from tailtamer.problems.models.vision import DigitsCNN
 
 CHANNELS, BATCH = 16, 32
 
 
 def variants(rank: int) -> dict[str, tuple]:
-    return {"allreduce": (None,), "torch-powersgd": ("torch",),
-            "powersgd": ("powersgd", None, {"rank": rank, "start_iter": 2}),
-            "ef+powersgd": ("ef", {"name": "powersgd", "rank": rank}, {}),
-            "ef+top-k": ("ef", {"name": "top-k", "fraction": 0.01}, {}),
-            "ef+qsgd": ("ef", {"name": "qsgd", "levels": 4, "biased": True}, {}),
-            "dsignsgd": ("dsignsgd", None, {"lr": 0.002})}
+    return {
+        "allreduce": (None,),
+        "torch-powersgd": ("torch",),
+        "powersgd": ("powersgd", None, {"rank": rank, "start_iter": 2}),
+        "ef+powersgd": ("ef", {"name": "powersgd", "rank": rank}, {}),
+        "ef+top-k": ("ef", {"name": "top-k", "fraction": 0.01}, {}),
+        "ef+qsgd": ("ef", {"name": "qsgd", "levels": 4, "biased": True}, {}),
+        "dsignsgd": ("dsignsgd", None, {"lr": 0.002}),
+    }
 
 
 def torch_powersgd_bytes(model: torch.nn.Module, rank: int) -> int:
@@ -68,8 +72,9 @@ def _run(rank: int, world: int, name: str, spec: tuple, steps: int, lr: float, r
     ddp = DistributedDataParallel(model)
     opt_lr, state = lr, None
     if spec[0] == "torch":
-        ddp.register_comm_hook(torch_psgd.PowerSGDState(None, matrix_approximation_rank=r, start_powerSGD_iter=2),
-                               torch_psgd.powerSGD_hook)
+        ddp.register_comm_hook(
+            torch_psgd.PowerSGDState(None, matrix_approximation_rank=r, start_powerSGD_iter=2), torch_psgd.powerSGD_hook
+        )
     elif spec[0] is not None:
         method, compressor, hyper = spec
         state, hook = compressed_hook(model, method, compressor, **{"lr": lr, "steps": steps, **hyper})
@@ -92,11 +97,15 @@ def _run(rank: int, world: int, name: str, spec: tuple, steps: int, lr: float, r
     if state is not None:
         sent = state.comm.wire.bytes / steps
     elif spec[0] == "torch":
-        sent = (torch_powersgd_bytes(model, r) * (steps - 2) + 4 * sum(p.numel() for p in model.parameters()) * 2) / steps
+        dense = 4 * sum(p.numel() for p in model.parameters())  # start_powerSGD_iter = 2: 2 dense steps
+        sent = (torch_powersgd_bytes(model, r) * (steps - 2) + dense * 2) / steps
     else:
         sent = 4 * sum(p.numel() for p in model.parameters())
-    return {"ms_per_step": 1e3 * statistics.median(times[2:]), "bytes_per_step": sent,
-            "final_loss": float(loss) / world}
+    return {
+        "ms_per_step": 1e3 * statistics.median(times[2:]),
+        "bytes_per_step": sent,
+        "final_loss": float(loss) / world,
+    }
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -108,13 +117,21 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--quick", action="store_true", help="20 steps")
     args = p.parse_args(argv)
     steps = 20 if args.quick else args.steps
-    out = {"nproc": args.nproc, "steps": steps, "rank": args.rank, "torch_threads_per_process": 1,
-           "dense_bytes": 4 * sum(q.numel() for q in DigitsCNN(CHANNELS).parameters())}
+    out = {
+        "nproc": args.nproc,
+        "steps": steps,
+        "rank": args.rank,
+        "torch_threads_per_process": 1,
+        "dense_bytes": 4 * sum(q.numel() for q in DigitsCNN(CHANNELS).parameters()),
+    }
     for name, spec in variants(args.rank).items():
         res = spawn(_run, args.nproc, (name, spec, steps, args.lr, args.rank), timeout=120, threads=1)[0]
         out[name] = res
-        print(f"{name:15s} {res['ms_per_step']:8.2f} ms/step  {res['bytes_per_step']:10.0f} B/step  "
-              f"final loss {res['final_loss']:.4f}", flush=True)
+        print(
+            f"{name:15s} {res['ms_per_step']:8.2f} ms/step  {res['bytes_per_step']:10.0f} B/step  "
+            f"final loss {res['final_loss']:.4f}",
+            flush=True,
+        )
     print(json.dumps(out))
     return out
 

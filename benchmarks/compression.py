@@ -26,11 +26,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from tailtamer.compression import COMPRESSORS  # noqa: E402
-from tailtamer.comm.distributed import DistributedComm  # noqa: E402
-from tailtamer.distributed.launcher import spawn  # noqa: E402
-from tailtamer.rng import Randomness  # noqa: E402
-from tailtamer.topology import TOPOLOGIES  # noqa: E402
+from tailtamer.compression import COMPRESSORS
+from tailtamer.comm.distributed import DistributedComm
+from tailtamer.distributed.launcher import spawn
+from tailtamer.rng import Randomness
+from tailtamer.topology import TOPOLOGIES
 
 NPROC = 4
 CODECS = {"dense": None, "top-1%": {"name": "top-k", "fraction": 0.01}, "sign": {"name": "sign"},

@@ -26,11 +26,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from tailtamer.api import build_components, make_loop  # noqa: E402
-from tailtamer.comm.backends import check_backend  # noqa: E402
-from tailtamer.comm.distributed import DistributedComm  # noqa: E402
-from tailtamer.distributed.launcher import spawn  # noqa: E402
-from tailtamer.topology import TOPOLOGIES  # noqa: E402
+from tailtamer.api import build_components, make_loop
+from tailtamer.comm.backends import check_backend
+from tailtamer.comm.distributed import DistributedComm
+from tailtamer.distributed.launcher import spawn
+from tailtamer.topology import TOPOLOGIES
 
 NPROC = 4
 

@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
                              check=True, capture_output=True, text=True)
         res[name] = json.loads(out.stdout.strip().splitlines()[-1])
         r = res[name]
-        print(f"{name:8s} round {r['round_s'] * 1e3:8.1f} ms   peak RSS added {r['peak_rss_added_bytes'] / 2**20:8.1f} MiB"
+        print(f"{name:8s} round {r['round_s'] * 1e3:8.1f} ms   "
+              f"peak RSS added {r['peak_rss_added_bytes'] / 2**20:8.1f} MiB"
               f"   optimizer state in round {r['optimizer_state_bytes_in_round'] / 2**20:7.1f} MiB"
               f"   persistent state {r['state_tensor_bytes'] / 2**20:7.1f} MiB   comm/round "
               f"{r['comm_bytes_per_round'] / 2**20:6.1f} MiB")

@@ -11,9 +11,9 @@ FFN 512, context 64, vocabulary ≈ 9.9k, ≈ 3.0M parameters; batch B windows p
   Python loops over nodes and neighbours for momentum, tracking, norms and mixing.
 
 glibc is told to keep freed memory in the heap (:func:`tailtamer.memory.keep_heap_memory`;
-``--default-malloc`` to skip). Median of interleaved repeats after a warm-up; ``torch.set_num_threads(threads)`` (default 1). The last
-line printed is one JSON object with ``ratio_vs_single_model`` and ``ratio_vs_naive`` (best simulator
-backend). Synthetic token ids of the vocabulary size are used when ../shared/data is absent.
+``--default-malloc`` to skip). Median of interleaved repeats after a warm-up; ``torch.set_num_threads(threads)``
+(default 1). The last line printed is one JSON object with ``ratio_vs_single_model`` and ``ratio_vs_naive``
+(best simulator backend). Synthetic token ids of the vocabulary size are used when ../shared/data is absent.
 
     python benchmarks/model_overhead.py [--quick] [--batch B] [--threads T] [--repeats R]
 """
@@ -23,7 +23,7 @@ import argparse
 import json
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -147,7 +147,8 @@ def run(quick: bool = False, batch: int | None = None, threads: int = 1, repeats
     t = median_times(fns, R)
     best = min(("vmap", t["simulator_vmap"]), ("loop", t["simulator_loop"]), key=lambda kv: kv[1])
     return {"benchmark": "model_overhead", "n": N, "batch_per_node": B, "params": vm.dim, "threads": threads,
-            "repeats": R, "keep_heap_memory": heap, "seconds": {k: round(v, 4) for k, v in t.items()}, "best_backend": best[0],
+            "repeats": R, "keep_heap_memory": heap, "seconds": {k: round(v, 4) for k, v in t.items()},
+            "best_backend": best[0],
             "ratio_vs_single_model": round(best[1] / t["single_model"], 3),
             "ratio_vs_naive": round(best[1] / t["naive"], 3),
             "ratio_loop_vs_vmap": round(t["simulator_loop"] / t["simulator_vmap"], 3)}

@@ -23,7 +23,8 @@ import json
 import os
 import statistics
 import time
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import scipy.stats
@@ -93,7 +94,8 @@ def run(quick: bool = False) -> dict[str, Any]:
     return {"sampler_vs_scipy_speedup": round(scipy_s / ours_s, 2), "tailtamer_s": round(ours_s, 5),
             "scipy_s": round(scipy_s, 5), "n": n, "repeats": repeats, "alpha": ALPHA, "skew": SKEW,
             "torch_threads": threads, "sampler_vs_scipy_one_thread": round(scipy_1 / ours_1, 2),
-            "sampler_cost_vs_torch_rand": round(u64 / r64, 2), "sampler_cost_vs_torch_rand_float32": round(u32 / r32, 2),
+            "sampler_cost_vs_torch_rand": round(u64 / r64, 2),
+            "sampler_cost_vs_torch_rand_float32": round(u32 / r32, 2),
             "uniform_s": round(u64, 5), "torch_rand_s": round(r64, 5),
             "alpha_stable_cost_vs_torch_rand": round(ours_1 / r64, 2), "uniform_threads": 1,
             "alpha_stable_rows_eager_s": round(eager_rows, 5), "alpha_stable_rows_fused_s": round(fused_rows, 5),
@@ -112,7 +114,8 @@ def main() -> None:
         print(f"{label:<28}{res[key]:>10.4f}{res['n'] / res[key]:>14.3g}")
     print(f"speedup: {res['sampler_vs_scipy_speedup']}x")
     print(f"counter-based uniforms / torch.rand (float64, one thread): {res['sampler_cost_vs_torch_rand']}x "
-          f"({res['uniform_s']:.4f}s vs {res['torch_rand_s']:.4f}s); float32: {res['sampler_cost_vs_torch_rand_float32']}x")
+          f"({res['uniform_s']:.4f}s vs {res['torch_rand_s']:.4f}s); "
+          f"float32: {res['sampler_cost_vs_torch_rand_float32']}x")
     print(json.dumps(res))
 
 

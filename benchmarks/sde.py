@@ -22,7 +22,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from tailtamer.sde import build_lab, discrete_paths, sde_paths  # noqa: E402
+from tailtamer.sde import build_lab, discrete_paths, sde_paths
 
 M, D, N = 10_000, 10, 4
 METHODS = {"dsgd": {"name": "dsgd"}, "dcsgd (ω = 1)": {"name": "dcsgd", "omega": 1.0},

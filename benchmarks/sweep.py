@@ -1,20 +1,20 @@
-"""The E1 tuning grid as today's sweep (one run per job) and as batched sweeps (stacked runs), side by side.
+"""The E1 tuning grid as today's sweep (one run per job) and as stacked sweeps (stacked runs), side by side.
 
 Both sweeps run the same jobs (the first round of ``tailtamer study e1 --tune``: every grid point on both
 tuning seeds; with ``--grid tailopt`` the first round of ``tailtamer study tailopt``'s tuning, local-update
 methods) into fresh folders, with the same number of worker processes, one torch thread each, float64.
 Each repeat times one sweep of each kind (alternating which goes first); the figure gives the medians, and
-the last line is JSON with ``sweep_speedup`` (median time of the plain sweep / median time of the batched
+the last line is JSON with ``sweep_speedup`` (median time of the plain sweep / median time of the stacked
 sweep), the thread count and the dtype. Both sweeps' workers fork from one forkserver that has imported torch
 and tailtamer (:func:`tailtamer.experiments.executors.warm`); it starts once per process, before the timings
-(``forkserver_start_s``), as it does once per study. The batched folders' final metrics are checked against
+(``forkserver_start_s``), as it does once per study. The stacked folders' final metrics are checked against
 the plain ones (equal within 1e-12), and so are their files (``same_files``: the same names in every run folder, and
 checkpoints of the same size: each member's file holds its own state only).
 
     python benchmarks/sweep.py                               # the full grid, T = 3000 (idle machine)
     python benchmarks/sweep.py --quick                       # T ≤ 300, one repeat, for development
     python benchmarks/sweep.py --no-plots                    # neither sweep draws a metrics.png per run
-    python benchmarks/sweep.py --seeds 96 --no-plots         # 96 seeds of one config: two 48-member batches
+    python benchmarks/sweep.py --seeds 96 --no-plots         # 96 seeds of one config: two 48-member stacked runs
     python benchmarks/sweep.py --seeds 48 --no-plots --problem logistic   # the same jobs on logistic regression
     python benchmarks/sweep.py --grid tailopt                # TailOPT's tuning grid: 272 local-update runs
 
@@ -41,14 +41,15 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import torch  # noqa: E402
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from tailtamer.rundir.folder import read_summary  # noqa: E402
-from tailtamer.experiments import e1, tailopt  # noqa: E402
-from tailtamer.experiments.batched import Batch, plan  # noqa: E402
+from tailtamer.experiments.stacked import StackedRun, plan  # noqa: E402
 from tailtamer.experiments.executors import warm  # noqa: E402
+from tailtamer.experiments.studies import gt_nsgdm_heavy_tails as e1  # noqa: E402
+from tailtamer.experiments.studies import tailopt_local_updates as tailopt  # noqa: E402
 from tailtamer.experiments.sweep import run_sweep  # noqa: E402
 
 
@@ -63,7 +64,7 @@ GRIDS = {"e1": e1.tune_jobs, "tailopt": tailopt.tune_jobs}
 
 def jobs(root: Path, args: argparse.Namespace) -> list[tuple[Path, dict]]:
     """The ``--grid``'s first tuning round (its first ``--limit`` jobs), or with ``--seeds R`` R seeds of the
-    grid's first config (E1: GT-NSGDm; one batch per worker of R / workers members: the large-batch case)."""
+    grid's first config (E1: GT-NSGDm; one stacked run per worker of R / workers members: the large-stack case)."""
     grid = GRIDS[args.grid](root)
     if args.seeds:
         base = grid[0][1]
@@ -79,11 +80,11 @@ def jobs(root: Path, args: argparse.Namespace) -> list[tuple[Path, dict]]:
     return out
 
 
-def timed(root: Path, args: argparse.Namespace, batch: bool) -> float:
+def timed(root: Path, args: argparse.Namespace, stack: bool) -> float:
     shutil.rmtree(root, ignore_errors=True)
     todo = jobs(root, args)
     t0 = time.perf_counter()
-    run_sweep(todo, workers=args.workers, progress=False, batch=batch, plot=not args.no_plots)
+    run_sweep(todo, workers=args.workers, progress=False, stack=stack, plot=not args.no_plots)
     return time.perf_counter() - t0
 
 
@@ -106,7 +107,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="timed sweeps of each kind (medians reported)")
     ap.add_argument("--limit", type=int, default=None, help="only the first N jobs of the grid")
     ap.add_argument("--seeds", type=int, default=0,
-                    help="instead of the grid: R seeds of its first GT-NSGDm config (the large-batch case)")
+                    help="instead of the grid: R seeds of its first GT-NSGDm config (the large-stack case)")
     ap.add_argument("--problem", choices=sorted(PROBLEMS), default="e1",
                     help="E1's problem, or logistic regression in its place in every job")
     ap.add_argument("--no-plots", action="store_true",
@@ -122,40 +123,40 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="tailtamer-sweep-bench-"))
     todo = jobs(tmp / "plan", args)
     units = plan([(str(f), c) for f, c in todo], args.workers)
-    sizes = sorted((len(u.jobs) for u in units if isinstance(u, Batch)), reverse=True)
-    plain_t, batched_t = [], []
+    sizes = sorted((len(u.jobs) for u in units if isinstance(u, StackedRun)), reverse=True)
+    plain_t, stacked_t = [], []
     try:
         for i in range(args.repeats):
             order = (False, True) if i % 2 == 0 else (True, False)
-            for batch in order:
-                t = timed(tmp / ("batched" if batch else "plain"), args, batch)
-                (batched_t if batch else plain_t).append(t)
-        a, b = finals(tmp / "plain", args), finals(tmp / "batched", args)
-        same_files = files(tmp / "plain", args) == files(tmp / "batched", args)
+            for stack in order:
+                t = timed(tmp / ("stacked" if stack else "plain"), args, stack)
+                (stacked_t if stack else plain_t).append(t)
+        a, b = finals(tmp / "plain", args), finals(tmp / "stacked", args)
+        same_files = files(tmp / "plain", args) == files(tmp / "stacked", args)
         worst = max((abs(x[k] - y[k]) for x, y in zip(a, b) for k in x if x[k] == x[k] and y.get(k) == y.get(k)
                      and abs(x[k]) != float("inf")), default=0.0)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    mp, mb = statistics.median(plain_t), statistics.median(batched_t)
+    mp, mb = statistics.median(plain_t), statistics.median(stacked_t)
     runs, steps = len(todo), todo[0][1]["run"]["steps"]
     name = {"e1": "E1", "tailopt": "TailOPT"}[args.grid]
     what = f"{args.seeds} seeds of one {name} config" if args.seeds else f"{name} tuning grid, first round"
     what += f", on {args.problem}" if PROBLEMS[args.problem] is not None else ""
     print(f"{what}: {runs} runs × {steps} steps, {args.workers} workers × 1 thread, "
-          f"float64, {'no plots' if args.no_plots else 'a metrics.png per run'}; batches of {sizes} members; "
+          f"float64, {'no plots' if args.no_plots else 'a metrics.png per run'}; stacked runs of {sizes} members; "
           f"workers forked from a preloaded forkserver (started once, {start:.1f} s, before the timings)")
     width = 40
-    for label, t in (("plain sweep (one run per job)", mp), ("batched sweep (stacked runs)", mb)):
+    for label, t in (("plain sweep (one run per job)", mp), ("stacked sweep (stacked runs)", mb)):
         bar = "█" * max(1, round(width * t / max(mp, mb)))
         print(f"  {label:<32} {bar:<{width}} {t:7.2f} s  ({runs * steps / t:9.0f} run-steps/s)")
-    print(f"  speedup {mp / mb:.1f}×; largest metric difference batched vs plain: {worst:.1e}; "
+    print(f"  speedup {mp / mb:.1f}×; largest metric difference stacked vs plain: {worst:.1e}; "
           f"same files (names, checkpoint sizes): {same_files}")
     print(json.dumps({
         "benchmark": "sweep", "jobs": f"seeds:{args.seeds}" if args.seeds else f"{args.grid}-tune-grid", "runs": runs,
         "grid": args.grid, "problem": args.problem,
         "steps": steps, "workers": args.workers, "threads": 1, "dtype": "float64", "plots": not args.no_plots,
-        "repeats": args.repeats, "plain_s": plain_t, "batched_s": batched_t, "plain_median_s": mp,
-        "batched_median_s": mb, "batch_sizes": sizes, "forkserver_start_s": start, "max_metric_diff": worst,
+        "repeats": args.repeats, "plain_s": plain_t, "stacked_s": stacked_t, "plain_median_s": mp,
+        "stacked_median_s": mb, "stack_sizes": sizes, "forkserver_start_s": start, "max_metric_diff": worst,
         "same_files": same_files, "sweep_speedup": mp / mb}))
 
 

@@ -28,8 +28,8 @@ ROWS: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("quadratic_n1000_vectorized_vs_loop",
          "GT-NSGDm, quadratic n = 1,000, d = 1,000, ring (wrapped-diagonal mixing): vectorized / per-node loop",
          "—", "quadratic_threads", "float32"),
-        ("quadratic_n1000_vectorized_vs_loop_all_cores", "the same with one thread per core (torch's default, the "
-         "setting of the ≥ 20× target)", "≥ 20×", "quadratic_all_cores_threads", "float32"),
+        ("quadratic_n1000_vectorized_vs_loop_all_cores", ("the same with one thread per core (torch's default, the "
+         "setting of the ≥ 20× target)"), "≥ 20×", "quadratic_all_cores_threads", "float32"),
         ("sampler_vs_scipy", "α-stable sampling (α 1.5, skew 0.5), 1e6 draws: tailtamer / scipy.stats.levy_stable",
          "≥ 5×", "2 (torch default)", "float64"),
         ("sampler_vs_scipy_one_thread", "the same with torch on one thread (scipy has one)", "—", "1", "float64"),
@@ -41,8 +41,8 @@ ROWS: dict[str, list[tuple[str, str, str, str, str]]] = {
          "uniform_threads", "float64"),
     ],
     "scale.py": [
-        ("scaling_exponent_n_ge_1e4", "GT-NSGDm step time ∝ n^x on the quadratic, ring, d = 10, n = 1e4…1e6 "
-         "(1 = linear; plot below)", "≈ 1", "threads_by_n", "float32"),
+        ("scaling_exponent_n_ge_1e4", ("GT-NSGDm step time ∝ n^x on the quadratic, ring, d = 10, n = 1e4…1e6 "
+         "(1 = linear; plot below)"), "≈ 1", "threads_by_n", "float32"),
         ("largest_n_peak_rss_gb", "peak memory (GB) of that run at n = 1e6, d = 10", "≤ 24", "threads_by_n", "float32"),
         ("n10k_d1k_f32_steps_per_s_none", "GT-NSGDm steps/s, quadratic n = 10,000, d = 1,000, no noise", "≥ 10",
          "n10k_d1k_threads", "float32"),
@@ -73,22 +73,22 @@ ROWS: dict[str, list[tuple[str, str, str, str, str]]] = {
          "float32"),
     ],
     "sde.py": [
-        ("sde_over_discrete_median", "SDE path-steps/s / discrete path-steps/s, M = 10,000 paths, d = 10 "
-         "(median over DSGD, DCSGD, DSignSGD × 2 noises)", "—", "threads", "float64"),
+        ("sde_over_discrete_median", ("SDE path-steps/s / discrete path-steps/s, M = 10,000 paths, d = 10 "
+         "(median over DSGD, DCSGD, DSignSGD × 2 noises)"), "—", "threads", "float64"),
     ],
     "sweep.py": [
-        ("sweep_speedup", "E1 tuning grid (66 runs × T = 3000): today's sweep / batched sweep (stacked runs), time, "
+        ("sweep_speedup", "E1 tuning grid (66 runs × T = 3000): today's sweep / stacked sweep, time, "
          "2 workers", "≥ 8×", "threads", "float64"),
     ],
     "sweep.py --grid tailopt": [
         ("sweep_speedup", "TailOPT tuning grid (272 local-update runs × 200 rounds of 5 local steps): today's sweep / "
-         "batched sweep, time, 2 workers", "—", "threads", "float64"),
+         "stacked sweep, time, 2 workers", "—", "threads", "float64"),
     ],
     "async_engine.py": [
-        ("events_per_lockstep_gradient", "async simulator events/s / lockstep gradients/s of the same work "
-         "(1,000 workers, d = 10,000)", "—", "threads", "float64"),
-        ("real_over_simulated", "real / simulated time per server update, ASGD, server + 3 workers on 4 gloo "
-         "processes, d = 10,000, 0.01 s per timing unit", "—", "1 per process", "float64"),
+        ("events_per_lockstep_gradient", ("async simulator events/s / lockstep gradients/s of the same work "
+         "(1,000 workers, d = 10,000)"), "—", "threads", "float64"),
+        ("real_over_simulated", ("real / simulated time per server update, ASGD, server + 3 workers on 4 gloo "
+         "processes, d = 10,000, 0.01 s per timing unit"), "—", "1 per process", "float64"),
     ],
 }
 
@@ -146,8 +146,8 @@ def main() -> None:
                 shown = f"{value:.3g}" if isinstance(value, float) else str(value)
                 kept[f"`{script}`: {key}"] = (f"| `{script}`: {key} | {what} | {shown} | {target} | "
                                               f"{threads_shown(result, threads)} | {dtype} |")
-    lines = ["", f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()} ({platform.python_version()}), "
-             f"{'quick' if args.quick else 'full'} settings; medians of interleaved repeats.", "",
+    lines = ["", (f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()} ({platform.python_version()}), "
+             f"{'quick' if args.quick else 'full'} settings; medians of interleaved repeats."), "",
              "| benchmark | what | value | target | threads | dtype |", "|---|---|---|---|---|---|",
              *[kept[k] for k in (f"`{s}`: {key}" for s, rows in ROWS.items() for key, *_ in rows) if k in kept], ""]
     i, j = readme.index(START) + len(START), readme.index(END)

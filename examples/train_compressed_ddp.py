@@ -6,6 +6,7 @@ The hook runs the ``ef`` server method on each gradient bucket: every process se
 (lr·gradient + its error memory) and keeps the rest as memory; the hook's output is the method's whole step,
 so the optimizer is SGD with lr = 1. ``--method``/``--compressor`` pick others (ef21 + qsgd, dsignsgd, ...).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,11 +35,12 @@ def main(argv: list[str] | None = None) -> float:
     x, y = digits_shard(rank, world)
     model = DigitsCNN(channels=8)
     ddp = DistributedDataParallel(model)
-    state, hook = compressed_hook(model, args.method, json.loads(args.compressor), lr=args.lr, steps=args.steps,
-                                  timeout=60)
+    state, hook = compressed_hook(
+        model, args.method, json.loads(args.compressor), lr=args.lr, steps=args.steps, timeout=60
+    )
     ddp.register_comm_hook(state, hook)
     opt = torch.optim.SGD(ddp.parameters(), lr=1.0)
-    for step, (xb, yb) in zip(range(args.steps), minibatches(x, y, 32, seed=rank)):
+    for _, (xb, yb) in zip(range(args.steps), minibatches(x, y, 32, seed=rank)):
         opt.zero_grad()
         F.cross_entropy(ddp(xb), yb).backward()
         opt.step()
@@ -46,7 +48,11 @@ def main(argv: list[str] | None = None) -> float:
     with torch.no_grad():
         loss = state.comm.mean(F.cross_entropy(model(x), y).reshape(1, 1)).item()
     if rank == 0:
-        print(f"after {args.steps} steps: training loss {loss:.4f}, {sent:.0f} bytes sent per step (dense: {4 * sum(q.numel() for q in model.parameters())})", flush=True)
+        dense = 4 * sum(q.numel() for q in model.parameters())
+        print(
+            f"after {args.steps} steps: training loss {loss:.4f}, {sent:.0f} bytes sent per step (dense: {dense})",
+            flush=True,
+        )
     return loss
 
 

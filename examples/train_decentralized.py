@@ -5,6 +5,7 @@
 Each process is one node with its own shard of scikit-learn's digits; ``opt.step()`` runs GT-NSGDm's tracked
 momentum, normalized step and two gossips with the ring neighbours (docs/distributed.md).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,10 +28,11 @@ def main(argv: list[str] | None = None) -> float:
     rank, world = init_from_env("gloo", timeout=60)
     x, y = digits_shard(rank, world)
     model = DigitsCNN(channels=8)
-    opt = DecentralizedOptimizer(model.parameters(), algorithm="gt-nsgdm", topology="ring", lr=args.lr, beta=0.9,
-                                 timeout=60)
+    opt = DecentralizedOptimizer(
+        model.parameters(), algorithm="gt-nsgdm", topology="ring", lr=args.lr, beta=0.9, timeout=60
+    )
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.steps)
-    for step, (xb, yb) in zip(range(args.steps), minibatches(x, y, 32, seed=rank)):
+    for _, (xb, yb) in zip(range(args.steps), minibatches(x, y, 32, seed=rank)):
         opt.zero_grad()
         F.cross_entropy(model(xb), yb).backward()
         opt.step()

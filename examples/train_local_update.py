@@ -6,6 +6,7 @@ Each process runs BiClip's coordinate-wise clipping as its inner optimizer for `
 the pseudo-gradients are averaged (``--top-k 0.1``: as top-10 % packets) and BiClip at the server moves the model,
 identically on every process. ``--inner adamw`` uses torch's AdamW as the inner optimizer instead.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,13 +33,24 @@ def main(argv: list[str] | None = None) -> float:
     x, y = digits_shard(rank, world)
     model = DigitsCNN(channels=8)
     inner = torch.optim.AdamW(model.parameters(), lr=1e-3) if args.inner == "adamw" else None
-    lu = LocalUpdate(model, "bi2clip", inner, sync_every=args.sync_every, steps=args.steps // args.sync_every,
-                     compression={"name": "top-k", "fraction": args.top_k} if args.top_k else None,
-                     lr=0.1, u=1.0, d=0.0, outer_u=1.0, outer_d=0.0, timeout=60)
-    for step, (xb, yb) in zip(range(args.steps), minibatches(x, y, 32, seed=rank)):
+    lu = LocalUpdate(
+        model,
+        "bi2clip",
+        inner,
+        sync_every=args.sync_every,
+        steps=args.steps // args.sync_every,
+        compression={"name": "top-k", "fraction": args.top_k} if args.top_k else None,
+        lr=0.1,
+        u=1.0,
+        d=0.0,
+        outer_u=1.0,
+        outer_d=0.0,
+        timeout=60,
+    )
+    for _, (xb, yb) in zip(range(args.steps), minibatches(x, y, 32, seed=rank)):
         lu.inner.zero_grad()
         F.cross_entropy(model(xb), yb).backward()
-        lu.inner.step()                                      # every --sync-every steps: the outer step too
+        lu.inner.step()  # every --sync-every steps: the outer step too
     with torch.no_grad():
         loss = lu.comm.mean(F.cross_entropy(model(x), y).reshape(1, 1)).item()
     if rank == 0:

@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> float:
     args = p.parse_args(argv)
 
     torch.set_num_threads(1)
-    rank, world = init_from_env("gloo", timeout=args.timeout)
+    rank, _world = init_from_env("gloo", timeout=args.timeout)
     torch.manual_seed(rank)                       # different local init; the optimizer syncs to rank 0's
     x, y = make_data(rank, samples=512, dim=8)
     model = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.Tanh(), torch.nn.Linear(32, 1))

@@ -8,7 +8,7 @@ must agree to rounding. Times must be tie-free (random jitter).
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -30,7 +30,7 @@ def simulate(method: str, hp: dict, n: int, x0: Vec, steps: int, duration: Calla
     flight: dict[int, tuple[float, int, int, Vec]] = {}     # worker -> (finish, version, job, x_read)
     dropped = cancelled = 0
     m = torch.zeros_like(x)
-    buf, bw, cnt = torch.zeros_like(x), 0.0, 0
+    buf, _bw, cnt = torch.zeros_like(x), 0.0, 0
     ms = torch.zeros_like(x)
 
     def start(i: int) -> None:

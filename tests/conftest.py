@@ -1,4 +1,8 @@
-"""Shared fixtures: the repository root and the shared data folder (skipped with a clear message if absent)."""
+"""Shared fixtures: the repository root and the shared data folder (skipped with a clear message if absent).
+
+Tests live in one folder per family (decentralized/, local_update/, asynchronous/, compressed/, core/, engine/,
+cli/, studies/, distributed/); the reference helpers and data/ stay here, and this folder is put on sys.path so
+that ``from reference import ...`` works from every subfolder."""
 from __future__ import annotations
 
 import sys

@@ -7,7 +7,7 @@ handle (``Randomness(seed, [i], t)``), which is what counter-based draws promise
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

@@ -14,8 +14,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .algorithms import ALGORITHMS
+from .algorithms.asynchronous.base import AsyncScheme
+from .compression import COMPRESSORS
 from .errors import ConfigError
+from .noise import NOISES
+from .problems import PROBLEMS
 from .registry import Registry, suggest
+from .timing import TIMINGS
+from .topology import TOPOLOGIES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -54,30 +61,46 @@ class RunSettings:
     time: float = 0.0
 
 
-#: The registry behind each component section (filled lazily to keep imports one-way).
-def component_registries() -> dict[str, Registry]:
-    from .algorithms import ALGORITHMS
-    from .noise import NOISES
-    from .problems import PROBLEMS
-    from .compression import COMPRESSORS
-    from .topology import TOPOLOGIES
+@dataclasses.dataclass(frozen=True)
+class Section:
+    """One section of a config: the one table that load, resolve, ``--set`` and ``tailtamer list`` read.
 
-    from .timing import TIMINGS
+    Attributes:
+        name: the TOML section name.
+        registry: the registry whose entry ``name = ...`` picks (None for ``[run]``, validated as one entry).
+        default: the entry used when the section gives no ``name`` (None: ``name`` is required).
+        needed_by: an optional section is resolved only when the config has it, or when the algorithm's class
+            is a subclass of ``needed_by`` (``[timing]`` for event-driven schemes); None and ``optional``:
+            only when present. Optional sections keep earlier configs resolving unchanged.
+        path_keys: keys naming files: a relative value in a config file is relative to that file's folder.
+    """
 
-    return {"problem": PROBLEMS, "algorithm": ALGORITHMS, "topology": TOPOLOGIES, "noise": NOISES,
-            "compression": COMPRESSORS, "timing": TIMINGS}
+    name: str
+    registry: Registry[Any] | None
+    default: str | None = None
+    optional: bool = False
+    needed_by: type | None = None
+    path_keys: tuple[str, ...] = ()
 
 
-SECTIONS = ("problem", "algorithm", "topology", "noise", "compression", "timing", "run")
-#: Sections resolved only when the config has them, or when the algorithm's family needs them
-#: (section → that family; None: only when present), so earlier configs resolve unchanged.
-OPTIONAL: dict[str, str | None] = {"compression": None, "timing": "async"}
-DEFAULT_NAMES = {"noise": "none", "topology": "complete", "compression": "identity", "timing": "sqrt"}
-REQUIRED = ("problem", "algorithm")
+#: Every config section, in the order a resolved config (and a run folder's ``config.toml``) lists them.
+TABLE: tuple[Section, ...] = (
+    Section("problem", PROBLEMS, path_keys=("path",)),
+    Section("algorithm", ALGORITHMS, path_keys=("path",)),
+    Section("topology", TOPOLOGIES, default="complete", path_keys=("path",)),
+    Section("noise", NOISES, default="none", path_keys=("path",)),
+    Section("compression", COMPRESSORS, default="identity", optional=True),
+    Section("timing", TIMINGS, default="sqrt", optional=True, needed_by=AsyncScheme, path_keys=("path",)),
+    Section("run", None),
+)
+SECTIONS = tuple(s.name for s in TABLE)
+BY_NAME = {s.name: s for s in TABLE}
+COMPONENTS = tuple(s for s in TABLE if s.registry is not None)
 
 
-#: Keys of component sections that name files: a relative value in a config file is relative to its folder.
-PATH_KEYS = ("path",)
+def component_registries() -> dict[str, Registry[Any]]:
+    """Section name → the registry behind it, for the component sections."""
+    return {s.name: s.registry for s in COMPONENTS if s.registry is not None}
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
@@ -97,14 +120,15 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not a UTF-8 text file ({err.reason})") from None
     except OSError as err:
         raise ConfigError(f"cannot read the config file {path}: {err.strerror or err}") from None
-    for section in ("problem", "algorithm", "topology", "noise"):
-        body = cfg.get(section)
+    folder = path.resolve().parent
+    for section in TABLE:
+        body = cfg.get(section.name)
         if not isinstance(body, dict):
             continue
-        for key in PATH_KEYS:
+        for key in section.path_keys:
             value = body.get(key)
             if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
-                body[key] = str((path.resolve().parent / value).resolve())
+                body[key] = str((folder / value).resolve())
     return cfg
 
 
@@ -201,15 +225,17 @@ def resolve(cfg: dict[str, Any]) -> dict[str, Any]:
         if section not in SECTIONS:
             raise ConfigError(f"unknown config section [{section}]{suggest(section, SECTIONS)}; "
                               f"sections: {', '.join(SECTIONS)}")
-    for section in REQUIRED:
+    for section in (s.name for s in COMPONENTS if s.default is None):
         if "name" not in cfg.get(section, {}):
             raise ConfigError(f"[{section}] needs a 'name'")
     out: dict[str, Any] = {}
-    for section, registry in component_registries().items():
-        if section in OPTIONAL and section not in cfg and not _family_needs(out, OPTIONAL[section]):
+    for entry in COMPONENTS:
+        section, registry = entry.name, entry.registry
+        assert registry is not None
+        if entry.optional and section not in cfg and not _needed(out, entry):
             continue
         raw = dict(cfg.get(section, {}))
-        name = raw.pop("name", DEFAULT_NAMES.get(section))
+        name = raw.pop("name", entry.default)
         extra: dict[str, Any] = {}
         if section == "topology":
             extra["n"] = raw.pop("n", 0 if name == "matrix" else None)
@@ -226,13 +252,12 @@ def resolve(cfg: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _family_needs(resolved: dict[str, Any], family: str | None) -> bool:
-    """Whether the (already resolved) algorithm belongs to ``family``."""
-    if family is None:
+def _needed(resolved: dict[str, Any], section: Section) -> bool:
+    """Whether the (already resolved) algorithm needs the optional ``section``."""
+    if section.needed_by is None:
         return False
-    from .algorithms import ALGORITHMS
-
-    return getattr(ALGORITHMS.get(resolved["algorithm"]["name"]), "family", "") == family
+    cls = ALGORITHMS.entry_class(resolved["algorithm"]["name"])
+    return cls is not None and issubclass(cls, section.needed_by)
 
 
 def _toml_value(v: Any) -> str:

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import re
 import threading
@@ -116,7 +117,7 @@ def plot_metrics(rows: Sequence[dict[str, Any]], path: Path, title: str = "", x:
     where all values are positive; ``skip``: further keys that are not metrics.
 
     The figure is the process's one for this number of panels (:func:`_metrics_figure`), redrawn with these
-    rows: the PNG is the same bytes as one drawn on a fresh figure (tests/test_plots.py)."""
+    rows: the PNG is the same bytes as one drawn on a fresh figure (tests/core/test_plots.py)."""
     skip = {"step", "wall_time_s", "bytes_per_node", x, *skip}
     names = [k for k in (rows[0] if rows else {}) if k not in skip]
     if not names:

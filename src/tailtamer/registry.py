@@ -31,7 +31,8 @@ import inspect
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generic, Iterable, TypeVar
+from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Iterable
 
 from .errors import ConfigError
 
@@ -114,7 +115,7 @@ class Part:
     them), so that its validation messages name the keys as the config writes them.
     """
 
-    registry: "Registry[Any]"
+    registry: Registry[Any]
     name: str
     prefix: str = ""
 
@@ -199,6 +200,13 @@ class Registry(Generic[T]):
     def get(self, name: str) -> Callable[..., T]:
         return self._entries[self._check(name)]
 
+    def entry_class(self, name: str) -> type | None:
+        """The class entry ``name`` builds (a composite's base class), None for a function factory: what an
+        entry *is*, for a caller that must tell kinds of entries apart (lockstep or event-driven methods)."""
+        factory: Any = self.get(name)
+        base = factory.base if isinstance(factory, Composite) else factory
+        return base if inspect.isclass(base) else None
+
     def params(self, name: str) -> dict[str, Param]:
         """User-settable parameters of ``name`` with defaults and annotations."""
         factory = self.get(name)
@@ -219,7 +227,7 @@ class Registry(Generic[T]):
         sig = inspect.signature(target)
         try:
             hints = typing.get_type_hints(target)
-        except Exception:  # pragma: no cover - unresolvable forward refs
+        except Exception:  # pragma: no cover - unresolvable forward refs  # noqa: BLE001
             hints = {}
         out = {}
         for p in sig.parameters.values():

@@ -5,7 +5,7 @@ a GPU run therefore draw exactly the same numbers for the same node and step. Bi
 finaliser (Steele, Lea, Flood 2014) applied to a key that mixes the counters, vectorised over nodes and
 coordinates.
 
-Two implementations give the same bits (tests/test_rng.py checks both against the scalar :func:`mix64`):
+Two implementations give the same bits (tests/core/test_rng.py checks both against the scalar :func:`mix64`):
 
 - the fast path, for CPU tensors: numpy ``uint64`` arithmetic (wrapping multiplication and a native logical
   shift, three ops per SplitMix64 round instead of four) over blocks of :data:`CHUNK` entries that stay in
@@ -25,7 +25,7 @@ Example:
 from __future__ import annotations
 
 import zlib
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -334,7 +334,7 @@ class RowSeeds:
         True
     """
 
-    def __init__(self, seeds: "list[int] | tuple[int, ...]", n: int):
+    def __init__(self, seeds: list[int] | tuple[int, ...], n: int):
         if n < 1 or not len(seeds):
             raise ValueError(f"RowSeeds needs at least one seed and n ≥ 1, got {len(seeds)} seeds, n = {n}")
         self.seeds, self.n = [int(s) for s in seeds], int(n)

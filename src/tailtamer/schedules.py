@@ -3,7 +3,7 @@
 Config form (in ``[algorithm]``): ``schedule = "cosine"`` or an inline table
 ``schedule = {name = "poly", power = 0.5}``, and ``warmup = 100`` (steps).
 
-The step size and the factors are small frozen dataclasses, not closures: two members of a batched sweep
+The step size and the factors are small frozen dataclasses, not closures: two members of a stacked sweep
 with the same schedule compare equal, so a stacked run evaluates the shared factor once per step and scales
 the per-member rates by it (:meth:`StepSize.stack_members`) instead of calling every member's function.
 """
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 from .registry import Registry
 from .validation import check_nonneg, check_positive, check_range, check_step_size
@@ -85,7 +86,7 @@ class StepSize:
             return self.lr * self.factor(t)
         return self.lr * min(1.0, (t + 1) / self.warmup) * self.factor(t)
 
-    def stack_members(self, members: Sequence["StepSize"], expand: Any) -> "StackedStepSize | None":
+    def stack_members(self, members: Sequence[StepSize], expand: Any) -> StackedStepSize | None:
         """The step size of a stacked run whose members share ``factor`` and ``warmup``: the members' rates as
         float64 rows (``expand.rows64``, a :class:`tailtamer.engine.stacked.rows.RowExpander`), scaled per step by
         the one shared factor, then cast to the run's dtype (``expand.cast``). None when the schedules differ

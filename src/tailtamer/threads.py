@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import torch
 
@@ -91,17 +91,16 @@ def apply(count: int) -> int:
     return count
 
 
-def for_config(cfg: dict[str, Any], sharing: int) -> int:
+def for_sharing(sharing: int, size: Callable[[], tuple[int, int]]) -> int:
     """The pinned count, else :func:`choose` for one of ``sharing`` processes each hosting ``n / sharing``
-    nodes of ``cfg`` (builds the components only when more than one thread is possible)."""
+    nodes of dimension d, ``(n, d) = size()`` (called only when more than one thread is possible: it may
+    build the run's components; :func:`tailtamer.api.problem_size`)."""
     if _fixed is not None:
         return _fixed
     if cores() // max(1, sharing) <= 1:
         return 1
-    from .api import build_components
-
-    c = build_components(cfg)
-    return choose(-(-c.n // max(1, sharing)), c.problem.dim, sharing)
+    n, d = size()
+    return choose(-(-n // max(1, sharing)), d, sharing)
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from .errors import ValidationError
+from .registry import suggest
 
 
 def check_range(name: str, value: float, lo: float | None = None, hi: float | None = None,
@@ -48,7 +49,6 @@ def check_int(name: str, value: int, lo: int, owner: str = "", note: str = "") -
 
 def check_choice(name: str, value: str, choices: list[str] | tuple[str, ...], owner: str = "") -> str:
     """``value`` is one of ``choices``."""
-    from .registry import suggest
 
     if value not in choices:
         where = f"{owner}: " if owner else ""

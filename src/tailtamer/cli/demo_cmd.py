@@ -18,7 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..experiments import e1
+    from ..experiments.studies import gt_nsgdm_heavy_tails as e1
     from ..experiments.study import run_study
     from .render import print_markdown
 

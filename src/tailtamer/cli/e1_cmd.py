@@ -1,4 +1,4 @@
-"""``tailtamer e1``: an alias of ``tailtamer study e1`` (E1 of experiments.md: tuning grid, 5 seeds × 3 noises
+"""``tailtamer e1``: an alias of ``tailtamer study e1`` (E1 of docs/e1.md: tuning grid, 5 seeds × 3 noises
 × 5 methods, scaling sweeps)."""
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..experiments import e1
+    from ..experiments.studies import gt_nsgdm_heavy_tails as e1
     from ..experiments.study import run_study
     from .render import print_markdown
 

@@ -32,7 +32,7 @@ def main(args: argparse.Namespace) -> int:
     check_launch(args.nproc, args.timeout, max(1, args.threads))
     cfg = load_config(args)
     threads.fix(args.threads)
-    per_process = threads.for_config(cfg, sharing=args.nproc)
+    per_process = threads.for_sharing(args.nproc, lambda: problem_size(cfg))
     out = out_folder(args)
     return execute(args, out, NAME, lambda **kw: launch(cfg, out, args.nproc, timeout=args.timeout,
                                                         backend=args.backend, progress=True, threads=per_process,

@@ -25,7 +25,8 @@ def plural(kind: str) -> str:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("kind", nargs="?", help="only this registry (algorithm, problem, topology, noise, compression, timing, schedule, delay, "
+    p.add_argument("kind", nargs="?", help="only this registry (algorithm, problem, topology, noise, compression, "
+                   "timing, schedule, delay, "
                    "compensation, transform)")
 
 

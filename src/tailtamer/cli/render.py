@@ -38,6 +38,7 @@ def print_markdown(text: str, stream: TextIO | None = None, tty: bool | None = N
             console.print(table)
             continue
         line = lines[i]
-        console.print(f"[bold]{line.lstrip('#').strip()}[/bold]" if line.startswith("#") else line, markup=line.startswith("#"),
+        console.print(f"[bold]{line.lstrip('#').strip()}[/bold]" if line.startswith("#") else line,
+                      markup=line.startswith("#"),
                       highlight=False)
         i += 1

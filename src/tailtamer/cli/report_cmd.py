@@ -1,5 +1,5 @@
-"""``tailtamer report RUN_DIRS... [--metric M] [--e2]`` — a Table-1 style markdown table (mean ± std over
-seeds) from run folders; reports only read run folders. On a terminal the table is drawn with rich."""
+"""``tailtamer report RUN_DIR [RUN_DIR ...] [--metric M] [--e2]`` — a Table-1 style markdown table (mean ± std
+over seeds) from run folders; reports only read run folders. On a terminal the table is drawn with rich."""
 from __future__ import annotations
 
 import argparse

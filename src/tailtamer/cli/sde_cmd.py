@@ -34,11 +34,11 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.out or Path("runs") / "sde" / Path(args.config).stem)
     write(result, out)
     d = result["discrete"]
-    line = f"{lab.method.name}: {lab.steps} steps of eta = {lab.eta:g}, {lab.settings.paths} paths; discrete " \
-           f"blow-up {d['blow_up_fraction']:.3f}, final mean f {d['mean'][-1]}"
+    line = (f"{lab.method.name}: {lab.steps} steps of eta = {lab.eta:g}, {lab.settings.paths} paths; discrete "
+            f"blow-up {d['blow_up_fraction']:.3f}, final mean f {d['mean'][-1]}")
     if "sde" in result:
-        line += f"; SDE blow-up {result['sde']['blow_up_fraction']:.3f}, final mean f {result['sde']['mean'][-1]}; " \
-                f"gap {result['gap']:.4g}"
+        line += (f"; SDE blow-up {result['sde']['blow_up_fraction']:.3f}, final mean f {result['sde']['mean'][-1]}; "
+                 f"gap {result['gap']:.4g}")
     print(line)
     print(f"wrote {out / 'sde.json'} and {out / 'sde.png'}")
     return 0

@@ -32,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="every run also writes TensorBoard event files into its folder (needs tailtamer[tensorboard])")
     p.add_argument("--no-plot", action="store_true",
                    help="no metrics.png in each run folder (the report's figures are still drawn); drawing them is "
-                        "about half of a batched tuning grid's time")
+                        "about half of a stacked tuning grid's time")
     p.add_argument("--report-only", action="store_true", help="only rebuild the report from the run folders")
 
 
@@ -44,7 +44,8 @@ def add_alias_arguments(p: argparse.ArgumentParser, study: str, workers: int | N
 
 
 def list_studies() -> str:
-    from ..experiments.study import estimate, studies
+    from ..experiments.studies import studies
+    from ..experiments.study import estimate
 
     lines = ["| study | runs (without --tune) | tuning grid (first round) | about |", "|---|---|---|---|"]
     root = Path("runs")
@@ -57,7 +58,8 @@ def list_studies() -> str:
 
 def main(args: argparse.Namespace) -> int:
     from ..experiments.executors import make
-    from ..experiments.study import get, run_study
+    from ..experiments.studies import get
+    from ..experiments.study import run_study
     from .render import print_markdown
 
     if args.list:

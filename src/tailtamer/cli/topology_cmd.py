@@ -1,4 +1,4 @@
-"""``tailtamer topology NAME --n N [--set key=value ...] [--json]``: mixing matrix summary and ρ."""
+"""Mixing matrix summary and ρ: ``tailtamer topology NAME --n N [--set key=value ...] [--json]``."""
 from __future__ import annotations
 
 import argparse

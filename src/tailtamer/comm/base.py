@@ -9,13 +9,15 @@ the order of ``comm.nodes`` (global ids). Algorithms only ever call:
   is what travels and what ``stats`` counts;
 * ``gather(Z)`` — all n rows in node order (for metrics and checkpoints, never inside an update).
 
-and read ``n``, ``nodes`` and ``stats``. See design.md for the simulated and torch.distributed backends.
+and read ``n``, ``nodes`` and ``stats``. See docs/architecture.md and docs/distributed.md for the simulated and
+torch.distributed backends.
 """
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
+from collections.abc import Iterator
 
 import torch
 

@@ -146,7 +146,7 @@ class DistributedComm:
         self._peers_in = sorted(self._recv)
         self._send_rows = {p: torch.as_tensor(self._send[p] - lo, device=self.device) for p in self._peers_out}
         self._whole = {p: bool(len(self._send[p]) == hi - lo) for p in self._peers_out}
-        self._cache: dict[tuple[torch.dtype, torch.device], torch.Tensor] = {}
+        self._cache: dict[tuple[torch.dtype, torch.device], tuple[torch.Tensor, torch.Tensor]] = {}
         self._buffers: dict[tuple[int, torch.dtype, torch.device], torch.Tensor] = {}
         self._store = default_store()
         self.ops = 0
@@ -192,7 +192,7 @@ class DistributedComm:
             bufs = [torch.empty((k, *t.shape[1:]), dtype=t.dtype, device=t.device) for t in packet]
             recv, at = self._exchange(packet, bufs)
             own = codec.decode(packet, flat)
-            got = codec.decode(tuple(recv), flat.new_empty((k, row))) if at else None
+            got = codec.decode(tuple(recv), flat.new_empty((k, row))) if at else flat[:0]   # unused when at = 0
         w_own, w_got = self.matrix(z.dtype, z.device)
         if w_own.layout == torch.sparse_csr:
             out = torch.sparse.mm(w_own, own)
@@ -343,7 +343,7 @@ def _group_timeout(group: Any) -> float | None:
         opts = getattr(pg, "options", None) or getattr(pg, "_options", None)
         t = getattr(opts, "_timeout", None) or getattr(opts, "timeout", None)
         return t.total_seconds() if t is not None else None
-    except Exception:  # pragma: no cover - private API
+    except Exception:  # pragma: no cover - private API  # noqa: BLE001
         return None
 
 

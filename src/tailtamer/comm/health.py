@@ -40,7 +40,7 @@ def default_store() -> Any | None:
         from torch.distributed import distributed_c10d
 
         return distributed_c10d._get_default_store()
-    except Exception:  # pragma: no cover - depends on torch internals
+    except Exception:  # pragma: no cover - depends on torch internals  # noqa: BLE001
         return None
 
 
@@ -51,7 +51,7 @@ def mark_failed(store: Any | None, rank: int, op_index: int, timeout: float = 1.
     try:
         store.set_timeout(timedelta(seconds=timeout))
         store.set(f"{PREFIX}/failed/{rank}", str(op_index))
-    except Exception:
+    except Exception:  # noqa: BLE001 - best effort: the store may already be gone
         pass
 
 
@@ -71,7 +71,7 @@ def roll_call(store: Any | None, rank: int, world: int, op_index: int, grace: fl
             if not missing or time.monotonic() >= deadline:
                 return missing
             time.sleep(0.05)
-    except Exception:
+    except Exception:  # noqa: BLE001 - best effort: the store may already be gone
         return None
 
 

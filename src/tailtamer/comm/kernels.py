@@ -13,13 +13,14 @@ kernel is asked for.
 from __future__ import annotations
 
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ..topology.sparse import as_csr, dense as densify
+from ..topology.sparse import Matrix, as_csr, issparse
+from ..topology.sparse import dense as densify
 from ..topology.sparse import wrapped_diagonals as _wrapped
 
 #: Dense below this many nodes or above this density; wrapped diagonals when there are at most MAX_DIAGONALS.
@@ -46,10 +47,10 @@ def _offsets(W: np.ndarray) -> int:
     return len(np.unique((cols - rows) % n))
 
 
-def choose(W: np.ndarray) -> str:
+def choose(W: Matrix) -> str:
     """The kernel ``auto`` picks for W."""
     n = W.shape[0]
-    nnz = W.count_nonzero() if sp.issparse(W) else np.count_nonzero(W)
+    nnz = W.count_nonzero() if issparse(W) else np.count_nonzero(W)
     if n < SPARSE_MIN_N or nnz > SPARSE_MAX_DENSITY * n * n:
         return "dense"
     return "diagonals" if _offsets(W) <= MAX_DIAGONALS else "sparse"

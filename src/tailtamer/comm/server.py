@@ -3,7 +3,7 @@
 A local-update round (:mod:`tailtamer.algorithms.local_update`) keeps the server model ``x_t`` replicated on
 every row of ``state["x"]`` and updates it once per round on one row. Which row that is depends only on how
 many runs share the rows: one run (the simulator, a torch.distributed process) reads its first row; a stacked
-run of R members (:class:`~tailtamer.comm.stacked.StackedComm`, batched sweeps) reads the first row of each
+run of R members (:class:`~tailtamer.comm.stacked.StackedComm`, stacked sweeps) reads the first row of each
 member's block of n, so its server tensors are ``[R, ...]`` and member r's is row r. Both are the same
 expression over ``[runs, rows per run, ...]``, so a method written with these two functions runs unchanged,
 bit for bit, alone or stacked.
@@ -12,7 +12,8 @@ Example:
     >>> import torch
     >>> from tailtamer.comm import SimulatedComm
     >>> from tailtamer.comm.stacked import StackedComm
-    >>> x, one, two = torch.arange(6.0).reshape(6, 1), SimulatedComm(None, n=6), StackedComm(SimulatedComm(None, n=3), 2)
+    >>> x = torch.arange(6.0).reshape(6, 1)
+    >>> one, two = SimulatedComm(None, n=6), StackedComm(SimulatedComm(None, n=3), 2)
     >>> server_rows(one, x).tolist(), server_rows(two, x).tolist()
     ([[0.0]], [[0.0], [3.0]])
     >>> replicate(two, torch.tensor([[1.0], [2.0]]), x).flatten().tolist()

@@ -6,6 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from ..topology.sparse import issparse
 from . import kernels
 from .base import CommStats
 from .codec import Codec, dense_row_bytes, packet_row_bytes
@@ -46,7 +47,7 @@ class SimulatedComm:
         else:
             W = sp.csr_array(W, dtype=np.float64) if sp.issparse(W) else np.asarray(W, dtype=np.float64)
             self.n, self._W = W.shape[0], W
-            nnz = W.count_nonzero() if sp.issparse(W) else np.count_nonzero(W)
+            nnz = W.count_nonzero() if issparse(W) else np.count_nonzero(W)
             self.edges = int(nnz) - int(np.count_nonzero(W.diagonal()))
             self.kernel = kernels.choose(W) if kernel == "auto" else kernel
         self.nodes = torch.arange(self.n)
@@ -58,6 +59,7 @@ class SimulatedComm:
     def _kernel(self, dtype: torch.dtype, device: torch.device) -> kernels.Kernel:
         key = (dtype, device)
         if key not in self._cache:
+            assert self._W is not None, "mix() raises NoGraphError before asking for a kernel"
             self._cache[key] = kernels.BUILDERS[self.kernel](self._W, dtype, device)
         return self._cache[key]
 

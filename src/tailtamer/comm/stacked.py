@@ -1,6 +1,6 @@
 """R runs of one topology in one tensor: ``mix`` and ``mean`` act within each member, never across.
 
-A batched sweep (:mod:`tailtamer.engine.stacked.loop`) stacks R members of n nodes as ``[R·n, ...]`` rows (member
+A stacked sweep (:mod:`tailtamer.engine.stacked.loop`) stacks R members of n nodes as ``[R·n, ...]`` rows (member
 r owns rows ``r·n … r·n + n − 1``). :class:`StackedComm` wraps the member's :class:`SimulatedComm`:
 
 * ``mix(Z)``: member r's rows become ``W Z_r``. The rows are laid out as ``[n, R·row]`` so the member's kernel

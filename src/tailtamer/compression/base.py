@@ -22,7 +22,7 @@ from ..registry import Registry
 from ..rng import Randomness
 
 #: Registry of compressors (``[compression] name = ...``).
-COMPRESSORS: Registry["Compressor"] = Registry("compressor")
+COMPRESSORS: Registry[Compressor] = Registry("compressor")
 
 #: The named random stream every random compressor draws from.
 STREAM = "compress"
@@ -56,7 +56,7 @@ class Compressor:
     def decode(self, packet: Packet, like: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def codec(self, rng: Randomness | None = None, call: int = 0) -> "BoundCodec":
+    def codec(self, rng: Randomness | None = None, call: int = 0) -> BoundCodec:
         """The codec of one use: ``rng`` (the step's randomness, required by random compressors) and ``call``
         (distinct for every use of ``"compress"`` in one step) bound in."""
         if self.random and rng is None:

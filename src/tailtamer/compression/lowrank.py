@@ -19,7 +19,7 @@ Theory: biased (E C(M) ≠ M). C(M) = P Pᵀ M is an orthogonal projection of M'
 ‖C(M) − M‖² = ‖M‖² − ‖PᵀM‖² ≤ ‖M‖²: it never expands, but no contraction δ > 0 holds for every M (when the
 warm-start Q is orthogonal to M's row space, MQ = 0 and P is arbitrary: C(M) can be 0). The best rank-r
 approximation would give δ = r/min(m, k); the power step approaches it only as the warm start tracks a slowly
-changing M (Vogels et al. §3; tested on a fixed M in ``tests/test_compression_lowrank.py``). So ``delta`` is
+changing M (Vogels et al. §3; tested on a fixed M in ``tests/compressed/test_compression_lowrank.py``). So ``delta`` is
 None, as for ``sign``.
 
 State: the warm-start Q's of every node, one node-stacked row ``[n, Σ cols·rank]`` (zero columns before the
@@ -153,8 +153,9 @@ class PowerSGD(Compressor):
         """No Q yet: ``[n, 0]`` (sized at the first use, when the plan is known)."""
         return torch.zeros_like(x0.reshape(x0.shape[0], -1)[:, :0])
 
-    def codec(self, rng: Randomness | None = None, call: int = 0, state: torch.Tensor | None = None,
-              layout: Any = None) -> "LowRankCodec":
+    def codec(  # type: ignore[override]  # stateful: takes its state, gives a LowRankCodec
+              self, rng: Randomness | None = None, call: int = 0, state: torch.Tensor | None = None,
+              layout: Any = None) -> LowRankCodec:
         """The codec of one use for the rows whose warm-start ``state`` is given (its ``state`` after encoding is
         the next one)."""
         if rng is None or state is None:

@@ -58,6 +58,7 @@ class QSGD(Compressor):
         norm = z.norm(dim=1, keepdim=True)
         ell = s * z.abs() / norm.clamp_min(torch.finfo(z.dtype).tiny)
         low = ell.floor()
+        assert rng is not None, "a random compressor: codec() requires the step's randomness"
         up = rng.uniform(STREAM, d, call).to(device=z.device, dtype=z.dtype) < (ell - low)
         level = (low + up.to(z.dtype)).clamp_(0, s)
         if self.biased:

@@ -65,6 +65,7 @@ class Bernoulli(Compressor):
         return float(value_bits)
 
     def encode(self, z: torch.Tensor, rng: Randomness | None, call: int) -> Packet:
+        assert rng is not None, "a random compressor: codec() requires the step's randomness"
         keep = rng.uniform(STREAM, z.shape[1], call).to(z.device) < self.q
         return (torch.where(keep, z / self.q, torch.zeros_like(z)),)
 
@@ -103,6 +104,7 @@ class RandK(_KSparse):
     def encode(self, z: torch.Tensor, rng: Randomness | None, call: int) -> Packet:
         d = z.shape[1]
         k = self.kept(d)
+        assert rng is not None, "a random compressor: codec() requires the step's randomness"
         idx = rng.uniform(STREAM, d, call).to(z.device).topk(k, dim=1).indices   # a uniform k-subset
         return idx.to(torch.int32), z.gather(1, idx) * (d / k)
 

@@ -20,5 +20,5 @@ def load_digits_arrays() -> tuple[np.ndarray, np.ndarray]:
 def split_holdout(samples: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A seeded ``(train_ids, held_out_ids)`` split with ``round(fraction·samples)`` held out."""
     perm = np.random.Generator(np.random.PCG64(seed)).permutation(samples)
-    k = int(round(fraction * samples))
+    k = round(fraction * samples)
     return np.sort(perm[k:]), np.sort(perm[:k])

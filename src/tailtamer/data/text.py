@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]")
 
@@ -57,7 +57,7 @@ class Vocab:
         return [self.stoi.get(t, unk) for t in tokens]
 
     @classmethod
-    def build(cls, sentences: Sequence[Sequence[str]], max_size: int = 0, min_freq: int = 1) -> "Vocab":
+    def build(cls, sentences: Sequence[Sequence[str]], max_size: int = 0, min_freq: int = 1) -> Vocab:
         """Vocabulary of the tokens of ``sentences`` seen at least ``min_freq`` times, capped at ``max_size``
         entries in all (0: no cap); every other word maps to ``<unk>``."""
         counter = Counter(t for s in sentences for t in s)

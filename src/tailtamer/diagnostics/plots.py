@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -25,7 +26,7 @@ def plot_noise(rows: Sequence[dict[str, Any]], path: str | Path, title: str = ""
     ax1.set_xlabel("step")
     ax1.set_ylabel("tail index α̂ (lower = heavier)")
     ax1.legend()
-    picks = sorted({int(round(i)) for i in np.linspace(0, len(rows) - 1, min(4, len(rows)))})
+    picks = sorted({round(i) for i in np.linspace(0, len(rows) - 1, min(4, len(rows)))})
     norms = [np.asarray(rows[i]["noise_norms"], dtype=float).ravel() for i in picks]
     lo = min(v[v > 0].min() for v in norms if (v > 0).any()) if norms else 1e-3
     hi = max(v.max() for v in norms) if norms else 1.0

@@ -1,4 +1,4 @@
-"""Tail-index estimators for observed gradient noise (algorithms.md §5). Both return α̂ (smaller = heavier).
+"""Tail-index estimators for observed gradient noise (sources below). Both return α̂ (smaller = heavier).
 
 * :func:`mohammadi_alpha` — Mohammadi, Mohammadpour, Ogata (2015), the estimator Simsekli, Sagun,
   Gürbüzbalaban (ICML 2019, Cor. 2.4) apply to SGD noise: for K = K₁K₂ samples of a symmetric α-stable law
@@ -6,7 +6,7 @@
   ``1/α̂ = (1/log K₁)·[(1/K₂) Σ_i log|Y_i| − (1/K) Σ_k log|X_k|]``. Valid for α ∈ (0, 2]; finite-variance
   noise gives α̂ ≈ 2 (values a little above 2 are sampling error and are reported as computed).
   Exact zeros and non-finite values are dropped first (both estimators).
-* :func:`hill_alpha` — Hill (1975) on the k largest of |X|:
+* :func:`hill_alpha` — Hill (1975) on the k largest of ``|X|``:
   ``1/α̂ = (1/k) Σ_{i=1..k} log(|X|_(i) / |X|_(k+1))`` (descending order statistics).
 
 Example:
@@ -50,7 +50,7 @@ def mohammadi_alpha(x, k1: int | None = None) -> float:
 
 
 def hill_alpha(x, k: int | None = None) -> float:
-    """Hill estimate from the ``k`` largest |x| (default ⌈√K⌉). Returns NaN with fewer than 3 samples."""
+    """Hill estimate from the ``k`` largest ``|x|`` (default ⌈√K⌉). Returns NaN with fewer than 3 samples."""
     a = np.abs(_samples(x))
     if len(a) < 3:
         return math.nan

@@ -9,6 +9,7 @@
 
 See docs/distributed.md.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,8 +23,18 @@ from .training.comm_hook import compressed_hook
 from .training.inner import TransformOptimizer
 from .training.local_update import LocalUpdate
 
-__all__ = ["CommError", "DecentralizedOptimizer", "DistributedComm", "DistributedRunError", "LocalUpdate",
-           "TransformOptimizer", "compressed_hook", "init_from_env", "launch", "spawn"]
+__all__ = [
+    "CommError",
+    "DecentralizedOptimizer",
+    "DistributedComm",
+    "DistributedRunError",
+    "LocalUpdate",
+    "TransformOptimizer",
+    "compressed_hook",
+    "init_from_env",
+    "launch",
+    "spawn",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -18,7 +18,8 @@ import queue as queue_mod
 import time
 import traceback
 from datetime import timedelta
-from typing import Any, Callable, Collection
+from typing import Any
+from collections.abc import Callable, Collection
 
 import torch
 import torch.distributed as dist
@@ -69,7 +70,7 @@ def _worker(fn: Callable[..., Any], rank: int, world: int, port: int, backend: s
         init_with_store(rank, world, HOST, port, backend=backend, timeout=timeout)
         value = fn(rank, world, *args)
         results.put((rank, "ok", _pack(value)))
-    except BaseException as err:  # report, then exit at once: never wait on a broken group
+    except BaseException as err:  # report, then exit at once: never wait on a broken group  # noqa: BLE001
         try:
             results.put((rank, "error", describe(err)))
             results.close()
@@ -210,7 +211,7 @@ def failure(errors: dict[int, dict[str, Any]], codes: list[int | None], killed: 
         rank, head = None, "a worker failed"
     lines = [head]
     for r in sorted(set(errors) | set(range(len(codes)))):
-        if r in errors and r != rank or (r == rank and r in errors and errors[r]["type"] == "CommError"):
+        if (r in errors and r != rank) or (r == rank and r in errors and errors[r]["type"] == "CommError"):
             lines.append(f"  rank {r}: {errors[r]['type']}: {errors[r]['message']}")
         elif r in killed:
             lines.append(f"  rank {r}: terminated by the launcher")

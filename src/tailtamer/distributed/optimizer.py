@@ -29,10 +29,12 @@ Example (``torchrun --nproc-per-node 4 train.py``)::
         opt.step()
         sched.step()
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -82,21 +84,36 @@ class DecentralizedOptimizer(torch.optim.Optimizer):
             ``schedule``/``warmup`` are refused: use a ``torch.optim.lr_scheduler``.
     """
 
-    def __init__(self, params: Iterable[torch.Tensor] | Iterable[dict[str, Any]], algorithm: str = "gt-nsgdm",
-                 topology: str | dict[str, Any] | Topology = "ring", *, steps: int = 1000,
-                 timeout: float = DEFAULT_TIMEOUT, sync_init: bool = True, group: Any = None,
-                 compression: dict[str, Any] | None = None, seed: int = 0, **hyper: Any):
+    def __init__(
+        self,
+        params: Iterable[torch.Tensor] | Iterable[dict[str, Any]],
+        algorithm: str = "gt-nsgdm",
+        topology: str | dict[str, Any] | Topology = "ring",
+        *,
+        steps: int = 1000,
+        timeout: float = DEFAULT_TIMEOUT,
+        sync_init: bool = True,
+        group: Any = None,
+        compression: dict[str, Any] | None = None,
+        seed: int = 0,
+        **hyper: Any,
+    ):
         for key in SCHEDULE_ARGS:
             if key in hyper:
-                raise SetupError(f"DecentralizedOptimizer takes no {key!r}: drive param_groups' lr with a "
-                                 f"torch.optim.lr_scheduler instead")
-        extra = {"compressor": build_compressor(compression)} if getattr(ALGORITHMS.get(algorithm), "compresses", False) else {}
+                raise SetupError(
+                    f"DecentralizedOptimizer takes no {key!r}: drive param_groups' lr with a "
+                    f"torch.optim.lr_scheduler instead"
+                )
+        compresses = getattr(ALGORITHMS.get(algorithm), "compresses", False)
+        extra = {"compressor": build_compressor(compression)} if compresses else {}
         if compression is not None and not extra:
             raise SetupError(f"'{algorithm}' does not compress its messages: drop compression")
         built = ALGORITHMS.build(algorithm, dict(hyper), section="algorithm", steps=steps, **extra)
         if getattr(built, "family", "decentralized") != "decentralized":
-            raise SetupError(f"'{algorithm}' is a {built.family} algorithm; the drop-in optimizer runs "
-                             f"decentralized (gossip) algorithms")
+            raise SetupError(
+                f"'{algorithm}' is a {built.family} algorithm; the drop-in optimizer runs "
+                f"decentralized (gossip) algorithms"
+            )
         self._hyper_keys = [k for k in built.hyperparameters() if k != "lr"]
         super().__init__(params, defaults=dict(built.hyperparameters()))
         self._params = [p for g in self.param_groups for p in g["params"]]
@@ -105,8 +122,14 @@ class DecentralizedOptimizer(torch.optim.Optimizer):
         if len({(p.dtype, p.device) for p in self._params}) != 1:
             raise SetupError("DecentralizedOptimizer needs all parameters on one dtype and device")
         require_group(self._params[0].device, timeout)
-        check_shapes([(f"group {gi} parameter {i}", p) for gi, g in enumerate(self.param_groups)
-                      for i, p in enumerate(g["params"])], group)
+        check_shapes(
+            [
+                (f"group {gi} parameter {i}", p)
+                for gi, g in enumerate(self.param_groups)
+                for i, p in enumerate(g["params"])
+            ],
+            group,
+        )
         self.topology = _topology(topology, dist.get_world_size(group))
         self.algorithm_name, self.algorithm, self.seed = algorithm, built, int(seed)
         validate_mixing(self.topology.W, requires=self.algorithm.requires)
@@ -172,6 +195,7 @@ class DecentralizedOptimizer(torch.optim.Optimizer):
         """Expose the algorithm state in ``self.state``: per parameter, views shaped like it, and the step."""
         assert self._state is not None
         publish(self.state, self._params, {k: v for k, v in self._state.items() if k != "x"}, t)
+
 
 def _topology(spec: str | dict[str, Any] | Topology, world: int) -> Topology:
     if isinstance(spec, Topology):

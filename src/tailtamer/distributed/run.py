@@ -19,19 +19,20 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.distributed as dist
 
 from ..api import build_components, make_loop
 from ..comm.backends import backend_for, check_backend
 from ..comm.distributed import DistributedComm
 from ..config import apply_overrides, load_toml, resolve
-from ..rundir import ProgressBar, RunWriter
-from ..rundir.checkpoint import CHECKPOINT, Checkpointer
-from ..rundir.footprint import check_memory
-from ..rundir.resume import Resume, continue_from_checkpoint, prepare_folder
+from ..prepare import Prepared, cleaning_up, prepare_run, run_callbacks, saved_config
+from ..rundir.checkpoint import CHECKPOINT
 from ..rundir.folder import last_metrics, read_summary, run_info, write_diverged
+from ..rundir.resume import Resume, Start, continue_from_checkpoint
 from ..errors import (CheckpointError, ConfigError, NonFiniteError, ResourceError, StorageError, TailtamerError,
                       ValidationError)
 from ..validation import check_positive
+from .asynchronous.run import RESUME_ASYNC, TIME_SCALE, check_real, is_event_driven, launch_async, run_async_rank
 from .checkpoint import broadcast_reader
 from .faults import from_env
 from .launcher import DistributedRunError, spawn
@@ -40,9 +41,7 @@ from .process_group import DEFAULT_TIMEOUT, init_from_env, shutdown
 
 def check_world(resolved: dict[str, Any], world: int) -> None:
     """Every process needs at least one node (an asynchronous run: a server and n workers)."""
-    from .asynchronous.run import check_real, is_async
-
-    if is_async(resolved):
+    if is_event_driven(resolved):
         check_real(resolved, world)
         return
     n = resolved["topology"]["n"]
@@ -58,33 +57,24 @@ def run_rank(resolved: dict[str, Any], out: str | Path, resume: bool | str, time
              plot: bool = True, progress: bool = False, time_scale: float | None = None) -> dict[str, Any] | None:
     """The body of one rank (inside an initialised process group). Returns the summary on rank 0.
 
-    An asynchronous config runs as a server and workers (:mod:`.async_run`; ``time_scale`` seconds per
+    An asynchronous config runs as a server and workers (:mod:`.asynchronous.run`; ``time_scale`` seconds per
     timing unit).
 
     ``resume``: False (a fresh run) or the file name of the checkpoint to continue from (``True``: the
-    latest one), as decided by :func:`~tailtamer.rundir.resume.prepare_folder` before the ranks started.
+    latest one), as decided by :func:`~tailtamer.prepare.prepare_run` before the ranks started.
     """
     out = Path(out)
-    from .asynchronous.run import TIME_SCALE, is_async, run_async_rank
-
-    if is_async(resolved):
+    c = build_components(resolved, resolved=True, check=False)     # checked once, before the ranks started
+    if c.event_driven:
         if resume:
-            raise ValidationError("a real asynchronous run cannot be resumed; replay it with tailtamer run "
-                                  "CONFIG --replay RUN_DIR")
-        import torch.distributed as dist
-
-        return run_async_rank(resolved, out, dist.get_rank(), dist.get_world_size(),
-                              time_scale or TIME_SCALE, timeout or DEFAULT_TIMEOUT, plot=plot, progress=progress)
-    c = build_components(resolved, resolved=True)
+            raise ValidationError(RESUME_ASYNC)
+        return run_async_rank(c, out, dist.get_rank(), dist.get_world_size(), time_scale or TIME_SCALE,
+                              timeout or DEFAULT_TIMEOUT, plot=plot, progress=progress)
     comm = DistributedComm(c.topology.W if c.topology is not None else None, timeout=timeout, n=c.n)
     rank0 = comm.rank == 0
-    callbacks: list[Any] = []
-    if rank0:
-        info = {**run_info(c), "distributed": {"world_size": comm.world, "backend": comm.backend}}
-        callbacks.append(RunWriter(out, info, plot=plot))
-        if progress:
-            callbacks.append(ProgressBar())
-    callbacks.append(Checkpointer(out, resolved["run"]["checkpoint_every"]))
+    p = Prepared(resolved, c, out, Start("resume" if resume else "fresh"), run_info(c))
+    callbacks: list[Any] = run_callbacks(p, plot=plot, progress=progress, writes=rank0,
+                                         info={"distributed": {"world_size": comm.world, "backend": comm.backend}})
     fault = from_env()
     if fault is not None:
         callbacks.append(fault)
@@ -111,10 +101,11 @@ def check_launch(nproc: int, timeout: float, threads: int = 1) -> None:
         raise ValidationError(f"--threads must be a positive integer, got {threads!r}")
 
 
-def launch(cfg: dict[str, Any], out: str | Path, nproc: int, resume: Resume = False,
+def launch(cfg: dict[str, Any] | None, out: str | Path, nproc: int, resume: Resume = False,
            timeout: float = DEFAULT_TIMEOUT, backend: str | None = None, plot: bool = True, progress: bool = False,
            threads: int = 1, previous: bool = False, time_scale: float | None = None) -> dict[str, Any]:
-    """Run ``cfg`` as ``nproc`` local processes writing the run folder ``out``; returns the summary.
+    """Run ``cfg`` as ``nproc`` local processes writing the run folder ``out``; returns the summary
+    (``cfg`` None: the folder's own config, to resume from the folder alone).
 
     An asynchronous config runs as a server (rank 0) and ``nproc − 1`` workers
     (:func:`~tailtamer.distributed.asynchronous.run.launch_async`; ``time_scale`` seconds per timing unit).
@@ -129,33 +120,28 @@ def launch(cfg: dict[str, Any], out: str | Path, nproc: int, resume: Resume = Fa
     :class:`~tailtamer.distributed.launcher.DistributedRunError` naming the rank that died or stalled.
     """
     check_launch(nproc, timeout, threads)
-    resolved = resolve(cfg)
-    from .asynchronous.run import TIME_SCALE, is_async, launch_async
-
-    if is_async(resolved):
-        c = build_components(resolved, resolved=True)    # every validation error before any process starts
-        try:
-            return launch_async(resolved, out, nproc, resume, timeout, backend, plot, progress, threads, previous,
-                                time_scale or TIME_SCALE)
-        except DistributedRunError as err:
-            reraise(err, Path(out), c)
-    check_world(resolved, nproc)
-    device = resolved["run"]["device"]
-    backend = backend or backend_for(device)
-    check_backend(backend, device, nproc)
-    check_memory(resolved, processes=nproc)
-    c = build_components(resolved, resolved=True)        # every validation error before any process starts
-    check_memory(resolved, dim=c.problem.dim, processes=nproc)
-    out = Path(out)
-    start = prepare_folder(resolved, out, resume, previous=previous)
-    if start.kind == "complete":
-        return dict(start.summary or {})
-    begin: bool | str = start.checkpoint if start.resuming else False
+    resolved = resolve(cfg if cfg is not None else saved_config(out))
+    if is_event_driven(resolved):
+        check_real(resolved, nproc, time_scale or TIME_SCALE, backend or "gloo")
+        if resume or previous:
+            raise ValidationError(RESUME_ASYNC)
+    else:
+        check_world(resolved, nproc)
+        device = resolved["run"]["device"]
+        backend = backend or backend_for(device)
+        check_backend(backend, device, nproc)
+    p = prepare_run(resolved, out, resume, previous=previous, processes=nproc)   # every error before any process
+    if p.start.kind == "complete":
+        return dict(p.start.summary or {})
     try:
-        results = spawn(_rank_main, nproc, (resolved, str(out), begin, timeout, plot, progress),
-                        timeout=timeout, backend=backend, threads=threads)
+        with cleaning_up(p):
+            if p.components.event_driven:
+                return launch_async(p, nproc, timeout, plot, progress, threads, time_scale or TIME_SCALE)
+            begin: bool | str = p.start.checkpoint if p.start.resuming else False
+            results = spawn(_rank_main, nproc, (resolved, str(p.out), begin, timeout, plot, progress),
+                            timeout=timeout, backend=backend, threads=threads)
     except DistributedRunError as err:
-        reraise(err, out, c)
+        reraise(err, p.out, p.components)
     return results[0]
 
 
@@ -201,13 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_world(resolved, world)
         # rank 0 prepares the folder; the outcome reaches every rank, so all stop on a bad folder
-        import torch.distributed as dist
-
         box: list[Any] = [None]
         if rank == 0:
             try:
-                box[0] = ("ok", prepare_folder(resolved, Path(args.out), "strict" if args.resume else False,
-                                              previous=args.resume_previous))
+                box[0] = ("ok", prepare_run(resolved, Path(args.out), "strict" if args.resume else False,
+                                            previous=args.resume_previous, processes=world).start)
             except TailtamerError as err:
                 box[0] = ("error", str(err))
         dist.broadcast_object_list(box, src=0)

@@ -18,6 +18,12 @@ class Callback:
 
     def on_end(self, loop: Any, state: State) -> None: ...
 
+    def step_period(self) -> int | None:
+        """How often :meth:`on_step` acts: ``p > 0`` only at steps that are multiples of p below the horizon (a
+        checkpointer), ``0`` never (a callback that does not override it), None at every step. A stacked loop
+        reads it to look at its members only when some callback will act."""
+        return 0 if type(self).on_step is Callback.on_step else None
+
 
 class History(Callback):
     """Keeps every evaluation in memory (``rows``: dicts with ``step`` and the metrics)."""

@@ -24,7 +24,7 @@ class StepRows(rng.RowSeeds):
     """The rows of ``steps`` consecutive steps as one draw: row id ``k·N + i`` (N = R·n row ids of ``seeds``)
     is row i of ``seeds`` at step ``step + k``. Every draw is a pure function of (seed, stream, node, step,
     call) and reaches its keys only through ``decode``, so one call over all ``steps·N`` ids draws, bit for
-    bit, what ``steps`` calls of one step each draw (tests/test_noise_ahead.py checks every registered noise
+    bit, what ``steps`` calls of one step each draw (tests/engine/test_noise_ahead.py checks every registered noise
     model): the per-call costs of a small draw are paid once for ``steps`` steps."""
 
     def __init__(self, seeds: rng.RowSeeds, steps: int):
@@ -54,7 +54,7 @@ class NoiseAhead:
     changes nothing whatever the run does between steps (a resume, a jump back): a step outside the held draw
     starts a new one at that step."""
 
-    def __init__(self, noise: NoiseModel, seed: "int | rng.RowSeeds", ids: torch.Tensor, row_seeds: rng.RowSeeds):
+    def __init__(self, noise: NoiseModel, seed: int | rng.RowSeeds, ids: torch.Tensor, row_seeds: rng.RowSeeds):
         self.noise, self.seed, self.ids, self.row_seeds = noise, seed, ids, row_seeds
         self.space = len(row_seeds.seeds) * row_seeds.n
         self._held: dict[int, tuple[int, tuple[int, torch.dtype], torch.Tensor]] = {}

@@ -1,11 +1,14 @@
 """The gradient oracle handed to an algorithm: problem gradient + injected noise, checked for NaN/Inf."""
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
-from ..errors import NonFiniteError
+from ..errors import NonFiniteError, ValidationError
 from ..noise.base import NoiseModel
 from ..problems.base import Problem
+from ..problems.synthetic import SyntheticProblem
 from ..rng import Randomness, RowSeeds
 from .noise_ahead import NoiseAhead
 
@@ -55,6 +58,18 @@ class GradientOracle:
         """Start step ``step`` (resets the call counter)."""
         self.step, self.calls = step, 0
         self._rng = None
+
+    @property
+    def layout(self) -> Any:
+        """The problem's parameter layout (None for a flat problem)."""
+        return self.problem.layout
+
+    def exact_grad(self, x: torch.Tensor) -> torch.Tensor:
+        """The noiseless local gradients of this oracle's nodes (closed-form problems only)."""
+        if not isinstance(self.problem, SyntheticProblem):
+            raise ValidationError("the oracle step rule needs a problem with exact local gradients "
+                                  "(a synthetic problem: quartic, quadratic, ...)")
+        return self.problem.local_grad(x, self.nodes)
 
     @property
     def rng(self) -> Randomness:

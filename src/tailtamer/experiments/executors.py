@@ -26,11 +26,13 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol, Sequence
+from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Sequence
 
 from ..rundir.atomic import atomic_write_bytes
 from ..rundir.folder import SUMMARY
 from ..errors import ConfigError
+from ..memory import keep_heap_memory
 from ..registry import Registry
 
 #: How to get Ray, named in every error about its absence.
@@ -65,7 +67,7 @@ def default_workers() -> int:
 #: imports matplotlib only when it draws, so its modules are named too (0.3 s per worker otherwise), and so is
 #: torch's checkpoint serialisation; a module that cannot be imported is skipped by the forkserver.
 WORKER_MODULES = ("torch", "numpy", "tailtamer.experiments.sweep", "tailtamer.experiments.runner",
-                  "tailtamer.experiments.batched", "tailtamer.engine.stacked.loop", "tailtamer.plots",
+                  "tailtamer.experiments.stacked", "tailtamer.engine.stacked.loop", "tailtamer.plots",
                   "matplotlib.figure", "matplotlib.backends.backend_agg", "torch.utils.serialization")
 
 
@@ -106,8 +108,6 @@ def _start_worker(env: dict[str, str]) -> None:
     worker is a process that runs one simulation at a time, its freed buffers stay in its heap for the next
     step's (:func:`tailtamer.memory.keep_heap_memory`; a setting of each process, which the process that starts
     the pool cannot make for its workers)."""
-    from ..memory import keep_heap_memory
-
     os.environ.clear()
     os.environ.update(env)
     keep_heap_memory()
@@ -138,7 +138,7 @@ class ProcessPool:
 
 def require_ray() -> Any:
     """The ``ray`` module, or a one-line ConfigError saying how to install it."""
-    try:
+    try:   # imported here, not at the top: Ray is an optional extra, needed only by this executor
         import ray
     except ImportError:
         raise ConfigError(f"the ray executor needs Ray, which is not installed: {RAY_INSTALL_HINT}") from None
@@ -274,7 +274,7 @@ def _in_scratch(fn: Callable[..., Any], args: tuple[Any, ...], files: list[Files
         error: BaseException | None = None
         try:
             result = _rename(fn(moved, *args[1:]), dict(zip(local, names)))
-        except Exception as err:   # shipped back with the folders, raised on the driver
+        except Exception as err:   # shipped back with the folders, raised on the driver  # noqa: BLE001
             error = err
         return result, error, [_pack(Path(folder)) for folder in local]
 

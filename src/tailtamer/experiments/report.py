@@ -5,7 +5,8 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
+from collections.abc import Callable, Iterable, Sequence
 
 from ..rundir.folder import SUMMARY, read_metrics
 from ..errors import DataNotFoundError

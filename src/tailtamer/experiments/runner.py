@@ -1,29 +1,31 @@
 """Run a config into a run folder (fresh or resumed) in the simulator.
 
-The folder rules (fresh, resumed, already complete) are :mod:`tailtamer.rundir.resume`; the files are
-:mod:`tailtamer.rundir.folder` — the same for ``tailtamer launch``.
+Preparation (validation, components built once, the memory estimate, the folder rules) is
+:func:`tailtamer.prepare.prepare_run`, the same for ``tailtamer launch``; the files are
+:mod:`tailtamer.rundir.folder`.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
-from ..api import build_components, make_loop
-from ..config import resolve
+from ..api import make_loop
 from ..engine import Callback
-from ..rundir import Checkpointer, ProgressBar, RunWriter
-from ..rundir.footprint import check_memory
-from ..rundir.resume import Resume, continue_from_checkpoint, prepare_folder
+from ..errors import NonFiniteError, StorageError
+from ..prepare import cleaning_up, prepare_run, run_callbacks
 from ..rundir.folder import CONFIG, read_summary, run_info, write_diverged
-from ..errors import ConfigError, NonFiniteError, StorageError
+from ..rundir.resume import Resume, continue_from_checkpoint
 
 __all__ = ["CONFIG", "run_config", "run_info"]
 
 
-def run_config(cfg: dict[str, Any], out: str | Path, resume: Resume = False, progress: bool = True,
+def run_config(cfg: dict[str, Any] | None, out: str | Path, resume: Resume = False, progress: bool = True,
                plot: bool = True, callbacks: Sequence[Any] = (), previous: bool = False,
                replay: str | Path | None = None) -> dict[str, Any]:
     """Run ``cfg`` writing the run folder ``out``; returns the summary.
+
+    ``cfg`` None resumes the folder from its own ``config.toml`` (with ``resume``).
 
     ``callbacks``: extra :class:`~tailtamer.engine.Callback` objects, or functions ``folder -> Callback``
     (e.g. a gradient-noise recorder writing into the run folder), run after the built-in ones.
@@ -37,38 +39,22 @@ def run_config(cfg: dict[str, Any], out: str | Path, resume: Resume = False, pro
     ``replay``: the folder of a real asynchronous run of the same config; its arrival log
     (``arrivals.jsonl``) is replayed in the simulator (:mod:`tailtamer.engine.events.replay`).
     """
-    resolved = resolve(cfg)
-    out = Path(out)
-    check_memory(resolved)                          # before the mixing matrix or the problem data exist
-    c = build_components(resolved, resolved=True)   # every validation error is raised before the folder exists
-    info = run_info(c)
-    if replay is not None:
-        from ..engine.events.replay import check_replay_config, read_arrivals
-
-        if c.algorithm.family != "async":
-            raise ConfigError(f"--replay replays a real asynchronous run; '{resolved['algorithm']['name']}' runs "
-                              f"in lockstep")
-        check_replay_config(resolved, replay)
-        read_arrivals(replay)
-        info["replay"] = str(replay)
-    check_memory(resolved, dim=c.problem.dim)       # before the [n, d] state exists
-    start = prepare_folder(resolved, out, resume, previous=previous)
-    if start.kind == "complete":
-        return dict(start.summary or {})
-    writers: list[Callback] = [RunWriter(out, info, plot=plot),
-                               Checkpointer(out, resolved["run"]["checkpoint_every"])]
-    if progress:
-        writers.append(ProgressBar())
+    p = prepare_run(cfg, out, resume, previous=previous, replay=replay)
+    out = p.out
+    if p.start.kind == "complete":
+        return dict(p.start.summary or {})
+    writers = run_callbacks(p, plot=plot, progress=progress)
     writers += [cb if isinstance(cb, Callback) else cb(out) for cb in callbacks]
-    loop = make_loop(c, writers, replay=replay)
-    try:
-        if start.resuming:
-            continue_from_checkpoint(loop, out, name=start.checkpoint)
-        else:
-            loop.run()
-    except NonFiniteError as err:
-        write_diverged(out, err, loop.last_metrics, run_info(c), loop.wall_time)
-        raise
+    with cleaning_up(p):
+        loop = make_loop(p.components, writers, replay=replay)
+        try:
+            if p.start.resuming:
+                continue_from_checkpoint(loop, out, name=p.start.checkpoint)
+            else:
+                loop.run()
+        except NonFiniteError as err:
+            write_diverged(out, err, loop.last_metrics, p.info, loop.wall_time)
+            raise
     summary = read_summary(out)
     if summary is None:
         raise StorageError(f"the run finished but {out / 'summary.json'} cannot be read back")

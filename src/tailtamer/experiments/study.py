@@ -4,32 +4,35 @@ the settings used without tuning, the tables and plots of its report and the pub
 One driver runs any of them (:func:`run_study`, ``tailtamer study NAME [--tune]``): tune if asked (the grid
 grows past any edge that holds a winner, :mod:`~tailtamer.experiments.tuning`), run every job not finished yet
 (:func:`~tailtamer.experiments.sweep.run_sweep`: an interrupted study resumes), then write the report.
-The declarations live beside their recipes: :data:`tailtamer.experiments.e1.STUDY`,
-:data:`tailtamer.experiments.e2.STUDY`, :data:`tailtamer.experiments.e4.STUDY`,
-:data:`tailtamer.experiments.tailopt.STUDY`, :data:`tailtamer.experiments.tailopt.MODELS_STUDY` and
-:data:`tailtamer.experiments.e5.STUDY` (SDE-lab runs: its own ``execute``/``pending``); :func:`studies` lists
-them by name.
+This module is the platform only: the paper studies are declared in :mod:`tailtamer.experiments.studies`,
+which imports this module and lists them by name (this module never imports them back).
 """
 from __future__ import annotations
 
-import importlib
 import json
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
+from ..rundir.atomic import atomic_write_text
+from ..rundir.progress import fmt_duration
 from ..rundir.folder import atomic_write_json
 from ..errors import ConfigError
-from .executors import Executor
+from .executors import Executor, resolve
+from .stacked import StackedRun, plan
+from .sweep import run_sweep, unfinished
 from .tuning import Search, sweep_searches
-from ..rundir.atomic import atomic_write_text
 
 Job = tuple[Path, dict[str, Any]]
 Point = dict[str, float]
 
-#: Modules holding study declarations (each defines ``STUDIES``, a tuple of :class:`Study`).
-MODULES = ("e1", "e2", "e4", "tailopt", "e5")
+
+def recorded(module_file: str, name: str) -> Any:
+    """The recorded winners in the JSON file ``name`` beside the study module ``module_file`` (``__file__``):
+    the ``tuned.json`` a ``--tune`` wrote, kept as data beside the study that reads it."""
+    return json.loads((Path(module_file).parent / name).read_text())
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ class Section:
     """One part of a report: a heading (``###``) and its markdown, drawn from the run folders."""
 
     title: str | Callable[[Any], str]
-    body: Callable[[Path, Any], str]
+    body: Callable[[Path, Any], str | None]
 
 
 @dataclass(frozen=True)
@@ -94,9 +97,9 @@ class Study:
         tuned_file, tuning_file: where ``--tune`` writes the winners and the searches (with any edge left).
         report_file: where the report is written.
         requires: a study whose winners this one starts from (run first with ``--tune``).
-        execute, pending: how its jobs run and which are not finished, for jobs that are not engine configs
-            (the SDE lab's, :mod:`tailtamer.sde.folders`); None: :func:`~.sweep.run_sweep` and
-            :func:`~.sweep.unfinished`.
+        run_job, pending: how one job runs into its folder and which jobs are not finished, for jobs that are
+            not engine configs (the SDE lab's, :mod:`tailtamer.sde.folders`); None: an engine run (stacked where
+            it can be) and :func:`~.sweep.unfinished`. Either way :func:`~.sweep.run_sweep` dispatches them.
         run_plots: whether each run folder gets its PNGs (False for studies of many short runs).
     """
 
@@ -114,8 +117,8 @@ class Study:
     tuning_file: str = "tuning.json"
     report_file: str = "report.md"
     requires: str | None = None
-    execute: Callable[..., Any] | None = None
-    pending: Callable[[list[Job]], list[Any]] | None = None
+    run_job: Callable[[str, dict[str, Any]], Any] | None = None
+    pending: Callable[[Sequence[Job]], Sequence[Job]] | None = None
     run_plots: bool = True
 
     def load_tuned(self, root: Path) -> Any:
@@ -171,41 +174,20 @@ def tune_grid(grid: Grid, root: Path, workers: int | None = 1, log: Callable[[st
     return tuned
 
 
-def studies() -> dict[str, Study]:
-    """Every declared study by name."""
-    found: dict[str, Study] = {}
-    for name in MODULES:
-        for s in importlib.import_module(f"{__package__}.{name}").STUDIES:
-            found[s.name] = s
-    return found
-
-
-def get(name: str) -> Study:
-    from ..registry import suggest
-
-    known = studies()
-    if name not in known:
-        raise ConfigError(f"unknown study '{name}'{suggest(name, known)}; studies: {', '.join(known)}")
-    return known[name]
-
-
 #: The cost of one more member of a stacked run, as a share of its run alone: the E1 tuning grid's 66 runs as 5
-#: batches of 6–24 members took 15.8 s of worker time against 46.4 s one by one, checkpoints and plots included
-#: (``benchmarks/sweep.py``, 2026-11-22), i.e. 5 + 61·0.29 runs of 0.70 s; a batch of R members is estimated at
-#: 1 + (R − 1)·0.3 runs.
+#: stacked runs of 6–24 members took 15.8 s of worker time against 46.4 s one by one, checkpoints and plots
+#: included (``benchmarks/sweep.py``, 2026-11-22), i.e. 5 + 61·0.29 runs of 0.70 s; a stacked run of R members
+#: is estimated at 1 + (R − 1)·0.3 runs.
 MEMBER_SHARE = 0.3
 
 
-def estimate(study: Study, jobs: Sequence[Job], workers: int) -> str:
-    """"N runs, about T": the sweep's units as :func:`~.sweep.run_sweep` would dispatch them (stacked batches
-    and single runs), each costing :attr:`Study.seconds_per_run` (a batch of R members 1 + (R − 1)·
+def estimate(study: Study, jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int) -> str:
+    """"N runs, about T": the sweep's units as :func:`~.sweep.run_sweep` would dispatch them (stacked runs
+    and single runs), each costing :attr:`Study.seconds_per_run` (a stacked run of R members 1 + (R − 1)·
     :data:`MEMBER_SHARE` of it), given largest first to the least loaded of ``workers`` workers."""
-    from ..rundir.progress import fmt_duration
-    from .batched import Batch, plan
-
     workers = max(workers, 1)
-    units = list(jobs) if study.execute else plan(list(jobs), workers)
-    sizes = sorted((len(u.jobs) if isinstance(u, Batch) else 1 for u in units), reverse=True)
+    units = list(jobs) if study.run_job else plan([(str(f), c) for f, c in jobs], workers)
+    sizes = sorted((len(u.jobs) if isinstance(u, StackedRun) else 1 for u in units), reverse=True)
     loads = [0.0] * workers
     for r in sizes:
         loads[loads.index(min(loads))] += study.seconds_per_run * (1 + (r - 1) * MEMBER_SHARE)
@@ -224,9 +206,6 @@ def run_study(study: Study, root: Path, tune: bool = False, workers: int | None 
     :data:`~tailtamer.experiments.executors.EXECUTORS` or an executor (default: the local process pool);
     ``plot``: whether each run folder gets its PNGs (None: the study's :attr:`Study.run_plots`; the report's
     own figures are drawn either way)."""
-    from .executors import resolve
-    from .sweep import run_sweep, unfinished
-
     root = Path(root)
     executor = resolve(executor)
     workers = executor.slots(workers)
@@ -251,8 +230,8 @@ def run_study(study: Study, root: Path, tune: bool = False, workers: int | None 
     todo = (study.pending or unfinished)(jobs)
     log(f"{study.name}: {estimate(study, todo, workers)}"
         + (f" ({len(jobs) - len(todo)} of {len(jobs)} already finished)" if len(todo) < len(jobs) else ""))
-    (study.execute or run_sweep)(jobs, workers=workers, tensorboard=tensorboard, label=study.name, executor=executor,
-                                 plot=plot)
+    run_sweep(jobs, workers=workers, tensorboard=tensorboard, label=study.name, executor=executor, plot=plot,
+              run_job=study.run_job, pending=study.pending)
     text = study.report(root, tuned)
     log(f"{study.name}: done in {time.perf_counter() - t0:.1f} s; report {root / study.report_file}")
     return text

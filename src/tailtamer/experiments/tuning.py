@@ -17,9 +17,12 @@ import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from .executors import Executor
+from .report import load_runs
+from .sweep import run_sweep
 
 
 def grid_points(axes: dict[str, tuple[float, ...]]) -> list[dict[str, float]]:
@@ -133,8 +136,6 @@ def run_searches(searches: dict[str, Search], evaluate: Callable[[dict[str, list
 
 def mean_final(folder: Path, metric: str) -> float:
     """Mean final ``metric`` over the run folders under ``folder`` (a diverged run or NaN counts as ∞)."""
-    from .report import load_runs
-
     vals = [math.inf if r.diverged else r.summary["metrics"].get(metric, math.inf) for r in load_runs([folder])]
     vals = [v if v == v else math.inf for v in vals]
     return sum(vals) / len(vals) if vals else math.inf
@@ -148,8 +149,6 @@ def sweep_searches(searches: dict[str, Search], folder: Callable[[str, dict[str,
     ``folder(key, point) / seed{s}`` (runs already there are reused); a point's score is
     :func:`mean_final` of ``metric(key)``; ``executor`` runs the sweeps (see :func:`~.sweep.run_sweep`).
     Returns ``{key: search.record()}``."""
-    from .sweep import run_sweep
-
     def evaluate(points: dict[str, list[dict[str, float]]]) -> dict[str, list[float]]:
         jobs = [(folder(k, v) / f"seed{s}", job(k, v, s)) for k, pts in points.items() for v in pts for s in seeds]
         run_sweep(jobs, workers=workers, tensorboard=tensorboard, label="tuning", executor=executor, plot=plot)

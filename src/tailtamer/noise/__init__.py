@@ -1,4 +1,5 @@
-"""Heavy-tailed gradient noise models (docs/algorithms.md §5), registered by name in :data:`NOISES`.
+"""Heavy-tailed gradient noise models (the laws of the GT-NSGDm paper's experiments, arXiv 2505.03736),
+registered by name in :data:`NOISES`.
 
 ``none``, ``gaussian``, ``student-t``, ``alpha-stable``, ``pareto``, ``cauchy``. Every draw is a pure
 function of (seed, node, step, call) built on :mod:`tailtamer.rng`.

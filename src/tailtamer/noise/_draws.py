@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -46,7 +46,7 @@ _POOL_SIZE = 0
 
 def _pool(workers: int) -> ThreadPoolExecutor:
     global _POOL, _POOL_SIZE
-    if _POOL is None or _POOL_SIZE != workers:
+    if _POOL is None or workers != _POOL_SIZE:
         if _POOL is not None:
             _POOL.shutdown(wait=True)
         _POOL, _POOL_SIZE = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tailtamer-noise"), workers

@@ -24,7 +24,7 @@ from ..errors import ValidationError
 from ..validation import check_range
 
 #: Registry of noise models (``none``, ``gaussian``, ``student-t``, ``alpha-stable``, ``pareto``, ``cauchy``).
-NOISES: Registry["NoiseModel"] = Registry("noise")
+NOISES: Registry[NoiseModel] = Registry("noise")
 
 #: The random stream noise draws from (see :mod:`tailtamer.rng`).
 NOISE_STREAM = "noise"

@@ -16,7 +16,7 @@ transcendentals in between still computed by eager torch:
 The numbers are the eager path's bit for bit, in every dtype: integer arithmetic modulo 2⁶⁴, the exact
 int → float64 conversion and IEEE-rounded +, −, ×, ÷, abs in the same order (inductor compiles with
 ``-ffp-contract=off``, so nothing is fused into an FMA) leave the compiler no freedom, and the transcendentals
-are torch's own. ``tests/test_noise_fused.py`` checks this on small blocks; it was checked on 1.9·10⁷ draws,
+are torch's own. ``tests/core/test_noise_fused.py`` checks this on small blocks; it was checked on 1.9·10⁷ draws,
 all equal ((α, β) = (1.5, 0.5), (2, 0), (2, 1), (1.0001, 1), (1.2, −1), (1.9, 0.3), (1.5, 0), (1.05, 1); float64 and
 float32; d = 77, 1,000, 5,000; whole and partial blocks; 2 threads). Compiling the
 transcendentals too was measured and not adopted: inductor's vectorised sin/cos/log/exp (SLEEF) differ from
@@ -45,7 +45,8 @@ import math
 import os
 import threading
 import time
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -64,7 +65,7 @@ PARALLEL_BLOCK = 1 << 18
 
 _M1, _M2 = rng._signed(rng._M1), rng._signed(rng._M2)
 _LOCK = threading.Lock()
-_COMPILED: dict[tuple[Any, ...], Callable[..., Any]] = {}
+_COMPILED: dict[tuple[Any, ...], list[Callable[..., Any]]] = {}
 _STATE: dict[str, Any] = {"failed": False, "compile_s": 0.0}
 
 
@@ -152,7 +153,7 @@ def _graphs(rows: int, d: int, dtype: torch.dtype, scaled: bool, threads: int = 
                              (_ratio, [block(), block()]),
                              (_exponent, [block(), block(), scalar(), scalar()]),
                              (_product(dtype, scaled), [block(), block(), scalar(), scalar()])):
-                graphs.append(torch._inductor.compile(make_fx(fn)(*args), args))  # distinct example tensors
+                graphs.append(torch._inductor.compile(make_fx(fn)(*args), args))  # type: ignore[arg-type]  # list invariance; distinct example tensors
     except Exception as err:  # noqa: BLE001 - any compiler failure means: use the eager path
         _fail(err)
         return None

@@ -1,9 +1,9 @@
 """Symmetric Pareto (Lomax) noise: ξ = ±scale · ((1 − U)^(−1/c) − 1), a random sign times Lomax(c).
 
 Lomax 1954 (*Business failures: another example of the analysis of failure data*, JASA 49:847–852) is
-the Pareto type II law with support [0, ∞): P(|ξ| > x) = (1 + x/scale)^(−c), so ``E|ξ|^q < ∞`` iff q < c.
+the Pareto type II law with support [0, ∞): ``P(|ξ| > x) = (1 + x/scale)^(−c)``, so ``E|ξ|^q < ∞`` iff q < c.
 It is sampled by inversion. ``scipy.stats`` has no symmetric Lomax, so :func:`symmetric_lomax` defines
-one (density ½·lomax.pdf(|x|)) for tests and plots; ``scipy.stats.lomax(c, scale=scale)`` is the law of |ξ|.
+one (density ``½·lomax.pdf(|x|)``) for tests and plots; ``scipy.stats.lomax(c, scale=scale)`` is the law of ``|ξ|``.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from .base import NOISES, NoiseModel, check_finite_positive, check_has_mean, mom
 
 
 class _SymmetricLomax(scipy.stats.rv_continuous):
-    """Symmetric Lomax with shape c: density ½·c·(1 + |x|)^(−c−1) on the real line."""
+    """Symmetric Lomax with shape c: density ``½·c·(1 + |x|)^(−c−1)`` on the real line."""
 
     def _pdf(self, x: np.ndarray, c: np.ndarray) -> np.ndarray:
         return 0.5 * c * (1.0 + np.abs(x)) ** (-c - 1.0)
@@ -64,5 +64,5 @@ class ParetoNoise(NoiseModel):
         return moments_from_tail(self.shape)
 
     def scipy(self) -> Any:
-        """The frozen :data:`symmetric_lomax` (|ξ| is ``scipy.stats.lomax(shape, scale=scale)``)."""
+        """The frozen :data:`symmetric_lomax` (``|ξ|`` is ``scipy.stats.lomax(shape, scale=scale)``)."""
         return symmetric_lomax(self.shape, scale=self.scale)

@@ -1,6 +1,6 @@
 """Light-tailed and reference noise: ``none``, ``gaussian`` and ``cauchy``.
 
-Cauchy noise (the α = 1 stable law, no mean) is for stress tests; see docs/algorithms.md §5.
+Cauchy noise (the α = 1 stable law, no mean) is for stress tests.
 """
 from __future__ import annotations
 

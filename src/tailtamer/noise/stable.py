@@ -94,6 +94,7 @@ class AlphaStableNoise(NoiseModel):
         # arithmetic; abs() also guards rounding at the edge when |β| = 1. In place to save allocations.
         log_term = (v - avb).cos_().div_(log_u).abs_().log_().mul_((1.0 - a) / a)
         log_term.sub_(v.cos_().log_().div_(a))
+        e: torch.Tensor | float
         z, e = avb.sin_().mul_(s), log_term.exp_()
         if scale != 1.0:
             z, e = z.mul_(e), scale

@@ -35,6 +35,6 @@ def smoothed_clip(u: torch.Tensor, phi: float, eps: float) -> torch.Tensor:
 
 
 def biclip(z: torch.Tensor, upper: float, lower: float) -> torch.Tensor:
-    """BiClip(u, d; z)_j = sign(z_j)·min(u, max(d, |z_j|)); zeros stay zero. ``lower = 0`` is coordinate
+    """``BiClip(u, d; z)_j = sign(z_j)·min(u, max(d, |z_j|))``; zeros stay zero. ``lower = 0`` is coordinate
     clipping; ``lower = upper`` is the sign scaled by ``upper``."""
     return torch.sign(z) * z.abs().clamp(min=lower, max=upper)

@@ -1,7 +1,7 @@
 """Momentum and tracking building blocks shared by the algorithm recipes."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

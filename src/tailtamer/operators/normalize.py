@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-#: Floor of the norm in :func:`rownorm` (algorithms.md §1 choice: divide by max(‖y‖, tiny)).
+#: Floor of the norm in :func:`rownorm` (divide by max(‖y‖, tiny): a zero row stays zero, never NaN).
 TINY = 1e-30
 
 

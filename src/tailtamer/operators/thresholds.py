@@ -19,9 +19,9 @@ Value = TypeVar("Value", float, torch.Tensor)
 
 def biclip_thresholds(u: Value, d: Value, growth: Value, decay: Value, t: int) -> tuple[Value, Value]:
     """``(u_t, d_t)`` of the polynomial schedule above (``d_t ≤ u_t`` always). Floats, or per-row tensors where
-    the members of a batched sweep differ (:mod:`tailtamer.engine.stacked.rows`): then the minimum is element-wise."""
-    u_t = u * (1.0 + t) ** growth
-    d_t = d * (1.0 + t) ** (-decay)
+    the members of a stacked sweep differ (:mod:`tailtamer.engine.stacked.rows`): then the minimum is element-wise."""
+    u_t: Value = u * (1.0 + t) ** growth
+    d_t: Value = d * (1.0 + t) ** (-decay)
     if isinstance(u_t, torch.Tensor) or isinstance(d_t, torch.Tensor):
         return u_t, torch.minimum(torch.as_tensor(d_t), torch.as_tensor(u_t))
     return u_t, min(d_t, u_t)

@@ -13,14 +13,14 @@ state, hence in checkpoints) and hands back at the next update:
   broadcasts against ``g`` when rows have made different numbers of updates): bias corrections read it;
 * ``x`` — the iterate ``g`` was computed at (decoupled weight decay reads it).
 
-Transforms are registered in :data:`TRANSFORMS` (the registered ones live in :mod:`.transforms`); the
-constructor's signature is the config schema, as for every registry, and validates its arguments before any
-compute (scikit-learn style: a bad value fails with the parameter's name and allowed range). Two keyword-only
-arguments are not part of the schema: ``owner`` and ``prefix`` name the parameters in messages as a config
-writes them (``bi2clip: outer_d must be ≤ outer_u``); a composite registry entry passes them (see
-:class:`tailtamer.registry.Composite`). The local-update family (inner and outer optimizers), the
-asynchronous family (operators applied on arrival) and the compressed family compose the same registered
-transforms. :func:`chain` applies several in order.
+Transforms are registered in :data:`TRANSFORMS` (the registered ones live in
+:mod:`~tailtamer.operators.transforms`); the constructor's signature is the config schema, as for every registry,
+and validates its arguments before any compute (scikit-learn style: a bad value fails with the parameter's name and
+allowed range). Two keyword-only arguments are not part of the schema: ``owner`` and ``prefix`` name the parameters
+in messages as a config writes them (``bi2clip: outer_d must be ≤ outer_u``); a composite registry entry passes them
+(see :class:`tailtamer.registry.Composite`). The local-update family (inner and outer optimizers), the asynchronous
+family (operators applied on arrival) and the compressed family compose the same registered transforms.
+:func:`chain` applies several in order.
 
 Example:
     >>> import torch
@@ -41,7 +41,7 @@ from ..registry import Registry
 Buffers = dict[str, torch.Tensor]
 
 #: Registry of stateful transforms (see module docstring).
-TRANSFORMS: Registry["Transform"] = Registry("transform", context=("owner", "prefix"))
+TRANSFORMS: Registry[Transform] = Registry("transform", context=("owner", "prefix"))
 
 
 class Transform:

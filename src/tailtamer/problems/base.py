@@ -1,13 +1,15 @@
 """Problems (gradient oracles). All n local gradients come from one batched expression."""
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from ..comm.base import Comm
 from ..registry import Registry
 
 #: Registry of problems; factories receive ``n`` (number of nodes) from the engine.
-PROBLEMS: Registry["Problem"] = Registry("problem", context=("n",))
+PROBLEMS: Registry[Problem] = Registry("problem", context=("n",))
 
 
 class Problem:
@@ -21,7 +23,7 @@ class Problem:
         dim: dimension d of a node's parameter vector.
         metric_names: names :meth:`metrics` returns; the first one is the headline metric.
         grad_takes_row_seeds: :meth:`grad` reads no per-node data and draws only through :mod:`tailtamer.rng`
-            with ``(seed, nodes)``: a stacked run of a batched sweep may then pass its row ids as ``nodes`` and
+            with ``(seed, nodes)``: a stacked run of a stacked sweep may then pass its row ids as ``nodes`` and
             its :class:`~tailtamer.rng.RowSeeds` as ``seed``, and every member draws its standalone numbers in
             one call (:class:`~tailtamer.engine.stacked.oracle.StackedOracle`; else one call per member).
     """
@@ -30,6 +32,8 @@ class Problem:
     dim: int
     metric_names: tuple[str, ...] = ()
     grad_takes_row_seeds: bool = False
+    #: The layout of a model's tensors in the flat parameter vector (model problems), else None.
+    layout: Any = None
 
     def x0(self, dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu") -> torch.Tensor:
         """The common initial point, shape ``[d]``."""

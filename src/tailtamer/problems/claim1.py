@@ -1,4 +1,4 @@
-"""The Claim 1 counterexample: naive normalized DSGD never moves (algorithms.md §1).
+"""The Claim 1 counterexample: naive normalized DSGD never moves.
 
 Source: Yu, Jakovetić, Kar (arXiv 2505.03736), Claim 1.
 """

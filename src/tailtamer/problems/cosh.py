@@ -1,6 +1,6 @@
 """An (L0, L1)-smooth test problem besides the quartic: ``f(x) = Σ_j cosh(x_j)`` on every node.
 
-Its Hessian is diag(cosh x_j) and its gradient (sinh x_j), and cosh t ≤ 1 + |sinh t|, so
+Its Hessian is diag(cosh x_j) and its gradient (sinh x_j), and ``cosh t ≤ 1 + |sinh t|``, so
 ``‖∇²f(x)‖₂ = max_j cosh x_j ≤ 1 + max_j |sinh x_j| ≤ 1 + ‖∇f(x)‖``: it is (L0, L1) = (1, 1)-smooth
 (Zhang, He, Sra, Jadbabaie 2020, the (L0, L1) condition), and not L-smooth for any L (cosh grows without
 bound). Unlike the quartic's, its curvature at the minimum is 1, not 0. Minimum x* = 0, f* = d.

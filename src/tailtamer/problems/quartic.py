@@ -1,4 +1,4 @@
-"""The (L0, L1)-smooth quartic ``f(x) = Σ_j x_j⁴/4`` on every node (algorithms.md §4).
+"""The (L0, L1)-smooth quartic ``f(x) = Σ_j x_j⁴/4`` on every node (docs/compression.md).
 
 Source: Compagnoni, Islamov, Orvieto, Gorbunov (arXiv 2506.00181): it is (3, 3)-smooth but not L-smooth,
 so fixed-step (compressed) SGD can diverge where sign and adaptive steps converge.

@@ -1,4 +1,4 @@
-"""Nonconvex linear regression on tokenized synthetic data with Tukey's biweight loss (experiments.md E1).
+"""Nonconvex linear regression on tokenized synthetic data with Tukey's biweight loss (docs/e1.md).
 
 Source: Yu, Jakovetić, Kar, *Decentralized Nonconvex Optimization under Heavy-Tailed Noise: Normalization
 and Optimal Convergence* (arXiv 2505.03736), synthetic experiment.
@@ -23,13 +23,13 @@ def token_probs(dim: int) -> np.ndarray:
 
 
 def tukey(r: torch.Tensor, c: float) -> torch.Tensor:
-    """Tukey's biweight ``ρ_c(r) = c²/6·[1 − (1 − (r/c)²)³]`` for |r| < c, ``c²/6`` otherwise (≤ c²/6)."""
+    """Tukey's biweight ``ρ_c(r) = c²/6·[1 − (1 − (r/c)²)³]`` for ``|r| < c``, ``c²/6`` otherwise (≤ c²/6)."""
     u = torch.clamp(1.0 - (r / c) ** 2, min=0.0)
     return c * c / 6.0 * (1.0 - u ** 3)
 
 
 def tukey_prime(r: torch.Tensor, c: float) -> torch.Tensor:
-    """``ρ'_c(r) = r·(1 − (r/c)²)²`` for |r| < c, 0 otherwise (one buffer, worked in place: the same bits as
+    """``ρ'_c(r) = r·(1 − (r/c)²)²`` for ``|r| < c``, 0 otherwise (one buffer, worked in place: the same bits as
     ``r * clamp(1 − (r/c)², 0)²``, since −s + 1 = 1 − s and products commute exactly)."""
     u = torch.div(r, c).square_().neg_().add_(1.0).clamp_(min=0.0)
     return u.square_().mul_(r)

@@ -17,7 +17,10 @@ import errno
 import json
 import os
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any
+from collections.abc import Callable
+
+import torch
 
 from ..errors import StorageError
 
@@ -85,6 +88,4 @@ def atomic_write_json(path: Path | str, obj: Any) -> None:
 
 def atomic_save(obj: Any, path: Path | str, previous: Path | str | None = None) -> None:
     """``torch.save(obj)`` to ``path`` atomically (``previous``: see :func:`atomic_write`)."""
-    import torch
-
     atomic_write(path, lambda f: torch.save(obj, f), previous)

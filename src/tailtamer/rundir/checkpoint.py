@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import torch
 
@@ -68,7 +69,7 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:
         ck = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises RuntimeError, EOFError, UnpicklingError, ... for a bad file
+    except Exception as err:  # torch raises RuntimeError, EOFError, UnpicklingError, ... for a bad file  # noqa: BLE001
         raise CheckpointError(f"checkpoint {path} is truncated or corrupt ({_short(err)}){offer(path)}") from None
     if not isinstance(ck, dict) or any(k not in ck for k in KEYS) or not isinstance(ck["state"], dict):
         raise CheckpointError(f"{path} is not a tailtamer checkpoint (it lacks {', '.join(KEYS)}){offer(path)}")
@@ -135,3 +136,6 @@ class Checkpointer(Callback):
 
     def on_end(self, loop: Any, state: State) -> None:
         save_checkpoint(self.folder, loop, loop.step, state)
+
+    def step_period(self) -> int:
+        return self.period

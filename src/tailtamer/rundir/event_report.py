@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Any
 
 
+from ..algorithms.base import State
+from ..engine.callbacks import Callback
 from ..engine.events.table import EventTable
+from ..plots import _pyplot, plot_metrics, save
 from .folder import atomic_write_json, read_metrics
 
 ASYNC = "async.json"
@@ -28,6 +31,17 @@ def report(events: EventTable) -> dict[str, Any]:
             "jobs_finished": list(events.done), "jobs_started": list(events.jobs)}
 
 
+class EventReport(Callback):
+    """Writes ``async.json`` (and the plots vs time) into ``folder`` when an event-engine run ends; place it
+    after the run folder's :class:`~tailtamer.rundir.folder.RunWriter`, whose metrics the plots read."""
+
+    def __init__(self, folder: Path, plot: bool = True, title: str = ""):
+        self.folder, self.plot, self.title = Path(folder), plot, title
+
+    def on_end(self, loop: Any, state: State) -> None:
+        write_report(self.folder, loop.events, plot=self.plot, title=self.title)
+
+
 def write_report(folder: Path, events: EventTable, plot: bool = True, title: str = "") -> None:
     """Write ``async.json`` (and the plots when ``plot``) into the run folder ``folder``."""
     folder = Path(folder)
@@ -38,8 +52,6 @@ def write_report(folder: Path, events: EventTable, plot: bool = True, title: str
 
 
 def plot_report(folder: Path, data: dict[str, Any], rows: list[dict[str, Any]], title: str = "") -> None:
-    from ..plots import _pyplot, plot_metrics, save
-
     plt = _pyplot()
     if rows and "time" in rows[0]:
         plot_metrics(rows, folder / "metrics_time.png", title, x="time", xlabel="simulated time")

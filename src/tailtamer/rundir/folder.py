@@ -1,5 +1,5 @@
 """The run folder, the same for simulated and real runs: resolved ``config.toml``, ``metrics.jsonl``,
-``summary.json``, checkpoints (:mod:`.checkpoint`) and a PNG plot.
+``summary.json``, checkpoints (:mod:`~tailtamer.engine.checkpoint`) and a PNG plot.
 
 Every whole file is written atomically (:mod:`.atomic`); ``metrics.jsonl`` is appended one flushed line per
 evaluation, and on resume lines past the checkpoint (or a torn last line) are dropped, so a stopped run
@@ -16,6 +16,7 @@ import torch
 
 from ..algorithms.base import State
 from ..errors import NonFiniteError
+from ..plots import plot_metrics
 from .atomic import atomic_save, atomic_write, atomic_write_bytes, atomic_write_json, atomic_write_text, storage_error
 from ..engine.callbacks import Callback
 
@@ -108,7 +109,7 @@ class RunWriter(Callback):
 
     def on_start(self, loop: Any) -> None:
         try:
-            self._file = open(self.folder / METRICS, "a")
+            self._file = open(self.folder / METRICS, "a")  # noqa: SIM115 - held open, closed by on_end
         except OSError as err:
             raise storage_error(err, self.folder / METRICS, "open") from None
 
@@ -135,6 +136,4 @@ class RunWriter(Callback):
             summary["accounting"] = accounting(d=state["x"][0].numel(), dtype=state["x"].dtype, n=loop.comm.n)
         atomic_write_json(self.folder / SUMMARY, summary)
         if self.plot:
-            from ..plots import plot_metrics
-
             plot_metrics(read_metrics(self.folder), self.folder / PLOT, title=self.info.get("title", ""))

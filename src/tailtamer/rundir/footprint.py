@@ -2,10 +2,12 @@
 
 The estimate counts what grows with the number of nodes n and the dimension d:
 
-* the mixing matrix: W is a dense ``[n, n]`` float64 array, built and checked once (counted twice, for the
-  copy that building and checking make);
-* the algorithm state: its buffers are found by running ``algorithm.init`` on a ``[n, d]`` tensor of the
-  ``meta`` device (shapes only, nothing allocated), in ``[run] dtype``;
+* the mixing matrix: the bytes the topology really stores, known before it is built
+  (:func:`tailtamer.topology.storage.stored_bytes`: a dense ``[n, n]`` float64 array up to 4,096 nodes, CSR
+  above for the sparse graphs, nothing for a graph-free run), counted twice for the copy that building and
+  checking make, once per process that builds it;
+* the algorithm state: its buffers are found by running the run's own (already built) ``algorithm.init`` on a
+  ``[n, d]`` tensor of the ``meta`` device (shapes only, nothing allocated), in ``[run] dtype``;
 * one step: the new state is built while the old one is alive (counted twice), plus a gradient and a noise
   draw ``[n, d]``.
 
@@ -23,6 +25,10 @@ from typing import Any
 import torch
 
 from ..errors import ResourceError
+from ..algorithms.asynchronous.base import AsyncScheme
+from ..algorithms.base import Algorithm
+from ..topology.storage import stored_bytes
+from ..validation import check_device
 
 SKIP_ENV = "TAILTAMER_SKIP_MEMORY_CHECK"
 
@@ -57,36 +63,40 @@ class Footprint:
         return "; ".join(parts)
 
 
-def state_bytes(resolved: dict[str, Any], n: int, d: int) -> tuple[int, int]:
-    """``(bytes, buffers)`` of the algorithm's state for n nodes of dimension d, measured by running its ``init``
+def state_bytes(algorithm: Algorithm | AsyncScheme, dtype_name: str, n: int, d: int) -> tuple[int, int]:
+    """``(bytes, buffers)`` of ``algorithm``'s state for n nodes of dimension d, measured by running its ``init``
     on a real CPU tensor (small states, :data:`REAL_ENTRIES`) or on the ``meta`` device (nothing allocated)."""
-    from ..algorithms import ALGORITHMS
-
-    dtype = getattr(torch, resolved["run"]["dtype"])
+    dtype = getattr(torch, dtype_name)
     item = torch.tensor([], dtype=dtype).element_size()
-    cfg = resolved["algorithm"]
     try:
-        alg = ALGORITHMS.build(cfg["name"], {k: v for k, v in cfg.items() if k != "name"}, section="algorithm",
-                               steps=resolved["run"]["steps"])
         comm = SimpleNamespace(n=n, n_local=n, nodes=torch.arange(0), mix=lambda z: z, mean=lambda z: z[:1],
                                gather=lambda z: z)
         device = "cpu" if n * d <= REAL_ENTRIES else "meta"
-        state = alg.init(torch.zeros((n, d), dtype=dtype, device=device), comm)
+        state = algorithm.init(torch.zeros((n, d), dtype=dtype, device=device), comm)
         return sum(v.numel() * v.element_size() for v in state.values()), len(state)
-    except Exception:  # an init the meta device cannot run: assume four [n, d] buffers
+    except Exception:  # an init the meta device cannot run: assume four [n, d] buffers  # noqa: BLE001
         return 4 * n * d * item, 4
 
 
-def estimate(resolved: dict[str, Any], dim: int | None = None, processes: int = 1) -> Footprint:
-    """The :class:`Footprint` of a resolved config; ``dim`` defaults to the problem's ``dim`` key (if any);
-    ``processes`` hosting the n nodes on this machine each build W."""
+def matrix_bytes(resolved: dict[str, Any], processes: int = 1) -> int:
+    """What the mixing matrix costs: the topology's stored bytes, twice, in each of ``processes``."""
+    topo = resolved["topology"]
+    params = {k: v for k, v in topo.items() if k not in ("name", "n")}
+    return 2 * stored_bytes(topo["name"], int(topo["n"]), params) * max(processes, 1)
+
+
+def estimate(resolved: dict[str, Any], algorithm: Algorithm | AsyncScheme, dim: int | None = None, processes: int = 1,
+             graph: bool = True) -> Footprint:
+    """The :class:`Footprint` of a resolved config run by the built ``algorithm``; ``dim`` defaults to the
+    problem's ``dim`` key (if any); ``processes`` hosting the n nodes on this machine each build W; ``graph``:
+    whether the run builds W at all (a method that never gossips does not)."""
     n = int(resolved["topology"]["n"])
     d = dim if dim is not None else resolved["problem"].get("dim")
     d = int(d) if isinstance(d, int) and not isinstance(d, bool) else None
-    matrix = 2 * 8 * n * n * max(processes, 1)
+    matrix = matrix_bytes(resolved, processes) if graph else 0
     state, buffers, step = 0, 0, 0
     if d is not None and n > 0:
-        state, buffers = state_bytes(resolved, n, d)
+        state, buffers = state_bytes(algorithm, resolved["run"]["dtype"], n, d)
         item = torch.tensor([], dtype=getattr(torch, resolved["run"]["dtype"])).element_size()
         step = state + 2 * n * d * item
     return Footprint(n, d, resolved["run"]["dtype"], buffers, matrix, state, step)
@@ -125,12 +135,11 @@ def device_bytes(device: str) -> int | None:
     return int(free)
 
 
-def check_memory(resolved: dict[str, Any], dim: int | None = None, processes: int = 1) -> Footprint:
+def check_memory(resolved: dict[str, Any], algorithm: Algorithm | AsyncScheme, dim: int | None = None, processes: int = 1,
+                 graph: bool = True) -> Footprint:
     """Raise :class:`ResourceError` with the estimate when the run cannot fit; return the footprint."""
-    from ..validation import check_device
-
     check_device(resolved["run"]["device"])
-    fp = estimate(resolved, dim, processes)
+    fp = estimate(resolved, algorithm, dim, processes, graph)
     if os.environ.get(SKIP_ENV):
         return fp
     host = available_bytes()

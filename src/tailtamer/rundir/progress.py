@@ -6,9 +6,11 @@ far a long job is without a carriage-return mess.
 """
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from ..algorithms.base import State
@@ -185,9 +187,6 @@ class SweepProgress:
 
 def _run_metric(folder: str) -> str:
     """``<folder name path>: metric=value`` of a finished run folder (``diverged`` where it diverged)."""
-    import json
-    from pathlib import Path
-
     path = Path(folder)
     short = "/".join(path.parts[-3:])
     try:

@@ -8,11 +8,16 @@ draws its own).
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
+from .. import threads
 from ..config import dumps_toml, load_toml
 from ..errors import ConfigError
+from ..rundir.atomic import atomic_write_json, atomic_write_text
+from .lab import build_lab, run_lab
 
 RESULT, CONFIG = "sde.json", "config.toml"
 Job = tuple[Path, dict[str, Any]]
@@ -42,12 +47,6 @@ def read(folder: Path) -> dict[str, Any] | None:
 
 def run_folder(folder: str | Path, cfg: dict[str, Any]) -> str:
     """Run one lab config into ``folder`` (config first, result last, both atomically)."""
-    import time
-
-    from .. import threads
-    from ..rundir.atomic import atomic_write_json, atomic_write_text
-    from .lab import build_lab, run_lab
-
     threads.fix(1)
     folder = Path(folder)
     lab = build_lab(cfg)                                  # every validation error before the folder exists

@@ -10,7 +10,7 @@ Config (TOML)::
                replicates = 1, compare = true              # R blocks of M paths stacked; run the SDE too
 
 It writes ``sde.json`` (t = kη, mean and quantiles of f over the paths for both, blow-up fractions, and the
-gap = max_t |E f_disc(t) − E f_SDE(t)|) and ``sde.png``.
+``gap = max_t |E f_disc(t) − E f_SDE(t)|``) and ``sde.png``.
 """
 from __future__ import annotations
 
@@ -24,8 +24,11 @@ import torch
 
 from ..algorithms.server.step_rules import StepRule
 from ..errors import ConfigError
+from ..plots import _pyplot, save
 from ..problems import PROBLEMS
+from ..problems.synthetic import SyntheticProblem
 from ..registry import Registry, suggest
+from ..rundir.folder import atomic_write_json
 from .laws import law_from
 from .models import LAB_METHODS, LabMethod
 from .simulate import Paths, discrete_paths, sde_paths
@@ -93,7 +96,7 @@ def build_lab(cfg: dict[str, Any]) -> Lab:
     settings = SETTINGS.build("sde", cfg.get("sde", {}), section="sde")
     prob = dict(cfg.get("problem", {"name": "quartic"}))
     problem = PROBLEMS.build(prob.pop("name", "quartic"), prob, section="problem", n=1)
-    if not hasattr(problem, "local_grad"):
+    if not isinstance(problem, SyntheticProblem):
         raise ConfigError("the SDE lab needs a synthetic problem with closed-form f and ∇f (quartic, cosh, ...)")
     law = law_from(cfg.get("noise", {"name": "gaussian"}))
     meth = dict(cfg.get("method", {}))
@@ -112,7 +115,7 @@ def build_lab(cfg: dict[str, Any]) -> Lab:
 
 
 def gap(a: Paths, b: Paths) -> float:
-    """max over recorded times of |E f_a(t) − E f_b(t)| (means over paths that have not blown up)."""
+    """max over recorded times of ``|E f_a(t) − E f_b(t)|`` (means over paths that have not blown up)."""
     return float((a.mean() - b.mean()).abs().max())
 
 
@@ -147,16 +150,12 @@ def _finite(v: torch.Tensor) -> list[float | None]:
 
 def write(result: dict[str, Any], out: Path) -> None:
     """``sde.json`` and ``sde.png`` in ``out``."""
-    from ..rundir.folder import atomic_write_json
-
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / "sde.json", result)
     plot(result, out / "sde.png")
 
 
 def plot(result: dict[str, Any], path: Path) -> None:
-    from ..plots import _pyplot, save
-
     plt = _pyplot()
     t = result["t"]
     fig, ax = plt.subplots(figsize=(6, 4))

@@ -14,6 +14,7 @@ import scipy.special
 import torch
 
 from ..errors import ValidationError
+from ..registry import suggest
 
 KINDS = ("gaussian", "student-t", "cauchy")
 
@@ -34,7 +35,6 @@ class NoiseLaw:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            from ..registry import suggest
             raise ValidationError(f"unknown noise law '{self.kind}'{suggest(self.kind, KINDS)}; known: "
                                   f"{', '.join(KINDS)}")
         if not (self.sigma > 0 and math.isfinite(self.sigma)):

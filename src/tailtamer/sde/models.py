@@ -27,7 +27,7 @@ from ..registry import Registry
 from .laws import NoiseLaw
 
 #: Registry of lab methods: name → class with ``direction`` (discrete) and ``drift_diffusion`` (SDE).
-LAB_METHODS: Registry["LabMethod"] = Registry("SDE-lab method", context=("law", "workers"))
+LAB_METHODS: Registry[LabMethod] = Registry("SDE-lab method", context=("law", "workers"))
 
 
 @dataclass

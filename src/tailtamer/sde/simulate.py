@@ -13,7 +13,7 @@ mean direction. A path *blows up* when a coordinate leaves [−1e6, 1e6] or is n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch

@@ -1,9 +1,10 @@
-"""Naive per-node reference implementations of every decentralized algorithm (algorithms.md §1).
+"""Naive per-node reference implementations of every decentralized algorithm (Yu, Jakovetić, Kar, ICLR 2026,
+arXiv 2505.03736).
 
 Each node is a separate 1-D tensor, mixing is an explicit loop over a node's in-neighbours, and every formula
 is written out again from the papers (no tailtamer operator is used), so that the vectorized recipes can be
-checked against an independent transcription (tests/test_algorithms.py, to 1e-12 in float64). It is also the
-"per-node loop" baseline of benchmarks/engine.py.
+checked against an independent transcription (tests/decentralized/test_algorithms.py, to 1e-12 in float64). It is
+also the "per-node loop" baseline of benchmarks/engine.py.
 
 :data:`REFERENCES` maps an algorithm name to its step ``(S, g, a, t, hp, W) -> S``: ``S`` holds per-node lists
 (``x`` and the method's buffers), ``g`` the nodes' gradients at ``S["x"]``, ``a`` the step size of step t.
@@ -19,7 +20,7 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

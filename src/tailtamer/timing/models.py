@@ -9,12 +9,12 @@ Models:
 
 * ``fixed`` — τ_i, one time for all or one per worker (the fixed computation model of Mishchenko et al.
   2022, Koloskova et al. 2022, Tyurin & Richtárik 2023, Maranjyan et al. 2025);
-* ``sqrt`` — τ_i = 1 + √(i+1) plus half-normal jitter |N(0, (jitter·√(i+1))²)| per job (the transport of
+* ``sqrt`` — τ_i = 1 + √(i+1) plus half-normal jitter ``|N(0, (jitter·√(i+1))²)|`` per job (the transport of
   ``vectozavr/ringmaster-lmo``, ``asynchronous_transport.py``; the default);
 * ``exponential`` — τ_{ij} = Exp(1)/λ_i·mean with per-worker rates λ_i = exp(spread·z_i), z_i ~ N(0, 1)
   (async.md §2.5);
 * ``lognormal`` / ``pareto`` — base τ_i plus a heavy-tailed delay Z (async.md §2.6, a reconstruction);
-* ``straggler`` — the ``sqrt`` (or constant) times with chosen workers ``factor``× slower (§2.3);
+* ``straggler`` — the ``sqrt`` (or constant) times with chosen workers ``factor`` times slower (§2.3);
 * ``trace`` — a CSV with one column per worker, row j giving job j's time (rows repeat cyclically; §2.4).
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ from ..validation import check_nonneg, check_positive
 from . import draws
 
 #: Registry of compute-time models; factories receive ``n`` (number of workers) and ``seed`` from the engine.
-TIMINGS: Registry["TimingModel"] = Registry("timing", context=("n", "seed"))
+TIMINGS: Registry[TimingModel] = Registry("timing", context=("n", "seed"))
 
 STREAM = "timing"
 
@@ -85,7 +85,7 @@ class Fixed(TimingModel):
 
 @TIMINGS.register("sqrt")
 class Sqrt(TimingModel):
-    """τ_i = scale·(1 + √(i+1)) plus half-normal jitter |N(0, (jitter·√(i+1))²)| per job (ringmaster-lmo)."""
+    """τ_i = scale·(1 + √(i+1)) plus half-normal jitter ``|N(0, (jitter·√(i+1))²)|`` per job (ringmaster-lmo)."""
 
 
     def __init__(self, n: int, seed: int = 0, jitter: float = 0.05, scale: float = 1.0):
@@ -168,7 +168,7 @@ class Pareto(_BasePlusTail):
 @TIMINGS.register("straggler")
 class Straggler(TimingModel):
     """The ``sqrt`` model's times (``base = "sqrt"``) or ``time`` seconds (``base = "fixed"``), with the
-    chosen ``workers`` (default: the last one) ``factor``× slower (async.md §2.3, one slow worker)."""
+    chosen ``workers`` (default: the last one) ``factor`` times slower (async.md §2.3, one slow worker)."""
 
 
     def __init__(self, n: int, seed: int = 0, factor: float = 10.0, workers: list[int] | None = None,

@@ -2,7 +2,8 @@
 
 Importing this package registers every builder in :data:`TOPOLOGIES`:
 ``ring``, ``complete``, ``torus``, ``star``, ``hypercube``, ``erdos-renyi`` (undirected, weighted by
-:mod:`.weights`), ``exponential`` (directed), ``matrix`` (user-given, :mod:`.user`) and ``server`` (no graph, :mod:`.server`).
+:mod:`.weights`), ``exponential`` (directed), ``matrix`` (user-given, :mod:`.user`) and ``server`` (no graph,
+:mod:`~tailtamer.topology.server`).
 """
 from __future__ import annotations
 

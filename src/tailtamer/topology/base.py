@@ -1,13 +1,14 @@
 """A topology is a weighted graph whose weights *are* the mixing matrix W (``comm.mix(Z) = W Z``).
 
 W is a dense ``numpy`` array up to :data:`~.sparse.DENSE_MAX_N` nodes and a ``scipy.sparse.csr_array``
-above (see :mod:`.sparse`); every method here works on either without forming an n × n array.
+above (see :mod:`~tailtamer.topology.sparse`); every method here works on either without forming an n × n array.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,7 +25,7 @@ JSON_MATRIX_MAX_N = 64
 
 #: Registry of graph builders. Each factory takes ``n`` (engine-supplied) and its own parameters and
 #: returns a :class:`Topology`.
-TOPOLOGIES: Registry["Topology"] = Registry("topology", context=("n",))
+TOPOLOGIES: Registry[Topology] = Registry("topology", context=("n",))
 
 
 @dataclass
@@ -67,6 +68,14 @@ class Topology:
     def sparse(self) -> bool:
         """Whether W is stored sparse (n above :data:`~.sparse.DENSE_MAX_N`)."""
         return sp.issparse(self.W)
+
+    @property
+    def stored_bytes(self) -> int:
+        """Bytes W occupies as stored (dense array, or CSR values, indices and row pointers); estimated before
+        building by :func:`.storage.stored_bytes`."""
+        if sp.issparse(self.W):
+            return int(self.W.data.nbytes + self.W.indices.nbytes + self.W.indptr.nbytes)
+        return int(np.asarray(self.W).nbytes)
 
     def dense(self) -> np.ndarray:
         """W as a dense float64 array (n × n memory: for small n, tests and printing)."""

@@ -23,7 +23,7 @@ def build_topology(name: str, n: int, params: dict[str, Any] | None = None,
     by default; pass ``"doubly_stochastic"`` for methods that need exact averaging), and must be
     primitive (strongly connected and aperiodic). ``algorithm`` names the method the topology is for, in
     the message of a W that fails validation. ``server`` (no graph) is refused: a graph-free run never
-    builds a topology (see :mod:`.server`).
+    builds a topology (see :mod:`~tailtamer.topology.server`).
 
     Raises:
         ConfigError: unknown name (the closest registered name is suggested) or parameter key.

@@ -9,8 +9,8 @@ column-stochastic, i.e. doubly stochastic.
 The graph of W has an edge ``j → i`` whenever ``W[i, j] > 0``: node i receives (mixes in) what node j
 holds, so information flows from j to i.
 
-Every check takes a dense array or a sparse one (large topologies, see :mod:`.sparse`) and never forms an
-n × n array from a sparse W: sums, signs and graph searches run on the non-zeros.
+Every check takes a dense array or a sparse one (large topologies, see :mod:`~tailtamer.topology.sparse`) and never
+forms an n × n array from a sparse W: sums, signs and graph searches run on the non-zeros.
 """
 from __future__ import annotations
 
@@ -110,7 +110,7 @@ def _negatives(A: np.ndarray, tol: float) -> tuple[int, int, float, int] | None:
         order = np.lexsort((C.col, C.row))
         neg = order[C.data[order] < -tol]
         return None if not len(neg) else (int(C.row[neg[0]]), int(C.col[neg[0]]), float(C.data[neg[0]]), len(neg))
-    neg = np.argwhere(A < -tol)
+    neg = np.argwhere(-tol > A)
     if not len(neg):
         return None
     i, j = map(int, neg[0])

@@ -2,12 +2,12 @@
 
 A topology of n ≤ :data:`DENSE_MAX_N` nodes keeps the dense ``numpy`` W it always had (so every existing run
 sees bit-identical weights, kernels and ρ). Above it, builders produce a ``scipy.sparse.csr_array``: memory
-is linear in n plus edges, and validation (:mod:`.checks`), ρ (:mod:`.spectral`) and the simulator's kernels
-(:mod:`tailtamer.comm.kernels`) work on it without ever forming the n × n array.
+is linear in n plus edges, and validation (:mod:`~tailtamer.topology.checks`), ρ (:mod:`.spectral`) and the simulator's
+kernels (:mod:`tailtamer.comm.kernels`) work on it without ever forming the n × n array.
 """
 from __future__ import annotations
 
-from typing import Union
+from typing import TypeAlias, TypeGuard
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,11 +15,11 @@ import scipy.sparse as sp
 #: Largest n built as a dense array (128 MiB of float64 at 4096); larger graphs are CSR.
 DENSE_MAX_N = 4096
 
-Matrix = Union[np.ndarray, sp.csr_array]
+Matrix: TypeAlias = np.ndarray | sp.csr_array
 
 
-def issparse(W: object) -> bool:
-    """Whether ``W`` is a scipy sparse matrix or array."""
+def issparse(W: object) -> TypeGuard[sp.csr_array]:
+    """Whether ``W`` is a scipy sparse matrix or array (for the type checker: narrows ``W``)."""
     return sp.issparse(W)
 
 
@@ -34,7 +34,7 @@ def as_csr(W: Matrix) -> sp.csr_array:
 
 def dense(W: Matrix) -> np.ndarray:
     """``W`` as a dense float64 array."""
-    return W.toarray().astype(np.float64, copy=False) if sp.issparse(W) else np.asarray(W, dtype=np.float64)
+    return W.toarray().astype(np.float64, copy=False) if issparse(W) else np.asarray(W, dtype=np.float64)
 
 
 def pattern(n: int, rows: np.ndarray, cols: np.ndarray) -> sp.csr_array:

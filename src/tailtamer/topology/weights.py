@@ -13,10 +13,9 @@ Two classic choices are offered (``weights = "..."`` on every undirected builder
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..validation import check_choice
-from .sparse import DENSE_MAX_N, Matrix, metropolis_sparse, uniform_sparse
+from .sparse import DENSE_MAX_N, Matrix, issparse, metropolis_sparse, uniform_sparse
 
 #: Names accepted by the ``weights`` parameter of undirected builders.
 WEIGHTINGS: tuple[str, ...] = ("metropolis", "uniform")
@@ -63,7 +62,7 @@ def apply_weighting(adjacency: Matrix, weights: str, owner: str = "") -> Matrix:
         ValidationError: unknown weighting (the closest valid name is suggested).
     """
     check_choice("weights", weights, WEIGHTINGS, owner=owner)
-    if sp.issparse(adjacency):
+    if issparse(adjacency):
         if adjacency.shape[0] > DENSE_MAX_N:
             return metropolis_sparse(adjacency) if weights == "metropolis" else uniform_sparse(adjacency)
         adjacency = adjacency.toarray()

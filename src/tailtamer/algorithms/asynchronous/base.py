@@ -15,11 +15,12 @@ State is a dict of ``[1, d]`` server tensors holding ``"x"`` (checkpointed with 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Protocol, Sequence
+from typing import ClassVar, Protocol
+from collections.abc import Sequence
 
 import torch
 
-from ..base import Algorithm, Oracle, State
+from ..base import Method, Oracle, State
 
 
 @dataclass
@@ -76,8 +77,9 @@ class Server(Protocol):
         ...
 
 
-class AsyncScheme(Algorithm):
-    """Base of asynchronous methods; see the module docstring.
+class AsyncScheme(Method):
+    """The event-driven protocol: base of asynchronous methods; see the module docstring. It has no lockstep
+    ``step``: the event engine calls :meth:`arrive` once per finished job.
 
     Class attributes:
         uses_reads: whether :meth:`arrive` reads ``Arrival.x_read`` (delay compensation).
@@ -110,9 +112,6 @@ class AsyncScheme(Algorithm):
         the idle workers (from ``server.idle()``) to start in its place on the current model. By default none:
         every worker has a slot of its own; a scheme that caps how many compute at once gives the slot away."""
         return s, []
-
-    def step(self, s: State, grad: Oracle, comm, t: int) -> State:  # pragma: no cover - never lockstep
-        raise NotImplementedError(f"{self.name or type(self).__name__} is asynchronous: it runs on the event engine")
 
 
 def stale_workers(server: Server, cap: int) -> list[int]:

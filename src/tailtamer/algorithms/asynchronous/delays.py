@@ -5,23 +5,26 @@ Registered in :data:`DELAY_RULES` (config: ``delay = "mishchenko"`` or ``delay =
 * ``constant`` — factor 1 (plain ASGD);
 * ``mishchenko`` — ``min(1, n/δ)`` with n the number of workers (Mishchenko, Bach, Even, Woodworth 2022,
   ``konstmish/asynchronous_sgd``: γ_k = γ·n/max(n, δ_k));
-* ``threshold`` — factor 1 if δ < R, else the arrival is dropped (algorithms.md §3 "η = 0 if τ > C";
+* ``threshold`` — factor 1 if δ < R, else the arrival is dropped (η = 0 if τ > C;
   Ringmaster's discard rule, Maranjyan, Tyurin, Richtárik 2025, Alg. 4);
-* ``poly`` — ``1/(1+δ)^power`` (algorithms.md §3; FedBuff's staleness weight 1/√(1+δ) at power ½ and
+* ``poly`` — ``1/(1+δ)^power`` (docs/async.md; FedBuff's staleness weight 1/√(1+δ) at power ½ and
   FedScale's 1/(1+δ) at power 1);
-* ``inverse`` — ``min(1, c/δ)``, algorithms.md §3's ``min(η, c/τ)`` with c = ``c``·η.
+* ``inverse`` — ``min(1, c/δ)``, a step ``min(η, c/τ)`` with c = ``c``·η.
+
+The rules and their sources are tabulated in docs/async.md.
 
 A rule returns ``None`` to drop the arrival.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any
+from collections.abc import Callable
 
 from ..base import Algorithm  # noqa: F401  (import order: algorithms.base before registries here)
 from ...registry import Registry
 from ...validation import check_nonneg, check_positive
 
-DelayRule = Callable[[int], Optional[float]]
+DelayRule = Callable[[int], float | None]
 
 #: Registry of delay rules; factories receive ``n`` (number of workers) from the engine.
 DELAY_RULES: Registry[DelayRule] = Registry("delay rule", context=("n",))

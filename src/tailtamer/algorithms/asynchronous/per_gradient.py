@@ -36,7 +36,7 @@ class ASGD(AsyncScheme):
                  order: str = "clip-first", momentum: float = 0.0, schedule: str | dict[str, Any] = "constant",
                  warmup: int = 0, name: str | None = None):
         if name is not None:
-            self.name = name  # type: ignore[misc]  (one class, several registered names: the presets below)
+            self.name = name  # type: ignore[misc]  # one class, several registered names: the presets below
         owner = self.name
         self.lr, self.delay, self.operator, self.compensation, self.order = lr, delay, operator, compensation, order
         self.momentum = check_range("momentum", momentum, 0.0, 1.0, hi_open=True, owner=owner)
@@ -74,8 +74,8 @@ class ASGD(AsyncScheme):
 
 #: The presets: ``asgd`` with other defaults (registry composites without parts, so each schema is ASGD's).
 ALGORITHMS.register("delay-adaptive-asgd", "ASGD with Mishchenko et al.'s delay-adaptive step γ·min(1, n/δ) "
-                    "(NeurIPS 2022)")(Composite(ASGD, {}, {"delay": "mishchenko"}))
+                    "(NeurIPS 2022)")(Composite(ASGD, {}, {"delay": "mishchenko"}))  # type: ignore[arg-type]  # the registry builds a Composite from its parts
 ALGORITHMS.register("clipped-asgd", "ASGD on clipped gradients, x ← x − γ·min(1, λ/‖g‖)·g (Erickson & "
-                    "Johansson, arXiv 2606.13287)")(Composite(ASGD, {}, {"operator": {"name": "l2clip", "gamma": 1.0}}))
+                    "Johansson, arXiv 2606.13287)")(Composite(ASGD, {}, {"operator": {"name": "l2clip", "gamma": 1.0}}))  # type: ignore[arg-type]  # the registry builds a Composite from its parts
 ALGORITHMS.register("dc-asgd", "DC-ASGD (Zheng et al. 2017): ĝ = g + λ·g⊙g⊙(x_now − x_read), constant or "
-                    "adaptive λ")(Composite(ASGD, {}, {"compensation": {"name": "dc", "lam": 0.04}}))
+                    "adaptive λ")(Composite(ASGD, {}, {"compensation": {"name": "dc", "lam": 0.04}}))  # type: ignore[arg-type]  # the registry builds a Composite from its parts

@@ -79,7 +79,7 @@ class NormalizedMomentumASGD(AsyncScheme):
         if not self.agnostic:
             return self.lr, self.alpha, self.R
         kk = max(k, 1)
-        return self.lr / (k + 1) ** 0.75, 1.0 / math.sqrt(kk), int(math.floor(math.sqrt(kk)))
+        return self.lr / (k + 1) ** 0.75, 1.0 / math.sqrt(kk), math.floor(math.sqrt(kk))
 
     def arrive(self, s: State, a: Arrival, server: Server) -> Outcome:
         factor = self._pipe.factor(a.delay)

@@ -61,10 +61,10 @@ class _ClippedDSGD(_MappedDSGD):
                  warmup: int = 0):
         super().__init__(steps, lr, schedule, warmup)
         self._clip = TRANSFORMS.build(self.transform, {"gamma": gamma}, owner=self.name)
-        self.gamma = self._clip.gamma
+        self.gamma = gamma                   # validated by the transform just built
 
     def direction(self, g: torch.Tensor, t: int) -> torch.Tensor:
-        return self._clip.update(g, None)[0]
+        return self._clip.update(g, {})[0]
 
 
 @ALGORITHMS.register("dsgd-gclip")

@@ -1,4 +1,6 @@
-"""GT-DSGD: gradient tracking (Pu & Nedić 2021; Xin, Khan, Kar 2021). With ``Y₋₁ = G₋₁ = 0``::
+"""GT-DSGD: gradient tracking (Pu & Nedić 2021; Xin, Khan, Kar 2021).
+
+With ``Y₋₁ = G₋₁ = 0``::
 
     Y_t     = W (Y_{t−1} + G_t − G_{t−1})
     X_{t+1} = W (X_t − α Y_t)

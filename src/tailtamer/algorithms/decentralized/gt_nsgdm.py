@@ -8,7 +8,7 @@ Optimal Convergence*, ICLR 2026, arXiv 2505.03736. With ``V₋₁ = Y₋₁ = 0`
     X_{t+1} = W (X_t − α_t · rownorm(Y_t))
 
 Theory schedules (``theory``): ``"known-p"`` sets ``1−β = T^{−p/(3p−2)}`` and ``α = lr·T^{−(2p−1)/(3p−2)}``
-(``lr`` stands for the constant ``sqrt((1−ρ)Δ₀/L)``, which algorithms.md marks as a reconstruction);
+(``lr`` stands for the constant ``sqrt((1−ρ)Δ₀/L)``, a reconstruction: the paper gives α only up to a constant);
 ``"unknown-p"`` sets ``1−β = T^{−1/2}`` and ``α = lr·T^{−3/4}``. ``"none"`` uses ``beta`` and the
 ``lr``/``schedule`` as given.
 """

@@ -1,8 +1,8 @@
-"""Local-update training: the TailOPT family (Lee, Zaheer, Li, ICML 2025, arXiv 2502.04164; algorithms.md §2).
+"""Local-update training: the TailOPT family (Lee, Zaheer, Li, ICML 2025, arXiv 2502.04164; docs/tailopt.md).
 
 One engine step is one round t. The server model ``x_t`` is replicated on every row of ``state["x"]``; the
 server's optimizer state (``outer.*``, shape ``[1, ...]``) is replicated on every process. The server's row is
-:func:`~tailtamer.comm.server.server_rows` (row 0 of a run; one per member in a stacked run of a batched sweep,
+:func:`~tailtamer.comm.server.server_rows` (row 0 of a run; one per member in a stacked run of a stacked sweep,
 whose outer hyperparameters are then one row per member, :attr:`LocalUpdate.server_attributes`). A round::
 
     x_{i,0} = x_t                                   for every sampled client i
@@ -36,7 +36,7 @@ from ...validation import check_int
 from ..base import ALGORITHMS, Algorithm, Oracle, State
 from .sampling import check_clients, client_count, client_mask, masked_mean, row_mask
 
-#: Inner (client) optimizers in the order of algorithms.md §2: TailOPT key → registered transform.
+#: Inner (client) optimizers in the order of docs/tailopt.md: TailOPT key → registered transform.
 INNER: dict[str, str] = {"sgd": "identity", "l2clip": "l2clip", "cclip": "cclip", "biclip": "biclip", "adam": "adam",
                          "adamw": "adamw", "rmsprop": "rmsprop", "adagrad": "adagrad"}
 #: Outer (server) optimizers: TailOPT key → registered transform (the adaptive ones in their server forms).
@@ -55,7 +55,7 @@ class LocalUpdate(Algorithm):
     family = "local-update"
     requires = "none"
     #: attributes acting on the server's row (:func:`~tailtamer.comm.server.server_rows`): in a stacked run of a
-    #: batched sweep their per-member values are one row per member, not one per client row
+    #: stacked sweep their per-member values are one row per member, not one per client row
     #: (:func:`tailtamer.engine.stacked.rows.stack_objects`)
     server_attributes = ("outer", "_outer_lr")
 
@@ -63,7 +63,7 @@ class LocalUpdate(Algorithm):
                  outer_lr: float = 1.0, local_steps: int = 5, clients: Any = 1.0, reset_inner: bool = True,
                  schedule: str | dict[str, Any] = "constant", warmup: int = 0,
                  outer_schedule: str | dict[str, Any] = "constant"):
-        self.name = name  # type: ignore[misc]  (one class, many registered names)
+        self.name = name  # type: ignore[misc]  # one class, many registered names
         check_int("local_steps", local_steps, 1, name)
         if not isinstance(reset_inner, bool):
             raise ValidationError(f"{name}: reset_inner must be true or false, got {reset_inner!r}")
@@ -183,7 +183,7 @@ METHODS: dict[str, tuple[str, str]] = {}
 
 def _register(name: str, outer: str, inner: str, summary: str, **defaults: Any) -> None:
     parts = {"inner": Part(TRANSFORMS, INNER[inner]), "outer": Part(TRANSFORMS, OUTER[outer], prefix="outer_")}
-    ALGORITHMS.register(name, summary)(Composite(LocalUpdate, parts, {"outer_lr": OUTER_LR[outer], **defaults}))
+    ALGORITHMS.register(name, summary)(Composite(LocalUpdate, parts, {"outer_lr": OUTER_LR[outer], **defaults}))  # type: ignore[arg-type]  # the registry builds a Composite from its parts
     METHODS[name] = (outer, inner)
 
 

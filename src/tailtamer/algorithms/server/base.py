@@ -7,6 +7,7 @@ import torch
 
 from ...compression import Compressor
 from ...compression.sparse import Identity
+from ...comm.base import Comm
 from ..base import Algorithm, Oracle, State
 from .step_rules import StepRule, exact_gradient_norm
 
@@ -18,17 +19,20 @@ class ServerMethod(Algorithm):
     moves by the same server update, so the rows stay equal. The constructor is every method's schema (the
     step rule's keys; ``compressor`` is supplied by the engine from ``[compression]`` when ``compresses``).
 
-    A stateful compressor (``powersgd``: a warm-start Q per node) keeps its state in the algorithm's state under
-    :data:`COMPRESSOR_STATE`, node-stacked like everything else, so checkpoints and resumes are bitwise: every
-    server method carries it (``carries_compressor_state``) without its step knowing — during a step,
-    :attr:`compressor` is the compressor with the rows' state bound, and the state after the step's encoding
-    is stored back. A stateless compressor adds nothing to the state.
+    Every method's state and step go through :meth:`init` and :meth:`step`, which carry the compressor's state:
+    a method defines :meth:`init_server` and :meth:`update`, and :meth:`update` receives the compressor to
+    encode with. A stateful compressor (``powersgd``: a warm-start Q per node) keeps its state in the method's
+    state under :data:`COMPRESSOR_STATE`, node-stacked like everything else, so checkpoints and resumes are
+    bitwise: :meth:`step` binds the rows' state to a :class:`BoundState` (with the problem's layout, read from
+    the oracle), hands it to :meth:`update`, and stores the state after the step's encoding back. State goes in
+    and comes out; nothing is kept on the method between steps. A stateless compressor adds nothing to the state.
     """
 
     family: ClassVar[str] = "compressed"
     requires: ClassVar[str] = "none"
     compresses: ClassVar[bool] = True
     carries_compressor_state: ClassVar[bool] = True
+    stackable: ClassVar[bool] = False          # run one by one in a sweep (their packets are per run)
 
     def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0,
                  rule: str = "schedule", L0: float = 0.0, L1: float = 0.0, a: float = 1.0, b: float = 0.0,
@@ -37,36 +41,41 @@ class ServerMethod(Algorithm):
         self.L0, self.L1, self.a, self.b, self.alpha = L0, L1, a, b, alpha
         self._step = StepRule(self.name, steps, lr, schedule, warmup, rule, L0, L1, a, b, alpha)
         self._compressor: Compressor = compressor if compressor is not None else Identity()
-        self._bound: BoundState | None = None
-        if self._compressor.stateful:
-            self.init, self.step = self._with_state(self.init, self.step)     # type: ignore[method-assign]
 
     @property
-    def compressor(self) -> Any:
-        return self._bound if self._bound is not None else self._compressor
+    def compressor(self) -> Compressor:
+        """The compressor of ``[compression]`` (stateless; a stateful one's state is in the method's state)."""
+        return self._compressor
 
-    def _with_state(self, init: Any, step: Any) -> tuple[Any, Any]:
-        """``init`` and ``step`` that carry the compressor's state under :data:`COMPRESSOR_STATE`."""
+    def init(self, x0: torch.Tensor, comm: Comm) -> State:
+        """The method's state (:meth:`init_server`) and, for a stateful compressor, its state."""
+        s = self.init_server(x0, comm)
+        if self.compressor.stateful:
+            s[COMPRESSOR_STATE] = self.compressor.init_state(x0)
+        return s
 
-        def init_(x0: torch.Tensor, comm) -> State:
-            return {**init(x0, comm), COMPRESSOR_STATE: self._compressor.init_state(x0)}
+    def step(self, s: State, grad: Oracle, comm: Comm, t: int) -> State:
+        """:meth:`update` with the compressor bound to the rows' state; the state after encoding is kept."""
+        if not self.compressor.stateful:
+            return self.update(s, grad, comm, t, self.compressor)
+        bound = BoundState(self.compressor, s[COMPRESSOR_STATE], grad.layout)
+        out = self.update({k: v for k, v in s.items() if k != COMPRESSOR_STATE}, grad, comm, t, bound)
+        return {**out, COMPRESSOR_STATE: bound.state}
 
-        def step_(s: State, grad: Oracle, comm, t: int) -> State:
-            layout = getattr(getattr(grad, "problem", None), "layout", None)
-            self._bound = BoundState(self._compressor, s[COMPRESSOR_STATE], layout)
-            try:
-                out = step({k: v for k, v in s.items() if k != COMPRESSOR_STATE}, grad, comm, t)
-                return {**out, COMPRESSOR_STATE: self._bound.state}
-            finally:
-                self._bound = None
+    def init_server(self, x0: torch.Tensor, comm: Comm) -> State:
+        """The method's own state (the model ``x`` replicated on every row, and its memories)."""
+        return {"x": x0.clone()}
 
-        return init_, step_
+    def update(self, s: State, grad: Oracle, comm: Comm, t: int, compressor: Any) -> State:
+        """One step of the method, encoding with ``compressor`` (``compressor.codec(rng, call)``)."""
+        raise NotImplementedError
 
     def step_size(self, t: int, x: torch.Tensor, ghat: torch.Tensor | None, grad: Oracle, comm) -> float:
         """η_t by the rule: the oracle reads ‖∇f(x)‖, the practical rule ‖ĝ‖ (the aggregated direction)."""
         if self._step.needs_exact_gradient:
             return self._step(t, exact_gradient_norm(grad, x, comm))
         if self._step.rule == "practical":
+            assert ghat is not None, "the practical rule reads the aggregated direction"
             return self._step(t, ghat.norm())
         return self._step(t)
 
@@ -82,8 +91,8 @@ class BoundState:
     def __init__(self, compressor: Compressor, state: torch.Tensor, layout: Any):
         self.compressor, self.state, self.layout = compressor, state, layout
 
-    def codec(self, rng: Any = None, call: int = 0) -> "_Tracked":
-        return _Tracked(self, self.compressor.codec(rng, call, state=self.state, layout=self.layout))
+    def codec(self, rng: Any = None, call: int = 0) -> _Tracked:
+        return _Tracked(self, self.compressor.codec(rng, call, state=self.state, layout=self.layout))  # type: ignore[call-arg]  # stateful: powersgd
 
     def __getattr__(self, name: str) -> Any:         # name, unbiased, omega, delta, bits, describe, ...
         if name == "compressor":

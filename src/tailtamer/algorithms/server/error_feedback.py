@@ -36,13 +36,13 @@ class EF(ServerMethod):
                                   "use rule = 'schedule' or 'oracle'")
         super().__init__(steps, lr, schedule, warmup, rule, L0, L1, 1.0, 0.0, 1.0, compressor)
 
-    def init(self, x0: torch.Tensor, comm) -> State:
+    def init_server(self, x0: torch.Tensor, comm) -> State:
         return {"x": x0.clone(), "e": torch.zeros_like(x0)}
 
-    def step(self, s: State, grad: Oracle, comm, t: int) -> State:
+    def update(self, s: State, grad: Oracle, comm, t: int, compressor: Any) -> State:
         g = grad(s["x"])
         p = self.step_size(t, s["x"], None, grad, comm) * g + s["e"]
-        codec = self.compressor.codec(grad.rng, call=0)
+        codec = compressor.codec(grad.rng, call=0)
         delta = roundtrip(codec, p)
         return {"x": s["x"] - comm.mean(p, codec=codec), "e": p - delta}
 
@@ -51,16 +51,16 @@ class EF(ServerMethod):
 class EF21(ServerMethod):
     """EF21: each worker tracks its gradient by compressed differences; the server steps along their mean."""
 
-    def init(self, x0: torch.Tensor, comm) -> State:
+    def init_server(self, x0: torch.Tensor, comm) -> State:
         return {"x": x0.clone(), "gi": torch.zeros_like(x0), "g": torch.zeros_like(x0)}
 
-    def step(self, s: State, grad: Oracle, comm, t: int) -> State:
+    def update(self, s: State, grad: Oracle, comm, t: int, compressor: Any) -> State:
         gi, g = s["gi"], s["g"][:1]                  # g: the server's estimate, replicated on every row
         if t == 0:                                   # g_i⁰ = ∇f_i(x⁰), sent dense once
             gi = grad(s["x"])
             g = comm.mean(gi)
         x = s["x"] - self.step_size(t, s["x"], g, grad, comm) * g
-        codec = self.compressor.codec(grad.rng, call=0)
+        codec = compressor.codec(grad.rng, call=0)
         diff = grad(x) - gi
         c = roundtrip(codec, diff)
         g = g + comm.mean(diff, codec=codec)

@@ -25,15 +25,15 @@ from .base import ServerMethod
 class _MeanMethod(ServerMethod):
     """x ← x − η_k · ĝ with ĝ = comm.mean(packets of u_i); subclasses pick u_i and the codec."""
 
-    def codec(self, grad: Oracle) -> Any:
-        return self.compressor.codec(grad.rng, call=0)
+    def codec(self, grad: Oracle, compressor: Any) -> Any:
+        return compressor.codec(grad.rng, call=0)
 
     def aggregate(self, ghat: torch.Tensor) -> torch.Tensor:
         return ghat
 
-    def step(self, s: State, grad: Oracle, comm, t: int) -> State:
+    def update(self, s: State, grad: Oracle, comm, t: int, compressor: Any) -> State:
         g = grad(s["x"])
-        ghat = self.aggregate(comm.mean(g, codec=self.codec(grad)))
+        ghat = self.aggregate(comm.mean(g, codec=self.codec(grad, compressor)))
         return {"x": s["x"] - self.step_size(t, s["x"], ghat, grad, comm) * ghat}
 
 
@@ -43,7 +43,7 @@ class DSGDServer(_MeanMethod):
 
     compresses = False
 
-    def codec(self, grad: Oracle) -> None:
+    def codec(self, grad: Oracle, compressor: Any) -> None:
         return None
 
 

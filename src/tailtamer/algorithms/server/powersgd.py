@@ -57,13 +57,13 @@ class PowerSGD(ServerMethod):
         return list(p.slots), p.dense
 
     def _plan_of(self, d: int, grad: Oracle) -> Plan:
-        return self._lowrank.plan(d, getattr(getattr(grad, "problem", None), "layout", None))
+        return self._lowrank.plan(d, grad.layout)
 
-    def init(self, x0: torch.Tensor, comm) -> State:
+    def init_server(self, x0: torch.Tensor, comm) -> State:
         # q: the warm-start Q's, replicated on every row (node-stacked, so checkpoints gather it like any state)
         return {"x": x0.clone(), "e": torch.zeros_like(x0), "q": torch.zeros_like(x0[:, :0])}
 
-    def step(self, s: State, grad: Oracle, comm, t: int) -> State:
+    def update(self, s: State, grad: Oracle, comm, t: int, compressor: Any) -> State:
         g = grad(s["x"])
         eta = self.step_size(t, s["x"], None, grad, comm)
         if t < self.start_iter:

@@ -23,28 +23,29 @@ real run cannot be resumed (its in-flight jobs lived on the workers).
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from ...algorithms import ALGORITHMS
+from ...algorithms.asynchronous.base import AsyncScheme
 from ...algorithms.asynchronous.buffered import FedBuff
 from ...algorithms.asynchronous.per_gradient import ASGD
 from ...algorithms.asynchronous.ringmaster import NormalizedMomentumASGD
 from ...algorithms.asynchronous.sync import Collecting
-from ...api import build_components
-from ...rundir import ProgressBar, RunWriter
-from ...engine.events.loop import make_async_loop
-from ...engine.events.replay import ArrivalLog
-from ...rundir.event_report import ASYNC
-from ...rundir.checkpoint import Checkpointer
-from ...rundir.resume import Resume, prepare_folder
-from ...rundir.folder import atomic_write_json, read_summary, run_info
+from ...api import Components, build_components, make_async_loop
 from ...errors import ConfigError, ValidationError
+from ...prepare import Prepared, run_callbacks
+from ...rundir.arrivals import ArrivalLog
+from ...rundir.event_report import ASYNC
+from ...rundir.folder import atomic_write_json, read_summary, run_info
+from ...rundir.resume import Start
 from ...validation import check_positive
+from ..faults import from_env
+from ..launcher import spawn
+from ..process_group import DEFAULT_TIMEOUT
 from .server import ServerLoop
 from .worker import Worker
-from ..faults import from_env
-from ..process_group import DEFAULT_TIMEOUT
 
 #: Scheme classes a real run supports (subclasses included: delay-adaptive, clipped, DC-ASGD, Ringmaster,
 #: sync-sgd, m-sync, rennala, async-local), FedBuff with or without a concurrency cap (module docstring).
@@ -60,9 +61,15 @@ def supported_names() -> list[str]:
     return [n for n, c in classes.items() if isinstance(c, type) and issubclass(c, SUPPORTED)]
 
 
-def is_async(resolved: dict[str, Any]) -> bool:
-    """Whether the resolved config's algorithm is asynchronous (family ``"async"``)."""
-    return getattr(ALGORITHMS.get(resolved["algorithm"]["name"]), "family", "") == "async"
+def is_event_driven(resolved: dict[str, Any]) -> bool:
+    """Whether the resolved config's method is an event-driven scheme (it runs as a server and workers)."""
+    cls = ALGORITHMS.entry_class(resolved["algorithm"]["name"])
+    return cls is not None and issubclass(cls, AsyncScheme)
+
+
+#: What a resume of a real asynchronous run is told: it cannot continue, and what can be done instead.
+RESUME_ASYNC = ("a real asynchronous run cannot be resumed (its in-flight jobs lived on the workers): start a "
+                "new run folder, or replay the run in the simulator with tailtamer run CONFIG --replay RUN_DIR")
 
 
 def check_real(resolved: dict[str, Any], world: int, time_scale: float = TIME_SCALE,
@@ -86,20 +93,19 @@ def check_real(resolved: dict[str, Any], world: int, time_scale: float = TIME_SC
     check_positive("--time-scale (seconds per timing unit)", time_scale)
 
 
-def run_async_rank(resolved: dict[str, Any], out: str | Path, rank: int, world: int, time_scale: float,
+def run_async_rank(c: Components, out: str | Path, rank: int, world: int, time_scale: float,
                    timeout: float, plot: bool = True, progress: bool = False) -> dict[str, Any] | None:
-    """The body of one rank of a real asynchronous run; returns the summary on the server (rank 0)."""
-    c = build_components(resolved, resolved=True)
+    """The body of one rank of a real asynchronous run (``c``: this process's components); returns the summary
+    on the server (rank 0)."""
     fault = from_env()
     if rank > 0:
         Worker(c, rank, time_scale, timeout, fault).run()
         return None
     out = Path(out)
-    info = {**run_info(c), "distributed": {"world_size": world, "backend": "gloo", "mode": "asynchronous",
-                                           "workers": world - 1, "time_scale": time_scale}}
-    callbacks: list[Any] = [RunWriter(out, info, plot=plot), Checkpointer(out, resolved["run"]["checkpoint_every"])]
-    if progress:
-        callbacks.append(ProgressBar())
+    p = Prepared(c.config, c, out, Start("fresh"), run_info(c))
+    info = {"distributed": {"world_size": world, "backend": "gloo", "mode": "asynchronous", "workers": world - 1,
+                            "time_scale": time_scale}}
+    callbacks: list[Any] = run_callbacks(p, plot=plot, progress=progress, info=info)
     if fault is not None:
         callbacks.append(fault)
     loop = make_async_loop(c, callbacks, ServerLoop, log=ArrivalLog(out), time_scale=time_scale,
@@ -111,8 +117,6 @@ def run_async_rank(resolved: dict[str, Any], out: str | Path, rank: int, world: 
 
 def record_real(out: Path, loop: ServerLoop) -> None:
     """Add the lost workers and the time scale to the run folder's ``async.json``."""
-    import json
-
     path = out / ASYNC
     data = json.loads(path.read_text()) if path.is_file() else {}
     data["real"] = {"time_scale": loop.time_scale, "lost_workers": [i for i, v in enumerate(loop.lost) if v]}
@@ -121,23 +125,14 @@ def record_real(out: Path, loop: ServerLoop) -> None:
 
 def _rank_main(rank: int, world: int, resolved: dict[str, Any], out: str, time_scale: float, timeout: float,
                plot: bool, progress: bool) -> dict[str, Any] | None:
-    return run_async_rank(resolved, out, rank, world, time_scale, timeout, plot=plot, progress=progress and rank == 0)
+    c = build_components(resolved, resolved=True, check=False)    # checked once, before the ranks started
+    return run_async_rank(c, out, rank, world, time_scale, timeout, plot=plot, progress=progress and rank == 0)
 
 
-def launch_async(resolved: dict[str, Any], out: str | Path, nproc: int, resume: Resume = False,
-                 timeout: float = DEFAULT_TIMEOUT, backend: str | None = None, plot: bool = True,
-                 progress: bool = False, threads: int = 1, previous: bool = False,
-                 time_scale: float = TIME_SCALE) -> dict[str, Any]:
-    """Run the resolved asynchronous config as a server and ``nproc − 1`` workers; returns the summary."""
-    from ..launcher import spawn
-
-    if resume or previous:
-        raise ValidationError("a real asynchronous run cannot be resumed (its in-flight jobs lived on the "
-                              "workers): start a new run folder, or replay it with tailtamer run CONFIG --replay "
-                              "RUN_DIR")
-    check_real(resolved, nproc, time_scale, backend or "gloo")
-    out = Path(out)
-    prepare_folder(resolved, out, False)
-    results = spawn(_rank_main, nproc, (resolved, str(out), time_scale, timeout, plot, progress),
+def launch_async(p: Prepared, nproc: int, timeout: float = DEFAULT_TIMEOUT, plot: bool = True,
+                 progress: bool = False, threads: int = 1, time_scale: float = TIME_SCALE) -> dict[str, Any]:
+    """Run the prepared asynchronous run (checked by :func:`check_real`, its folder prepared fresh) as a server
+    and ``nproc − 1`` workers; returns the summary."""
+    results = spawn(_rank_main, nproc, (p.resolved, str(p.out), time_scale, timeout, plot, progress),
                     timeout=timeout, backend="gloo", threads=threads, expendable=range(1, nproc))
     return results[0]

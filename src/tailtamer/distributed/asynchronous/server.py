@@ -86,8 +86,8 @@ class ServerLoop(OrderedAsyncLoop):
             self._sent[worker] = time.perf_counter()
             return True
         except RuntimeError as err:
-            self._inbox.put(("lost", worker, f"rank {worker + 1} died or is unreachable: sending failed "
-                                             f"[{short(err)}]"))
+            self._inbox.put(("lost", worker, (f"rank {worker + 1} died or is unreachable: sending failed "
+                                             f"[{short(err)}]")))
             return False
 
     def _start(self, s: State, worker: int) -> None:

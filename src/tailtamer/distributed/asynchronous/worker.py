@@ -25,6 +25,7 @@ import torch
 import torch.distributed as dist
 
 from ...comm.health import CommError
+from ...dtypes import DTYPES
 from ...engine.events.oracle import job_oracle
 from ...errors import NonFiniteError
 from .messages import ABORTED, CANCEL, HEAD, HEARTBEAT, NONFINITE, RESULT, START, STOP, reply, short
@@ -38,8 +39,6 @@ class Worker:
     """
 
     def __init__(self, c: Any, rank: int, time_scale: float, timeout: float, fault: Any = None):
-        from ...api import DTYPES
-
         run = c.config["run"]
         self.c, self.rank, self.worker = c, rank, rank - 1
         self.time_scale, self.timeout, self.fault = float(time_scale), float(timeout), fault

@@ -21,18 +21,19 @@ step, so the hook runs EF21 in the equivalent pipelined order: at step t it fold
 Cᵢ(∇fᵢ(x_t) − gᵢ) into g (with the randomness of the simulator's step t − 1) and moves x by −η_t·g. The
 iterates are the simulator's.
 
-A compressor acts on each bucket as one vector (as torch's ``powerSGD_hook`` does), its coordinates in the
-model's parameter order (DDP's buckets list them in reverse); with a single bucket the run equals the
-simulator's server method on the model's flat parameter vector. A bucket is known by the parameters it holds,
-and a bucket that DDP's one-time rebuild (after the first step) regroups takes over its parameters' slices of
-the error memories and their step count (other state, such as PowerSGD's warm-start Q, starts fresh). Random compressors draw from the
-counter-based stream of (seed, rank, step), a bucket whose first parameter is the model's i-th using seed +
-i·1_000_003.
+A compressor acts on each bucket as one vector (as torch's ``powerSGD_hook`` does), its coordinates in the model's
+parameter order (DDP's buckets list them in reverse); with a single bucket the run equals the simulator's server
+method on the model's flat parameter vector. A bucket is known by the parameters it holds, and a bucket that DDP's
+one-time rebuild (after the first step) regroups takes over its parameters' slices of the error memories and their
+step count (other state, such as PowerSGD's warm-start Q, starts fresh). Random compressors draw from the counter-
+based stream of (seed, rank, step), a bucket whose first parameter is the model's i-th using seed + i·1_000_003.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -45,8 +46,8 @@ from ...comm.health import DEFAULT_TIMEOUT
 from ...compression import build_compressor
 from ...rng import Randomness
 from .flat import flatten
-from .oracle import BackwardOracle
 from .guard import SetupError, require_group
+from .oracle import BackwardOracle
 
 #: The server methods the hook runs.
 METHODS = ("ef", "ef21", "dcsgd", "dsignsgd", "dsgd-server", "powersgd")
@@ -82,35 +83,49 @@ class _Problem:
 class CompressedHookState:
     """The hook's state: the server method, the comm, and per bucket its memories and step counter."""
 
-    def __init__(self, model: torch.nn.Module, method: str, compressor: str | dict[str, Any] | None, *,
-                 steps: int, seed: int, group: Any, timeout: float, hyper: dict[str, Any]):
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        method: str,
+        compressor: str | dict[str, Any] | None,
+        *,
+        steps: int,
+        seed: int,
+        group: Any,
+        timeout: float,
+        hyper: dict[str, Any],
+    ):
         params = list(model.parameters())
         self._index = {id(p): i for i, p in enumerate(params)}
         if method not in METHODS:
             raise SetupError(f"compressed_hook: method must be one of {', '.join(METHODS)}, got {method!r}")
         if hyper.get("rule", "schedule") == "oracle":
-            raise SetupError("compressed_hook: the 'oracle' step rule reads the exact full gradient, which a "
-                             "training script does not have; use rule = 'schedule' or 'practical'")
+            raise SetupError(
+                "compressed_hook: the 'oracle' step rule reads the exact full gradient, which a "
+                "training script does not have; use rule = 'schedule' or 'practical'"
+            )
         cls = ALGORITHMS.get(method)
         extra: dict[str, Any] = {}
         if getattr(cls, "compresses", False):
             spec = {"name": compressor} if isinstance(compressor, str) else compressor
             extra["compressor"] = build_compressor(spec)
             if method == "ef21" and extra["compressor"].stateful:
-                raise SetupError("compressed_hook: ef21 runs pipelined in a DDP hook and cannot carry a stateful "
-                                 "compressor (powersgd); use ef or dcsgd with powersgd, or the powersgd method")
+                raise SetupError(
+                    "compressed_hook: ef21 runs pipelined in a DDP hook and cannot carry a stateful "
+                    "compressor (powersgd); use ef or dcsgd with powersgd, or the powersgd method"
+                )
         elif compressor is not None:
             raise SetupError(f"compressed_hook: method '{method}' has its own compression; pass compressor=None")
-        self.algorithm: ServerMethod = ALGORITHMS.build(method, dict(hyper), section="algorithm", steps=steps,
-                                                        **extra)
+        self.algorithm: ServerMethod = ALGORITHMS.build(method, dict(hyper), section="algorithm", steps=steps, **extra)
         self.method, self.seed = method, int(seed)
         require_group(params[0].device, timeout)
-        self.comm = DistributedComm(None, group=group, timeout=timeout, device=params[0].device,
-                                    n=dist.get_world_size(group))
+        self.comm = DistributedComm(
+            None, group=group, timeout=timeout, device=params[0].device, n=dist.get_world_size(group)
+        )
         self.buckets: dict[tuple[int, ...], State] = {}
         self.steps: dict[tuple[int, ...], int] = {}
         self._layouts: dict[tuple[int, ...], BucketLayout] = {}
-        self._owner: dict[int, tuple[int, ...]] = {}          # parameter → the bucket now holding it
+        self._owner: dict[int, tuple[int, ...]] = {}  # parameter → the bucket now holding it
 
     # ---- one bucket ---------------------------------------------------------------------------------
     def update(self, grad: torch.Tensor, params: list[torch.Tensor]) -> torch.Tensor:
@@ -119,8 +134,9 @@ class CompressedHookState:
         try:
             where = [self._index[id(p)] for p in params]
         except KeyError:
-            raise SetupError("compressed_hook: a bucket holds parameters of another model than the one given "
-                             "to compressed_hook") from None
+            raise SetupError(
+                "compressed_hook: a bucket holds parameters of another model than the one given to compressed_hook"
+            ) from None
         order = sorted(range(len(params)), key=lambda i: where[i])
         key = tuple(where[i] for i in order)
         canon = [params[i] for i in order]
@@ -165,23 +181,25 @@ class CompressedHookState:
                 slot = layout.slots[pos]
                 for name, v in mem.items():
                     if v.shape[-1] == layout.dim:
-                        parts.setdefault(name, {})[param] = v[:, slot.offset: slot.offset + slot.numel]
+                        parts.setdefault(name, {})[param] = v[:, slot.offset : slot.offset + slot.numel]
         if t is None:
             return None, 0
         fresh = {k: v for k, v in self.algorithm.init(x, self.comm).items() if k != "x"}
-        carried = {name: torch.cat([got[p] for p in key], dim=1) for name, got in parts.items()
-                   if all(p in got for p in key)}
+        carried = {
+            name: torch.cat([got[p] for p in key], dim=1) for name, got in parts.items() if all(p in got for p in key)
+        }
         for param in key:
             self._owner[param] = key
         for old in [old for old in self.buckets if all(self._owner.get(p) != old for p in old)]:
-            del self.buckets[old], self.steps[old], self._layouts[old]        # regrouped away entirely
+            del self.buckets[old], self.steps[old], self._layouts[old]  # regrouped away entirely
         return {**fresh, **carried}, t
 
-    def _ef21(self, memory: State | None, x: torch.Tensor, oracle: BackwardOracle, previous: Randomness,
-              t: int) -> State:
+    def _ef21(
+        self, memory: State | None, x: torch.Tensor, oracle: BackwardOracle, previous: Randomness, t: int
+    ) -> State:
         """EF21 (Richtárik et al. 2021) in DDP order: g folds C(∇fᵢ(x_t) − gᵢ), then x ← x − η_t g."""
         alg, g_local = self.algorithm, oracle(x)
-        if memory is None:                                   # g_i⁰ = ∇f_i(x⁰), sent dense once
+        if memory is None:  # g_i⁰ = ∇f_i(x⁰), sent dense once
             gi, g = g_local, self.comm.mean(g_local)
         else:
             codec = alg.compressor.codec(previous, call=0)
@@ -193,8 +211,12 @@ class CompressedHookState:
     # ---- checkpoints --------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """Memories and step counters per bucket (copies), the method and the seed."""
-        return {"method": self.method, "seed": self.seed, "steps": dict(self.steps),
-                "buckets": {i: {k: v.detach().clone() for k, v in s.items()} for i, s in self.buckets.items()}}
+        return {
+            "method": self.method,
+            "seed": self.seed,
+            "steps": dict(self.steps),
+            "buckets": {i: {k: v.detach().clone() for k, v in s.items()} for i, s in self.buckets.items()},
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict` (same method; the model's parameters come from the model's own)."""
@@ -211,22 +233,33 @@ def _hook(state: CompressedHookState, bucket: dist.GradBucket) -> torch.futures.
 
 
 # DDP compares the hook's annotations with the classes themselves (not the strings of postponed annotations).
-_hook.__annotations__ = {"state": CompressedHookState, "bucket": dist.GradBucket,
-                         "return": torch.futures.Future[torch.Tensor]}
+_hook.__annotations__ = {
+    "state": CompressedHookState,
+    "bucket": dist.GradBucket,
+    "return": torch.futures.Future[torch.Tensor],
+}
 
 
 def _views(flat: torch.Tensor, like: list[torch.Tensor]) -> list[torch.Tensor]:
     out, at = [], 0
     for p in like:
-        out.append(flat[at: at + p.numel()])
+        out.append(flat[at : at + p.numel()])
         at += p.numel()
     return out
 
 
-def compressed_hook(model: torch.nn.Module, method: str = "ef", compressor: str | dict[str, Any] | None = None, *,
-                    lr: float = 0.01,
-                    steps: int = 1000, seed: int = 0, group: Any = None, timeout: float = DEFAULT_TIMEOUT,
-                    **hyper: Any) -> tuple[CompressedHookState, Callable[..., Any]]:
+def compressed_hook(
+    model: torch.nn.Module,
+    method: str = "ef",
+    compressor: str | dict[str, Any] | None = None,
+    *,
+    lr: float = 0.01,
+    steps: int = 1000,
+    seed: int = 0,
+    group: Any = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    **hyper: Any,
+) -> tuple[CompressedHookState, Callable[..., Any]]:
     """``(state, hook)`` for ``DistributedDataParallel.register_comm_hook``: server method ``method`` with
     ``compressor`` (a registered name or ``{"name": ..., **params}``, like ``[compression]``).
 
@@ -240,7 +273,7 @@ def compressed_hook(model: torch.nn.Module, method: str = "ef", compressor: str 
         seed: the seed of random compressors.
         timeout: seconds a collective may wait before failing with an error naming the rank at fault.
     """
-    state = CompressedHookState(model, method, compressor, steps=steps, seed=seed, group=group, timeout=timeout,
-                                hyper={"lr": lr, **hyper})
+    state = CompressedHookState(
+        model, method, compressor, steps=steps, seed=seed, group=group, timeout=timeout, hyper={"lr": lr, **hyper}
+    )
     return state, _hook
-

@@ -1,8 +1,10 @@
 """A list of parameters as one ``[1, d]`` row, and back: how the training wrappers hand a model to the
 node-stacked algorithms, operators and compressors."""
+
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 
@@ -18,7 +20,7 @@ def write(params: Sequence[torch.Tensor], row: torch.Tensor) -> None:
     with torch.no_grad():
         for p in params:
             k = p.numel()
-            p.copy_(flat[at: at + k].view_as(p))
+            p.copy_(flat[at : at + k].view_as(p))
             at += k
 
 
@@ -26,7 +28,7 @@ def split(row: torch.Tensor, like: Sequence[torch.Tensor]) -> list[torch.Tensor]
     """Views of the ``[1, d]`` row shaped like each tensor of ``like`` (in order)."""
     flat, out, at = row.reshape(-1), [], 0
     for p in like:
-        out.append(flat[at: at + p.numel()].view_as(p))
+        out.append(flat[at : at + p.numel()].view_as(p))
         at += p.numel()
     return out
 
@@ -36,8 +38,9 @@ def per_coordinate(values: Sequence[float], like: Sequence[torch.Tensor]) -> flo
     when every tensor has the same value (so a one-group optimizer multiplies by exactly that float)."""
     if len(set(values)) == 1:
         return float(values[0])
-    return torch.cat([torch.full((p.numel(),), float(v), dtype=p.dtype, device=p.device)
-                      for v, p in zip(values, like)]).reshape(1, -1)
+    return torch.cat(
+        [torch.full((p.numel(),), float(v), dtype=p.dtype, device=p.device) for v, p in zip(values, like)]
+    ).reshape(1, -1)
 
 
 def publish(state: dict, params: Sequence[torch.Tensor], buffers: dict[str, torch.Tensor], step: int) -> None:

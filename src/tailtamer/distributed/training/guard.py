@@ -1,8 +1,10 @@
 """Bad input, early and in one line: no process group, and parameter shapes that differ across ranks."""
+
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -11,8 +13,10 @@ from ...comm.backends import backend_for
 from ...errors import TailtamerError
 from ..process_group import init_from_env
 
-HOW_TO_START = ("no torch.distributed process group: start the script with `torchrun --nproc-per-node N "
-                "SCRIPT.py` or call torch.distributed.init_process_group('gloo') (NCCL for CUDA) first")
+HOW_TO_START = (
+    "no torch.distributed process group: start the script with `torchrun --nproc-per-node N "
+    "SCRIPT.py` or call torch.distributed.init_process_group('gloo') (NCCL for CUDA) first"
+)
 
 
 class SetupError(TailtamerError, ValueError):
@@ -39,9 +43,13 @@ def check_shapes(named: Sequence[tuple[str, torch.Tensor]], group: Any = None) -
         if theirs == ref:
             continue
         if len(theirs) != len(ref):
-            raise SetupError(f"rank {rank} has {len(theirs)} parameters but rank 0 has {len(ref)}: every rank "
-                             f"must build the same model")
+            raise SetupError(
+                f"rank {rank} has {len(theirs)} parameters but rank 0 has {len(ref)}: every rank "
+                f"must build the same model"
+            )
         for (name, shape), (_, shape0) in zip(theirs, ref):
             if shape != shape0:
-                raise SetupError(f"parameter {name!r} has shape {list(shape)} on rank {rank} but "
-                                 f"{list(shape0)} on rank 0: every rank must build the same model")
+                raise SetupError(
+                    f"parameter {name!r} has shape {list(shape)} on rank {rank} but "
+                    f"{list(shape0)} on rank 0: every rank must build the same model"
+                )

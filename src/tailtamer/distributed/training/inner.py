@@ -7,9 +7,11 @@ the round under :class:`~tailtamer.distributed.training.local_update.LocalUpdate
 (its own update count, ≥ 1), exactly as TailOPT's inner loop calls it; ``lr`` lives in ``param_groups`` (one
 per group), so torch's schedulers drive it.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import torch
 
@@ -27,17 +29,23 @@ class TransformOptimizer(torch.optim.Optimizer):
         **hyper: the transform's parameters (``u``, ``d``, ``beta1``, ...), validated like a config section.
     """
 
-    def __init__(self, params: Iterable[torch.Tensor] | Iterable[dict[str, Any]],
-                 transform: str | Transform = "biclip", lr: float = 0.01, **hyper: Any):
-        self.transform: Transform = (transform if isinstance(transform, Transform)
-                                     else TRANSFORMS.build(transform, hyper, section="inner"))
+    def __init__(
+        self,
+        params: Iterable[torch.Tensor] | Iterable[dict[str, Any]],
+        transform: str | Transform = "biclip",
+        lr: float = 0.01,
+        **hyper: Any,
+    ):
+        self.transform: Transform = (
+            transform if isinstance(transform, Transform) else TRANSFORMS.build(transform, hyper, section="inner")
+        )
         super().__init__(params, defaults={"lr": lr})
         self._params = [p for g in self.param_groups for p in g["params"]]
-        self.round: int | None = None     # t handed to the transform; None: the step count
+        self.round: int | None = None  # t handed to the transform; None: the step count
 
-    def reset(self, round: int) -> None:
-        """Start a round: the transform sees ``t = round`` and fresh zero buffers, ``k`` restarts at 1."""
-        self.round = round
+    def reset(self, round_: int) -> None:
+        """Start a round: the transform sees ``t = round_`` and fresh zero buffers, ``k`` restarts at 1."""
+        self.round = round_
         self.state.clear()
 
     @torch.no_grad()
@@ -47,7 +55,7 @@ class TransformOptimizer(torch.optim.Optimizer):
         x, g = iterate_and_gradient(self._params)
         found = collect(self.state, self._params)
         buffers = self.transform.init(x) if found is None else {k: v.to(x.dtype) for k, v in found[0].items()}
-        steps = 0 if found is None else found[1]                 # updates since the last reset
+        steps = 0 if found is None else found[1]  # updates since the last reset
         t = steps if self.round is None else self.round
         direction, buffers = self.transform.update(g, buffers, t=t, k=steps + 1, x=x)
         lr = per_coordinate([grp["lr"] for grp in self.param_groups for _ in grp["params"]], self._params)

@@ -20,6 +20,7 @@ Usage (``torchrun --nproc-per-node N train.py``)::
 ``reset_inner`` (the method's default, true) the inner optimizer's state is cleared at every round, as in the
 simulator. ``compression`` (a ``[compression]``-style spec) sends the pseudo-gradients as the codec's packets.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -55,39 +56,58 @@ class LocalUpdate:
         **hyper: the method's hyperparameters (``outer_lr``, ``u``, ``outer_d``, ``reset_inner``, ...).
     """
 
-    def __init__(self, model: torch.nn.Module, method: str = "bi2clip", inner: torch.optim.Optimizer | None = None,
-                 *, sync_every: int | None = None, compression: str | dict[str, Any] | None = None,
-                 steps: int = 1000, seed: int = 0, group: Any = None, timeout: float = DEFAULT_TIMEOUT,
-                 **hyper: Any):
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        method: str = "bi2clip",
+        inner: torch.optim.Optimizer | None = None,
+        *,
+        sync_every: int | None = None,
+        compression: str | dict[str, Any] | None = None,
+        steps: int = 1000,
+        seed: int = 0,
+        group: Any = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        **hyper: Any,
+    ):
         if "clients" in hyper:
-            raise SetupError("LocalUpdate: every worker takes part in every round; client sampling is the "
-                             "simulator's (drop 'clients')")
+            raise SetupError(
+                "LocalUpdate: every worker takes part in every round; client sampling is the "
+                "simulator's (drop 'clients')"
+            )
         if sync_every is not None:
             hyper["local_steps"] = sync_every
         algorithm = ALGORITHMS.build(method, dict(hyper), section="algorithm", steps=steps)
         if not isinstance(algorithm, TailOPT):
             raise SetupError(f"LocalUpdate: '{method}' is not a local-update (TailOPT) method")
-        self.params = [p for p in model.parameters()]
+        self.params = list(model.parameters())
         require_group(self.params[0].device, timeout)
         check_shapes(list(model.named_parameters()), group)
         self.algorithm, self.method = algorithm, method
         self.sync_every, self.reset_inner = algorithm.local_steps, algorithm.reset_inner
-        self._own_inner = inner is None               # then lr follows the method's schedule over rounds
-        self.inner = inner if inner is not None else TransformOptimizer(self.params, algorithm.inner,
-                                                                        lr=algorithm._lr(0))
-        self.comm = DistributedComm(None, group=group, timeout=timeout, device=self.params[0].device,
-                                    n=dist.get_world_size(group))
-        self.compressor = None if compression is None else build_compressor(
-            {"name": compression} if isinstance(compression, str) else compression)
+        self._own_inner = inner is None  # then lr follows the method's schedule over rounds
+        self.inner = (
+            inner if inner is not None else TransformOptimizer(self.params, algorithm.inner, lr=algorithm._lr(0))
+        )
+        self.comm = DistributedComm(
+            None, group=group, timeout=timeout, device=self.params[0].device, n=dist.get_world_size(group)
+        )
+        self.compressor = (
+            None
+            if compression is None
+            else build_compressor({"name": compression} if isinstance(compression, str) else compression)
+        )
         if self.compressor is not None and self.compressor.stateful:
-            raise SetupError("LocalUpdate: a stateful compressor (powersgd) needs a server method to carry its "
-                             "state; choose top-k, rand-k, qsgd, sign or scaled-sign")
+            raise SetupError(
+                "LocalUpdate: a stateful compressor (powersgd) needs a server method to carry its "
+                "state; choose top-k, rand-k, qsgd, sign or scaled-sign"
+            )
         self.seed, self.round, self.count = int(seed), 0, 0
         with torch.no_grad():
             x0 = flatten(self.params)
             dist.broadcast(x0, src=0, group=group)
             write(self.params, x0)
-        self.anchor = x0                                          # x_t, the model at the start of the round
+        self.anchor = x0  # x_t, the model at the start of the round
         self.outer_state = algorithm.outer.init(x0)
         self._begin_round()
         self.inner.register_step_post_hook(lambda *_: self._after_inner_step())
@@ -127,8 +147,13 @@ class LocalUpdate:
 
     def state_dict(self) -> dict[str, Any]:
         """The round, the inner step within it, x_t and the outer buffers (the inner optimizer saves its own)."""
-        return {"method": self.method, "round": self.round, "count": self.count, "anchor": self.anchor.clone(),
-                "outer": {k: v.clone() for k, v in self.outer_state.items()}}
+        return {
+            "method": self.method,
+            "round": self.round,
+            "count": self.count,
+            "anchor": self.anchor.clone(),
+            "outer": {k: v.clone() for k, v in self.outer_state.items()},
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict`; then restore the inner optimizer's own state dict."""

@@ -1,4 +1,5 @@
 """The gradient oracle a training wrapper hands to an algorithm's step: the one gradient ``backward()`` left."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,6 +20,8 @@ class BackwardOracle:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         self.calls += 1
         if self.calls > 1:
-            raise SetupError(f"'{self.method}' asks for several gradients per step; a training script has only "
-                             f"the one computed by backward()")
+            raise SetupError(
+                f"'{self.method}' asks for several gradients per step; a training script has only "
+                f"the one computed by backward()"
+            )
         return self.g

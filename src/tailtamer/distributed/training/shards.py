@@ -1,7 +1,8 @@
 """Per-rank data for the torchrun examples: scikit-learn's digits split into one shard per rank."""
+
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 import torch
 
@@ -32,9 +33,7 @@ from ...problems.base import Problem
 from ...timing import TimingModel
 from .table import BUSY, IDLE, PENDING, PREFIX, EventTable
 from .oracle import job_oracle
-from ...rundir.event_report import write_report
 from ..callbacks import Callback
-from ...rundir.folder import RunWriter
 from ..oracle import check_finite
 
 READS = PREFIX + "reads"
@@ -236,21 +235,5 @@ class AsyncLoop:
         full = self.full_state(s)
         for cb in self.callbacks:
             cb.on_end(self, full)
-        for cb in self.callbacks:
-            if isinstance(cb, RunWriter):      # the run folder's extras: async.json and plots vs time
-                write_report(cb.folder, self.events, plot=cb.plot, title=cb.info.get("title", ""))
         return full
 
-
-def make_async_loop(c: Any, callbacks: Iterable[Callback] = (), loop_class: type[AsyncLoop] = AsyncLoop,
-                    **kwargs: Any) -> AsyncLoop:
-    """The event loop of built components ``c`` (:class:`tailtamer.api.Components`) with its ``[timing]``
-    (``loop_class``: a subclass taking the arrival order from outside, with its extra ``kwargs``)."""
-    from ...api import DTYPES
-    from ...timing import TIMINGS
-
-    run, timing = c.config["run"], dict(c.config["timing"])
-    model = TIMINGS.build(timing.pop("name"), timing, section="timing", n=c.n, seed=run["seed"])
-    return loop_class(c.problem, c.algorithm, c.n, model, noise=c.noise, seed=run["seed"], steps=run["steps"],
-                      eval_every=run["eval_every"], time_limit=run["time"], dtype=DTYPES[run["dtype"]],
-                      device=run["device"], callbacks=callbacks, check_finite=run["check_finite"], **kwargs)

@@ -29,26 +29,31 @@ place (the replay recomputes them and checks they agree); an arrival's ``version
 updates when its job read the model, ``delay`` = updates since. Replaying the log runs the same events in the
 same order, and every gradient is recomputed by the job's counter-based oracle, so the replayed iterates are
 the real run's.
-"""
+"""  # noqa: E501 - the JSON line above is one event, not wrapped
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 import torch
 
 from ...algorithms.base import State
-from ...errors import ConfigError, ValidationError
+from ...errors import ValidationError
 from .table import BUSY, IDLE, PENDING, PREFIX
 from .loop import AsyncLoop, ServerView
-from ...rundir.folder import read_jsonl
-from ...rundir.atomic import storage_error
 
+#: The arrival log's file name in a run folder (read and written by :mod:`tailtamer.rundir.arrivals`).
 ARRIVALS = "arrivals.jsonl"
 LOST = PREFIX + "lost"
 CURSOR = PREFIX + "cursor"
+
+
+class EventSink(Protocol):
+    """Where an :class:`OrderedAsyncLoop` records each event as it happens (one JSON-able row each)."""
+
+    def write(self, row: dict[str, Any]) -> None: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -66,47 +71,13 @@ class Event:
     replaced: list[int] | None = None      # a replayed loss: the workers the log says replaced it (None: unknown)
 
 
-class ArrivalLog:
-    """Appends the events of a run to ``folder/arrivals.jsonl``, one flushed line each (fresh runs only)."""
-
-    def __init__(self, folder: Path):
-        self.path = Path(folder) / ARRIVALS
-        try:
-            self._file: TextIO | None = open(self.path, "w")
-        except OSError as err:
-            raise storage_error(err, self.path, "open") from None
-
-    def write(self, row: dict[str, Any]) -> None:
-        if self._file is None:
-            return
-        try:
-            self._file.write(json.dumps(row) + "\n")
-            self._file.flush()
-        except OSError as err:
-            raise storage_error(err, self.path, "append to") from None
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-
-def read_arrivals(folder: str | Path) -> list[dict[str, Any]]:
-    """The complete lines of a real run's ``arrivals.jsonl`` (a torn last line is ignored)."""
-    path = Path(folder) / ARRIVALS
-    if not path.is_file():
-        raise ConfigError(f"{path} not found: --replay takes the run folder of a real asynchronous run "
-                          f"(tailtamer launch on an asynchronous config)")
-    return read_jsonl(path)
-
-
 class OrderedAsyncLoop(AsyncLoop):
     """The event engine with the next event handed in by :meth:`_event` (see the module docstring).
 
-    ``log``: an :class:`ArrivalLog` that records every event (the real server's), or None.
+    ``log``: an :class:`EventSink` (the run folder's :class:`~tailtamer.rundir.arrivals.ArrivalLog`) that records every event (the real server's), or None.
     """
 
-    def __init__(self, *args: Any, log: ArrivalLog | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, log: EventSink | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.log = log
         self.lost = [False] * self.n
@@ -209,7 +180,7 @@ class OrderedAsyncLoop(AsyncLoop):
 
 
 class ReplayLoop(OrderedAsyncLoop):
-    """Replays a real run's arrival log (``rows`` from :func:`read_arrivals`) in the simulator."""
+    """Replays a real run's arrival log (``rows`` from :func:`tailtamer.rundir.arrivals.read_arrivals`) in the simulator."""
 
     def __init__(self, *args: Any, rows: list[dict[str, Any]], **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -241,17 +212,3 @@ class ReplayLoop(OrderedAsyncLoop):
                                   f"arrives, but this replay has {now} for it: the config or the algorithm's "
                                   f"decisions differ from the real run's")
         return Event("arrival", w, t, job, version)
-
-
-def check_replay_config(resolved: dict[str, Any], folder: str | Path) -> None:
-    """The replayed config must be the real run's (``config.toml`` of ``folder``): differing keys are named."""
-    from ...config import load_toml, resolve
-    from ...rundir.resume import config_diff
-    from ...rundir.folder import CONFIG
-
-    path = Path(folder) / CONFIG
-    if not path.is_file():
-        raise ConfigError(f"{path} not found: --replay takes the run folder of a real asynchronous run")
-    diff = [d for d in config_diff(resolved, resolve(load_toml(path))) if not d.startswith("run.checkpoint_every")]
-    if diff:
-        raise ConfigError(f"--replay {folder}: the config differs from the real run's: " + "; ".join(diff))

@@ -151,7 +151,7 @@ class EventTable:
                 PREFIX + "hist": torch.tensor(self.hist or [0], dtype=i64)}
 
     @classmethod
-    def load(cls, t: dict[str, torch.Tensor]) -> "EventTable":
+    def load(cls, t: dict[str, torch.Tensor]) -> EventTable:
         """The table saved by :meth:`tensors` (the heap rebuilt from the busy slots)."""
         n = int(t[PREFIX + "status"].numel())
         e = cls(n)

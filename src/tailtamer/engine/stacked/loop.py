@@ -5,19 +5,19 @@ other members' (:mod:`.stacking`), its gossip and averages stay within its rows
 (:class:`~tailtamer.comm.stacked.StackedComm`), and it draws exactly what its standalone run draws: the
 gradient oracle and randomness of :mod:`.stacked_oracle` draw every member's rows with that member's seed (every draw is
 a pure function of (seed, stream, node, step, call), :mod:`tailtamer.rng`). So each member's metrics are its
-standalone run's (tests/test_batched.py checks every decentralized method within 1e-12 in float64).
+standalone run's (tests/test_stacked.py checks every decentralized method within 1e-12 in float64).
 
 A member whose gradient or iterate holds NaN/Inf is diverged exactly where its standalone run would have
 stopped (same step, node and quantity): it is reported through ``on_diverged`` and frozen (its rows keep the
 state from before that step); the others go on. Metrics of all members are one vectorised call where the
 problem offers ``stacked_metrics`` (synthetic problems; else one ``metrics`` call per member), and each
 member's callbacks (its run folder's writer and checkpointer) see a :class:`MemberView` of the loop and, at a
-checkpoint, a compact copy of its own rows (:meth:`BatchedLoop.member_state`).
+checkpoint, a compact copy of its own rows (:meth:`StackedLoop.member_state`).
 """
 from __future__ import annotations
 
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -28,7 +28,6 @@ from ...errors import NonFiniteError
 from ...noise.base import NoiseModel
 from ...problems.base import Problem
 from ..callbacks import Callback
-from ...rundir.checkpoint import Checkpointer
 from .oracle import StackedOracle, bad_members
 
 
@@ -36,7 +35,7 @@ class MemberView:
     """What a member's callbacks read of the loop (``RunWriter``, ``Checkpointer``): its own algorithm,
     metrics and step, the shared wall time split evenly, and a comm whose counters are one member's."""
 
-    def __init__(self, loop: "BatchedLoop", r: int, algorithm: Algorithm):
+    def __init__(self, loop: "StackedLoop", r: int, algorithm: Algorithm):
         self._loop, self.r, self.algorithm = loop, r, algorithm
         self.comm = _MemberComm(loop.comm)
         self.last_metrics: dict[str, float] = {}
@@ -80,7 +79,7 @@ class _MemberComm:
         return z
 
 
-class BatchedLoop:
+class StackedLoop:
     """Runs R members (``algorithms[r]`` with ``seeds[r]``) as one stacked run over ``comm``.
 
     Args:
@@ -251,21 +250,20 @@ class BatchedLoop:
         periods = set()
         for cbs in self.callbacks:
             for cb in cbs:
-                if type(cb).on_step is Callback.on_step:
-                    continue
-                if not isinstance(cb, Checkpointer):
+                period = cb.step_period()
+                if period is None:
                     return None
-                periods.add(cb.period)
+                if period:
+                    periods.add(period)
         if not periods:
             return 0
         return next(iter(periods)) if len(periods) == 1 else None
 
 
 def _acts(cb: Callback, step: int, steps: int) -> bool:
-    """Whether ``cb.on_step`` does anything at ``step`` (a checkpointer only on its period; callbacks that do
-    not override ``on_step`` never)."""
-    if type(cb).on_step is Callback.on_step:
-        return False
-    if isinstance(cb, Checkpointer):
-        return bool(cb.period) and step % cb.period == 0 and step < steps
-    return True
+    """Whether ``cb.on_step`` does anything at ``step`` (:meth:`~tailtamer.engine.callbacks.Callback.step_period`:
+    a checkpointer only on its period; callbacks that do not override ``on_step`` never)."""
+    period = cb.step_period()
+    if period is None:
+        return True
+    return bool(period) and step % period == 0 and step < steps

@@ -1,11 +1,11 @@
-"""The gradient oracle and randomness of a stacked run (:mod:`.batched`): every member draws with its own seed.
+"""The gradient oracle and randomness of a stacked run (:mod:`.loop`): every member draws with its own seed.
 
 Member r of R owns rows ``r·n … r·n + n − 1``; every draw of those rows is the draw its standalone run makes
 (the same (seed, stream, node, step, call) counters, :class:`tailtamer.rng.RowSeeds`), all members in one call.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -14,6 +14,7 @@ from ... import rng
 from ...errors import NonFiniteError
 from ...noise.base import NoiseModel
 from ...problems.base import Problem
+from ...problems.synthetic import SyntheticProblem
 from ..noise_ahead import NoiseAhead
 from ..oracle import first_bad_row
 
@@ -143,8 +144,6 @@ class StackedOracle:
 
 def deterministic_grad(problem: Problem) -> bool:
     """Whether ``problem.grad`` ignores the seed (the exact local gradients of a synthetic problem)."""
-    from ...problems.synthetic import SyntheticProblem
-
     return type(problem).grad is SyntheticProblem.grad
 
 

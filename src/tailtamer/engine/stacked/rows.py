@@ -1,6 +1,6 @@
 """One algorithm object for R members whose hyperparameters differ: per-row tensors where they differ.
 
-The members of a batched sweep (:mod:`tailtamer.engine.stacked.loop`) are built one by one from their own configs
+The members of a stacked sweep (:mod:`tailtamer.engine.stacked.loop`) are built one by one from their own configs
 (so each is validated as a standalone run is). :func:`stack_objects` then merges them attribute by attribute
 into one object of the same class:
 
@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -36,7 +37,7 @@ class NotStackable(Exception):
 class RowValues:
     """Calls each member's function with the same arguments and merges the results (:func:`merge`)."""
 
-    def __init__(self, functions: Sequence[Callable[..., Any]], expand: "RowExpander"):
+    def __init__(self, functions: Sequence[Callable[..., Any]], expand: RowExpander):
         self.functions, self.expand = list(functions), expand
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -55,7 +56,7 @@ class RowExpander:
         self.members, self.n, self.trailing, self.dtype, self.device = members, n, trailing, dtype, device
         self.shape = (members * n,) + (1,) * trailing
 
-    def per_run(self) -> "RowExpander":
+    def per_run(self) -> RowExpander:
         """The same for tensors of one row per member (``[R, 1, …]``): a server's state and step size
         (:mod:`tailtamer.comm.server`)."""
         return RowExpander(self.members, 1, self.trailing, self.dtype, self.device)

@@ -1,7 +1,7 @@
 """Clipping transforms: L2 (whole-row) clipping, coordinate clipping, and BiClip with its threshold schedule.
 
 BiClip is from Lee, Zaheer, Li, *Efficient Distributed Optimization under Heavy-Tailed Noise*, ICML 2025,
-arXiv 2502.04164 (algorithms.md §2). All three are stateless; the formulas are :mod:`tailtamer.operators.clip`.
+arXiv 2502.04164 (docs/tailopt.md). All three are stateless; the formulas are :mod:`tailtamer.operators.clip`.
 
 Example:
     >>> import torch
@@ -11,7 +11,7 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 import torch
 
@@ -24,7 +24,7 @@ from .checks import Checks
 class _FixedClip(Transform):
     """``clip(g, gamma)`` with a fixed level; subclasses name the clipping operator."""
 
-    clip: ClassVar[Callable[[torch.Tensor, float], torch.Tensor]]
+    clip: ClassVar[staticmethod[[torch.Tensor, float], torch.Tensor]]
 
     def __init__(self, gamma: float = 1.0, *, owner: str = "", prefix: str = ""):
         self.gamma = Checks(owner or self.name, prefix).positive("gamma", gamma)

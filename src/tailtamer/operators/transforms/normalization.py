@@ -1,7 +1,7 @@
 """Row normalization as a transform: ``g / max(‖g‖, tiny)`` per row (:func:`tailtamer.operators.rownorm`).
 
 The heavy-tail defence of normalized SGD; the asynchronous family applies it on arrival (Wu & Luo 2026,
-arXiv 2601.19379, normalize the momentum; algorithms.md §3).
+arXiv 2601.19379, normalize the momentum; docs/async.md).
 
 Example:
     >>> import torch

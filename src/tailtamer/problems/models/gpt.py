@@ -14,7 +14,7 @@ reads token t+1, its own target. A model trained this way reaches a log-perplexi
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn

@@ -10,14 +10,15 @@ f_i(x) = mean loss over node i's shard; global f = (1/n) Σ f_i.
 
 Metrics (all reductions over nodes through ``comm.mean``): held-out ``val_loss`` (and ``val_acc`` for
 classifiers) at the node-average model x̄; ``train_loss``, the mean minibatch loss of the latest gradient
-call (on the asynchronous engine, where a call computes one worker's job, that job's loss); ``consensus`` = (1/n) Σ ‖x_i − x̄‖²; with ``per_node_eval``, also ``node_val_loss`` (and
-``node_val_acc``), the mean over nodes of each node's own held-out metric.
+call (on the asynchronous engine, where a call computes one worker's job, that job's loss); ``consensus`` =
+(1/n) Σ ‖x_i − x̄‖²; with ``per_node_eval``, also ``node_val_loss`` (and ``node_val_acc``), the mean over nodes
+of each node's own held-out metric.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch

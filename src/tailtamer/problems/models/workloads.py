@@ -103,7 +103,8 @@ def _digits(holdout: float, data_seed: int) -> tuple[TensorData, TensorData]:
     train_ids, val_ids = split_holdout(len(labels), holdout, data_seed)
     x = torch.from_numpy(images[:, None]).to(torch.float32)
     y = torch.from_numpy(labels)
-    return (TensorData(x[train_ids], y[train_ids], labels[train_ids]), TensorData(x[val_ids], y[val_ids], labels[val_ids]))
+    return (TensorData(x[train_ids], y[train_ids], labels[train_ids]),
+            TensorData(x[val_ids], y[val_ids], labels[val_ids]))
 
 
 def _classifier(n: int, factory: Any, train: TensorData, val: TensorData, owner: str, **kw: Any) -> ModelProblem:

@@ -1,0 +1,57 @@
+"""Per-run metric plots: a process draws them all on one reused figure per panel count, and a reused figure
+leaves no trace of the plot drawn on it before (the PNG is the same bytes as one drawn on a fresh figure)."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+pytest.importorskip("matplotlib")
+
+from tailtamer import plots
+
+
+def _rows(scale: float, steps: int = 31, negative: bool = False) -> list[dict[str, float]]:
+    rows = []
+    for i in range(steps):
+        t = 100 * i
+        rows.append({"step": t, "wall_time_s": 0.01 * i, "loss": scale * math.exp(-i / 5) + 1e-3,
+                     "grad_norm": scale / (1 + i) * (-1 if negative and i % 3 == 0 else 1),
+                     "consensus": math.nan if i == 4 else scale * i})
+    return rows
+
+
+def _fresh(rows, path, **kw) -> bytes:
+    plots._FIGURES.clear()
+    plots.plot_metrics(rows, path, **kw)
+    return path.read_bytes()
+
+
+def test_a_reused_figure_draws_the_same_png_as_a_fresh_one(tmp_path):
+    """Plot B after A (other scales, a panel switching from log to linear, NaN) and after a plot of another
+    panel count: the bytes equal B drawn first on a fresh figure."""
+    a, b = _rows(1e4), _rows(0.3, steps=12, negative=True)
+    want = _fresh(b, tmp_path / "fresh.png", title="run B")
+    plots._FIGURES.clear()
+    plots.plot_metrics(a, tmp_path / "a.png", title="run A, a longer title")
+    plots.plot_metrics([{k: v for k, v in r.items() if k != "consensus"} for r in a], tmp_path / "a3.png")
+    plots.plot_metrics(b, tmp_path / "b.png", title="run B")
+    assert (tmp_path / "b.png").read_bytes() == want
+    assert (tmp_path / "a.png").read_bytes() != want                # the comparison can fail
+    assert set(plots._FIGURES) == {(3, True), (2, False)}           # B reused the figure A was drawn on
+
+
+def test_a_panel_is_log_scale_only_where_every_finite_value_is_positive(tmp_path):
+    plots._FIGURES.clear()
+    plots.plot_metrics(_rows(1.0, negative=True), tmp_path / "m.png", title="t")
+    _, axes, _, suptitle = plots._FIGURES[(3, True)]
+    assert [ax.get_title() for ax in axes] == ["loss", "grad_norm", "consensus"]
+    assert [ax.get_yscale() for ax in axes] == ["log", "linear", "linear"]   # consensus starts at 0
+    assert suptitle.get_text() == "t"
+    plots.plot_metrics(_rows(1.0), tmp_path / "m.png", title="u")
+    assert [ax.get_yscale() for ax in axes] == ["log", "log", "linear"]
+
+
+def test_no_metric_columns_draw_nothing(tmp_path):
+    plots.plot_metrics([{"step": 0, "wall_time_s": 0.0}], tmp_path / "none.png")
+    assert not (tmp_path / "none.png").exists()
