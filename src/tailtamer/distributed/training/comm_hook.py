@@ -75,11 +75,6 @@ class BucketLayout:
         self.dim = at
 
 
-@dataclass
-class _Problem:
-    layout: BucketLayout
-
-
 class CompressedHookState:
     """The hook's state: the server method, the comm, and per bucket its memories and step counter."""
 
@@ -148,7 +143,7 @@ class CompressedHookState:
             layout = self._layouts[key] = BucketLayout(canon)
         memory, t = self._memory(key, x)
         seed = self.seed + BUCKET_SEED * key[0]
-        oracle = BackwardOracle(g, Randomness(seed, self.comm.nodes, t), self.method, _Problem(layout))
+        oracle = BackwardOracle(g, Randomness(seed, self.comm.nodes, t), self.method, layout)
         if self.method == "ef21":
             new = self._ef21(memory, x, oracle, Randomness(seed, self.comm.nodes, t - 1), t)
         else:
