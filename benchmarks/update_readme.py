@@ -84,6 +84,16 @@ ROWS: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("sweep_speedup", "TailOPT tuning grid (272 local-update runs × 200 rounds of 5 local steps): today's sweep / "
          "stacked sweep, time, 2 workers", "—", "threads", "float64"),
     ],
+    "cli_startup.py": [
+        ("help_s", "`tailtamer --help`, seconds from start to exit (a fresh process; no torch imported)", "< 0.3",
+         "threads", "—"),
+        ("list_s", "`tailtamer list`, the same (read from the registry index), piped", "< 1", "threads", "—"),
+        ("list_terminal_s", "`tailtamer list` on a terminal (rich draws 1,300 table rows)", "< 1", "threads", "—"),
+        ("help_over_import_torch", "`tailtamer --help` / `python -c \"import torch\"`, time", "—", "threads", "—"),
+        ("help_cpu_s", "`tailtamer --help`, CPU seconds (user + system; less sensitive to load than wall time)",
+         "—", "threads", "—"),
+        ("list_terminal_cpu_s", "`tailtamer list` on a terminal, CPU seconds", "—", "threads", "—"),
+    ],
     "async_engine.py": [
         ("events_per_lockstep_gradient", ("async simulator events/s / lockstep gradients/s of the same work "
          "(1,000 workers, d = 10,000)"), "—", "threads", "float64"),

@@ -3,7 +3,9 @@
 Written again from async.md §1 with no tailtamer scheme, pipeline or event table: a list of in-flight jobs
 (finish, worker, version, job index, model read), the earliest popped each time. Compute times come from
 ``duration(i, j)`` and gradients from ``grad(i, j, x, call)``, the same sources the engine uses, so the two
-must agree to rounding. Times must be tie-free (random jitter).
+must agree to rounding. A worker restarts right after its own arrival (the papers' loops), so with tied
+times only the per-gradient methods and Rennala match the engine (the batch rule of sync rounds and FedBuff
+is not written here).
 """
 from __future__ import annotations
 
@@ -90,12 +92,24 @@ def simulate(method: str, hp: dict, n: int, x0: Vec, steps: int, duration: Calla
                         del flight[w]
                         cancelled += 1
                         start(w)
-        elif method in ("rennala", "sync", "m-sync"):
+        elif method == "rennala":            # Tyurin & Richtárik 2023, Alg. 3: stale gradients ignored, no stops
+            if delay > 0:
+                dropped += 1
+                start(i)
+                continue
             buf = buf + g
             cnt += 1
-            need = hp["B"] if method == "rennala" else (n if method == "sync" else hp["m"])
+            if cnt == hp["B"]:
+                x = x - hp["lr"] * buf / hp["B"]
+                k += 1
+                buf, cnt = torch.zeros_like(x), 0
+            start(i)
+        elif method in ("rennala-cancel", "sync", "m-sync"):
+            buf = buf + g
+            cnt += 1
+            need = hp["B"] if method == "rennala-cancel" else (n if method == "sync" else hp["m"])
             if cnt < need:
-                if method == "rennala":
+                if method == "rennala-cancel":
                     start(i)
                 continue
             x = x - hp["lr"] * buf / need

@@ -96,6 +96,7 @@ def build_components(cfg: dict[str, Any], resolved: bool = False, processes: int
         timing_cfg = dict(cfg["timing"])
         timing = TIMINGS.build(timing_cfg.pop("name"), timing_cfg, section="timing", n=n, seed=run["seed"])
     problem = PROBLEMS.build(cfg["problem"]["name"], _params(cfg["problem"]), section="problem", n=n)
+    algorithm.check_dim(problem.dim)
     noise_name = cfg["noise"]["name"]
     noise = None if noise_name == "none" else NOISES.build(noise_name, _params(cfg["noise"]), section="noise")
     if check:

@@ -26,7 +26,7 @@ from .errors import ConfigError, NonFiniteError
 from .rundir import Checkpointer, ProgressBar, RunWriter
 from .rundir.arrivals import check_replay_config, read_arrivals
 from .rundir.event_report import EventReport
-from .rundir.folder import CONFIG, METRICS, read_metrics, run_info
+from .rundir.folder import CONFIG, LAUNCH, METRICS, read_metrics, run_info
 from .rundir.resume import Resume, Start, prepare_folder
 
 
@@ -100,7 +100,7 @@ def run_callbacks(p: Prepared, plot: bool = True, progress: bool = False, writes
 
 #: What a run folder holds before the run's first step: the config written by the preparation, and the
 #: step-0 evaluation of the metrics.
-BEFORE_FIRST_STEP = frozenset({CONFIG, METRICS})
+BEFORE_FIRST_STEP = frozenset({CONFIG, METRICS, LAUNCH})
 
 
 def before_first_step(out: Path) -> bool:

@@ -57,6 +57,7 @@ CASES = [
     ("nm-asgd", {"lr": 0.05, "alpha": 0.3, "R": 3}, "nm", {"lr": 0.05, "alpha": 0.3, "R": 3}),
     ("nm-asgd", {"lr": 0.2, "agnostic": True}, "nm-agnostic", {"lr": 0.2}),
     ("rennala", {"lr": 0.05, "B": 3}, "rennala", {"lr": 0.05, "B": 3}),
+    ("rennala", {"lr": 0.05, "B": 3, "variant": "cancel"}, "rennala-cancel", {"lr": 0.05, "B": 3}),
     ("sync-sgd", {"lr": 0.05}, "sync", {"lr": 0.05}),
     ("m-sync", {"lr": 0.05, "m": 2}, "m-sync", {"lr": 0.05, "m": 2}),
     ("fedbuff", {"lr": 0.8, "local_lr": 0.05, "local_steps": 3, "K": 2}, "fedbuff",

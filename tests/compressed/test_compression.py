@@ -109,6 +109,7 @@ def test_qsgd_outputs_lie_on_the_level_grid_and_biased_variant_scales():
     ("scaled-sign", {}, 125 + 8),
     ("qsgd", {"levels": 15}, 8 + 125 + 500),             # norm + sign bits + 4-bit levels
     ("qsgd", {"levels": 1}, 8 + 125 + 125),
+    ("qsgd", {"levels": 7}, 8 + 125 + 375),              # 3-bit levels
 ])
 def test_packets_are_compact_and_match_the_stated_bits(name, params, row_bytes):
     c = COMPRESSORS.build(name, params)
@@ -138,11 +139,31 @@ def test_draws_depend_on_node_step_and_call_only():
 
 def test_bit_packing_roundtrips_every_width():
     gen = torch.Generator().manual_seed(5)
-    for width in (1, 2, 4, 8):
+    for width in range(1, 9):
         codes = torch.randint(0, 2 ** width, (3, 29), generator=gen)
         packed = pack(codes, width)
         assert packed.shape == (3, math.ceil(29 * width / 8))
         assert torch.equal(unpack(packed, width, 29), codes)
+
+
+def test_three_bit_codes_form_one_msb_first_bit_stream():
+    """7, 0, 5, 1 in 3 bits: 111 000 101 001 → 1110 0010 | 1001 0000 (4 zero bits of padding)."""
+    packed = pack(torch.tensor([[7, 0, 5, 1]]), 3)
+    assert packed.tolist() == [[0b11100010, 0b10010000]]
+    assert unpack(packed, 3, 4).tolist() == [[7, 0, 5, 1]]
+
+
+def test_qsgd_levels_take_ceil_log2_of_s_plus_one_bits():
+    """s levels give ℓ ∈ [0, s]: ⌈log₂(s+1)⌉ bits, so s = 7 packs in 3 bits (it took 4 before issue 29)."""
+    z = torch.randn(2, 1000, dtype=torch.float64, generator=torch.Generator().manual_seed(6))
+    rng = Randomness(0, torch.arange(2), 0)
+    for s, width in [(1, 1), (2, 2), (3, 2), (4, 3), (7, 3), (8, 4), (15, 4), (16, 5), (100, 7), (255, 8)]:
+        c = COMPRESSORS.build("qsgd", {"levels": s})
+        norm, signs, levels = c.codec(rng).encode(z)
+        assert levels.shape == (2, math.ceil(1000 * width / 8)) and c.bits(1000, 64) == 1 + width + 64 / 1000
+        assert torch.equal(c.codec(rng).decode((norm, signs, levels), z), c(z, rng))
+        grid = c(z, rng) * s / z.norm(dim=1, keepdim=True)            # decoded: sign·ℓ with ℓ ∈ {0, …, s}
+        assert torch.allclose(grid, grid.round(), atol=1e-9) and grid.abs().max() <= s
 
 
 def test_bad_input_fails_early_with_a_clear_message():

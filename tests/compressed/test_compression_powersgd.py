@@ -91,3 +91,32 @@ def test_matrix_shapes_come_from_a_model_problem_layout():
     assert len(slots) >= 2 and int((~dense).sum()) == sum(r * cc for _, r, cc in slots)
     assert all(r == s.shape[0] for (o, r, _), s in zip(slots, [m for m in matrices if m.offset in
                                                                  {o for o, _, _ in slots}]))
+
+
+def test_a_rank_above_min_rows_cols_is_capped_as_torchs_hook_and_logged_once(caplog):
+    """rank 7 exceeds min(rows, cols) of both the 8×6 and the 3×2 matrix; with min_compression_rate 0.1 both
+    are compressed, at ranks 6 and 2 (full rank: P Pᵀ = I, exact), so the run is DSGD's (the old code raised
+    a RuntimeError in the QR's shapes). The cap is logged once."""
+    hp = {"shapes": [[8, 6], [3, 2]], "start_iter": 0, "rank": 7, "min_compression_rate": 0.1}
+    with caplog.at_level("WARNING", logger="tailtamer.compression.lowrank"):
+        x = build(config(**hp)).run()["x"][0]         # rank 7 > min(8, 6) and > min(3, 2): both capped
+    dsgd = build(config("dsgd-server")).run()["x"][0]
+    assert (x - dsgd).abs().max().item() <= 1e-12    # full rank on every matrix: exact, so DSGD
+    lines = [r.getMessage() for r in caplog.records if "powersgd rank" in r.getMessage()]
+    assert lines == [("tailtamer: powersgd rank 7 exceeds min(rows, cols) of [3, 2], [8, 6]; capped at min(rank, "
+                      "rows, cols) per matrix, as torch's powerSGD_hook does")]
+
+
+def test_the_compressor_caps_its_rank_and_says_so_instead_of_silently_sending_dense(caplog):
+    from tailtamer.compression import build_compressor
+
+    c = build_compressor({"name": "powersgd", "rank": 100, "shapes": [[5, 10]], "min_compression_rate": 0.5})
+    with caplog.at_level("WARNING", logger="tailtamer.compression.lowrank"):
+        plan = c.plan(50)
+        c.plan(60)
+    assert plan.slots == ((0, 5, 10),) and plan.ranks == (5,)        # (5 + 10)·5·0.5 < 50: compressed at rank 5
+    assert c.bits(50, 32) == 32 * 5 * 15 / 50
+    assert sum("powersgd rank 100" in r.getMessage() for r in caplog.records) == 1
+    z = torch.randn(2, 50, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    codec = c.codec(Randomness(0, torch.arange(2), 0), 0, state=c.init_state(z))
+    assert torch.allclose(codec.roundtrip(z), z, rtol=0, atol=1e-12)   # rank min(5, 10) = 5: exact

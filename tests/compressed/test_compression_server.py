@@ -36,6 +36,8 @@ def reference(cfg: dict) -> torch.Tensor:
         return problem.local_grad(x.expand(N, D), torch.arange(N)).mean(0)
 
     comp = build_compressor(cfg.get("compression"))
+    if hp.get("scaled"):                     # C/(1+ω), ω of the unbiased compressor at d = D
+        comp = lambda v, rng, call, c=comp: c(v, rng, call) / (1.0 + c.omega(D))
     base = make_lr(hp["lr"], hp.get("schedule", "constant"), hp.get("warmup", 0), STEPS)
     return run_server_reference(cfg["algorithm"]["name"], hp, comp, problem.x0(), N, grad, exact, STEPS, base, SEED)
 
@@ -52,7 +54,8 @@ CASES = [
     ("ef", {"name": "top-k", "k": 2}, {}),
     ("ef", {"name": "scaled-sign"}, {"rule": "oracle", "L0": 1.0, "L1": 3.0}),
     ("ef21", {"name": "top-k", "k": 1}, {}),
-    ("ef21", {"name": "rand-k", "k": 3}, {"rule": "practical", "a": 1.0, "b": 1.0, "alpha": 1.0}),
+    ("ef21", {"name": "rand-k", "k": 3}, {"rule": "practical", "a": 1.0, "b": 1.0, "alpha": 1.0, "scaled": True}),
+    ("ef", {"name": "bernoulli", "q": 0.3}, {"scaled": True}),
 ]
 
 
@@ -94,7 +97,7 @@ def test_ef_residual_carries_what_compression_dropped():
 
 @pytest.mark.parametrize("alg,compression,row_bytes", [
     ("dsgd-server", None, D * 8), ("dcsgd", {"name": "top-k", "k": 2}, 2 * 12), ("dsignsgd", None, 1),
-    ("ef", {"name": "qsgd", "levels": 1}, 8 + 1 + 1)])
+    ("ef", {"name": "qsgd", "levels": 1, "biased": True}, 8 + 1 + 1)])
 def test_bytes_counted_are_the_packets(alg, compression, row_bytes):
     loop = build(config(alg, compression))
     loop.run()

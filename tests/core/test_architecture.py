@@ -25,7 +25,11 @@ SRC = ROOT / "src"
 PKG = "tailtamer"
 
 #: Function-level imports of tailtamer modules that are allowed, and why (module → reason).
-LAZY: dict[str, str] = {}
+LAZY: dict[str, str] = {
+    "tailtamer.distributed": "``launch`` is loaded on first use so that ``python -m tailtamer.distributed.run`` "
+                             "(torchrun's entry point) does not find its own module imported by the package "
+                             "(runpy's RuntimeWarning); not a cycle: the package is above its run module",
+}
 
 
 def layers() -> list[list[str]]:
@@ -57,12 +61,19 @@ def _resolve(module: str, is_pkg: bool, node: ast.ImportFrom) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
+def _in_functions(tree: ast.AST):
+    """The import statements inside function bodies (the type-checking-only imports at module level excluded)."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield from (n for n in ast.walk(node) if isinstance(n, (ast.Import, ast.ImportFrom)))
+
+
 def _imports(modules: dict[str, Path], lazy: bool) -> dict[str, set[str]]:
-    """module → the tailtamer modules it imports (at module level, or anywhere when ``lazy``)."""
+    """module → the tailtamer modules it imports at import time, and also inside functions when ``lazy``."""
     graph: dict[str, set[str]] = {}
     for mod, path in modules.items():
         tree = ast.parse(path.read_text())
-        nodes = ast.walk(tree) if lazy else _top_level(tree.body)
+        nodes = list(_top_level(tree.body)) + (list(_in_functions(tree)) if lazy else [])
         found = set()
         for node in nodes:
             targets = []

@@ -80,7 +80,7 @@ def test_one_local_step_with_averaging_equals_dsgd_on_the_complete_graph():
 def test_adam_sgd_with_one_local_step_equals_torch_adam_on_the_averaged_gradient(lr):
     """Δ_t = η_ℓ·ḡ_t, so the outer Adam equals torch.optim.Adam on ḡ_t with ε/η_ℓ (ε/η_ℓ = ε when η_ℓ = 1)."""
     hp = {"lr": lr, "local_steps": 1, "outer_lr": 0.05, "outer_beta1": 0.8, "outer_beta2": 0.95,
-          "outer_eps": 1e-3}
+          "outer_eps": 1e-3, "outer_form": "torch"}
     steps = 25
     c = build_components(config("adam-sgd", hp, n=4, steps=steps))
     x_vec = make_loop(c).run()["x"]
@@ -98,6 +98,23 @@ def test_adam_sgd_with_one_local_step_equals_torch_adam_on_the_averaged_gradient
 
 
 # ------------------------------------------------------------------------------------------- reference loop
+class FedAdam:
+    """Reddi et al. 2021 Alg. 2 written out (no bias correction, v₋₁ = τ²), with torch.optim's step interface."""
+
+    def __init__(self, p, lr, beta1, beta2, tau):
+        self.p, self.b1, self.b2, self.tau = p, beta1, beta2, tau
+        self.param_groups = [{"lr": lr}]
+        self.m = torch.zeros_like(p.detach())
+        self.v = torch.full_like(p.detach(), tau * tau)
+
+    def step(self):
+        g = self.p.grad
+        self.m = self.b1 * self.m + (1 - self.b1) * g
+        self.v = self.b2 * self.v + (1 - self.b2) * g * g
+        with torch.no_grad():
+            self.p -= self.param_groups[0]["lr"] * self.m / (self.v.sqrt() + self.tau)
+
+
 OUTER_OPT = {
     "avg": lambda p, h: torch.optim.SGD([p], lr=h["outer_lr"]),
     "l2clip": lambda p, h: torch.optim.SGD([p], lr=h["outer_lr"]),
@@ -106,8 +123,9 @@ OUTER_OPT = {
                                         nesterov=h["outer_nesterov"]),
     "adagrad": lambda p, h: torch.optim.Adagrad([p], lr=h["outer_lr"], eps=h["outer_eps"]),
     "rmsprop": lambda p, h: torch.optim.RMSprop([p], lr=h["outer_lr"], alpha=h["outer_beta2"], eps=h["outer_eps"]),
-    "adam": lambda p, h: torch.optim.Adam([p], lr=h["outer_lr"], betas=(h["outer_beta1"], h["outer_beta2"]),
-                                          eps=h["outer_eps"]),
+    "adam": lambda p, h: (torch.optim.Adam([p], lr=h["outer_lr"], betas=(h["outer_beta1"], h["outer_beta2"]),
+                                           eps=h["outer_eps"]) if h["outer_form"] == "torch" else
+                          FedAdam(p, h["outer_lr"], h["outer_beta1"], h["outer_beta2"], h["outer_eps"])),
 }
 INNER_OPT = {
     "sgd": lambda p, h: torch.optim.SGD([p], lr=h["lr"]),

@@ -1,6 +1,8 @@
 """BiClip, its threshold schedules, and the adaptive moment operators (docs/tailopt.md)."""
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -92,7 +94,7 @@ TORCH_FORMS = {   # transform (and settings) → the torch.optim optimizer whose
     "identity": ({}, torch.optim.SGD, {}),
     "momentum": ({"momentum": 0.7, "nesterov": True}, torch.optim.SGD, {"momentum": 0.7, "nesterov": True}),
     "adam": ({"beta1": 0.8, "beta2": 0.95, "eps": 1e-3}, torch.optim.Adam, {"betas": (0.8, 0.95), "eps": 1e-3}),
-    "outer-adam": ({}, torch.optim.Adam, {"betas": (0.9, 0.99), "eps": 1e-3}),
+    "outer-adam": ({"form": "torch"}, torch.optim.Adam, {"betas": (0.9, 0.99), "eps": 1e-3}),   # its variant
     "rmsprop": ({"beta2": 0.9}, torch.optim.RMSprop, {"alpha": 0.9, "eps": 1e-8}),
     "outer-rmsprop": ({}, torch.optim.RMSprop, {"alpha": 0.99, "eps": 1e-3}),
     "adagrad": ({}, torch.optim.Adagrad, {"eps": 1e-10}),
@@ -126,11 +128,31 @@ def test_adamw_adds_decoupled_weight_decay():
         torch.testing.assert_close(u, v + 0.1 * x, rtol=0, atol=0)
 
 
-def test_outer_adam_without_bias_correction_is_reddi_et_al():
-    g = heavy((1, 6))
-    T = TRANSFORMS.build("outer-adam", {"bias_correction": False, "beta1": 0.9, "beta2": 0.99, "eps": 1e-3})
-    d, _st = T.update(g, T.init(g), k=1)
-    torch.testing.assert_close(d, (0.1 * g) / (torch.sqrt(0.01 * g * g) + 1e-3), rtol=1e-15, atol=0)
+def test_outer_adam_default_is_fedadam_two_rounds_by_hand():
+    """FedAdam (Reddi et al. 2021 Alg. 2), TailOPT's outer Adam: β₁ = 0.5, β₂ = 0.75, τ = 0.5, v₋₁ = τ² = 0.25,
+    Δ₁ = (2, −1), Δ₂ = (1, 3):
+    round 1: m = (1, −0.5), v = 0.75·0.25 + 0.25·(4, 1) = (1.1875, 0.4375), d = m/(√v + 0.5);
+    round 2: m = (1, 1.25), v = 0.75·v + 0.25·(1, 9) = (1.140625, 2.578125), d = m/(√v + 0.5).
+    torch's form (bias-corrected, v₀ = 0) gives m̂/(√v̂ + τ) = (2/2.5, −1/1.5) in round 1 instead."""
+    T = TRANSFORMS.build("outer-adam", {"beta1": 0.5, "beta2": 0.75, "eps": 0.5})
+    assert T.form == "fedopt"
+    d1 = torch.tensor([[2.0, -1.0]], dtype=torch.float64)
+    d2 = torch.tensor([[1.0, 3.0]], dtype=torch.float64)
+    s = T.init(d1)
+    assert s["v"].tolist() == [[0.25, 0.25]] and s["m"].tolist() == [[0.0, 0.0]]
+    a, s = T.update(d1, s, k=1)
+    assert s["v"].tolist() == [[1.1875, 0.4375]]
+    expect1 = [1 / (math.sqrt(1.1875) + 0.5), -0.5 / (math.sqrt(0.4375) + 0.5)]
+    assert a[0].tolist() == pytest.approx(expect1, rel=1e-15, abs=0)
+    b, s = T.update(d2, s, k=2)
+    assert s["m"].tolist() == [[1.0, 1.25]] and s["v"].tolist() == [[1.140625, 2.578125]]
+    expect2 = [1 / (math.sqrt(1.140625) + 0.5), 1.25 / (math.sqrt(2.578125) + 0.5)]
+    assert b[0].tolist() == pytest.approx(expect2, rel=1e-15, abs=0)
+    torch_form = TRANSFORMS.build("outer-adam", {"beta1": 0.5, "beta2": 0.75, "eps": 0.5, "form": "torch"})
+    c, _ = torch_form.update(d1, torch_form.init(d1), k=1)
+    assert c[0].tolist() == pytest.approx([2 / 2.5, -1 / 1.5], rel=1e-15)
+    with pytest.raises(ValidationError, match="form must be one of 'fedopt', 'torch'"):
+        TRANSFORMS.build("outer-adam", {"form": "reddi"})
 
 
 @pytest.mark.parametrize("name", TRANSFORMS.names())

@@ -86,6 +86,10 @@ class Method:
         """The constructor arguments as stored (for run folders and reports)."""
         return {k: v for k, v in vars(self).items() if not k.startswith("_") and not callable(v)}
 
+    def check_dim(self, d: int) -> None:
+        """Refuse a problem of dimension ``d`` with a :class:`~tailtamer.errors.ValidationError` before anything
+        runs (default: every d; error feedback refuses a compressor that does not contract at d)."""
+
 
 class Algorithm(Method):
     """A lockstep method: :meth:`step` maps the state of round t to the state of round t+1 (base class of every

@@ -6,22 +6,12 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-NAME = "demo"
-HELP = ("E1 with alpha-stable noise (alpha 1.5, skew 0.5) on a 2-nearest ring of 20 nodes: GT-NSGDm vs DSGD, "
-        "DSGD-Clip, GT-DSGD and SClip-EF (tuned), 3 seeds; prints a table and writes a comparison plot")
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", default="runs/demo", help="folder for the run folders and the plot")
-    p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--workers", type=int, default=None, help="parallel processes (default: CPU count)")
+from ..experiments.studies import gt_nsgdm_heavy_tails as e1
+from ..experiments.study import run_study
+from .render import print_markdown
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..experiments.studies import gt_nsgdm_heavy_tails as e1
-    from ..experiments.study import run_study
-    from .render import print_markdown
-
     root = Path(args.out)
     study = dataclasses.replace(e1.DEMO, runs=lambda root, tuned: e1.demo_jobs(root, args.seeds))
     print(f"E1 demo: {len(e1.METHODS)} methods x {args.seeds} seeds, alpha-stable noise (alpha 1.5, skew 0.5, "

@@ -1,15 +1,26 @@
 """``tailtamer list [KIND]``: every registry with its entries, parameters and defaults, as tables (rich tables on a
-terminal, markdown when piped)."""
+terminal, markdown when piped).
+
+The registries are read from the registry index (``registry_index.json``, written from the live registries
+by :mod:`tailtamer.cli.registry_index`), so ``list`` answers without importing torch. Where the index
+cannot hold the answer (``live=True``, for entries registered outside the package; or an install without
+the file) the live registries are imported instead."""
 from __future__ import annotations
 
 import argparse
-import inspect
+import importlib
+import json
+from importlib import resources
+from typing import Any
 
-from ..config import RunSettings, component_registries
-from ..registry import Registry
+from ..settings import RunSettings
+from ..errors import ConfigError
+from ..registry import suggest
+from .render import print_markdown
 
-NAME = "list"
-HELP = "list algorithms, problems, topologies, noise models and schedules with their parameters"
+INDEX_FILE = "registry_index.json"
+#: The module building the index from the live registries (imports every component, and torch).
+LIVE_INDEX = "tailtamer.cli.registry_index"
 
 #: Headings per registry kind (the registry's own ``kind`` is singular).
 PLURALS = {"algorithm": "algorithms", "problem": "problems", "topology": "topologies", "noise": "noise models",
@@ -24,28 +35,26 @@ def plural(kind: str) -> str:
     return kind[:-1] + "ies" if kind.endswith("y") and kind[-2:-1] not in "aeiou" else kind + "s"
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("kind", nargs="?", help="only this registry (algorithm, problem, topology, noise, compression, "
-                   "timing, schedule, delay, "
-                   "compensation, transform)")
-
-
-def _default(p) -> str:
-    return "required" if p.default is inspect.Parameter.empty else f"= {p.default!r}"
+def read_index(live: bool = False) -> dict[str, dict[str, Any]]:
+    """The registry index: the packaged file, or with ``live`` (or no file) built from the live registries."""
+    packaged = resources.files(__package__).joinpath(INDEX_FILE)
+    if live or not packaged.is_file():
+        return importlib.import_module(LIVE_INDEX).build_index()
+    return json.loads(packaged.read_text(encoding="utf-8"))
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def describe(reg: Registry) -> str:
+def describe(kind: str, entries: list[dict[str, Any]]) -> str:
     """A markdown table of one registry: one line per entry (with its summary), then one per parameter."""
-    lines = [f"### {plural(reg.kind)}", "", "| name | parameter | type | default | description |",
+    lines = [f"### {plural(kind)}", "", "| name | parameter | type | default | description |",
              "|---|---|---|---|---|"]
-    for name in reg.names():
-        lines.append(f"| {name} | | | | {_cell(reg.summary(name))} |")
-        for p in reg.params(name).values():
-            lines.append(f"| | {p.name} | {_cell(p.type_name())} | {_cell(_default(p))} | |")
+    for entry in entries:
+        lines.append(f"| {entry['name']} | | | | {_cell(entry['summary'])} |")
+        for p in entry["params"]:
+            lines.append(f"| | {p['name']} | {_cell(p['type'])} | {_cell(p['default'])} | |")
     return "\n".join(lines)
 
 
@@ -55,24 +64,16 @@ def run_settings() -> str:
     return "\n".join(lines)
 
 
-def main(args: argparse.Namespace) -> int:
-    from ..schedules import SCHEDULES
-    from .render import print_markdown
-    from ..algorithms.asynchronous import COMPENSATIONS, DELAY_RULES
-    from ..operators import TRANSFORMS
-    from ..timing import TIMINGS
-
-    regs = {**component_registries(), "schedule": SCHEDULES, "timing": TIMINGS, "delay": DELAY_RULES,
-            "compensation": COMPENSATIONS, "transform": TRANSFORMS}
-    if args.kind:
-        from ..errors import ConfigError
-        from ..registry import suggest
-
-        if args.kind not in regs and args.kind != "run":
-            raise ConfigError(f"unknown registry '{args.kind}'{suggest(args.kind, list(regs) + ['run'])}")
-        regs = {k: v for k, v in regs.items() if k == args.kind}
-    parts = [describe(reg) for reg in regs.values()]
-    if not args.kind or args.kind == "run":
+def render(index: dict[str, dict[str, Any]], kind: str | None = None) -> str:
+    """What ``tailtamer list [KIND]`` prints: every registry of ``index`` (or only ``kind``), then ``[run]``."""
+    if kind and kind not in index and kind != "run":
+        raise ConfigError(f"unknown registry '{kind}'{suggest(kind, list(index) + ['run'])}")
+    parts = [describe(reg["kind"], reg["entries"]) for key, reg in index.items() if not kind or key == kind]
+    if not kind or kind == "run":
         parts.append(run_settings())
-    print_markdown("\n\n".join(parts))
+    return "\n\n".join(parts)
+
+
+def main(args: argparse.Namespace) -> int:
+    print_markdown(render(read_index(), args.kind))
     return 0

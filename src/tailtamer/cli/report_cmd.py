@@ -5,19 +5,10 @@ from __future__ import annotations
 import argparse
 
 from ..errors import ConfigError
-
-NAME = "report"
-HELP = "markdown table (mean ± std over seeds) of a metric across run folders, e.g. E2's Table 1"
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("runs", nargs="+", help="run folders, or folders holding them (searched recursively)")
-    p.add_argument("--metric", help="summary metric (default: the runs' headline metric)")
-    p.add_argument("--rows", default="algorithm", help="summary field for rows (default algorithm)")
-    p.add_argument("--cols", default="topology.name", help="summary field for columns (default topology.name)")
-    p.add_argument("--digits", type=int, default=3)
-    p.add_argument("--e2", action="store_true", help="Table 1 of arXiv 2505.03736: its row order and labels, "
-                   "columns ring / exp / complete, and the published value beside each cell")
+from ..experiments.studies.decentralized_gpt import table1
+from ..experiments.report import load_runs, pivot_table
+from ..registry import suggest
+from .render import print_markdown
 
 
 def headline(runs) -> str:
@@ -52,17 +43,12 @@ def known_fields(runs) -> list[str]:
 
 
 def _check(option: str, value: str, known: list[str]) -> None:
-    from ..registry import suggest
-
     if value not in known:
         raise ConfigError(f"{option} '{value}' is not in these runs' summaries{suggest(value, known)}; "
                           f"known: {', '.join(known)}")
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..experiments.report import load_runs, pivot_table
-    from .render import print_markdown
-
     runs = load_runs(args.runs)
     if args.metric:
         _check("--metric", args.metric, known_metrics(runs))
@@ -73,8 +59,6 @@ def main(args: argparse.Namespace) -> int:
     seeds = len({r.summary.get("seed") for r in runs})
     head = f"{metric}: mean ± std over seeds ({len(runs)} runs, {seeds} seed(s))\n\n"
     if args.e2:
-        from ..experiments.e2 import table1
-
         body = table1(runs, metric, args.rows, args.cols, args.digits)
     else:
         body = pivot_table(runs, metric, args.rows, args.cols, args.digits)

@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
-from .study_cmd import add_alias_arguments
-
-NAME = "tailopt"
-HELP = ("E3 at CPU scale (alias of 'tailtamer study tailopt --tune'): Bi2Clip vs Adam2, DiLoCo, FedAvg, Avg-L2Clip, "
-        "Adam-SGD under injected Student-t and alpha-stable noise (tuning grid + 3 seeds); table of final quality, "
-        "state bytes and comm bytes")
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_alias_arguments(p, NAME, workers=1)
-    p.add_argument("--models", action="store_true", help="also run the sst2 and gpt-multi30k tasks (small budget)")
+from ..experiments.studies import tailopt_local_updates as tailopt
+from .render import print_markdown
 
 
 def main(args: argparse.Namespace) -> int:
-    import json
-
-    from ..experiments import tailopt
-    from .render import print_markdown
-
     if args.write_configs:
         root = Path(args.out)
         tuned = json.loads((root / "tuned.json").read_text()) if (root / "tuned.json").exists() else None

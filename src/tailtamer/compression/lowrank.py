@@ -1,9 +1,12 @@
 """PowerSGD: rank-r compression of matrix-shaped parameters by one warm-started power step (Vogels, Karimireddy,
-Jaggi, NeurIPS 2019; docs/compression.md §4 [V pytorch ``powerSGD_hook.py`` at 00c22ce]).
+Jaggi, NeurIPS 2019; docs/compression.md §4 [V pytorch ``powerSGD_hook.py``, its rank cap
+``min(n, m, matrix_approximation_rank)``]).
 
 A flat node row is cut into the model's parameters (a model problem's layout, or ``shapes``: [rows, cols] pairs
-covering the first coordinates); a parameter of two or more axes is the matrix M = [first axis, the rest], and
-it is compressed when ``(rows + cols)·rank·min_compression_rate < rows·cols`` (the hook's rule). Per node, with
+covering the first coordinates); a parameter of two or more axes is the matrix M = [first axis, the rest], its
+rank is r = min(rank, rows, cols) (the hook caps it so, ``matrix_approximation_rank = min(n, m, rank)``; a cap
+is logged once as a warning), and it is compressed when ``(rows + cols)·r·min_compression_rate < rows·cols``
+(the hook's rule, with the capped r). Per node, with
 its previous Q (warm start; fresh N(0, 1) draws, stream ``"powersgd"``, shared by all nodes, the first time or
 with ``warm_start = false``)::
 
@@ -30,6 +33,7 @@ server method (``algorithms/server/powersgd.py``), built from the same pieces.
 """
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -45,21 +49,25 @@ from .base import COMPRESSORS, Compressor
 #: The named random stream of the fresh Q draws.
 STREAM = "powersgd"
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Plan:
-    """Which coordinates of a row are compressed: (offset, rows, cols) per matrix, and a bool mask of the rest."""
+    """Which coordinates of a row are compressed: (offset, rows, cols) per matrix, a bool mask of the rest, and
+    each matrix's rank (the configured rank capped at min(rows, cols))."""
 
     slots: tuple[tuple[int, int, int], ...]
     dense: torch.Tensor
+    ranks: tuple[int, ...]
 
     def views(self, v: torch.Tensor) -> list[torch.Tensor]:
         """``[n, rows, cols]`` views of the rows of ``v [n, d]``, one per compressed matrix."""
         return [v[:, o:o + r * c].reshape(v.shape[0], r, c) for o, r, c in self.slots]
 
-    def width(self, rank: int) -> int:
+    def width(self) -> int:
         """Values of the warm-start state (every Q) per node."""
-        return sum(c for _, _, c in self.slots) * rank
+        return sum(c * r for (_, _, c), r in zip(self.slots, self.ranks))
 
 
 def orthogonalize(p: torch.Tensor) -> torch.Tensor:
@@ -88,11 +96,16 @@ class PowerSGD(Compressor):
                 raise ValidationError(f"compressor powersgd: shapes must be [rows, cols] pairs of positive "
                                       f"integers, got {s!r}")
         self._plan: tuple[int, Any, Plan] | None = None      # (d, layout, plan) of the last row seen
+        self._warned = False                                  # the rank cap was logged
 
     # ---- which coordinates are compressed --------------------------------------------------------
+    def rank_of(self, rows: int, cols: int) -> int:
+        """The rank used for a rows × cols matrix: min(rank, rows, cols), as torch's hook."""
+        return min(self.rank, rows, cols)
+
     def worth(self, rows: int, cols: int) -> bool:
-        """The hook's rule: compress when (rows + cols)·rank·min_compression_rate < rows·cols."""
-        return (rows + cols) * self.rank * self.min_compression_rate < rows * cols
+        """The hook's rule: compress when (rows + cols)·r·min_compression_rate < rows·cols, r the capped rank."""
+        return (rows + cols) * self.rank_of(rows, cols) * self.min_compression_rate < rows * cols
 
     def plan(self, d: int, layout: Any = None) -> Plan:
         """The plan of a row of ``d`` values: from ``shapes``, else from a model problem's parameter ``layout``."""
@@ -111,33 +124,45 @@ class PowerSGD(Compressor):
                 pairs = [(s.shape[0], math.prod(s.shape[1:])) for s in mats]
                 offsets = [s.offset for s in mats]
             dense = torch.ones(d, dtype=torch.bool)
-            slots = []
+            slots, ranks = [], []
             for o, (r, c) in zip(offsets, pairs):
                 if self.worth(r, c):
                     slots.append((o, r, c))
+                    ranks.append(self.rank_of(r, c))
                     dense[o:o + r * c] = False
-            self._plan = (d, layout, Plan(tuple(slots), dense))
+            self._warn_capped(pairs)
+            self._plan = (d, layout, Plan(tuple(slots), dense, tuple(ranks)))
         return self._plan[2]
+
+    def _warn_capped(self, pairs: list[tuple[int, ...]]) -> None:
+        """Say once (per compressor) that the rank exceeds some matrix's min(rows, cols) and is capped there."""
+        capped = sorted({(r, c) for r, c in pairs if self.rank > min(r, c)})
+        if capped and not self._warned:
+            self._warned = True
+            log.warning("tailtamer: powersgd rank %d exceeds min(rows, cols) of %s; capped at min(rank, rows, cols) "
+                        "per matrix, as torch's powerSGD_hook does", self.rank,
+                        ", ".join(f"[{r}, {c}]" for r, c in capped))
 
     # ---- the pieces of one power step (shared with the server method) ------------------------------
     def queries(self, state: torch.Tensor, plan: Plan, rng: Randomness, like: torch.Tensor,
                 call: int = 0) -> list[torch.Tensor]:
         """Q per matrix, ``[rows of state, cols, rank]``: the state's (warm start) or fresh N(0, 1) draws (the
         same on every node; the first use, or ``warm_start = false``)."""
-        need = plan.width(self.rank)
+        need = plan.width()
         if not self.warm_start or state.shape[1] != need:
             gen = rng.generator(STREAM, call)
             state = torch.randn(1, need, generator=gen, dtype=torch.float64).to(like).expand(state.shape[0], -1)
         out, at = [], 0
-        for _, _, c in plan.slots:
-            out.append(state[:, at:at + c * self.rank].reshape(state.shape[0], c, self.rank))
-            at += c * self.rank
+        for (_, _, c), r in zip(plan.slots, plan.ranks):
+            out.append(state[:, at:at + c * r].reshape(state.shape[0], c, r))
+            at += c * r
         return out
 
     # ---- theory ------------------------------------------------------------------------------------
     def matrix_bits(self, rows: int, cols: int, value_bits: int = 32) -> float:
-        """Bits per coordinate of one compressed rows × cols matrix: r·(rows + cols) values for rows·cols."""
-        return value_bits * self.rank * (rows + cols) / (rows * cols)
+        """Bits per coordinate of one compressed rows × cols matrix: r·(rows + cols) values for rows·cols
+        (r = min(rank, rows, cols))."""
+        return value_bits * self.rank_of(rows, cols) * (rows + cols) / (rows * cols)
 
     def bits(self, d: int, value_bits: int = 32, layout: Any = None) -> float:
         """Bits per coordinate of a row of ``d`` (its plan from ``shapes`` or ``layout``; without either the row
@@ -145,7 +170,7 @@ class PowerSGD(Compressor):
         if not self.shapes and layout is None:
             return float(value_bits)
         plan = self.plan(d, layout)
-        values = sum(self.rank * (r + c) for _, r, c in plan.slots) + int(plan.dense.sum())
+        values = sum(rk * (r + c) for (_, r, c), rk in zip(plan.slots, plan.ranks)) + int(plan.dense.sum())
         return value_bits * values / d
 
     # ---- state and codec -----------------------------------------------------------------------------
@@ -197,10 +222,10 @@ class LowRankCodec:
     def decode(self, packet: Packet, like: torch.Tensor) -> torch.Tensor:
         p_all, q_all, rest = packet
         plan = self.compressor.plan(like.shape[1], self.layout)
-        r, n = self.compressor.rank, like.shape[0]
+        n = like.shape[0]
         out = torch.zeros_like(like)
         at_p = at_q = 0
-        for o, rows, cols in plan.slots:
+        for (o, rows, cols), r in zip(plan.slots, plan.ranks):
             p = p_all[:, at_p:at_p + rows * r].reshape(n, rows, r).to(like.dtype)
             q = q_all[:, at_q:at_q + cols * r].reshape(n, cols, r).to(like.dtype)
             out[:, o:o + rows * cols] = torch.bmm(p, q.transpose(1, 2)).reshape(n, -1)

@@ -6,8 +6,8 @@
 (then contractive with δ = 1/(1+ω)). "b-bit QSGD" is s = 2^b − 1 levels (``levels = 15`` for 4 bits).
 
 Packet: the row's norm (one value), the signs packed 8 to a byte, and the magnitudes ``ℓ_round ∈ [0, s]``
-packed in the smallest of 1, 2, 4, 8 bits that holds s + 1 values (4 bits for s = 15): 1 + 4 bits per
-coordinate for 4-bit QSGD.
+in ⌈log₂(s+1)⌉ bits each, one bit stream (compression/bits.py): 1 + 3 bits per coordinate for s = 7, 1 + 4
+for s = 15 ("4-bit QSGD"), plus the norm.
 """
 from __future__ import annotations
 

@@ -27,7 +27,8 @@ from ..comm.distributed import DistributedComm
 from ..config import apply_overrides, load_toml, resolve
 from ..prepare import Prepared, cleaning_up, prepare_run, run_callbacks, saved_config
 from ..rundir.checkpoint import CHECKPOINT
-from ..rundir.folder import last_metrics, read_summary, run_info, write_diverged
+from ..rundir.atomic import atomic_write_json
+from ..rundir.folder import LAUNCH, last_metrics, read_summary, run_info, write_diverged
 from ..rundir.resume import Resume, Start, continue_from_checkpoint
 from ..errors import (CheckpointError, ConfigError, NonFiniteError, ResourceError, StorageError, TailtamerError,
                       ValidationError)
@@ -47,6 +48,18 @@ def check_world(resolved: dict[str, Any], world: int) -> None:
     n = resolved["topology"]["n"]
     if world > n:
         raise ConfigError(f"{world} processes for n = {n} nodes: use at most {n} processes (--nproc)")
+
+
+def launched_nproc(out: Path, resuming: bool) -> int:
+    """The process count a run folder was launched with (``--nproc`` left out on ``--resume RUN_DIR``)."""
+    record = Path(out) / LAUNCH
+    if not resuming:
+        raise ConfigError("--nproc N is needed to start a launch (it is read from the run folder only on --resume)")
+    try:
+        return int(json.loads(record.read_text())["nproc"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ConfigError(f"--resume {out}: no launch record ({record}) says how many processes ran it: "
+                          f"give --nproc N") from None
 
 
 #: Errors a worker raises that the launcher re-raises as themselves (one line, no traceback).
@@ -133,6 +146,7 @@ def launch(cfg: dict[str, Any] | None, out: str | Path, nproc: int, resume: Resu
     p = prepare_run(resolved, out, resume, previous=previous, processes=nproc)   # every error before any process
     if p.start.kind == "complete":
         return dict(p.start.summary or {})
+    atomic_write_json(p.out / LAUNCH, {"nproc": nproc, "backend": backend or "gloo", "time_scale": time_scale})
     try:
         with cleaning_up(p):
             if p.components.event_driven:

@@ -1,5 +1,5 @@
 """The run folder, the same for simulated and real runs: resolved ``config.toml``, ``metrics.jsonl``,
-``summary.json``, checkpoints (:mod:`~tailtamer.engine.checkpoint`) and a PNG plot.
+``summary.json``, checkpoints (:mod:`~tailtamer.rundir.checkpoint`) and a PNG plot.
 
 Every whole file is written atomically (:mod:`.atomic`); ``metrics.jsonl`` is appended one flushed line per
 evaluation, and on resume lines past the checkpoint (or a torn last line) are dropped, so a stopped run
@@ -25,6 +25,8 @@ __all__ = ["CONFIG", "METRICS", "PLOT", "SUMMARY", "RunWriter", "atomic_save", "
            "run_info", "truncate_metrics", "write_diverged"]
 
 CONFIG = "config.toml"
+#: The launch record of a real run (process count, backend): what ``tailtamer launch --resume RUN_DIR`` reads.
+LAUNCH = "launch.json"
 METRICS = "metrics.jsonl"
 SUMMARY = "summary.json"
 PLOT = "metrics.png"

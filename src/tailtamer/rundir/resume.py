@@ -14,6 +14,7 @@ folder means the same thing to all of them. Rules (``resume``):
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -22,7 +23,7 @@ from ..config import dumps_toml, load_toml, resolve
 from ..errors import ConfigError, StorageError, TailtamerError
 from .atomic import atomic_write_text, storage_error
 from .checkpoint import CHECKPOINT, PREVIOUS, load_checkpoint
-from .folder import CONFIG, read_summary, truncate_metrics
+from .folder import CONFIG, METRICS, RunWriter, read_metrics, read_summary, truncate_metrics
 
 #: Keys of a resolved config that do not change a run's numbers (ignored when comparing on resume).
 OPERATIONAL = ("run.checkpoint_every",)
@@ -154,6 +155,27 @@ def prepare_folder(resolved: dict[str, Any], out: str | Path, resume: Resume = F
     return Start("fresh")
 
 
+def missing_evaluations(folder: Path, step: int, eval_every: int) -> list[int]:
+    """The evaluation steps (0 and the multiples of ``eval_every`` up to ``step``) that ``metrics.jsonl`` lacks."""
+    have = {row.get("step") for row in read_metrics(folder)}
+    return [s for s in range(0, step + 1, eval_every) if s not in have]
+
+
+def record_missing_metrics(loop: Any, folder: Path, step: int) -> list[int]:
+    """Name the evaluations ``metrics.jsonl`` lost before the checkpoint at ``step`` (a file cut short): one line
+    on stderr, and the run's summary records them (``metrics_missing``) through its writer."""
+    missing = missing_evaluations(folder, step, loop.eval_every)
+    if missing:
+        shown = ", ".join(map(str, missing[:8])) + (", ..." if len(missing) > 8 else "")
+        print(f"tailtamer: note: {folder / METRICS} lacks {len(missing)} evaluation(s) before the checkpoint at "
+              f"step {step} (steps {shown}); the run continues, and summary.json records them as metrics_missing",
+              file=sys.stderr)
+        for cb in loop.callbacks:
+            if isinstance(cb, RunWriter):
+                cb.info["metrics_missing"] = missing
+    return missing
+
+
 def continue_from_checkpoint(loop: Any, folder: Path, name: str = CHECKPOINT, reader: Any = None,
                              writes: bool = True) -> Any:
     """Load checkpoint ``name`` of ``folder`` into ``loop`` and run it to its end; returns the final state.
@@ -167,6 +189,7 @@ def continue_from_checkpoint(loop: Any, folder: Path, name: str = CHECKPOINT, re
     state, step = load_checkpoint(folder, loop, name=name, **extra)
     if writes:
         truncate_metrics(folder, step)
+        record_missing_metrics(loop, folder, step)
     if step >= loop.steps:
         loop.last_metrics = loop.evaluate(state)
     return loop.run(state, start_step=step)

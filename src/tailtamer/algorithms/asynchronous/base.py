@@ -10,6 +10,13 @@ Worker side: :meth:`AsyncScheme.compute` maps the model a worker read to what it
 gradient, or a pseudo-gradient after local steps); ``grad`` is the worker's oracle for that job, whose draws
 are a pure function of (seed, worker, job index, call), so a simulated and a real run draw the same numbers.
 
+Simultaneous arrivals (:attr:`AsyncScheme.restarts`): ``"each"`` (the default, per-gradient methods) starts
+the workers an arrival restarts right after that arrival, on the model it left — the loops of the ASGD,
+Ringmaster and Rennala papers, and what a real server does; ``"instant"`` (the batch rule: FedBuff, the
+synchronous baselines) starts them after every job finishing at the same instant has arrived, so that with
+equal compute times a full buffer or a sync round sees every arrival (FedBuff with K = n is then FedAvg).
+The two differ only when compute times tie (the ``fixed`` timing model).
+
 State is a dict of ``[1, d]`` server tensors holding ``"x"`` (checkpointed with the engine's events).
 """
 from __future__ import annotations
@@ -83,10 +90,12 @@ class AsyncScheme(Method):
 
     Class attributes:
         uses_reads: whether :meth:`arrive` reads ``Arrival.x_read`` (delay compensation).
+        restarts: when restarted workers start, ``"each"`` or ``"instant"`` (module docstring).
     """
 
     family: ClassVar[str] = "async"
     requires: ClassVar[str] = "none"
+    restarts: str = "each"
 
     def bind(self, n: int) -> None:
         """Set what depends on the number of workers n (called by the engine before a fresh or resumed run)."""

@@ -31,7 +31,12 @@ NORMALIZE = ("count", "weights")
 
 @ALGORITHMS.register("fedbuff")
 class FedBuff(AsyncScheme):
-    """FedBuff (Nguyen et al. 2022): Q local steps per job, server step after K buffered pseudo-gradients."""
+    """FedBuff (Nguyen et al. 2022): Q local steps per job, server step after K buffered pseudo-gradients.
+
+    Simultaneous arrivals take the batch rule (``restarts = "instant"``): with equal compute times every
+    worker of a round restarts on the model after the round's step, so K = n is FedAvg."""
+
+    restarts = "instant"
 
     def __init__(self, steps: int, lr: float = 1.0, local_lr: float = 0.01, local_steps: int = 5, K: int = 4,
                  delay: str | dict[str, Any] = {"name": "poly", "power": 0.5},   # noqa: B006 (config default)

@@ -5,7 +5,9 @@
 * ``m-sync`` — m-synchronous SGD (Begunov & Tyurin, arXiv 2602.03802): wait for the fastest m, cancel the
   rest, step with the mean of those m; a round costs the m-th order statistic of the times.
 
-Workers that have sent wait idle until the round ends; then all restart on the new model.
+Workers that have sent wait idle until the round ends; then all restart on the new model (the rule for
+simultaneous arrivals is the batch one, :mod:`.base`; with every job cancelled or idle at the step, it
+changes nothing here).
 """
 from __future__ import annotations
 
@@ -26,8 +28,10 @@ class Collecting(AsyncScheme):
 
     Subclasses say how many arrivals a step waits for (:meth:`waits_for`) and which workers start again
     while it collects (:meth:`restart_while_collecting`); at the step every busy job is cancelled (it read an
-    older model) and every worker starts on the new x.
+    older model) and every worker starts on the new x. Ties take the batch rule (``restarts = "instant"``).
     """
+
+    restarts = "instant"
 
     def __init__(self, steps: int, lr: float, operator: str | dict[str, Any], schedule: str | dict[str, Any],
                  warmup: int):

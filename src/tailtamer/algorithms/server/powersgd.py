@@ -1,9 +1,10 @@
 """PowerSGD with a server: rank-r compression of matrix-shaped gradients, error feedback and warm start (Vogels,
-Karimireddy, Jaggi, NeurIPS 2019; docs/compression.md §4 [V pytorch ``powerSGD_hook.py`` at 00c22ce]).
+Karimireddy, Jaggi, NeurIPS 2019; docs/compression.md §4 [V pytorch ``powerSGD_hook.py``, its rank cap
+``min(n, m, matrix_approximation_rank)``]).
 
 Per step, worker i forms M_i = g_i + e_i (error feedback; e_i = 0 at the start) and, for every parameter
 reshaped to a matrix [rows, cols] (first axis × the rest) that is worth compressing, i.e.
-``(rows + cols)·rank·min_compression_rate < rows·cols``::
+``(rows + cols)·r·min_compression_rate < rows·cols`` with r = min(rank, rows, cols) (torch's cap, logged once)::
 
     P = mean_i (M_i Q)              one comm.mean of all P's (rows·rank values per matrix)
     P ← orthogonalize(P)            (reduced QR; M̂ does not depend on the column signs)
@@ -13,7 +14,9 @@ reshaped to a matrix [rows, cols] (first axis × the rest) that is worth compres
 Every other coordinate (biases, 1-D tensors, small matrices) is averaged dense (in the second message), with
 e_i ← 0 there. Q is kept for the next step (warm start; fresh N(0, 1) draws from the step's randomness, stream
 ``"powersgd"``, the first time or with ``warm_start = false``). Before step ``start_iter`` every coordinate is
-averaged dense and e stays 0 (the hook's vanilla phase). x ← x − η_k·(the averaged direction).
+averaged dense and e stays 0 (the hook's vanilla phase; torch's ``PowerSGDState`` defaults
+``start_powerSGD_iter`` to 1,000 since 1.9, 10 before: ``start_iter = 10`` here). x ← x − η_k·(the averaged
+direction).
 
 The matrix shapes come from ``shapes`` (a list of [rows, cols] covering the first coordinates of x in order) or,
 when it is empty, from a model problem's parameter layout.
@@ -76,18 +79,18 @@ class PowerSGD(ServerMethod):
         p_mean = comm.mean(torch.cat([torch.bmm(mi, q.expand(mi.shape[0], -1, -1)).reshape(mi.shape[0], -1)
                                       for mi, q in zip(mats, qs)] or [m[:, :0]], dim=1))
         ps, at = [], 0
-        for _, r, _c in slots:
-            ps.append(orthogonalize(p_mean[0, at:at + r * self.rank].reshape(r, self.rank)))
-            at += r * self.rank
+        for (_, r, _c), rk in zip(slots, plan.ranks):
+            ps.append(orthogonalize(p_mean[0, at:at + r * rk].reshape(r, rk)))
+            at += r * rk
         second = comm.mean(torch.cat([torch.matmul(mi.transpose(1, 2), p).reshape(mi.shape[0], -1)
                                       for mi, p in zip(mats, ps)] + [m[:, dense]], dim=1))
         direction = torch.zeros_like(m[:1])
         new_q, at = [], 0
-        for (o, r, c), p in zip(slots, ps):
-            q = second[0, at:at + c * self.rank].reshape(c, self.rank)
+        for (o, r, c), rk, p in zip(slots, plan.ranks, ps):
+            q = second[0, at:at + c * rk].reshape(c, rk)
             direction[0, o:o + r * c] = (p @ q.T).reshape(-1)
             new_q.append(q.reshape(-1))
-            at += c * self.rank
+            at += c * rk
         direction[0, dense] = second[0, at:]
         e = torch.where(dense, torch.zeros_like(m), m - direction)
         q_state = torch.cat(new_q).unsqueeze(0).expand(m.shape[0], -1).clone() if new_q else s["q"]

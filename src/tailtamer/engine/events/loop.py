@@ -6,9 +6,12 @@ sent, and workers restart on the new model (the common event loop of ``vectozavr
 ``algorithm.py``, async.md §1). A job's delay is the number of server updates since the model version it
 read. ``steps`` counts server updates; ``time_limit`` (``[run] time``, 0 = none) stops at a simulated time.
 
-Simultaneous arrivals: jobs finishing at the same instant arrive one by one in worker order, and the
-workers they restart start after the last of them (reading the model they left). With random compute times
-ties do not happen; with equal fixed times this makes sync rounds and a full buffer see every arrival.
+Simultaneous arrivals: jobs finishing at the same instant arrive one by one in worker order. The workers
+an arrival restarts start right after it, on the model it left, when the scheme's ``restarts`` is
+``"each"`` (per-gradient methods and Rennala: the papers' loops, a real server); with ``"instant"`` (the
+batch rule: FedBuff, sync rounds) they start after the last arrival of that instant, so that with equal
+fixed times a sync round and a full buffer see every arrival. With random compute times ties do not happen
+and the two rules agree (async.md §2).
 
 Run folder, metrics, callbacks, progress bar and checkpoints are the lockstep loop's: the state handed to
 callbacks is the scheme's state plus the event table as ``engine.*`` tensors (in-flight jobs, the models
@@ -170,12 +173,13 @@ class AsyncLoop:
         return out.state, out.updated
 
     def _next(self, s: State) -> tuple[State, bool] | None:
-        """Start pending workers when the clock moves on, then deliver the next arrival; None: stop (the
-        next arrival is past ``time_limit``). Subclasses take the arrival order from outside."""
+        """Start pending workers (when the clock moves on, or at once under the ``"each"`` rule), then deliver
+        the next arrival; None: stop (the next arrival is past ``time_limit``). Subclasses take the arrival
+        order from outside."""
         e = self.events
         while True:
             nxt = e.peek()
-            if e.pending() and nxt > e.clock:
+            if e.pending() and (nxt > e.clock or self.algorithm.restarts == "each"):
                 self._flush(s)
                 continue
             if nxt == math.inf:

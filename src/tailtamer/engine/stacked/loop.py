@@ -5,7 +5,7 @@ other members' (:mod:`.stacking`), its gossip and averages stay within its rows
 (:class:`~tailtamer.comm.stacked.StackedComm`), and it draws exactly what its standalone run draws: the
 gradient oracle and randomness of :mod:`.stacked_oracle` draw every member's rows with that member's seed (every draw is
 a pure function of (seed, stream, node, step, call), :mod:`tailtamer.rng`). So each member's metrics are its
-standalone run's (tests/test_stacked.py checks every decentralized method within 1e-12 in float64).
+standalone run's (tests/engine/test_stacked.py checks every decentralized method within 1e-12 in float64).
 
 A member whose gradient or iterate holds NaN/Inf is diverged exactly where its standalone run would have
 stopped (same step, node and quantity): it is reported through ``on_diverged`` and frozen (its rows keep the

@@ -3,9 +3,11 @@
 The formulas are :mod:`tailtamer.operators.adaptive` (the ``torch.optim`` forms: Kingma & Ba 2015; Loshchilov &
 Hutter 2019; Tieleman & Hinton 2012; Duchi, Hazan, Singer 2011). The outer forms are the server optimizers of
 adaptive federated optimization (Reddi et al., *Adaptive Federated Optimization*, ICLR 2021, arXiv 2003.00295)
-as used by TailOPT (Lee, Zaheer, Li, ICML 2025, arXiv 2502.04164): the same maths with server defaults —
-``eps`` is the adaptivity ε (τ in Reddi et al.), 1e-3, and β₂ = 0.99 — and, for Adam, the option of Reddi et
-al.'s uncorrected moments (``bias_correction = false``).
+as used by TailOPT (Lee, Zaheer, Li, ICML 2025, arXiv 2502.04164): server defaults — ``eps`` is the adaptivity
+τ of Reddi et al., 1e-3, and β₂ = 0.99. The outer Adam is FedAdam as Reddi et al. write it (Alg. 2: no bias
+correction, second moment started at τ²), the form the TailOPT framework builds its adaptive outer
+optimizers on; ``form = "torch"`` is torch.optim.Adam's bias-corrected form (v₀ = 0), the default before
+issue 29.
 
 Example:
     >>> import torch
@@ -17,6 +19,9 @@ Example:
 """
 from __future__ import annotations
 
+import torch
+
+from ...validation import check_choice
 from ..adaptive import adagrad_moment, adam_direction, adam_moments, rmsprop_moment, scaled_direction
 from ..transform import TRANSFORMS, Transform
 from .checks import Checks
@@ -82,20 +87,33 @@ class Adagrad(Transform):
         return scaled_direction(g, v, self.eps), {"v": v}
 
 
+#: Forms of the outer Adam: Reddi et al.'s FedAdam (the default) and torch.optim.Adam's.
+OUTER_ADAM_FORMS = ("fedopt", "torch")
+
+
 @TRANSFORMS.register("outer-adam")
 class OuterAdam(Adam):
-    """Adam on the pseudo-gradient (FedAdam; torch.optim.Adam form, eps = adaptivity)
+    """Adam on the pseudo-gradient (FedAdam, Reddi et al. 2021 Alg. 2; eps = adaptivity τ)
 
-    ``bias_correction = false`` gives Reddi et al.'s uncorrected direction ``m/(√v + ε)``.
+    ``form = "fedopt"`` (default): ``m ← β₁m + (1−β₁)Δ``, ``v ← β₂v + (1−β₂)Δ²`` from ``m₋₁ = 0``,
+    ``v₋₁ = τ²``, direction ``m/(√v + τ)``, no bias correction. ``form = "torch"``: torch.optim.Adam
+    (bias-corrected, ``v₀ = 0``, ε after the correction).
     """
 
-    def __init__(self, beta1: float = 0.9, beta2: float = 0.99, eps: float = 1e-3, bias_correction: bool = True, *,
+    def __init__(self, beta1: float = 0.9, beta2: float = 0.99, eps: float = 1e-3, form: str = "fedopt", *,
                  owner: str = "", prefix: str = ""):
         super().__init__(beta1, beta2, eps, owner=owner, prefix=prefix)
-        self.bias_correction = Checks(owner or self.name, prefix).flag("bias_correction", bias_correction)
+        c = Checks(owner or self.name, prefix)
+        self.form = check_choice(c.key("form"), form, OUTER_ADAM_FORMS, c.owner)
+
+    def init(self, like: torch.Tensor) -> dict[str, torch.Tensor]:
+        state = super().init(like)
+        if self.form == "fedopt":
+            state["v"] = torch.zeros_like(like) + self.eps ** 2     # v₋₁ = τ² (τ may be per-member rows)
+        return state
 
     def update(self, g, state, *, t=0, k=1, x=None):
-        if self.bias_correction:
+        if self.form == "torch":
             return super().update(g, state, t=t, k=k, x=x)
         m, v = adam_moments(state["m"], state["v"], g, self.beta1, self.beta2)
         return scaled_direction(m, v, self.eps), {"m": m, "v": v}

@@ -19,8 +19,10 @@ import torch
 from ...data import load_digits_arrays, load_sst2, multi30k_lm, split_holdout, tokenize
 from ...data.text import Vocab
 from ...errors import ValidationError
+from ...validation import check_choice
 from ..base import PROBLEMS
 from ..synthetic import check_int, data_rng
+from .bag import TfidfBag, inverse_document_frequency
 from .gpt import GPT, PaperFaithfulGPT
 from .problem import ModelProblem, TensorData
 from .vision import DigitsCNN, DigitsViT, TextClassifier
@@ -150,6 +152,12 @@ def encode_padded(texts: list[str], vocab: Vocab, context: int) -> torch.Tensor:
 
 
 @functools.lru_cache(maxsize=2)
+def _sst2_idf(data_dir: str, max_vocab: int, context: int) -> torch.Tensor:
+    train, _, V = _sst2(data_dir, max_vocab, context)
+    return inverse_document_frequency(train.inputs, V)
+
+
+@functools.lru_cache(maxsize=2)
 def _sst2(data_dir: str, max_vocab: int, context: int) -> tuple[TensorData, TensorData, int]:
     texts, labels = load_sst2("train", data_dir or None)
     dev_texts, dev_labels = load_sst2("dev", data_dir or None)
@@ -160,18 +168,31 @@ def _sst2(data_dir: str, max_vocab: int, context: int) -> tuple[TensorData, Tens
     return train, val, len(vocab)
 
 
+#: SST-2 classifiers (``model``): the one-layer transformer, or the linear TF-IDF bag of words (models/bag.py).
+SST2_MODELS = ("transformer", "tfidf")
+
+
 @PROBLEMS.register("sst2")
 def sst2(n: int, data_dir: str = "", max_vocab: int = 8000, context: int = 48, d_model: int = 64, layers: int = 1,
          heads: int = 2, ffn: int = 128, batch_size: int = 32, partition: str = "iid", dirichlet_alpha: float = 0.5,
-         data_seed: int = 0, init_seed: int = 0, backend: str = "auto", per_node_eval: bool = False) -> ModelProblem:
-    """Small transformer sentence classifier on GLUE SST-2 (train split for training, dev for evaluation;
-    word vocabulary of the ``max_vocab`` most frequent training words); metric val_acc."""
+         data_seed: int = 0, init_seed: int = 0, backend: str = "auto", per_node_eval: bool = False,
+         model: str = "transformer", scale: float = 30.0) -> ModelProblem:
+    """Sentence classifier on GLUE SST-2 (train split for training, dev for evaluation; word vocabulary of the
+    ``max_vocab`` most frequent training words); metric val_acc. ``model``: ``transformer`` (token and
+    position embeddings, ``layers`` encoder blocks, masked mean pooling) or ``tfidf`` (linear on TF-IDF
+    features with logit ``scale``; d_model, layers, heads, ffn unused), the E4 workload that learns."""
     owner = "sst2"
     for name, value in (("max_vocab", max_vocab), ("context", context), ("d_model", d_model), ("layers", layers)):
         check_int(name, value, 4 if name == "max_vocab" else 1, owner)
+    check_choice("model", model, SST2_MODELS, owner)
     if d_model % heads:
         raise ValidationError(f"{owner}: d_model ({d_model}) must be divisible by heads ({heads})")
+    if not (isinstance(scale, (int, float)) and not isinstance(scale, bool) and scale > 0):
+        raise ValidationError(f"{owner}: scale must be a number > 0, got {scale!r}")
     train, val, V = _sst2(str(data_dir), max_vocab, context)
-    return _classifier(n, lambda: TextClassifier(V, d_model, layers, heads, ffn, context), train, val, owner,
+    factory: Any = (functools.partial(TfidfBag, _sst2_idf(str(data_dir), max_vocab, context), 2, scale)
+                    if model == "tfidf" else
+                    functools.partial(TextClassifier, V, d_model, layers, heads, ffn, context))
+    return _classifier(n, factory, train, val, owner,
                        batch_size=batch_size, partition=partition, dirichlet_alpha=dirichlet_alpha,
                        data_seed=data_seed, init_seed=init_seed, backend=backend, per_node_eval=per_node_eval)
