@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> float:
     torch.set_num_threads(1)
     rank, world = init_from_env("gloo", timeout=60)
     x, y = digits_shard(rank, world)
+    torch.manual_seed(0)  # the same initial model on every run (the wrappers also sync rank 0's)
     model = DigitsCNN(channels=8)
     inner = torch.optim.AdamW(model.parameters(), lr=1e-3) if args.inner == "adamw" else None
     lu = LocalUpdate(

@@ -19,8 +19,8 @@ from tailtamer.rng import Randomness
 WORLD, STEPS, SEED = 4, 6, 7
 CASES = {
     "ef/top-k": ("ef", {"name": "top-k", "k": 5}, {"lr": 0.1}),
-    "ef/rand-k": ("ef", {"name": "rand-k", "k": 8}, {"lr": 0.1}),
-    "ef21/qsgd": ("ef21", {"name": "qsgd", "levels": 3}, {"lr": 0.1}),
+    "ef/rand-k": ("ef", {"name": "rand-k", "k": 8}, {"lr": 0.1, "scaled": True}),
+    "ef21/qsgd": ("ef21", {"name": "qsgd", "levels": 3}, {"lr": 0.1, "scaled": True}),
     "dcsgd/scaled-sign": ("dcsgd", {"name": "scaled-sign"}, {"lr": 0.1, "rule": "practical", "b": 1.0}),
     "dsignsgd": ("dsignsgd", None, {"lr": 0.02}),
     "ef/powersgd": ("ef", {"name": "powersgd", "rank": 1}, {"lr": 0.1}),

@@ -140,6 +140,7 @@ class CompressedHookState:
         x = flatten(canon).to(grad.dtype)
         layout = self._layouts.get(key)
         if layout is None:
+            self.algorithm.check_dim(g.shape[1])  # e.g. ef with an unbiased compressor of omega >= 1: one line
             layout = self._layouts[key] = BucketLayout(canon)
         memory, t = self._memory(key, x)
         seed = self.seed + BUCKET_SEED * key[0]
