@@ -14,9 +14,8 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from tailtamer.distributed import DecentralizedOptimizer, init_from_env
-from tailtamer.distributed.training.shards import digits_shard, minibatches
-from tailtamer.problems.models.vision import DigitsCNN
+from tailtamer.distributed import DecentralizedOptimizer
+from tailtamer.distributed.training.shards import digits_run, minibatches, report
 
 
 def main(argv: list[str] | None = None) -> float:
@@ -24,25 +23,16 @@ def main(argv: list[str] | None = None) -> float:
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--lr", type=float, default=0.05)
     args = p.parse_args(argv)
-    torch.set_num_threads(1)
-    rank, world = init_from_env("gloo", timeout=60)
-    x, y = digits_shard(rank, world)
-    torch.manual_seed(0)  # the same initial model on every run (the wrappers also sync rank 0's)
-    model = DigitsCNN(channels=8)
-    opt = DecentralizedOptimizer(
-        model.parameters(), algorithm="gt-nsgdm", topology="ring", lr=args.lr, beta=0.9, timeout=60
-    )
+    run = digits_run()  # torchrun's gloo group, this rank's digits shard, the CNN (seed 0)
+    model = run.model
+    opt = DecentralizedOptimizer(model.parameters(), "gt-nsgdm", "ring", lr=args.lr, beta=0.9, timeout=60)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.steps)
-    for _, (xb, yb) in zip(range(args.steps), minibatches(x, y, 32, seed=rank)):
+    for _, (xb, yb) in zip(range(args.steps), minibatches(run.x, run.y, 32, seed=run.rank)):
         opt.zero_grad()
         F.cross_entropy(model(xb), yb).backward()
         opt.step()
         sched.step()
-    with torch.no_grad():
-        loss = opt.comm.mean(F.cross_entropy(model(x), y).reshape(1, 1)).item()
-    if rank == 0:
-        print(f"after {args.steps} steps: network-average training loss {loss:.4f}", flush=True)
-    return loss
+    return report(run, opt.comm, f"after {args.steps} steps")
 
 
 if __name__ == "__main__":
