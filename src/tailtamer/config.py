@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import plugins as plugin_loader
 from .algorithms import ALGORITHMS
 from .algorithms.asynchronous.base import AsyncScheme
 from .compression import COMPRESSORS
@@ -99,6 +100,9 @@ def load_toml(path: str | Path) -> dict[str, Any]:
             value = body.get(key)
             if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
                 body[key] = str((folder / value).resolve())
+    run = cfg.get("run")
+    if isinstance(run, dict) and isinstance(run.get("plugins"), list):
+        run["plugins"] = [plugin_loader.absolute(s, folder) if isinstance(s, str) else s for s in run["plugins"]]
     return cfg
 
 
@@ -177,6 +181,7 @@ RUN.register("run")(RunSettings)
 
 def _run_settings(raw: dict[str, Any]) -> RunSettings:
     settings = RUN.build("run", raw, section="run")
+    settings.plugins = list(settings.plugins)         # type: ignore[assignment]  (a TOML list, as saved)
     for key, choices in (("dtype", ("float64", "float32")), ("mixing", ("auto", "dense", "sparse", "diagonals"))):
         if getattr(settings, key) not in choices:
             raise ConfigError(f"[run] {key} must be one of {choices}, got {getattr(settings, key)!r}"
@@ -198,6 +203,8 @@ def resolve(cfg: dict[str, Any]) -> dict[str, Any]:
     for section in (s.name for s in COMPONENTS if s.default is None):
         if "name" not in cfg.get(section, {}):
             raise ConfigError(f"[{section}] needs a 'name'")
+    run = _run_settings(cfg.get("run", {}))
+    plugin_loader.load(run.plugins)                   # before any registry is looked up
     out: dict[str, Any] = {}
     for entry in COMPONENTS:
         section, registry = entry.name, entry.registry
@@ -216,7 +223,7 @@ def resolve(cfg: dict[str, Any]) -> dict[str, Any]:
         params = registry.validate(name, raw, section=section)
         defaults = {k: p.default for k, p in registry.params(name).items() if not p.required}
         out[section] = {"name": name, **extra, **defaults, **params}
-    out["run"] = dataclasses.asdict(_run_settings(cfg.get("run", {})))
+    out["run"] = dataclasses.asdict(run)
     if out["run"]["time"] < 0:
         raise ConfigError("[run] time must be ≥ 0 (0: no limit)")
     return out

@@ -51,3 +51,8 @@ class NonFiniteError(TailtamerError, FloatingPointError):
         self.step, self.node, self.what = step, node, what
         super().__init__(f"non-finite {what} at step {step} on node {node} (NaN or Inf); "
                          f"lower the step size, clip, or check the problem")
+
+
+class ContractError(TailtamerError):
+    """A component (often a plugin's) that broke its contract at run time; the message names the component and
+    the property it broke (docs/extending.md)."""

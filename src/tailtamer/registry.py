@@ -166,8 +166,10 @@ class Registry(Generic[T]):
         """Decorator registering ``factory`` under ``name``."""
 
         def deco(factory: Callable[..., T]) -> Callable[..., T]:
-            if name in self._entries:
-                raise ValueError(f"{self.kind} '{name}' is registered twice")
+            if name in self._entries:                 # a plugin never replaces a built-in silently
+                owner = getattr(self._entries[name], "__module__", None) or "?"
+                raise ConfigError(f"{self.kind} '{name}' is registered twice (already by {owner}): a name "
+                                  f"cannot be replaced; register it under another name")
             if inspect.isclass(factory) and isinstance(getattr(factory, "name", None), str):
                 if factory.__dict__.get("name", name) != name:
                     raise ValueError(f"{factory.__name__} says its name is {factory.__dict__['name']!r}, "

@@ -26,6 +26,8 @@ class RunSettings:
         check_finite: stop at the first NaN/Inf in a gradient or iterate.
         time: asynchronous methods only: stop at this simulated time (0: no limit; ``steps`` counts
             server updates).
+        plugins: plugins to load before the components are looked up (``PATH.py`` relative to the config
+            file's folder, or ``MODULE``; :mod:`tailtamer.plugins`).
     """
 
     steps: int = 1000
@@ -37,3 +39,4 @@ class RunSettings:
     mixing: str = "auto"
     check_finite: bool = True
     time: float = 0.0
+    plugins: tuple[str, ...] = ()

@@ -1,102 +1,201 @@
-"""The contract every registered algorithm keeps, whatever its family (iterates the whole ALGORITHMS registry,
-so families registered later are covered without editing this file).
+"""The contract suite (tailtamer/contract/, what ``tailtamer check`` runs) over every registry: every registered
+algorithm, noise model, compressor, timing model and synthetic problem keeps its kind's contract (iterating the
+registries, so components registered later are covered without editing this file). And the suite can fail: a
+component that breaks one property is reported FAIL on that property, with the reason.
 
-For each one, on a tiny easy problem (quadratic, d = 3, n = 4, mild Student-t noise, float64):
-* it knows its registered name, and its hyperparameters are JSON data (what a run folder records);
-* the state keeps its keys, shapes and dtypes from ``init`` through every step, and stays finite (the event
-  engine's bookkeeping, ``engine.*``, holds ∞ for idle workers and a growing delay histogram);
-* a run stopped after 3 steps, checkpointed (rundir/checkpoint.py), loaded into a fresh loop and resumed
-  equals the uninterrupted run bitwise — state and communication counters.
+Algorithms run init-and-step, step-size, resume and state-layout here; "stacked" is run for every stackable
+method by tests/engine/test_stacked.py (with more members and problems) and on one method here, "distributed" by
+tests/distributed/test_distributed.py (``tailtamer check --distributed`` runs it on one method).
 """
-from __future__ import annotations
 
-import json
+from __future__ import annotations
 
 import pytest
 import torch
 
 from tailtamer.algorithms import ALGORITHMS
-from tailtamer.api import build
-from tailtamer.engine.callbacks import Callback
-from tailtamer.rundir.checkpoint import load_checkpoint, save_checkpoint
+from tailtamer.algorithms.decentralized.gt_dsgd import GTDSGD
+from tailtamer.compression import COMPRESSORS
+from tailtamer.compression.sign import ScaledSign
+from tailtamer.contract import KINDS, check
+from tailtamer.errors import ConfigError
+from tailtamer.noise import NOISES, GaussianNoise
+from tailtamer.problems import PROBLEMS, SyntheticProblem
+from tailtamer.problems.quadratic import Quadratic
+from tailtamer.timing import TIMINGS
+from tailtamer.timing.models import Fixed
 
-STEPS, CUT, N = 6, 3, 4
-NAMES = ALGORITHMS.names()
-
-
-def config(name: str) -> dict:
-    graph = ALGORITHMS.build(name, {}, steps=STEPS).uses_graph()
-    return {"problem": {"name": "quadratic", "dim": 3},
-            "algorithm": {"name": name},
-            "topology": {"name": "ring" if graph else "server", "n": N},
-            "noise": {"name": "student-t", "df": 2.5, "scale": 0.1},
-            "run": {"steps": STEPS, "seed": 5, "eval_every": STEPS, "dtype": "float64"}}
-
-
-def layout(state: dict) -> dict:
-    """Keys, shapes and dtypes of the algorithm's state. The event engine's own bookkeeping (``engine.*``: job
-    clock, in-flight events, a delay histogram that grows with the largest delay seen) keeps its keys and
-    dtypes, not its shapes."""
-    return {k: ((None if k.startswith("engine.") else tuple(v.shape)), v.dtype) for k, v in state.items()}
+FAST = ("init-and-step", "step-size", "resume", "state-layout")
+SYNTHETIC = [
+    n for n in PROBLEMS.names() if isinstance(PROBLEMS.get(n), type) and issubclass(PROBLEMS.get(n), SyntheticProblem)
+]
 
 
-class Layouts(Callback):
-    """Records the state's layout after every step."""
-
-    def __init__(self):
-        self.seen: list[dict] = []
-
-    def on_step(self, loop, step, state):
-        self.seen.append(layout(state))
+def statuses(kind: str, name: str, params: dict | None = None, only=None) -> dict[str, str]:
+    _, results = check(name, kind, params, only=only)
+    failed = [r.line() for r in results if r.status == "FAIL"]
+    assert not failed, (kind, name, failed)
+    return {r.name: r.status for r in results}
 
 
 def test_every_family_is_covered():
-    families = {ALGORITHMS.build(name, {}, steps=STEPS).family for name in NAMES}
+    families = {ALGORITHMS.build(name, {}, steps=6).family for name in ALGORITHMS.names()}
     assert {"decentralized", "local-update"} <= families
-    assert len(NAMES) >= 70                     # 10 decentralized + 56 TailOPT pairs + 4 named instances
+    assert len(ALGORITHMS.names()) >= 70  # 10 decentralized + 56 TailOPT pairs + 4 named instances
+    assert sum("lr" in ALGORITHMS.params(n) for n in ALGORITHMS.names()) > 80
+    assert set(SYNTHETIC) >= {"quadratic", "logistic", "least-squares", "claim1", "tokenized-regression"}
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_algorithm_contract(name, tmp_path):
-    alg = ALGORITHMS.build(name, {}, steps=STEPS)
-    assert alg.name == name
-    json.dumps(alg.hyperparameters())
-
-    cfg = config(name)
-    layouts = Layouts()
-    loop = build(cfg, callbacks=[layouts])
-    start = loop.initial_state()
-    full = loop.run()
-    assert "x" in start and all(seen == layout(start) for seen in layouts.seen), name
-    assert all(bool(torch.isfinite(v).all()) for k, v in full.items() if not k.startswith("engine.")), name
-    assert (full["x"] - start["x"]).abs().max() > 0, name                      # it stepped
-
-    half_loop = build(cfg)
-    half_loop.steps = CUT                       # stop early; the algorithm keeps the horizon STEPS
-    half = half_loop.run()
-    save_checkpoint(tmp_path, half_loop, CUT, half)
-    resumed_loop = build(cfg)
-    state, step = load_checkpoint(tmp_path, resumed_loop)
-    assert step == CUT
-    resumed = resumed_loop.run(state, start_step=step)
-    assert set(resumed) == set(full)
-    for k in full:
-        assert resumed[k].dtype == full[k].dtype and torch.equal(resumed[k], full[k]), (name, k)
-    assert resumed_loop.comm.stats.as_dict() == loop.comm.stats.as_dict(), name
+@pytest.mark.parametrize("name", ALGORITHMS.names())
+def test_algorithm_contract(name):
+    got = statuses("algorithm", name, only=FAST)
+    assert got["init-and-step"] == got["resume"] == got["state-layout"] == "PASS"
+    assert got["step-size"] == ("PASS" if "lr" in ALGORITHMS.params(name) else "SKIP")
 
 
-@pytest.mark.parametrize("value", [float("inf"), float("nan"), 0.0, -1.0])
-def test_every_step_size_is_finite_and_positive(value):
-    """An infinite, NaN, zero or negative ``lr`` is refused at construction by every algorithm that has one."""
-    from tailtamer.errors import TailtamerError
+def test_stacked_members_equal_standalone_and_distributed_is_opt_in():
+    got = statuses("algorithm", "gt-nsgdm", only=("stacked", "distributed"))
+    assert got == {"stacked": "PASS", "distributed": "SKIP"}
 
-    with_lr = [name for name in NAMES if "lr" in ALGORITHMS.params(name)]
-    assert len(with_lr) > 80
-    accepted = []
-    for name in with_lr:
-        try:
-            ALGORITHMS.build(name, {"lr": value}, steps=STEPS)
-            accepted.append(name)
-        except TailtamerError:
-            pass
-    assert accepted == []
+
+@pytest.mark.parametrize("name", NOISES.names())
+def test_noise_contract(name):
+    assert set(statuses("noise", name).values()) == {"PASS"}  # every built-in draws ahead
+
+
+@pytest.mark.parametrize("name", COMPRESSORS.names())
+def test_compressor_contract(name):
+    got = statuses("compression", name)
+    c = COMPRESSORS.build(name, {})
+    runs = "SKIP" if c.stateful else "PASS"  # powersgd: checked through its methods
+    assert got["round-trip"] == got["bytes"] == runs
+    stated = c.omega(12) is not None or c.delta(12) is not None
+    assert got["omega-delta"] == (runs if stated else "SKIP")
+    assert got["unbiased"] == (runs if c.unbiased else "SKIP")
+
+
+@pytest.mark.parametrize("name", TIMINGS.names())
+def test_timing_contract(name, tmp_path):
+    params = {}
+    if name == "trace":
+        (tmp_path / "t.csv").write_text("1,2,3,4\n0.5,1,1.5,2\n")
+        params = {"path": str(tmp_path / "t.csv")}
+    assert set(statuses("timing", name, params).values()) == {"PASS"}
+
+
+@pytest.mark.parametrize("name", SYNTHETIC)
+def test_problem_contract(name):
+    got = statuses("problem", name)
+    assert got["gradient"] == got["purity"] == got["dtype"] == "PASS"
+
+
+# ---- the suite fails a component that breaks a property ------------------------------------------------
+
+
+class LeakyLr(GTDSGD):
+    """Accepts any step size and grows a key after the first step."""
+
+    name = "test-broken"
+
+    def __init__(self, steps: int, lr: float = 0.01):
+        self.lr, self._lr = lr, (lambda t: 0.01)
+
+    def step(self, s, grad, comm, t):
+        out = super().step(s, grad, comm, t)
+        return {**out, "extra": torch.zeros(1)} if t >= 1 else out
+
+
+class Stateful(GaussianNoise):
+    """Draws depend on how many draws came before (and it does not declare draws_from_row_keys)."""
+
+    draws_from_row_keys = False
+
+    def __init__(self, scale: float = 1.0):
+        super().__init__(scale)
+        self.count = 0
+
+    def sample(self, seed, nodes, step, d, call=0, dtype=torch.float64):
+        self.count += 1
+        return super().sample(seed, nodes, step + self.count, d, call, dtype)
+
+
+class Float32Only(GaussianNoise):
+    """Ignores the dtype asked for."""
+
+    def sample(self, seed, nodes, step, d, call=0, dtype=torch.float64):
+        return super().sample(seed, nodes, step, d, call).float()
+
+
+class ShiftedNoise(GaussianNoise):
+    """States a N(0, σ²) law but draws N(0.1, σ²)."""
+
+    def sample(self, seed, nodes, step, d, call=0, dtype=torch.float64):
+        return super().sample(seed, nodes, step, d, call, dtype) + 0.1
+
+
+class ClaimsUnbiased(ScaledSign):
+    """Scaled sign with false claims: unbiased with ω = 0.1."""
+
+    unbiased = True
+
+    def omega(self, d):
+        return 0.1
+
+
+class NegativeTime(Fixed):
+    """A time of −1 for worker 2."""
+
+    def duration(self, worker, job):
+        return -1.0 if worker == 2 else super().duration(worker, job)
+
+
+class OrderDependent(Fixed):
+    """Times that count the calls before them (a real server asking in arrival order gets others)."""
+
+    def __init__(self, n: int, seed: int = 0):
+        super().__init__(n, seed)
+        self.calls = 0
+
+    def duration(self, worker, job):
+        self.calls += 1
+        return 1.0 + (self.calls % 3)
+
+
+class WrongGradient(Quadratic):
+    """The gradient of a quadratic, shifted: its stated optimum is no longer one."""
+
+    def local_grad(self, x, nodes):
+        return super().local_grad(x, nodes) + 0.01
+
+
+BROKEN = [
+    ("algorithm", LeakyLr, {"step-size": "lr = 0.0 accepted", "state-layout": "changed at step 2"}),
+    ("noise", Stateful, {"purity": "keeps state"}),
+    ("noise", Float32Only, {"dtype": "asked for torch.float64"}),
+    ("noise", ShiftedNoise, {"moments": "do not follow the stated law"}),
+    ("compression", ClaimsUnbiased, {"omega-delta": "exceeds the bound", "unbiased": "E C(x) ≠ x"}),
+    ("timing", NegativeTime, {"positive": "= -1.0 at (2, 0)"}),
+    ("timing", OrderDependent, {"same-in-real-runs": "order"}),
+    ("problem", WrongGradient, {"gradient": "differs from autograd", "optimum": "not 0"}),
+]
+
+
+@pytest.mark.parametrize("kind, cls, broken", BROKEN, ids=[c.__name__ for _, c, _ in BROKEN])
+def test_a_broken_component_fails_the_property_it_breaks(monkeypatch, kind, cls, broken):
+    registry = KINDS[kind].registry
+    monkeypatch.setitem(registry._entries, "test-broken", cls)
+    monkeypatch.setitem(registry._summaries, "test-broken", "")
+    _, results = check("test-broken", kind)
+    failed = {r.name: r.reason for r in results if r.status == "FAIL"}
+    assert set(failed) == set(broken), failed
+    for prop, words in broken.items():
+        assert words in failed[prop], (prop, failed[prop])
+
+
+def test_unknown_and_ambiguous_names_are_one_line_errors():
+    with pytest.raises(ConfigError, match=r"did you mean 'gt-nsgdm'"):
+        check("gt-nsdgm")
+    with pytest.raises(ConfigError, match=r"'pareto' is registered as noise and timing: choose one with --kind"):
+        check("pareto")
+    with pytest.raises(ConfigError, match=r"unknown key 'df'"):
+        check("gaussian", params={"df": 3})

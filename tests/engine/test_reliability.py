@@ -98,7 +98,7 @@ CASES = {
                            "--timeout"),
     "launch --timeout -5": (lambda c, t: ["launch", "--nproc", "2", "--timeout", "-5", str(c)], "--timeout"),
     "too big for memory": (lambda c, t: ["run", str(c), "--out", str(t / "o"), "--set", "topology.n=200000",
-                                         "--set", "problem.dim=1000"], "GiB"),
+                                         "--set", "problem.dim=100000"], "GiB"),  # 480 GB of state
     "resume a missing folder": (lambda c, t: ["run", str(c), "--out", str(t / "nope"), "--resume"], "does not exist"),
     "resume an empty folder": (lambda c, t: ["run", str(c), "--out", str(t / "empty"), "--resume"], "is empty"),
     "unset an unknown key": (lambda c, t: ["run", str(c), "--unset", "run.stepz"], "did you mean 'steps'"),

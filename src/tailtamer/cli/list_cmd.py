@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any
 
 from ..settings import RunSettings
+from .. import plugins
 from ..errors import ConfigError
 from ..registry import suggest
 from .render import print_markdown
@@ -75,5 +76,5 @@ def render(index: dict[str, dict[str, Any]], kind: str | None = None) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    print_markdown(render(read_index(), args.kind))
+    print_markdown(render(read_index(live=plugins.any_loaded()), args.kind))   # a plugin's entries are live
     return 0

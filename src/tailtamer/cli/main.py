@@ -12,6 +12,7 @@ import sys
 from typing import NamedTuple
 
 from ..errors import TailtamerError
+from . import plugin_option
 
 
 class Command(NamedTuple):
@@ -51,6 +52,9 @@ COMMANDS: dict[str, Command] = {
     "study": Command("tailtamer.cli.arguments.study", "tailtamer.cli.study_cmd",
                      "run a declared study (E1, E2, TailOPT, ...): tuning grid, runs, tables and plots; --list lists "
                      "them"),
+    "check": Command("tailtamer.cli.arguments.check", "tailtamer.cli.check_cmd",
+                     "run the contract suite on one component (yours from --plugin, or a built-in): PASS/FAIL per "
+                     "property"),
     "tailopt": Command("tailtamer.cli.arguments.tailopt", "tailtamer.cli.tailopt_cmd",
                        "E3 at CPU scale (alias of 'tailtamer study tailopt --tune'): Bi2Clip vs Adam2, DiLoCo, "
                        "FedAvg, Avg-L2Clip, Adam-SGD under injected Student-t and alpha-stable noise (tuning grid + "
@@ -83,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     little memory) end with one line on stderr and a non-zero exit code, never a traceback."""
     args = parser().parse_args(argv)
     try:
+        plugin_option.load(args)
         code = importlib.import_module(COMMANDS[args.command].work).main(args) or 0
         sys.stdout.flush()                             # a closed pipe shows here, not at interpreter exit
         return code

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..rundir.tensorboard import require_tensorboard
 from ..errors import ConfigError
+from ..experiments.added import parse_entry, with_added
 from ..experiments.executors import make
 from ..experiments.studies import get, studies
 from ..experiments.study import estimate, run_study
@@ -31,6 +32,8 @@ def main(args: argparse.Namespace) -> int:
     if not args.name:
         raise ConfigError("give a study NAME, or --list to see them")
     study = get(args.name)
+    if args.add:
+        study = with_added(study, [parse_entry(e) for e in args.add], studies())
     if args.tensorboard:
         require_tensorboard()
     if (args.tune_seeds or args.tune_only) and not args.tune:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Collection
 import torch
 import torch.distributed as dist
 
+from .. import plugins
 from ..comm.health import grace_for
 from ..errors import TailtamerError
 from .process_group import DEFAULT_TIMEOUT, init_with_store, shutdown
@@ -67,6 +68,7 @@ def _worker(fn: Callable[..., Any], rank: int, world: int, port: int, backend: s
     os.environ.update({"RANK": str(rank), "WORLD_SIZE": str(world), "LOCAL_RANK": str(rank),
                        "LOCAL_WORLD_SIZE": str(world), "MASTER_ADDR": HOST, "MASTER_PORT": str(port)})
     try:
+        plugins.load()                     # the plugins the parent loaded (TAILTAMER_PLUGINS), entry points
         init_with_store(rank, world, HOST, port, backend=backend, timeout=timeout)
         value = fn(rank, world, *args)
         results.put((rank, "ok", _pack(value)))

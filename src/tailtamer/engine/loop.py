@@ -12,6 +12,7 @@ from ..noise.base import NoiseModel
 from ..problems.base import Problem
 from .callbacks import Callback
 from .oracle import GradientOracle, check_finite
+from .state_check import check_step_layout, layout
 
 
 class Loop:
@@ -69,7 +70,10 @@ class Loop:
         t0 = time.perf_counter()
         for t in range(start_step, self.steps):
             self.oracle.begin(t)
+            before = layout(state) if t == start_step else None
             state = self.algorithm.step(state, self.oracle, self.comm, t)
+            if before is not None:
+                check_step_layout(self.algorithm.name, before, state, t)
             if self.check:
                 check_finite(state["x"], self.comm.nodes, t, "iterate x")
             self.step = t + 1

@@ -5,19 +5,50 @@ next K steps' noise in one call changes no number; it pays the per-call costs of
 block bookkeeping, a dozen tensor ops) once for K steps. Used by the lockstep oracle (a standalone run's rows)
 and the stacked oracle (every member's rows) where one step's draw is small (fewer than
 :data:`AHEAD_ENTRIES` / 2 entries); large draws stay one step at a time.
+
+Only for a model that declares ``draws_from_row_keys`` (:func:`row_keyed`; every built-in does): any other
+model (a third-party one that reads ``nodes`` as node ids, or keeps state) is called as documented, one step
+at a time with an int seed and node ids, and a stacked run's members each draw on their own copy
+(:class:`MemberNoise`), so each member's numbers are its standalone run's.
 """
 from __future__ import annotations
+
+import copy
+from typing import Sequence
 
 import numpy as np
 import torch
 
 from .. import rng
+from ..errors import ContractError
 from ..noise.base import NoiseModel
 
 #: Entries of one multi-step noise draw (a few MB: small draws pay their per-call costs once per up to
 #: :data:`MAX_STEPS_AHEAD` steps; draws of more than half of this take one step at a time).
 AHEAD_ENTRIES = 1 << 19
 MAX_STEPS_AHEAD = 64
+
+
+def row_keyed(noise: NoiseModel | None) -> bool:
+    """Whether ``noise`` declares that it draws from the row keys it is given (``draws_from_row_keys``), so
+    that the engine may hand it multi-step or multi-member row ids with :class:`~tailtamer.rng.RowSeeds`."""
+    return bool(getattr(noise, "draws_from_row_keys", False))
+
+
+def sample_checked(noise: NoiseModel, seed: int, nodes: torch.Tensor, step: int, d: int, call: int,
+                   dtype: torch.dtype) -> torch.Tensor:
+    """``noise.sample(seed, nodes, step, d, call, dtype)`` called as documented, its result checked: a model
+    that returns another shape or dtype is named with the property it broke (:class:`ContractError`)."""
+    xi = noise.sample(seed, nodes, step, d, call, dtype=dtype)
+    want = (len(nodes), d)
+    if not isinstance(xi, torch.Tensor) or tuple(xi.shape) != want:
+        got = tuple(xi.shape) if isinstance(xi, torch.Tensor) else type(xi).__name__
+        raise ContractError(f"noise '{getattr(noise, 'name', type(noise).__name__)}' broke its contract (shape): "
+                            f"sample returned {got} for {len(nodes)} nodes and d = {d}, expected {want}")
+    if xi.dtype != dtype:
+        raise ContractError(f"noise '{getattr(noise, 'name', type(noise).__name__)}' broke its contract (dtype): "
+                            f"sample returned {xi.dtype} when asked for {dtype}")
+    return xi
 
 
 class StepRows(rng.RowSeeds):
@@ -78,3 +109,18 @@ class NoiseAhead:
             draws = self.noise.sample(seeds, rows, step, d, call, dtype=dtype)
             held = self._held[call] = (step, (d, dtype), draws.reshape(ahead, len(self.ids), d))
         return held[2][step - held[0]]
+
+
+class MemberNoise:
+    """The noise of a stacked run for a model that does not declare ``draws_from_row_keys``: member r's rows
+    are ``copy_r.sample(seed_r, nodes, step, d, call)`` on member r's own deep copy of the model, one step at
+    a time, as its standalone run calls its own instance (so a stateful model sees its standalone sequence)."""
+
+    def __init__(self, noise: NoiseModel, seeds: Sequence[int], nodes: torch.Tensor):
+        self.seeds, self.nodes = [int(s) for s in seeds], nodes
+        self.models = [copy.deepcopy(noise) for _ in self.seeds]
+
+    def draw(self, step: int, call: int, d: int, dtype: torch.dtype) -> torch.Tensor:
+        """``[R·n, d]``: every member's standalone draw of (step, call), stacked in member order."""
+        return torch.cat([sample_checked(m, s, self.nodes, step, d, call, dtype)
+                          for m, s in zip(self.models, self.seeds)])

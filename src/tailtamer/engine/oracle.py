@@ -10,7 +10,7 @@ from ..noise.base import NoiseModel
 from ..problems.base import Problem
 from ..problems.synthetic import SyntheticProblem
 from ..rng import Randomness, RowSeeds
-from .noise_ahead import NoiseAhead
+from .noise_ahead import NoiseAhead, row_keyed, sample_checked
 
 
 def first_bad_row(z: torch.Tensor) -> int | None:
@@ -48,9 +48,10 @@ class GradientOracle:
         self.step, self.calls = 0, 0
         self._rng: Randomness | None = None
         #: ``ahead``: small noise draws are made for several steps at once (a lockstep run, whose steps follow
-        #: one another; the same bits, :mod:`.noise_ahead`), else one step at a time
+        #: one another; the same bits, :mod:`.noise_ahead`; only for a model that declares it), else one step at
+        #: a time
         self._ahead = None
-        if ahead and noise is not None and len(nodes):
+        if ahead and row_keyed(noise) and len(nodes):
             ids = torch.as_tensor(nodes, dtype=torch.int64).reshape(-1)
             self._ahead = NoiseAhead(noise, seed, ids, RowSeeds([seed], int(ids.max()) + 1))
 
@@ -83,7 +84,7 @@ class GradientOracle:
         if self.noise is not None:
             d = g[0].numel()
             xi = (self._ahead.draw(self.step, self.calls, d, g.dtype) if self._ahead is not None else
-                  self.noise.sample(self.seed, self.nodes, self.step, d, self.calls, dtype=g.dtype))
+                  sample_checked(self.noise, self.seed, self.nodes, self.step, d, self.calls, g.dtype))
             g = g + xi.to(g.device).reshape(g.shape)
         self.calls += 1
         if self.check:

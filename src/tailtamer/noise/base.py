@@ -44,10 +44,17 @@ class NoiseModel:
     Attributes:
         name: the registry name.
         scale: the multiplier applied to :meth:`standard` draws (1 for ``none``, which overrides ``sample``).
+        draws_from_row_keys: the model reaches its randomness only through :mod:`tailtamer.rng` with the
+            ``seed`` and ``nodes`` it is given (a :class:`~tailtamer.rng.RowSeeds` and row ids included), so the
+            engine may draw several steps or stacked members in one call (:mod:`tailtamer.engine.noise_ahead`).
+            False by default: a model that does not declare it (a third-party model reading ``nodes`` as node
+            ids, or keeping state) is called one step at a time with an int seed and node ids, each stacked
+            member on its own copy. Every built-in model declares it.
     """
 
     name: str = "base"
     scale: float = 1.0
+    draws_from_row_keys: bool = False
 
     def standard(self, seed: int, nodes: torch.Tensor, step: int, d: int, call: int = 0) -> torch.Tensor:
         """Unit-scale float64 draws of shape ``[len(nodes), d]``; :meth:`sample` multiplies by ``scale``."""

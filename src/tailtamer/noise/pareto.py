@@ -48,6 +48,7 @@ class ParetoNoise(NoiseModel):
     """
 
     name = "pareto"
+    draws_from_row_keys = True
 
     def __init__(self, shape: float = 2.0, scale: float = 1.0, allow_no_mean: bool = False) -> None:
         self.shape = check_has_mean("shape", check_finite_positive("shape", shape, owner=self.name), self.name,

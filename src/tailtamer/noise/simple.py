@@ -20,6 +20,7 @@ class NoNoise(NoiseModel):
     """No injected noise: ξ = 0 (every moment exists)."""
 
     name = "none"
+    draws_from_row_keys = True
 
     def __init__(self) -> None:
         pass
@@ -45,6 +46,7 @@ class GaussianNoise(NoiseModel):
     """
 
     name = "gaussian"
+    draws_from_row_keys = True
 
     def __init__(self, scale: float = 1.0) -> None:
         self.scale = check_finite_positive("scale", scale, owner=self.name)
@@ -68,6 +70,7 @@ class CauchyNoise(NoiseModel):
     """
 
     name = "cauchy"
+    draws_from_row_keys = True
 
     def __init__(self, scale: float = 1.0) -> None:
         self.scale = check_finite_positive("scale", scale, owner=self.name)

@@ -61,6 +61,7 @@ class AlphaStableNoise(NoiseModel):
     """
 
     name = "alpha-stable"
+    draws_from_row_keys = True
 
     def __init__(self, alpha: float = 1.5, skew: float = 0.0, scale: float = 1.0) -> None:
         try:

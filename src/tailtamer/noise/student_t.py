@@ -45,6 +45,7 @@ class StudentTNoise(NoiseModel):
     """
 
     name = "student-t"
+    draws_from_row_keys = True
 
     def __init__(self, df: float = 1.5, scale: float = 1.0, allow_no_mean: bool = False) -> None:
         self.df = check_has_mean("df", check_finite_positive("df", df, owner=self.name), self.name, allow_no_mean)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from .plugin import add_plugin
+
 
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
     """The arguments ``run`` and ``launch`` share: config, overrides, folder and resuming."""
     p.add_argument("config", nargs="?", help="TOML config with [problem] [algorithm] [topology] [noise] [run] "
                    "(left out with --resume RUN_DIR: the folder's own config.toml is used)")
+    add_plugin(p)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override one config value (repeatable); changing a section's name drops the old "
                         "entry's keys")

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 
+from .plugin import add_plugin
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", nargs="?", help="the study (see --list)")
     p.add_argument("--list", action="store_true", help="list the studies with their runs and rough cost")
+    add_plugin(p)
+    p.add_argument("--add", action="append", default=[], metavar="ENTRY",
+                   help="add a method's rows beside the study's (repeatable): NAME, NAME:key=value,... or a TOML "
+                        "file's [algorithm]; its family must fit the study")
     p.add_argument("--out", help="root folder of the study (default runs/NAME); finished runs are skipped")
     p.add_argument("--tune", action="store_true",
                    help="first run the study's tuning grid (growing past edges that hold a winner) and use its "

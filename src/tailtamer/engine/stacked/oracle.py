@@ -15,7 +15,7 @@ from ...errors import NonFiniteError
 from ...noise.base import NoiseModel
 from ...problems.base import Problem
 from ...problems.synthetic import SyntheticProblem
-from ..noise_ahead import NoiseAhead
+from ..noise_ahead import MemberNoise, NoiseAhead, row_keyed
 from ..oracle import first_bad_row
 
 
@@ -85,7 +85,8 @@ class MemberRandomness:
 class StackedOracle:
     """The gradient oracle of a stacked step: member r's rows get ``problem.grad`` and noise with seed r.
 
-    The noise of all members is one call (:class:`tailtamer.rng.RowSeeds`); a problem whose gradient draws
+    The noise of all members is one call (:class:`tailtamer.rng.RowSeeds`; one per member for a noise model
+    that does not declare ``draws_from_row_keys``); a problem whose gradient draws
     nothing (:func:`deterministic_grad`) is one call over all rows (its ``stacked_grad(x)`` where it has
     one: all members without copying the data per member), and so is one whose gradient draws by row
     (``grad_takes_row_seeds``: least squares' minibatches, given the row ids and the members' RowSeeds);
@@ -110,8 +111,11 @@ class StackedOracle:
         self.live: list[bool] = [True] * len(self.seeds)
         self.failed: dict[int, NonFiniteError] = {}
         self._rng: MemberRandomness | None = None
-        #: the noise of all rows, drawn for several steps at once where a step's draw is small
-        self._ahead = NoiseAhead(noise, self.row_seeds, self.rows, self.row_seeds) if noise is not None else None
+        #: the noise of all rows, drawn for several steps at once where a step's draw is small (a model that
+        #: declares ``draws_from_row_keys``), else one step and one member at a time on the member's own copy
+        self._ahead: NoiseAhead | MemberNoise | None = (
+            None if noise is None else NoiseAhead(noise, self.row_seeds, self.rows, self.row_seeds)
+            if row_keyed(noise) else MemberNoise(noise, self.seeds, member_nodes))
 
     def begin(self, step: int) -> None:
         self.step, self.calls, self._rng = step, 0, None

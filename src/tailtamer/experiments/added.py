@@ -1,0 +1,192 @@
+"""A user's method beside a study's published ones: ``tailtamer study NAME --add ENTRY``.
+
+An ``ENTRY`` is a registered algorithm name with optional settings (``gt-clip``, ``gt-clip:lr=0.05,gamma=2``)
+or a TOML file whose ``[algorithm]`` section gives them. :func:`with_added` returns the study with, for each
+entry, the runs of its reference method (the study's method of the entry's family with the most runs: every
+setting and seed) repeated with the entry's ``[algorithm]`` in ``ROOT/added/LABEL/...`` (the reference
+folder without the method's name and ``key=value`` parts), and a report section "Added methods" that sets
+the entry's final headline metric (mean over the seeds) beside every study method's in each setting, the
+added rows marked ``(added)``.
+
+A method whose family the study does not run is refused in one line naming the studies it fits. Not done
+here: tuning an added method (``--tune`` tunes the study's own grid; give the entry its settings).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import statistics
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ..algorithms import ALGORITHMS
+from ..config import load_toml, parse_value
+from ..errors import ConfigError
+from ..rundir.folder import last_metrics
+from .study import Job, Section, Study
+
+ADDED = "added"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An added method: its ``[algorithm]`` section and the label of its rows and folders."""
+
+    algorithm: dict[str, Any]
+    label: str
+
+    @property
+    def family(self) -> str:
+        params = {k: v for k, v in self.algorithm.items() if k != "name"}
+        return ALGORITHMS.build(self.algorithm["name"], params, section="algorithm", steps=10).family
+
+
+def parse_entry(text: str) -> Entry:
+    """``NAME[:key=value,...]`` or ``PATH.toml`` (its ``[algorithm]``) → :class:`Entry` (validated)."""
+    if text.endswith(".toml"):
+        section = dict(load_toml(text).get("algorithm", {}))
+        if "name" not in section:
+            raise ConfigError(f"--add {text}: the file has no [algorithm] name")
+        label = Path(text).stem
+    else:
+        name, _, rest = text.partition(":")
+        section = {"name": name.strip()}
+        for item in filter(None, (s.strip() for s in rest.split(","))):
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise ConfigError(f"--add {text}: expected NAME:key=value,..., got {item!r}")
+            section[key.strip()] = parse_value(value.strip())
+        label = text.replace(":", "_").replace(",", "_")
+    ALGORITHMS.validate(section["name"], {k: v for k, v in section.items() if k != "name"}, section="algorithm")
+    return Entry(section, label)
+
+
+def _family(cfg: Mapping[str, Any]) -> str | None:
+    """The family of a job's method (None for a job that is not an engine config: the SDE lab's)."""
+    alg = cfg.get("algorithm") if isinstance(cfg, Mapping) else None
+    return _family_of(alg["name"]) if alg and alg.get("name") in ALGORITHMS else None
+
+
+@functools.cache
+def _family_of(name: str) -> str:
+    return ALGORITHMS.build(name, {}, steps=10).family
+
+
+def families(study: Study, root: Path) -> set[str]:
+    """The families of the methods a study runs."""
+    return {f for f in (_family(c) for _, c in study.runs(root, study.tuned)) if f}
+
+
+def fitting(all_studies: Mapping[str, Study], family: str) -> list[str]:
+    """The studies that run methods of ``family``."""
+    return [n for n, s in all_studies.items() if family in families(s, Path("runs") / n)]
+
+
+def _setting(cfg: Mapping[str, Any]) -> str:
+    """What a job's runs share across methods and seeds: its config without the method and the seed."""
+    rest = {k: v for k, v in cfg.items() if k != "algorithm"}
+    rest["run"] = {k: v for k, v in rest.get("run", {}).items() if k != "seed"}
+    return json.dumps(rest, sort_keys=True, default=str)
+
+
+def _added_folder(root: Path, entry: Entry, folder: Path, method: str) -> Path:
+    parts = [p for p in Path(folder).relative_to(root).parts if p != method and "=" not in p]
+    return root / ADDED / entry.label / Path(*parts)
+
+
+def added_jobs(jobs: list[Job], root: Path, entry: Entry) -> list[Job]:
+    """The entry's runs: its reference method's jobs with its ``[algorithm]``, in ``root/added/LABEL``."""
+    mine = [(f, c) for f, c in jobs if _family(c) == entry.family]
+    counts: dict[str, int] = {}
+    for _, c in mine:
+        counts[c["algorithm"]["name"]] = counts.get(c["algorithm"]["name"], 0) + 1
+    reference = max(counts, key=lambda m: counts[m])
+    out, seen = [], set()
+    for f, c in mine:
+        key = (_setting(c), c["run"]["seed"])
+        if c["algorithm"]["name"] == reference and key not in seen:  # a setting the study repeats: once
+            seen.add(key)
+            out.append((_added_folder(root, entry, f, reference), {**c, "algorithm": dict(entry.algorithm)}))
+    return out
+
+
+def _method(section: Mapping[str, Any]) -> str:
+    """A method's row label: its name and settings (a study may run one method with several)."""
+    settings = ", ".join(
+        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in section.items() if k != "name"
+    )
+    return section["name"] + (f" ({settings})" if settings else "")
+
+
+def _mean_final(folders: Iterable[Path]) -> tuple[str, float, int] | None:
+    """(headline metric, its mean final value over the finished folders, how many) or None."""
+    rows = [m for m in (last_metrics(f) for f in folders) if m]
+    if not rows:
+        return None
+    key = next(iter(rows[0]))
+    values = [r[key] for r in rows if key in r]
+    return key, statistics.fmean(values), len(values)
+
+
+def added_table(study: Study, entries: list[Entry]) -> Callable[[Path, Any], str]:
+    """The body of the "Added methods" section: per setting, every method's mean final headline metric."""
+
+    def body(root: Path, tuned: Any) -> str:
+        jobs = study.runs(root, tuned)
+        labelled = [(f, c, _method(c["algorithm"])) for f, c in jobs if _family(c)]
+        labelled += [(f, c, f"{e.label} (added)") for e in entries for f, c in added_jobs(jobs, root, e)]
+        groups: dict[str, dict[str, dict[int, Path]]] = {}
+        for f, c, label in labelled:  # one folder per seed: a study may list a run in two places
+            groups.setdefault(_setting(c), {}).setdefault(label, {}).setdefault(c["run"]["seed"], Path(f))
+        lines = ["| setting | method | final metric | mean over seeds | seeds |", "|---|---|---|---|---|"]
+        for key, methods in groups.items():
+            if not any(m.endswith("(added)") for m in methods):
+                continue
+            where = _describe(json.loads(key))
+            for method, folders in sorted(methods.items(), key=lambda kv: (not kv[0].endswith("(added)"), kv[0])):
+                got = _mean_final(folders.values())
+                cells = [got[0], f"{got[1]:.4g}", str(got[2])] if got else ["—", "not run", "0"]
+                lines.append(
+                    f"| {where} | {'**' + method + '**' if method.endswith('(added)') else method} | "
+                    + " | ".join(cells)
+                    + " |"
+                )
+        return "\n".join(lines)
+
+    return body
+
+
+def _describe(setting: Mapping[str, Any]) -> str:
+    parts = []
+    for section in ("problem", "topology", "noise"):
+        body = setting.get(section) or {}
+        extra = ", ".join(f"{k}={v}" for k, v in body.items() if k in ("n", "alpha", "df", "scale"))
+        parts.append(f"{body.get('name', '?')}" + (f" ({extra})" if extra else ""))
+    return " / ".join(parts)
+
+
+def with_added(study: Study, entries: list[Entry], all_studies: Mapping[str, Study]) -> Study:
+    """``study`` with the entries' runs and an "Added methods" report section; a method of a family the study
+    does not run is refused (:class:`ConfigError` naming the studies it fits)."""
+    have = families(study, Path("runs") / study.name)
+    for e in entries:
+        if e.family not in have:
+            fits = fitting(all_studies, e.family)
+            raise ConfigError(
+                f"--add {e.algorithm['name']}: its family ({e.family}) does not fit study "
+                f"'{study.name}' ({', '.join(sorted(have)) or 'no engine runs'}); it fits: "
+                f"{', '.join(fits) or 'no study'}"
+            )
+    runs = study.runs
+
+    def all_runs(root: Path, tuned: Any) -> list[Job]:
+        jobs = runs(root, tuned)
+        return jobs + [j for e in entries for j in added_jobs(jobs, Path(root), e)]
+
+    section = Section(
+        f"Added methods ({', '.join(e.label for e in entries)}, marked as added)", added_table(study, entries)
+    )
+    return replace(study, runs=all_runs, sections=(*study.sections, section))

@@ -1,0 +1,60 @@
+"""``tailtamer study NAME --add ENTRY`` (experiments/added.py): the entry's rows are the study's reference method's
+runs (every setting and seed) with the entry's [algorithm], in ROOT/added/LABEL, and the report sets its final
+metric beside the study's methods, marked as added; a method of another family is refused in one line naming
+the studies it fits. The example plugin's gt-clip is added to the demo study end to end."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tailtamer.errors import ConfigError
+from tailtamer.experiments.added import parse_entry, with_added
+from tailtamer.experiments.studies import get, studies
+from tailtamer.testing.cli import run_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_added_rows_are_the_reference_methods_runs_with_the_entrys_algorithm(tmp_path):
+    study = get("demo")
+    added = with_added(study, [parse_entry("gt-dsgd:lr=0.004")], studies())
+    base, jobs = study.runs(tmp_path, study.tuned), added.runs(tmp_path, study.tuned)
+    extra = jobs[len(base) :]
+    assert jobs[: len(base)] == base
+    seeds = sorted({c["run"]["seed"] for _, c in base})
+    assert sorted(c["run"]["seed"] for _, c in extra) == seeds  # every seed once
+    assert {f.parent for f, _ in extra} == {tmp_path / "added" / "gt-dsgd_lr=0.004"}
+    assert all(c["algorithm"] == {"name": "gt-dsgd", "lr": 0.004} for _, c in extra)
+    ref = next(c for _, c in base if c["run"]["seed"] == extra[0][1]["run"]["seed"])
+    assert {k: v for k, v in extra[0][1].items() if k != "algorithm"} == {
+        k: v for k, v in ref.items() if k != "algorithm"
+    }
+    assert added.sections[-1].title.startswith("Added methods")
+
+
+def test_an_entry_from_a_config_file_and_bad_entries(tmp_path):
+    (tmp_path / "mine.toml").write_text('[algorithm]\nname = "dsgd-clip"\nlr = 0.01\n')
+    entry = parse_entry(str(tmp_path / "mine.toml"))
+    assert entry.algorithm == {"name": "dsgd-clip", "lr": 0.01} and entry.label == "mine"
+    with pytest.raises(ConfigError, match="unknown key 'lrr'"):
+        parse_entry("gt-nsgdm:lrr=3")
+    with pytest.raises(
+        ConfigError,
+        match=r"its family \(async\) does not fit study 'demo' \(decentralized\); "
+        r"it fits: e4, e4-cpu, e4-sst2, e4-smoke",
+    ):
+        with_added(get("demo"), [parse_entry("asgd")], studies())
+
+
+def test_the_example_method_beside_the_demo_study(tmp_path):
+    argv = ["study", "demo", "--add", "gt-clip:lr=0.02", "--plugin", "tailtamer_example"]
+    argv += ["--out", str(tmp_path / "demo"), "--workers", "1", "--no-plot"]
+    proc = run_cli(*argv, cwd=tmp_path, path=[ROOT / "examples" / "plugin"])
+    assert proc.returncode == 0, proc.stderr
+    report = (tmp_path / "demo" / "demo-report.md").read_text()
+    row = next(line for line in report.splitlines() if "gt-clip_lr=0.02 (added)" in line)
+    value = float(re.search(r"\| dist_to_opt \| ([0-9.e+-]+) \| 3 \|", row).group(1))
+    assert 0 < value < 10
