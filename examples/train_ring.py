@@ -11,6 +11,7 @@ neighbours. Rank 0 prints the network-average training loss and the consensus di
 
 On several machines, use torchrun's rendezvous flags instead of ``--standalone`` (docs/distributed.md).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,12 +45,18 @@ def main(argv: list[str] | None = None) -> float:
 
     torch.set_num_threads(1)
     rank, _world = init_from_env("gloo", timeout=args.timeout)
-    torch.manual_seed(rank)                       # different local init; the optimizer syncs to rank 0's
+    torch.manual_seed(rank)  # different local init; the optimizer syncs to rank 0's
     x, y = make_data(rank, samples=512, dim=8)
     model = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.Tanh(), torch.nn.Linear(32, 1))
     hyper = {"lr": args.lr, "beta": args.beta} if args.algorithm == "gt-nsgdm" else {"lr": args.lr}
-    opt = DecentralizedOptimizer(model.parameters(), algorithm=args.algorithm, topology=args.topology,
-                                 steps=args.steps, timeout=args.timeout, **hyper)
+    opt = DecentralizedOptimizer(
+        model.parameters(),
+        algorithm=args.algorithm,
+        topology=args.topology,
+        steps=args.steps,
+        timeout=args.timeout,
+        **hyper,
+    )
     g = torch.Generator().manual_seed(rank)
     avg = float("nan")
     for t in range(args.steps + 1):

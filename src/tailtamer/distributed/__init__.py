@@ -1,12 +1,15 @@
 """Real runs over torch.distributed: launching, process groups, fault handling and a drop-in optimizer.
 
 * :class:`DecentralizedOptimizer` — use a registered decentralized algorithm in your own ``torchrun`` script.
+* :class:`LocalUpdate` — a TailOPT method (Bi²Clip, DiLoCo, ...) around your inner optimizer (DiLoCo style).
+* :func:`compressed_hook` — a server method with a compressor as a DDP communication hook.
 * :func:`launch` — run a config as N local processes (``tailtamer launch``); ``python -m
   tailtamer.distributed.run`` is the per-process entry point for ``torchrun`` on one or many machines.
 * :func:`spawn` — run any function in N processes inside a process group, stopping all on a failure.
 
 See docs/distributed.md.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,9 +19,22 @@ from ..comm.health import CommError
 from .launcher import DistributedRunError, spawn
 from .optimizer import DecentralizedOptimizer
 from .process_group import init_from_env
+from .training.comm_hook import compressed_hook
+from .training.inner import TransformOptimizer
+from .training.local_update import LocalUpdate
 
-__all__ = ["CommError", "DecentralizedOptimizer", "DistributedComm", "DistributedRunError", "init_from_env",
-           "launch", "spawn"]
+__all__ = [
+    "CommError",
+    "DecentralizedOptimizer",
+    "DistributedComm",
+    "DistributedRunError",
+    "LocalUpdate",
+    "TransformOptimizer",
+    "compressed_hook",
+    "init_from_env",
+    "launch",
+    "spawn",
+]
 
 
 def __getattr__(name: str) -> Any:
