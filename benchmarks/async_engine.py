@@ -16,6 +16,7 @@ The last line is one JSON object.
 
     python benchmarks/async_engine.py [--quick] [--threads T] [--skip-real]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,10 +31,13 @@ from tailtamer.api import build
 
 
 def config(name: str, topology: dict[str, Any], n: int, d: int, steps: int) -> dict[str, Any]:
-    return {"problem": {"name": "quadratic", "dim": d, "condition": 10.0},
-            "algorithm": {"name": name, "lr": 1e-3},
-            "topology": {**topology, "n": n}, "noise": {"name": "gaussian", "scale": 1.0},
-            "run": {"steps": steps, "eval_every": 10 ** 9, "check_finite": True}}
+    return {
+        "problem": {"name": "quadratic", "dim": d, "condition": 10.0},
+        "algorithm": {"name": name, "lr": 1e-3},
+        "topology": {**topology, "n": n},
+        "noise": {"name": "gaussian", "scale": 1.0},
+        "run": {"steps": steps, "eval_every": 10**9, "check_finite": True},
+    }
 
 
 def timed(cfg: dict[str, Any]) -> float:
@@ -49,9 +53,9 @@ def real_vs_simulated(d: int, updates: int, time_scale: float) -> dict[str, Any]
     from pathlib import Path
 
     from tailtamer.distributed.run import launch
+    from tailtamer.experiments.runner import run_config
     from tailtamer.rundir.arrivals import read_arrivals
     from tailtamer.rundir.checkpoint import read_checkpoint
-    from tailtamer.experiments.runner import run_config
 
     cfg = config("asgd", {"name": "server"}, 3, d, updates)
     cfg["algorithm"]["lr"] = 0.05
@@ -66,14 +70,30 @@ def real_vs_simulated(d: int, updates: int, time_scale: float) -> dict[str, Any]
         simulated = run_config(cfg, sim, plot=False, progress=False)
         sim_s = simulated["metrics"]["time"] * time_scale / updates
         run_config(cfg, replay, plot=False, progress=False, replay=real)
-        gap = (read_checkpoint(real / "checkpoint.pt")["state"]["x"]
-               - read_checkpoint(replay / "checkpoint.pt")["state"]["x"]).abs().max().item()
-    return {"real_processes": 4, "real_workers": 3, "real_d": d, "real_updates": updates, "time_scale": time_scale,
-            "real_ms_per_update": round(1e3 * real_s, 3), "simulated_ms_per_update": round(1e3 * sim_s, 3),
-            "real_over_simulated": round(real_s / sim_s, 3), "overhead_ms_per_update": round(1e3 * (real_s - sim_s), 3),
-            "real_mean_delay": round(sum(r["delay"] for r in log) / len(log), 3),
-            "simulated_mean_delay": round(simulated["metrics"]["mean_delay"], 3),
-            "replay_max_abs_diff": gap, "launch_s": round(launch_s, 1)}
+        gap = (
+            (
+                read_checkpoint(real / "checkpoint.pt")["state"]["x"]
+                - read_checkpoint(replay / "checkpoint.pt")["state"]["x"]
+            )
+            .abs()
+            .max()
+            .item()
+        )
+    return {
+        "real_processes": 4,
+        "real_workers": 3,
+        "real_d": d,
+        "real_updates": updates,
+        "time_scale": time_scale,
+        "real_ms_per_update": round(1e3 * real_s, 3),
+        "simulated_ms_per_update": round(1e3 * sim_s, 3),
+        "real_over_simulated": round(real_s / sim_s, 3),
+        "overhead_ms_per_update": round(1e3 * (real_s - sim_s), 3),
+        "real_mean_delay": round(sum(r["delay"] for r in log) / len(log), 3),
+        "simulated_mean_delay": round(simulated["metrics"]["mean_delay"], 3),
+        "replay_max_abs_diff": gap,
+        "launch_s": round(launch_s, 1),
+    }
 
 
 def main() -> None:
@@ -96,20 +116,33 @@ def main() -> None:
         t = timed(config("dsgd", {"name": "ring"}, n, d, steps))
         grad_rates.append(steps * n / t)
     ev, gr = statistics.median(ev_rates), statistics.median(grad_rates)
-    out = {"benchmark": "async_engine", "n": n, "d": d, "threads": args.threads, "events": events,
-           "simulator_events_per_s": round(ev, 1), "us_per_event": round(1e6 / ev, 1),
-           "lockstep_gradients_per_s": round(gr, 1), "lockstep_steps_per_s": round(gr / n, 3),
-           "events_per_lockstep_gradient": round(ev / gr, 3), "quick": args.quick,
-           "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    print(f"simulator: {ev:,.0f} events/s ({1e6 / ev:,.0f} µs/event); lockstep ring step: {gr:,.0f} gradients/s "
-          f"({gr / n:.2f} steps/s of n = {n}); ratio {ev / gr:.2f}")
+    out = {
+        "benchmark": "async_engine",
+        "n": n,
+        "d": d,
+        "threads": args.threads,
+        "events": events,
+        "simulator_events_per_s": round(ev, 1),
+        "us_per_event": round(1e6 / ev, 1),
+        "lockstep_gradients_per_s": round(gr, 1),
+        "lockstep_steps_per_s": round(gr / n, 3),
+        "events_per_lockstep_gradient": round(ev / gr, 3),
+        "quick": args.quick,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    print(
+        f"simulator: {ev:,.0f} events/s ({1e6 / ev:,.0f} µs/event); lockstep ring step: {gr:,.0f} gradients/s "
+        f"({gr / n:.2f} steps/s of n = {n}); ratio {ev / gr:.2f}"
+    )
     if not args.skip_real:
         real = real_vs_simulated(args.real_d, 60 if args.quick else 300, args.time_scale)
         out.update(real)
-        print(f"real (4 gloo processes, d = {args.real_d}): {real['real_ms_per_update']:.2f} ms per server update "
-              f"against {real['simulated_ms_per_update']:.2f} ms simulated (time scale {args.time_scale:g} s/unit): "
-              f"ratio {real['real_over_simulated']:.2f}, overhead {real['overhead_ms_per_update']:.2f} ms/update; "
-              f"replay max |Δx| = {real['replay_max_abs_diff']:.1e}")
+        print(
+            f"real (4 gloo processes, d = {args.real_d}): {real['real_ms_per_update']:.2f} ms per server update "
+            f"against {real['simulated_ms_per_update']:.2f} ms simulated (time scale {args.time_scale:g} s/unit): "
+            f"ratio {real['real_over_simulated']:.2f}, overhead {real['overhead_ms_per_update']:.2f} ms/update; "
+            f"replay max |Δx| = {real['replay_max_abs_diff']:.1e}"
+        )
     print(json.dumps(out))
 
 

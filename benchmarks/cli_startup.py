@@ -8,12 +8,14 @@ CLI avoids) and a bare ``python -c pass``.
 
 Each measurement starts a new interpreter running this checkout's ``src/`` (``PYTHONPATH``), as the
 ``tailtamer`` console script does (``from tailtamer.cli.main import main``), output to ``/dev/null`` (or to
-a pseudo-terminal of 120 columns, read to the end, for ``list_terminal``); the commands are interleaved, after one warm-up each (the files in the page cache), so load from other processes
-affects all alike. Targets (issue 24): ``--help`` under 0.3 s and ``list`` under 1 s on an idle machine. The
+a pseudo-terminal of 120 columns, read to the end, for ``list_terminal``); the commands are interleaved,
+after one warm-up each (the files in the page cache), so load from other processes affects all alike.
+Targets (issue 24): ``--help`` under 0.3 s and ``list`` under 1 s on an idle machine. The
 1-minute load average before and after is printed with the figures, and beside each wall time the CPU time
 of the process (user + system, ``*_cpu_s``), which a loaded machine inflates far less: on an idle machine
 the two are close. The last line is one JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,7 +68,7 @@ def _run_on_a_terminal(argv: list[str], env: dict[str, str]) -> None:
     try:
         while os.read(reader, 1 << 16):
             pass
-    except OSError:                     # EIO: the child exited and closed the terminal
+    except OSError:  # EIO: the child exited and closed the terminal
         pass
     os.close(reader)
     if proc.wait() != 0:
@@ -87,11 +89,17 @@ def run(quick: bool = False, src: Path = SRC) -> dict[str, Any]:
     median = {name: statistics.median(wall for wall, _ in ts) for name, ts in times.items()}
     cpu = {name: statistics.median(c for _, c in ts) for name, ts in times.items()}
     torch_s = median["import_torch"]
-    return {**{f"{name}_s": round(s, 4) for name, s in median.items()},
-            **{f"{name}_cpu_s": round(s, 4) for name, s in cpu.items()},
-            "help_over_import_torch": median["help"] / torch_s, "list_over_import_torch": median["list"] / torch_s,
-            "repeats": repeats, "threads": os.environ.get("OMP_NUM_THREADS", "default"),
-            "cores": os.cpu_count(), "load_1min_before": load_before, "load_1min_after": os.getloadavg()[0]}
+    return {
+        **{f"{name}_s": round(s, 4) for name, s in median.items()},
+        **{f"{name}_cpu_s": round(s, 4) for name, s in cpu.items()},
+        "help_over_import_torch": median["help"] / torch_s,
+        "list_over_import_torch": median["list"] / torch_s,
+        "repeats": repeats,
+        "threads": os.environ.get("OMP_NUM_THREADS", "default"),
+        "cores": os.cpu_count(),
+        "load_1min_before": load_before,
+        "load_1min_after": os.getloadavg()[0],
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -102,10 +110,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result = run(args.quick, args.src)
     print(f"{'command':>14} {'median s':>9} {'/ import torch':>15} {'CPU s':>7}")
     for name in COMMANDS:
-        print(f"{name:>14} {result[f'{name}_s']:>9.3f} {result[f'{name}_s'] / result['import_torch_s']:>15.3f} "
-              f"{result[f'{name}_cpu_s']:>7.3f}")
-    print(f"load average (1 min): {result['load_1min_before']:.2f} before, {result['load_1min_after']:.2f} after; "
-          f"{result['cores']} cores")
+        print(
+            f"{name:>14} {result[f'{name}_s']:>9.3f} {result[f'{name}_s'] / result['import_torch_s']:>15.3f} "
+            f"{result[f'{name}_cpu_s']:>7.3f}"
+        )
+    print(
+        f"load average (1 min): {result['load_1min_before']:.2f} before, {result['load_1min_after']:.2f} after; "
+        f"{result['cores']} cores"
+    )
     print(json.dumps(result))
     return result
 

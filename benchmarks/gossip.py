@@ -13,6 +13,7 @@
 The last line printed is one JSON object with ``ratio_gossip_vs_allreduce`` (median mix time / median
 all-reduce time at 1e6 floats; the target is ≤ 1.5) and every measurement.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,7 +50,7 @@ def _time_ops(rank: int, world: int, sizes: list[int], reps: list[int], device: 
         z = torch.randn(1, size, device=comm.device)
         for name in ("mix", "allreduce"):
             times = []
-            for i in range(r + 2):                       # two warm-up repetitions
+            for i in range(r + 2):  # two warm-up repetitions
                 buf = z.clone()
                 _sync(device)
                 dist.barrier()
@@ -77,8 +78,12 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--quick", action="store_true", help="sizes up to 1e6 floats and fewer repetitions")
     p.add_argument("--problem", default="tokenized-regression", help="problem of the step-time comparison")
     p.add_argument("--steps", type=int, default=None, help="steps of the step-time comparison")
-    p.add_argument("--backend", choices=("gloo", "nccl"), default="gloo",
-                   help="gloo moves CPU tensors; nccl moves CUDA tensors and needs one GPU per process")
+    p.add_argument(
+        "--backend",
+        choices=("gloo", "nccl"),
+        default="gloo",
+        help="gloo moves CPU tensors; nccl moves CUDA tensors and needs one GPU per process",
+    )
     p.add_argument("--nproc", type=int, default=NPROC, help=f"processes (default {NPROC})")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -94,27 +99,40 @@ def main(argv: list[str] | None = None) -> dict:
     mix_ms, ar_ms = {}, {}
     print(f"{'floats':>10} {'mix (ms)':>10} {'all_reduce (ms)':>16} {'ratio':>7}")
     for size in sizes:
-        per = {name: [max(r[(name, size)][i] for r in raw) for i in range(len(raw[0][(name, size)]))]
-               for name in ("mix", "allreduce")}
+        per = {
+            name: [max(r[(name, size)][i] for r in raw) for i in range(len(raw[0][(name, size)]))]
+            for name in ("mix", "allreduce")
+        }
         mix_ms[f"{size:.0e}"] = 1e3 * statistics.median(per["mix"])
         ar_ms[f"{size:.0e}"] = 1e3 * statistics.median(per["allreduce"])
         k = f"{size:.0e}"
         print(f"{size:>10} {mix_ms[k]:>10.3f} {ar_ms[k]:>16.3f} {mix_ms[k] / ar_ms[k]:>7.2f}", flush=True)
 
     steps = args.steps or (50 if args.quick else 200)
-    cfg = {"problem": {"name": args.problem}, "algorithm": {"name": "gt-nsgdm", "lr": 0.01},
-           "topology": {"name": "ring", "n": nproc}, "noise": {"name": "student-t", "df": 2.5},
-           "run": {"steps": steps, "eval_every": steps, "dtype": "float32", "device": device}}
+    cfg = {
+        "problem": {"name": args.problem},
+        "algorithm": {"name": "gt-nsgdm", "lr": 0.01},
+        "topology": {"name": "ring", "n": nproc},
+        "noise": {"name": "student-t", "df": 2.5},
+        "run": {"steps": steps, "eval_every": steps, "dtype": "float32", "device": device},
+    }
     loop = make_loop(build_components(cfg))
     loop.run()
     sim_ms = 1e3 * loop.wall_time / steps
     real_ms = 1e3 * max(spawn(_step_time, nproc, (cfg,), timeout=300, backend=args.backend))
-    print(f"GT-NSGDm step on {args.problem}, ring of {nproc}: simulated {sim_ms:.3f} ms, "
-          f"real ({nproc} {args.backend} processes) {real_ms:.3f} ms")
-    result = {"ratio_gossip_vs_allreduce": mix_ms["1e+06"] / ar_ms["1e+06"], "mix_ms": mix_ms,
-              "allreduce_ms": ar_ms, "step_ms": {"simulated": sim_ms, "real": real_ms, "problem": args.problem,
-                                                 "steps": steps}, "nproc": nproc, "backend": args.backend,
-              "quick": args.quick}
+    print(
+        f"GT-NSGDm step on {args.problem}, ring of {nproc}: simulated {sim_ms:.3f} ms, "
+        f"real ({nproc} {args.backend} processes) {real_ms:.3f} ms"
+    )
+    result = {
+        "ratio_gossip_vs_allreduce": mix_ms["1e+06"] / ar_ms["1e+06"],
+        "mix_ms": mix_ms,
+        "allreduce_ms": ar_ms,
+        "step_ms": {"simulated": sim_ms, "real": real_ms, "problem": args.problem, "steps": steps},
+        "nproc": nproc,
+        "backend": args.backend,
+        "quick": args.quick,
+    }
     print(json.dumps(result))
     return result
 

@@ -15,6 +15,7 @@ a tiny run (DSGD on a 4-node ring, 20 steps, d = 10, 1 torch thread per process)
 before the forkserver), for comparison. The median over repeats is reported. The last line printed is one JSON
 object: ``startup_s_2proc``, ``startup_s_4proc``, ``spawn_startup_s_4proc`` and ``threads``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-CONFIG = {"problem": {"name": "quadratic", "dim": 10}, "algorithm": {"name": "dsgd", "lr": 0.05},
-          "topology": {"name": "ring", "n": 4}, "run": {"steps": 20, "eval_every": 10}}
+CONFIG = {
+    "problem": {"name": "quadratic", "dim": 10},
+    "algorithm": {"name": "dsgd", "lr": 0.05},
+    "topology": {"name": "ring", "n": 4},
+    "run": {"steps": 20, "eval_every": 10},
+}
 THREADS = 1
 
 
@@ -44,21 +49,31 @@ def one(nproc: int, method: str) -> dict:
     if method == "spawn":
         import multiprocessing as mp
 
-        forkserver.context = lambda modules=(): mp.get_context("spawn")       # the launcher before the forkserver
+        forkserver.context = lambda modules=(): mp.get_context("spawn")  # the launcher before the forkserver
     out = Path(tempfile.mkdtemp(prefix="tailtamer-startup-")) / "run"
     t1 = time.perf_counter()
     summary = launch(CONFIG, out, nproc, plot=False, threads=THREADS)
     total = time.perf_counter() - t1
-    return {"nproc": nproc, "method": method, "import_s": imported, "launch_s": total,
-            "run_s": summary["wall_time_s"], "startup_s": total - summary["wall_time_s"]}
+    return {
+        "nproc": nproc,
+        "method": method,
+        "import_s": imported,
+        "launch_s": total,
+        "run_s": summary["wall_time_s"],
+        "startup_s": total - summary["wall_time_s"],
+    }
 
 
 def measure(nproc: int, method: str, repeats: int) -> dict:
     """Median start-up of ``repeats`` cold launches (each in its own process)."""
     runs = []
     for _ in range(repeats):
-        done = subprocess.run([sys.executable, __file__, "--one", str(nproc), "--method", method],
-                              capture_output=True, text=True, cwd=ROOT)
+        done = subprocess.run(
+            [sys.executable, __file__, "--one", str(nproc), "--method", method],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         if done.returncode != 0:
             raise SystemExit(f"launch of {nproc} processes failed:\n{done.stderr[-2000:]}")
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -82,8 +97,11 @@ def main() -> None:
         prefix = "" if method == "forkserver" else "spawn_"
         result[f"{prefix}startup_s_{nproc}proc"] = round(m["startup_s"], 2)
         result[f"{prefix}detail_{nproc}proc"] = {k: round(v, 3) for k, v in m.items()}
-        print(f"{nproc} processes ({method}): start-up {m['startup_s']:.2f} s, run {m['run_s']:.2f} s, "
-              f"parent imports {m['import_s']:.2f} s (median of {repeats})", file=sys.stderr)
+        print(
+            f"{nproc} processes ({method}): start-up {m['startup_s']:.2f} s, run {m['run_s']:.2f} s, "
+            f"parent imports {m['import_s']:.2f} s (median of {repeats})",
+            file=sys.stderr,
+        )
     print(json.dumps(result))
 
 

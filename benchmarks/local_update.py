@@ -19,6 +19,7 @@ The last line is one JSON object.
 
     python benchmarks/local_update.py [--quick] [--d 1000000] [--n 8] [--local-steps 5] [--rounds 8]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,10 +47,13 @@ def worker(name: str, d: int, n: int, local_steps: int, rounds: int) -> dict:
     torch.set_num_threads(1)
     from tailtamer.api import build
 
-    cfg = {"problem": {"name": "quadratic", "dim": d, "heterogeneity": 1.0},
-           "algorithm": {"name": name, "local_steps": local_steps, "lr": 0.01},
-           "topology": {"name": "complete", "n": n}, "noise": {"name": "none"},
-           "run": {"steps": rounds + 1, "eval_every": rounds + 1, "dtype": "float32", "check_finite": False}}
+    cfg = {
+        "problem": {"name": "quadratic", "dim": d, "heterogeneity": 1.0},
+        "algorithm": {"name": name, "local_steps": local_steps, "lr": 0.01},
+        "topology": {"name": "complete", "n": n},
+        "noise": {"name": "none"},
+        "run": {"steps": rounds + 1, "eval_every": rounds + 1, "dtype": "float32", "check_finite": False},
+    }
     loop = build(cfg)
     alg, comm = loop.algorithm, loop.comm
     state = loop.initial_state()
@@ -64,11 +68,17 @@ def worker(name: str, d: int, n: int, local_steps: int, rounds: int) -> dict:
     acct = alg.accounting(d, torch.float32, n)
     state_bytes = sum(v.numel() * v.element_size() for v in state.values())
     in_round = n * acct["state_bytes_per_client"] + acct["state_bytes_server"]
-    return {"round_s": statistics.median(times[1:]), "round_s_min": min(times[1:]),
-            "peak_rss_added_bytes": max(peak - base, 0), "state_tensor_bytes": state_bytes,
-            "optimizer_state_bytes_in_round": in_round, "model_rows_bytes": n * d * 4,
-            "state_bytes_per_client": acct["state_bytes_per_client"], "state_bytes_server": acct["state_bytes_server"],
-            "comm_bytes_per_round": acct["comm_bytes_per_round"]}
+    return {
+        "round_s": statistics.median(times[1:]),
+        "round_s_min": min(times[1:]),
+        "peak_rss_added_bytes": max(peak - base, 0),
+        "state_tensor_bytes": state_bytes,
+        "optimizer_state_bytes_in_round": in_round,
+        "model_rows_bytes": n * d * 4,
+        "state_bytes_per_client": acct["state_bytes_per_client"],
+        "state_bytes_server": acct["state_bytes_server"],
+        "comm_bytes_per_round": acct["comm_bytes_per_round"],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,24 +97,51 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     res = {}
     for name in METHODS:
-        out = subprocess.run([sys.executable, __file__, "--worker", name, "--d", str(d), "--n", str(a.n),
-                              "--local-steps", str(a.local_steps), "--rounds", str(rounds)],
-                             check=True, capture_output=True, text=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                name,
+                "--d",
+                str(d),
+                "--n",
+                str(a.n),
+                "--local-steps",
+                str(a.local_steps),
+                "--rounds",
+                str(rounds),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         res[name] = json.loads(out.stdout.strip().splitlines()[-1])
         r = res[name]
-        print(f"{name:8s} round {r['round_s'] * 1e3:8.1f} ms   "
-              f"peak RSS added {r['peak_rss_added_bytes'] / 2**20:8.1f} MiB"
-              f"   optimizer state in round {r['optimizer_state_bytes_in_round'] / 2**20:7.1f} MiB"
-              f"   persistent state {r['state_tensor_bytes'] / 2**20:7.1f} MiB   comm/round "
-              f"{r['comm_bytes_per_round'] / 2**20:6.1f} MiB")
+        print(
+            f"{name:8s} round {r['round_s'] * 1e3:8.1f} ms   "
+            f"peak RSS added {r['peak_rss_added_bytes'] / 2**20:8.1f} MiB"
+            f"   optimizer state in round {r['optimizer_state_bytes_in_round'] / 2**20:7.1f} MiB"
+            f"   persistent state {r['state_tensor_bytes'] / 2**20:7.1f} MiB   comm/round "
+            f"{r['comm_bytes_per_round'] / 2**20:6.1f} MiB"
+        )
     b, m = res["bi2clip"], res["adam2"]
-    summary = {"benchmark": "local_update", "d": d, "n": a.n, "local_steps": a.local_steps, "rounds": rounds,
-               "dtype": "float32", "threads": 1, **{f"{k}": v for k, v in res.items()},
-               "round_time_ratio_adam2_over_bi2clip": m["round_s"] / b["round_s"],
-               "round_time_ratio_min_adam2_over_bi2clip": m["round_s_min"] / b["round_s_min"],
-               "peak_rss_ratio_adam2_over_bi2clip": (m["peak_rss_added_bytes"] / b["peak_rss_added_bytes"]
-                                                     if b["peak_rss_added_bytes"] else None),
-               "optimizer_state_bytes_saved": m["optimizer_state_bytes_in_round"] - b["optimizer_state_bytes_in_round"]}
+    summary = {
+        "benchmark": "local_update",
+        "d": d,
+        "n": a.n,
+        "local_steps": a.local_steps,
+        "rounds": rounds,
+        "dtype": "float32",
+        "threads": 1,
+        **{f"{k}": v for k, v in res.items()},
+        "round_time_ratio_adam2_over_bi2clip": m["round_s"] / b["round_s"],
+        "round_time_ratio_min_adam2_over_bi2clip": m["round_s_min"] / b["round_s_min"],
+        "peak_rss_ratio_adam2_over_bi2clip": (
+            m["peak_rss_added_bytes"] / b["peak_rss_added_bytes"] if b["peak_rss_added_bytes"] else None
+        ),
+        "optimizer_state_bytes_saved": m["optimizer_state_bytes_in_round"] - b["optimizer_state_bytes_in_round"],
+    }
     print(json.dumps(summary))
     return 0
 

@@ -17,6 +17,7 @@ glibc is told to keep freed memory in the heap (:func:`tailtamer.memory.keep_hea
 
     python benchmarks/model_overhead.py [--quick] [--batch B] [--threads T] [--repeats R]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,9 +33,9 @@ from tailtamer.algorithms import ALGORITHMS
 from tailtamer.comm.simulated import SimulatedComm
 from tailtamer.engine.oracle import GradientOracle
 from tailtamer.errors import DataNotFoundError
+from tailtamer.memory import keep_heap_memory
 from tailtamer.problems import build_problem
 from tailtamer.problems.models import GPT, ModelProblem, TensorData
-from tailtamer.memory import keep_heap_memory
 from tailtamer.topology import TOPOLOGIES
 
 N, LR, BETA = 8, 0.01, 0.9
@@ -43,8 +44,9 @@ SIZE = {"d_model": 128, "layers": 2, "heads": 4, "ffn": 512, "context": 64}
 
 def gpt_problem(batch: int, backend: str) -> ModelProblem:
     try:
-        return build_problem("gpt-multi30k", N, {**SIZE, "batch_size": batch, "backend": backend,
-                                                 "max_eval_windows": 8})
+        return build_problem(
+            "gpt-multi30k", N, {**SIZE, "batch_size": batch, "backend": backend, "max_eval_windows": 8}
+        )
     except DataNotFoundError:
         g = torch.Generator().manual_seed(0)
         w = torch.randint(0, 9922, (6400, 65), generator=g)
@@ -62,6 +64,7 @@ def simulator_step(problem: ModelProblem, W: np.ndarray) -> Callable[[int], None
         nonlocal state
         oracle.begin(r + 1)
         state = alg.step(state, oracle, comm, r + 1)
+
     return step
 
 
@@ -84,9 +87,10 @@ def single_model_step(problem: ModelProblem) -> Callable[[int], None]:
         with torch.no_grad():
             grads = [p.grad for p in params]
             torch._foreach_mul_(v, BETA)
-            torch._foreach_add_(v, grads, alpha=1 - BETA)           # n = 1: the tracker y equals v
+            torch._foreach_add_(v, grads, alpha=1 - BETA)  # n = 1: the tracker y equals v
             norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(v)))
             torch._foreach_add_(params, v, alpha=-LR / float(norm.clamp_min(1e-12)))
+
     return step
 
 
@@ -119,6 +123,7 @@ def naive_step(problem: ModelProblem, W: np.ndarray) -> Callable[[int], None]:
             for i in range(N):
                 for k, p in enumerate(P[i]):
                     p.copy_(Xn[i][k])
+
     return step
 
 
@@ -134,24 +139,37 @@ def median_times(fns: dict[str, Callable[[int], None]], repeats: int) -> dict[st
     return {k: statistics.median(v) for k, v in times.items()}
 
 
-def run(quick: bool = False, batch: int | None = None, threads: int = 1, repeats: int | None = None,
-        keep_heap: bool = True) -> dict:
+def run(
+    quick: bool = False, batch: int | None = None, threads: int = 1, repeats: int | None = None, keep_heap: bool = True
+) -> dict:
     torch.set_num_threads(threads)
     heap = keep_heap_memory() if keep_heap else False
     B = batch or (4 if quick else 16)
     R = repeats or (3 if quick else 7)
     W = TOPOLOGIES.build("ring", {}, n=N).W
     vm, lp = gpt_problem(B, "vmap"), gpt_problem(B, "loop")
-    fns = {"simulator_vmap": simulator_step(vm, W), "simulator_loop": simulator_step(lp, W),
-           "single_model": single_model_step(vm), "naive": naive_step(vm, W)}
+    fns = {
+        "simulator_vmap": simulator_step(vm, W),
+        "simulator_loop": simulator_step(lp, W),
+        "single_model": single_model_step(vm),
+        "naive": naive_step(vm, W),
+    }
     t = median_times(fns, R)
     best = min(("vmap", t["simulator_vmap"]), ("loop", t["simulator_loop"]), key=lambda kv: kv[1])
-    return {"benchmark": "model_overhead", "n": N, "batch_per_node": B, "params": vm.dim, "threads": threads,
-            "repeats": R, "keep_heap_memory": heap, "seconds": {k: round(v, 4) for k, v in t.items()},
-            "best_backend": best[0],
-            "ratio_vs_single_model": round(best[1] / t["single_model"], 3),
-            "ratio_vs_naive": round(best[1] / t["naive"], 3),
-            "ratio_loop_vs_vmap": round(t["simulator_loop"] / t["simulator_vmap"], 3)}
+    return {
+        "benchmark": "model_overhead",
+        "n": N,
+        "batch_per_node": B,
+        "params": vm.dim,
+        "threads": threads,
+        "repeats": R,
+        "keep_heap_memory": heap,
+        "seconds": {k: round(v, 4) for k, v in t.items()},
+        "best_backend": best[0],
+        "ratio_vs_single_model": round(best[1] / t["single_model"], 3),
+        "ratio_vs_naive": round(best[1] / t["naive"], 3),
+        "ratio_loop_vs_vmap": round(t["simulator_loop"] / t["simulator_vmap"], 3),
+    }
 
 
 def main() -> None:
@@ -160,8 +178,9 @@ def main() -> None:
     ap.add_argument("--batch", type=int, help="windows per node (default 16; --quick 4)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeats", type=int)
-    ap.add_argument("--default-malloc", action="store_true",
-                    help="leave glibc's mmap behaviour alone (see tailtamer.memory)")
+    ap.add_argument(
+        "--default-malloc", action="store_true", help="leave glibc's mmap behaviour alone (see tailtamer.memory)"
+    )
     args = ap.parse_args()
     result = run(args.quick, args.batch, args.threads, args.repeats, keep_heap=not args.default_malloc)
     s = result["seconds"]

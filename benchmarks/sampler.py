@@ -16,6 +16,7 @@ The last line printed is one JSON object. ``run(quick)`` returns the same dict, 
 
     python benchmarks/sampler.py [--quick]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,16 +24,15 @@ import json
 import os
 import statistics
 import time
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy.stats
 import torch
 
 from tailtamer import rng
-from tailtamer.noise import fused
-from tailtamer.noise import build_noise
+from tailtamer.noise import build_noise, fused
 
 ALPHA, SKEW = 1.5, 0.5
 
@@ -73,6 +73,7 @@ def run(quick: bool = False) -> dict[str, Any]:
 
     def blocks(flag: str) -> Callable[[int], Any]:
         """α-stable draws as [n / 1,000, 1,000] (whole blocks), eager (``"0"``) or compiled (``"1"``)."""
+
         def draw(r: int) -> None:
             before = os.environ.get("TAILTAMER_FUSED")
             os.environ["TAILTAMER_FUSED"] = flag
@@ -80,28 +81,44 @@ def run(quick: bool = False) -> dict[str, Any]:
                 model.sample(seed=0, nodes=torch.arange(n // 1000), step=r + 1, d=1000)
             finally:
                 os.environ.pop("TAILTAMER_FUSED") if before is None else os.environ.update(TAILTAMER_FUSED=before)
+
         return draw
 
     threads = torch.get_num_threads()
     ours_s, scipy_s = _median_times([ours, theirs], repeats)
-    torch.set_num_threads(1)                       # the same comparison with torch on one thread
+    torch.set_num_threads(1)  # the same comparison with torch on one thread
     ours_1, scipy_1 = _median_times([ours, theirs], repeats)
-    u64, r64, u32, r32 = _median_times([uniforms(torch.float64), torch_rand(torch.float64),
-                                        uniforms(torch.float32), torch_rand(torch.float32)], 2 * repeats + 1)
-    eager_rows, fused_rows, r64_rows = _median_times([blocks("0"), blocks("1"), torch_rand(torch.float64)],
-                                                     repeats)                     # the warm-up compiles
+    u64, r64, u32, r32 = _median_times(
+        [uniforms(torch.float64), torch_rand(torch.float64), uniforms(torch.float32), torch_rand(torch.float32)],
+        2 * repeats + 1,
+    )
+    eager_rows, fused_rows, r64_rows = _median_times(
+        [blocks("0"), blocks("1"), torch_rand(torch.float64)], repeats
+    )  # the warm-up compiles
     torch.set_num_threads(threads)
-    return {"sampler_vs_scipy_speedup": round(scipy_s / ours_s, 2), "tailtamer_s": round(ours_s, 5),
-            "scipy_s": round(scipy_s, 5), "n": n, "repeats": repeats, "alpha": ALPHA, "skew": SKEW,
-            "torch_threads": threads, "sampler_vs_scipy_one_thread": round(scipy_1 / ours_1, 2),
-            "sampler_cost_vs_torch_rand": round(u64 / r64, 2),
-            "sampler_cost_vs_torch_rand_float32": round(u32 / r32, 2),
-            "uniform_s": round(u64, 5), "torch_rand_s": round(r64, 5),
-            "alpha_stable_cost_vs_torch_rand": round(ours_1 / r64, 2), "uniform_threads": 1,
-            "alpha_stable_rows_eager_s": round(eager_rows, 5), "alpha_stable_rows_fused_s": round(fused_rows, 5),
-            "alpha_stable_fused_cost_vs_torch_rand": round(fused_rows / r64_rows, 2),
-            "alpha_stable_rows_eager_cost_vs_torch_rand": round(eager_rows / r64_rows, 2),
-            "fused_speedup": round(eager_rows / fused_rows, 2), "fused_compile_s": round(fused.compile_seconds(), 2)}
+    return {
+        "sampler_vs_scipy_speedup": round(scipy_s / ours_s, 2),
+        "tailtamer_s": round(ours_s, 5),
+        "scipy_s": round(scipy_s, 5),
+        "n": n,
+        "repeats": repeats,
+        "alpha": ALPHA,
+        "skew": SKEW,
+        "torch_threads": threads,
+        "sampler_vs_scipy_one_thread": round(scipy_1 / ours_1, 2),
+        "sampler_cost_vs_torch_rand": round(u64 / r64, 2),
+        "sampler_cost_vs_torch_rand_float32": round(u32 / r32, 2),
+        "uniform_s": round(u64, 5),
+        "torch_rand_s": round(r64, 5),
+        "alpha_stable_cost_vs_torch_rand": round(ours_1 / r64, 2),
+        "uniform_threads": 1,
+        "alpha_stable_rows_eager_s": round(eager_rows, 5),
+        "alpha_stable_rows_fused_s": round(fused_rows, 5),
+        "alpha_stable_fused_cost_vs_torch_rand": round(fused_rows / r64_rows, 2),
+        "alpha_stable_rows_eager_cost_vs_torch_rand": round(eager_rows / r64_rows, 2),
+        "fused_speedup": round(eager_rows / fused_rows, 2),
+        "fused_compile_s": round(fused.compile_seconds(), 2),
+    }
 
 
 def main() -> None:
@@ -113,9 +130,11 @@ def main() -> None:
     for label, key in (("tailtamer (CMS, torch)", "tailtamer_s"), ("scipy levy_stable.rvs", "scipy_s")):
         print(f"{label:<28}{res[key]:>10.4f}{res['n'] / res[key]:>14.3g}")
     print(f"speedup: {res['sampler_vs_scipy_speedup']}x")
-    print(f"counter-based uniforms / torch.rand (float64, one thread): {res['sampler_cost_vs_torch_rand']}x "
-          f"({res['uniform_s']:.4f}s vs {res['torch_rand_s']:.4f}s); "
-          f"float32: {res['sampler_cost_vs_torch_rand_float32']}x")
+    print(
+        f"counter-based uniforms / torch.rand (float64, one thread): {res['sampler_cost_vs_torch_rand']}x "
+        f"({res['uniform_s']:.4f}s vs {res['torch_rand_s']:.4f}s); "
+        f"float32: {res['sampler_cost_vs_torch_rand_float32']}x"
+    )
     print(json.dumps(res))
 
 

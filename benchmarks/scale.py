@@ -18,6 +18,7 @@ One case on its own (what the README's two n = 10,000 rows run; THREADS 0 = tail
 
     python benchmarks/scale.py [--quick] [--no-plot]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,9 +37,13 @@ PLOT = ROOT / "docs" / "img" / "scale.png"
 
 
 def config(n: int, d: int, noise: dict[str, Any]) -> dict[str, Any]:
-    return {"problem": {"name": "quadratic", "dim": d}, "algorithm": {"name": "gt-nsgdm", "lr": 0.005, "beta": 0.9},
-            "topology": {"name": "ring", "n": n}, "noise": noise,
-            "run": {"steps": 1, "eval_every": 1, "seed": 0, "dtype": "float32", "check_finite": False}}
+    return {
+        "problem": {"name": "quadratic", "dim": d},
+        "algorithm": {"name": "gt-nsgdm", "lr": 0.005, "beta": 0.9},
+        "topology": {"name": "ring", "n": n},
+        "noise": noise,
+        "run": {"steps": 1, "eval_every": 1, "seed": 0, "dtype": "float32", "check_finite": False},
+    }
 
 
 def measure(n: int, d: int, noise: dict[str, Any], steps: int, pin: int = 0) -> dict[str, Any]:
@@ -66,18 +71,28 @@ def measure(n: int, d: int, noise: dict[str, Any], steps: int, pin: int = 0) -> 
         cpu.append(time.process_time() - c1)
     step_s = statistics.median(times[1:])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return {"n": n, "d": d, "noise": noise["name"], "step_s": step_s, "steps_per_s": 1.0 / step_s,
-            "cpu_s_per_step": round(statistics.median(cpu[1:]), 4),
-            "build_s": round(build_s, 3), "peak_rss_gb": round(peak / 2**30, 3), "threads": torch.get_num_threads(),
-            "kernel": loop.comm.kernel, "sparse_W": bool(c.topology.sparse), "rho": c.topology.rho,
-            "compile_s": round(_compile_seconds(), 2)}
+    return {
+        "n": n,
+        "d": d,
+        "noise": noise["name"],
+        "step_s": step_s,
+        "steps_per_s": 1.0 / step_s,
+        "cpu_s_per_step": round(statistics.median(cpu[1:]), 4),
+        "build_s": round(build_s, 3),
+        "peak_rss_gb": round(peak / 2**30, 3),
+        "threads": torch.get_num_threads(),
+        "kernel": loop.comm.kernel,
+        "sparse_W": bool(c.topology.sparse),
+        "rho": c.topology.rho,
+        "compile_s": round(_compile_seconds(), 2),
+    }
 
 
 def _compile_seconds() -> float:
     """Seconds spent compiling the noise uniforms (:mod:`tailtamer.noise.fused`), paid in the warm-up step."""
     try:
         from tailtamer.noise import fused
-    except ImportError:     # a checkout without the compiled path
+    except ImportError:  # a checkout without the compiled path
         return 0.0
     return fused.compile_seconds()
 
@@ -103,6 +118,7 @@ def slope(rows: list[dict[str, Any]]) -> float:
 
 def plot(rows: list[dict[str, Any]], path: Path) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -140,26 +156,37 @@ def main() -> None:
     one = {name: in_child(10_000, 1_000, name, 3 if args.quick else 15, pin=1) for name in NOISES}
     print(f"{'n':>9} {'s/step':>10} {'us/node':>9} {'peak GB':>8} {'threads':>7} {'kernel':>10}")
     for r in rows:
-        print(f"{r['n']:>9,} {r['step_s']:>10.5f} {1e6 * r['step_s'] / r['n']:>9.3f} {r['peak_rss_gb']:>8.2f} "
-              f"{r['threads']:>7} {r['kernel']:>10}")
+        print(
+            f"{r['n']:>9,} {r['step_s']:>10.5f} {1e6 * r['step_s'] / r['n']:>9.3f} {r['peak_rss_gb']:>8.2f} "
+            f"{r['threads']:>7} {r['kernel']:>10}"
+        )
     for name, r in big.items():
-        print(f"n=10,000 d=1,000 float32, noise {name}: {r['steps_per_s']:.2f} steps/s ({r['threads']} thread(s), "
-              f"peak {r['peak_rss_gb']:.2f} GB); pinned to 1 thread: {one[name]['steps_per_s']:.2f} steps/s")
+        print(
+            f"n=10,000 d=1,000 float32, noise {name}: {r['steps_per_s']:.2f} steps/s ({r['threads']} thread(s), "
+            f"peak {r['peak_rss_gb']:.2f} GB); pinned to 1 thread: {one[name]['steps_per_s']:.2f} steps/s"
+        )
     upper = [r for r in rows if r["n"] >= 10**4]
     if not args.no_plot:
         plot(rows, PLOT)
-    print(json.dumps({
-        "step_s_by_n": {str(r["n"]): round(r["step_s"], 6) for r in rows},
-        "peak_rss_gb_by_n": {str(r["n"]): r["peak_rss_gb"] for r in rows},
-        "threads_by_n": {str(r["n"]): r["threads"] for r in rows},
-        "scaling_exponent_n_ge_1e4": round(slope(upper), 3),
-        "largest_n": rows[-1]["n"], "largest_n_peak_rss_gb": rows[-1]["peak_rss_gb"],
-        "n10k_d1k_f32_steps_per_s_none": round(big["none"]["steps_per_s"], 2),
-        "n10k_d1k_f32_steps_per_s_alpha_stable": round(big["alpha-stable"]["steps_per_s"], 2),
-        "n10k_d1k_threads": big["none"]["threads"],
-        "n10k_d1k_f32_steps_per_s_none_1thread": round(one["none"]["steps_per_s"], 2),
-        "n10k_d1k_f32_steps_per_s_alpha_stable_1thread": round(one["alpha-stable"]["steps_per_s"], 2),
-        "dtype": "float32", "quick": args.quick}))
+    print(
+        json.dumps(
+            {
+                "step_s_by_n": {str(r["n"]): round(r["step_s"], 6) for r in rows},
+                "peak_rss_gb_by_n": {str(r["n"]): r["peak_rss_gb"] for r in rows},
+                "threads_by_n": {str(r["n"]): r["threads"] for r in rows},
+                "scaling_exponent_n_ge_1e4": round(slope(upper), 3),
+                "largest_n": rows[-1]["n"],
+                "largest_n_peak_rss_gb": rows[-1]["peak_rss_gb"],
+                "n10k_d1k_f32_steps_per_s_none": round(big["none"]["steps_per_s"], 2),
+                "n10k_d1k_f32_steps_per_s_alpha_stable": round(big["alpha-stable"]["steps_per_s"], 2),
+                "n10k_d1k_threads": big["none"]["threads"],
+                "n10k_d1k_f32_steps_per_s_none_1thread": round(one["none"]["steps_per_s"], 2),
+                "n10k_d1k_f32_steps_per_s_alpha_stable_1thread": round(one["alpha-stable"]["steps_per_s"], 2),
+                "dtype": "float32",
+                "quick": args.quick,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ are path-steps per second and paths per second for a 1,000-step horizon. The dis
 noise values per step (the SDE: M·d Gaussians), which is where the SDE's advantage comes from. The last line
 is one JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from tailtamer.sde import build_lab, discrete_paths, sde_paths
 
 M, D, N = 10_000, 10, 4
-METHODS = {"dsgd": {"name": "dsgd"}, "dcsgd (ω = 1)": {"name": "dcsgd", "omega": 1.0},
-           "dsignsgd": {"name": "dsignsgd"}}
+METHODS = {"dsgd": {"name": "dsgd"}, "dcsgd (ω = 1)": {"name": "dcsgd", "omega": 1.0}, "dsignsgd": {"name": "dsignsgd"}}
 NOISES = {"gaussian": {"name": "gaussian"}, "student-t(2.5)": {"name": "student-t", "df": 2.5}}
 
 
@@ -41,23 +41,38 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"{'method':>16} {'noise':>15} {'discrete path-steps/s':>22} {'SDE path-steps/s':>17} {'SDE/discrete':>13}")
     for mname, method in METHODS.items():
         for nname, noise in NOISES.items():
-            lab = build_lab({"problem": {"name": "quartic", "dim": D, "x0": 1.0},
-                             "method": {**method, "workers": N, "lr": eta}, "noise": noise,
-                             "sde": {"paths": M, "horizon": steps * eta, "record": 1}})
+            lab = build_lab(
+                {
+                    "problem": {"name": "quartic", "dim": D, "x0": 1.0},
+                    "method": {**method, "workers": N, "lr": eta},
+                    "noise": noise,
+                    "sde": {"paths": M, "horizon": steps * eta, "record": 1},
+                }
+            )
             rate = {}
             for kind, fn in (("discrete", discrete_paths), ("sde", sde_paths)):
                 t0 = time.perf_counter()
                 fn(lab.method, lab.grad, lab.f, lab.rule, lab.eta, lab.x0, lab.steps, 0, 1)
                 rate[kind] = M * lab.steps / (time.perf_counter() - t0)
             ratio = rate["sde"] / rate["discrete"]
-            rows[f"{mname} / {nname}"] = {"discrete_path_steps_per_s": rate["discrete"],
-                                          "sde_path_steps_per_s": rate["sde"], "sde_over_discrete": ratio,
-                                          "sde_paths_per_s_1000_steps": rate["sde"] / 1000}
-            print(f"{mname:>16} {nname:>15} {rate['discrete']:>22.3g} {rate['sde']:>17.3g} {ratio:>13.2f}",
-                  flush=True)
+            rows[f"{mname} / {nname}"] = {
+                "discrete_path_steps_per_s": rate["discrete"],
+                "sde_path_steps_per_s": rate["sde"],
+                "sde_over_discrete": ratio,
+                "sde_paths_per_s_1000_steps": rate["sde"] / 1000,
+            }
+            print(f"{mname:>16} {nname:>15} {rate['discrete']:>22.3g} {rate['sde']:>17.3g} {ratio:>13.2f}", flush=True)
     ratios = sorted(r["sde_over_discrete"] for r in rows.values())
-    result = {"paths": M, "d": D, "workers": N, "steps": steps, "threads": 1, "rows": rows,
-              "sde_over_discrete_median": statistics.median(ratios), "sde_over_discrete_min": ratios[0]}
+    result = {
+        "paths": M,
+        "d": D,
+        "workers": N,
+        "steps": steps,
+        "threads": 1,
+        "rows": rows,
+        "sde_over_discrete_median": statistics.median(ratios),
+        "sde_over_discrete_min": ratios[0],
+    }
     print(json.dumps(result))
     return result
 

@@ -26,6 +26,7 @@ Adam-SGD on a quadratic and a logistic task under Student-t and α-stable noise:
 5 local steps, 4 of 8 clients sampled per round), whose members are stacked with one server row each
 (:mod:`tailtamer.comm.server`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,17 +46,18 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from tailtamer.rundir.folder import read_summary  # noqa: E402
-from tailtamer.experiments.stacked import StackedRun, plan  # noqa: E402
-from tailtamer.experiments.executors import warm  # noqa: E402
-from tailtamer.experiments.studies import gt_nsgdm_heavy_tails as e1  # noqa: E402
-from tailtamer.experiments.studies import tailopt_local_updates as tailopt  # noqa: E402
-from tailtamer.experiments.sweep import run_sweep  # noqa: E402
-
+from tailtamer.experiments.executors import warm
+from tailtamer.experiments.stacked import StackedRun, plan
+from tailtamer.experiments.studies import gt_nsgdm_heavy_tails as e1
+from tailtamer.experiments.studies import tailopt_local_updates as tailopt
+from tailtamer.experiments.sweep import run_sweep
+from tailtamer.rundir.folder import read_summary
 
 #: ``--problem``: E1's own problem (None), or one put in its place in every job.
-PROBLEMS: dict[str, dict | None] = {"e1": None,
-                                    "logistic": {"name": "logistic", "samples": 2000, "dim": 20, "reg": 0.01}}
+PROBLEMS: dict[str, dict | None] = {
+    "e1": None,
+    "logistic": {"name": "logistic", "samples": 2000, "dim": 20, "reg": 0.01},
+}
 
 
 #: ``--grid``: the first tuning round of a study.
@@ -68,10 +70,12 @@ def jobs(root: Path, args: argparse.Namespace) -> list[tuple[Path, dict]]:
     grid = GRIDS[args.grid](root)
     if args.seeds:
         base = grid[0][1]
-        grid = [(root / "seeds" / f"seed{s}", {**copy.deepcopy(base), "run": {**base["run"], "seed": s}})
-                for s in range(1000, 1000 + args.seeds)]
+        grid = [
+            (root / "seeds" / f"seed{s}", {**copy.deepcopy(base), "run": {**base["run"], "seed": s}})
+            for s in range(1000, 1000 + args.seeds)
+        ]
     out = []
-    for folder, cfg in grid[:args.limit]:
+    for folder, cfg in grid[: args.limit]:
         steps = args.steps or cfg["run"]["steps"]
         cfg["run"]["steps"] = min(steps, 300) if args.quick else steps
         if PROBLEMS[args.problem] is not None:
@@ -95,8 +99,9 @@ def finals(root: Path, args: argparse.Namespace) -> list[dict]:
 def files(root: Path, args: argparse.Namespace) -> list[dict[str, int]]:
     """Each run folder's files: name → size for checkpoints (their contents are one member's state, so the
     same size as a standalone run's), name → 0 for the others (their sizes hold timings)."""
-    return [{p.name: (p.stat().st_size if p.suffix == ".pt" else 0) for p in Path(f).iterdir()}
-            for f, _ in jobs(root, args)]
+    return [
+        {p.name: (p.stat().st_size if p.suffix == ".pt" else 0) for p in Path(f).iterdir()} for f, _ in jobs(root, args)
+    ]
 
 
 def main() -> None:
@@ -106,12 +111,23 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="worker processes of both sweeps")
     ap.add_argument("--repeats", type=int, default=3, help="timed sweeps of each kind (medians reported)")
     ap.add_argument("--limit", type=int, default=None, help="only the first N jobs of the grid")
-    ap.add_argument("--seeds", type=int, default=0,
-                    help="instead of the grid: R seeds of its first GT-NSGDm config (the large-stack case)")
-    ap.add_argument("--problem", choices=sorted(PROBLEMS), default="e1",
-                    help="E1's problem, or logistic regression in its place in every job")
-    ap.add_argument("--no-plots", action="store_true",
-                    help="no metrics.png per run in either sweep (today's sweeps draw one per run)")
+    ap.add_argument(
+        "--seeds",
+        type=int,
+        default=0,
+        help="instead of the grid: R seeds of its first GT-NSGDm config (the large-stack case)",
+    )
+    ap.add_argument(
+        "--problem",
+        choices=sorted(PROBLEMS),
+        default="e1",
+        help="E1's problem, or logistic regression in its place in every job",
+    )
+    ap.add_argument(
+        "--no-plots",
+        action="store_true",
+        help="no metrics.png per run in either sweep (today's sweeps draw one per run)",
+    )
     ap.add_argument("--quick", action="store_true", help="T ≤ 300, one repeat (for development)")
     args = ap.parse_args()
     if args.problem != "e1" and args.grid != "e1":
@@ -119,7 +135,7 @@ def main() -> None:
     if args.quick:
         args.repeats = 1
     torch.set_num_threads(1)
-    start = warm()   # the workers' forkserver (imports torch and tailtamer once per process): not in the timings
+    start = warm()  # the workers' forkserver (imports torch and tailtamer once per process): not in the timings
     tmp = Path(tempfile.mkdtemp(prefix="tailtamer-sweep-bench-"))
     todo = jobs(tmp / "plan", args)
     units = plan([(str(f), c) for f, c in todo], args.workers)
@@ -133,8 +149,15 @@ def main() -> None:
                 (stacked_t if stack else plain_t).append(t)
         a, b = finals(tmp / "plain", args), finals(tmp / "stacked", args)
         same_files = files(tmp / "plain", args) == files(tmp / "stacked", args)
-        worst = max((abs(x[k] - y[k]) for x, y in zip(a, b) for k in x if x[k] == x[k] and y.get(k) == y.get(k)
-                     and abs(x[k]) != float("inf")), default=0.0)
+        worst = max(
+            (
+                abs(x[k] - y[k])
+                for x, y in zip(a, b)
+                for k in x
+                if x[k] == x[k] and y.get(k) == y.get(k) and abs(x[k]) != float("inf")
+            ),
+            default=0.0,
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     mp, mb = statistics.median(plain_t), statistics.median(stacked_t)
@@ -142,22 +165,45 @@ def main() -> None:
     name = {"e1": "E1", "tailopt": "TailOPT"}[args.grid]
     what = f"{args.seeds} seeds of one {name} config" if args.seeds else f"{name} tuning grid, first round"
     what += f", on {args.problem}" if PROBLEMS[args.problem] is not None else ""
-    print(f"{what}: {runs} runs × {steps} steps, {args.workers} workers × 1 thread, "
-          f"float64, {'no plots' if args.no_plots else 'a metrics.png per run'}; stacked runs of {sizes} members; "
-          f"workers forked from a preloaded forkserver (started once, {start:.1f} s, before the timings)")
+    print(
+        f"{what}: {runs} runs × {steps} steps, {args.workers} workers × 1 thread, "
+        f"float64, {'no plots' if args.no_plots else 'a metrics.png per run'}; stacked runs of {sizes} members; "
+        f"workers forked from a preloaded forkserver (started once, {start:.1f} s, before the timings)"
+    )
     width = 40
     for label, t in (("plain sweep (one run per job)", mp), ("stacked sweep (stacked runs)", mb)):
         bar = "█" * max(1, round(width * t / max(mp, mb)))
         print(f"  {label:<32} {bar:<{width}} {t:7.2f} s  ({runs * steps / t:9.0f} run-steps/s)")
-    print(f"  speedup {mp / mb:.1f}×; largest metric difference stacked vs plain: {worst:.1e}; "
-          f"same files (names, checkpoint sizes): {same_files}")
-    print(json.dumps({
-        "benchmark": "sweep", "jobs": f"seeds:{args.seeds}" if args.seeds else f"{args.grid}-tune-grid", "runs": runs,
-        "grid": args.grid, "problem": args.problem,
-        "steps": steps, "workers": args.workers, "threads": 1, "dtype": "float64", "plots": not args.no_plots,
-        "repeats": args.repeats, "plain_s": plain_t, "stacked_s": stacked_t, "plain_median_s": mp,
-        "stacked_median_s": mb, "stack_sizes": sizes, "forkserver_start_s": start, "max_metric_diff": worst,
-        "same_files": same_files, "sweep_speedup": mp / mb}))
+    print(
+        f"  speedup {mp / mb:.1f}×; largest metric difference stacked vs plain: {worst:.1e}; "
+        f"same files (names, checkpoint sizes): {same_files}"
+    )
+    print(
+        json.dumps(
+            {
+                "benchmark": "sweep",
+                "jobs": f"seeds:{args.seeds}" if args.seeds else f"{args.grid}-tune-grid",
+                "runs": runs,
+                "grid": args.grid,
+                "problem": args.problem,
+                "steps": steps,
+                "workers": args.workers,
+                "threads": 1,
+                "dtype": "float64",
+                "plots": not args.no_plots,
+                "repeats": args.repeats,
+                "plain_s": plain_t,
+                "stacked_s": stacked_t,
+                "plain_median_s": mp,
+                "stacked_median_s": mb,
+                "stack_sizes": sizes,
+                "forkserver_start_s": start,
+                "max_metric_diff": worst,
+                "same_files": same_files,
+                "sweep_speedup": mp / mb,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

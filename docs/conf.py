@@ -3,6 +3,7 @@
 Build (as .ci/run does): ``sphinx-build -W --keep-going -b html docs docs/_build/html``. Nothing is fetched at
 build time (no intersphinx), so the build works offline.
 """
+
 from __future__ import annotations
 
 import sys

@@ -7,6 +7,7 @@ must agree to rounding. A worker restarts right after its own arrival (the paper
 times only the per-gradient methods and Rennala match the engine (the batch rule of sync rounds and FedBuff
 is not written here).
 """
+
 from __future__ import annotations
 
 import math
@@ -22,14 +23,21 @@ def clip(g: Vec, gamma: float) -> Vec:
     return g if nrm <= gamma else g * (gamma / nrm)
 
 
-def simulate(method: str, hp: dict, n: int, x0: Vec, steps: int, duration: Callable[[int, int], float],
-             grad: Callable[[int, int, Vec, int], Vec]) -> dict:
+def simulate(
+    method: str,
+    hp: dict,
+    n: int,
+    x0: Vec,
+    steps: int,
+    duration: Callable[[int, int], float],
+    grad: Callable[[int, int, Vec, int], Vec],
+) -> dict:
     """Run ``method`` for ``steps`` server updates; returns x, the clock and the job counters."""
     x = x0.clone()
     k = 0
     clock = 0.0
     jobs = [0] * n
-    flight: dict[int, tuple[float, int, int, Vec]] = {}     # worker -> (finish, version, job, x_read)
+    flight: dict[int, tuple[float, int, int, Vec]] = {}  # worker -> (finish, version, job, x_read)
     dropped = cancelled = 0
     m = torch.zeros_like(x)
     buf, _bw, cnt = torch.zeros_like(x), 0.0, 0
@@ -92,7 +100,7 @@ def simulate(method: str, hp: dict, n: int, x0: Vec, steps: int, duration: Calla
                         del flight[w]
                         cancelled += 1
                         start(w)
-        elif method == "rennala":            # Tyurin & Richtárik 2023, Alg. 3: stale gradients ignored, no stops
+        elif method == "rennala":  # Tyurin & Richtárik 2023, Alg. 3: stale gradients ignored, no stops
             if delay > 0:
                 dropped += 1
                 start(i)

@@ -3,6 +3,7 @@
 Tests live in one folder per family (decentralized/, local_update/, asynchronous/, compressed/, core/, engine/,
 cli/, studies/, distributed/); the reference helpers and data/ stay here, and this folder is put on sys.path so
 that ``from reference import ...`` works from every subfolder."""
+
 from __future__ import annotations
 
 import sys

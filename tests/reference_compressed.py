@@ -4,6 +4,7 @@ Each node is its own 1-D tensor; the server average and gossip are explicit loop
 are written out again. A compressor is applied to one node's row at a time with that node's own randomness
 handle (``Randomness(seed, [i], t)``), which is what counter-based draws promise the vectorized code sees.
 """
+
 from __future__ import annotations
 
 import math
@@ -14,7 +15,7 @@ import torch
 from tailtamer.rng import Randomness
 
 Vec = torch.Tensor
-NodeGrad = Callable[[int, Vec, int, int], Vec]          # (node, x_i, step, call) -> g_i
+NodeGrad = Callable[[int, Vec, int, int], Vec]  # (node, x_i, step, call) -> g_i
 
 
 def compress(comp, v: Vec, seed: int, node: int, t: int, call: int = 0) -> Vec:
@@ -45,8 +46,18 @@ def step_size(hp: dict, base: float, grad_norm: float, ghat_norm: float) -> floa
     return base
 
 
-def run_server_reference(name: str, hp: dict, comp, x0: Vec, n: int, grad: NodeGrad, exact: Callable[[Vec], Vec],
-                         steps: int, base_lr: Callable[[int], float], seed: int) -> Vec:
+def run_server_reference(
+    name: str,
+    hp: dict,
+    comp,
+    x0: Vec,
+    n: int,
+    grad: NodeGrad,
+    exact: Callable[[Vec], Vec],
+    steps: int,
+    base_lr: Callable[[int], float],
+    seed: int,
+) -> Vec:
     """The server model after ``steps`` steps of ``name`` ∈ dsgd-server, dcsgd, dsignsgd, ef, ef21."""
     x = x0.clone()
     e = [torch.zeros_like(x) for _ in range(n)]
@@ -83,8 +94,17 @@ def run_server_reference(name: str, hp: dict, comp, x0: Vec, n: int, grad: NodeG
     return x
 
 
-def choco_round(W: list[list[float]], comp, z_half: list[Vec], zhat: list[Vec], s: list[Vec], gamma: float,
-                seed: int, t: int, call: int) -> tuple[list[Vec], list[Vec], list[Vec]]:
+def choco_round(
+    W: list[list[float]],
+    comp,
+    z_half: list[Vec],
+    zhat: list[Vec],
+    s: list[Vec],
+    gamma: float,
+    seed: int,
+    t: int,
+    call: int,
+) -> tuple[list[Vec], list[Vec], list[Vec]]:
     """One CHOCO consensus round: q_i = C(z½_i − ẑ_i); ẑ_i += q_i; s_i += Σ_j w_ij q_j; z_i = z½_i + γ(s_i − ẑ_i)."""
     n = len(z_half)
     q = [compress(comp, z_half[i] - zhat[i], seed, i, t, call) for i in range(n)]

@@ -1,5 +1,6 @@
 """The package version: the installed distribution's metadata, or ``pyproject.toml`` for a source tree that is
 not installed (``PYTHONPATH=src``)."""
+
 from __future__ import annotations
 
 import sys

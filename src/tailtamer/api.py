@@ -7,12 +7,13 @@ before the mixing matrix and before the ``[n, d]`` state are allocated. :func:`m
 what the method *is*: an :class:`~tailtamer.algorithms.base.Algorithm` runs in lockstep, an
 :class:`~tailtamer.algorithms.asynchronous.base.AsyncScheme` on the event engine.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterable
 
 from . import threads
 from .algorithms import ALGORITHMS
@@ -34,8 +35,16 @@ from .timing import TIMINGS, TimingModel
 from .topology import SERVER, Topology, build_topology
 from .validation import check_device
 
-__all__ = ["DTYPES", "Components", "build", "build_components", "make_async_loop", "make_loop", "problem_size",
-           "simulated_comm"]
+__all__ = [
+    "DTYPES",
+    "Components",
+    "build",
+    "build_components",
+    "make_async_loop",
+    "make_loop",
+    "problem_size",
+    "simulated_comm",
+]
 
 
 @dataclass
@@ -45,10 +54,10 @@ class Components:
     config: dict[str, Any]
     problem: Problem
     algorithm: Algorithm | AsyncScheme
-    topology: Topology | None      # None for methods that never gossip (no matrix is built)
+    topology: Topology | None  # None for methods that never gossip (no matrix is built)
     noise: NoiseModel | None
     n: int = 0
-    timing: TimingModel | None = None    # the workers' compute times of an event-driven scheme
+    timing: TimingModel | None = None  # the workers' compute times of an event-driven scheme
 
     @property
     def event_driven(self) -> bool:
@@ -67,8 +76,7 @@ def _params(section: dict[str, Any], drop: tuple[str, ...] = ("name",)) -> dict[
     return {k: v for k, v in section.items() if k not in drop}
 
 
-def build_components(cfg: dict[str, Any], resolved: bool = False, processes: int = 1,
-                     check: bool = True) -> Components:
+def build_components(cfg: dict[str, Any], resolved: bool = False, processes: int = 1, check: bool = True) -> Components:
     """Resolve ``cfg`` (unless already resolved) and build algorithm, timing model, topology, problem and noise.
 
     The topology's mixing matrix is validated against the algorithm's requirement (e.g. doubly stochastic for
@@ -80,15 +88,22 @@ def build_components(cfg: dict[str, Any], resolved: bool = False, processes: int
     run = cfg["run"]
     check_device(run["device"])
     topo_cfg = cfg["topology"]
-    algorithm = ALGORITHMS.build(cfg["algorithm"]["name"], _params(cfg["algorithm"]), section="algorithm",
-                                 steps=run["steps"], **_compression(cfg))
+    algorithm = ALGORITHMS.build(
+        cfg["algorithm"]["name"],
+        _params(cfg["algorithm"]),
+        section="algorithm",
+        steps=run["steps"],
+        **_compression(cfg),
+    )
     event_driven = isinstance(algorithm, AsyncScheme)
     if run.get("time", 0.0) > 0 and not event_driven:
-        raise ValidationError(f"[run] time (a simulated-time limit) applies to asynchronous methods only; "
-                              f"'{cfg['algorithm']['name']}' runs in lockstep: use [run] steps")
+        raise ValidationError(
+            f"[run] time (a simulated-time limit) applies to asynchronous methods only; "
+            f"'{cfg['algorithm']['name']}' runs in lockstep: use [run] steps"
+        )
     graph = _needs_graph(topo_cfg, algorithm, cfg["algorithm"]["name"])
     if check:
-        check_memory(cfg, algorithm, processes=processes, graph=graph)     # before W or the problem data exist
+        check_memory(cfg, algorithm, processes=processes, graph=graph)  # before W or the problem data exist
     topology = _topology(topo_cfg, algorithm, cfg["algorithm"]["name"]) if graph else None
     n = topology.n if topology is not None else topo_cfg["n"]
     timing = None
@@ -100,7 +115,7 @@ def build_components(cfg: dict[str, Any], resolved: bool = False, processes: int
     noise_name = cfg["noise"]["name"]
     noise = None if noise_name == "none" else NOISES.build(noise_name, _params(cfg["noise"]), section="noise")
     if check:
-        check_memory(cfg, algorithm, dim=problem.dim, processes=processes, graph=graph)   # before the state
+        check_memory(cfg, algorithm, dim=problem.dim, processes=processes, graph=graph)  # before the state
     return Components(cfg, problem, algorithm, topology, noise, n, timing)
 
 
@@ -114,8 +129,10 @@ def _compression(cfg: dict[str, Any]) -> dict[str, Any]:
         return {}
     compressor = build_compressor(section)
     if compressor.stateful and not getattr(entry, "carries_compressor_state", False):
-        raise ValidationError(f"compressor '{compressor.name}' keeps state between steps, which algorithm '{name}' "
-                              "does not carry; use a server method (dcsgd, ef, ef21) or another compressor")
+        raise ValidationError(
+            f"compressor '{compressor.name}' keeps state between steps, which algorithm '{name}' "
+            "does not carry; use a server method (dcsgd, ef, ef21) or another compressor"
+        )
     return {"compressor": compressor}
 
 
@@ -125,15 +142,22 @@ def _needs_graph(topo_cfg: dict[str, Any], algorithm: Algorithm | AsyncScheme, a
     if not algorithm.uses_graph():
         return not (name == SERVER or topo_cfg["n"] > 0)
     if name == SERVER:
-        raise ValidationError(f"algorithm '{alg_name}' gossips over a graph, and topology '{SERVER}' has none: "
-                              f"choose ring, complete, exponential, torus, ...")
+        raise ValidationError(
+            f"algorithm '{alg_name}' gossips over a graph, and topology '{SERVER}' has none: "
+            f"choose ring, complete, exponential, torus, ..."
+        )
     return True
 
 
 def _topology(topo_cfg: dict[str, Any], algorithm: Algorithm | AsyncScheme, alg_name: str) -> Topology:
     """The validated topology of the config."""
-    return build_topology(topo_cfg["name"], topo_cfg["n"], _params(topo_cfg, ("name", "n")),
-                          requires=algorithm.requires, algorithm=alg_name)
+    return build_topology(
+        topo_cfg["name"],
+        topo_cfg["n"],
+        _params(topo_cfg, ("name", "n")),
+        requires=algorithm.requires,
+        algorithm=alg_name,
+    )
 
 
 def problem_size(cfg: dict[str, Any]) -> tuple[int, int]:
@@ -148,20 +172,39 @@ def simulated_comm(c: Components) -> SimulatedComm:
     return SimulatedComm(W, kernel=c.config["run"]["mixing"], n=c.n)
 
 
-def make_async_loop(c: Components, callbacks: Iterable[Callback] = (), loop_class: type[AsyncLoop] = AsyncLoop,
-                    **kwargs: Any) -> AsyncLoop:
+def make_async_loop(
+    c: Components, callbacks: Iterable[Callback] = (), loop_class: type[AsyncLoop] = AsyncLoop, **kwargs: Any
+) -> AsyncLoop:
     """The event loop of built components ``c`` with their timing model (``loop_class``: a subclass taking the
     arrival order from outside, such as a replay or a real server, with its extra ``kwargs``)."""
     if not isinstance(c.algorithm, AsyncScheme) or c.timing is None:
         raise ValidationError(f"'{c.config['algorithm']['name']}' runs in lockstep, not on the event engine")
     run = c.config["run"]
-    return loop_class(c.problem, c.algorithm, c.n, c.timing, noise=c.noise, seed=run["seed"], steps=run["steps"],
-                      eval_every=run["eval_every"], time_limit=run["time"], dtype=DTYPES[run["dtype"]],
-                      device=run["device"], callbacks=callbacks, check_finite=run["check_finite"], **kwargs)
+    return loop_class(
+        c.problem,
+        c.algorithm,
+        c.n,
+        c.timing,
+        noise=c.noise,
+        seed=run["seed"],
+        steps=run["steps"],
+        eval_every=run["eval_every"],
+        time_limit=run["time"],
+        dtype=DTYPES[run["dtype"]],
+        device=run["device"],
+        callbacks=callbacks,
+        check_finite=run["check_finite"],
+        **kwargs,
+    )
 
 
-def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = None,
-              replay: str | Path | None = None, partial_replay: bool = False) -> Loop | AsyncLoop:
+def make_loop(
+    c: Components,
+    callbacks: Iterable[Callback] = (),
+    comm: Any = None,
+    replay: str | Path | None = None,
+    partial_replay: bool = False,
+) -> Loop | AsyncLoop:
     """The loop that runs ``c``: for a lockstep :class:`~tailtamer.algorithms.base.Algorithm` a
     :class:`~tailtamer.engine.Loop` over the simulated comm (or the ``comm`` given); for an event-driven
     :class:`~tailtamer.algorithms.asynchronous.base.AsyncScheme` the event engine
@@ -176,22 +219,35 @@ def make_loop(c: Components, callbacks: Iterable[Callback] = (), comm: Any = Non
     run = c.config["run"]
     if isinstance(c.algorithm, AsyncScheme):
         if comm is not None:
-            raise ValidationError(f"'{c.config['algorithm']['name']}' is asynchronous: a real run is a server and "
-                                  f"workers (tailtamer launch, tailtamer.distributed.asynchronous.run), not one "
-                                  f"loop over a comm; make_loop builds its simulated event engine")
-        threads.apply(threads.resolve(1, c.problem.dim))     # the engine computes one worker's job at a time
+            raise ValidationError(
+                f"'{c.config['algorithm']['name']}' is asynchronous: a real run is a server and "
+                f"workers (tailtamer launch, tailtamer.distributed.asynchronous.run), not one "
+                f"loop over a comm; make_loop builds its simulated event engine"
+            )
+        threads.apply(threads.resolve(1, c.problem.dim))  # the engine computes one worker's job at a time
         if replay is not None:
             return make_async_loop(c, callbacks, ReplayLoop, rows=read_log(replay, partial_replay).rows)
         return make_async_loop(c, callbacks)
     if replay is not None:
-        raise ValidationError(f"--replay replays a real asynchronous run; '{c.config['algorithm']['name']}' "
-                              f"runs in lockstep")
+        raise ValidationError(
+            f"--replay replays a real asynchronous run; '{c.config['algorithm']['name']}' runs in lockstep"
+        )
     if comm is None:
         comm = simulated_comm(c)
         threads.apply(threads.resolve(c.n, c.problem.dim))
-    return Loop(c.problem, c.algorithm, comm, noise=c.noise, seed=run["seed"], steps=run["steps"],
-                eval_every=run["eval_every"], dtype=DTYPES[run["dtype"]], device=run["device"],
-                callbacks=callbacks, check_finite=run["check_finite"])
+    return Loop(
+        c.problem,
+        c.algorithm,
+        comm,
+        noise=c.noise,
+        seed=run["seed"],
+        steps=run["steps"],
+        eval_every=run["eval_every"],
+        dtype=DTYPES[run["dtype"]],
+        device=run["device"],
+        callbacks=callbacks,
+        check_finite=run["check_finite"],
+    )
 
 
 def build(cfg: dict[str, Any], callbacks: Iterable[Callback] = ()) -> Loop | AsyncLoop:

@@ -5,6 +5,7 @@ In each component section ``name`` picks the registry entry and the other keys a
 the closest valid one suggested; value types; required keys) before any compute and returns the config
 with every default filled in, which is what a run folder records.
 """
+
 from __future__ import annotations
 
 import copy
@@ -151,14 +152,16 @@ def _drop_foreign_keys(section: str, body: dict[str, Any], name: Any, note: Any)
     """Drop the keys of ``body`` that entry ``name`` of ``section`` does not take (``n`` of a topology stays)."""
     registry = component_registries()[section]
     if not isinstance(name, str) or name not in registry:
-        return                                          # resolve() reports the unknown name
+        return  # resolve() reports the unknown name
     keep = set(registry.params(name)) | {"name"} | ({"n"} if section == "topology" else set())
     dropped = sorted(k for k in body if k not in keep)
     for k in dropped:
         del body[k]
     if dropped:
-        note(f"[{section}] name = {body.get('name')!r} -> {name!r}: dropped {', '.join(dropped)} "
-             f"(not parameters of {name!r})")
+        note(
+            f"[{section}] name = {body.get('name')!r} -> {name!r}: dropped {', '.join(dropped)} "
+            f"(not parameters of {name!r})"
+        )
 
 
 def apply_unsets(cfg: dict[str, Any], keys: list[str]) -> dict[str, Any]:
@@ -168,8 +171,10 @@ def apply_unsets(cfg: dict[str, Any], keys: list[str]) -> dict[str, Any]:
         section, key = _split_key(item, "--unset", "section.key")
         body = out.get(section, {})
         if key not in body:
-            raise ConfigError(f"--unset {item}: [{section}] has no key '{key}'{suggest(key, body)}"
-                              f"; it has: {', '.join(body) or '(none)'}")
+            raise ConfigError(
+                f"--unset {item}: [{section}] has no key '{key}'{suggest(key, body)}"
+                f"; it has: {', '.join(body) or '(none)'}"
+            )
         del body[key]
     return out
 
@@ -181,16 +186,20 @@ RUN.register("run")(RunSettings)
 
 def _run_settings(raw: dict[str, Any]) -> RunSettings:
     settings = RUN.build("run", raw, section="run")
-    settings.plugins = list(settings.plugins)         # type: ignore[assignment]  (a TOML list, as saved)
+    settings.plugins = list(settings.plugins)  # type: ignore[assignment]  (a TOML list, as saved)
     for key, choices in (("dtype", ("float64", "float32")), ("mixing", ("auto", "dense", "sparse", "diagonals"))):
         if getattr(settings, key) not in choices:
-            raise ConfigError(f"[run] {key} must be one of {choices}, got {getattr(settings, key)!r}"
-                              f"{suggest(str(getattr(settings, key)), choices)}")
+            raise ConfigError(
+                f"[run] {key} must be one of {choices}, got {getattr(settings, key)!r}"
+                f"{suggest(str(getattr(settings, key)), choices)}"
+            )
     if settings.steps < 0 or settings.eval_every < 1:
         raise ConfigError("[run] steps must be ≥ 0 and eval_every ≥ 1")
     if settings.checkpoint_every < 0:
-        raise ConfigError(f"[run] checkpoint_every must be ≥ 0 (0: automatic, every ceil(steps / 20) steps), "
-                          f"got {settings.checkpoint_every}")
+        raise ConfigError(
+            f"[run] checkpoint_every must be ≥ 0 (0: automatic, every ceil(steps / 20) steps), "
+            f"got {settings.checkpoint_every}"
+        )
     return settings
 
 
@@ -198,13 +207,14 @@ def resolve(cfg: dict[str, Any]) -> dict[str, Any]:
     """Validate a config and return it with every default filled in (no compute happens here)."""
     for section in cfg:
         if section not in SECTIONS:
-            raise ConfigError(f"unknown config section [{section}]{suggest(section, SECTIONS)}; "
-                              f"sections: {', '.join(SECTIONS)}")
+            raise ConfigError(
+                f"unknown config section [{section}]{suggest(section, SECTIONS)}; sections: {', '.join(SECTIONS)}"
+            )
     for section in (s.name for s in COMPONENTS if s.default is None):
         if "name" not in cfg.get(section, {}):
             raise ConfigError(f"[{section}] needs a 'name'")
     run = _run_settings(cfg.get("run", {}))
-    plugin_loader.load(run.plugins)                   # before any registry is looked up
+    plugin_loader.load(run.plugins)  # before any registry is looked up
     out: dict[str, Any] = {}
     for entry in COMPONENTS:
         section, registry = entry.name, entry.registry
@@ -242,18 +252,24 @@ def _check_applies(cfg: dict[str, Any], resolved: dict[str, Any]) -> None:
     cls = ALGORITHMS.entry_class(name)
     for section in COMPONENTS:
         if section.needed_by is not None and section.name in cfg and not (cls and issubclass(cls, section.needed_by)):
-            raise ConfigError(f"[{section.name}] applies to {section.needed_by.__name__} methods (asynchronous); "
-                              f"'{name}' runs in lockstep and would ignore it: remove [{section.name}] (or choose "
-                              f"an asynchronous method)")
+            raise ConfigError(
+                f"[{section.name}] applies to {section.needed_by.__name__} methods (asynchronous); "
+                f"'{name}' runs in lockstep and would ignore it: remove [{section.name}] (or choose "
+                f"an asynchronous method)"
+            )
     if not (cls and issubclass(cls, AsyncScheme)):
         return
     topology = (cfg.get("topology") or {}).get("name")
     if topology is not None and topology not in SERVER_TOPOLOGIES:
-        raise ConfigError(f"[topology] '{topology}' would be ignored: '{name}' is asynchronous, its workers talk to "
-                          f"one server; use name = \"server\" (n = the number of workers)")
+        raise ConfigError(
+            f"[topology] '{topology}' would be ignored: '{name}' is asynchronous, its workers talk to "
+            f'one server; use name = "server" (n = the number of workers)'
+        )
     if resolved["run"]["steps"] < 1:
-        raise ConfigError(f"[run] steps = {resolved['run']['steps']}: '{name}' is asynchronous and would stop before "
-                          f"its first server update; give steps ≥ 1 ([run] time stops it earlier at a simulated time)")
+        raise ConfigError(
+            f"[run] steps = {resolved['run']['steps']}: '{name}' is asynchronous and would stop before "
+            f"its first server update; give steps ≥ 1 ([run] time stops it earlier at a simulated time)"
+        )
 
 
 def _needed(resolved: dict[str, Any], section: Section) -> bool:

@@ -1,4 +1,5 @@
 """The floating-point precisions a config may name (``[run] dtype``) and the torch dtype of each."""
+
 from __future__ import annotations
 
 import torch

@@ -3,6 +3,7 @@
 Every error a user can trigger with bad input derives from :class:`TailtamerError`, so the CLI can print
 it as one clear line instead of a traceback.
 """
+
 from __future__ import annotations
 
 
@@ -49,8 +50,10 @@ class NonFiniteError(TailtamerError, FloatingPointError):
 
     def __init__(self, step: int, node: int, what: str):
         self.step, self.node, self.what = step, node, what
-        super().__init__(f"non-finite {what} at step {step} on node {node} (NaN or Inf); "
-                         f"lower the step size, clip, or check the problem")
+        super().__init__(
+            f"non-finite {what} at step {step} on node {node} (NaN or Inf); "
+            f"lower the step size, clip, or check the problem"
+        )
 
 
 class ContractError(TailtamerError):

@@ -12,22 +12,37 @@ another copy of tailtamer than the one running, for a script that put ``src/`` o
 
 Usage: ``ctx = context(); ctx.Process(target=...).start()``.
 """
+
 from __future__ import annotations
 
 import multiprocessing as mp
 import multiprocessing.forkserver
 import os
 import sys
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 #: What the server imports, for every kind of worker (whichever starts it first): the ranks of a launch and the
 #: workers of a sweep. ``tailtamer.rundir.plots`` imports matplotlib only when it draws, so its modules are named too
 #: (0.3 s per worker otherwise), and so is torch's checkpoint serialisation; a module that cannot be imported is
 #: skipped by the server.
-MODULES = ("torch", "torch.distributed", "numpy", "tailtamer.api", "tailtamer.rundir", "tailtamer.rundir.plots",
-           "tailtamer.distributed.run", "tailtamer.distributed.asynchronous.run", "tailtamer.experiments.sweep",
-           "tailtamer.experiments.runner", "tailtamer.experiments.stacked", "tailtamer.engine.stacked.loop",
-           "matplotlib.figure", "matplotlib.backends.backend_agg", "torch.utils.serialization")
+MODULES = (
+    "torch",
+    "torch.distributed",
+    "numpy",
+    "tailtamer.api",
+    "tailtamer.rundir",
+    "tailtamer.rundir.plots",
+    "tailtamer.distributed.run",
+    "tailtamer.distributed.asynchronous.run",
+    "tailtamer.experiments.sweep",
+    "tailtamer.experiments.runner",
+    "tailtamer.experiments.stacked",
+    "tailtamer.engine.stacked.loop",
+    "matplotlib.figure",
+    "matplotlib.backends.backend_agg",
+    "torch.utils.serialization",
+)
 
 #: Every module asked for so far, in order (the server imports them when it starts).
 PRELOAD: list[str] = list(MODULES)
@@ -36,7 +51,7 @@ PRELOAD: list[str] = list(MODULES)
 def context(modules: Iterable[str] = ()) -> Any:
     """The multiprocessing context whose workers fork from the preloaded server (``modules`` added to what it
     imports, if it has not started yet), or spawn where the platform has no forkserver."""
-    if "forkserver" not in mp.get_all_start_methods():      # pragma: no cover - Windows
+    if "forkserver" not in mp.get_all_start_methods():  # pragma: no cover - Windows
         return mp.get_context("spawn")
     PRELOAD.extend(m for m in modules if m not in PRELOAD)
     ctx = mp.get_context("forkserver")

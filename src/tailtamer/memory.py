@@ -11,6 +11,7 @@ whole process, so it is opt-in: ``tailtamer run`` (whose process is one simulati
 local process pool (:func:`tailtamer.experiments.executors._start_worker`: a setting of each process, which the
 process starting the pool cannot make for its workers), the E2 study's own process and the benchmarks call it.
 """
+
 from __future__ import annotations
 
 import ctypes

@@ -11,13 +11,15 @@ blocked by a folder holding only a ``config.toml``.
 Used by :func:`tailtamer.experiments.runner.run_config` (``tailtamer run``), :func:`tailtamer.distributed.run.launch`
 (``tailtamer launch``) and the per-rank ``torchrun`` entry point.
 """
+
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .api import Components, build_components
 from .config import load_toml, resolve
@@ -51,13 +53,21 @@ def saved_config(out: str | Path) -> dict[str, Any]:
     """The config of the run folder ``out`` (its ``config.toml``, the source of truth on resume)."""
     path = Path(out) / CONFIG
     if not path.is_file():
-        raise ConfigError(f"--resume {out}: not a run folder (it has no {CONFIG}); give the config file too, or "
-                          f"the folder of a run started with tailtamer run or tailtamer launch")
+        raise ConfigError(
+            f"--resume {out}: not a run folder (it has no {CONFIG}); give the config file too, or "
+            f"the folder of a run started with tailtamer run or tailtamer launch"
+        )
     return load_toml(path)
 
 
-def prepare_run(cfg: dict[str, Any] | None, out: str | Path, resume: Resume = False, previous: bool = False,
-                processes: int = 1, replay: str | Path | None = None) -> Prepared:
+def prepare_run(
+    cfg: dict[str, Any] | None,
+    out: str | Path,
+    resume: Resume = False,
+    previous: bool = False,
+    processes: int = 1,
+    replay: str | Path | None = None,
+) -> Prepared:
     """Resolve and build ``cfg`` (``None``: the folder's own config, to resume from the folder alone), then
     prepare the folder ``out``. Every validation error is raised before the folder is touched."""
     out = Path(out)
@@ -70,8 +80,9 @@ def prepare_run(cfg: dict[str, Any] | None, out: str | Path, resume: Resume = Fa
     info = run_info(c)
     if replay is not None:
         if not c.event_driven:
-            raise ConfigError(f"--replay replays a real asynchronous run; '{resolved['algorithm']['name']}' runs "
-                              f"in lockstep")
+            raise ConfigError(
+                f"--replay replays a real asynchronous run; '{resolved['algorithm']['name']}' runs in lockstep"
+            )
         check_replay_config(resolved, replay)
         read_arrivals(replay)
         info["replay"] = str(replay)
@@ -80,8 +91,9 @@ def prepare_run(cfg: dict[str, Any] | None, out: str | Path, resume: Resume = Fa
     return Prepared(resolved, c, out, start, info, created=created and start.kind == "fresh")
 
 
-def run_callbacks(p: Prepared, plot: bool = True, progress: bool = False, writes: bool = True,
-                  info: dict[str, Any] | None = None) -> list[Callback]:
+def run_callbacks(
+    p: Prepared, plot: bool = True, progress: bool = False, writes: bool = True, info: dict[str, Any] | None = None
+) -> list[Callback]:
     """The callbacks that fill the run folder: the writer (metrics, summary, plot; an event-driven run's
     ``async.json`` after it), the checkpointer, and a progress display. ``writes``: whether this process writes
     the folder (rank 0 of a distributed run; every rank checkpoints, gathered)."""
@@ -121,7 +133,7 @@ def cleaning_up(p: Prepared) -> Iterator[None]:
         yield
     except NonFiniteError:
         raise
-    except Exception:        # an interrupt keeps the folder: the user may resume it
+    except Exception:  # an interrupt keeps the folder: the user may resume it
         if p.created and before_first_step(p.out):
             shutil.rmtree(p.out, ignore_errors=True)
         raise

@@ -24,15 +24,16 @@ Example:
     >>> reg.build("pack", {"n": 2})
     6.0
 """
+
 from __future__ import annotations
 
 import difflib
 import inspect
 import types
 import typing
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
-from collections.abc import Callable, Iterable
 
 from .errors import ConfigError
 
@@ -121,8 +122,10 @@ class Part:
 
     def params(self) -> dict[str, Param]:
         """The part's parameters under their exposed (prefixed) keys."""
-        return {self.prefix + k: Param(self.prefix + k, p.default, p.annotation)
-                for k, p in self.registry.params(self.name).items()}
+        return {
+            self.prefix + k: Param(self.prefix + k, p.default, p.annotation)
+            for k, p in self.registry.params(self.name).items()
+        }
 
 
 @dataclass(frozen=True)
@@ -176,14 +179,17 @@ class Registry(Generic[T]):
         """Decorator registering ``factory`` under ``name``."""
 
         def deco(factory: Callable[..., T]) -> Callable[..., T]:
-            if name in self._entries:                 # a plugin never replaces a built-in silently
+            if name in self._entries:  # a plugin never replaces a built-in silently
                 owner = getattr(self._entries[name], "__module__", None) or "?"
-                raise ConfigError(f"{self.kind} '{name}' is registered twice (already by {owner}): a name "
-                                  f"cannot be replaced; register it under another name")
+                raise ConfigError(
+                    f"{self.kind} '{name}' is registered twice (already by {owner}): a name "
+                    f"cannot be replaced; register it under another name"
+                )
             if inspect.isclass(factory) and isinstance(getattr(factory, "name", None), str):
                 if factory.__dict__.get("name", name) != name:
-                    raise ValueError(f"{factory.__name__} says its name is {factory.__dict__['name']!r}, "
-                                     f"registered as {name!r}")
+                    raise ValueError(
+                        f"{factory.__name__} says its name is {factory.__dict__['name']!r}, registered as {name!r}"
+                    )
                 factory.name = name  # type: ignore[attr-defined]
             if isinstance(factory, Composite):
                 self._check_composite(name, factory)
@@ -204,8 +210,9 @@ class Registry(Generic[T]):
 
     def _check(self, name: str) -> str:
         if name not in self._entries:
-            raise ConfigError(f"unknown {self.kind} '{name}'{suggest(name, self._entries)}; "
-                              f"known: {', '.join(self.names())}")
+            raise ConfigError(
+                f"unknown {self.kind} '{name}'{suggest(name, self._entries)}; known: {', '.join(self.names())}"
+            )
         return name
 
     def get(self, name: str) -> Callable[..., T]:
@@ -255,8 +262,10 @@ class Registry(Generic[T]):
         return [*own, *(p for part in c.parts.values() for p in part.params().values())]
 
     def _composite_params(self, c: Composite) -> dict[str, Param]:
-        return {p.name: Param(p.name, c.defaults[p.name], p.annotation) if p.name in c.defaults else p
-                for p in self._exposed(c)}
+        return {
+            p.name: Param(p.name, c.defaults[p.name], p.annotation) if p.name in c.defaults else p
+            for p in self._exposed(c)
+        }
 
     def _check_composite(self, name: str, c: Composite) -> None:
         """Registration-time checks: no key exposed twice, no default for an unknown key."""
@@ -272,8 +281,10 @@ class Registry(Generic[T]):
         where = section or self.kind
         for key in params:
             if key not in known:
-                raise ConfigError(f"unknown key '{key}' for {self.kind} '{name}' in [{where}]"
-                                  f"{suggest(key, known)}; valid keys: {', '.join(known) or '(none)'}")
+                raise ConfigError(
+                    f"unknown key '{key}' for {self.kind} '{name}' in [{where}]"
+                    f"{suggest(key, known)}; valid keys: {', '.join(known) or '(none)'}"
+                )
         out = {}
         for key, p in known.items():
             if key in params:
@@ -282,8 +293,7 @@ class Registry(Generic[T]):
                 raise ConfigError(f"{self.kind} '{name}' needs '{key}' in [{where}]")
         return out
 
-    def build(self, name: str, params: dict[str, Any] | None = None, section: str | None = None,
-              **context: Any) -> T:
+    def build(self, name: str, params: dict[str, Any] | None = None, section: str | None = None, **context: Any) -> T:
         """Validate ``params`` and call the factory with them and the engine-supplied ``context``."""
         clean = self.validate(name, dict(params or {}), section)
         factory = self.get(name)
@@ -299,11 +309,12 @@ class Registry(Generic[T]):
         ctx = {k: v for k, v in context.items() if k in accepted}
         return factory(**ctx, **clean)
 
-    def _build_composite(self, name: str, c: Composite, clean: dict[str, Any], section: str | None,
-                         context: dict[str, Any]) -> T:
+    def _build_composite(
+        self, name: str, c: Composite, clean: dict[str, Any], section: str | None, context: dict[str, Any]
+    ) -> T:
         values = {k: p.default for k, p in self.params(name).items() if not p.required} | clean
         built = {}
         for arg, part in c.parts.items():
-            mine = {k[len(part.prefix):]: values.pop(k) for k in part.params()}
+            mine = {k[len(part.prefix) :]: values.pop(k) for k in part.params()}
             built[arg] = part.registry.build(part.name, mine, section, owner=name, prefix=part.prefix)
         return self._call(c.base, {**built, **values}, {**context, "name": name})

@@ -22,6 +22,7 @@ Example:
     >>> u.shape, bool((u > 0).all() and (u < 1).all())
     (torch.Size([3, 4]), True)
 """
+
 from __future__ import annotations
 
 import zlib
@@ -104,19 +105,27 @@ def _node_keys_np(seed: int, stream: str | int, nodes: np.ndarray, step: int, ca
 def _unit_np(b: np.ndarray, out: np.ndarray) -> None:
     """Top 53 bits of ``b`` (overwritten) → uniforms ``(k + ½)·2⁻⁵³`` in ``out`` (float64, exact)."""
     np.right_shift(b, _SHIFT_53, out=b)
-    np.add(b, 0.5, out=out, casting="unsafe")   # k < 2**53 converts exactly; + ½ rounds as torch's add does
-    out *= 2.0 ** -53
+    np.add(b, 0.5, out=out, casting="unsafe")  # k < 2**53 converts exactly; + ½ rounds as torch's add does
+    out *= 2.0**-53
 
 
-def _fill_np(seed: int, stream: str | int, nodes: torch.Tensor, step: int, d: int, call: int,
-             out: np.ndarray, finish: Callable[[np.ndarray, np.ndarray], None]) -> None:
+def _fill_np(
+    seed: int,
+    stream: str | int,
+    nodes: torch.Tensor,
+    step: int,
+    d: int,
+    call: int,
+    out: np.ndarray,
+    finish: Callable[[np.ndarray, np.ndarray], None],
+) -> None:
     """Bits of the ``[len(nodes), d]`` grid block by block; ``finish(bits, out_block)`` writes each block."""
-    keys = _node_keys_np(seed, stream, nodes.numpy().reshape(-1), step, call) * _G_NP   # (k + c·M2)·γ
-    coords = np.arange(d, dtype=np.uint64) * _M2G_NP                                    # = k·γ + c·(M2·γ)
+    keys = _node_keys_np(seed, stream, nodes.numpy().reshape(-1), step, call) * _G_NP  # (k + c·M2)·γ
+    coords = np.arange(d, dtype=np.uint64) * _M2G_NP  # = k·γ + c·(M2·γ)
     n, flat = len(keys), out.reshape(-1)
     buf = np.empty(min(CHUNK, max(n * d, 1)) if d <= CHUNK else CHUNK, dtype=np.uint64)
     tmp = np.empty_like(buf)
-    if d <= CHUNK:                                  # blocks of whole rows
+    if d <= CHUNK:  # blocks of whole rows
         rows = max(1, CHUNK // max(d, 1))
         # the outer sum by torch's int64 add (the same bits modulo 2**64; numpy's broadcast loop is 2x slower)
         tkeys, tcoords = torch.from_numpy(keys.view(np.int64)), torch.from_numpy(coords.view(np.int64))[None, :]
@@ -126,14 +135,14 @@ def _fill_np(seed: int, stream: str | int, nodes: torch.Tensor, step: int, d: in
             m = (r1 - r0) * d
             b = buf[:m]
             torch.add(tcoords, tkeys[r0:r1, None], out=tbuf[:m].view(r1 - r0, d))
-            finish(_mix_np(b, tmp[:m], premultiplied=True), flat[r0 * d: r1 * d])
-    else:                                           # blocks within a row
+            finish(_mix_np(b, tmp[:m], premultiplied=True), flat[r0 * d : r1 * d])
+    else:  # blocks within a row
         for r in range(n):
             for c0 in range(0, d, CHUNK):
                 m = min(CHUNK, d - c0)
                 b = buf[:m]
-                np.add(coords[c0: c0 + m], keys[r], out=b)
-                finish(_mix_np(b, tmp[:m], premultiplied=True), flat[r * d + c0: r * d + c0 + m])
+                np.add(coords[c0 : c0 + m], keys[r], out=b)
+                finish(_mix_np(b, tmp[:m], premultiplied=True), flat[r * d + c0 : r * d + c0 + m])
 
 
 def _copy_bits(b: np.ndarray, out: np.ndarray) -> None:
@@ -176,8 +185,7 @@ def bits(seed: int, stream: str | int, nodes: torch.Tensor, step: int, d: int, c
     return bits_reference(seed, stream, nodes, step, d, call)
 
 
-def bits_reference(seed: int, stream: str | int, nodes: torch.Tensor, step: int, d: int,
-                   call: int = 0) -> torch.Tensor:
+def bits_reference(seed: int, stream: str | int, nodes: torch.Tensor, step: int, d: int, call: int = 0) -> torch.Tensor:
     """:func:`bits` by torch int64 arithmetic (:func:`mix64_tensor`) on ``nodes``' device: the path for
     non-CPU tensors, and the reference the fast path is tested against."""
     nodes = torch.as_tensor(nodes, dtype=torch.int64)
@@ -186,8 +194,9 @@ def bits_reference(seed: int, stream: str | int, nodes: torch.Tensor, step: int,
     return mix64_tensor(node_key + coords * _signed(_M2), inplace=True)
 
 
-def bits_at(seed: int, stream: str | int, node_ids: torch.Tensor, coords: torch.Tensor, step: int,
-            call: int = 0) -> torch.Tensor:
+def bits_at(
+    seed: int, stream: str | int, node_ids: torch.Tensor, coords: torch.Tensor, step: int, call: int = 0
+) -> torch.Tensor:
     """The bits :func:`bits` gives at the pairs ``(node_ids[i], coords[i])`` (1-D tensors of one length):
     lets a rejection sampler redraw single entries without drawing whole rows."""
     node_ids, coords = torch.as_tensor(node_ids, dtype=torch.int64), torch.as_tensor(coords, dtype=torch.int64)
@@ -202,11 +211,18 @@ def bits_at(seed: int, stream: str | int, node_ids: torch.Tensor, coords: torch.
 def to_unit(b: torch.Tensor, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """Random int64 bits → uniforms on (0, 1) from their top 53 bits."""
     u = torch.bitwise_right_shift(b, 11).bitwise_and_((1 << 53) - 1).to(torch.float64)
-    return u.add_(0.5).mul_(2.0 ** -53).to(dtype)
+    return u.add_(0.5).mul_(2.0**-53).to(dtype)
 
 
-def uniform(seed: int, stream: str | int, nodes: torch.Tensor, step: int, d: int, call: int = 0,
-            dtype: torch.dtype = torch.float64) -> torch.Tensor:
+def uniform(
+    seed: int,
+    stream: str | int,
+    nodes: torch.Tensor,
+    step: int,
+    d: int,
+    call: int = 0,
+    dtype: torch.dtype = torch.float64,
+) -> torch.Tensor:
     """Uniform draws on the open interval (0, 1), 53 random bits each, shape ``[len(nodes), d]``
     (computed in float64, then rounded once to ``dtype``)."""
     nodes = torch.as_tensor(nodes, dtype=torch.int64)
@@ -218,14 +234,22 @@ def uniform(seed: int, stream: str | int, nodes: torch.Tensor, step: int, d: int
     return u if dtype == torch.float64 else u.to(dtype)
 
 
-def uniform_at(seed: int, stream: str | int, node_ids: torch.Tensor, coords: torch.Tensor, step: int,
-               call: int = 0) -> torch.Tensor:
+def uniform_at(
+    seed: int, stream: str | int, node_ids: torch.Tensor, coords: torch.Tensor, step: int, call: int = 0
+) -> torch.Tensor:
     """:func:`uniform` at the pairs ``(node_ids[i], coords[i])`` only (equal entry by entry)."""
     return to_unit(bits_at(seed, stream, node_ids, coords, step, call))
 
 
-def normal(seed: int, stream: str | int, nodes: torch.Tensor, step: int, d: int, call: int = 0,
-           dtype: torch.dtype = torch.float64) -> torch.Tensor:
+def normal(
+    seed: int,
+    stream: str | int,
+    nodes: torch.Tensor,
+    step: int,
+    d: int,
+    call: int = 0,
+    dtype: torch.dtype = torch.float64,
+) -> torch.Tensor:
     """Standard normal draws by the Box–Muller transform of two independent uniform streams."""
     s = stream_id(stream)
     u1 = uniform(seed, s, nodes, step, d, call)
@@ -275,13 +299,25 @@ class Randomness:
         """Random int64 bits ``[len(nodes), d]`` (``nodes``: the local rows unless given, e.g. all n ids)."""
         return bits(self.seed, stream, self._ids(nodes), self.step, d, call)
 
-    def uniform(self, stream: str | int, d: int, call: int = 0, nodes: torch.Tensor | None = None,
-                dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    def uniform(
+        self,
+        stream: str | int,
+        d: int,
+        call: int = 0,
+        nodes: torch.Tensor | None = None,
+        dtype: torch.dtype = torch.float64,
+    ) -> torch.Tensor:
         """Uniforms on (0, 1), ``[len(nodes), d]``; equal to :func:`uniform` with this step's counters."""
         return uniform(self.seed, stream, self._ids(nodes), self.step, d, call, dtype)
 
-    def normal(self, stream: str | int, d: int, call: int = 0, nodes: torch.Tensor | None = None,
-               dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    def normal(
+        self,
+        stream: str | int,
+        d: int,
+        call: int = 0,
+        nodes: torch.Tensor | None = None,
+        dtype: torch.dtype = torch.float64,
+    ) -> torch.Tensor:
         """Standard normals, ``[len(nodes), d]`` (:func:`normal` with this step's counters)."""
         return normal(self.seed, stream, self._ids(nodes), self.step, d, call, dtype)
 
@@ -374,8 +410,9 @@ class RowSeeds:
         rows = np.asarray(rows, dtype=np.int64)
         member, node = np.divmod(rows, self.n)
         if rows.size and (member.min() < 0 or member.max() >= len(self.seeds)):
-            raise ValueError(f"row ids must lie in [0, {len(self.seeds) * self.n}) for {len(self.seeds)} members "
-                             f"of {self.n} nodes")
+            raise ValueError(
+                f"row ids must lie in [0, {len(self.seeds) * self.n}) for {len(self.seeds)} members of {self.n} nodes"
+            )
         return node.astype(np.uint64), self.keys(stream, step, call)[member]
 
     def __repr__(self) -> str:

@@ -7,12 +7,13 @@ The step size and the factors are small frozen dataclasses, not closures: two me
 with the same schedule compare equal, so a stacked run evaluates the shared factor once per step and scales
 the per-member rates by it (:meth:`StepSize.stack_members`) instead of calling every member's function.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from collections.abc import Callable, Sequence
 
 from .registry import Registry
 from .validation import check_nonneg, check_positive, check_range, check_step_size
@@ -93,8 +94,7 @@ class StepSize:
         (the caller then calls each member's own function)."""
         if any(m.factor != self.factor or m.warmup != self.warmup for m in members):
             return None
-        return StackedStepSize(StepSize(expand.rows64([m.lr for m in members]), self.factor, self.warmup),
-                               expand.cast)
+        return StackedStepSize(StepSize(expand.rows64([m.lr for m in members]), self.factor, self.warmup), expand.cast)
 
 
 class StackedStepSize:
@@ -112,8 +112,9 @@ class StackedStepSize:
         return self.cast(self.rates(t))
 
 
-def make_lr(lr: float, schedule: str | dict[str, Any], warmup: int, steps: int,
-            owner: str = "") -> Callable[[int], float]:
+def make_lr(
+    lr: float, schedule: str | dict[str, Any], warmup: int, steps: int, owner: str = ""
+) -> Callable[[int], float]:
     """The step size at step t: ``lr · min(1, (t+1)/warmup) · factor(t)``.
 
     Example:

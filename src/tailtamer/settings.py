@@ -3,6 +3,7 @@
 A module of its own, importing nothing heavy, so that ``tailtamer list run`` describes it without loading torch;
 :mod:`tailtamer.config` validates it like a component section.
 """
+
 from __future__ import annotations
 
 import dataclasses

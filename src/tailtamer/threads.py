@@ -23,11 +23,12 @@ Example:
     >>> choose(n=10_000, d=1_000, cores=8), choose(n=10_000, d=1_000, cores=8, sharing=4)
     (8, 2)
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, Callable, Iterator
 
 import torch
 

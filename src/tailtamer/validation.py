@@ -1,4 +1,5 @@
 """Checks for hyperparameters, raised at construction with the parameter's name and allowed range."""
+
 from __future__ import annotations
 
 import math
@@ -7,8 +8,15 @@ from .errors import ValidationError
 from .registry import suggest
 
 
-def check_range(name: str, value: float, lo: float | None = None, hi: float | None = None,
-                lo_open: bool = False, hi_open: bool = False, owner: str = "") -> float:
+def check_range(
+    name: str,
+    value: float,
+    lo: float | None = None,
+    hi: float | None = None,
+    lo_open: bool = False,
+    hi_open: bool = False,
+    owner: str = "",
+) -> float:
     """Raise :class:`ValidationError` unless ``lo ≤ value ≤ hi`` (open ends when asked); return value."""
     where = f"{owner}: " if owner else ""
     if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value):
@@ -52,8 +60,9 @@ def check_choice(name: str, value: str, choices: list[str] | tuple[str, ...], ow
 
     if value not in choices:
         where = f"{owner}: " if owner else ""
-        raise ValidationError(f"{where}{name} must be one of {', '.join(map(repr, choices))}, "
-                              f"got {value!r}{suggest(str(value), choices)}")
+        raise ValidationError(
+            f"{where}{name} must be one of {', '.join(map(repr, choices))}, got {value!r}{suggest(str(value), choices)}"
+        )
     return value
 
 
@@ -72,7 +81,9 @@ def check_device(device: str) -> str:
             why = "this torch has no CUDA support" if torch.version.cuda is None else "torch sees no GPU"
             raise ValidationError(f"[run] device = {device!r} but {why} on this machine; use device = 'cpu'")
         if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValidationError(f"[run] device = {device!r} but this machine has {torch.cuda.device_count()} "
-                                  f"GPU(s) (cuda:0 … cuda:{torch.cuda.device_count() - 1})")
+            raise ValidationError(
+                f"[run] device = {device!r} but this machine has {torch.cuda.device_count()} "
+                f"GPU(s) (cuda:0 … cuda:{torch.cuda.device_count() - 1})"
+            )
         return device
     raise ValidationError(f"[run] device {device!r}: tailtamer runs on 'cpu' or 'cuda' devices")

@@ -1,4 +1,5 @@
 """The event engine: reference per-event loops, reductions to lockstep SGD, caps, checkpoints, time limit."""
+
 from __future__ import annotations
 
 import json
@@ -7,6 +8,7 @@ import math
 import pytest
 import torch
 
+from async_reference import simulate
 from tailtamer.algorithms import ALGORITHMS
 from tailtamer.api import build, build_components, make_async_loop
 from tailtamer.engine import History
@@ -15,21 +17,30 @@ from tailtamer.engine.events.oracle import job_oracle
 from tailtamer.experiments.runner import run_config
 from tailtamer.testing.interrupt import StopAt
 
-from async_reference import simulate
-
 torch.set_num_threads(1)
 
 N, D = 4, 5
 
 
-def cfg(name: str, params: dict | None = None, *, n: int = N, steps: int = 40, timing: dict | None = None,
-        noise: dict | None = None, problem: dict | None = None, run: dict | None = None) -> dict:
-    return {"problem": problem or {"name": "quadratic", "dim": D, "heterogeneity": 0.5, "hessian_spread": 0.0},
-            "algorithm": {"name": name, **(params or {})},
-            "topology": {"name": "server", "n": n},
-            "noise": noise or {"name": "student-t", "df": 2.5, "scale": 0.5},
-            "timing": timing or {"name": "sqrt", "jitter": 0.3},
-            "run": {"steps": steps, "eval_every": 10, **(run or {})}}
+def cfg(
+    name: str,
+    params: dict | None = None,
+    *,
+    n: int = N,
+    steps: int = 40,
+    timing: dict | None = None,
+    noise: dict | None = None,
+    problem: dict | None = None,
+    run: dict | None = None,
+) -> dict:
+    return {
+        "problem": problem or {"name": "quadratic", "dim": D, "heterogeneity": 0.5, "hessian_spread": 0.0},
+        "algorithm": {"name": name, **(params or {})},
+        "topology": {"name": "server", "n": n},
+        "noise": noise or {"name": "student-t", "df": 2.5, "scale": 0.5},
+        "timing": timing or {"name": "sqrt", "jitter": 0.3},
+        "run": {"steps": steps, "eval_every": 10, **(run or {})},
+    }
 
 
 def reference(c: dict, method: str, hp: dict) -> dict:
@@ -50,8 +61,12 @@ CASES = [
     ("delay-adaptive-asgd", {"lr": 0.05}, "delay-adaptive", {"lr": 0.05}),
     ("clipped-asgd", {"lr": 0.05, "operator": {"name": "l2clip", "gamma": 0.5}}, "clipped", {"lr": 0.05, "gamma": 0.5}),
     ("dc-asgd", {"lr": 0.05, "compensation": {"name": "dc", "lam": 0.01}}, "dc", {"lr": 0.05, "lam": 0.01}),
-    ("dc-asgd", {"lr": 0.05, "compensation": {"name": "dc-adaptive", "lam0": 0.2}}, "dc-a",
-     {"lr": 0.05, "lam0": 0.2, "m": 0.95, "eps": 1e-7}),
+    (
+        "dc-asgd",
+        {"lr": 0.05, "compensation": {"name": "dc-adaptive", "lam0": 0.2}},
+        "dc-a",
+        {"lr": 0.05, "lam0": 0.2, "m": 0.95, "eps": 1e-7},
+    ),
     ("ringmaster", {"lr": 0.05, "R": 2}, "ringmaster-discard", {"lr": 0.05, "R": 2}),
     ("ringmaster", {"lr": 0.05, "R": 2, "variant": "stop"}, "ringmaster-stop", {"lr": 0.05, "R": 2}),
     ("nm-asgd", {"lr": 0.05, "alpha": 0.3, "R": 3}, "nm", {"lr": 0.05, "alpha": 0.3, "R": 3}),
@@ -60,8 +75,12 @@ CASES = [
     ("rennala", {"lr": 0.05, "B": 3, "variant": "cancel"}, "rennala-cancel", {"lr": 0.05, "B": 3}),
     ("sync-sgd", {"lr": 0.05}, "sync", {"lr": 0.05}),
     ("m-sync", {"lr": 0.05, "m": 2}, "m-sync", {"lr": 0.05, "m": 2}),
-    ("fedbuff", {"lr": 0.8, "local_lr": 0.05, "local_steps": 3, "K": 2}, "fedbuff",
-     {"lr": 0.8, "local_lr": 0.05, "Q": 3, "K": 2}),
+    (
+        "fedbuff",
+        {"lr": 0.8, "local_lr": 0.05, "local_steps": 3, "K": 2},
+        "fedbuff",
+        {"lr": 0.8, "local_lr": 0.05, "Q": 3, "K": 2},
+    ),
 ]
 
 
@@ -79,9 +98,13 @@ def test_engine_matches_the_per_event_reference_loop(name, params, method, hp):
 
 def lockstep(n: int, steps: int, lr: float, noise: dict) -> torch.Tensor:
     """Lockstep DSGD on the complete graph: x ← mean_i(x − lr·g_i(x, step t)) — minibatch SGD over n nodes."""
-    c = {"problem": {"name": "quadratic", "dim": D, "heterogeneity": 0.5, "hessian_spread": 0.0},
-         "algorithm": {"name": "dsgd", "lr": lr},
-         "topology": {"name": "complete", "n": n}, "noise": noise, "run": {"steps": steps, "eval_every": steps}}
+    c = {
+        "problem": {"name": "quadratic", "dim": D, "heterogeneity": 0.5, "hessian_spread": 0.0},
+        "algorithm": {"name": "dsgd", "lr": lr},
+        "topology": {"name": "complete", "n": n},
+        "noise": noise,
+        "run": {"steps": steps, "eval_every": steps},
+    }
     return build(c).run()["x"]
 
 
@@ -97,8 +120,14 @@ def test_zero_delays_ringmaster_stop_with_R1_is_sequential_sgd_of_the_fastest_wo
     """R = 1 cancels every other job at each update, so every applied gradient has delay 0 and comes from
     the fastest worker (worker 0, τ = 1): SGD on node 0's oracle, one update per τ_0."""
     noise = {"name": "student-t", "df": 2.5, "scale": 0.5}
-    c = cfg("ringmaster", {"lr": 0.05, "R": 1, "variant": "stop"}, n=3, steps=25, noise=noise,
-            timing={"name": "fixed", "times": [1.0, 1.5, 2.5]})
+    c = cfg(
+        "ringmaster",
+        {"lr": 0.05, "R": 1, "variant": "stop"},
+        n=3,
+        steps=25,
+        noise=noise,
+        timing={"name": "fixed", "times": [1.0, 1.5, 2.5]},
+    )
     loop = build(c)
     x = loop.run()["x"]
     assert loop.events.delay_max == 0 and loop.events.clock == 25.0
@@ -144,8 +173,13 @@ def test_ringmaster_stop_never_applies_a_delay_of_R_or_more():
 def test_fedbuff_with_K_n_and_equal_times_is_fedavg():
     Q, lr_l, lr_g, rounds = 3, 0.05, 0.7, 8
     noise = {"name": "gaussian", "scale": 0.5}
-    c = cfg("fedbuff", {"lr": lr_g, "local_lr": lr_l, "local_steps": Q, "K": N}, steps=rounds, noise=noise,
-            timing={"name": "fixed", "times": 1.0})
+    c = cfg(
+        "fedbuff",
+        {"lr": lr_g, "local_lr": lr_l, "local_steps": Q, "K": N},
+        steps=rounds,
+        noise=noise,
+        timing={"name": "fixed", "times": 1.0},
+    )
     loop = build(c)
     x = loop.run()["x"][0]
     comp = build_components(c)
@@ -164,37 +198,54 @@ def test_fedbuff_with_K_n_and_equal_times_is_fedavg():
 
 
 def test_asgd_converges_on_a_quadratic():
-    c = cfg("asgd", {"lr": 0.01}, n=8, steps=1500, noise={"name": "gaussian", "scale": 0.1},
-            problem={"name": "quadratic", "dim": D, "heterogeneity": 0.0, "hessian_spread": 0.0})
+    c = cfg(
+        "asgd",
+        {"lr": 0.01},
+        n=8,
+        steps=1500,
+        noise={"name": "gaussian", "scale": 0.1},
+        problem={"name": "quadratic", "dim": D, "heterogeneity": 0.0, "hessian_spread": 0.0},
+    )
     h = History()
     build(c, callbacks=[h]).run()
     assert h.rows[-1]["dist_to_opt"] < 0.05 * h.rows[0]["dist_to_opt"]
 
 
-@pytest.mark.parametrize("name,params", [
-    ("clipped-asgd", {"lr": 0.02}),
-    ("asgd", {"lr": 0.02, "operator": {"name": "biclip", "u": 1.0, "d": 0.01}}),
-    ("asgd", {"lr": 0.02, "operator": {"name": "cclip", "gamma": 1.0}}),
-    ("nm-asgd", {"lr": 0.02, "alpha": 0.2, "R": 4}),
-    ("ringmaster", {"lr": 0.02, "R": 4, "operator": {"name": "l2clip", "gamma": 1.0}}),
-    ("dc-asgd", {"lr": 0.02, "operator": {"name": "l2clip", "gamma": 1.0}, "order": "compensate-first"}),
-])
+@pytest.mark.parametrize(
+    "name,params",
+    [
+        ("clipped-asgd", {"lr": 0.02}),
+        ("asgd", {"lr": 0.02, "operator": {"name": "biclip", "u": 1.0, "d": 0.01}}),
+        ("asgd", {"lr": 0.02, "operator": {"name": "cclip", "gamma": 1.0}}),
+        ("nm-asgd", {"lr": 0.02, "alpha": 0.2, "R": 4}),
+        ("ringmaster", {"lr": 0.02, "R": 4, "operator": {"name": "l2clip", "gamma": 1.0}}),
+        ("dc-asgd", {"lr": 0.02, "operator": {"name": "l2clip", "gamma": 1.0}, "order": "compensate-first"}),
+    ],
+)
 def test_clipped_methods_stay_finite_and_progress_under_cauchy_noise(name, params):
-    c = cfg(name, params, n=8, steps=800, noise={"name": "cauchy", "scale": 1.0},
-            problem={"name": "quadratic", "dim": D, "heterogeneity": 0.0, "hessian_spread": 0.0})
+    c = cfg(
+        name,
+        params,
+        n=8,
+        steps=800,
+        noise={"name": "cauchy", "scale": 1.0},
+        problem={"name": "quadratic", "dim": D, "heterogeneity": 0.0, "hessian_spread": 0.0},
+    )
     h = History()
     state = build(c, callbacks=[h]).run()
     assert bool(torch.isfinite(state["x"]).all())
     assert h.rows[-1]["dist_to_opt"] < 0.3 * h.rows[0]["dist_to_opt"]
 
 
-
-
-@pytest.mark.parametrize("name,params", [("ringmaster", {"lr": 0.05, "R": 2, "variant": "stop"}),
-                                         ("fedbuff", {"lr": 0.5, "local_steps": 2, "K": 3}),
-                                         ("rennala", {"lr": 0.05, "B": 3}),
-                                         ("dc-asgd", {"lr": 0.05,
-                                                      "compensation": {"name": "dc-adaptive", "lam0": 0.2}})])
+@pytest.mark.parametrize(
+    "name,params",
+    [
+        ("ringmaster", {"lr": 0.05, "R": 2, "variant": "stop"}),
+        ("fedbuff", {"lr": 0.5, "local_steps": 2, "K": 3}),
+        ("rennala", {"lr": 0.05, "B": 3}),
+        ("dc-asgd", {"lr": 0.05, "compensation": {"name": "dc-adaptive", "lam0": 0.2}}),
+    ],
+)
 def test_a_stopped_run_resumes_bitwise_identically(tmp_path, name, params):
     c = cfg(name, params, n=5, steps=60, run={"checkpoint_every": 20})
     full = run_config(c, tmp_path / "full", progress=False, plot=False)
@@ -203,8 +254,13 @@ def test_a_stopped_run_resumes_bitwise_identically(tmp_path, name, params):
         run_config(c, part, progress=False, plot=False, callbacks=[StopAt(50)])
     resumed = run_config(c, part, resume=True, progress=False, plot=False)
     assert resumed["metrics"] == full["metrics"] and resumed["comm"] == full["comm"]
-    strip = lambda p: [{k: v for k, v in json.loads(x).items() if k != "wall_time_s"}  # noqa: E731
-                       for x in (p / "metrics.jsonl").read_text().splitlines()]
+
+    def strip(p):
+        return [
+            {k: v for k, v in json.loads(x).items() if k != "wall_time_s"}
+            for x in (p / "metrics.jsonl").read_text().splitlines()
+        ]
+
     assert strip(part) == strip(tmp_path / "full")
     a = torch.load(tmp_path / "full" / "checkpoint.pt", weights_only=True)["state"]
     b = torch.load(part / "checkpoint.pt", weights_only=True)["state"]
@@ -225,20 +281,33 @@ def test_metrics_carry_time_delays_utilization_and_job_counters():
     last = h.rows[-1]
     for key in ("time", "arrivals", "dropped", "cancelled", "mean_delay", "max_delay", "utilization"):
         assert key in last
-    assert 0.99 <= last["utilization"] <= 1.0 + 1e-12   # ringmaster keeps every worker busy
+    assert 0.99 <= last["utilization"] <= 1.0 + 1e-12  # ringmaster keeps every worker busy
     assert last["arrivals"] == 40 + last["dropped"]
 
 
 def test_sync_workers_idle_while_waiting():
     h = History()
-    build(cfg("sync-sgd", {"lr": 0.05}, n=4, steps=20, timing={"name": "fixed", "times": [1.0, 1.0, 1.0, 4.0]}),
-          callbacks=[h]).run()
+    build(
+        cfg("sync-sgd", {"lr": 0.05}, n=4, steps=20, timing={"name": "fixed", "times": [1.0, 1.0, 1.0, 4.0]}),
+        callbacks=[h],
+    ).run()
     assert h.rows[-1]["utilization"] == pytest.approx((1 + 1 + 1 + 4) / 16)
 
 
 def test_registered_names_and_engine_choice():
-    for name in ("asgd", "ringmaster", "rennala", "fedbuff", "dc-asgd", "sync-sgd", "m-sync", "nm-asgd",
-                 "clipped-asgd", "delay-adaptive-asgd", "async-local"):
+    for name in (
+        "asgd",
+        "ringmaster",
+        "rennala",
+        "fedbuff",
+        "dc-asgd",
+        "sync-sgd",
+        "m-sync",
+        "nm-asgd",
+        "clipped-asgd",
+        "delay-adaptive-asgd",
+        "async-local",
+    ):
         assert ALGORITHMS.get(name).family == "async"
     assert isinstance(build(cfg("asgd")), AsyncLoop)
     c = build_components(cfg("asgd"))
@@ -266,14 +335,14 @@ def test_async_local_with_identity_outer_is_fedbuff_and_adam_outer_first_step_is
     loop = build(cfg("async-local", {"lr": 0.01, "K": 1, "inner": inner}, steps=1))
     x0 = loop.problem.x0(torch.float64)
     x1 = loop.run()["x"][0]
-    assert torch.allclose((x0 - x1).abs(), torch.full_like(x0, 0.01), rtol=1e-4)   # Adam's first step: lr·sign
+    assert torch.allclose((x0 - x1).abs(), torch.full_like(x0, 0.01), rtol=1e-4)  # Adam's first step: lr·sign
 
 
 def test_fedbuff_concurrency_cap_and_max_staleness():
     h = History()
     loop = build(cfg("fedbuff", {"lr": 0.5, "K": 2, "concurrency": 2}, n=5, steps=40), callbacks=[h])
     loop.run()
-    assert all(j > 0 for j in loop.events.jobs)                         # round-robin uses every worker
+    assert all(j > 0 for j in loop.events.jobs)  # round-robin uses every worker
     assert h.rows[-1]["utilization"] == pytest.approx(2 / 5, rel=1e-9)  # exactly 2 in flight at all times
     loop = build(cfg("fedbuff", {"lr": 0.5, "K": 2, "max_staleness": 1}, n=6, steps=40))
     loop.run()
@@ -288,7 +357,11 @@ def test_async_methods_refuse_a_real_comm_and_lockstep_methods_refuse_a_time_lim
 
     with pytest.raises(ValidationError, match="asynchronous"):
         make_loop(build_components(cfg("asgd")), comm=SimulatedComm(None, n=N))
-    lock = {"problem": {"name": "quadratic"}, "algorithm": {"name": "dsgd"}, "topology": {"name": "ring", "n": 4},
-            "run": {"time": 5.0}}
+    lock = {
+        "problem": {"name": "quadratic"},
+        "algorithm": {"name": "dsgd"},
+        "topology": {"name": "ring", "n": 4},
+        "run": {"time": 5.0},
+    }
     with pytest.raises(ValidationError, match="asynchronous methods only"):
         build_components(lock)

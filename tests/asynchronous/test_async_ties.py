@@ -1,10 +1,11 @@
 """Rennala as published and simultaneous arrivals (issue 29, items 1–2), on deterministic timing models."""
+
 from __future__ import annotations
 
 import pytest
 import torch
-from async_reference import simulate
 
+from async_reference import simulate
 from tailtamer.api import build, build_components
 from tailtamer.engine import History
 from tailtamer.engine.events.oracle import job_oracle
@@ -13,10 +14,14 @@ torch.set_num_threads(1)
 
 
 def cfg(name: str, params: dict, n: int, steps: int, times: float | list[float], eval_every: int = 1) -> dict:
-    return {"problem": {"name": "quadratic", "dim": 3, "heterogeneity": 0.5, "hessian_spread": 0.0},
-            "algorithm": {"name": name, **params}, "topology": {"name": "server", "n": n},
-            "noise": {"name": "gaussian", "scale": 0.1}, "timing": {"name": "fixed", "times": times},
-            "run": {"steps": steps, "eval_every": eval_every}}
+    return {
+        "problem": {"name": "quadratic", "dim": 3, "heterogeneity": 0.5, "hessian_spread": 0.0},
+        "algorithm": {"name": name, **params},
+        "topology": {"name": "server", "n": n},
+        "noise": {"name": "gaussian", "scale": 0.1},
+        "timing": {"name": "fixed", "times": times},
+        "run": {"steps": steps, "eval_every": eval_every},
+    }
 
 
 def update_times(c: dict) -> tuple[list[float], object]:
@@ -63,17 +68,21 @@ def reference(c: dict, method: str, hp: dict) -> dict:
         o.calls = call
         return o(x.reshape(1, -1))[0]
 
-    return simulate(method, hp, c["topology"]["n"], comp.problem.x0(torch.float64), c["run"]["steps"],
-                    loop.timing.duration, grad)
+    return simulate(
+        method, hp, c["topology"]["n"], comp.problem.x0(torch.float64), c["run"]["steps"], loop.timing.duration, grad
+    )
 
 
-@pytest.mark.parametrize("name,params,method", [
-    ("asgd", {"lr": 0.05}, "asgd"),
-    ("ringmaster", {"lr": 0.05, "R": 3}, "ringmaster-discard"),
-    ("ringmaster", {"lr": 0.05, "R": 3, "variant": "stop"}, "ringmaster-stop"),
-    ("delay-adaptive-asgd", {"lr": 0.05}, "delay-adaptive"),
-    ("rennala", {"lr": 0.05, "B": 3}, "rennala"),
-])
+@pytest.mark.parametrize(
+    "name,params,method",
+    [
+        ("asgd", {"lr": 0.05}, "asgd"),
+        ("ringmaster", {"lr": 0.05, "R": 3}, "ringmaster-discard"),
+        ("ringmaster", {"lr": 0.05, "R": 3, "variant": "stop"}, "ringmaster-stop"),
+        ("delay-adaptive-asgd", {"lr": 0.05}, "delay-adaptive"),
+        ("rennala", {"lr": 0.05, "B": 3}, "rennala"),
+    ],
+)
 def test_tied_times_follow_the_papers_loop(name, params, method):
     """Every worker takes 1.0: each arrival's worker restarts on the model right after its own update."""
     c = cfg(name, params, 6, 50, 1.0, eval_every=50)
@@ -81,8 +90,11 @@ def test_tied_times_follow_the_papers_loop(name, params, method):
     x = loop.run()["x"][0]
     ref = reference(c, method, {k: v for k, v in params.items() if k != "variant"})
     assert torch.allclose(x, ref["x"], rtol=0, atol=1e-12)
-    assert (loop.events.clock, loop.events.dropped, loop.events.cancelled) == \
-        (ref["clock"], ref["dropped"], ref["cancelled"])
+    assert (loop.events.clock, loop.events.dropped, loop.events.cancelled) == (
+        ref["clock"],
+        ref["dropped"],
+        ref["cancelled"],
+    )
 
 
 def test_asgd_mean_delay_with_tied_times_is_the_papers_loop():

@@ -1,4 +1,5 @@
 """Compute-time models: counter-based paired draws, the models' defining formulas, validation."""
+
 from __future__ import annotations
 
 import math
@@ -14,7 +15,7 @@ from tailtamer.timing import TIMINGS, draws
 
 
 def test_scalar_draws_equal_the_tensor_generator():
-    for seed, w, j in [(0, 0, 0), (3, 7, 11), (12345, 999, 10 ** 6)]:
+    for seed, w, j in [(0, 0, 0), (3, 7, 11), (12345, 999, 10**6)]:
         assert draws.uniform(seed, "timing", w, j) == float(rng.uniform(seed, "timing", torch.tensor([w]), j, 1)[0, 0])
         assert draws.normal(seed, "timing", w, j) == float(rng.normal(seed, "timing", torch.tensor([w]), j, 1)[0, 0])
 
@@ -72,8 +73,9 @@ def test_bad_timing_configs_fail_early():
 def test_timing_section_is_filled_for_async_methods_only():
     base = {"problem": {"name": "quadratic"}, "topology": {"name": "server", "n": 2}}
     assert resolve({**base, "algorithm": {"name": "asgd"}})["timing"] == {"name": "sqrt", "jitter": 0.05, "scale": 1.0}
-    sync = resolve({"problem": {"name": "quadratic"}, "algorithm": {"name": "dsgd"},
-                    "topology": {"name": "ring", "n": 4}})
+    sync = resolve(
+        {"problem": {"name": "quadratic"}, "algorithm": {"name": "dsgd"}, "topology": {"name": "ring", "n": 4}}
+    )
     assert "timing" not in sync and sync["run"]["time"] == 0.0
 
 

@@ -1,30 +1,35 @@
 """A replay refuses a broken arrival log (issue 25, item 1): a truncated, cut, empty or garbled log, or the log of
 a run that did not finish, is refused in one line that says where it ends; ``--partial-replay`` replays its
 complete events and the summary records it. A complete log carries a closing record with counts and a digest."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
 import pytest
+from test_async_real import heap_order
+from test_reliability import one_line_error
 
 from tailtamer.cli.main import main
 from tailtamer.config import dumps_toml, resolve
 from tailtamer.engine.events.replay import ARRIVALS
 from tailtamer.rundir.arrivals import SealedArrivalLog, closing_record, complete_log, read_log
 from tailtamer.rundir.folder import read_summary
-from test_async_real import heap_order
-from test_reliability import one_line_error
 
 STEPS = 24
 TIMES = [1.0, 2.7, 4.1]
 
 
 def config() -> dict:
-    return {"problem": {"name": "quadratic", "dim": 5, "heterogeneity": 0.5, "hessian_spread": 0.0},
-            "algorithm": {"name": "asgd", "lr": 0.05}, "topology": {"name": "server", "n": 3},
-            "noise": {"name": "student-t", "df": 1.5, "scale": 0.5},
-            "timing": {"name": "fixed", "times": TIMES}, "run": {"steps": STEPS, "eval_every": 4}}
+    return {
+        "problem": {"name": "quadratic", "dim": 5, "heterogeneity": 0.5, "hessian_spread": 0.0},
+        "algorithm": {"name": "asgd", "lr": 0.05},
+        "topology": {"name": "server", "n": 3},
+        "noise": {"name": "student-t", "df": 1.5, "scale": 0.5},
+        "timing": {"name": "fixed", "times": TIMES},
+        "run": {"steps": STEPS, "eval_every": 4},
+    }
 
 
 @pytest.fixture
@@ -45,12 +50,16 @@ def body(real: Path) -> bytes:
 
 DAMAGE = {
     # name: (what the file becomes, words of the refusal)
-    "truncated": (lambda b: b"".join(ln + b"\n" for ln in b.splitlines()[:12]),
-                  "no closing record: the real run did not finish"),
+    "truncated": (
+        lambda b: b"".join(ln + b"\n" for ln in b.splitlines()[:12]),
+        "no closing record: the real run did not finish",
+    ),
     "cut mid-line": (lambda b: b[: len(b) // 2 + 7], "is cut mid-line"),
     "empty": (lambda b: b"", "it is empty"),
-    "garbage line": (lambda b: b"\n".join([*b.splitlines()[:9], b"\x00\xffgarbage", *b.splitlines()[10:]]) + b"\n",
-                     "line 10 is not JSON"),
+    "garbage line": (
+        lambda b: b"\n".join([*b.splitlines()[:9], b"\x00\xffgarbage", *b.splitlines()[10:]]) + b"\n",
+        "line 10 is not JSON",
+    ),
     "crashed run": (lambda b: b, "no closing record"),
     "edited line": (lambda b: b.replace(b'"time": 2.7', b'"time": 2.8', 1) + line_of_closing(b), "disagrees"),
 }
@@ -75,18 +84,32 @@ def test_a_broken_log_is_refused_in_one_line_saying_where_it_ends(name, real, tm
 def test_a_complete_log_replays_to_the_end(real, tmp_path):
     log = read_log(real)
     assert log.complete and len(log.rows) == STEPS and log.record() == {}
-    assert main(["run", str(tmp_path / "c.toml"), "--out", str(tmp_path / "rep"), "--replay", str(real),
-                 "--no-plot"]) == 0
+    assert (
+        main(["run", str(tmp_path / "c.toml"), "--out", str(tmp_path / "rep"), "--replay", str(real), "--no-plot"]) == 0
+    )
     s = read_summary(tmp_path / "rep")
     assert s["steps"] == STEPS and "replay_partial" not in s
 
 
 def test_a_partial_replay_is_explicit_and_recorded_in_the_summary(real, tmp_path):
-    (real / ARRIVALS).write_bytes(body(real)[: len(body(real)) // 2 + 7])         # cut mid-line
+    (real / ARRIVALS).write_bytes(body(real)[: len(body(real)) // 2 + 7])  # cut mid-line
     rows = read_log(real, partial=True).rows
     assert 0 < len(rows) < STEPS
-    assert main(["run", str(tmp_path / "c.toml"), "--out", str(tmp_path / "rep"), "--replay", str(real),
-                 "--partial-replay", "--no-plot"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(tmp_path / "c.toml"),
+                "--out",
+                str(tmp_path / "rep"),
+                "--replay",
+                str(real),
+                "--partial-replay",
+                "--no-plot",
+            ]
+        )
+        == 0
+    )
     s = read_summary(tmp_path / "rep")
     assert s["steps"] == len(rows)
     assert s["replay_partial"]["events"] == len(rows) and "cut mid-line" in s["replay_partial"]["defect"]
@@ -94,8 +117,9 @@ def test_a_partial_replay_is_explicit_and_recorded_in_the_summary(real, tmp_path
 
 def test_partial_replay_without_replay_is_refused(tmp_path, capsys):
     (tmp_path / "c.toml").write_text(dumps_toml(config()))
-    line = one_line_error(capsys, main(["run", str(tmp_path / "c.toml"), "--out", str(tmp_path / "o"),
-                                        "--partial-replay"]))
+    line = one_line_error(
+        capsys, main(["run", str(tmp_path / "c.toml"), "--out", str(tmp_path / "o"), "--partial-replay"])
+    )
     assert "--partial-replay goes with --replay" in line
 
 

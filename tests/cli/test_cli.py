@@ -1,4 +1,5 @@
 """The command line and run folders: validation before compute, outputs, resume, reproduction configs."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,8 @@ import pytest
 from tailtamer.cli.main import main
 from tailtamer.config import load_toml
 from tailtamer.errors import ConfigError
-from tailtamer.experiments.studies import gt_nsgdm_heavy_tails as e1
 from tailtamer.experiments.runner import run_config
+from tailtamer.experiments.studies import gt_nsgdm_heavy_tails as e1
 from tailtamer.testing.interrupt import StopAt
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,9 +47,15 @@ def cfg_file(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("args,rho", [(["ring", "--n", "8"], 0.8047), (["ring", "--n", "20", "--set", "k=2"], 0.904),
-                                      (["exponential", "--n", "8", "--set", "self_weight=0.4"], 0.6),
-                                      (["complete", "--n", "8"], 0.0)])
+@pytest.mark.parametrize(
+    "args,rho",
+    [
+        (["ring", "--n", "8"], 0.8047),
+        (["ring", "--n", "20", "--set", "k=2"], 0.904),
+        (["exponential", "--n", "8", "--set", "self_weight=0.4"], 0.6),
+        (["complete", "--n", "8"], 0.0),
+    ],
+)
 def test_topology_command_prints_rho(args, rho, capsys):
     assert main(["topology", *args, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -73,8 +80,6 @@ def test_run_writes_a_complete_run_folder(cfg_file, tmp_path, capsys):
     assert resolved["algorithm"]["beta"] == 0.8 and resolved["algorithm"]["schedule"] == "constant"
 
 
-
-
 def test_stopped_run_resumes_to_the_same_result(cfg_file, tmp_path):
     cfg = load_toml(cfg_file)
     cfg["run"]["checkpoint_every"] = 100
@@ -84,11 +89,16 @@ def test_stopped_run_resumes_to_the_same_result(cfg_file, tmp_path):
         run_config(cfg, part, progress=False, plot=False, callbacks=[StopAt(150)])
     assert not (part / "summary.json").exists() and (part / "checkpoint.pt").exists()
     resumed = run_config(cfg, part, resume=True, progress=False, plot=False)
-    assert resumed["metrics"] == full["metrics"]                       # bitwise, float64
+    assert resumed["metrics"] == full["metrics"]  # bitwise, float64
     assert resumed["comm"] == full["comm"]
-    strip = lambda p: [{k: v for k, v in json.loads(x).items() if k != "wall_time_s"}  # noqa: E731
-                       for x in (p / "metrics.jsonl").read_text().splitlines()]
-    assert strip(part) == strip(tmp_path / "full")                     # steps 150 was dropped and redone
+
+    def strip(p):
+        return [
+            {k: v for k, v in json.loads(x).items() if k != "wall_time_s"}
+            for x in (p / "metrics.jsonl").read_text().splitlines()
+        ]
+
+    assert strip(part) == strip(tmp_path / "full")  # steps 150 was dropped and redone
     with pytest.raises(ConfigError, match="differs"):
         run_config({**cfg, "run": {**cfg["run"], "seed": 9}}, part, resume=True, progress=False)
 
@@ -100,23 +110,26 @@ def test_existing_run_folder_is_not_overwritten(cfg_file, tmp_path, capsys):
     assert "not empty" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("override,message", [
-    ("algorithm.betta=0.9", "unknown key 'betta' for algorithm 'gt-nsgdm' in [algorithm] (did you mean 'beta'?)"),
-    ("algorithm.name=gt-nsgd", "unknown algorithm 'gt-nsgd' (did you mean 'gt-nsgdm'?)"),
-    ("noise.name=alpha-stabel", "did you mean 'alpha-stable'"),
-    ("topology.name=rnig", "did you mean 'ring'"),
-    ("problem.name=tokenized-regresion", "did you mean 'tokenized-regression'"),
-    ("run.stepz=10", "did you mean 'steps'"),
-    ("runn.steps=10", "unknown config section [runn] (did you mean 'run'?)"),
-    ("run.dtype=float16", "dtype must be one of"),
-    ("algorithm.lr=fast", "expected a number"),
-    ("algorithm.lr=-1", "lr must be in (0, inf), got -1"),
-    ("algorithm.lr=inf", "lr must be in (0, inf), got inf"),
-    ("run.checkpoint_every=-1", "checkpoint_every must be ≥ 0"),
-    ("topology.k=10", "k"),
-    ("run.device=banana", "device 'banana' is not a torch device"),
-    ("run.device=mps", "runs on 'cpu' or 'cuda' devices"),
-])
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ("algorithm.betta=0.9", "unknown key 'betta' for algorithm 'gt-nsgdm' in [algorithm] (did you mean 'beta'?)"),
+        ("algorithm.name=gt-nsgd", "unknown algorithm 'gt-nsgd' (did you mean 'gt-nsgdm'?)"),
+        ("noise.name=alpha-stabel", "did you mean 'alpha-stable'"),
+        ("topology.name=rnig", "did you mean 'ring'"),
+        ("problem.name=tokenized-regresion", "did you mean 'tokenized-regression'"),
+        ("run.stepz=10", "did you mean 'steps'"),
+        ("runn.steps=10", "unknown config section [runn] (did you mean 'run'?)"),
+        ("run.dtype=float16", "dtype must be one of"),
+        ("algorithm.lr=fast", "expected a number"),
+        ("algorithm.lr=-1", "lr must be in (0, inf), got -1"),
+        ("algorithm.lr=inf", "lr must be in (0, inf), got inf"),
+        ("run.checkpoint_every=-1", "checkpoint_every must be ≥ 0"),
+        ("topology.k=10", "k"),
+        ("run.device=banana", "device 'banana' is not a torch device"),
+        ("run.device=mps", "runs on 'cpu' or 'cuda' devices"),
+    ],
+)
 def test_bad_config_fails_before_any_compute_with_a_suggestion(cfg_file, tmp_path, capsys, override, message):
     out = tmp_path / "run"
     assert main(["run", str(cfg_file), "--out", str(out), "--set", override]) == 2
@@ -142,9 +155,14 @@ def test_missing_config_file_names_the_path(tmp_path, capsys):
 
 def test_diverging_run_reports_step_and_node_and_keeps_its_folder(tmp_path, capsys):
     cfg = tmp_path / "bad.toml"
-    cfg.write_text(SMALL.replace("gt-nsgdm", "dsgd").replace("lr = 0.01", "lr = 5.0")
-                   .replace('name = "tokenized-regression"', 'name = "quartic"').replace("k = 2", "k = 1")
-                   .replace('name = "alpha-stable"', 'name = "cauchy"').replace("alpha = 1.5\nskew = 0.5\n", ""))
+    cfg.write_text(
+        SMALL.replace("gt-nsgdm", "dsgd")
+        .replace("lr = 0.01", "lr = 5.0")
+        .replace('name = "tokenized-regression"', 'name = "quartic"')
+        .replace("k = 2", "k = 1")
+        .replace('name = "alpha-stable"', 'name = "cauchy"')
+        .replace("alpha = 1.5\nskew = 0.5\n", "")
+    )
     out = tmp_path / "run"
     assert main(["run", str(cfg), "--out", str(out)]) == 2
     err = capsys.readouterr().err
@@ -156,8 +174,20 @@ def test_diverging_run_reports_step_and_node_and_keeps_its_folder(tmp_path, caps
 def test_list_shows_every_registry_with_defaults(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    for needle in ("gt-nsgdm", "sclip-ef", "theory", "= 'none'", "exponential", "self_weight", "alpha-stable",
-                   "tokenized-regression", "claim1", "cosine", "[run] settings", "eval_every"):
+    for needle in (
+        "gt-nsgdm",
+        "sclip-ef",
+        "theory",
+        "= 'none'",
+        "exponential",
+        "self_weight",
+        "alpha-stable",
+        "tokenized-regression",
+        "claim1",
+        "cosine",
+        "[run] settings",
+        "eval_every",
+    ):
         assert needle in out
 
 
@@ -171,8 +201,12 @@ def test_e1_configs_in_the_repo_are_the_tuned_recipe(tmp_path):
 
 
 def test_console_script_entry_point():
-    done = subprocess.run([sys.executable, "-m", "tailtamer.cli.main", "topology", "ring", "--n", "8"],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "tailtamer.cli.main", "topology", "ring", "--n", "8"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0 and "0.804738" in done.stdout
 
 
@@ -180,11 +214,13 @@ def test_console_script_entry_point():
 def test_demo_prints_the_table_and_writes_the_plot(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "demo"), "--seeds", "1", "--workers", "1"]) == 0
     out = capsys.readouterr().out
-    rows = {line.split("|")[1].strip(): float(line.split("|")[2].split("±")[0])
-            for line in out.splitlines() if line.startswith("| ") and "±" not in line.split("|")[1]
-            and line.split("|")[1].strip() in e1.METHODS}
+    rows = {
+        line.split("|")[1].strip(): float(line.split("|")[2].split("±")[0])
+        for line in out.splitlines()
+        if line.startswith("| ") and "±" not in line.split("|")[1] and line.split("|")[1].strip() in e1.METHODS
+    }
     assert set(rows) == set(e1.METHODS)
-    assert rows["gt-nsgdm"] < 0.5 < rows["dsgd"]          # GT-NSGDm converges, DSGD (stable step) does not get far
+    assert rows["gt-nsgdm"] < 0.5 < rows["dsgd"]  # GT-NSGDm converges, DSGD (stable step) does not get far
     assert (tmp_path / "demo" / "comparison.png").stat().st_size > 10_000
 
 
@@ -199,4 +235,4 @@ def test_ci_runs_exactly_the_readme_test_command():
     lines = (ROOT / ".ci" / "run").read_text().splitlines()
     assert install in lines and tests in lines and lines.index(install) < lines.index(tests) == len(lines) - 1
     for check in ("ruff check .", "ruff format --check .", "mypy", "sphinx-build -W", "lint-imports"):
-        assert any(check in ln for ln in lines[lines.index(install):-1]), check
+        assert any(check in ln for ln in lines[lines.index(install) : -1]), check

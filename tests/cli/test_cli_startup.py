@@ -1,6 +1,7 @@
 """``tailtamer --help``, ``tailtamer COMMAND --help`` and ``tailtamer list`` answer without importing torch
 (issue 24, item 7): the argument specs import only the standard library, the work modules are loaded only
 when their command runs, and ``list`` reads the registry index, which must equal the live registries."""
+
 from __future__ import annotations
 
 import ast
@@ -32,16 +33,22 @@ QUICK = [["--help"], ["list"], ["list", "algorithm"], ["list", "run"]] + [[name,
 
 @pytest.mark.parametrize("argv", QUICK, ids=[" ".join(a) for a in QUICK])
 def test_help_and_list_do_not_import_torch(argv):
-    done = subprocess.run([sys.executable, "-c", PROBE, *argv], check=False, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv], check=False, capture_output=True, text=True, timeout=120
+    )
     result = json.loads(done.stdout.strip().splitlines()[-1])
     work = ["tailtamer.cli.list_cmd"] if argv[0] == "list" and "--help" not in argv else []
     assert result == {"code": 0, "work": work, "heavy": []}, done.stderr[-2000:]
 
 
 def test_a_command_that_computes_still_loads_its_work_module():
-    done = subprocess.run([sys.executable, "-c", PROBE, "topology", "ring", "--n", "8", "--json"], check=False,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, "topology", "ring", "--n", "8", "--json"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert json.loads(done.stdout.splitlines()[0])["rho"] == pytest.approx(0.8047, abs=1e-4)
     assert json.loads(done.stdout.strip().splitlines()[-1])["work"] == ["tailtamer.cli.topology_cmd"]
 
@@ -73,13 +80,19 @@ def test_the_registry_index_is_the_live_registries():
 
 def _live_table(reg) -> str:
     """One registry as ``tailtamer list`` printed it when it read the registries themselves."""
-    rows = [f"### {list_cmd.plural(reg.kind)}", "", "| name | parameter | type | default | description |",
-            "|---|---|---|---|---|"]
+    rows = [
+        f"### {list_cmd.plural(reg.kind)}",
+        "",
+        "| name | parameter | type | default | description |",
+        "|---|---|---|---|---|",
+    ]
     for name in reg.names():
         rows.append(f"| {name} | | | | {reg.summary(name).replace('|', chr(92) + '|')} |")
-        rows += [f"| | {p.name} | {p.type_name().replace('|', chr(92) + '|')} | "
-                 f"{'required' if p.required else f'= {p.default!r}'.replace('|', chr(92) + '|')} | |"
-                 for p in reg.params(name).values()]
+        rows += [
+            f"| | {p.name} | {p.type_name().replace('|', chr(92) + '|')} | "
+            f"{'required' if p.required else f'= {p.default!r}'.replace('|', chr(92) + '|')} | |"
+            for p in reg.params(name).values()
+        ]
     return "\n".join(rows)
 
 
@@ -99,5 +112,6 @@ def test_list_falls_back_to_the_live_registries(monkeypatch):
 
 def test_list_of_an_unknown_kind_is_one_line(capsys):
     assert main(["list", "topologie"]) == 2
-    assert capsys.readouterr().err == ("tailtamer list: error: unknown registry 'topologie' "
-                                       "(did you mean 'topology'?)\n")
+    assert capsys.readouterr().err == (
+        "tailtamer list: error: unknown registry 'topologie' (did you mean 'topology'?)\n"
+    )

@@ -7,6 +7,7 @@ are skipped, each for a stated reason (``SKIP``), and so is any later command th
 command would have written. A command that matches neither ``SKIP`` nor a runner fails the test: add it to
 one of them.
 """
+
 from __future__ import annotations
 
 import re
@@ -56,7 +57,7 @@ def commands(body: str) -> list[list[str]]:
         while words:
             cut = words.index("&&") if "&&" in words else len(words)
             out.append(words[:cut])
-            words = words[cut + 1:]
+            words = words[cut + 1 :]
     return out
 
 
@@ -104,15 +105,17 @@ def test_readme_commands_run(tmp_path, monkeypatch, capsys, request):
         for words in commands(body):
             reason = skip_reason(words, skipped_outputs)
             if reason is None and any(w.startswith(NEEDS_DATA) for w in words):
-                request.getfixturevalue("shared_data")           # skips with the path when absent
+                request.getfixturevalue("shared_data")  # skips with the path when absent
             if reason is not None:
                 skipped.append((" ".join(words), reason))
                 if out_of(words):
                     skipped_outputs.add(out_of(words))
                 continue
             name = Path(words[0]).name
-            assert name == "tailtamer", (f"README command {' '.join(words)!r} is neither run nor skipped by "
-                                         "tests/cli/test_readme.py: add a runner or a SKIP entry with its reason")
+            assert name == "tailtamer", (
+                f"README command {' '.join(words)!r} is neither run nor skipped by "
+                "tests/cli/test_readme.py: add a runner or a SKIP entry with its reason"
+            )
             t0 = time.perf_counter()
             code = main(reduced(words))
             captured = capsys.readouterr()

@@ -1,4 +1,5 @@
 """Compressors: the ω / δ / bias each one states, checked by averaging many draws or exactly; compact packets."""
+
 from __future__ import annotations
 
 import math
@@ -24,8 +25,13 @@ def draws(name: str, params: dict, m: int = 40000, x: torch.Tensor = X) -> torch
     return c(x.expand(m, -1).clone(), rng, call=0)
 
 
-UNBIASED = [("bernoulli", {"q": 0.3}), ("rand-k", {"k": 3}), ("qsgd", {"levels": 1}), ("qsgd", {"levels": 15}),
-            ("identity", {})]
+UNBIASED = [
+    ("bernoulli", {"q": 0.3}),
+    ("rand-k", {"k": 3}),
+    ("qsgd", {"levels": 1}),
+    ("qsgd", {"levels": 15}),
+    ("identity", {}),
+]
 
 
 @pytest.mark.parametrize("name,params", UNBIASED)
@@ -37,16 +43,16 @@ def test_unbiased_compressors_average_to_x_and_meet_their_omega(name, params):
     err = ((out - X) ** 2).sum(1)
     omega = c.omega(D)
     sd = out.std(0) / math.sqrt(m)
-    assert ((out.mean(0) - X).abs() <= 5 * sd + 1e-12).all()                   # E C(x) = x
-    bound = omega * float((X ** 2).sum())
-    assert float(err.mean()) <= bound * 1.03 + 1e-12                            # E‖C(x) − x‖² ≤ ω‖x‖²
+    assert ((out.mean(0) - X).abs() <= 5 * sd + 1e-12).all()  # E C(x) = x
+    bound = omega * float((X**2).sum())
+    assert float(err.mean()) <= bound * 1.03 + 1e-12  # E‖C(x) − x‖² ≤ ω‖x‖²
 
 
 @pytest.mark.parametrize("name,params", [("bernoulli", {"q": 0.3}), ("rand-k", {"k": 3})])
 def test_sparsifier_variance_is_exactly_omega(name, params):
     """Bernoulli and rand-k attain E‖C(x) − x‖² = ω‖x‖² (not just ≤)."""
     err = ((draws(name, params) - X) ** 2).sum(1)
-    want = COMPRESSORS.build(name, params).omega(D) * float((X ** 2).sum())
+    want = COMPRESSORS.build(name, params).omega(D) * float((X**2).sum())
     assert abs(float(err.mean()) - want) < 4 * float(err.std()) / math.sqrt(len(err))
 
 
@@ -56,7 +62,7 @@ def test_rand_k_picks_every_subset_equally_often():
     assert (kept.sum(1) == 1).all()
     freq = kept.mean(0)
     assert ((freq - 1 / 3).abs() < 4 * math.sqrt(2 / 9 / 30000)).all()
-    assert set(out[out != 0].tolist()) == {3.0, 6.0, 9.0}                      # scaled by d/k = 3
+    assert set(out[out != 0].tolist()) == {3.0, 6.0, 9.0}  # scaled by d/k = 3
 
 
 def test_top_k_is_a_delta_contraction_exactly():
@@ -65,7 +71,7 @@ def test_top_k_is_a_delta_contraction_exactly():
     c = COMPRESSORS.build("top-k", {"fraction": 0.2})
     out = c(z)
     assert c.delta(30) == 6 / 30 and not c.unbiased
-    assert (((out - z) ** 2).sum(1) <= (1 - c.delta(30)) * (z ** 2).sum(1) + 1e-12).all()
+    assert (((out - z) ** 2).sum(1) <= (1 - c.delta(30)) * (z**2).sum(1) + 1e-12).all()
     kept = out != 0
     assert (kept.sum(1) == 6).all()
     assert (z.abs().masked_fill(kept, 0).amax(1) <= z.abs().masked_fill(~kept, math.inf).amin(1)).all()
@@ -75,9 +81,9 @@ def test_scaled_sign_error_is_norm_minus_l1_squared_over_d():
     gen = torch.Generator().manual_seed(1)
     z = torch.randn(50, 17, dtype=torch.float64, generator=gen)
     out = COMPRESSORS.build("scaled-sign", {})(z)
-    want = (z ** 2).sum(1) - z.abs().sum(1) ** 2 / 17
+    want = (z**2).sum(1) - z.abs().sum(1) ** 2 / 17
     assert torch.allclose(((out - z) ** 2).sum(1), want, rtol=0, atol=1e-12)
-    assert (want <= (1 - 1 / 17) * (z ** 2).sum(1) + 1e-12).all()
+    assert (want <= (1 - 1 / 17) * (z**2).sum(1) + 1e-12).all()
 
 
 def test_sign_decodes_to_plus_minus_one_with_sign_zero_plus():
@@ -100,17 +106,20 @@ def test_qsgd_outputs_lie_on_the_level_grid_and_biased_variant_scales():
     assert c.omega(D) == min(D / 16, math.sqrt(D) / 4)
 
 
-@pytest.mark.parametrize("name,params,row_bytes", [
-    ("identity", {}, 1000 * 8),
-    ("bernoulli", {"q": 0.1}, 1000 * 8),                 # random-length rows travel dense
-    ("rand-k", {"fraction": 0.01}, 10 * (4 + 8)),        # int32 indices + float64 values
-    ("top-k", {"k": 10}, 10 * (4 + 8)),
-    ("sign", {}, 125),                                   # 1000 bits
-    ("scaled-sign", {}, 125 + 8),
-    ("qsgd", {"levels": 15}, 8 + 125 + 500),             # norm + sign bits + 4-bit levels
-    ("qsgd", {"levels": 1}, 8 + 125 + 125),
-    ("qsgd", {"levels": 7}, 8 + 125 + 375),              # 3-bit levels
-])
+@pytest.mark.parametrize(
+    "name,params,row_bytes",
+    [
+        ("identity", {}, 1000 * 8),
+        ("bernoulli", {"q": 0.1}, 1000 * 8),  # random-length rows travel dense
+        ("rand-k", {"fraction": 0.01}, 10 * (4 + 8)),  # int32 indices + float64 values
+        ("top-k", {"k": 10}, 10 * (4 + 8)),
+        ("sign", {}, 125),  # 1000 bits
+        ("scaled-sign", {}, 125 + 8),
+        ("qsgd", {"levels": 15}, 8 + 125 + 500),  # norm + sign bits + 4-bit levels
+        ("qsgd", {"levels": 1}, 8 + 125 + 125),
+        ("qsgd", {"levels": 7}, 8 + 125 + 375),  # 3-bit levels
+    ],
+)
 def test_packets_are_compact_and_match_the_stated_bits(name, params, row_bytes):
     c = COMPRESSORS.build(name, params)
     z = torch.randn(3, 1000, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
@@ -140,7 +149,7 @@ def test_draws_depend_on_node_step_and_call_only():
 def test_bit_packing_roundtrips_every_width():
     gen = torch.Generator().manual_seed(5)
     for width in range(1, 9):
-        codes = torch.randint(0, 2 ** width, (3, 29), generator=gen)
+        codes = torch.randint(0, 2**width, (3, 29), generator=gen)
         packed = pack(codes, width)
         assert packed.shape == (3, math.ceil(29 * width / 8))
         assert torch.equal(unpack(packed, width, 29), codes)
@@ -162,7 +171,7 @@ def test_qsgd_levels_take_ceil_log2_of_s_plus_one_bits():
         norm, signs, levels = c.codec(rng).encode(z)
         assert levels.shape == (2, math.ceil(1000 * width / 8)) and c.bits(1000, 64) == 1 + width + 64 / 1000
         assert torch.equal(c.codec(rng).decode((norm, signs, levels), z), c(z, rng))
-        grid = c(z, rng) * s / z.norm(dim=1, keepdim=True)            # decoded: sign·ℓ with ℓ ∈ {0, …, s}
+        grid = c(z, rng) * s / z.norm(dim=1, keepdim=True)  # decoded: sign·ℓ with ℓ ∈ {0, …, s}
         assert torch.allclose(grid, grid.round(), atol=1e-9) and grid.abs().max() <= s
 
 

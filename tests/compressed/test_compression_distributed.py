@@ -1,5 +1,6 @@
 """On the wire for real: every compressed method on 4 gloo processes gives the simulator's iterates (1e-10,
 float64) and the same byte counts; what each rank puts on the wire is the packets."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,8 +23,12 @@ CASES = [
     ("ef21", {}, {"name": "scaled-sign"}, "server"),
     ("powersgd", {"shapes": [[3, 3]], "rank": 1, "min_compression_rate": 1.0, "start_iter": 3}, None, "server"),
     ("ef", {}, {"name": "powersgd", "rank": 1, "shapes": [[3, 3]], "min_compression_rate": 1.0}, "server"),
-    ("dcsgd", {}, {"name": "powersgd", "rank": 2, "shapes": [[4, 2]], "min_compression_rate": 0.5,
-                   "warm_start": False}, "server"),
+    (
+        "dcsgd",
+        {},
+        {"name": "powersgd", "rank": 2, "shapes": [[4, 2]], "min_compression_rate": 0.5, "warm_start": False},
+        "server",
+    ),
     ("choco-sgd", {"gamma": 0.4}, {"name": "top-k", "k": 2}, "ring"),
     ("gt-nsgdm-choco", {"gamma": 0.3}, {"name": "qsgd", "levels": 3}, "exponential"),
     ("gt-nsgdm-choco", {"gamma": 0.2}, {"name": "sign"}, "ring"),
@@ -33,9 +38,13 @@ CASES = [
 
 def config(i: int) -> dict:
     alg, hp, comp, topo = CASES[i]
-    cfg = {"problem": {"name": "quadratic", "dim": 9}, "algorithm": {"name": alg, "lr": 0.05, **hp},
-           "topology": {"name": topo, "n": 7}, "noise": {"name": "student-t", "df": 2.5, "scale": 0.5},
-           "run": {"steps": STEPS, "seed": 5, "eval_every": STEPS, "dtype": "float64"}}
+    cfg = {
+        "problem": {"name": "quadratic", "dim": 9},
+        "algorithm": {"name": alg, "lr": 0.05, **hp},
+        "topology": {"name": topo, "n": 7},
+        "noise": {"name": "student-t", "df": 2.5, "scale": 0.5},
+        "run": {"steps": STEPS, "seed": 5, "eval_every": STEPS, "dtype": "float64"},
+    }
     if comp is not None:
         cfg["compression"] = comp
     return cfg
@@ -63,7 +72,7 @@ def test_every_compressed_method_matches_the_simulator_on_gloo():
             x_real[nodes] = x
             assert stats == loop.comm.stats.as_dict(), (alg, comp)
             assert wire["bytes"] > 0
-        if comp is not None and comp["name"] == "powersgd" and alg == "ef":    # the factors: r·(3 + 3) float64
+        if comp is not None and comp["name"] == "powersgd" and alg == "ef":  # the factors: r·(3 + 3) float64
             assert loop.comm.stats.bytes == STEPS * 7 * 8 * 6
         err = (x_real - x_sim).abs().max().item()
         assert err <= 1e-10, f"{alg} with {comp} on {topo}: max |x_real − x_sim| = {err:.3g}"

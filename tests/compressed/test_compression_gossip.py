@@ -1,5 +1,6 @@
 """Compressed gossip: CHOCO-SGD and the CHOCO-compressed GT-NSGDm against per-node reference loops (1e-12,
 float64), their reductions to DSGD / GT-NSGDm, the tracking invariant, and the bytes of their packets."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,9 +17,13 @@ N, D, STEPS, SEED = 6, 5, 25, 4
 
 
 def config(alg: str, compression: dict | None = None, **hp) -> dict:
-    cfg = {"problem": {"name": "quadratic", "dim": D}, "algorithm": {"name": alg, "lr": 0.05, **hp},
-           "topology": {"name": "ring", "n": N}, "noise": {"name": "student-t", "df": 2.5, "scale": 0.3},
-           "run": {"steps": STEPS, "seed": SEED, "eval_every": STEPS}}
+    cfg = {
+        "problem": {"name": "quadratic", "dim": D},
+        "algorithm": {"name": alg, "lr": 0.05, **hp},
+        "topology": {"name": "ring", "n": N},
+        "noise": {"name": "student-t", "df": 2.5, "scale": 0.3},
+        "run": {"steps": STEPS, "seed": SEED, "eval_every": STEPS},
+    }
     if compression is not None:
         cfg["compression"] = compression
     return cfg
@@ -45,22 +50,29 @@ def reference(cfg: dict) -> torch.Tensor:
     for t in range(STEPS):
         g = [grad(i, x[i], t) for i in range(N)]
         if cfg["algorithm"]["name"] == "choco-sgd":
-            x, xhat, sx = choco_round(W, comp, [x[i] - lr(t) * g[i] for i in range(N)], xhat, sx, hp["gamma"],
-                                      SEED, t, 0)
+            x, xhat, sx = choco_round(
+                W, comp, [x[i] - lr(t) * g[i] for i in range(N)], xhat, sx, hp["gamma"], SEED, t, 0
+            )
         else:
             b = hp["beta"]
             v_new = [b * v[i] + (1 - b) * g[i] for i in range(N)]
-            y, yhat, sy = choco_round(W, comp, [y[i] + v_new[i] - v[i] for i in range(N)], yhat, sy, hp["gamma"],
-                                      SEED, t, 0)
+            y, yhat, sy = choco_round(
+                W, comp, [y[i] + v_new[i] - v[i] for i in range(N)], yhat, sy, hp["gamma"], SEED, t, 0
+            )
             v = v_new
             x_half = [x[i] - lr(t) * y[i] / max(float(y[i].norm()), 1e-30) for i in range(N)]
             x, xhat, sx = choco_round(W, comp, x_half, xhat, sx, hp["gamma"], SEED, t, 1)
     return torch.stack(x)
 
 
-CASES = [("choco-sgd", {"name": "top-k", "k": 2}, 0.4), ("choco-sgd", {"name": "qsgd", "levels": 2}, 0.6),
-         ("choco-sgd", {"name": "scaled-sign"}, 0.3), ("gt-nsgdm-choco", {"name": "top-k", "k": 2}, 0.4),
-         ("gt-nsgdm-choco", {"name": "rand-k", "k": 3}, 0.2), ("gt-nsgdm-choco", {"name": "sign"}, 0.1)]
+CASES = [
+    ("choco-sgd", {"name": "top-k", "k": 2}, 0.4),
+    ("choco-sgd", {"name": "qsgd", "levels": 2}, 0.6),
+    ("choco-sgd", {"name": "scaled-sign"}, 0.3),
+    ("gt-nsgdm-choco", {"name": "top-k", "k": 2}, 0.4),
+    ("gt-nsgdm-choco", {"name": "rand-k", "k": 3}, 0.2),
+    ("gt-nsgdm-choco", {"name": "sign"}, 0.1),
+]
 
 
 @pytest.mark.parametrize("alg,compression,gamma", CASES)
@@ -99,5 +111,9 @@ def test_only_packets_travel():
     loop = build(config("gt-nsgdm-choco", {"name": "sign"}, gamma=0.2))
     loop.run()
     edges = int(np.count_nonzero(loop.comm._W) - N)
-    assert loop.comm.stats.as_dict() == {"messages": 2 * STEPS * edges, "bytes": 2 * STEPS * edges * 1,
-                                         "mixes": 2 * STEPS, "means": 0}
+    assert loop.comm.stats.as_dict() == {
+        "messages": 2 * STEPS * edges,
+        "bytes": 2 * STEPS * edges * 1,
+        "mixes": 2 * STEPS,
+        "means": 0,
+    }

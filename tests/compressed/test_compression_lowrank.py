@@ -2,7 +2,10 @@
 matrices, never expanding but with no contraction in the worst case, warm start converging to the best rank-r
 approximation on a fixed matrix, the factors as the packet (r·(m + k) values per m × k matrix), its state carried
 by the server methods through checkpoint and resume, and refused by methods that cannot carry it."""
+
 from __future__ import annotations
+
+import itertools
 
 import pytest
 import torch
@@ -13,7 +16,6 @@ from tailtamer.compression import COMPRESSORS, build_compressor
 from tailtamer.compression.lowrank import orthogonalize
 from tailtamer.errors import ValidationError
 from tailtamer.rng import Randomness
-import itertools
 
 M, K = 12, 9
 
@@ -32,14 +34,17 @@ def test_rank_r_matrices_are_reproduced_exactly():
     g = torch.Generator().manual_seed(0)
     for r in (1, 2, 3):
         c = COMPRESSORS.build("powersgd", {"rank": r, "shapes": [[M, K]], "min_compression_rate": 1.0})
-        mats = torch.randn(3, M, r, generator=g, dtype=torch.float64) @ torch.randn(3, r, K, generator=g,
-                                                                                    dtype=torch.float64)
+        mats = torch.randn(3, M, r, generator=g, dtype=torch.float64) @ torch.randn(
+            3, r, K, generator=g, dtype=torch.float64
+        )
         z = mats.reshape(3, -1)
         out, _, _ = compress(c, z, c.init_state(z))
         assert (out - z).abs().max() <= 1e-12 * z.abs().max()
         # and a rank r + 1 matrix is not (the compressor really truncates)
-        bigger = z + 0.5 * (torch.randn(3, M, 1, generator=g, dtype=torch.float64)
-                            @ torch.randn(3, 1, K, generator=g, dtype=torch.float64)).reshape(3, -1)
+        bigger = z + 0.5 * (
+            torch.randn(3, M, 1, generator=g, dtype=torch.float64)
+            @ torch.randn(3, 1, K, generator=g, dtype=torch.float64)
+        ).reshape(3, -1)
         assert (compress(c, bigger, c.init_state(bigger))[0] - bigger).norm() > 1e-3
 
 
@@ -51,7 +56,7 @@ def test_warm_start_converges_to_the_best_rank_r_approximation_on_a_fixed_matrix
     mat = u[:, :K] @ torch.diag(sigma) @ v.T
     z = mat.reshape(1, -1)
     for r in (1, 2):
-        best = float(sigma[r:].norm())                       # Eckart–Young: the best rank-r error
+        best = float(sigma[r:].norm())  # Eckart–Young: the best rank-r error
         warm = COMPRESSORS.build("powersgd", {"rank": r, "shapes": [[M, K]]})
         cold = COMPRESSORS.build("powersgd", {"rank": r, "shapes": [[M, K]], "warm_start": False})
         state, errors, cold_errors = warm.init_state(z), [], []
@@ -59,9 +64,9 @@ def test_warm_start_converges_to_the_best_rank_r_approximation_on_a_fixed_matrix
             out, state, _ = compress(warm, z, state, step)
             errors.append(float((out - z).norm()))
             cold_errors.append(float((compress(cold, z, cold.init_state(z), step)[0] - z).norm()))
-        assert all(b <= a + 1e-12 for a, b in itertools.pairwise(errors))           # subspace iteration: monotone
+        assert all(b <= a + 1e-12 for a, b in itertools.pairwise(errors))  # subspace iteration: monotone
         assert errors[0] > best * 1.01 and errors[-1] == pytest.approx(best, rel=1e-6)
-        assert min(cold_errors) > best * 1.001                                     # fresh Q each time: no gain
+        assert min(cold_errors) > best * 1.001  # fresh Q each time: no gain
 
 
 def test_it_never_expands_but_has_no_contraction():
@@ -73,12 +78,12 @@ def test_it_never_expands_but_has_no_contraction():
     assert bool(((out - z).norm(dim=1) <= z.norm(dim=1) + 1e-12).all())
     assert c.delta(M * K) is None and c.omega(M * K) is None and not c.unbiased
     q = torch.zeros(1, K, dtype=torch.float64)
-    q[0, 0] = 1.0                                                                  # a warm-start Q = e_1
-    p = orthogonalize(torch.zeros(M, 1, dtype=torch.float64))                      # what M Q = 0 turns into
+    q[0, 0] = 1.0  # a warm-start Q = e_1
+    p = orthogonalize(torch.zeros(M, 1, dtype=torch.float64))  # what M Q = 0 turns into
     a = torch.randn(M, generator=g, dtype=torch.float64)
-    a = a - p[:, 0] * (p[:, 0] @ a)                                                # a ⟂ P
+    a = a - p[:, 0] * (p[:, 0] @ a)  # a ⟂ P
     b = torch.randn(K, generator=g, dtype=torch.float64)
-    b[0] = 0.0                                                                     # b ⟂ Q: M Q = 0 exactly
+    b[0] = 0.0  # b ⟂ Q: M Q = 0 exactly
     worst = torch.outer(a, b).reshape(1, -1)
     out, _, _ = compress(c, worst, q)
     assert out.abs().max() <= 1e-12 and worst.norm() > 1
@@ -99,10 +104,16 @@ def test_vectors_and_small_matrices_travel_dense_and_the_layout_of_a_model_is_us
     c = COMPRESSORS.build("powersgd", {"rank": 1, "shapes": [[M, K], [2, 2]]})
     z = torch.randn(1, M * K + 4 + 5, dtype=torch.float64)
     out, _, packet = compress(c, z, c.init_state(z))
-    assert torch.equal(out[:, M * K:], z[:, M * K:])                  # the 2 × 2 (not worth it) and the vector
+    assert torch.equal(out[:, M * K :], z[:, M * K :])  # the 2 × 2 (not worth it) and the vector
     assert packet_row_bytes(packet) == 8 * ((M + K) + 4 + 5)
-    comp = build_components({"problem": {"name": "digits-cnn"}, "algorithm": {"name": "ef"},
-                             "compression": {"name": "powersgd", "rank": 1}, "topology": {"name": "server", "n": 2}})
+    comp = build_components(
+        {
+            "problem": {"name": "digits-cnn"},
+            "algorithm": {"name": "ef"},
+            "compression": {"name": "powersgd", "rank": 1},
+            "topology": {"name": "server", "n": 2},
+        }
+    )
     layout, d = comp.problem.layout, comp.problem.dim
     bits = comp.algorithm.compressor.bits(d, 32, layout)
     plan = comp.algorithm.compressor.plan(d, layout)
@@ -110,11 +121,14 @@ def test_vectors_and_small_matrices_travel_dense_and_the_layout_of_a_model_is_us
 
 
 def config(alg: str, steps: int = 8, **comp) -> dict:
-    return {"problem": {"name": "quadratic", "dim": 40}, "algorithm": {"name": alg, "lr": 0.05},
-            "compression": {"name": "powersgd", "rank": 2, "shapes": [[6, 5], [3, 3]], "min_compression_rate": 1.0,
-                            **comp},
-            "topology": {"name": "server", "n": 4}, "noise": {"name": "student-t", "df": 2.5, "scale": 0.3},
-            "run": {"steps": steps, "seed": 3, "eval_every": steps, "dtype": "float64"}}
+    return {
+        "problem": {"name": "quadratic", "dim": 40},
+        "algorithm": {"name": alg, "lr": 0.05},
+        "compression": {"name": "powersgd", "rank": 2, "shapes": [[6, 5], [3, 3]], "min_compression_rate": 1.0, **comp},
+        "topology": {"name": "server", "n": 4},
+        "noise": {"name": "student-t", "df": 2.5, "scale": 0.3},
+        "run": {"steps": steps, "seed": 3, "eval_every": steps, "dtype": "float64"},
+    }
 
 
 @pytest.mark.parametrize("alg", ["dcsgd", "ef", "ef21"])
@@ -123,7 +137,7 @@ def test_server_methods_carry_its_state_through_checkpoint_and_resume(alg, tmp_p
     from tailtamer.rundir.checkpoint import load_checkpoint
 
     whole = build(config(alg)).run()
-    assert whole["compressor"].shape == (4, 5 * 2)              # the 3 × 3 is not worth it at rank 2: dense
+    assert whole["compressor"].shape == (4, 5 * 2)  # the 3 × 3 is not worth it at rank 2: dense
     first = build(config(alg, steps=4))
     save_checkpoint(tmp_path, first, 4, first.run())
     second = build(config(alg))

@@ -1,5 +1,6 @@
 """Server methods (dsgd-server, dcsgd, dsignsgd, ef, ef21): equal to per-node reference loops to 1e-12 in
 float64, the reductions (identity compressor = DSGD), the step rules, and the bytes that travel."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,9 +16,13 @@ N, D, STEPS, SEED = 4, 6, 30, 11
 
 
 def config(alg: str, compression: dict | None = None, noise: dict | None = None, **hp) -> dict:
-    cfg = {"problem": {"name": "quartic", "dim": D, "x0": 1.0}, "algorithm": {"name": alg, "lr": 0.05, **hp},
-           "topology": {"name": "server", "n": N}, "noise": noise or {"name": "student-t", "df": 2.5, "scale": 0.3},
-           "run": {"steps": STEPS, "seed": SEED, "eval_every": STEPS}}
+    cfg = {
+        "problem": {"name": "quartic", "dim": D, "x0": 1.0},
+        "algorithm": {"name": alg, "lr": 0.05, **hp},
+        "topology": {"name": "server", "n": N},
+        "noise": noise or {"name": "student-t", "df": 2.5, "scale": 0.3},
+        "run": {"steps": STEPS, "seed": SEED, "eval_every": STEPS},
+    }
     if compression is not None:
         cfg["compression"] = compression
     return cfg
@@ -36,8 +41,8 @@ def reference(cfg: dict) -> torch.Tensor:
         return problem.local_grad(x.expand(N, D), torch.arange(N)).mean(0)
 
     comp = build_compressor(cfg.get("compression"))
-    if hp.get("scaled"):                     # C/(1+ω), ω of the unbiased compressor at d = D
-        comp = lambda v, rng, call, c=comp: c(v, rng, call) / (1.0 + c.omega(D))
+    if hp.get("scaled"):  # C/(1+ω), ω of the unbiased compressor at d = D
+        comp = lambda v, rng, call, c=comp: c(v, rng, call) / (1.0 + c.omega(D))  # noqa: E731
     base = make_lr(hp["lr"], hp.get("schedule", "constant"), hp.get("warmup", 0), STEPS)
     return run_server_reference(cfg["algorithm"]["name"], hp, comp, problem.x0(), N, grad, exact, STEPS, base, SEED)
 
@@ -64,7 +69,7 @@ def test_server_methods_equal_the_per_node_reference(alg, compression, hp):
     cfg = config(alg, compression, **hp)
     x = build(cfg).run()["x"]
     assert x.dtype == torch.float64
-    assert torch.equal(x, x[:1].expand_as(x))                       # every row holds the server model
+    assert torch.equal(x, x[:1].expand_as(x))  # every row holds the server model
     assert (x[0] - reference(cfg)).abs().max().item() <= 1e-12
     assert bool(torch.isfinite(x).all())
 
@@ -72,7 +77,7 @@ def test_server_methods_equal_the_per_node_reference(alg, compression, hp):
 def test_dcsgd_with_identity_is_dsgd_bitwise_and_ef_with_identity_is_dsgd():
     dsgd = build(config("dsgd-server")).run()["x"]
     assert torch.equal(build(config("dcsgd", {"name": "identity"})).run()["x"], dsgd)
-    assert torch.equal(build(config("dcsgd")).run()["x"], dsgd)                   # no section: identity
+    assert torch.equal(build(config("dcsgd")).run()["x"], dsgd)  # no section: identity
     assert (build(config("ef", {"name": "identity"})).run()["x"] - dsgd).abs().max() <= 1e-12
 
 
@@ -95,14 +100,24 @@ def test_ef_residual_carries_what_compression_dropped():
     assert (s["x"][0] - s["e"].mean(0) - (loop.problem.x0() - total)).abs().max() <= 1e-12
 
 
-@pytest.mark.parametrize("alg,compression,row_bytes", [
-    ("dsgd-server", None, D * 8), ("dcsgd", {"name": "top-k", "k": 2}, 2 * 12), ("dsignsgd", None, 1),
-    ("ef", {"name": "qsgd", "levels": 1, "biased": True}, 8 + 1 + 1)])
+@pytest.mark.parametrize(
+    "alg,compression,row_bytes",
+    [
+        ("dsgd-server", None, D * 8),
+        ("dcsgd", {"name": "top-k", "k": 2}, 2 * 12),
+        ("dsignsgd", None, 1),
+        ("ef", {"name": "qsgd", "levels": 1, "biased": True}, 8 + 1 + 1),
+    ],
+)
 def test_bytes_counted_are_the_packets(alg, compression, row_bytes):
     loop = build(config(alg, compression))
     loop.run()
-    assert loop.comm.stats.as_dict() == {"messages": N * STEPS, "bytes": N * STEPS * row_bytes, "mixes": 0,
-                                         "means": STEPS}
+    assert loop.comm.stats.as_dict() == {
+        "messages": N * STEPS,
+        "bytes": N * STEPS * row_bytes,
+        "mixes": 0,
+        "means": STEPS,
+    }
 
 
 def test_ef21_sends_dense_once_then_packets():
@@ -133,7 +148,7 @@ def test_bad_configs_fail_early():
         build_components(config("dcsgd", rule="oracel"))
     with pytest.raises(ConfigError, match="did you mean 'rand-k'"):
         build_components(config("dcsgd", {"name": "randk"}))
-    with pytest.raises(ConfigError, match="unknown key 'compressor'"):          # the engine supplies it
+    with pytest.raises(ConfigError, match="unknown key 'compressor'"):  # the engine supplies it
         build_components(config("dcsgd", compressor="top-k"))
     with pytest.raises(ValidationError, match="power"):
         build_components(config("dsignsgd", schedule={"name": "robbins-monro", "power": 0.5}))
@@ -148,9 +163,14 @@ def test_a_gossip_topology_is_ignored_by_a_server_method():
     assert torch.equal(make_loop(c).run()["x"], server)
 
 
-@pytest.mark.parametrize("alg,compression,hp", [("ef21", {"name": "top-k", "k": 2}, {}), ("ef", {"name": "qsgd"}, {}),
-                                                ("powersgd", None, {"shapes": [[3, 2]], "rank": 1,
-                                                                    "min_compression_rate": 0.5, "start_iter": 3})])
+@pytest.mark.parametrize(
+    "alg,compression,hp",
+    [
+        ("ef21", {"name": "top-k", "k": 2}, {}),
+        ("ef", {"name": "qsgd"}, {}),
+        ("powersgd", None, {"shapes": [[3, 2]], "rank": 1, "min_compression_rate": 0.5, "start_iter": 3}),
+    ],
+)
 def test_stopping_and_resuming_gives_the_same_run(alg, compression, hp, tmp_path):
     """Every piece of state is node-stacked (server estimates replicated on each row), so a checkpoint of the
     state and a resumed run give the uninterrupted run exactly."""

@@ -1,6 +1,7 @@
 """Error feedback only with contracting compressors (issue 29, item 3): EF (Karimireddy et al. 2019) and EF21
 (Richtárik et al. 2021) assume E‖C(x) − x‖² ≤ (1 − δ)‖x‖²; an unbiased compressor with ω ≥ 1 is refused in
 one line naming the scaled form C/(1+ω), which ``scaled = true`` applies."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,16 +20,25 @@ D = 20
 
 
 def config(alg: str, compression: dict, steps: int = 60, **hp) -> dict:
-    return {"problem": {"name": "quadratic", "dim": D, "heterogeneity": 0.5, "hessian_spread": 0.0},
-            "algorithm": {"name": alg, "lr": 0.05, **hp}, "topology": {"name": "server", "n": 4},
-            "noise": {"name": "gaussian", "scale": 0.1}, "compression": compression,
-            "run": {"steps": steps, "eval_every": steps, "check_finite": False}}
+    return {
+        "problem": {"name": "quadratic", "dim": D, "heterogeneity": 0.5, "hessian_spread": 0.0},
+        "algorithm": {"name": alg, "lr": 0.05, **hp},
+        "topology": {"name": "server", "n": 4},
+        "noise": {"name": "gaussian", "scale": 0.1},
+        "compression": compression,
+        "run": {"steps": steps, "eval_every": steps, "check_finite": False},
+    }
 
 
 @pytest.mark.parametrize("alg", ["ef", "ef21"])
-@pytest.mark.parametrize("compression,omega", [({"name": "rand-k", "k": 2}, "9"),
-                                               ({"name": "bernoulli", "q": 0.25}, "3"),
-                                               ({"name": "qsgd", "levels": 1}, "4.472")])
+@pytest.mark.parametrize(
+    "compression,omega",
+    [
+        ({"name": "rand-k", "k": 2}, "9"),
+        ({"name": "bernoulli", "q": 0.25}, "3"),
+        ({"name": "qsgd", "levels": 1}, "4.472"),
+    ],
+)
 def test_an_unbiased_compressor_with_omega_at_least_one_is_refused_in_one_line(alg, compression, omega):
     with pytest.raises(ValidationError) as err:
         build_components(config(alg, compression))
@@ -39,8 +49,13 @@ def test_an_unbiased_compressor_with_omega_at_least_one_is_refused_in_one_line(a
 
 @pytest.mark.parametrize("alg", ["ef", "ef21"])
 def test_contracting_compressors_and_omega_below_one_are_accepted(alg):
-    for comp in ({"name": "top-k", "k": 2}, {"name": "qsgd", "levels": 1, "biased": True},
-                 {"name": "rand-k", "k": 11}, {"name": "bernoulli", "q": 0.6}, {"name": "scaled-sign"}):
+    for comp in (
+        {"name": "top-k", "k": 2},
+        {"name": "qsgd", "levels": 1, "biased": True},
+        {"name": "rand-k", "k": 11},
+        {"name": "bernoulli", "q": 0.6},
+        {"name": "scaled-sign"},
+    ):
         build_components(config(alg, comp))
 
 

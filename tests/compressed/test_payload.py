@@ -1,6 +1,7 @@
 """Core v2 contracts the server, compressed and asynchronous families build on: payload-aware
 communication (a codec's packet is what travels and what is counted), graph-free runs (topology 'server'),
 and the step's randomness handle."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -40,12 +41,12 @@ def test_mix_with_a_codec_mixes_the_decoded_rows_and_counts_the_packet():
     expected = torch.as_tensor(W) @ codec.decode(codec.encode(z), z)
     assert torch.allclose(out, expected, rtol=0, atol=1e-14)
     edges = int(np.count_nonzero(W) - np.count_nonzero(np.diag(W)))
-    per_message = 5 * 4 + 5 * 8                   # int32 indices + float64 values, not the dense 50 * 8
+    per_message = 5 * 4 + 5 * 8  # int32 indices + float64 values, not the dense 50 * 8
     assert packet_row_bytes(codec.encode(z)) == per_message
     assert comm.stats.as_dict() == {"messages": edges, "bytes": edges * per_message, "mixes": 1, "means": 0}
     dense = SimulatedComm(W)
     dense.mix(z)
-    assert dense.stats.bytes == edges * 50 * 8     # dense methods count exactly what they counted before
+    assert dense.stats.bytes == edges * 50 * 8  # dense methods count exactly what they counted before
 
 
 def test_mean_with_a_codec_averages_the_decoded_rows():
@@ -66,16 +67,20 @@ def test_a_comm_without_graph_refuses_mix():
 
 
 def _fedavg(topology: str) -> dict:
-    return {"problem": {"name": "quadratic", "dim": 5}, "algorithm": {"name": "fedavg", "clients": 0.5},
-            "topology": {"name": topology, "n": 6}, "noise": {"name": "student-t", "df": 2.5},
-            "run": {"steps": 15, "seed": 3, "eval_every": 5}}
+    return {
+        "problem": {"name": "quadratic", "dim": 5},
+        "algorithm": {"name": "fedavg", "clients": 0.5},
+        "topology": {"name": topology, "n": 6},
+        "noise": {"name": "student-t", "df": 2.5},
+        "run": {"steps": 15, "seed": 3, "eval_every": 5},
+    }
 
 
 def test_server_methods_build_no_matrix_and_give_the_same_iterates():
     c = build_components(_fedavg("server"))
     assert c.topology is None and c.n == 6 and c.topology_info() == {"name": "server", "n": 6, "rho": None}
     x_server = make_loop(c).run()["x"]
-    x_graph = build(_fedavg("complete")).run()["x"]   # the graph is ignored by a method that never gossips
+    x_graph = build(_fedavg("complete")).run()["x"]  # the graph is ignored by a method that never gossips
     assert torch.equal(x_server, x_graph)
 
 
@@ -90,15 +95,21 @@ def test_randomness_handle_is_the_counter_based_stream():
     r = Randomness(seed=5, nodes=torch.tensor([2, 7]), step=11)
     assert torch.equal(r.uniform("compress", 4, call=2), uniform(5, "compress", torch.tensor([2, 7]), 11, 4, 2))
     assert torch.equal(r.uniform("clients", 1, nodes=torch.arange(8))[[2, 7]], r.uniform("clients", 1))
-    assert not torch.equal(r.uniform("a", 4), r.uniform("b", 4))            # streams are independent
-    assert not torch.equal(r.uniform("a", 4), r.uniform("a", 4, call=1))    # and so are calls
+    assert not torch.equal(r.uniform("a", 4), r.uniform("b", 4))  # streams are independent
+    assert not torch.equal(r.uniform("a", 4), r.uniform("a", 4, call=1))  # and so are calls
     g1, g2 = r.generator("delays"), Randomness(5, torch.tensor([0]), 11).generator("delays")
-    assert torch.equal(torch.rand(3, generator=g1), torch.rand(3, generator=g2))   # not tied to the rows
+    assert torch.equal(torch.rand(3, generator=g1), torch.rand(3, generator=g2))  # not tied to the rows
 
 
 def test_the_oracle_hands_each_step_its_randomness():
-    loop = build({"problem": {"name": "quadratic", "dim": 3}, "algorithm": {"name": "dsgd"},
-                  "topology": {"name": "ring", "n": 5}, "run": {"steps": 1, "seed": 9}})
+    loop = build(
+        {
+            "problem": {"name": "quadratic", "dim": 3},
+            "algorithm": {"name": "dsgd"},
+            "topology": {"name": "ring", "n": 5},
+            "run": {"steps": 1, "seed": 9},
+        }
+    )
     loop.oracle.begin(4)
     r = loop.oracle.rng
     assert (r.seed, r.step, r.nodes.tolist()) == (9, 4, [0, 1, 2, 3, 4])
@@ -115,8 +126,15 @@ def _codec_body(rank: int, world: int) -> dict:
     dense.mix(z[dense.nodes])
     server = DistributedComm(None, n=7, timeout=60)
     mean = server.mean(z[server.nodes], codec=TopK(4))
-    return {"nodes": comm.nodes.tolist(), "mix": mixed, "mean": mean, "stats": comm.stats.as_dict(),
-            "wire": comm.wire.as_dict(), "dense_wire": dense.wire.as_dict(), "mean_stats": server.stats.as_dict()}
+    return {
+        "nodes": comm.nodes.tolist(),
+        "mix": mixed,
+        "mean": mean,
+        "stats": comm.stats.as_dict(),
+        "wire": comm.wire.as_dict(),
+        "dense_wire": dense.wire.as_dict(),
+        "mean_stats": server.stats.as_dict(),
+    }
 
 
 @pytest.mark.multiprocess

@@ -7,13 +7,12 @@ every import, the ones inside functions included: every module of ``src/tailtame
 import graph, module-level and function-level imports alike, has no cycle. A function-level import of a package
 module is allowed only where :data:`LAZY` gives the reason (never to dodge a cycle).
 """
+
 from __future__ import annotations
 
 import ast
 import sys
 from pathlib import Path
-
-import pytest
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -27,8 +26,8 @@ PKG = "tailtamer"
 #: Function-level imports of tailtamer modules that are allowed, and why (module → reason).
 LAZY: dict[str, str] = {
     "tailtamer.distributed": "``launch`` is loaded on first use so that ``python -m tailtamer.distributed.run`` "
-                             "(torchrun's entry point) does not find its own module imported by the package "
-                             "(runpy's RuntimeWarning); not a cycle: the package is above its run module",
+    "(torchrun's entry point) does not find its own module imported by the package "
+    "(runpy's RuntimeWarning); not a cycle: the package is above its run module",
 }
 
 
@@ -167,7 +166,7 @@ def test_imports_point_downward_only_functions_included():
 
 def test_no_import_cycle_in_the_whole_graph():
     graph = _imports(_modules(), lazy=True)
-    assert len(graph) > 100 and any(graph.values())          # the reader found the package and its imports
+    assert len(graph) > 100 and any(graph.values())  # the reader found the package and its imports
     assert _cycles(graph) == []
 
 

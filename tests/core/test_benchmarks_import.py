@@ -1,5 +1,6 @@
 """Every benchmark script imports against the current package (a renamed class once broke one unnoticed:
 ``model_overhead.py`` imported ``Oracle`` from ``engine.oracle`` after it became ``GradientOracle``)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -14,10 +15,10 @@ BENCHMARKS = sorted((Path(__file__).resolve().parents[2] / "benchmarks").glob("*
 
 @pytest.mark.parametrize("path", BENCHMARKS, ids=[p.name for p in BENCHMARKS])
 def test_the_benchmark_script_imports(path, monkeypatch):
-    monkeypatch.syspath_prepend(str(path.parent))            # sys.path is restored afterwards
-    monkeypatch.setattr(os, "environ", os.environ.copy())     # sweep.py sets OMP_NUM_THREADS at import
+    monkeypatch.syspath_prepend(str(path.parent))  # sys.path is restored afterwards
+    monkeypatch.setattr(os, "environ", os.environ.copy())  # sweep.py sets OMP_NUM_THREADS at import
     monkeypatch.setattr(sys, "argv", [str(path), "--help"])
     spec = importlib.util.spec_from_file_location(f"_bench_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)          # module level only: main() runs under __main__, not here
+    spec.loader.exec_module(module)  # module level only: main() runs under __main__, not here
     assert callable(getattr(module, "main", None)), f"{path.name} has no main()"

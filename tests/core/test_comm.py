@@ -1,4 +1,5 @@
 """The simulated comm: every mixing kernel computes W @ Z; accounting; kernel choice."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,8 +10,16 @@ from tailtamer.comm import SimulatedComm
 from tailtamer.comm.kernels import choose, wrapped_diagonals
 from tailtamer.topology import build_topology
 
-TOPOLOGIES = [("ring", 100, {}), ("ring", 101, {"k": 3}), ("exponential", 100, {}), ("torus", 120, {}),
-              ("hypercube", 128, {}), ("erdos-renyi", 80, {"p": 0.05}), ("star", 70, {}), ("complete", 9, {})]
+TOPOLOGIES = [
+    ("ring", 100, {}),
+    ("ring", 101, {"k": 3}),
+    ("exponential", 100, {}),
+    ("torus", 120, {}),
+    ("hypercube", 128, {}),
+    ("erdos-renyi", 80, {"p": 0.05}),
+    ("star", 70, {}),
+    ("complete", 9, {}),
+]
 
 
 @pytest.mark.parametrize("name,n,params", TOPOLOGIES)
@@ -28,14 +37,14 @@ def test_wrapped_diagonals_of_a_ring_and_the_automatic_choice():
     diags = wrapped_diagonals(ring)
     assert [o for o, _ in diags] == [0, 1, 99] and all(np.allclose(w, 1 / 3) for _, w in diags)
     assert choose(ring) == "diagonals"
-    assert choose(build_topology("ring", 20, {"k": 2}).W) == "dense"                  # small: dense
-    assert choose(build_topology("erdos-renyi", 200, {"p": 0.03}).W) == "sparse"    # irregular: CSR
+    assert choose(build_topology("ring", 20, {"k": 2}).W) == "dense"  # small: dense
+    assert choose(build_topology("erdos-renyi", 200, {"p": 0.03}).W) == "sparse"  # irregular: CSR
     with pytest.raises(ValueError, match="unknown mixing kernel"):
         SimulatedComm(ring, kernel="banded")
 
 
 def test_accounting_counts_one_message_per_directed_edge_and_per_node_for_mean():
-    W = build_topology("exponential", 8, {}).W                  # 3 in-neighbours each
+    W = build_topology("exponential", 8, {}).W  # 3 in-neighbours each
     comm = SimulatedComm(W)
     z = torch.zeros(8, 4, dtype=torch.float32)
     comm.mix(z)

@@ -1,10 +1,19 @@
 """Data loaders: files in ../shared/data, the data folder resolution, and the missing-file error."""
+
 from __future__ import annotations
 
 import pytest
 
-from tailtamer.data import (Vocab, default_data_dir, load_digits_arrays, load_multi30k, load_sst2, multi30k_lm,
-                            require_file, tokenize)
+from tailtamer.data import (
+    Vocab,
+    default_data_dir,
+    load_digits_arrays,
+    load_multi30k,
+    load_sst2,
+    multi30k_lm,
+    require_file,
+    tokenize,
+)
 from tailtamer.errors import DataNotFoundError
 
 
@@ -45,8 +54,10 @@ def test_missing_file_is_a_clean_cli_error(tmp_path, capsys):
     from tailtamer.cli.main import main
 
     cfg = tmp_path / "c.toml"
-    cfg.write_text(f'[problem]\nname = "sst2"\ndata_dir = "{tmp_path}"\n[algorithm]\nname = "dsgd"\n'
-                   '[topology]\nname = "ring"\nn = 4\n')
+    cfg.write_text(
+        f'[problem]\nname = "sst2"\ndata_dir = "{tmp_path}"\n[algorithm]\nname = "dsgd"\n'
+        '[topology]\nname = "ring"\nn = 4\n'
+    )
     assert main(["run", str(cfg), "--out", str(tmp_path / "run")]) == 2
     assert "data file not found" in capsys.readouterr().err
 

@@ -1,5 +1,6 @@
 """Tail-index estimators on laws of known index, the gradient-noise callback, `tailtamer diagnose` and
 `tailtamer report`."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,8 @@ def test_estimators_on_cauchy_gaussian_and_student_t():
     c = rng.standard_cauchy(200_000)
     assert abs(mohammadi_alpha(c) - 1.0) < 0.1 and abs(hill_alpha(c) - 1.0) < 0.15
     g = rng.standard_normal(200_000)
-    assert abs(mohammadi_alpha(g) - 2.0) < 0.1            # finite variance reads as α ≈ 2
-    assert hill_alpha(g) > 4.0                             # light tail: the Hill index is large
+    assert abs(mohammadi_alpha(g) - 2.0) < 0.1  # finite variance reads as α ≈ 2
+    assert hill_alpha(g) > 4.0  # light tail: the Hill index is large
     t = draws("student-t", {"df": 1.5})
     assert abs(hill_alpha(t) - 1.5) < 0.25
     assert np.isnan(mohammadi_alpha([1.0, 2.0])) and np.isnan(hill_alpha([1.0]))
@@ -39,10 +40,19 @@ def test_noise_measurement_and_callback(tmp_path, capsys):
     from tailtamer.cli.main import main
     from tailtamer.experiments.runner import run_config
 
-    cfg = {"problem": {"name": "digits-cnn", "batch_size": 8}, "algorithm": {"name": "dsgd", "lr": 0.1},
-           "topology": {"name": "ring", "n": 4}, "run": {"steps": 20, "eval_every": 10, "dtype": "float32"}}
-    run_config(cfg, tmp_path / "run", progress=False, plot=False,
-               callbacks=[lambda folder: GradientNoise(folder, every=10, steps=[1], draws=2, large_batch=64)])
+    cfg = {
+        "problem": {"name": "digits-cnn", "batch_size": 8},
+        "algorithm": {"name": "dsgd", "lr": 0.1},
+        "topology": {"name": "ring", "n": 4},
+        "run": {"steps": 20, "eval_every": 10, "dtype": "float32"},
+    }
+    run_config(
+        cfg,
+        tmp_path / "run",
+        progress=False,
+        plot=False,
+        callbacks=[lambda folder: GradientNoise(folder, every=10, steps=[1], draws=2, large_batch=64)],
+    )
     rows = read_noise(tmp_path / "run")
     assert [r["step"] for r in rows] == [1, 10, 20]
     r = rows[0]
@@ -53,7 +63,7 @@ def test_noise_measurement_and_callback(tmp_path, capsys):
     assert main(["diagnose", str(tmp_path / "run")]) == 0
     out = capsys.readouterr().out
     assert "| 10 |" in out and (tmp_path / "run" / "noise.png").stat().st_size > 1000
-    assert main(["diagnose", str(tmp_path)]) == 2                          # no noise.jsonl there
+    assert main(["diagnose", str(tmp_path)]) == 2  # no noise.jsonl there
 
 
 def test_measurement_does_not_disturb_training_draws():
@@ -76,13 +86,22 @@ def test_report_prints_a_table1_style_table(tmp_path, capsys):
         for seed, value in ((0, 4.0), (1, 4.2)):
             folder = tmp_path / topo / "gt-nsgdm" / f"seed{seed}"
             folder.mkdir(parents=True)
-            atomic_write_json(folder / "summary.json", {"status": "finished", "metrics": {"val_loss": value},
-                                                        "algorithm": "gt-nsgdm", "seed": seed,
-                                                        "topology": {"name": topo}})
+            atomic_write_json(
+                folder / "summary.json",
+                {
+                    "status": "finished",
+                    "metrics": {"val_loss": value},
+                    "algorithm": "gt-nsgdm",
+                    "seed": seed,
+                    "topology": {"name": topo},
+                },
+            )
     bad = tmp_path / "ring" / "dsgd" / "seed0"
     bad.mkdir(parents=True)
-    atomic_write_json(bad / "summary.json", {"status": "diverged", "metrics": {}, "algorithm": "dsgd", "seed": 0,
-                                             "topology": {"name": "ring"}})
+    atomic_write_json(
+        bad / "summary.json",
+        {"status": "diverged", "metrics": {}, "algorithm": "dsgd", "seed": 0, "topology": {"name": "ring"}},
+    )
     assert main(["report", str(tmp_path), "--e2"]) == 0
     out = capsys.readouterr().out
     assert "| algorithm | ring | complete |" in out

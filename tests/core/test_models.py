@@ -1,5 +1,6 @@
 """Model problems: stacked parameter views vs n independent models (float64), loop vs vmap, minibatch
 purity, partitions, metrics, and digits-cnn training with DSGD on a ring of 4."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,8 +11,18 @@ from torch.nn.utils import parameters_to_vector, vector_to_parameters
 from tailtamer.comm.simulated import SimulatedComm
 from tailtamer.errors import ConfigError, ValidationError
 from tailtamer.problems import build_problem
-from tailtamer.problems.models import (DigitsCNN, GPT, ModelProblem, ParamLayout, StackedModels, TensorData,
-                                       contiguous_shards, cross_entropy, dirichlet_shards, iid_shards)
+from tailtamer.problems.models import (
+    GPT,
+    DigitsCNN,
+    ModelProblem,
+    ParamLayout,
+    StackedModels,
+    TensorData,
+    contiguous_shards,
+    cross_entropy,
+    dirichlet_shards,
+    iid_shards,
+)
 
 pytest.importorskip("sklearn", reason="digits needs scikit-learn (pip install 'tailtamer[data]')")
 
@@ -68,7 +79,7 @@ def test_replica_parameters_and_grads_are_views_of_the_stacked_rows():
         for q in m.parameters():
             assert lo <= q.data_ptr() < hi and glo <= q.grad.data_ptr() < ghi
         torch.testing.assert_close(parameters_to_vector(m.parameters()), X[i])
-    X[1, 0] = 123.0                                       # writes through: no copy was made
+    X[1, 0] = 123.0  # writes through: no copy was made
     assert next(models.models[1].parameters()).reshape(-1)[0].item() == 123.0
 
 
@@ -83,7 +94,7 @@ def test_loop_and_vmap_agree_and_batches_are_pure():
     ids = a.batch_indices(torch.arange(4), 1, 5, 2, 6)
     assert torch.equal(ids, a.batch_indices(torch.arange(4), 1, 5, 2, 6))
     assert not torch.equal(ids, a.batch_indices(torch.arange(4), 1, 5, 3, 6))
-    for i in range(4):                                     # each node samples only its own shard
+    for i in range(4):  # each node samples only its own shard
         assert set(ids[i].tolist()) <= set(a.shards[i].tolist())
 
 
@@ -102,7 +113,7 @@ def test_partitions_cover_the_data():
         assert len(allids) == len(set(allids.tolist())) == (203 if len(allids) == 203 else 200)
     skew = dirichlet_shards(labels, 4, 0.05, np.random.default_rng(1))
     classes_per_node = [len(np.unique(labels[s])) for s in skew]
-    assert min(classes_per_node) < 5                      # label skew: some node misses classes
+    assert min(classes_per_node) < 5  # label skew: some node misses classes
     assert [len(s) for s in contiguous_shards(10, 4)] == [3, 3, 2, 2]
 
 
@@ -128,8 +139,12 @@ def test_digits_cnn_dsgd_ring4_reaches_90_percent():
     from tailtamer.engine import History
 
     h = History()
-    cfg = {"problem": {"name": "digits-cnn"}, "algorithm": {"name": "dsgd", "lr": 0.1},
-           "topology": {"name": "ring", "n": 4}, "run": {"steps": 300, "eval_every": 100, "dtype": "float32"}}
+    cfg = {
+        "problem": {"name": "digits-cnn"},
+        "algorithm": {"name": "dsgd", "lr": 0.1},
+        "topology": {"name": "ring", "n": 4},
+        "run": {"steps": 300, "eval_every": 100, "dtype": "float32"},
+    }
     build(cfg, [h]).run()
     assert h.rows[-1]["val_acc"] > 0.9, h.rows
 
@@ -140,8 +155,12 @@ def test_other_classifiers_learn(name, params):
     from tailtamer.engine import History
 
     h = History()
-    cfg = {"problem": {"name": name, **params}, "algorithm": {"name": "gt-nsgdm", "lr": 0.05},
-           "topology": {"name": "ring", "n": 4}, "run": {"steps": 200, "eval_every": 200, "dtype": "float32"}}
+    cfg = {
+        "problem": {"name": name, **params},
+        "algorithm": {"name": "gt-nsgdm", "lr": 0.05},
+        "topology": {"name": "ring", "n": 4},
+        "run": {"steps": 200, "eval_every": 200, "dtype": "float32"},
+    }
     build(cfg, [h]).run()
     assert h.rows[-1]["val_acc"] > 0.6, h.rows
 
@@ -153,8 +172,15 @@ def test_async_train_loss_is_the_latest_jobs_minibatch_loss():
     from tailtamer.engine import History
 
     hist = History()
-    loop = build({"problem": {"name": "digits-cnn", "batch_size": 8}, "algorithm": {"name": "asgd", "lr": 0.05},
-                  "topology": {"name": "server", "n": 3}, "run": {"steps": 4, "eval_every": 4}}, callbacks=[hist])
+    loop = build(
+        {
+            "problem": {"name": "digits-cnn", "batch_size": 8},
+            "algorithm": {"name": "asgd", "lr": 0.05},
+            "topology": {"name": "server", "n": 3},
+            "run": {"steps": 4, "eval_every": 4},
+        },
+        callbacks=[hist],
+    )
     loop.run()
     last = loop.problem.last_losses
     assert last.shape[0] == 1

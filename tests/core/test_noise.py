@@ -6,6 +6,7 @@ other than the headline one, scipy's CDF (numerical integration, ~0.15 ms a poin
 grid of 1,001 sample quantiles and interpolated linearly: the CDF is monotone, so the interpolation error
 is at most the CDF increment between grid points, ≈ 1/1000, against a KS critical value of ≈ 0.014.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,8 +18,7 @@ import torch
 
 from tailtamer import rng
 from tailtamer.errors import ConfigError, ValidationError
-from tailtamer.noise import NOISES, NoiseModel, build_noise, symmetric_lomax
-from tailtamer.noise import _draws
+from tailtamer.noise import NOISES, NoiseModel, _draws, build_noise, symmetric_lomax
 
 N_KS = 20_000
 P_MIN = 1e-3
@@ -68,12 +68,15 @@ def test_ks_stable_headline_exact_cdf():
     assert scipy.stats.kstest(x, build_noise("alpha-stable", params).scipy().cdf).pvalue > P_MIN
 
 
-@pytest.mark.parametrize("params", [
-    {"alpha": 1.5, "skew": 0.0, "scale": 1.0},
-    {"alpha": 1.8, "skew": -0.8, "scale": 2.0},
-    {"alpha": 1.2, "skew": 1.0, "scale": 0.5},
-    {"alpha": 1.5, "skew": -1.0, "scale": 1.0},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"alpha": 1.5, "skew": 0.0, "scale": 1.0},
+        {"alpha": 1.8, "skew": -0.8, "scale": 2.0},
+        {"alpha": 1.2, "skew": 1.0, "scale": 0.5},
+        {"alpha": 1.5, "skew": -1.0, "scale": 1.0},
+    ],
+)
 def test_ks_stable_interpolated_cdf(params):
     x = draws("alpha-stable", params, seed=99)
     assert np.isfinite(x).all()
@@ -259,8 +262,10 @@ def test_alpha_at_most_one_explains_why():
         build_noise("alpha-stable", {"alpha": 1.0})
 
 
-@pytest.mark.parametrize("name,param,value", [("student-t", "df", 1.0), ("student-t", "df", 0.5),
-                                              ("pareto", "shape", 1.0), ("pareto", "shape", 0.3)])
+@pytest.mark.parametrize(
+    "name,param,value",
+    [("student-t", "df", 1.0), ("student-t", "df", 0.5), ("pareto", "shape", 1.0), ("pareto", "shape", 0.3)],
+)
 def test_tail_index_at_most_one_has_no_mean_and_needs_an_opt_in(name, param, value):
     """Like α-stable with α ≤ 1: no mean, so refused unless ``allow_no_mean`` opts in (a stress test)."""
     with pytest.raises(ValidationError, match=rf"{param} = {value:g} ≤ 1 has no mean.*allow_no_mean"):
@@ -306,7 +311,7 @@ def test_first_accepted_round_is_the_first_true_row_of_each_column(k):
     from tailtamer.noise._draws import first_accepted
 
     ok = torch.rand(k, 5000, generator=torch.Generator().manual_seed(k)) < 0.3
-    ok[:, :3] = False                                             # columns that never accept
+    ok[:, :3] = False  # columns that never accept
     got, hit = first_accepted(ok), ok.any(0)
     assert torch.equal(got[hit], ok.to(torch.int8).argmax(0)[hit])
     scan = [next(j for j in range(k) if ok[j, c]) for c in range(200) if hit[c]]

@@ -1,4 +1,5 @@
 """Row-block filling of noise draws (noise/_draws.fill_rows): the values do not depend on the worker threads."""
+
 from __future__ import annotations
 
 import torch
@@ -10,7 +11,7 @@ from tailtamer.noise.base import BLOCK, NoiseModel
 def test_parallel_blocks_equal_one_thread_and_the_base_sampler_bit_for_bit(monkeypatch):
     """α-stable draws filled by 2 worker threads equal the 1-thread fill and base ``NoiseModel.sample`` (one
     block after another), in float64 and float32, on a shape whose last block ends mid-array."""
-    monkeypatch.setattr(_draws, "idle_cores", lambda own: 2)     # the parallel path, whatever the load
+    monkeypatch.setattr(_draws, "idle_cores", lambda own: 2)  # the parallel path, whatever the load
     model = build_noise("alpha-stable", {"alpha": 1.5, "skew": 0.5, "scale": 0.7})
     d = 997
     nodes = torch.arange(3 * BLOCK // d + 5) + 11
@@ -21,7 +22,7 @@ def test_parallel_blocks_equal_one_thread_and_the_base_sampler_bit_for_bit(monke
             one = model.sample(3, nodes, 4, d, call=2, dtype=dtype)
             torch.set_num_threads(2)
             two = model.sample(3, nodes, 4, d, call=2, dtype=dtype)
-            assert torch.get_num_threads() == 2          # restored after the one-thread blocks
+            assert torch.get_num_threads() == 2  # restored after the one-thread blocks
             base = NoiseModel.sample(model, 3, nodes, 4, d, call=2, dtype=dtype)
             assert one.dtype == dtype and torch.equal(one, two) and torch.equal(one, base)
     finally:

@@ -1,4 +1,5 @@
 """The compiled loops of the α-stable sampler (noise/fused.py) give the eager path's numbers bit for bit."""
+
 from __future__ import annotations
 
 import logging
@@ -20,9 +21,13 @@ def test_compiled_uniforms_give_the_eager_draws_bit_for_bit(monkeypatch):
     one (eager) equals the eager draw and the base sampler, in float32 with a scale and float64 without,
     at |β| = 1 and α = 2."""
     d = 64
-    nodes = torch.arange(BLOCK // d + 3) + 7          # one whole block of BLOCK // d rows, then 3 rows
-    for alpha, skew, scale, dtype in ((1.5, 0.5, 0.7, torch.float32), (2.0, -1.0, 1.0, torch.float64),
-                                      (1.05, 1.0, 0.7, torch.float32), (1.2, 0.0, 1.0, torch.float64)):
+    nodes = torch.arange(BLOCK // d + 3) + 7  # one whole block of BLOCK // d rows, then 3 rows
+    for alpha, skew, scale, dtype in (
+        (1.5, 0.5, 0.7, torch.float32),
+        (2.0, -1.0, 1.0, torch.float64),
+        (1.05, 1.0, 0.7, torch.float32),
+        (1.2, 0.0, 1.0, torch.float64),
+    ):
         model = build_noise("alpha-stable", {"alpha": alpha, "skew": skew, "scale": scale})
         compiled = _draw(model, monkeypatch, "1", nodes, d, dtype)
         eager = _draw(model, monkeypatch, "0", nodes, d, dtype)
@@ -68,10 +73,10 @@ def test_blocks_run_one_after_another_on_the_run_threads_with_the_same_bits(monk
     (Python worker threads would take turns at the GIL the compiled loops hold): the draws are the eager
     one-thread draws bit for bit, and the loops were compiled for 2 threads."""
     monkeypatch.setattr(_draws, "idle_cores", lambda own: 2)
-    monkeypatch.setattr(fused, "PARALLEL_BLOCK", 2 * BLOCK)          # a small compiled shape, compiled fast
+    monkeypatch.setattr(fused, "PARALLEL_BLOCK", 2 * BLOCK)  # a small compiled shape, compiled fast
     model = build_noise("alpha-stable", {"alpha": 1.5, "skew": 0.5, "scale": 0.7})
     d = 64
-    nodes = torch.arange(2 * (2 * BLOCK // d) + 5) + 3                # two whole blocks and a partial one
+    nodes = torch.arange(2 * (2 * BLOCK // d) + 5) + 3  # two whole blocks and a partial one
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(2)

@@ -1,5 +1,6 @@
 """Per-run metric plots: a process draws them all on one reused figure per panel count, and a reused figure
 leaves no trace of the plot drawn on it before (the PNG is the same bytes as one drawn on a fresh figure)."""
+
 from __future__ import annotations
 
 import math
@@ -15,9 +16,15 @@ def _rows(scale: float, steps: int = 31, negative: bool = False) -> list[dict[st
     rows = []
     for i in range(steps):
         t = 100 * i
-        rows.append({"step": t, "wall_time_s": 0.01 * i, "loss": scale * math.exp(-i / 5) + 1e-3,
-                     "grad_norm": scale / (1 + i) * (-1 if negative and i % 3 == 0 else 1),
-                     "consensus": math.nan if i == 4 else scale * i})
+        rows.append(
+            {
+                "step": t,
+                "wall_time_s": 0.01 * i,
+                "loss": scale * math.exp(-i / 5) + 1e-3,
+                "grad_norm": scale / (1 + i) * (-1 if negative and i % 3 == 0 else 1),
+                "consensus": math.nan if i == 4 else scale * i,
+            }
+        )
     return rows
 
 
@@ -37,8 +44,8 @@ def test_a_reused_figure_draws_the_same_png_as_a_fresh_one(tmp_path):
     plots.plot_metrics([{k: v for k, v in r.items() if k != "consensus"} for r in a], tmp_path / "a3.png")
     plots.plot_metrics(b, tmp_path / "b.png", title="run B")
     assert (tmp_path / "b.png").read_bytes() == want
-    assert (tmp_path / "a.png").read_bytes() != want                # the comparison can fail
-    assert set(plots._FIGURES) == {(3, True), (2, False)}           # B reused the figure A was drawn on
+    assert (tmp_path / "a.png").read_bytes() != want  # the comparison can fail
+    assert set(plots._FIGURES) == {(3, True), (2, False)}  # B reused the figure A was drawn on
 
 
 def test_a_panel_is_log_scale_only_where_every_finite_value_is_positive(tmp_path):
@@ -46,7 +53,7 @@ def test_a_panel_is_log_scale_only_where_every_finite_value_is_positive(tmp_path
     plots.plot_metrics(_rows(1.0, negative=True), tmp_path / "m.png", title="t")
     _, axes, _, suptitle = plots._FIGURES[(3, True)]
     assert [ax.get_title() for ax in axes] == ["loss", "grad_norm", "consensus"]
-    assert [ax.get_yscale() for ax in axes] == ["log", "linear", "linear"]   # consensus starts at 0
+    assert [ax.get_yscale() for ax in axes] == ["log", "linear", "linear"]  # consensus starts at 0
     assert suptitle.get_text() == "t"
     plots.plot_metrics(_rows(1.0), tmp_path / "m.png", title="u")
     assert [ax.get_yscale() for ax in axes] == ["log", "log", "linear"]
@@ -74,9 +81,9 @@ def test_the_metrics_plot_is_a_grid_of_readable_panels_without_empty_ones(tmp_pa
 
     plots._FIGURES.clear()
     drawn = plots.plot_metrics(_wide_rows(), tmp_path / "m.png", title="t")
-    assert drawn == [f"m{j}" for j in range(12)]                   # no consensus at 1e-33, no flat counters
+    assert drawn == [f"m{j}" for j in range(12)]  # no consensus at 1e-33, no flat counters
     h, w = matplotlib.image.imread(tmp_path / "m.png").shape[:2]
-    assert w <= plots.COLUMNS * plots.PANEL[0] * 110 + 1 and h >= 0.5 * w, (w, h)   # rows of panels, not a strip
+    assert w <= plots.COLUMNS * plots.PANEL[0] * 110 + 1 and h >= 0.5 * w, (w, h)  # rows of panels, not a strip
     assert plots.grid(12) == (4, 3) and plots.grid(2) == (1, 2)
 
 

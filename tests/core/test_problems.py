@@ -1,5 +1,6 @@
 """Mathematics of the synthetic problems: batched gradients vs autograd and a per-node loop, optima,
 E1 data, Tukey's loss, metrics (including a comm hosting only some rows), and parameter validation."""
+
 from __future__ import annotations
 
 import threading
@@ -23,7 +24,7 @@ CASES = {
     "cosh": ("cosh", 3, {"dim": 4}),
     "logistic": ("logistic", 5, {"samples": 100, "dim": 4, "reg": 0.1}),
     "logistic-separable": ("logistic", 4, {"samples": 40, "dim": 3, "separable": True}),
-    "least-squares": ("least-squares", 3, {"dim": 4, "samples": 50, "batch": 0}),   # batch 0: full gradient
+    "least-squares": ("least-squares", 3, {"dim": 4, "samples": 50, "batch": 0}),  # batch 0: full gradient
 }
 
 
@@ -43,8 +44,11 @@ def complete_comm(n: int) -> SimulatedComm:
 
 
 def test_every_registered_synthetic_problem_is_covered():
-    synthetic = {name for name in PROBLEMS.names()
-                 if isinstance(PROBLEMS.get(name), type) and issubclass(PROBLEMS.get(name), SyntheticProblem)}
+    synthetic = {
+        name
+        for name in PROBLEMS.names()
+        if isinstance(PROBLEMS.get(name), type) and issubclass(PROBLEMS.get(name), SyntheticProblem)
+    }
     assert synthetic == {c[0] for c in CASES.values()}
 
 
@@ -63,8 +67,8 @@ def test_batched_equals_per_node_loop(case):
     p = make(case)
     x = random_x(p, seed=1)
     nodes = torch.arange(p.n)
-    loop_g = torch.cat([p.local_grad(x[i:i + 1], torch.tensor([i])) for i in range(p.n)])
-    loop_f = torch.cat([p.local_loss(x[i:i + 1], torch.tensor([i])) for i in range(p.n)])
+    loop_g = torch.cat([p.local_grad(x[i : i + 1], torch.tensor([i])) for i in range(p.n)])
+    loop_f = torch.cat([p.local_loss(x[i : i + 1], torch.tensor([i])) for i in range(p.n)])
     torch.testing.assert_close(p.local_grad(x, nodes), loop_g, rtol=1e-12, atol=1e-14)
     torch.testing.assert_close(p.local_loss(x, nodes), loop_f, rtol=1e-12, atol=1e-14)
     # a subset of rows in any order is the same as those rows of the full batch
@@ -136,7 +140,7 @@ def test_e1_data_depends_on_data_seed_only():
     assert torch.equal(a.x_star, b.x_star)
     assert not np.array_equal(a.features, c.features)
     iid = build_problem("tokenized-regression", 20, {"split": "iid"})
-    np.testing.assert_array_equal(iid.features, a.features)   # same data, shuffled assignment
+    np.testing.assert_array_equal(iid.features, a.features)  # same data, shuffled assignment
     assert sorted(iid.shards.ravel().tolist()) == list(range(1000))
     assert not np.array_equal(iid.shards, a.shards)
     odd = build_problem("tokenized-regression", 20, {"dim": 3})
@@ -158,9 +162,14 @@ def test_tukey_is_bounded_and_flat_beyond_c():
     torch.testing.assert_close(tukey_prime(inside, c), inside * (1 - (inside / c) ** 2) ** 2)
 
 
-@pytest.mark.parametrize("name,params", [("tokenized-regression", {"samples": 120, "dim": 5}),
-                                         ("logistic", {"samples": 120, "dim": 5, "reg": 0.1}),
-                                         ("quadratic", {"dim": 5})])
+@pytest.mark.parametrize(
+    "name,params",
+    [
+        ("tokenized-regression", {"samples": 120, "dim": 5}),
+        ("logistic", {"samples": 120, "dim": 5, "reg": 0.1}),
+        ("quadratic", {"dim": 5}),
+    ],
+)
 def test_stacked_loss_and_grad_equal_each_members_local_ones(name, params):
     """R stacked iterates (member r's node i on row r·n + i): ``stacked_loss`` and ``stacked_grad`` give each
     member's ``local_loss`` and ``local_grad`` of its own rows (a product per node instead of a gather of the
@@ -169,9 +178,9 @@ def test_stacked_loss_and_grad_equal_each_members_local_ones(name, params):
     p = build_problem(name, n, params)
     x = 3 * torch.randn(R * n, d, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     nodes = torch.arange(n)
-    loss = torch.cat([p.local_loss(x[r * n:(r + 1) * n], nodes) for r in range(R)])
-    grad = torch.cat([p.local_grad(x[r * n:(r + 1) * n], nodes) for r in range(R)])
-    assert loss.shape == (R * n,) and not torch.equal(loss[:n], loss[n:2 * n])   # members differ
+    loss = torch.cat([p.local_loss(x[r * n : (r + 1) * n], nodes) for r in range(R)])
+    grad = torch.cat([p.local_grad(x[r * n : (r + 1) * n], nodes) for r in range(R)])
+    assert loss.shape == (R * n,) and not torch.equal(loss[:n], loss[n : 2 * n])  # members differ
     torch.testing.assert_close(p.stacked_loss(x), loss, rtol=1e-13, atol=1e-14)
     torch.testing.assert_close(p.stacked_grad(x), grad, rtol=1e-13, atol=1e-14)
 
@@ -256,7 +265,7 @@ def test_metrics_on_processes_hosting_some_rows_match_simulator(case):
     p = make(case)
     x = random_x(p, seed=5)
     full = p.metrics(x, complete_comm(p.n))
-    parts = [list(range(0, p.n, 2)), list(range(1, p.n, 2))]   # interleaved rows on two "processes"
+    parts = [list(range(0, p.n, 2)), list(range(1, p.n, 2))]  # interleaved rows on two "processes"
     group = {"barrier": threading.Barrier(len(parts)), "lock": threading.Lock(), "acc": None}
     results: list = [None] * len(parts)
 
@@ -274,22 +283,25 @@ def test_metrics_on_processes_hosting_some_rows_match_simulator(case):
             assert r[k] == pytest.approx(full[k], rel=1e-10, abs=1e-14)
 
 
-@pytest.mark.parametrize("name, n, params, word", [
-    ("tokenized-regression", 7, {}, "divisible"),
-    ("tokenized-regression", 20, {"c": 0.0}, "c"),
-    ("tokenized-regression", 20, {"split": "random"}, "split"),
-    ("tokenized-regression", 20, {"dim": 0}, "dim"),
-    ("tokenized-regression", 20, {"data_seed": -1}, "data_seed"),
-    ("claim1", 3, {}, "even"),
-    ("claim1", 20, {"x0": 10.0}, "x0"),
-    ("claim1", 20, {"A": -1.0}, "A"),
-    ("quadratic", 4, {"condition": 0.5}, "condition"),
-    ("quadratic", 4, {"heterogeneity": -1.0}, "heterogeneity"),
-    ("quartic", 4, {"x0": float("inf")}, "x0"),
-    ("logistic", 3, {"samples": 100}, "divisible"),
-    ("logistic", 4, {"reg": -0.1}, "reg"),
-    ("logistic", 0, {"samples": 100}, "n"),
-])
+@pytest.mark.parametrize(
+    "name, n, params, word",
+    [
+        ("tokenized-regression", 7, {}, "divisible"),
+        ("tokenized-regression", 20, {"c": 0.0}, "c"),
+        ("tokenized-regression", 20, {"split": "random"}, "split"),
+        ("tokenized-regression", 20, {"dim": 0}, "dim"),
+        ("tokenized-regression", 20, {"data_seed": -1}, "data_seed"),
+        ("claim1", 3, {}, "even"),
+        ("claim1", 20, {"x0": 10.0}, "x0"),
+        ("claim1", 20, {"A": -1.0}, "A"),
+        ("quadratic", 4, {"condition": 0.5}, "condition"),
+        ("quadratic", 4, {"heterogeneity": -1.0}, "heterogeneity"),
+        ("quartic", 4, {"x0": float("inf")}, "x0"),
+        ("logistic", 3, {"samples": 100}, "divisible"),
+        ("logistic", 4, {"reg": -0.1}, "reg"),
+        ("logistic", 0, {"samples": 100}, "n"),
+    ],
+)
 def test_invalid_parameters_raise_validation_error(name, n, params, word):
     with pytest.raises(ValidationError, match=word):
         build_problem(name, n, params)

@@ -1,6 +1,7 @@
 """``import tailtamer``: the stable public API (issue 24, item 5; docs/api.md). Every exported name resolves,
 importing the package imports no torch (each name loads on first use), and ``__version__`` is the
 distribution's."""
+
 from __future__ import annotations
 
 import ast
@@ -50,8 +51,7 @@ def test_type_checkers_see_the_same_names_from_the_same_modules():
 
 def test_import_tailtamer_does_not_import_torch():
     probe = "import json, sys, tailtamer; print(json.dumps(sorted(m for m in ('torch', 'numpy') if m in sys.modules)))"
-    done = subprocess.run([sys.executable, "-c", probe], check=False, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([sys.executable, "-c", probe], check=False, capture_output=True, text=True, timeout=120)
     assert json.loads(done.stdout) == [], done.stderr
 
 
@@ -71,8 +71,14 @@ def test_version_falls_back_to_pyproject(monkeypatch):
 
 def test_a_config_builds_and_runs_through_the_public_api():
     """Quadratic, 4 nodes: the final error of DSGD is below the start's (x0 = 0 is not the optimum)."""
-    cfg = tailtamer.resolve({"problem": {"name": "quadratic", "dim": 5}, "algorithm": {"name": "dsgd", "lr": 0.05},
-                             "topology": {"name": "ring", "n": 4}, "run": {"steps": 40, "eval_every": 20}})
+    cfg = tailtamer.resolve(
+        {
+            "problem": {"name": "quadratic", "dim": 5},
+            "algorithm": {"name": "dsgd", "lr": 0.05},
+            "topology": {"name": "ring", "n": 4},
+            "run": {"steps": 40, "eval_every": 20},
+        }
+    )
     history = tailtamer.History()
     tailtamer.make_loop(tailtamer.build_components(cfg, resolved=True), [history]).run()
     first, last = history.rows[0], history.rows[-1]

@@ -1,4 +1,5 @@
 """The counter-based generator: exact SplitMix64 bits, purity over node subsets, range and independence."""
+
 from __future__ import annotations
 
 import torch
@@ -35,8 +36,12 @@ def test_uniforms_are_in_the_open_interval_and_look_uniform():
 
 def test_counters_give_independent_streams():
     base = rng.uniform(0, "x", torch.arange(4), 0, 1000)
-    for other in (rng.uniform(1, "x", torch.arange(4), 0, 1000), rng.uniform(0, "y", torch.arange(4), 0, 1000),
-                  rng.uniform(0, "x", torch.arange(4), 1, 1000), rng.uniform(0, "x", torch.arange(4), 0, 1000, 1)):
+    for other in (
+        rng.uniform(1, "x", torch.arange(4), 0, 1000),
+        rng.uniform(0, "y", torch.arange(4), 0, 1000),
+        rng.uniform(0, "x", torch.arange(4), 1, 1000),
+        rng.uniform(0, "x", torch.arange(4), 0, 1000, 1),
+    ):
         assert not torch.equal(base, other)
         corr = torch.corrcoef(torch.stack([base.flatten(), other.flatten()]))[0, 1]
         assert abs(corr) < 0.05
@@ -44,21 +49,33 @@ def test_counters_give_independent_streams():
     assert abs(z.mean().item()) < 0.02 and abs(z.std().item() - 1) < 0.02
 
 
-SHAPES = [(1, 1), (3, 0), (0, 5), (20, 20), (7, 4099), (5, 32768), (2, 32769), (3, 70001), (40000, 1), (9000, 5),
-          (333, 97)]
+SHAPES = [
+    (1, 1),
+    (3, 0),
+    (0, 5),
+    (20, 20),
+    (7, 4099),
+    (5, 32768),
+    (2, 32769),
+    (3, 70001),
+    (40000, 1),
+    (9000, 5),
+    (333, 97),
+]
 
 
 def test_fast_path_equals_the_torch_reference_bit_for_bit_on_many_shapes():
     """The numpy block path and the torch int64 path (the one non-CPU tensors take) give the same bits, and
     uniforms, for shapes that fall inside one block, across block edges (rows and within a row) and empty."""
     for i, (n, d) in enumerate(SHAPES):
-        nodes = torch.arange(n, dtype=torch.int64) * 7 + 2**40 * (i % 2)   # large global ids too
+        nodes = torch.arange(n, dtype=torch.int64) * 7 + 2**40 * (i % 2)  # large global ids too
         b = rng.bits(11, "noise", nodes, 5 + i, d, call=i)
         ref = rng.bits_reference(11, "noise", nodes, 5 + i, d, call=i)
         assert b.dtype == torch.int64 and b.shape == (n, d) and torch.equal(b, ref), (n, d)
         assert torch.equal(rng.uniform(11, "noise", nodes, 5 + i, d, call=i), rng.to_unit(ref)), (n, d)
-        assert torch.equal(rng.uniform(11, "noise", nodes, 5 + i, d, call=i, dtype=torch.float32),
-                           rng.to_unit(ref).to(torch.float32)), (n, d)
+        assert torch.equal(
+            rng.uniform(11, "noise", nodes, 5 + i, d, call=i, dtype=torch.float32), rng.to_unit(ref).to(torch.float32)
+        ), (n, d)
 
 
 def test_pairs_equal_the_grid_on_the_fast_and_reference_paths():

@@ -1,4 +1,5 @@
 """Tests of tailtamer.topology: builders, weightings, validation, spectral gap, Topology methods."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,17 @@ import numpy as np
 import pytest
 
 from tailtamer.errors import ConfigError, DataNotFoundError, ValidationError
-from tailtamer.topology import (TOPOLOGIES, Topology, build_topology, is_doubly_stochastic,
-                                metropolis_weights, period, spectral_gap, uniform_weights,
-                                validate_mixing)
+from tailtamer.topology import (
+    TOPOLOGIES,
+    Topology,
+    build_topology,
+    is_doubly_stochastic,
+    metropolis_weights,
+    period,
+    spectral_gap,
+    uniform_weights,
+    validate_mixing,
+)
 
 UNDIRECTED = ["ring", "complete", "torus", "star", "hypercube", "erdos-renyi"]
 SIZES = {
@@ -25,6 +34,7 @@ SIZES = {
 
 
 # --------------------------------------------------------------------------- spectral gap (ρ) values
+
 
 def test_rho_ring_8_metropolis() -> None:
     # Metropolis on the cycle: w = 1/3; ρ = 1/3 + 2/3·cos(2π/8).
@@ -73,6 +83,7 @@ def test_rho_is_cached() -> None:
 
 
 # --------------------------------------------------------------------------- builders
+
 
 @pytest.mark.parametrize("name", UNDIRECTED)
 def test_undirected_metropolis_symmetric_doubly_stochastic(name: str) -> None:
@@ -280,6 +291,7 @@ def test_matrix_errors(tmp_path) -> None:
 
 # --------------------------------------------------------------------------- validation errors
 
+
 def test_validate_accepts_good_matrices() -> None:
     validate_mixing(build_topology("ring", 8).W, requires="doubly_stochastic")
     validate_mixing(np.array(LAZY3))
@@ -314,8 +326,9 @@ def test_validate_row_sum_names_row() -> None:
 
 
 def test_validate_doubly_stochastic_names_column() -> None:
-    with pytest.raises(ValidationError,
-                       match=r"not doubly stochastic: column 0 sums to 0.75, not 1 .*\(3 columns in all\)"):
+    with pytest.raises(
+        ValidationError, match=r"not doubly stochastic: column 0 sums to 0.75, not 1 .*\(3 columns in all\)"
+    ):
         validate_mixing(np.array(LAZY3), requires="doubly_stochastic")
     with pytest.raises(ValidationError, match=r"not column-stochastic: column 0 sums to 0.75"):
         validate_mixing(np.array(LAZY3), requires="column_stochastic")
@@ -327,8 +340,11 @@ def test_validate_disconnected_block_diagonal() -> None:
     block = np.full((2, 2), 0.5)
     W = np.block([[block, np.zeros((2, 2))], [np.zeros((2, 2)), block]])
     assert is_doubly_stochastic(W)  # stochastic, yet unusable
-    with pytest.raises(ValidationError, match=r"graph is disconnected: node 0 cannot reach node 2 "
-                                              r"\(2 strongly connected components: \{0, 1\}; \{2, 3\}\)"):
+    with pytest.raises(
+        ValidationError,
+        match=r"graph is disconnected: node 0 cannot reach node 2 "
+        r"\(2 strongly connected components: \{0, 1\}; \{2, 3\}\)",
+    ):
         validate_mixing(W)
     with pytest.raises(ValidationError, match="graph is disconnected"):
         build_topology("matrix", 4, {"values": W.tolist()})
@@ -367,8 +383,11 @@ def test_validate_bad_requires() -> None:
 
 
 def test_unknown_weighting_suggests_nearest() -> None:
-    with pytest.raises(ValidationError, match=r"weights must be one of .*got 'metropolos' "
-                                              r"\(did you mean 'metropolis'\?\)"):
+    with pytest.raises(
+        ValidationError,
+        match=r"weights must be one of .*got 'metropolos' "
+        r"\(did you mean 'metropolis'\?\)",
+    ):
         build_topology("ring", 8, {"weights": "metropolos"})
     with pytest.raises(ValidationError, match=r"did you mean 'uniform'"):
         build_topology("torus", 8, {"weights": "unifrom"})
@@ -390,9 +409,18 @@ def test_bad_n() -> None:
 
 # --------------------------------------------------------------------------- registry and Topology API
 
+
 def test_registry_names_and_params() -> None:
-    assert set(TOPOLOGIES.names()) >= {"ring", "complete", "exponential", "torus", "star", "hypercube",
-                                       "erdos-renyi", "matrix"}
+    assert set(TOPOLOGIES.names()) >= {
+        "ring",
+        "complete",
+        "exponential",
+        "torus",
+        "star",
+        "hypercube",
+        "erdos-renyi",
+        "matrix",
+    }
     assert set(TOPOLOGIES.params("ring")) == {"k", "weights"}
     assert TOPOLOGIES.params("erdos-renyi")["p"].default == 0.3
     assert TOPOLOGIES.params("exponential")["self_weight"].default is None
@@ -401,18 +429,23 @@ def test_registry_names_and_params() -> None:
 
 def test_weight_functions_directly() -> None:
     path3 = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]])
-    np.testing.assert_allclose(metropolis_weights(path3),
-                               [[2 / 3, 1 / 3, 0], [1 / 3, 1 / 3, 1 / 3], [0, 1 / 3, 2 / 3]])
-    np.testing.assert_allclose(uniform_weights(path3),
-                               [[1 / 2, 1 / 2, 0], [1 / 3, 1 / 3, 1 / 3], [0, 1 / 2, 1 / 2]])
+    np.testing.assert_allclose(metropolis_weights(path3), [[2 / 3, 1 / 3, 0], [1 / 3, 1 / 3, 1 / 3], [0, 1 / 3, 2 / 3]])
+    np.testing.assert_allclose(uniform_weights(path3), [[1 / 2, 1 / 2, 0], [1 / 3, 1 / 3, 1 / 3], [0, 1 / 2, 1 / 2]])
 
 
 def test_summary_and_json() -> None:
     topo = build_topology("ring", 8)
     text = topo.summary()
-    for needle in ("ring", "nodes (n):         8", "directed:          False", "edges:             8",
-                   "degree:            min 2, max 2", "doubly stochastic: True", "rho:               0.8047",
-                   "0.3333 0.3333 0.0000"):
+    for needle in (
+        "ring",
+        "nodes (n):         8",
+        "directed:          False",
+        "edges:             8",
+        "degree:            min 2, max 2",
+        "doubly stochastic: True",
+        "rho:               0.8047",
+        "0.3333 0.3333 0.0000",
+    ):
         assert needle in text
     big = build_topology("ring", 13).summary()
     assert "W:" not in big

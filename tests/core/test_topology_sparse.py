@@ -1,5 +1,6 @@
 """Large topologies without dense matrices: CSR weights, ρ without densifying, validation on the non-zeros,
 and simulator kernels that give the same floats for the same W whether it is stored dense or sparse."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,17 +12,32 @@ from tailtamer.comm import SimulatedComm, kernels
 from tailtamer.errors import ValidationError
 from tailtamer.topology import build_topology, spectral_gap, validate_mixing
 from tailtamer.topology.sparse import DENSE_MAX_N, as_csr
-from tailtamer.topology.spectral import (circulant_rho, hypercube_rho, lanczos_rho, sparse_rho, torus_rho)
+from tailtamer.topology.spectral import circulant_rho, hypercube_rho, lanczos_rho, sparse_rho, torus_rho
 
-BIG = DENSE_MAX_N + 4   # the first sizes stored sparse (divisible by 4 for the torus)
+BIG = DENSE_MAX_N + 4  # the first sizes stored sparse (divisible by 4 for the torus)
 
 
-@pytest.mark.parametrize("name,n,params", [
-    ("ring", 20, {}), ("ring", 20, {"k": 2}), ("ring", 50, {"k": 3, "weights": "uniform"}),
-    ("exponential", 8, {"self_weight": 0.4}), ("exponential", 13, {}), ("torus", 12, {}), ("torus", 8, {"rows": 2}),
-    ("torus", 7, {}), ("torus", 6, {"rows": 1}), ("hypercube", 2, {}), ("hypercube", 16, {}), ("hypercube", 64, {}),
-    ("complete", 5, {}), ("star", 9, {}), ("star", 9, {"weights": "uniform"}), ("erdos-renyi", 30, {"p": 0.2}),
-])
+@pytest.mark.parametrize(
+    "name,n,params",
+    [
+        ("ring", 20, {}),
+        ("ring", 20, {"k": 2}),
+        ("ring", 50, {"k": 3, "weights": "uniform"}),
+        ("exponential", 8, {"self_weight": 0.4}),
+        ("exponential", 13, {}),
+        ("torus", 12, {}),
+        ("torus", 8, {"rows": 2}),
+        ("torus", 7, {}),
+        ("torus", 6, {"rows": 1}),
+        ("hypercube", 2, {}),
+        ("hypercube", 16, {}),
+        ("hypercube", 64, {}),
+        ("complete", 5, {}),
+        ("star", 9, {}),
+        ("star", 9, {"weights": "uniform"}),
+        ("erdos-renyi", 30, {"p": 0.2}),
+    ],
+)
 def test_rho_without_densifying_equals_the_svd(name, n, params):
     """Closed forms (circulant FFT, torus, hypercube) and Lanczos agree with the dense SVD to 1e-10."""
     topo = build_topology(name, n, params)
@@ -40,16 +56,25 @@ def test_closed_forms_by_hand():
     assert torus_rho(3, 4) == pytest.approx(spectral_gap(build_topology("torus", 12).W))
 
 
-@pytest.mark.parametrize("name,params", [("ring", {}), ("ring", {"k": 2}), ("torus", {}), ("star", {}),
-                                         ("exponential", {}), ("erdos-renyi", {"p": 0.003}),
-                                         ("star", {"weights": "uniform"})])
+@pytest.mark.parametrize(
+    "name,params",
+    [
+        ("ring", {}),
+        ("ring", {"k": 2}),
+        ("torus", {}),
+        ("star", {}),
+        ("exponential", {}),
+        ("erdos-renyi", {"p": 0.003}),
+        ("star", {"weights": "uniform"}),
+    ],
+)
 def test_large_topologies_are_sparse_valid_and_linear_in_edges(name, params):
     topo = build_topology(name, BIG, params)
     assert topo.sparse and isinstance(topo.W, sp.sparray)
-    assert topo.W.nnz <= 2 * topo.edges + BIG        # stored: links (both ways) plus the diagonal
+    assert topo.W.nnz <= 2 * topo.edges + BIG  # stored: links (both ways) plus the diagonal
     requires = "row_stochastic" if params.get("weights") == "uniform" else "doubly_stochastic"
     validate_mixing(topo.W, requires=requires)
-    if requires == "doubly_stochastic":   # ρ < 1 for a primitive doubly stochastic W
+    if requires == "doubly_stochastic":  # ρ < 1 for a primitive doubly stochastic W
         assert 0.0 <= topo.rho < 1.0
     din, dout = topo.degrees()
     assert din.sum() == dout.sum() and len(din) == BIG
@@ -58,7 +83,7 @@ def test_large_topologies_are_sparse_valid_and_linear_in_edges(name, params):
 
 def test_large_hypercube_and_ring_rho_match_the_formulas():
     cube = build_topology("hypercube", 8192)
-    assert cube.sparse and cube.rho == pytest.approx(12 / 14)   # k = 13: (k − 1)/(k + 1)
+    assert cube.sparse and cube.rho == pytest.approx(12 / 14)  # k = 13: (k − 1)/(k + 1)
     ring = build_topology("ring", BIG)
     assert ring.rho == pytest.approx((1 + 2 * np.cos(2 * np.pi / BIG)) / 3, abs=1e-14)
 
@@ -85,8 +110,16 @@ def test_sparse_validation_names_the_bad_entry_and_the_disconnection():
         validate_mixing(off)
 
 
-@pytest.mark.parametrize("name,n,params", [("ring", 100, {"k": 2}), ("exponential", 100, {}), ("torus", 100, {}),
-                                           ("erdos-renyi", 80, {"p": 0.05}), ("star", 70, {})])
+@pytest.mark.parametrize(
+    "name,n,params",
+    [
+        ("ring", 100, {"k": 2}),
+        ("exponential", 100, {}),
+        ("torus", 100, {}),
+        ("erdos-renyi", 80, {"p": 0.05}),
+        ("star", 70, {}),
+    ],
+)
 @pytest.mark.parametrize("kind", kernels.KINDS)
 def test_each_kernel_gives_the_same_floats_for_dense_and_sparse_storage(name, n, params, kind):
     W = build_topology(name, n, params).W
@@ -110,6 +143,7 @@ def test_a_large_ring_mixes_with_wrapped_diagonals_and_preserves_the_mean():
 
 def test_build_topology_is_the_one_path_and_names_the_algorithm():
     from tailtamer.topology import build_topology as exported
+
     assert exported is build_topology
     with pytest.raises(ValidationError, match="cannot be used with algorithm 'gt-nsgdm'.*doubly"):
         build_topology("star", 5, {"weights": "uniform"}, requires="doubly_stochastic", algorithm="gt-nsgdm")

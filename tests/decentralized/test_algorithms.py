@@ -1,4 +1,5 @@
 """Mathematical checks of the decentralized recipes (Yu, Jakovetić, Kar, ICLR 2026, arXiv 2505.03736)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,9 +16,12 @@ from tailtamer.testing import REFERENCES, run_reference
 
 #: The uncompressed decentralized recipes (the compressed-gossip ones, CHOCO-SGD and its GT-NSGDm variant, have
 #: their own per-node reference loops in tests/compressed/test_compression_gossip.py).
-ALL = sorted(name for name in ALGORITHMS.names()
-             if getattr(ALGORITHMS.get(name), "family", None) == "decentralized"
-             and not getattr(ALGORITHMS.get(name), "compresses", False))
+ALL = sorted(
+    name
+    for name in ALGORITHMS.names()
+    if getattr(ALGORITHMS.get(name), "family", None) == "decentralized"
+    and not getattr(ALGORITHMS.get(name), "compresses", False)
+)
 
 # Non-default settings that exercise every branch (clipping active, caps hit, Nesterov, schedules).
 SETTINGS = {
@@ -38,15 +42,21 @@ def test_settings_and_references_cover_registry():
     assert sorted(SETTINGS) == ALL == sorted(REFERENCES)
 
 
-def config(alg: str, params: dict, topology: dict, noise: dict | None = None, steps: int = 50,
-           problem: dict | None = None) -> dict:
-    return {"problem": problem or {"name": "tokenized-regression"}, "algorithm": {"name": alg, **params},
-            "topology": topology, "noise": noise or {"name": "none"},
-            "run": {"steps": steps, "seed": 3, "eval_every": 10, "dtype": "float64"}}
+def config(
+    alg: str, params: dict, topology: dict, noise: dict | None = None, steps: int = 50, problem: dict | None = None
+) -> dict:
+    return {
+        "problem": problem or {"name": "tokenized-regression"},
+        "algorithm": {"name": alg, **params},
+        "topology": topology,
+        "noise": noise or {"name": "none"},
+        "run": {"steps": steps, "seed": 3, "eval_every": 10, "dtype": "float64"},
+    }
 
 
-@pytest.mark.parametrize("topology", [{"name": "ring", "n": 20, "k": 2}, {"name": "exponential", "n": 8}],
-                         ids=["ring", "exponential"])
+@pytest.mark.parametrize(
+    "topology", [{"name": "ring", "n": 20, "k": 2}, {"name": "exponential", "n": 8}], ids=["ring", "exponential"]
+)
 @pytest.mark.parametrize("alg", ALL)
 def test_vectorized_equals_per_node_loop(alg, topology):
     """The stacked recipe and an independent per-node loop agree to 1e-12 (float64, 50 steps, noise on)."""
@@ -69,18 +79,24 @@ def test_vectorized_equals_per_node_loop(alg, topology):
     x_ref = torch.stack(run_reference(alg, hp, W, x0, node_grad, 50, lr_at))
     assert x_vec.dtype == torch.float64
     assert (x_vec - x_ref).abs().max().item() <= 1e-12
-    assert (x_vec - x_vec.mean(0)).abs().max() > 1e-6, alg     # a real trajectory: the nodes still disagree,
-    assert (x_vec - torch.stack(x0)).abs().max() > 1e-3, alg   # and they moved from x₀
+    assert (x_vec - x_vec.mean(0)).abs().max() > 1e-6, alg  # a real trajectory: the nodes still disagree,
+    assert (x_vec - torch.stack(x0)).abs().max() > 1e-3, alg  # and they moved from x₀
 
 
 def test_claim1_dsgd_n_never_moves():
     """Claim 1: on the complete graph the normalized local gradients (+1, −1) cancel; DSGD-N stays at x₀."""
     hist = History()
-    loop = build({"problem": {"name": "claim1"}, "algorithm": {"name": "dsgd-n", "lr": 0.01},
-                  "topology": {"name": "complete", "n": 20}, "run": {"steps": 1000, "eval_every": 100}},
-                 callbacks=[hist])
+    loop = build(
+        {
+            "problem": {"name": "claim1"},
+            "algorithm": {"name": "dsgd-n", "lr": 0.01},
+            "topology": {"name": "complete", "n": 20},
+            "run": {"steps": 1000, "eval_every": 100},
+        },
+        callbacks=[hist],
+    )
     state = loop.run()
-    assert (state["x"] - 0.5).abs().max().item() <= 1e-12      # exact up to the rounding of W @ X
+    assert (state["x"] - 0.5).abs().max().item() <= 1e-12  # exact up to the rounding of W @ X
     assert all(abs(r["grad_norm"] - 4.5) < 1e-10 for r in hist.rows)
     assert len(hist.rows) == 11
 
@@ -88,20 +104,28 @@ def test_claim1_dsgd_n_never_moves():
 def test_claim1_gt_nsgdm_reaches_optimum():
     """Claim 1: gradient tracking recovers the sign of the global gradient; GT-NSGDm ends within O(α)."""
     hist = History()
-    loop = build({"problem": {"name": "claim1"}, "algorithm": {"name": "gt-nsgdm", "lr": 0.01, "beta": 0.9},
-                  "topology": {"name": "complete", "n": 20}, "run": {"steps": 1000, "eval_every": 100}},
-                 callbacks=[hist])
+    loop = build(
+        {
+            "problem": {"name": "claim1"},
+            "algorithm": {"name": "gt-nsgdm", "lr": 0.01, "beta": 0.9},
+            "topology": {"name": "complete", "n": 20},
+            "run": {"steps": 1000, "eval_every": 100},
+        },
+        callbacks=[hist],
+    )
     loop.run()
     assert hist.rows[0]["grad_norm"] == pytest.approx(4.5)
     assert hist.rows[-1]["grad_norm"] < 0.1
 
 
-@pytest.mark.parametrize("topology", [{"name": "ring", "n": 10}, {"name": "exponential", "n": 8},
-                                      {"name": "erdos-renyi", "n": 10, "p": 0.3}])
+@pytest.mark.parametrize(
+    "topology", [{"name": "ring", "n": 10}, {"name": "exponential", "n": 8}, {"name": "erdos-renyi", "n": 10, "p": 0.3}]
+)
 def test_gt_nsgdm_tracker_mean_equals_momentum_mean(topology):
     """mean(Y_t) = mean(V_t) at every t for doubly stochastic W (tracking invariant)."""
-    c = build_components(config("gt-nsgdm", {"lr": 0.05}, topology, {"name": "alpha-stable", "alpha": 1.5,
-                                                                      "skew": 0.5}))
+    c = build_components(
+        config("gt-nsgdm", {"lr": 0.05}, topology, {"name": "alpha-stable", "alpha": 1.5, "skew": 0.5})
+    )
     comm = SimulatedComm(c.topology.W)
     alg = c.algorithm
     x0 = c.problem.x0(torch.float64).expand(comm.n, -1).clone()
@@ -116,47 +140,47 @@ def test_gt_nsgdm_tracker_mean_equals_momentum_mean(topology):
 
 # ---- centralized forms ---------------------------------------------------------------------------
 
+
 def centralized(alg: str, hp: dict, grad, x: torch.Tensor, steps: int, lr_at) -> torch.Tensor:
     """Single-machine optimizers written as textbooks state them (one vector, no graph)."""
     m = torch.zeros_like(x)
     q = torch.zeros_like(x)
     for t in range(steps):
         g, a = grad(x), lr_at(t)
-        if alg in ("dsgd", "gt-dsgd"):                        # SGD
+        if alg in ("dsgd", "gt-dsgd"):  # SGD
             x = x - a * g
-        elif alg == "dsgd-n":                                 # normalized SGD
+        elif alg == "dsgd-n":  # normalized SGD
             x = x - a * g / g.norm()
-        elif alg == "dsgd-gclip":                             # clipped SGD
+        elif alg == "dsgd-gclip":  # clipped SGD
             x = x - a * g * min(1.0, hp["gamma"] / g.norm().item())
         elif alg == "dsgd-cclip":
             x = x - a * torch.clamp(g, -hp["gamma"], hp["gamma"])
         elif alg == "dsgd-clip":
             gam = hp["gamma"] * (t + 1) ** hp["kappa"]
             x = x - hp["lr"] / (t + 1) * g * min(1.0, gam / g.norm().item())
-        elif alg == "gt-nsgdm":                               # normalized SGD with momentum
+        elif alg == "gt-nsgdm":  # normalized SGD with momentum
             m = hp["beta"] * m + (1 - hp["beta"]) * g
             x = x - a * m / m.norm()
-        elif alg == "gt-adam":                                # Adam without bias correction, capped q
+        elif alg == "gt-adam":  # Adam without bias correction, capped q
             m = hp["beta"] * m + (1 - hp["beta"]) * g
             q = torch.clamp(hp["beta2"] * q + (1 - hp["beta2"]) * g * g, max=hp["q_max"])
             x = x - a * m / (q.sqrt() + hp["eps"])
-        elif alg == "qg-dsgdm":                               # heavy ball: m̂ ← μ m̂ + (1−μ)(μ m̂ + g)
+        elif alg == "qg-dsgdm":  # heavy ball: m̂ ← μ m̂ + (1−μ)(μ m̂ + g)
             d = m * hp["beta"] + g
             step = g + hp["beta"] * d if hp.get("nesterov") else d
             m = hp["beta"] * m + (1 - hp["beta"]) * step
             x = x - a * step
         elif alg == "sclip-ef":
             k = t + 1.0
-            b, phi, eps = hp["beta"] / k ** 0.5, hp["phi"] / k ** 0.5, hp["eps"] * k ** 0.6
+            b, phi, eps = hp["beta"] / k**0.5, hp["phi"] / k**0.5, hp["eps"] * k**0.6
             m = b * m + (1 - b) * phi * (g - m) / torch.sqrt((g - m) ** 2 + eps)
-            x = x - hp["lr"] / k ** 0.2 * m
+            x = x - hp["lr"] / k**0.2 * m
     return x
 
 
 @pytest.mark.parametrize("alg", ALL)
 def test_one_node_is_the_centralized_method(alg):
-    cfg = config(alg, SETTINGS[alg], {"name": "complete", "n": 1}, steps=40,
-                 problem={"name": "quadratic", "dim": 5})
+    cfg = config(alg, SETTINGS[alg], {"name": "complete", "n": 1}, steps=40, problem={"name": "quadratic", "dim": 5})
     c = build_components(cfg)
     x_alg = make_loop(c).run()["x"][0]
     hp = {**ALGORITHMS.build(alg, {}, steps=40).hyperparameters(), **SETTINGS[alg]}
@@ -176,15 +200,20 @@ def test_averaging_matrix_keeps_consensus_and_linear_methods_are_centralized(alg
     f = (1/n)Σf_i exactly. GT-Adam combines *before* its local adaptive step (X⁺ = WX − αM/(√Q+ε)), so its
     nodes differ by their own step; for it the node average moves by the average step."""
     n, steps = 6, 40
-    cfg = config(alg, SETTINGS[alg], {"name": "complete", "n": n}, steps=steps,
-                 problem={"name": "quadratic", "dim": 5, "heterogeneity": 2.0})
+    cfg = config(
+        alg,
+        SETTINGS[alg],
+        {"name": "complete", "n": n},
+        steps=steps,
+        problem={"name": "quadratic", "dim": 5, "heterogeneity": 2.0},
+    )
     c = build_components(cfg)
     loop = make_loop(c)
     s = loop.run()
     x = s["x"]
     if alg == "gt-adam":
-        assert torch.allclose(s["s"].mean(0), s["g"].mean(0), atol=1e-12)   # tracking invariant
-        assert (x - x[0]).abs().max().item() > 1e-6                      # nodes really differ
+        assert torch.allclose(s["s"].mean(0), s["g"].mean(0), atol=1e-12)  # tracking invariant
+        assert (x - x[0]).abs().max().item() > 1e-6  # nodes really differ
         return
     assert (x - x[0]).abs().max().item() <= 1e-12
     if alg in LINEAR_IN_G:
@@ -198,19 +227,30 @@ def test_averaging_matrix_keeps_consensus_and_linear_methods_are_centralized(alg
 # ---- convergence and robustness ------------------------------------------------------------------
 
 CONVERGE = {
-    "dsgd": {"lr": 0.05}, "dsgd-n": {"lr": 0.02, "schedule": {"name": "poly", "power": 1.0, "t0": 50.0}},
-    "dsgd-gclip": {"lr": 0.05, "gamma": 5.0}, "dsgd-cclip": {"lr": 0.05, "gamma": 2.0},
-    "dsgd-clip": {"lr": 2.0, "gamma": 2.0}, "gt-dsgd": {"lr": 0.05},
-    "gt-adam": {"lr": 0.02, "beta2": 0.99}, "gt-nsgdm": {"lr": 0.02, "beta": 0.9, "schedule": "cosine"},
-    "qg-dsgdm": {"lr": 0.02, "beta": 0.8}, "sclip-ef": {"lr": 0.5, "beta": 0.9, "phi": 5.0, "eps": 1.0},
+    "dsgd": {"lr": 0.05},
+    "dsgd-n": {"lr": 0.02, "schedule": {"name": "poly", "power": 1.0, "t0": 50.0}},
+    "dsgd-gclip": {"lr": 0.05, "gamma": 5.0},
+    "dsgd-cclip": {"lr": 0.05, "gamma": 2.0},
+    "dsgd-clip": {"lr": 2.0, "gamma": 2.0},
+    "gt-dsgd": {"lr": 0.05},
+    "gt-adam": {"lr": 0.02, "beta2": 0.99},
+    "gt-nsgdm": {"lr": 0.02, "beta": 0.9, "schedule": "cosine"},
+    "qg-dsgdm": {"lr": 0.02, "beta": 0.8},
+    "sclip-ef": {"lr": 0.5, "beta": 0.9, "phi": 5.0, "eps": 1.0},
 }
 
 
 @pytest.mark.parametrize("alg", ALL)
 def test_converges_on_quadratic_with_gaussian_noise(alg):
     hist = History()
-    cfg = config(alg, CONVERGE[alg], {"name": "ring", "n": 8}, {"name": "gaussian", "scale": 0.1},
-                 steps=1500, problem={"name": "quadratic", "dim": 5, "condition": 5.0, "heterogeneity": 0.0})
+    cfg = config(
+        alg,
+        CONVERGE[alg],
+        {"name": "ring", "n": 8},
+        {"name": "gaussian", "scale": 0.1},
+        steps=1500,
+        problem={"name": "quadratic", "dim": 5, "condition": 5.0, "heterogeneity": 0.0},
+    )
     cfg["run"]["eval_every"] = 1500
     make_loop(build_components(cfg), [hist]).run()
     start, end = hist.rows[0]["dist_to_opt"], hist.rows[-1]["dist_to_opt"]
@@ -221,8 +261,14 @@ ROBUST = ["gt-nsgdm", "dsgd-n", "dsgd-gclip", "dsgd-cclip", "dsgd-clip", "sclip-
 
 
 def cauchy_quartic(alg: str, params: dict) -> dict:
-    return config(alg, params, {"name": "ring", "n": 10}, {"name": "cauchy", "scale": 1.0}, steps=2000,
-                  problem={"name": "quartic", "dim": 10})
+    return config(
+        alg,
+        params,
+        {"name": "ring", "n": 10},
+        {"name": "cauchy", "scale": 1.0},
+        steps=2000,
+        problem={"name": "quartic", "dim": 10},
+    )
 
 
 @pytest.mark.parametrize("alg", ROBUST)
@@ -244,31 +290,35 @@ def test_dsgd_blows_up_under_cauchy_noise_and_the_engine_names_step_and_node(alg
 
 # ---- schedules and validation ----------------------------------------------------------------------
 
+
 def test_gt_nsgdm_theory_schedules():
     T, p = 10_000, 1.5
     known = ALGORITHMS.build("gt-nsgdm", {"theory": "known-p", "p": p, "lr": 1.0}, steps=T)
     assert 1 - known.beta == pytest.approx(T ** (-p / (3 * p - 2)))
     assert known.lr == pytest.approx(T ** (-(2 * p - 1) / (3 * p - 2)))
     unknown = ALGORITHMS.build("gt-nsgdm", {"theory": "unknown-p", "lr": 2.0}, steps=T)
-    assert 1 - unknown.beta == pytest.approx(T ** -0.5)
-    assert unknown.lr == pytest.approx(2.0 * T ** -0.75)
+    assert 1 - unknown.beta == pytest.approx(T**-0.5)
+    assert unknown.lr == pytest.approx(2.0 * T**-0.75)
 
 
-@pytest.mark.parametrize("alg,params,match", [
-    ("dsgd", {"lr": -1.0}, "lr must be in"),
-    ("dsgd", {"lr": 0.0}, "lr must be in"),
-    ("gt-nsgdm", {"beta": 1.0}, "beta must be in"),
-    ("gt-nsgdm", {"theory": "known"}, "theory must be one of .*did you mean 'known-p'"),
-    ("gt-nsgdm", {"p": 2.5}, "p must be in"),
-    ("dsgd-gclip", {"gamma": 0.0}, "gamma must be in"),
-    ("dsgd-cclip", {"gamma": -2.0}, "gamma must be in"),
-    ("gt-adam", {"beta2": 1.5}, "beta2 must be in"),
-    ("gt-adam", {"eps": 0.0}, "eps must be in"),
-    ("qg-dsgdm", {"beta": -0.1}, "beta must be in"),
-    ("sclip-ef", {"phi": 0.0}, "phi must be in"),
-    ("dsgd", {"warmup": -3}, "warmup must be in"),
-    ("dsgd", {"schedule": "cosin"}, "did you mean 'cosine'"),
-])
+@pytest.mark.parametrize(
+    "alg,params,match",
+    [
+        ("dsgd", {"lr": -1.0}, "lr must be in"),
+        ("dsgd", {"lr": 0.0}, "lr must be in"),
+        ("gt-nsgdm", {"beta": 1.0}, "beta must be in"),
+        ("gt-nsgdm", {"theory": "known"}, "theory must be one of .*did you mean 'known-p'"),
+        ("gt-nsgdm", {"p": 2.5}, "p must be in"),
+        ("dsgd-gclip", {"gamma": 0.0}, "gamma must be in"),
+        ("dsgd-cclip", {"gamma": -2.0}, "gamma must be in"),
+        ("gt-adam", {"beta2": 1.5}, "beta2 must be in"),
+        ("gt-adam", {"eps": 0.0}, "eps must be in"),
+        ("qg-dsgdm", {"beta": -0.1}, "beta must be in"),
+        ("sclip-ef", {"phi": 0.0}, "phi must be in"),
+        ("dsgd", {"warmup": -3}, "warmup must be in"),
+        ("dsgd", {"schedule": "cosin"}, "did you mean 'cosine'"),
+    ],
+)
 def test_invalid_hyperparameters_fail_at_construction(alg, params, match):
     with pytest.raises((ValidationError, ConfigError), match=match):
         ALGORITHMS.build(alg, params, steps=10)

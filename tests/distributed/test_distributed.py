@@ -1,5 +1,6 @@
 """torch.distributed backend: exchange plan, equivalence with the simulator, `launch` vs `run`, resume after a
 crash (real runs and simulated ones)."""
+
 from __future__ import annotations
 
 import json
@@ -14,11 +15,11 @@ from tailtamer.api import build_components, make_loop
 from tailtamer.comm.distributed import DistributedComm, block_bounds, exchange_plan
 from tailtamer.distributed.launcher import DistributedRunError, spawn
 from tailtamer.distributed.run import launch
+from tailtamer.errors import ConfigError
+from tailtamer.experiments.runner import run_config
 from tailtamer.rundir import save_checkpoint
 from tailtamer.rundir.checkpoint import CHECKPOINT
 from tailtamer.rundir.folder import read_metrics
-from tailtamer.errors import ConfigError
-from tailtamer.experiments.runner import run_config
 from tailtamer.topology import TOPOLOGIES
 
 NPROC = 4
@@ -45,10 +46,13 @@ def decentralized() -> list[str]:
 
 
 def config(alg: str, topology: dict, n: int, steps: int = STEPS, **run) -> dict:
-    return {"problem": {"name": "tokenized-regression", "samples": 560},
-            "algorithm": {"name": alg}, "topology": {**topology, "n": n},
-            "noise": {"name": "student-t", "df": 2.5, "scale": 0.5},
-            "run": {"steps": steps, "seed": 7, "eval_every": 5, "dtype": "float64", **run}}
+    return {
+        "problem": {"name": "tokenized-regression", "samples": 560},
+        "algorithm": {"name": alg},
+        "topology": {**topology, "n": n},
+        "noise": {"name": "student-t", "df": 2.5, "scale": 0.5},
+        "run": {"steps": steps, "seed": 7, "eval_every": 5, "dtype": "float64", **run},
+    }
 
 
 def equivalence_config(alg: str, topology: dict, n: int) -> dict:
@@ -58,6 +62,7 @@ def equivalence_config(alg: str, topology: dict, n: int) -> dict:
 
 
 # ---- no processes ----------------------------------------------------------------------------------
+
 
 def test_block_bounds():
     assert block_bounds(7, 4) == [(0, 2), (2, 4), (4, 6), (6, 7)]
@@ -87,11 +92,22 @@ def test_exchange_plan_is_consistent(name, n):
 def test_decentralized_list_is_complete():
     """Exactly the gossip methods of the GT-NSGDm paper (arXiv 2505.03736) are checked against torch.distributed
     below."""
-    assert decentralized() == ["dsgd", "dsgd-cclip", "dsgd-clip", "dsgd-gclip", "dsgd-n", "gt-adam", "gt-dsgd",
-                               "gt-nsgdm", "qg-dsgdm", "sclip-ef"]
+    assert decentralized() == [
+        "dsgd",
+        "dsgd-cclip",
+        "dsgd-clip",
+        "dsgd-gclip",
+        "dsgd-n",
+        "gt-adam",
+        "gt-dsgd",
+        "gt-nsgdm",
+        "qg-dsgdm",
+        "sclip-ef",
+    ]
 
 
 # ---- 4 gloo processes against the simulator -------------------------------------------------------
+
 
 def _equivalence_body(rank: int, world: int, algs: list[str]) -> dict:
     out = {}
@@ -197,7 +213,7 @@ def test_simulated_resume_ends_identical(tmp_path):
     run_config(LAUNCH_CFG, out, progress=False, plot=False)
     loop = make_loop(build_components(LAUNCH_CFG))
     loop.steps = 10
-    save_checkpoint(out, loop, 10, loop.run())          # as if the run had stopped after its step-10 checkpoint
+    save_checkpoint(out, loop, 10, loop.run())  # as if the run had stopped after its step-10 checkpoint
     (out / "summary.json").unlink()
     resumed = run_config(LAUNCH_CFG, out, resume=True, progress=False, plot=False)
     assert resumed["metrics"] == full["metrics"] and resumed["comm"] == full["comm"]

@@ -1,5 +1,6 @@
 """The drop-in DecentralizedOptimizer: 4 processes equal the simulator, state dicts round-trip, and the
 example script trains."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -43,10 +44,9 @@ def _body(rank: int, world: int) -> dict:
 
     out = {}
     for alg, hyper in CASES.items():
-        torch.manual_seed(rank)                                   # different inits: sync_init makes them equal
+        torch.manual_seed(rank)  # different inits: sync_init makes them equal
         model = torch.nn.Linear(DIM, 1).double()
-        opt = DecentralizedOptimizer(model.parameters(), algorithm=alg, topology="ring", steps=100, timeout=30,
-                                     **hyper)
+        opt = DecentralizedOptimizer(model.parameters(), algorithm=alg, topology="ring", steps=100, timeout=30, **hyper)
         x0 = opt.flat_params()
         _train(model, opt, rank, STEPS // 2)
         saved_model = {k: v.clone() for k, v in model.state_dict().items()}
@@ -56,8 +56,9 @@ def _body(rank: int, world: int) -> dict:
         # a fresh model and optimizer restored from the state dicts continue identically
         model2 = torch.nn.Linear(DIM, 1).double()
         model2.load_state_dict(saved_model)
-        opt2 = DecentralizedOptimizer(model2.parameters(), algorithm=alg, topology="ring", steps=100, timeout=30,
-                                      sync_init=False, **hyper)
+        opt2 = DecentralizedOptimizer(
+            model2.parameters(), algorithm=alg, topology="ring", steps=100, timeout=30, sync_init=False, **hyper
+        )
         opt2.load_state_dict(saved_opt)
         _train(model2, opt2, rank, STEPS - STEPS // 2)
         out[alg] = (x0, x_full, opt2.flat_params(), opt.comm.stats.as_dict())
@@ -74,7 +75,7 @@ def test_optimizer_matches_simulator_and_round_trips():
     W = TOPOLOGIES.build("ring", {}, n=WORLD).W
     for alg, hyper in CASES.items():
         x0 = res[0][alg][0]
-        assert all(torch.equal(r[alg][0], x0) for r in res)              # common start (rank 0's)
+        assert all(torch.equal(r[alg][0], x0) for r in res)  # common start (rank 0's)
         comm = SimulatedComm(W)
         algorithm = ALGORITHMS.build(alg, hyper, steps=100)
         s = algorithm.init(x0.expand(WORLD, -1).clone(), comm)
@@ -92,7 +93,7 @@ def test_optimizer_matches_simulator_and_round_trips():
         for i, r in enumerate(res):
             _, x_full, x_resumed, stats = r[alg]
             assert (x_full[0] - s["x"][i]).abs().max().item() <= 1e-10, alg
-            assert torch.equal(x_resumed, x_full), alg                      # state_dict round trip: bit-identical
+            assert torch.equal(x_resumed, x_full), alg  # state_dict round trip: bit-identical
             assert stats == comm.stats.as_dict()
     first = res[0]["example"]
-    assert all(r["example"] == first for r in res) and first < 0.5          # the example trains (from ~0.8)
+    assert all(r["example"] == first for r in res) and first < 0.5  # the example trains (from ~0.8)

@@ -1,5 +1,6 @@
 """DistributedComm keeps a sparse W sparse: the exchange plan and each rank's rows come from the non-zeros
 (memory linear in the edges), and a gossip round equals the simulator's."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,7 +27,7 @@ def test_sparse_plan_and_rows_equal_the_dense_ones(name, n):
         dense, csr = local_rows(W, lo, hi, cols), local_rows(sp.csr_array(W), lo, hi, cols)
         assert sp.issparse(csr) and not sp.issparse(dense)
         assert np.array_equal(dense, csr.toarray())
-        assert csr.nnz == np.count_nonzero(W[lo:hi])          # only my rows' non-zeros are kept
+        assert csr.nnz == np.count_nonzero(W[lo:hi])  # only my rows' non-zeros are kept
 
 
 def _round_body(rank: int, world: int, n: int) -> dict:
@@ -35,8 +36,14 @@ def _round_body(rank: int, world: int, n: int) -> dict:
     w_own, w_got = comm.matrix(torch.float64, torch.device("cpu"))
     z = torch.arange(n * 3, dtype=torch.float64).reshape(n, 3).sin()
     y = comm.mix(z[comm.nodes])
-    return {"nodes": comm.nodes.tolist(), "y": y, "edges": comm.edges, "layouts": (w_own.layout, w_got.layout),
-            "nnz": int(w_own._nnz() + w_got._nnz()), "sent": sorted(comm._send)}
+    return {
+        "nodes": comm.nodes.tolist(),
+        "y": y,
+        "edges": comm.edges,
+        "layouts": (w_own.layout, w_got.layout),
+        "nnz": int(w_own._nnz() + w_got._nnz()),
+        "sent": sorted(comm._send),
+    }
 
 
 @pytest.mark.multiprocess

@@ -1,5 +1,6 @@
 """The torchrun entry point (``python -m tailtamer.distributed.run``) as two "machines" on localhost, in both
 documented rendezvous forms, and the backend/device rules checked before any process starts."""
+
 from __future__ import annotations
 
 import json
@@ -16,16 +17,21 @@ import torch
 from tailtamer.comm.backends import backend_for, check_backend
 from tailtamer.config import dumps_toml
 from tailtamer.distributed.run import launch
-from tailtamer.rundir.checkpoint import CHECKPOINT
 from tailtamer.errors import ConfigError
 from tailtamer.experiments.runner import run_config
+from tailtamer.rundir.checkpoint import CHECKPOINT
 
-CFG = {"problem": {"name": "tokenized-regression", "samples": 560}, "algorithm": {"name": "gt-nsgdm"},
-       "topology": {"name": "ring", "n": 5}, "noise": {"name": "student-t", "df": 2.5, "scale": 0.5},
-       "run": {"steps": 30, "seed": 7, "eval_every": 5, "dtype": "float64", "checkpoint_every": 10}}
+CFG = {
+    "problem": {"name": "tokenized-regression", "samples": 560},
+    "algorithm": {"name": "gt-nsgdm"},
+    "topology": {"name": "ring", "n": 5},
+    "noise": {"name": "student-t", "df": 2.5, "scale": 0.5},
+    "run": {"steps": 30, "seed": 7, "eval_every": 5, "dtype": "float64", "checkpoint_every": 10},
+}
 
 
 # ---- backend rules (no processes) ---------------------------------------------------------------------
+
 
 def test_backend_follows_the_device():
     assert backend_for("cpu") == "gloo" and backend_for("cuda") == "nccl" and backend_for("cuda:1") == "nccl"
@@ -38,7 +44,7 @@ def test_backend_device_mismatch_is_refused():
         check_backend("nccl", "cpu")
     with pytest.raises(ConfigError, match="unknown backend 'mpi'"):
         check_backend("mpi", "cpu")
-    check_backend("gloo", "cpu", local_processes=64)          # gloo: any number of processes
+    check_backend("gloo", "cpu", local_processes=64)  # gloo: any number of processes
 
 
 def test_nccl_needs_cuda_and_one_gpu_per_process(monkeypatch):
@@ -55,10 +61,11 @@ def test_nccl_needs_cuda_and_one_gpu_per_process(monkeypatch):
 def test_launch_refuses_a_wrong_backend_before_starting_processes(tmp_path):
     with pytest.raises(ConfigError, match="moves CUDA tensors"):
         launch(CFG, tmp_path / "out", 4, backend="nccl")
-    assert not (tmp_path / "out").exists()                     # nothing written, nothing started
+    assert not (tmp_path / "out").exists()  # nothing written, nothing started
 
 
 # ---- torchrun, two agents on localhost ---------------------------------------------------------------
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -66,13 +73,35 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _agents(flags: list[list[str]], cfg: Path, out: Path, *extra: str, env: dict | None = None
-            ) -> list[subprocess.CompletedProcess]:
+def _agents(
+    flags: list[list[str]], cfg: Path, out: Path, *extra: str, env: dict | None = None
+) -> list[subprocess.CompletedProcess]:
     """Start one torchrun agent per flag list at once (two "machines") and wait for all of them."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
-    procs = [subprocess.Popen([sys.executable, "-m", "torch.distributed.run", *f, "-m", "tailtamer.distributed.run",
-                               str(cfg), "--out", str(out), "--no-plot", "--timeout", "20", *extra],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for f in flags]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "torch.distributed.run",
+                *f,
+                "-m",
+                "tailtamer.distributed.run",
+                str(cfg),
+                "--out",
+                str(out),
+                "--no-plot",
+                "--timeout",
+                "20",
+                *extra,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for f in flags
+    ]
     done = []
     for p in procs:
         stdout, stderr = p.communicate(timeout=240)
@@ -82,14 +111,39 @@ def _agents(flags: list[list[str]], cfg: Path, out: Path, *extra: str, env: dict
 
 def _rendezvous(port: int) -> list[list[str]]:
     """The documented multi-machine form: c10d rendezvous, 2 nodes × 2 processes."""
-    return [["--nnodes", "2", "--nproc-per-node", "2", "--rdzv-backend", "c10d",
-             "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-id", "tailtamer-test"]] * 2
+    return [
+        [
+            "--nnodes",
+            "2",
+            "--nproc-per-node",
+            "2",
+            "--rdzv-backend",
+            "c10d",
+            "--rdzv-endpoint",
+            f"127.0.0.1:{port}",
+            "--rdzv-id",
+            "tailtamer-test",
+        ]
+    ] * 2
 
 
 def _static(port: int) -> list[list[str]]:
     """The documented older form: fixed node ranks and a master address."""
-    return [["--nnodes", "2", "--node-rank", str(r), "--nproc-per-node", "2", "--master-addr", "127.0.0.1",
-             "--master-port", str(port)] for r in (0, 1)]
+    return [
+        [
+            "--nnodes",
+            "2",
+            "--node-rank",
+            str(r),
+            "--nproc-per-node",
+            "2",
+            "--master-addr",
+            "127.0.0.1",
+            "--master-port",
+            str(port),
+        ]
+        for r in (0, 1)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +169,7 @@ def test_torchrun_on_two_machines_matches_the_simulator(torchrun_runs):
     for k, v in sim["metrics"].items():
         assert math.isclose(real["metrics"][k], v, rel_tol=1e-9, abs_tol=1e-12), k
     printed = [a.stdout for a in agents if "run folder:" in a.stdout]
-    assert len(printed) == 1                                   # only global rank 0 reports
+    assert len(printed) == 1  # only global rank 0 reports
     assert json.loads(printed[0].strip().splitlines()[-1])["metrics"] == real["metrics"]
 
 

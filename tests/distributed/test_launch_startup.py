@@ -1,5 +1,6 @@
 """Launch starts fast (issue 25, item 8): ranks fork from a preloaded forkserver, see the launching process's
 environment, and a run's clock starts when every rank is ready (the comm's barrier), not at the first rank's."""
+
 from __future__ import annotations
 
 import os
@@ -10,7 +11,7 @@ import torch.distributed as dist
 
 from tailtamer.distributed.launcher import spawn
 
-SLOW = 1.5          # seconds rank 1 takes longer to get ready than rank 0
+SLOW = 1.5  # seconds rank 1 takes longer to get ready than rank 0
 
 
 def _late_rank_body(rank: int, world: int) -> float:
@@ -50,6 +51,6 @@ def test_ranks_fork_preloaded_and_see_the_environment_of_the_launch(monkeypatch)
     second = spawn(_env_body, 2, timeout=60)
     took = time.perf_counter() - t0
     assert [v[0] for v in first] == ["first"] * 2 and [v[0] for v in second] == ["second"] * 2
-    assert all(v[2] for v in first + second)           # tailtamer came with the fork, not imported by the rank
-    assert took < 10.0, took                             # no torch import per rank (a loaded machine: slack)
+    assert all(v[2] for v in first + second)  # tailtamer came with the fork, not imported by the rank
+    assert took < 10.0, took  # no torch import per rank (a loaded machine: slack)
     assert not dist.is_initialized()

@@ -1,4 +1,5 @@
 """:func:`tailtamer.memory.keep_heap_memory` hands glibc values it can take (mallopt's value is a C int)."""
+
 from __future__ import annotations
 
 import ctypes
@@ -12,7 +13,7 @@ class _Libc:
 
     def mallopt(self, param: int, value) -> int:
         value = value.value if isinstance(value, ctypes.c_int) else value
-        self.calls.append((param, ctypes.c_int(value).value))     # what a C int parameter receives
+        self.calls.append((param, ctypes.c_int(value).value))  # what a C int parameter receives
         return 1
 
 

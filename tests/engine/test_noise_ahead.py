@@ -2,6 +2,7 @@
 for every registered noise model and both dtypes, for a stacked run's rows and a standalone run's (all nodes,
 or a distributed rank's subset), through both oracles, across two calls a step, more steps than one draw
 covers, and a jump back."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,10 +34,10 @@ def test_a_multi_step_draw_is_each_steps_draw_bit_for_bit(name, dtype):
     ahead = noise.sample(na.StepRows(stacked, K), torch.arange(K * N), step, d, call=1, dtype=dtype)
     for k in range(K):
         one = noise.sample(stacked, torch.arange(N), step + k, d, call=1, dtype=dtype)
-        assert torch.equal(ahead[k * N:(k + 1) * N], one)
+        assert torch.equal(ahead[k * N : (k + 1) * N], one)
         for r, seed in enumerate(seeds):
-            assert torch.equal(one[r * n:(r + 1) * n], noise.sample(seed, torch.arange(n), step + k, d, 1, dtype))
-    assert not torch.equal(ahead[:N], ahead[N:2 * N])
+            assert torch.equal(one[r * n : (r + 1) * n], noise.sample(seed, torch.arange(n), step + k, d, 1, dtype))
+    assert not torch.equal(ahead[:N], ahead[N : 2 * N])
     sub = np.array([K * N - 1, 0, N + 2])
     nodes, keys = na.StepRows(stacked, K).decode(sub, "noise", step, 1)
     want = [stacked.decode(np.array([i]), "noise", step + k, 1) for k, i in ((K - 1, N - 1), (0, 0), (1, 2))]

@@ -1,27 +1,31 @@
 """What people see (issue 25, items 5 and 7): a lost worker is named on the console, ``list`` takes a heading's
 name, registry summaries are whole sentences, ``sde`` shows progress and says when every path blew up."""
+
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
+from test_reliability import LAB
 
 from tailtamer.api import build_components
 from tailtamer.cli.main import main
 from tailtamer.distributed.asynchronous.server import ServerLoop
 from tailtamer.engine.events.loop import make_async_loop
 from tailtamer.engine.events.replay import Event
+from tailtamer.problems import PROBLEMS
 from tailtamer.sde import build_lab
 from tailtamer.sde.command import headline, run_shown
 from tailtamer.timing import TIMINGS
-from tailtamer.problems import PROBLEMS
-from test_reliability import LAB
 
 
 def test_a_lost_worker_is_named_on_the_console_as_it_happens(capsys):
-    c = {"problem": {"name": "quadratic", "dim": 3}, "algorithm": {"name": "asgd", "lr": 0.05},
-         "topology": {"name": "server", "n": 3}, "run": {"steps": 5}}
+    c = {
+        "problem": {"name": "quadratic", "dim": 3},
+        "algorithm": {"name": "asgd", "lr": 0.05},
+        "topology": {"name": "server", "n": 3},
+        "run": {"steps": 5},
+    }
     loop = make_async_loop(build_components(c), [], ServerLoop, time_scale=1.0, timeout=1.0)
     loop._lose(loop.initial_state(), Event("lost", 1, 0.5, reason="rank 2 died or is unreachable"), 0)
     err = capsys.readouterr().err
@@ -34,8 +38,9 @@ def test_list_takes_the_heading_it_prints(capsys):
     assert "compressors" in out and "topologies" not in out
 
 
-@pytest.mark.parametrize("registry, name", [(TIMINGS, "trace"), (TIMINGS, "straggler"), (PROBLEMS, "quadratic"),
-                                            (PROBLEMS, "sst2")])
+@pytest.mark.parametrize(
+    "registry, name", [(TIMINGS, "trace"), (TIMINGS, "straggler"), (PROBLEMS, "quadratic"), (PROBLEMS, "sst2")]
+)
 def test_a_registry_summary_is_not_cut_mid_sentence(registry, name):
     assert registry.summary(name).endswith((".", ")")), registry.summary(name)
 
@@ -50,7 +55,7 @@ def lab(**sde) -> object:
 
 def test_sde_shows_progress_on_a_terminal():
     stream = io.StringIO()
-    run_shown(lab(horizon=20.0), sde=True, stream=stream, tty=True)       # 400 steps, twice
+    run_shown(lab(horizon=20.0), sde=True, stream=stream, tty=True)  # 400 steps, twice
     assert "800/800" in stream.getvalue() and "steps" in stream.getvalue(), stream.getvalue()
 
 
@@ -76,7 +81,7 @@ def test_e5_reports_progress_on_the_sweeps_clock_not_every_ten_runs(tmp_path, ca
 
     cfg = tomllib.loads(LAB)
     jobs = [(tmp_path / f"r{i}", {**cfg, "sde": {**cfg["sde"], "seed": i, "compare": False}}) for i in range(12)]
-    run_sweep(jobs, workers=1, label="e5-test", run_job=run_folder, pending=pending)    # how E5 runs its cells
+    run_sweep(jobs, workers=1, label="e5-test", run_job=run_folder, pending=pending)  # how E5 runs its cells
     out, err = capsys.readouterr()
     lines = [ln for ln in (out + err).splitlines() if "e5-test" in ln]
     assert len(lines) == 1 and "12/12 runs" in lines[0], lines

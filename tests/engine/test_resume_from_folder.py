@@ -5,6 +5,7 @@ Issue 25, items 2 and 3: ``tailtamer run --resume DIR`` continues from the folde
 found while building leaves no folder behind, a run that fails before its first step removes the folder it
 created, and a ``metrics.jsonl`` cut short is named on resume and recorded in the summary.
 """
+
 from __future__ import annotations
 
 import json
@@ -73,8 +74,7 @@ def _final(out: Path) -> dict:
     return {"metrics": summary["metrics"], "steps": summary["steps"], "status": summary["status"]}
 
 
-def test_the_ctrl_c_hint_resumes_from_the_folder_alone_with_the_set_edits_kept(cfg_file, tmp_path, capsys,
-                                                                               monkeypatch):
+def test_the_ctrl_c_hint_resumes_from_the_folder_alone_with_the_set_edits_kept(cfg_file, tmp_path, capsys, monkeypatch):
     import tailtamer.cli.run_cmd as run_cmd
 
     edits = ["--set", "algorithm.lr=0.03", "--set", "run.seed=7"]
@@ -83,14 +83,15 @@ def test_the_ctrl_c_hint_resumes_from_the_folder_alone_with_the_set_edits_kept(c
 
     out = tmp_path / "cut"
     real = run_cmd.run_config
-    monkeypatch.setattr(run_cmd, "run_config",
-                        lambda cfg, folder, **kw: real(cfg, folder, **{**kw, "callbacks": [StopAt(30)]}))
+    monkeypatch.setattr(
+        run_cmd, "run_config", lambda cfg, folder, **kw: real(cfg, folder, **{**kw, "callbacks": [StopAt(30)]})
+    )
     assert main(["run", str(cfg_file), *edits, "--out", str(out), "--no-plot"]) == 130
     (hint,) = [ln for ln in capsys.readouterr().err.splitlines() if "continue from the last checkpoint" in ln]
     command = shlex.split(hint.split("continue from the last checkpoint with: ", 1)[1])
     assert command[:2] == ["tailtamer", "run"] and str(cfg_file) not in command and "--set" not in command
     monkeypatch.setattr(run_cmd, "run_config", real)
-    assert main([*command[1:], "--no-plot"]) == 0                 # the hint, as printed
+    assert main([*command[1:], "--no-plot"]) == 0  # the hint, as printed
     assert _final(out) == _final(whole)
 
 
@@ -107,8 +108,9 @@ def test_resume_from_the_folder_refuses_set_and_a_second_folder(cfg_file, tmp_pa
 
 
 def test_an_error_found_while_building_leaves_no_folder(tmp_path, capsys):
-    """A timing model's bad value (3 times for 4 workers) was found after config.toml was written (the event loop built it), which left a
-    folder that blocked both a rerun and --resume; now every component is built before the folder exists."""
+    """A timing model's bad value (3 times for 4 workers) was found after config.toml was written (the event loop
+    built it), which left a folder that blocked both a rerun and --resume; now every component is built before the
+    folder exists."""
     bad = tmp_path / "bad.toml"
     bad.write_text(ASYNC)
     out = tmp_path / "run"
@@ -141,11 +143,11 @@ def test_a_run_failing_before_its_first_step_removes_the_folder_it_created(cfg_f
     assert not early.exists()
     with pytest.raises(RuntimeError, match="at step 25"):
         run_config(cfg, late, progress=False, plot=False, callbacks=[_Fail(25)])
-    assert (late / "checkpoint.pt").is_file()                    # past step 0: kept, and resumable
+    assert (late / "checkpoint.pt").is_file()  # past step 0: kept, and resumable
     assert run_config(None, late, resume="strict", progress=False, plot=False)["status"] == "finished"
     kept = tmp_path / "kept"
     kept.mkdir()
-    (kept / "notes.txt").write_text("mine")                      # a folder the run did not create is never removed
+    (kept / "notes.txt").write_text("mine")  # a folder the run did not create is never removed
     with pytest.raises(ConfigError, match="not empty"):
         run_config(cfg, kept, progress=False, plot=False, callbacks=[_Fail(0)])
     assert (kept / "notes.txt").read_text() == "mine"
@@ -158,7 +160,7 @@ def test_a_metrics_file_cut_short_is_named_on_resume_and_recorded(cfg_file, tmp_
         run_config(cfg, out, progress=False, plot=False, callbacks=[StopAt(50)])
     rows = (out / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(r)["step"] for r in rows] == [0, 10, 20, 30, 40, 50]
-    (out / "metrics.jsonl").write_text("\n".join(rows[:2]) + "\n")          # a file cut short: 20..50 lost
+    (out / "metrics.jsonl").write_text("\n".join(rows[:2]) + "\n")  # a file cut short: 20..50 lost
     summary = run_config(None, out, resume="strict", progress=False, plot=False)
     err = capsys.readouterr().err
     assert "lacks 3 evaluation(s) before the checkpoint at step 40 (steps 20, 30, 40)" in err

@@ -3,10 +3,12 @@
 Facts checked: a member of a stacked run draws what its standalone run draws (:class:`tailtamer.rng.RowSeeds`), so
 its metrics equal the standalone run's within 1e-12 in float64 for every registered decentralized and
 local-update method, stacked for real (no member runs alone), with members that differ in seed and step size
-(and, for local-update methods, in which clients each round samples and in server settings); mixing and averaging stay within a
-member; a diverging member is reported as its standalone run reports it while the others go on; sweeps group
+(and, for local-update methods, in which clients each round samples and in server settings); mixing and
+averaging stay within a member; a diverging member is reported as its standalone run reports it while the
+others go on; sweeps group
 their jobs into stacked runs and skip finished folders.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,10 +22,10 @@ from tailtamer import rng
 from tailtamer.algorithms import ALGORITHMS
 from tailtamer.comm import SimulatedComm
 from tailtamer.comm.stacked import StackedComm
-from tailtamer.rundir.folder import read_metrics, read_summary
-from tailtamer.experiments.stacked import StackedRun, plan, run_stacked
 from tailtamer.experiments.runner import run_config
+from tailtamer.experiments.stacked import StackedRun, plan, run_stacked
 from tailtamer.experiments.sweep import run_sweep
+from tailtamer.rundir.folder import read_metrics, read_summary
 from tailtamer.topology import build_topology
 
 TOL = 1e-12
@@ -38,13 +40,16 @@ def _by_family(family: str) -> list[str]:
     return [n for n in NAMES if _family(n) == family]
 
 
-def _cfg(name: str, seed: int, lr: float | None, steps: int, topology: dict, noise: str = "student-t",
-         **extra) -> dict:
+def _cfg(name: str, seed: int, lr: float | None, steps: int, topology: dict, noise: str = "student-t", **extra) -> dict:
     alg = {"name": name, **({"lr": lr} if lr is not None else {}), **extra}
     noise_cfg = {"name": noise, "scale": 0.1, **({"df": 1.5} if noise == "student-t" else {})}
-    return {"problem": {"name": "tokenized-regression", "samples": 120, "dim": 5}, "algorithm": alg,
-            "topology": topology, "noise": noise_cfg,
-            "run": {"steps": steps, "seed": seed, "eval_every": 2, "dtype": "float64"}}
+    return {
+        "problem": {"name": "tokenized-regression", "samples": 120, "dim": 5},
+        "algorithm": alg,
+        "topology": topology,
+        "noise": noise_cfg,
+        "run": {"steps": steps, "seed": seed, "eval_every": 2, "dtype": "float64"},
+    }
 
 
 def _rows(folder: Path) -> list[dict]:
@@ -57,7 +62,7 @@ def _assert_same(stacked: Path, alone: Path) -> None:
     for x, y in zip(a, b):
         assert x.keys() == y.keys()
         for k in x:
-            same = x[k] == y[k] or (x[k] != x[k] and y[k] != y[k])      # equal, or both NaN
+            same = x[k] == y[k] or (x[k] != x[k] and y[k] != y[k])  # equal, or both NaN
             assert same or abs(x[k] - y[k]) <= TOL * max(1.0, abs(y[k])), (stacked, x["step"], k, x[k], y[k])
     sa, sb = read_summary(stacked), read_summary(alone)
     assert sa["status"] == sb["status"]
@@ -101,8 +106,13 @@ def test_every_local_update_member_equals_its_standalone_run(tmp_path, monkeypat
     server step size (a row per member on the server's side), two local steps a round."""
     _no_fallback(monkeypatch)
     server = {"name": "server", "n": 4}
-    _compare(tmp_path, [_cfg(name, seed, lr, 4, server, clients=0.5, local_steps=2, outer_lr=olr)
-                        for seed, lr, olr in ((0, 0.01, 0.5), (1, 0.003, 0.5), (2, 0.01, 0.25))])
+    _compare(
+        tmp_path,
+        [
+            _cfg(name, seed, lr, 4, server, clients=0.5, local_steps=2, outer_lr=olr)
+            for seed, lr, olr in ((0, 0.01, 0.5), (1, 0.003, 0.5), (2, 0.01, 0.25))
+        ],
+    )
 
 
 def test_logistic_members_use_the_stacked_gradient_and_equal_their_standalone_runs(tmp_path, monkeypatch):
@@ -114,17 +124,22 @@ def test_logistic_members_use_the_stacked_gradient_and_equal_their_standalone_ru
     calls = []
     real = Logistic.stacked_grad
     monkeypatch.setattr(Logistic, "stacked_grad", lambda self, x: (calls.append(x.shape), real(self, x))[1])
-    cfgs = [{**_cfg("gt-nsgdm", seed, lr, 6, {"name": "ring", "n": 6}, beta=0.8),
-             "problem": {"name": "logistic", "samples": 120, "dim": 5, "reg": 0.1}}
-            for seed, lr in ((0, 0.01), (1, 0.003), (2, 0.01))]
+    cfgs = [
+        {
+            **_cfg("gt-nsgdm", seed, lr, 6, {"name": "ring", "n": 6}, beta=0.8),
+            "problem": {"name": "logistic", "samples": 120, "dim": 5, "reg": 0.1},
+        }
+        for seed, lr in ((0, 0.01), (1, 0.003), (2, 0.01))
+    ]
     _compare(tmp_path, cfgs)
-    assert (18, 5) in calls                              # three members of six nodes in one call
+    assert (18, 5) in calls  # three members of six nodes in one call
 
 
-@pytest.mark.parametrize("name, topology, extra", [("dsgd", {"name": "ring", "n": 6}, {}),
-                                                   ("fedavg", {"name": "server", "n": 6}, {"clients": 0.5})])
-def test_least_squares_minibatches_are_drawn_for_all_members_in_one_call(tmp_path, monkeypatch, name, topology,
-                                                                         extra):
+@pytest.mark.parametrize(
+    "name, topology, extra",
+    [("dsgd", {"name": "ring", "n": 6}, {}), ("fedavg", {"name": "server", "n": 6}, {"clients": 0.5})],
+)
+def test_least_squares_minibatches_are_drawn_for_all_members_in_one_call(tmp_path, monkeypatch, name, topology, extra):
     """Least squares draws each node's minibatch by tailtamer.rng alone (``grad_takes_row_seeds``): a stacked run
     passes its row ids and members' seeds in one call, and each member still equals its standalone run (its
     own minibatches: members differ in seed)."""
@@ -133,19 +148,27 @@ def test_least_squares_minibatches_are_drawn_for_all_members_in_one_call(tmp_pat
     _no_fallback(monkeypatch)
     calls = []
     real = LeastSquares.grad
-    monkeypatch.setattr(LeastSquares, "grad", lambda self, x, *a, **k: (calls.append(x.shape), real(self, x, *a, **k))[1])
-    cfgs = [{**_cfg(name, seed, lr, 5, topology, **extra), "problem": {"name": "least-squares", "dim": 5,
-                                                                       "samples": 200, "batch": 4}}
-            for seed, lr in ((0, 0.05), (1, 0.02), (2, 0.05))]
+    monkeypatch.setattr(
+        LeastSquares, "grad", lambda self, x, *a, **k: (calls.append(x.shape), real(self, x, *a, **k))[1]
+    )
+    cfgs = [
+        {
+            **_cfg(name, seed, lr, 5, topology, **extra),
+            "problem": {"name": "least-squares", "dim": 5, "samples": 200, "batch": 4},
+        }
+        for seed, lr in ((0, 0.05), (1, 0.02), (2, 0.05))
+    ]
     _compare(tmp_path, cfgs)
-    assert (18, 5) in calls and (6, 5) in calls          # three members of six nodes in one call; alone, six rows
+    assert (18, 5) in calls and (6, 5) in calls  # three members of six nodes in one call; alone, six rows
     assert all(shape[0] in (6, 18) for shape in calls)
 
 
 def test_random_compressor_draws_per_member(tmp_path):
     """A compressor drawing per node (rand-k) in a stacked run: each member draws with its own seed."""
-    cfgs = [{**_cfg("choco-sgd", s, lr, 6, {"name": "ring", "n": 6}), "compression": {"name": "rand-k", "k": 2}}
-            for s, lr in ((3, 0.01), (4, 0.02))]
+    cfgs = [
+        {**_cfg("choco-sgd", s, lr, 6, {"name": "ring", "n": 6}), "compression": {"name": "rand-k", "k": 2}}
+        for s, lr in ((3, 0.01), (4, 0.02))
+    ]
     _compare(tmp_path, cfgs)
 
 
@@ -156,23 +179,24 @@ def test_row_seeds_draw_each_members_standalone_numbers():
     for draw in (rng.uniform, rng.normal, rng.bits, rng.bits_reference):
         got = draw(s, "noise", rows, 7, 3, 1)
         for r, seed in enumerate(seeds):
-            assert torch.equal(got[r * n:(r + 1) * n], draw(seed, "noise", torch.arange(n), 7, 3, 1))
+            assert torch.equal(got[r * n : (r + 1) * n], draw(seed, "noise", torch.arange(n), 7, 3, 1))
     ids, cols = torch.tensor([11, 0, 6]), torch.tensor([2, 1, 0])
     assert torch.equal(rng.uniform_at(s, "x", ids, cols, 3), rng.uniform(s, "x", rows, 3, 3)[ids, cols])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError):  # noqa: PT011 - a row past the last member: any message
         rng.uniform(s, "x", torch.tensor([len(seeds) * n]), 0, 1)
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-@pytest.mark.parametrize("schedule,warmup", [("constant", 0), ({"name": "poly", "power": 1.0}, 0),
-                                             ("cosine", 7), ({"name": "robbins-monro", "power": 0.7}, 3)])
+@pytest.mark.parametrize(
+    "schedule,warmup",
+    [("constant", 0), ({"name": "poly", "power": 1.0}, 0), ("cosine", 7), ({"name": "robbins-monro", "power": 0.7}, 3)],
+)
 def test_members_sharing_a_schedule_get_exactly_their_own_step_sizes(dtype, schedule, warmup):
     """The stacked step size evaluates the shared factor once and scales the members' rates: every row holds
     the member's own lr_t converted to the run's dtype, bit for bit, warm-up included."""
+    import tailtamer.algorithms.server.step_rules  # noqa: F401  (registers robbins-monro)
     from tailtamer.engine.stacked.rows import RowExpander, RowValues, merge
     from tailtamer.schedules import StackedStepSize, make_lr
-
-    import tailtamer.algorithms.server.step_rules  # noqa: F401  (registers robbins-monro)
 
     lrs, n, T = (0.1, 0.03, 0.007), 2, 40
     members = [make_lr(lr, schedule, warmup, T) for lr in lrs]
@@ -182,9 +206,9 @@ def test_members_sharing_a_schedule_get_exactly_their_own_step_sizes(dtype, sche
         rows = stacked(t)
         assert rows.dtype == dtype and rows.shape == (len(lrs) * n, 1)
         for r, m in enumerate(members):
-            assert torch.equal(rows[r * n:(r + 1) * n], torch.full((n, 1), m(t), dtype=dtype)), (t, r)
+            assert torch.equal(rows[r * n : (r + 1) * n], torch.full((n, 1), m(t), dtype=dtype)), (t, r)
     same = [make_lr(0.1, schedule, warmup, T) for _ in lrs]
-    assert merge(same, RowExpander(len(lrs), n, 1, dtype)) is same[0]      # equal members: one Python float
+    assert merge(same, RowExpander(len(lrs), n, 1, dtype)) is same[0]  # equal members: one Python float
     other = members[:-1] + [make_lr(lrs[-1], "constant" if schedule != "constant" else "cosine", warmup, T)]
     assert isinstance(merge(other, RowExpander(len(lrs), n, 1, dtype)), RowValues)
 
@@ -198,24 +222,27 @@ def test_stacked_comm_mixes_and_averages_within_each_member(kernel):
     mixed, mean = comm.mix(z), comm.mean(z)
     W = torch.as_tensor(np.asarray(topo.W.todense() if hasattr(topo.W, "todense") else topo.W))
     for r in range(3):
-        zr = z[r * 8:(r + 1) * 8]
-        assert torch.allclose(mixed[r * 8:(r + 1) * 8], W @ zr, atol=1e-15, rtol=0)
-        assert torch.equal(mean[r * 8:(r + 1) * 8], zr.mean(0, keepdim=True).expand_as(zr))
-    z[8:16] = float("nan")                             # a poisoned member leaves the others untouched
+        zr = z[r * 8 : (r + 1) * 8]
+        assert torch.allclose(mixed[r * 8 : (r + 1) * 8], W @ zr, atol=1e-15, rtol=0)
+        assert torch.equal(mean[r * 8 : (r + 1) * 8], zr.mean(0, keepdim=True).expand_as(zr))
+    z[8:16] = float("nan")  # a poisoned member leaves the others untouched
     assert torch.isfinite(comm.mix(z)[:8]).all() and torch.isfinite(comm.mean(z)[16:]).all()
     assert comm.stats.mixes == 2 and comm.stats.messages == member.edges * 2 + 2 * 8
 
 
-@pytest.mark.parametrize("name, topology, extra", [("dsgd", {"name": "ring", "n": 6}, {}),
-                                                   ("adam-sgd", {"name": "server", "n": 4}, {"clients": 0.5})])
+@pytest.mark.parametrize(
+    "name, topology, extra",
+    [("dsgd", {"name": "ring", "n": 6}, {}), ("adam-sgd", {"name": "server", "n": 4}, {"clients": 0.5})],
+)
 def test_a_diverging_member_is_reported_as_alone_and_the_others_go_on(tmp_path, monkeypatch, name, topology, extra):
     """Stacked for real; a local-update member's server rows are frozen with its client rows."""
     from tailtamer.errors import NonFiniteError
 
     _no_fallback(monkeypatch)
     quad = {"name": "quadratic", "dim": 4}
-    cfgs = [{**_cfg(name, s, lr, 12, topology, **extra), "problem": quad}
-            for s, lr in ((0, 0.01), (1, 1e200), (2, 0.003))]
+    cfgs = [
+        {**_cfg(name, s, lr, 12, topology, **extra), "problem": quad} for s, lr in ((0, 0.01), (1, 1e200), (2, 0.003))
+    ]
     jobs = [(str(tmp_path / f"member{i}"), c) for i, c in enumerate(cfgs)]
     run_stacked(jobs, plot=False)
     monkeypatch.undo()
@@ -231,19 +258,37 @@ def test_a_diverging_member_is_reported_as_alone_and_the_others_go_on(tmp_path, 
     assert [read_summary(tmp_path / f"member{i}")["status"] for i in (0, 2)] == ["finished", "finished"]
 
 
-@pytest.mark.parametrize("name, differ", [
-    ("adam2", {"beta1": (0.9, 0.8, 0.9), "outer_beta1": (0.9, 0.9, 0.5), "outer_eps": (1e-3, 1e-2, 1e-3)}),
-    ("bi2clip", {"u": (1.0, 0.3, 1.0), "outer_u": (1.0, 1.0, 0.2), "outer_d": (0.01, 0.05, 0.01)}),
-    ("diloco", {"weight_decay": (0.1, 0.0, 0.1), "outer_momentum": (0.9, 0.5, 0.7)}),
-])
+@pytest.mark.parametrize(
+    "name, differ",
+    [
+        ("adam2", {"beta1": (0.9, 0.8, 0.9), "outer_beta1": (0.9, 0.9, 0.5), "outer_eps": (1e-3, 1e-2, 1e-3)}),
+        ("bi2clip", {"u": (1.0, 0.3, 1.0), "outer_u": (1.0, 1.0, 0.2), "outer_d": (0.01, 0.05, 0.01)}),
+        ("diloco", {"weight_decay": (0.1, 0.0, 0.1), "outer_momentum": (0.9, 0.5, 0.7)}),
+    ],
+)
 def test_local_update_members_keep_their_own_client_state_and_server_settings(tmp_path, monkeypatch, name, differ):
     """Members that differ in client and server (``outer_*``) settings, with each client's optimizer state kept
     across rounds (``reset_inner = false``: a per-client update count): stacked for real, each equal to its
     standalone run. The server settings act on one row per member, the client ones on its n rows."""
     _no_fallback(monkeypatch)
     server = {"name": "server", "n": 5}
-    _compare(tmp_path, [_cfg(name, seed, 0.01, 5, server, clients=0.6, local_steps=2, reset_inner=False,
-                             **{k: v[seed] for k, v in differ.items()}) for seed in range(3)])
+    _compare(
+        tmp_path,
+        [
+            _cfg(
+                name,
+                seed,
+                0.01,
+                5,
+                server,
+                clients=0.6,
+                local_steps=2,
+                reset_inner=False,
+                **{k: v[seed] for k, v in differ.items()},
+            )
+            for seed in range(3)
+        ],
+    )
 
 
 def test_plan_groups_by_shape_and_sweeps_skip_finished_folders(tmp_path):
@@ -256,7 +301,7 @@ def test_plan_groups_by_shape_and_sweeps_skip_finished_folders(tmp_path):
     units = plan(jobs, workers=1)
     stacks = [u for u in units if isinstance(u, StackedRun)]
     assert [sorted(b.folders) for b in stacks] == [sorted(f for f, _ in jobs[:4]), sorted(f for f, _ in jobs[6:8])]
-    assert len(units) == 2 + 3                # two stacked runs; other-n, dsgd and fedavg with other local steps alone
+    assert len(units) == 2 + 3  # two stacked runs; other-n, dsgd and fedavg with other local steps alone
     assert len([u for u in plan(jobs, workers=2) if isinstance(u, StackedRun)]) == 3
     run_sweep(jobs[:4], workers=1, progress=False)
     stamps = {f: (Path(f) / "summary.json").stat().st_mtime_ns for f, _ in jobs[:4]}
@@ -272,8 +317,12 @@ def test_model_workloads_are_not_grouped():
     sweep runs exactly as before), while the same method on a synthetic problem is grouped."""
     from tailtamer.experiments.stacked import stack_key
 
-    gpt = {"problem": {"name": "gpt-multi30k"}, "algorithm": {"name": "gt-nsgdm", "lr": 0.1},
-           "topology": {"name": "ring", "n": 8}, "run": {"steps": 4, "seed": 0}}
+    gpt = {
+        "problem": {"name": "gpt-multi30k"},
+        "algorithm": {"name": "gt-nsgdm", "lr": 0.1},
+        "topology": {"name": "ring", "n": 8},
+        "run": {"steps": 4, "seed": 0},
+    }
     units = plan([(f"g{s}", {**gpt, "run": {"steps": 4, "seed": s}}) for s in (0, 1, 2)], workers=1)
     assert not any(isinstance(u, StackedRun) for u in units) and len(units) == 3
     assert stack_key(_cfg("gt-nsgdm", 0, 0.01, 4, {"name": "ring", "n": 6})) is not None
@@ -330,7 +379,7 @@ def test_vectorised_metrics_equal_each_members_own():
     x = torch.randn(R * n, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     every = prob.stacked_metrics(x, R, comm.nodes)
     for r in range(R):
-        alone = prob.metrics(x[r * n:(r + 1) * n], comm.member)
+        alone = prob.metrics(x[r * n : (r + 1) * n], comm.member)
         assert every[r].keys() == alone.keys()
         assert all(abs(every[r][k] - alone[k]) <= TOL * max(1.0, abs(alone[k])) for k in alone)
     assert PROBLEMS.build("least-squares", {"dim": 4}, n=n).stacked_metrics(x, R, comm.nodes) is None

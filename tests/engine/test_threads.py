@@ -1,4 +1,5 @@
 """Threads chosen from the problem size and the runs sharing the machine; --threads pins them."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,17 +19,19 @@ def _restore():
 
 
 def test_one_thread_for_small_problems_and_shared_machines():
-    assert threads.choose(20, 20, cores=16) == 1                        # E1
-    assert threads.choose(1000, 1000, cores=16) == 1                    # below 2**20 entries
-    assert threads.choose(10_000, 1_000, cores=16) == 9                 # 1e7 entries: 9 threads' worth
-    assert threads.choose(10_000, 1_000, cores=4) == 4                  # capped by the cores
-    assert threads.choose(10_000, 1_000, cores=16, sharing=8) == 2      # and by the runs sharing them
+    assert threads.choose(20, 20, cores=16) == 1  # E1
+    assert threads.choose(1000, 1000, cores=16) == 1  # below 2**20 entries
+    assert threads.choose(10_000, 1_000, cores=16) == 9  # 1e7 entries: 9 threads' worth
+    assert threads.choose(10_000, 1_000, cores=4) == 4  # capped by the cores
+    assert threads.choose(10_000, 1_000, cores=16, sharing=8) == 2  # and by the runs sharing them
     assert threads.choose(10_000, 1_000, cores=2, sharing=7) == 1
 
 
 def test_a_pinned_count_wins_and_zero_goes_back_to_choosing():
     threads.fix(3)
-    assert threads.resolve(20, 20) == 3 and threads.for_sharing(2, lambda: (1 // 0, 0)) == 3   # the pinned count: size() never called
+    assert (
+        threads.resolve(20, 20) == 3 and threads.for_sharing(2, lambda: (1 // 0, 0)) == 3
+    )  # the pinned count: size() never called
     threads.fix(0)
     assert threads.fixed() is None and threads.resolve(20, 20) == 1
     with pytest.raises(ConfigError, match="--threads must be ≥ 0"):
@@ -36,8 +39,12 @@ def test_a_pinned_count_wins_and_zero_goes_back_to_choosing():
 
 
 def _cfg(n: int, d: int) -> dict:
-    return {"problem": {"name": "quadratic", "dim": d}, "algorithm": {"name": "dsgd", "lr": 0.01},
-            "topology": {"name": "ring", "n": n}, "run": {"steps": 1, "eval_every": 1}}
+    return {
+        "problem": {"name": "quadratic", "dim": d},
+        "algorithm": {"name": "dsgd", "lr": 0.01},
+        "topology": {"name": "ring", "n": n},
+        "run": {"steps": 1, "eval_every": 1},
+    }
 
 
 def test_the_python_api_applies_the_choice_and_the_pin():
@@ -54,8 +61,9 @@ def test_the_thread_count_does_not_change_a_small_run():
     out = []
     for count in (1, 2):
         threads.fix(count)
-        loop = build({**_cfg(20, 20), "noise": {"name": "alpha-stable", "alpha": 1.5},
-                      "run": {"steps": 30, "eval_every": 30}})
+        loop = build(
+            {**_cfg(20, 20), "noise": {"name": "alpha-stable", "alpha": 1.5}, "run": {"steps": 30, "eval_every": 30}}
+        )
         out.append(loop.run()["x"].clone())
     assert torch.equal(out[0], out[1])
 

@@ -1,5 +1,6 @@
 """The local-update (TailOPT) family: equivalences, a per-client reference, convergence, sampling, validation,
 accounting (docs/tailopt.md, issue 5)."""
+
 from __future__ import annotations
 
 import json
@@ -10,23 +11,41 @@ import pytest
 import torch
 
 from tailtamer.algorithms import ALGORITHMS
-from tailtamer.algorithms.local_update import (INNER, INSTANCES, METHODS, OUTER, PAIRS, client_count, client_mask,
-                                              sample_clients)
+from tailtamer.algorithms.local_update import (
+    INNER,
+    INSTANCES,
+    METHODS,
+    OUTER,
+    PAIRS,
+    client_count,
+    client_mask,
+    sample_clients,
+)
 from tailtamer.api import build, build_components, make_loop
 from tailtamer.engine import History
-from tailtamer.rng import Randomness
 from tailtamer.errors import ConfigError, ValidationError
+from tailtamer.rng import Randomness
 from tailtamer.schedules import make_lr
 
 LOCAL = PAIRS + list(INSTANCES)
 
 
-def config(alg: str, params: dict, n: int = 5, steps: int = 6, noise: dict | None = None,
-           problem: dict | None = None, seed: int = 3) -> dict:
-    return {"problem": problem or {"name": "quadratic", "dim": 6}, "algorithm": {"name": alg, **params},
-            "topology": {"name": "complete", "n": n},
-            "noise": noise or {"name": "student-t", "df": 2.5, "scale": 0.5},
-            "run": {"steps": steps, "seed": seed, "eval_every": steps, "dtype": "float64"}}
+def config(
+    alg: str,
+    params: dict,
+    n: int = 5,
+    steps: int = 6,
+    noise: dict | None = None,
+    problem: dict | None = None,
+    seed: int = 3,
+) -> dict:
+    return {
+        "problem": problem or {"name": "quadratic", "dim": 6},
+        "algorithm": {"name": alg, **params},
+        "topology": {"name": "complete", "n": n},
+        "noise": noise or {"name": "student-t", "df": 2.5, "scale": 0.5},
+        "run": {"steps": steps, "seed": seed, "eval_every": steps, "dtype": "float64"},
+    }
 
 
 # ------------------------------------------------------------------------------------------- registry
@@ -36,8 +55,12 @@ def test_every_pair_and_instance_is_registered():
     assert set(INNER) == {"sgd", "l2clip", "cclip", "biclip", "adam", "adamw", "rmsprop", "adagrad"}
     for name in LOCAL + ["avg-l2clip", "adam-sgd", "biclip-biclip"]:
         assert name in ALGORITHMS
-    for name, (outer, inner) in {"bi2clip": ("biclip", "biclip"), "adam2": ("adam", "adam"),
-                                 "diloco": ("sgd", "adamw"), "fedavg": ("avg", "sgd")}.items():
+    for name, (outer, inner) in {
+        "bi2clip": ("biclip", "biclip"),
+        "adam2": ("adam", "adam"),
+        "diloco": ("sgd", "adamw"),
+        "fedavg": ("avg", "sgd"),
+    }.items():
         assert METHODS[name] == (outer, inner)
     p = ALGORITHMS.params("diloco")
     assert p["outer_nesterov"].default is True and p["outer_momentum"].default == 0.9
@@ -73,14 +96,21 @@ def test_one_local_step_with_averaging_equals_dsgd_on_the_complete_graph():
         a = build(config("fedavg", {**common, "local_steps": 1, "outer_lr": 1.0}, n=6, steps=40)).run()["x"]
         b = build(config("dsgd", common, n=6, steps=40)).run()["x"]
         assert (a - b).abs().max().item() <= 1e-12
-        assert (b - b.mean(0)).abs().max().item() <= 1e-12            # DSGD on K_n stays in consensus
+        assert (b - b.mean(0)).abs().max().item() <= 1e-12  # DSGD on K_n stays in consensus
 
 
 @pytest.mark.parametrize("lr", [1.0, 0.1])
 def test_adam_sgd_with_one_local_step_equals_torch_adam_on_the_averaged_gradient(lr):
     """Δ_t = η_ℓ·ḡ_t, so the outer Adam equals torch.optim.Adam on ḡ_t with ε/η_ℓ (ε/η_ℓ = ε when η_ℓ = 1)."""
-    hp = {"lr": lr, "local_steps": 1, "outer_lr": 0.05, "outer_beta1": 0.8, "outer_beta2": 0.95,
-          "outer_eps": 1e-3, "outer_form": "torch"}
+    hp = {
+        "lr": lr,
+        "local_steps": 1,
+        "outer_lr": 0.05,
+        "outer_beta1": 0.8,
+        "outer_beta2": 0.95,
+        "outer_eps": 1e-3,
+        "outer_form": "torch",
+    }
     steps = 25
     c = build_components(config("adam-sgd", hp, n=4, steps=steps))
     x_vec = make_loop(c).run()["x"]
@@ -119,13 +149,16 @@ OUTER_OPT = {
     "avg": lambda p, h: torch.optim.SGD([p], lr=h["outer_lr"]),
     "l2clip": lambda p, h: torch.optim.SGD([p], lr=h["outer_lr"]),
     "biclip": lambda p, h: torch.optim.SGD([p], lr=h["outer_lr"]),
-    "sgd": lambda p, h: torch.optim.SGD([p], lr=h["outer_lr"], momentum=h["outer_momentum"],
-                                        nesterov=h["outer_nesterov"]),
+    "sgd": lambda p, h: torch.optim.SGD(
+        [p], lr=h["outer_lr"], momentum=h["outer_momentum"], nesterov=h["outer_nesterov"]
+    ),
     "adagrad": lambda p, h: torch.optim.Adagrad([p], lr=h["outer_lr"], eps=h["outer_eps"]),
     "rmsprop": lambda p, h: torch.optim.RMSprop([p], lr=h["outer_lr"], alpha=h["outer_beta2"], eps=h["outer_eps"]),
-    "adam": lambda p, h: (torch.optim.Adam([p], lr=h["outer_lr"], betas=(h["outer_beta1"], h["outer_beta2"]),
-                                           eps=h["outer_eps"]) if h["outer_form"] == "torch" else
-                          FedAdam(p, h["outer_lr"], h["outer_beta1"], h["outer_beta2"], h["outer_eps"])),
+    "adam": lambda p, h: (
+        torch.optim.Adam([p], lr=h["outer_lr"], betas=(h["outer_beta1"], h["outer_beta2"]), eps=h["outer_eps"])
+        if h["outer_form"] == "torch"
+        else FedAdam(p, h["outer_lr"], h["outer_beta1"], h["outer_beta2"], h["outer_eps"])
+    ),
 }
 INNER_OPT = {
     "sgd": lambda p, h: torch.optim.SGD([p], lr=h["lr"]),
@@ -133,8 +166,9 @@ INNER_OPT = {
     "cclip": lambda p, h: torch.optim.SGD([p], lr=h["lr"]),
     "biclip": lambda p, h: torch.optim.SGD([p], lr=h["lr"]),
     "adam": lambda p, h: torch.optim.Adam([p], lr=h["lr"], betas=(h["beta1"], h["beta2"]), eps=h["eps"]),
-    "adamw": lambda p, h: torch.optim.AdamW([p], lr=h["lr"], betas=(h["beta1"], h["beta2"]), eps=h["eps"],
-                                            weight_decay=h["weight_decay"]),
+    "adamw": lambda p, h: torch.optim.AdamW(
+        [p], lr=h["lr"], betas=(h["beta1"], h["beta2"]), eps=h["eps"], weight_decay=h["weight_decay"]
+    ),
     "rmsprop": lambda p, h: torch.optim.RMSprop([p], lr=h["lr"], alpha=h["beta2"], eps=h["eps"]),
     "adagrad": lambda p, h: torch.optim.Adagrad([p], lr=h["lr"], eps=h["eps"]),
 }
@@ -208,11 +242,29 @@ def run_per_client(c, steps: int, seed: int) -> torch.Tensor:
 
 # Non-default settings that make every branch act: clipping active, growing/shrinking thresholds, momentum,
 # weight decay, sampling (a count and a fraction), kept inner state.
-PAIR_SETTINGS = {"lr": 0.05, "local_steps": 3, "schedule": "cosine", "outer_schedule": {"name": "poly", "power": 0.5},
-                 "gamma": 0.8, "u": 0.8, "d": 0.05, "u_growth": 0.3, "d_decay": 0.5, "beta1": 0.8, "beta2": 0.9,
-                 "weight_decay": 0.05, "outer_gamma": 0.3, "outer_u": 0.2, "outer_d": 0.02, "outer_u_growth": 0.2,
-                 "outer_d_decay": 0.2, "outer_momentum": 0.8, "outer_nesterov": True, "outer_beta1": 0.7,
-                 "outer_beta2": 0.9}
+PAIR_SETTINGS = {
+    "lr": 0.05,
+    "local_steps": 3,
+    "schedule": "cosine",
+    "outer_schedule": {"name": "poly", "power": 0.5},
+    "gamma": 0.8,
+    "u": 0.8,
+    "d": 0.05,
+    "u_growth": 0.3,
+    "d_decay": 0.5,
+    "beta1": 0.8,
+    "beta2": 0.9,
+    "weight_decay": 0.05,
+    "outer_gamma": 0.3,
+    "outer_u": 0.2,
+    "outer_d": 0.02,
+    "outer_u_growth": 0.2,
+    "outer_d_decay": 0.2,
+    "outer_momentum": 0.8,
+    "outer_nesterov": True,
+    "outer_beta1": 0.7,
+    "outer_beta2": 0.9,
+}
 
 
 @pytest.mark.parametrize("name", LOCAL)
@@ -221,22 +273,22 @@ def test_vectorized_equals_per_client_reference(name):
     i = LOCAL.index(name)
     known = ALGORITHMS.params(name)
     hp = {k: v for k, v in PAIR_SETTINGS.items() if k in known}
-    hp["clients"] = [3, 0.6, 1.0][i % 3]                  # a count, a fraction (3 of 5), everyone
+    hp["clients"] = [3, 0.6, 1.0][i % 3]  # a count, a fraction (3 of 5), everyone
     hp["reset_inner"] = bool(i % 2)
     steps, seed = 6, 3
     c = build_components(config(name, hp, steps=steps, seed=seed))
     x = make_loop(c).run()["x"]
-    assert (x - x[:1]).abs().max().item() == 0.0          # the server model is replicated on every row
+    assert (x - x[:1]).abs().max().item() == 0.0  # the server model is replicated on every row
     ref = run_per_client(c, steps, seed)
     assert (x[0] - ref).abs().max().item() <= 1e-11, name
-    assert (x[0] - c.problem.x0(torch.float64)).abs().max() > 1e-3    # it moved
+    assert (x[0] - c.problem.x0(torch.float64)).abs().max() > 1e-3  # it moved
 
 
 def test_kept_inner_state_differs_from_reset():
     a = build(config("adam2", {"reset_inner": True, "lr": 0.05})).run()
     b = build(config("adam2", {"reset_inner": False, "lr": 0.05})).run()
     assert "inner.m" not in a and "inner.m" in b and "inner.k" in b
-    assert torch.equal(b["inner.k"], torch.full((5,), 30.0, dtype=torch.float64))   # 6 rounds × 5 local steps
+    assert torch.equal(b["inner.k"], torch.full((5,), 30.0, dtype=torch.float64))  # 6 rounds × 5 local steps
     assert (a["x"] - b["x"]).abs().max() > 1e-6
 
 
@@ -257,11 +309,21 @@ CONV_OUTER_LR = {"avg": 1.0, "sgd": 0.5, "adagrad": 0.5, "rmsprop": 0.05, "adam"
 
 def conv_settings(name: str) -> dict:
     outer, inner = METHODS[name]
-    p = {"local_steps": 2, "lr": 0.3 if inner == "adagrad" else 0.05, "schedule": "cosine",
-         "outer_schedule": "cosine", "outer_lr": CONV_OUTER_LR[outer]}
+    p = {
+        "local_steps": 2,
+        "lr": 0.3 if inner == "adagrad" else 0.05,
+        "schedule": "cosine",
+        "outer_schedule": "cosine",
+        "outer_lr": CONV_OUTER_LR[outer],
+    }
     p.update({"biclip": {"u": 2.0, "d": 0.01}, "l2clip": {"gamma": 2.0}, "cclip": {"gamma": 2.0}}.get(inner, {}))
-    p.update({"sgd": {"outer_momentum": 0.5}, "biclip": {"outer_u": 1.0, "outer_d": 0.001},
-              "l2clip": {"outer_gamma": 1.0}}.get(outer, {}))
+    p.update(
+        {
+            "sgd": {"outer_momentum": 0.5},
+            "biclip": {"outer_u": 1.0, "outer_d": 0.001},
+            "l2clip": {"outer_gamma": 1.0},
+        }.get(outer, {})
+    )
     return p
 
 
@@ -269,9 +331,15 @@ def conv_settings(name: str) -> dict:
 def test_every_method_converges_on_a_noisy_quadratic(name):
     """Homogeneous quadratic (clipped and adaptive clients are biased under heterogeneity), Student-t noise."""
     hist = History()
-    cfg = config(name, conv_settings(name), n=4, steps=100, problem={"name": "quadratic", "dim": 5,
-                                                                      "heterogeneity": 0.0},
-                 noise={"name": "student-t", "df": 2.5, "scale": 0.3}, seed=1)
+    cfg = config(
+        name,
+        conv_settings(name),
+        n=4,
+        steps=100,
+        problem={"name": "quadratic", "dim": 5, "heterogeneity": 0.0},
+        noise={"name": "student-t", "df": 2.5, "scale": 0.3},
+        seed=1,
+    )
     build(cfg, callbacks=[hist]).run()
     assert hist.rows[-1]["dist_to_opt"] < 0.1 * hist.rows[0]["dist_to_opt"], name
 
@@ -282,18 +350,18 @@ def test_client_sampling_is_a_pure_function_of_seed_and_round():
     for t in range(5):
         a = sample_clients(7, t, n, 6)
         assert len(a) == 6 and len(set(a.tolist())) == 6 and int(a.max()) < n
-        assert torch.equal(a, sample_clients(7, t, n, 6))                     # deterministic
+        assert torch.equal(a, sample_clients(7, t, n, 6))  # deterministic
         full = client_mask(Randomness(7, torch.arange(n), t), n, 6)
         assert int(full.sum()) == 6 and torch.equal(full.nonzero()[:, 0], a)
         # a process hosting nodes 5..9 sees the same sample restricted to its rows
         assert torch.equal(client_mask(Randomness(7, torch.arange(5, 10), t), n, 6), full[5:10])
     draws = {tuple(sample_clients(7, t, n, 6).tolist()) for t in range(10)}
-    assert len(draws) > 5                                                     # rounds differ
+    assert len(draws) > 5  # rounds differ
     assert not torch.equal(sample_clients(7, 0, n, 6), sample_clients(8, 0, n, 6))
     counts = torch.zeros(n)
     for t in range(400):
         counts[sample_clients(1, t, n, 5)] += 1
-    assert counts.min() > 60 and counts.max() < 140                           # roughly uniform (mean 100)
+    assert counts.min() > 60 and counts.max() < 140  # roughly uniform (mean 100)
 
 
 def test_client_counts():
@@ -318,29 +386,32 @@ def test_sampled_rounds_use_only_the_sampled_clients():
 
 
 # ------------------------------------------------------------------------------------------- validation
-@pytest.mark.parametrize("name,params,match", [
-    ("bi2clip", {"d": 2.0, "u": 1.0}, "d must be ≤ u"),
-    ("bi2clip", {"outer_d": 2.0, "outer_u": 1.0}, "outer_d must be ≤ outer_u"),
-    ("bi2clip", {"u": 0.0}, "u must be in"),
-    ("bi2clip", {"d": -0.1}, "d must be in"),
-    ("bi2clip", {"u_growth": -1.0}, "u_growth"),
-    ("fedavg", {"lr": 0.0}, "lr"),
-    ("fedavg", {"outer_lr": -1.0}, "lr"),
-    ("fedavg", {"local_steps": 0}, "local_steps"),
-    ("fedavg", {"clients": 0}, "clients"),
-    ("fedavg", {"clients": 0.0}, "clients"),
-    ("fedavg", {"clients": 1.5}, "clients"),
-    ("fedavg", {"clients": True}, "clients"),
-    ("fedavg", {"clients": "all"}, "clients"),
-    ("adam2", {"beta1": 1.0}, "beta1"),
-    ("adam2", {"outer_beta2": -0.1}, "outer_beta2"),
-    ("adam2", {"outer_eps": 0.0}, "outer_eps"),
-    ("sgd-sgd", {"outer_nesterov": True}, "outer_nesterov needs outer_momentum"),
-    ("sgd-sgd", {"outer_momentum": 1.0}, "outer_momentum"),
-    ("avg-l2clip", {"gamma": 0.0}, "gamma"),
-    ("l2clip-sgd", {"outer_gamma": -1.0}, "outer_gamma"),
-    ("diloco", {"weight_decay": -0.1}, "weight_decay"),
-])
+@pytest.mark.parametrize(
+    "name,params,match",
+    [
+        ("bi2clip", {"d": 2.0, "u": 1.0}, "d must be ≤ u"),
+        ("bi2clip", {"outer_d": 2.0, "outer_u": 1.0}, "outer_d must be ≤ outer_u"),
+        ("bi2clip", {"u": 0.0}, "u must be in"),
+        ("bi2clip", {"d": -0.1}, "d must be in"),
+        ("bi2clip", {"u_growth": -1.0}, "u_growth"),
+        ("fedavg", {"lr": 0.0}, "lr"),
+        ("fedavg", {"outer_lr": -1.0}, "lr"),
+        ("fedavg", {"local_steps": 0}, "local_steps"),
+        ("fedavg", {"clients": 0}, "clients"),
+        ("fedavg", {"clients": 0.0}, "clients"),
+        ("fedavg", {"clients": 1.5}, "clients"),
+        ("fedavg", {"clients": True}, "clients"),
+        ("fedavg", {"clients": "all"}, "clients"),
+        ("adam2", {"beta1": 1.0}, "beta1"),
+        ("adam2", {"outer_beta2": -0.1}, "outer_beta2"),
+        ("adam2", {"outer_eps": 0.0}, "outer_eps"),
+        ("sgd-sgd", {"outer_nesterov": True}, "outer_nesterov needs outer_momentum"),
+        ("sgd-sgd", {"outer_momentum": 1.0}, "outer_momentum"),
+        ("avg-l2clip", {"gamma": 0.0}, "gamma"),
+        ("l2clip-sgd", {"outer_gamma": -1.0}, "outer_gamma"),
+        ("diloco", {"weight_decay": -0.1}, "weight_decay"),
+    ],
+)
 def test_invalid_hyperparameters_raise(name, params, match):
     with pytest.raises(ValidationError, match=match):
         ALGORITHMS.build(name, params, steps=10)
@@ -401,7 +472,7 @@ def _distributed_worker(rank: int, world: int, init_file: str, cfg: dict, out: s
         c = build_components(cfg)
         comm = DistributedComm(None, n=c.n)
         state = make_loop(c, comm=comm).run()
-        full = {k: v if k.startswith("outer.") else comm.gather(v) for k, v in state.items()}   # server: [1, d]
+        full = {k: v if k.startswith("outer.") else comm.gather(v) for k, v in state.items()}  # server: [1, d]
         if rank == 0:
             torch.save(full, out)
     finally:
@@ -418,8 +489,9 @@ def test_simulator_equals_torch_distributed(tmp_path):
     cfg = config("adam2", {"lr": 0.05, "reset_inner": False, "clients": 0.6}, steps=5)
     sim = build(cfg).run()
     out = tmp_path / "dist.pt"
-    mp.start_processes(_distributed_worker, args=(2, str(tmp_path / "init"), cfg, str(out)), nprocs=2,
-                       start_method="spawn")
+    mp.start_processes(
+        _distributed_worker, args=(2, str(tmp_path / "init"), cfg, str(out)), nprocs=2, start_method="spawn"
+    )
     got = torch.load(out, weights_only=True)
     for k, v in sim.items():
         assert (got[k] - v).abs().max().item() <= 1e-12, k
@@ -432,11 +504,13 @@ def test_tailopt_recipe_configs_resolve(tmp_path):
 
     jobs = tailopt.tune_jobs(tmp_path)
     assert len(jobs) == len(tailopt.TASKS) * len(tailopt.NOISES) * len(tailopt.TUNE_SEEDS) * sum(
-        len(tailopt.GRID[m]) for m in tailopt.METHODS)
-    for _, cfg in jobs[:: 7]:
+        len(tailopt.GRID[m]) for m in tailopt.METHODS
+    )
+    for _, cfg in jobs[::7]:
         resolve(cfg)
-    tuned = {f"{t}/{n}": {m: tailopt.GRID[m][0] for m in tailopt.METHODS} for t in tailopt.TASKS
-             for n in tailopt.NOISES}
+    tuned = {
+        f"{t}/{n}": {m: tailopt.GRID[m][0] for m in tailopt.METHODS} for t in tailopt.TASKS for n in tailopt.NOISES
+    }
     model_tuned = {task: {m: pts[1] for m, pts in tailopt.model_grid(tuned).items()} for task in tailopt.MODEL_TASKS}
     model_jobs = tailopt.model_tune_jobs(tmp_path, tuned) + tailopt.model_jobs(tmp_path, model_tuned)
     k = len(tailopt.MODEL_FACTORS)

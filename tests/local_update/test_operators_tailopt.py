@@ -1,21 +1,31 @@
 """BiClip, its threshold schedules, and the adaptive moment operators (docs/tailopt.md)."""
+
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
 import torch
 
-from tailtamer.operators import (adagrad_moment, adam_direction, adam_moments, biclip, biclip_thresholds, clip_coords,
-                                 rmsprop_moment, scaled_direction)
-import itertools
+from tailtamer.operators import (
+    adagrad_moment,
+    adam_direction,
+    adam_moments,
+    biclip,
+    biclip_thresholds,
+    clip_coords,
+    rmsprop_moment,
+    scaled_direction,
+)
 
 
 def heavy(shape=(6, 50), seed=0) -> torch.Tensor:
     """Heavy-tailed test values with exact zeros and both signs."""
     gen = torch.Generator().manual_seed(seed)
-    z = torch.randn(shape, generator=gen, dtype=torch.float64) / torch.rand(shape, generator=gen,
-                                                                            dtype=torch.float64).pow(0.7)
+    z = torch.randn(shape, generator=gen, dtype=torch.float64) / torch.rand(
+        shape, generator=gen, dtype=torch.float64
+    ).pow(0.7)
     z[:, ::7] = 0.0
     return z
 
@@ -25,29 +35,29 @@ def test_biclip_keeps_signs_bounds_magnitudes_and_zeros(u, d):
     z = heavy()
     out = biclip(z, u, d)
     nz = z != 0
-    assert torch.equal(torch.sign(out), torch.sign(z))                 # signs kept, zeros stay zero
+    assert torch.equal(torch.sign(out), torch.sign(z))  # signs kept, zeros stay zero
     assert torch.all(out[~nz] == 0)
     mag = out[nz].abs()
-    assert torch.all(mag >= d) and torch.all(mag <= u)                  # magnitudes within [d, u]
+    assert torch.all(mag >= d) and torch.all(mag <= u)  # magnitudes within [d, u]
     inside = nz & (z.abs() >= d) & (z.abs() <= u)
-    assert torch.equal(out[inside], z[inside])                          # identity between the thresholds
+    assert torch.equal(out[inside], z[inside])  # identity between the thresholds
 
 
 def test_biclip_special_cases():
     z = heavy(seed=1)
-    assert torch.equal(biclip(z, 0.7, 0.0), clip_coords(z, 0.7))        # d = 0: coordinate clipping
-    assert torch.equal(biclip(z, 0.7, 0.7), 0.7 * torch.sign(z))        # d = u: scaled sign
+    assert torch.equal(biclip(z, 0.7, 0.0), clip_coords(z, 0.7))  # d = 0: coordinate clipping
+    assert torch.equal(biclip(z, 0.7, 0.7), 0.7 * torch.sign(z))  # d = u: scaled sign
     big = float(z.abs().max()) + 1
-    assert torch.equal(biclip(z, big, 0.0), z)                          # thresholds outside the data: identity
+    assert torch.equal(biclip(z, big, 0.0), z)  # thresholds outside the data: identity
 
 
 def test_biclip_thresholds_schedules():
-    assert biclip_thresholds(1.0, 0.2, 0.0, 0.0, 50) == (1.0, 0.2)      # constant
+    assert biclip_thresholds(1.0, 0.2, 0.0, 0.0, 50) == (1.0, 0.2)  # constant
     us, ds = zip(*(biclip_thresholds(1.0, 0.5, 0.5, 0.5, t) for t in range(20)))
-    assert all(a < b for a, b in itertools.pairwise(us))                       # u_t grows
-    assert all(a > b for a, b in itertools.pairwise(ds))                       # d_t shrinks
+    assert all(a < b for a, b in itertools.pairwise(us))  # u_t grows
+    assert all(a > b for a, b in itertools.pairwise(ds))  # d_t shrinks
     assert us[3] == pytest.approx(2.0) and ds[3] == pytest.approx(0.25)
-    assert biclip_thresholds(1.0, 1.0, 0.0, -1.0, 5)[1] == 1.0          # d_t never exceeds u_t
+    assert biclip_thresholds(1.0, 1.0, 0.0, -1.0, 5)[1] == 1.0  # d_t never exceeds u_t
 
 
 def _run_torch(opt_cls, grads, **kw):
@@ -90,11 +100,11 @@ from tailtamer.errors import ConfigError, ValidationError  # noqa: E402
 from tailtamer.operators import TRANSFORMS, chain  # noqa: E402
 from tailtamer.registry import Composite, Part, Registry  # noqa: E402
 
-TORCH_FORMS = {   # transform (and settings) → the torch.optim optimizer whose lr = 1 step is its direction
+TORCH_FORMS = {  # transform (and settings) → the torch.optim optimizer whose lr = 1 step is its direction
     "identity": ({}, torch.optim.SGD, {}),
     "momentum": ({"momentum": 0.7, "nesterov": True}, torch.optim.SGD, {"momentum": 0.7, "nesterov": True}),
     "adam": ({"beta1": 0.8, "beta2": 0.95, "eps": 1e-3}, torch.optim.Adam, {"betas": (0.8, 0.95), "eps": 1e-3}),
-    "outer-adam": ({"form": "torch"}, torch.optim.Adam, {"betas": (0.9, 0.99), "eps": 1e-3}),   # its variant
+    "outer-adam": ({"form": "torch"}, torch.optim.Adam, {"betas": (0.9, 0.99), "eps": 1e-3}),  # its variant
     "rmsprop": ({"beta2": 0.9}, torch.optim.RMSprop, {"alpha": 0.9, "eps": 1e-8}),
     "outer-rmsprop": ({}, torch.optim.RMSprop, {"alpha": 0.99, "eps": 1e-3}),
     "adagrad": ({}, torch.optim.Adagrad, {"eps": 1e-10}),
@@ -183,17 +193,24 @@ def test_chain_equals_the_pieces_applied_by_hand():
         assert torch.equal(d, e) and torch.equal(state["1.m"], m["m"])
 
 
-@pytest.mark.parametrize("name,params,message", [
-    ("biclip", {"u": 1.0, "d": 2.0}, "biclip: d must be ≤ u"),
-    ("adam", {"beta1": 1.0}, "adam: beta1 must be in"),
-    ("momentum", {"nesterov": True}, "momentum: nesterov needs momentum > 0"),
-    ("l2clip", {"gamma": -1.0}, "l2clip: gamma must be in"),
-])
+@pytest.mark.parametrize(
+    "name,params,message",
+    [
+        ("biclip", {"u": 1.0, "d": 2.0}, "biclip: d must be ≤ u"),
+        ("adam", {"beta1": 1.0}, "adam: beta1 must be in"),
+        ("momentum", {"nesterov": True}, "momentum: nesterov needs momentum > 0"),
+        ("l2clip", {"gamma": -1.0}, "l2clip: gamma must be in"),
+    ],
+)
 def test_transform_hyperparameters_are_validated_at_construction(name, params, message):
     with pytest.raises(ValidationError, match=message):
         TRANSFORMS.build(name, params)
-    with pytest.raises(ValidationError, match=message.replace(f"{name}: ", "alg: outer_").replace(" u", " outer_u")
-                       .replace(" momentum >", " outer_momentum >")):
+    with pytest.raises(
+        ValidationError,
+        match=message.replace(f"{name}: ", "alg: outer_")
+        .replace(" u", " outer_u")
+        .replace(" momentum >", " outer_momentum >"),
+    ):
         TRANSFORMS.build(name, params, owner="alg", prefix="outer_")
 
 
@@ -204,9 +221,13 @@ def test_composite_schema_is_the_union_of_its_parts_with_prefixes():
     def base(steps: int, *, name: str, inner, outer, lr: float = 0.1):
         return name, inner, outer, lr
 
-    reg.register("pair")(Composite(base, {"inner": Part(TRANSFORMS, "biclip"),
-                                          "outer": Part(TRANSFORMS, "momentum", prefix="outer_")},
-                                   {"outer_momentum": 0.5}))
+    reg.register("pair")(
+        Composite(
+            base,
+            {"inner": Part(TRANSFORMS, "biclip"), "outer": Part(TRANSFORMS, "momentum", prefix="outer_")},
+            {"outer_momentum": 0.5},
+        )
+    )
     params = reg.params("pair")
     assert list(params) == ["lr", "u", "d", "u_growth", "d_decay", "outer_momentum", "outer_nesterov"]
     assert params["outer_momentum"].default == 0.5 and params["u"].default == 1.0
@@ -217,12 +238,18 @@ def test_composite_schema_is_the_union_of_its_parts_with_prefixes():
     with pytest.raises(ValidationError, match="pair: outer_nesterov needs outer_momentum > 0"):
         reg.build("pair", {"outer_nesterov": True, "outer_momentum": 0.0}, steps=3)
     with pytest.raises(ValueError, match="exposed twice"):
-        reg.register("clash")(Composite(base, {"inner": Part(TRANSFORMS, "l2clip"),
-                                               "outer": Part(TRANSFORMS, "l2clip")}))
+        reg.register("clash")(
+            Composite(base, {"inner": Part(TRANSFORMS, "l2clip"), "outer": Part(TRANSFORMS, "l2clip")})
+        )
     with pytest.raises(ValueError, match="unknown keys"):
-        reg.register("typo")(Composite(base, {"inner": Part(TRANSFORMS, "l2clip"),
-                                              "outer": Part(TRANSFORMS, "l2clip", prefix="outer_")}, {"gama": 1.0}))
-    assert reg.names() == ["pair"]                                      # a rejected entry is not registered
+        reg.register("typo")(
+            Composite(
+                base,
+                {"inner": Part(TRANSFORMS, "l2clip"), "outer": Part(TRANSFORMS, "l2clip", prefix="outer_")},
+                {"gama": 1.0},
+            )
+        )
+    assert reg.names() == ["pair"]  # a rejected entry is not registered
 
 
 def test_registering_a_class_gives_it_its_name_once():

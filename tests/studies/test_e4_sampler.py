@@ -1,4 +1,5 @@
 """The Student-t sampler's batched rejection rounds draw exactly the numbers of the round-by-round loop."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,8 +33,12 @@ def round_by_round(seed: int, nodes: torch.Tensor, step: int, d: int, call: int,
 @pytest.mark.parametrize("df", [0.7, 1.5, 2.5, 30.0])
 def test_batched_rounds_are_bitwise_the_round_by_round_draws(df):
     noise = build_noise("student-t", {"df": df, "scale": 1.0, "allow_no_mean": df <= 1})
-    for seed, nodes, step, d, call in [(0, [0], 0, 400, 0), (3, [5, 2, 9], 17, 257, 1), (11, [7], 123456, 4000, 2),
-                                       (2 ** 40, [0, 1], 3, 1, 0)]:
+    for seed, nodes, step, d, call in [
+        (0, [0], 0, 400, 0),
+        (3, [5, 2, 9], 17, 257, 1),
+        (11, [7], 123456, 4000, 2),
+        (2**40, [0, 1], 3, 1, 0),
+    ]:
         nodes = torch.tensor(nodes)
         new = noise.standard(seed, nodes, step, d, call)
         old = round_by_round(seed, nodes, step, d, call, df)

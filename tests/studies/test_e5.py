@@ -2,28 +2,28 @@
 (config.toml + sde.json), resumable (a finished cell is never rerun, a folder of another config is refused),
 dispatched by run_sweep like every study, its report built from the folders; the replicate blocks of a stacked
 run are what separate runs would be; the hazard arithmetic of the blow-up law."""
+
 from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
-from pathlib import Path
 
 from tailtamer.config import load_toml
 from tailtamer.errors import ConfigError
 from tailtamer.experiments import studies, study, sweep
 from tailtamer.experiments.executors import ProcessPool
 from tailtamer.experiments.studies import compressed_sign_sde as e5
-from tailtamer.sde import build_lab, run_lab
-from tailtamer.sde import folders
+from tailtamer.sde import build_lab, folders, run_lab
 
 
 def test_e5_is_a_listed_study_with_every_table():
     s = studies.get("e5")
     assert {"e5", "e5-smoke"} <= set(studies.studies())
     jobs = s.runs(Path("/ROOT"), s.tuned)
-    assert len(jobs) == len({f for f, _ in jobs})                  # shared cells run once
+    assert len(jobs) == len({f for f, _ in jobs})  # shared cells run once
     dims = {c["problem"]["dim"] for _, c in jobs}
     assert dims == {1, 10}
     blow = [c for _, c in jobs if c["sde"]["horizon"] == e5.BLOW_STEPS * e5.ETA0 and c["method"]["workers"] == 1]
@@ -52,7 +52,6 @@ def test_the_smoke_study_runs_resumes_and_reports(tmp_path, monkeypatch):
         folders.pending([(f, other)])
 
 
-
 def test_the_lab_jobs_are_dispatched_by_run_sweep(tmp_path, monkeypatch):
     """run_sweep is the one dispatch site: the study hands it E5's jobs with the lab's ``run_job``, and the
     executor sees one ``run_folder`` call per unfinished cell, made by run_sweep."""
@@ -71,16 +70,21 @@ def test_the_lab_jobs_are_dispatched_by_run_sweep(tmp_path, monkeypatch):
     assert swept == [folders.run_folder]
     assert seen == [(folders.run_folder, str(f)) for f, _ in jobs] and all((f / "sde.json").exists() for f, _ in jobs)
 
+
 def test_replicate_blocks_are_independent_blocks_of_one_stacked_run():
     method = {"name": "dcsgd", "omega": 4.0, "lr": 0.1, "schedule": {"name": "poly", "power": 0.6, "t0": 1.0}}
-    cfg = {"problem": {"name": "quartic", "dim": 1, "x0": 2.0}, "method": method,
-           "noise": {"name": "cauchy"}, "sde": {"paths": 200, "replicates": 3, "horizon": 20.0, "compare": False}}
+    cfg = {
+        "problem": {"name": "quartic", "dim": 1, "x0": 2.0},
+        "method": method,
+        "noise": {"name": "cauchy"},
+        "sde": {"paths": 200, "replicates": 3, "horizon": 20.0, "compare": False},
+    }
     res = run_lab(build_lab(cfg))["discrete"]
     blocks = res["blow_up_by_replicate"]
     assert len(blocks) == 3 and sum(blocks) / 3 == pytest.approx(res["blow_up_fraction"])
-    assert 0 < res["blow_up_fraction"] < 1 and len(set(blocks)) > 1           # the blocks differ: not copies
+    assert 0 < res["blow_up_fraction"] < 1 and len(set(blocks)) > 1  # the blocks differ: not copies
     one = run_lab(build_lab({**cfg, "sde": {**cfg["sde"], "replicates": 1, "paths": 600}}))["discrete"]
-    assert one["blow_up_fraction"] == res["blow_up_fraction"]                 # the same 600 paths, bitwise
+    assert one["blow_up_fraction"] == res["blow_up_fraction"]  # the same 600 paths, bitwise
     with pytest.raises(ConfigError, match="replicates must be an integer ≥ 1"):
         build_lab({**cfg, "sde": {"replicates": 0}})
 

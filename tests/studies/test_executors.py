@@ -10,13 +10,13 @@ The tests without Ray check the parts the Ray executor is made of, in this proce
 folder filled from the shipped one (a partly run folder resumes) and its folder comes back as a run in
 place would have written it, summary last; errors come back with the folder.
 """
+
 from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
-
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -24,21 +24,29 @@ import torch
 from tailtamer.cli.main import main
 from tailtamer.errors import ConfigError
 from tailtamer.experiments import executors
-from tailtamer.experiments.studies import gt_nsgdm_heavy_tails as e1
 from tailtamer.experiments.executors import EXECUTORS, _in_scratch, _land, _pack, make
 from tailtamer.experiments.report import load_runs
 from tailtamer.experiments.runner import run_config
+from tailtamer.experiments.studies import gt_nsgdm_heavy_tails as e1
 from tailtamer.experiments.study import Grid, Section, Study, run_study
 from tailtamer.experiments.sweep import _safe
 from tailtamer.testing.interrupt import StopAt
 
 #: The wall-clock fields of a run folder, by file: the only values allowed to differ between two executors.
-WALL_CLOCK = {"summary.json": ("wall_time_s", "steps_per_s"), "metrics.jsonl": ("wall_time_s",),
-              "checkpoint.pt": ("wall_time",), "checkpoint.prev.pt": ("wall_time",)}
+WALL_CLOCK = {
+    "summary.json": ("wall_time_s", "steps_per_s"),
+    "metrics.jsonl": ("wall_time_s",),
+    "checkpoint.pt": ("wall_time",),
+    "checkpoint.prev.pt": ("wall_time",),
+}
 
-TINY = {"problem": {"name": "quadratic", "dim": 3}, "algorithm": {"name": "dsgd", "lr": 0.1},
-        "topology": {"name": "ring", "n": 4}, "noise": {"name": "gaussian", "scale": 0.1},
-        "run": {"steps": 40, "eval_every": 10, "checkpoint_every": 10}}
+TINY = {
+    "problem": {"name": "quadratic", "dim": 3},
+    "algorithm": {"name": "dsgd", "lr": 0.1},
+    "topology": {"name": "ring", "n": 4},
+    "noise": {"name": "gaussian", "scale": 0.1},
+    "run": {"steps": 40, "eval_every": 10, "checkpoint_every": 10},
+}
 
 
 def _values(path: Path) -> object:
@@ -83,6 +91,7 @@ def no_run_plots(monkeypatch):
 
 # ---- the comparison itself can fail ------------------------------------------------------------------------
 
+
 def test_the_comparison_ignores_wall_clock_fields_only(tmp_path, no_run_plots):
     run_config(TINY, tmp_path / "a", progress=False)
     run_config(TINY, tmp_path / "b", progress=False)
@@ -98,6 +107,7 @@ def test_the_comparison_ignores_wall_clock_fields_only(tmp_path, no_run_plots):
 
 
 # ---- the parts of the Ray executor, in this process ---------------------------------------------------------
+
 
 def _shipped(folder: Path, cfg: dict) -> None:
     """Run ``cfg`` into ``folder`` as the Ray executor does: shipped, run in a scratch folder, landed."""
@@ -164,6 +174,7 @@ def test_a_job_writing_several_folders_gets_them_all_back_under_their_names(tmp_
 
 # ---- choosing an executor -----------------------------------------------------------------------------------
 
+
 def test_executors_are_a_registry_with_the_process_pool_by_default():
     assert EXECUTORS.names() == ["process", "ray"]
     assert type(executors.resolve(None)) is executors.ProcessPool
@@ -178,7 +189,7 @@ def _worker_view(name: str) -> tuple:
     import sys
     import threading
 
-    preloaded = all(m in sys.modules for m in executors.WORKER_MODULES)     # before the job imported anything
+    preloaded = all(m in sys.modules for m in executors.WORKER_MODULES)  # before the job imported anything
     return os.environ.get(name), os.getpid(), threading.active_count(), os.getppid(), preloaded
 
 
@@ -198,9 +209,9 @@ def test_pool_workers_fork_from_a_preloaded_server_and_see_the_environment_of_th
     third = list(pool.map(_worker_view, [("TAILTAMER_TEST_VALUE",)] * 2, workers=2))
     assert {v[0] for v in first} == {"first"} and {v[0] for v in second} == {"second"}
     assert {v[0] for v in third} == {None}
-    assert all(v[2] == 1 and v[3] != os.getpid() for v in first + second + third)   # one thread; the server's child
-    assert all(v[4] for v in first + second + third)       # torch, tailtamer and matplotlib came with the fork
-    assert len({v[1] for v in first + second + third}) >= 3            # a new pool's workers are new processes
+    assert all(v[2] == 1 and v[3] != os.getpid() for v in first + second + third)  # one thread; the server's child
+    assert all(v[4] for v in first + second + third)  # torch, tailtamer and matplotlib came with the fork
+    assert len({v[1] for v in first + second + third}) >= 3  # a new pool's workers are new processes
     assert executors.worker_context().get_start_method() == "forkserver"
 
 
@@ -237,7 +248,7 @@ def test_pool_workers_keep_freed_buffers_in_their_heap():
 def test_without_ray_the_ray_executor_says_how_to_install_it(monkeypatch, capsys):
     import sys
 
-    monkeypatch.setitem(sys.modules, "ray", None)      # `import ray` raises ImportError
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
     with pytest.raises(ConfigError, match=r"pip install 'tailtamer\[ray\]'"):
         make("ray")
     assert main(["study", "demo", "--executor", "ray"]) == 2
@@ -253,33 +264,48 @@ NOISE = e1.NOISES["alpha-stable"]
 
 
 def _grid(root: Path) -> Grid:
-    return Grid(axes={"dsgd": {"lr": (0.003, 0.01)}}, seeds=(100,), max_extensions=1,
-                folder=lambda r, k, p: r / "tune" / k / f"lr={p['lr']:g}",
-                config=lambda k, p, s: e1.config(k, p, NOISE, s, steps=STEPS), metric=lambda k: "dist_to_opt")
+    return Grid(
+        axes={"dsgd": {"lr": (0.003, 0.01)}},
+        seeds=(100,),
+        max_extensions=1,
+        folder=lambda r, k, p: r / "tune" / k / f"lr={p['lr']:g}",
+        config=lambda k, p, s: e1.config(k, p, NOISE, s, steps=STEPS),
+        metric=lambda k: "dist_to_opt",
+    )
 
 
 def _runs(root: Path, tuned: dict) -> list:
-    main_ = [(root / "main" / m / f"seed{s}", e1.config(m, tuned.get(m, e1.TUNED[m]), NOISE, s, steps=STEPS))
-             for m in ("gt-nsgdm", "dsgd") for s in (0, 1)]
+    main_ = [
+        (root / "main" / m / f"seed{s}", e1.config(m, tuned.get(m, e1.TUNED[m]), NOISE, s, steps=STEPS))
+        for m in ("gt-nsgdm", "dsgd")
+        for s in (0, 1)
+    ]
     diverges = {**TINY, "algorithm": {"name": "dsgd", "lr": 100.0}, "run": {"steps": 200, "eval_every": 10}}
     return main_ + [(root / "diverges" / "seed0", diverges)]
 
 
-REDUCED_E1 = Study(name="e1-reduced", about="E1 reduced for the executor test", tuned={}, runs=_runs,
-                   heading="## E1 reduced", grid=_grid,
-                   sections=(Section("final", lambda root, tuned: e1.final_table(load_runs([root / "main"]))),))
+REDUCED_E1 = Study(
+    name="e1-reduced",
+    about="E1 reduced for the executor test",
+    tuned={},
+    runs=_runs,
+    heading="## E1 reduced",
+    grid=_grid,
+    sections=(Section("final", lambda root, tuned: e1.final_table(load_runs([root / "main"]))),),
+)
 
 
 @pytest.mark.ray
 @pytest.mark.slow
 def test_a_study_on_ray_writes_the_same_folders_as_on_the_process_pool(tmp_path, monkeypatch):
-    pytest.importorskip("ray", reason="Ray is not installed (pip install 'tailtamer[ray]'); the Ray executor "
-                                      "test needs it")
+    pytest.importorskip(
+        "ray", reason="Ray is not installed (pip install 'tailtamer[ray]'); the Ray executor test needs it"
+    )
     import tempfile
 
-    scratch = tempfile.mkdtemp(prefix="ray")          # Ray's logs and sockets: short path, outside the repo
+    scratch = tempfile.mkdtemp(prefix="ray")  # Ray's logs and sockets: short path, outside the repo
     monkeypatch.setenv("RAY_TMPDIR", scratch)
-    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")    # a local instance of seconds: no token in ~/.ray
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")  # a local instance of seconds: no token in ~/.ray
     monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
     log: list[str] = []
     run_study(REDUCED_E1, tmp_path / "process", tune=True, workers=1, log=log.append)
@@ -294,11 +320,11 @@ def test_a_study_on_ray_writes_the_same_folders_as_on_the_process_pool(tmp_path,
     finally:
         ray_.close()
         shutil.rmtree(scratch, ignore_errors=True)
-    assert "(5 of 5 already finished)" in log[-2]               # a finished study reruns nothing on Ray either
+    assert "(5 of 5 already finished)" in log[-2]  # a finished study reruns nothing on Ray either
     tuning = json.loads((tmp_path / "ray" / "tuning.json").read_text())
-    shipped = [f for call in dispatched for f in call[0]]          # every run folder sent out, stacked or not
-    assert tuning["dsgd"]["axes"]["lr"] == [0.003, 0.01, 0.03333] and len(shipped) == 3 + 5   # grew once
-    assert len(set(shipped)) == len(shipped)                       # each run shipped once
+    shipped = [f for call in dispatched for f in call[0]]  # every run folder sent out, stacked or not
+    assert tuning["dsgd"]["axes"]["lr"] == [0.003, 0.01, 0.03333] and len(shipped) == 3 + 5  # grew once
+    assert len(set(shipped)) == len(shipped)  # each run shipped once
     assert json.loads((tmp_path / "ray" / "diverges" / "seed0" / "summary.json").read_text())["status"] == "diverged"
     # 7 finished runs (config, metrics, plot, summary, 2 checkpoints), the diverged one (no plot), the study's 3
     assert assert_same_folders(tmp_path / "process", tmp_path / "ray") == 7 * 6 + 5 + 3

@@ -1,5 +1,6 @@
 """Stop means stop (issue 25, item 6): a stopped sweep dispatches nothing more and ends its workers within about
 2 s; finished runs stay. And ``--workers`` below 1 is refused, not replaced by the default."""
+
 from __future__ import annotations
 
 import time
@@ -35,9 +36,9 @@ def test_a_stopped_pool_dispatches_nothing_more_and_ends_its_workers(how, tmp_pa
         results.close()
     took = time.monotonic() - t0
     left = sorted(p.name for p in tmp_path.iterdir())
-    time.sleep(4 * JOB_SECONDS)                                 # nothing runs on after the stop
+    time.sleep(4 * JOB_SECONDS)  # nothing runs on after the stop
     assert sorted(p.name for p in tmp_path.iterdir()) == left
-    assert Path(first).is_dir() and len(left) <= 4, left        # the finished ones stay; 36+ never started
+    assert Path(first).is_dir() and len(left) <= 4, left  # the finished ones stay; 36+ never started
     assert took < 2.5, took
 
 

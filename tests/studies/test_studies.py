@@ -1,5 +1,6 @@
-"""The study declarations (experiments/study.py and the E1, E2, TailOPT declarations in experiments/studies/) generate exactly the runs
-the studies ran before they became declarations: same configs, same run folders, so every number in
+"""The study declarations (experiments/study.py and the E1, E2, TailOPT declarations in experiments/studies/)
+generate exactly the runs the studies ran before they became declarations: same configs, same run folders,
+so every number in
 docs/e1.md, docs/e2.md and docs/tailopt.md reproduces bit for bit.
 
 ``tests/data/study_jobs_before.json`` was computed from the code before the refactor (commit bec2f43):
@@ -7,6 +8,7 @@ for each list of jobs, its length, the sha256 of the sorted ``[folder relative t
 pairs (JSON, sorted keys) and its first and last entry. Raw configs are compared, not resolved ones, so the
 check does not depend on defaults filled in by ``resolve`` (equal raw configs resolve equally).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,8 +31,7 @@ def _norm(jobs):
 
 
 def _tailopt_tuned0():
-    return {f"{t}/{n}": {m: tailopt.GRID[m][0] for m in tailopt.METHODS} for t in tailopt.TASKS
-            for n in tailopt.NOISES}
+    return {f"{t}/{n}": {m: tailopt.GRID[m][0] for m in tailopt.METHODS} for t in tailopt.TASKS for n in tailopt.NOISES}
 
 
 def _without_kappa_repro(jobs):
@@ -41,7 +42,7 @@ def _without_kappa_repro(jobs):
 def test_e1_adds_exactly_the_kappa_reproduction_rows():
     s = studies.studies()["e1"]
     main = [(f, c) for f, c in s.runs(ROOT, s.tuned) if e1.KAPPA_REPRO in Path(f).parts]
-    assert len(main) == 4 * 5                     # 3 noises on the ring + the complete graph, 5 seeds
+    assert len(main) == 4 * 5  # 3 noises on the ring + the complete graph, 5 seeds
     assert all(c["algorithm"] == {"name": "dsgd-clip", **e1.TUNED[e1.KAPPA_REPRO], "kappa": -0.4} for _, c in main)
     tune = [(f, c) for f, c in s.grid(ROOT).first_round(ROOT) if e1.KAPPA_REPRO in Path(f).parts]
     assert len(tune) == 3 * 2 * 2 and all(c["algorithm"]["kappa"] == -0.4 for _, c in tune)
@@ -90,13 +91,18 @@ def test_explicit_entries():
     lists = _new_lists()
     e2_first = dict(_norm(lists["e2/main"]))["complete/dsgd-clip/seed0"]
     assert e2_first["algorithm"] == {"name": "dsgd-clip", "lr": 1.0, "gamma": 1.0, "kappa": 0.4}
-    assert e2_first["problem"]["init_seed"] == 0 and e2_first["run"] == {"steps": 400, "eval_every": 100,
-                                                                          "dtype": "float32", "seed": 0}
+    assert e2_first["problem"]["init_seed"] == 0 and e2_first["run"] == {
+        "steps": 400,
+        "eval_every": 100,
+        "dtype": "float32",
+        "seed": 0,
+    }
     e1_main = dict(_norm(lists["e1/main"]))
     assert e1_main["main/alpha-stable/gt-nsgdm/seed4"]["algorithm"] == {"name": "gt-nsgdm", "lr": 0.005, "beta": 0.8}
     assert "tune/sclip-ef/lr=1,phi=30,beta=0.9/seed101" in dict(_norm(lists["e1/tune-round0"]))
-    assert "main/quadratic/student-t/bi2clip/lr=0.01,u=1,d=0.05,outer_lr=1,outer_u=0.025,outer_d=0.00125/seed2" \
-        in dict(_norm(lists["tailopt/main"]))
+    assert "main/quadratic/student-t/bi2clip/lr=0.01,u=1,d=0.05,outer_lr=1,outer_u=0.025,outer_d=0.00125/seed2" in dict(
+        _norm(lists["tailopt/main"])
+    )
 
 
 def test_every_study_is_listed_and_unknown_names_are_refused():
@@ -167,20 +173,36 @@ def test_no_plot_leaves_the_run_folders_without_pngs_and_still_draws_the_report(
 
     demo = studies.get("demo")
     noise = e1.NOISES["alpha-stable"]
-    grid = study.Grid(axes={"dsgd": {"lr": (0.003, 0.01)}}, seeds=(100,), max_extensions=0,
-                      folder=lambda r, k, p: r / "tune" / k / f"lr={p['lr']:g}",
-                      config=lambda k, p, s: e1.config(k, p, noise, s, steps=40), metric=lambda k: "dist_to_opt")
-    tiny = replace(demo, name="tiny", grid=lambda root: grid, seconds_per_run=0.01,
-                   runs=lambda root, tuned: [(root / "main" / f"seed{s}", e1.config("dsgd", tuned["dsgd"], noise, s,
-                                                                                      steps=40)) for s in (0, 1)],
-                   sections=(), tuned={"dsgd": {"lr": 0.01}}, report_file="tiny-report.md",
-                   plots=(study.Plot("curve.png", lambda root, path, tuned: plot_metrics(
-                       read_metrics(root / "main" / "seed0"), path)),))
+    grid = study.Grid(
+        axes={"dsgd": {"lr": (0.003, 0.01)}},
+        seeds=(100,),
+        max_extensions=0,
+        folder=lambda r, k, p: r / "tune" / k / f"lr={p['lr']:g}",
+        config=lambda k, p, s: e1.config(k, p, noise, s, steps=40),
+        metric=lambda k: "dist_to_opt",
+    )
+    tiny = replace(
+        demo,
+        name="tiny",
+        grid=lambda root: grid,
+        seconds_per_run=0.01,
+        runs=lambda root, tuned: [
+            (root / "main" / f"seed{s}", e1.config("dsgd", tuned["dsgd"], noise, s, steps=40)) for s in (0, 1)
+        ],
+        sections=(),
+        tuned={"dsgd": {"lr": 0.01}},
+        report_file="tiny-report.md",
+        plots=(
+            study.Plot(
+                "curve.png", lambda root, path, tuned: plot_metrics(read_metrics(root / "main" / "seed0"), path)
+            ),
+        ),
+    )
     monkeypatch.setattr(studies, "get", lambda name: tiny)
     out = tmp_path / "out"
     assert main(["study", "tiny", "--tune", "--out", str(out), "--workers", "1", *flag]) == 0
     folders = sorted(p.parent for p in out.rglob("summary.json"))
-    assert len(folders) == 4                                      # 2 tuning runs, 2 main runs
+    assert len(folders) == 4  # 2 tuning runs, 2 main runs
     assert all((f / "metrics.png").exists() == (not flag) for f in folders)
     assert all(read_metrics(f) for f in folders)
-    assert (out / "curve.png").stat().st_size > 1000 and (out / "tiny-report.md").exists()   # the report either way
+    assert (out / "curve.png").stat().st_size > 1000 and (out / "tiny-report.md").exists()  # the report either way

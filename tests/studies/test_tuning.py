@@ -1,5 +1,6 @@
 """Edge-growing grid search (experiments/tuning.py), the sweep's guard against stale run folders, and the
 TailOPT recipe's tuning on a tiny budget."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,8 @@ import math
 import pytest
 
 from tailtamer.errors import ConfigError
-from tailtamer.experiments.sweep import run_sweep
 from tailtamer.experiments import tuning
+from tailtamer.experiments.sweep import run_sweep
 from tailtamer.experiments.tuning import Search, edge_sides, extend, grid_points, run_searches
 
 
@@ -23,7 +24,7 @@ def test_extend_continues_the_geometric_step():
     assert extend((0.003, 0.01, 0.03), +1) == (0.003, 0.01, 0.03, 0.09)
     assert extend((0.003, 0.01, 0.03), -1) == (0.0009, 0.003, 0.01, 0.03)
     assert extend((1.0, 5.0), +1) == (1.0, 5.0, 25.0)
-    assert extend((0.8, 0.9, 0.95), +1, (0.0, 1.0)) == (0.8, 0.9, 0.95, 0.975)    # 1.003 would leave (0, 1)
+    assert extend((0.8, 0.9, 0.95), +1, (0.0, 1.0)) == (0.8, 0.9, 0.95, 0.975)  # 1.003 would leave (0, 1)
     assert extend((0.8, 0.9, 0.95), -1, (0.0, 1.0)) == (0.7111, 0.8, 0.9, 0.95)
     with pytest.raises(ValueError, match="grows geometrically"):
         extend((0.1,), +1)
@@ -57,7 +58,7 @@ def test_search_walks_past_the_edge_to_an_interior_optimum():
 
 def test_search_reports_an_edge_it_could_not_leave():
     s = Search({"lr": (0.01, 0.1), "u": (1.0, 2.0, 4.0)}, max_extensions=2)
-    _drive(s, lambda p: p["lr"] + (p["u"] - 2.0) ** 2)      # lr wants 0, u = 2 is interior
+    _drive(s, lambda p: p["lr"] + (p["u"] - 2.0) ** 2)  # lr wants 0, u = 2 is interior
     assert s.best["u"] == 2.0 and s.best["lr"] == pytest.approx(1e-4)
     assert s.at_edge == [("lr", -1)] and len(s.axes["lr"]) == 4 and s.axes["u"] == (1.0, 2.0, 4.0)
     assert s.record()["at_edge"] == ["lr low"]
@@ -84,8 +85,13 @@ def test_run_searches_evaluates_only_live_searches_each_round():
 
 # ---- the sweep never takes a stale folder for a job's result -----------------------------------------
 
-TINY = {"problem": {"name": "quadratic", "dim": 3}, "algorithm": {"name": "dsgd", "lr": 0.1},
-        "topology": {"name": "ring", "n": 4}, "noise": {"name": "none"}, "run": {"steps": 3, "eval_every": 3}}
+TINY = {
+    "problem": {"name": "quadratic", "dim": 3},
+    "algorithm": {"name": "dsgd", "lr": 0.1},
+    "topology": {"name": "ring", "n": 4},
+    "noise": {"name": "none"},
+    "run": {"steps": 3, "eval_every": 3},
+}
 
 
 def test_sweep_skips_a_finished_identical_run_and_refuses_a_different_one(tmp_path):
@@ -93,31 +99,37 @@ def test_sweep_skips_a_finished_identical_run_and_refuses_a_different_one(tmp_pa
     run_sweep([(folder, TINY)], workers=1)
     stamp = (folder / "summary.json").stat().st_mtime_ns
     run_sweep([(folder, TINY)], workers=1)
-    assert (folder / "summary.json").stat().st_mtime_ns == stamp         # skipped, not rerun
+    assert (folder / "summary.json").stat().st_mtime_ns == stamp  # skipped, not rerun
     other = {**TINY, "algorithm": {"name": "dsgd", "lr": 0.2}}
     with pytest.raises(ConfigError, match="different config"):
         run_sweep([(tmp_path / "fresh", TINY), (folder, other)], workers=1)
-    assert not (tmp_path / "fresh").exists()                              # refused before anything ran
+    assert not (tmp_path / "fresh").exists()  # refused before anything ran
 
 
 # ---- the TailOPT recipe's tuning, on a tiny budget -----------------------------------------------------
 
+
 def test_tailopt_tune_grows_and_records(tmp_path, monkeypatch):
-    from tailtamer.experiments.studies.tailopt_local_updates import recipe as tailopt
     from tailtamer.experiments.report import load_runs
+    from tailtamer.experiments.studies.tailopt_local_updates import recipe as tailopt
 
     monkeypatch.setattr(tailopt, "ROUNDS", 4)
     monkeypatch.setattr(tailopt, "METHODS", ("fedavg",))
-    monkeypatch.setattr(tailopt, "AXES", {"fedavg": {"lr": (0.001, 0.002)}})   # far too small a step
+    monkeypatch.setattr(tailopt, "AXES", {"fedavg": {"lr": (0.001, 0.002)}})  # far too small a step
     monkeypatch.setattr(tailopt, "MAX_EXTENSIONS", 1)
     tuned = tailopt.tune(tmp_path, tasks=("logistic",), noises=("student-t",), log=lambda *_: None)
     rec = json.loads((tmp_path / "tuning.json").read_text())["logistic/student-t/fedavg"]
-    assert rec["axes"]["lr"] == [0.001, 0.002, 0.004]                      # grew once, upwards
+    assert rec["axes"]["lr"] == [0.001, 0.002, 0.004]  # grew once, upwards
     assert rec["best"] == {"lr": 0.004} and rec["at_edge"] == ["lr high"]  # and says it is still on the edge
     assert tuned == {"logistic/student-t": {"fedavg": {"lr": 0.004}}}
-    scores = {lr: sum(r.summary["metrics"]["loss"] for r in load_runs([tmp_path / "tune" / "logistic" / "student-t"
-                                                                         / "fedavg" / f"lr={lr:.4g}"])) / 2
-              for lr in rec["axes"]["lr"]}
+    scores = {
+        lr: sum(
+            r.summary["metrics"]["loss"]
+            for r in load_runs([tmp_path / "tune" / "logistic" / "student-t" / "fedavg" / f"lr={lr:.4g}"])
+        )
+        / 2
+        for lr in rec["axes"]["lr"]
+    }
     assert rec["score"] == min(scores.values()) == scores[0.004]
 
 
@@ -135,5 +147,7 @@ def test_e1_tune_keeps_momentum_inside_its_range(tmp_path, monkeypatch):
     assert all(0 < b < 1 for b in rec["axes"]["beta"]) and len(rec["axes"]["beta"]) == 3
     assert rec["axes"]["beta"] in ([0.8526, 0.9, 0.95], [0.9, 0.95, 0.975])
     assert tuned["gt-nsgdm"] == rec["best"] and rec["best"]["lr"] == 0.05
-    assert rec["score"] == min(tuning.mean_final(tmp_path / "tune" / "gt-nsgdm" / f"lr=0.05,beta={b:g}", "dist_to_opt")
-                               for b in rec["axes"]["beta"])
+    assert rec["score"] == min(
+        tuning.mean_final(tmp_path / "tune" / "gt-nsgdm" / f"lr=0.05,beta={b:g}", "dist_to_opt")
+        for b in rec["axes"]["beta"]
+    )

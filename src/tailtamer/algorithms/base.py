@@ -5,6 +5,7 @@ there) and whose :meth:`Algorithm.step` reads like the update equations of its p
 ``dict[str, Tensor]`` of node-stacked tensors ``[n_local, d]`` that always holds ``"x"``; it is what a
 checkpoint saves and what a torch.distributed run keeps per process.
 """
+
 from __future__ import annotations
 
 from typing import Any, ClassVar, Protocol
@@ -45,12 +46,13 @@ class Oracle(Protocol):
         raises :class:`~tailtamer.errors.ValidationError` otherwise): what the oracle step rules read."""
         ...
 
+
 #: Registry of methods, lockstep (:class:`Algorithm`) and event-driven
 #: (:class:`~tailtamer.algorithms.asynchronous.base.AsyncScheme`); factories receive ``steps`` (the horizon T)
 #: from the engine, those with ``compresses = True`` the ``compressor`` built from ``[compression]``, and
 #: composites their registered ``name`` (one class, several names: presets and pairs). What an entry *is*
 #: (its class, :meth:`~tailtamer.registry.Registry.entry_class`) decides which loop runs it.
-ALGORITHMS: Registry["Method"] = Registry("algorithm", context=("steps", "compressor", "name"))
+ALGORITHMS: Registry[Method] = Registry("algorithm", context=("steps", "compressor", "name"))
 
 
 class Method:

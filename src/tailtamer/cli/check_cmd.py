@@ -11,6 +11,7 @@ from ..config import parse_value
 from ..contract import check
 from ..errors import ConfigError
 
+
 def _params(items: list[str]) -> dict:
     out = {}
     for item in items:

@@ -1,14 +1,15 @@
 """``tailtamer e1``: an alias of ``tailtamer study e1`` (E1 of docs/e1.md: tuning grid, 5 seeds × 3 noises
 × 5 methods, scaling sweeps)."""
+
 from __future__ import annotations
 
 import argparse
 import dataclasses
 from pathlib import Path
 
-from ..rundir.tensorboard import require_tensorboard
 from ..experiments.studies import gt_nsgdm_heavy_tails as e1
 from ..experiments.study import run_study
+from ..rundir.tensorboard import require_tensorboard
 from ..validation import check_int
 from .render import print_markdown
 

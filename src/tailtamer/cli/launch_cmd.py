@@ -1,4 +1,5 @@
 """``tailtamer launch --nproc N CONFIG.toml [--set section.key=value ...] [--out DIR] [--resume]``."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,7 +17,19 @@ def main(args: argparse.Namespace) -> int:
     check_launch(nproc, args.timeout, max(1, args.threads))
     threads.fix(args.threads)
     per_process = threads.for_sharing(nproc, lambda: problem_size(sized_config(cfg, out)))
-    return execute(args, out, args.command, lambda **kw: launch(cfg, out, nproc, timeout=args.timeout,
-                                                                backend=args.backend, progress=True,
-                                                                threads=per_process, time_scale=args.time_scale,
-                                                                **kw))
+    return execute(
+        args,
+        out,
+        args.command,
+        lambda **kw: launch(
+            cfg,
+            out,
+            nproc,
+            timeout=args.timeout,
+            backend=args.backend,
+            progress=True,
+            threads=per_process,
+            time_scale=args.time_scale,
+            **kw,
+        ),
+    )

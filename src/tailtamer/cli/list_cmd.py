@@ -5,6 +5,7 @@ The registries are read from the registry index (``registry_index.json``, writte
 by :mod:`tailtamer.cli.registry_index`), so ``list`` answers without importing torch. Where the index
 cannot hold the answer (``live=True``, for entries registered outside the package; or an install without
 the file) the live registries are imported instead."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,10 +14,10 @@ import json
 from importlib import resources
 from typing import Any
 
-from ..settings import RunSettings
 from .. import plugins
 from ..errors import ConfigError
 from ..registry import suggest
+from ..settings import RunSettings
 from .render import print_markdown
 
 INDEX_FILE = "registry_index.json"
@@ -24,9 +25,18 @@ INDEX_FILE = "registry_index.json"
 LIVE_INDEX = "tailtamer.cli.registry_index"
 
 #: Headings per registry kind (the registry's own ``kind`` is singular).
-PLURALS = {"algorithm": "algorithms", "problem": "problems", "topology": "topologies", "noise": "noise models",
-           "schedule": "schedules", "compression": "compressors", "timing": "timing models", "delay": "delay rules",
-           "compensation": "delay compensations", "transform": "transforms"}
+PLURALS = {
+    "algorithm": "algorithms",
+    "problem": "problems",
+    "topology": "topologies",
+    "noise": "noise models",
+    "schedule": "schedules",
+    "compression": "compressors",
+    "timing": "timing models",
+    "delay": "delay rules",
+    "compensation": "delay compensations",
+    "transform": "transforms",
+}
 
 
 def plural(kind: str) -> str:
@@ -50,8 +60,7 @@ def _cell(text: str) -> str:
 
 def describe(kind: str, entries: list[dict[str, Any]]) -> str:
     """A markdown table of one registry: one line per entry (with its summary), then one per parameter."""
-    lines = [f"### {plural(kind)}", "", "| name | parameter | type | default | description |",
-             "|---|---|---|---|---|"]
+    lines = [f"### {plural(kind)}", "", "| name | parameter | type | default | description |", "|---|---|---|---|---|"]
     for entry in entries:
         lines.append(f"| {entry['name']} | | | | {_cell(entry['summary'])} |")
         for p in entry["params"]:
@@ -78,5 +87,5 @@ def render(index: dict[str, dict[str, Any]], kind: str | None = None) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    print_markdown(render(read_index(live=plugins.any_loaded()), args.kind))   # a plugin's entries are live
+    print_markdown(render(read_index(live=plugins.any_loaded()), args.kind))  # a plugin's entries are live
     return 0

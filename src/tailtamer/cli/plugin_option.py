@@ -1,5 +1,6 @@
 """Loading the plugins a command names (``--plugin``, :mod:`tailtamer.cli.arguments.plugin`) and the installed
 ``tailtamer.plugins`` entry points, after parsing and before the command's work (:mod:`tailtamer.plugins`)."""
+
 from __future__ import annotations
 
 import argparse

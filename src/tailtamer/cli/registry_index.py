@@ -6,6 +6,7 @@ list`` reads this file instead and answers without it. :func:`build_index` reads
 ``python -m tailtamer.cli.registry_index`` rewrites the file from them (after adding or changing an entry;
 ``tests/cli/test_cli_startup.py`` fails while the file is stale).
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,14 @@ INDEX = Path(__file__).with_name("registry_index.json")
 
 def registries() -> dict[str, Registry[Any]]:
     """Every registry ``tailtamer list`` shows, under the name ``tailtamer list KIND`` takes, in its order."""
-    return {**component_registries(), "schedule": SCHEDULES, "timing": TIMINGS, "delay": DELAY_RULES,
-            "compensation": COMPENSATIONS, "transform": TRANSFORMS}
+    return {
+        **component_registries(),
+        "schedule": SCHEDULES,
+        "timing": TIMINGS,
+        "delay": DELAY_RULES,
+        "compensation": COMPENSATIONS,
+        "transform": TRANSFORMS,
+    }
 
 
 def default_text(p: Param) -> str:
@@ -35,10 +42,16 @@ def default_text(p: Param) -> str:
 
 def describe_entries(reg: Registry[Any]) -> list[dict[str, Any]]:
     """One registry's entries in name order: name, summary and parameters (name, type, default text)."""
-    return [{"name": name, "summary": reg.summary(name),
-             "params": [{"name": p.name, "type": p.type_name(), "default": default_text(p)}
-                        for p in reg.params(name).values()]}
-            for name in reg.names()]
+    return [
+        {
+            "name": name,
+            "summary": reg.summary(name),
+            "params": [
+                {"name": p.name, "type": p.type_name(), "default": default_text(p)} for p in reg.params(name).values()
+            ],
+        }
+        for name in reg.names()
+    ]
 
 
 def build_index() -> dict[str, dict[str, Any]]:

@@ -1,4 +1,5 @@
 """Print markdown (tables) readably: rich tables on a terminal, the plain markdown when piped or redirected."""
+
 from __future__ import annotations
 
 import re
@@ -38,7 +39,9 @@ def print_markdown(text: str, stream: TextIO | None = None, tty: bool | None = N
             console.print(table)
             continue
         line = lines[i]
-        console.print(f"[bold]{line.lstrip('#').strip()}[/bold]" if line.startswith("#") else line,
-                      markup=line.startswith("#"),
-                      highlight=False)
+        console.print(
+            f"[bold]{line.lstrip('#').strip()}[/bold]" if line.startswith("#") else line,
+            markup=line.startswith("#"),
+            highlight=False,
+        )
         i += 1

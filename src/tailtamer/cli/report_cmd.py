@@ -1,12 +1,13 @@
 """``tailtamer report RUN_DIR [RUN_DIR ...] [--metric M] [--e2]`` — a Table-1 style markdown table (mean ± std
 over seeds) from run folders; reports only read run folders. On a terminal the table is drawn with rich."""
+
 from __future__ import annotations
 
 import argparse
 
 from ..errors import ConfigError
-from ..experiments.studies.decentralized_gpt import table1
 from ..experiments.report import load_runs, pivot_table
+from ..experiments.studies.decentralized_gpt import table1
 from ..registry import suggest
 from ..validation import check_int
 from .render import print_markdown
@@ -45,8 +46,9 @@ def known_fields(runs) -> list[str]:
 
 def _check(option: str, value: str, known: list[str]) -> None:
     if value not in known:
-        raise ConfigError(f"{option} '{value}' is not in these runs' summaries{suggest(value, known)}; "
-                          f"known: {', '.join(known)}")
+        raise ConfigError(
+            f"{option} '{value}' is not in these runs' summaries{suggest(value, known)}; known: {', '.join(known)}"
+        )
 
 
 def main(args: argparse.Namespace) -> int:

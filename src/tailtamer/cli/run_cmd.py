@@ -1,4 +1,5 @@
 """``tailtamer run CONFIG.toml [--set section.key=value ...] [--unset section.key ...] [--out DIR] [--resume]``."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,12 +12,12 @@ from .. import threads
 from ..config import apply_overrides, apply_unsets, load_toml, resolve
 from ..distributed.asynchronous.run import RESUME_ASYNC, is_event_driven
 from ..errors import ConfigError
+from ..experiments.runner import run_config
+from ..memory import keep_heap_memory
 from ..prepare import saved_config
 from ..rundir.folder import CONFIG
 from ..rundir.resume import folder_complete
 from ..rundir.tensorboard import TensorBoardWriter, require_tensorboard
-from ..experiments.runner import run_config
-from ..memory import keep_heap_memory
 
 
 def load_config(args: argparse.Namespace) -> dict | None:
@@ -26,9 +27,11 @@ def load_config(args: argparse.Namespace) -> dict | None:
         if not isinstance(args.resume, str):
             raise ConfigError("give a CONFIG file, or --resume RUN_DIR to continue a run from its folder")
         if args.overrides or args.unsets:
-            raise ConfigError(f"--resume {args.resume} continues the run with the config of its folder "
-                              f"({args.resume}/config.toml): --set and --unset cannot change it; start a new run "
-                              "with CONFIG --set ... --out NEW_DIR instead")
+            raise ConfigError(
+                f"--resume {args.resume} continues the run with the config of its folder "
+                f"({args.resume}/config.toml): --set and --unset cannot change it; start a new run "
+                "with CONFIG --set ... --out NEW_DIR instead"
+            )
         return None
     return apply_overrides(apply_unsets(load_toml(args.config), args.unsets), args.overrides)
 
@@ -50,12 +53,18 @@ def sized_config(cfg: dict | None, out: Path) -> dict:
 def report(out: Path, summary: dict, resumed: bool) -> None:
     """Print the folder and the final metrics (or that a resumed run was already complete)."""
     if resumed and summary.get("_complete"):
-        print(f"run folder: {out}: already complete ({summary.get('steps')} steps); nothing to resume, "
-              "summary.json and metrics.jsonl left as they are")
+        print(
+            f"run folder: {out}: already complete ({summary.get('steps')} steps); nothing to resume, "
+            "summary.json and metrics.jsonl left as they are"
+        )
         return
     print(f"run folder: {out}")
-    print(json.dumps({"metrics": summary["metrics"], "steps": summary["steps"],
-                      "wall_time_s": round(summary["wall_time_s"], 3)}, indent=None))
+    print(
+        json.dumps(
+            {"metrics": summary["metrics"], "steps": summary["steps"], "wall_time_s": round(summary["wall_time_s"], 3)},
+            indent=None,
+        )
+    )
 
 
 def tensorboard_callbacks(args: argparse.Namespace) -> list:
@@ -70,11 +79,17 @@ def resume_hint(args: argparse.Namespace, out: Path, command: str) -> None:
     """After Ctrl-C: a command that continues the run as printed (the folder holds its config, with every
     ``--set`` applied, and a launch's process count), or what can be done where a run cannot continue."""
     if command == "launch" and is_event_driven(resolve(sized_config(load_config(args), out))):
-        print(f"\ntailtamer launch: stopped; {RESUME_ASYNC.replace('CONFIG', str(out / CONFIG))}"
-              .replace("RUN_DIR", str(out)), file=sys.stderr)
+        print(
+            f"\ntailtamer launch: stopped; {RESUME_ASYNC.replace('CONFIG', str(out / CONFIG))}".replace(
+                "RUN_DIR", str(out)
+            ),
+            file=sys.stderr,
+        )
         return
-    print(f"\ntailtamer {command}: stopped; continue from the last checkpoint with: "
-          f"tailtamer {command} --resume {out}", file=sys.stderr)
+    print(
+        f"\ntailtamer {command}: stopped; continue from the last checkpoint with: tailtamer {command} --resume {out}",
+        file=sys.stderr,
+    )
 
 
 def execute(args: argparse.Namespace, out: Path, command: str, start) -> int:
@@ -83,8 +98,7 @@ def execute(args: argparse.Namespace, out: Path, command: str, start) -> int:
     resumed = bool(args.resume) or args.resume_previous
     complete = resumed and folder_complete(out)
     try:
-        summary = start(resume="strict" if resumed else False, previous=args.resume_previous,
-                        plot=not args.no_plot)
+        summary = start(resume="strict" if resumed else False, previous=args.resume_previous, plot=not args.no_plot)
     except KeyboardInterrupt:
         if out.exists():
             resume_hint(args, out, command)
@@ -96,9 +110,14 @@ def execute(args: argparse.Namespace, out: Path, command: str, start) -> int:
 def main(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     threads.fix(args.threads)
-    keep_heap_memory()      # this process runs one simulation: reuse its freed [n, d] buffers, no page faults
+    keep_heap_memory()  # this process runs one simulation: reuse its freed [n, d] buffers, no page faults
     out = out_folder(args)
     callbacks = tensorboard_callbacks(args)
-    return execute(args, out, args.command,
-                   lambda **kw: run_config(cfg, out, callbacks=callbacks, replay=args.replay,
-                                           partial_replay=args.partial_replay, **kw))
+    return execute(
+        args,
+        out,
+        args.command,
+        lambda **kw: run_config(
+            cfg, out, callbacks=callbacks, replay=args.replay, partial_replay=args.partial_replay, **kw
+        ),
+    )

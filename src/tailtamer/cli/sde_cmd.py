@@ -1,4 +1,5 @@
 """``tailtamer sde CONFIG [--out DIR] [--set section.key=value ...]``: a discrete method and its SDE side by side."""
+
 from __future__ import annotations
 
 import argparse

@@ -1,17 +1,18 @@
 """``tailtamer study NAME [--tune] [--workers K] [--out DIR] [--executor ray [--ray-address ADDR]]``: run a
 declared study (``--list`` lists them)."""
+
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from ..rundir.tensorboard import require_tensorboard
 from ..errors import ConfigError
 from ..experiments.added import parse_entry, with_added
 from ..experiments.executors import make
 from ..experiments.studies import get, studies
 from ..experiments.study import estimate, run_study
 from ..memory import keep_heap_memory
+from ..rundir.tensorboard import require_tensorboard
 from .render import print_markdown
 
 
@@ -42,7 +43,7 @@ def main(args: argparse.Namespace) -> int:
         raise ConfigError(f"--tune-seeds must be ≥ 1, got {args.tune_seeds}")
     if args.ray_address is not None and args.executor != "ray":
         raise ConfigError("--ray-address goes with --executor ray")
-    executor = make(args.executor, args.ray_address)   # a missing Ray is named here, before anything runs
+    executor = make(args.executor, args.ray_address)  # a missing Ray is named here, before anything runs
     root = Path(args.out or f"runs/{study.name}")
     if args.report_only:
         text = study.report(root)
@@ -50,9 +51,17 @@ def main(args: argparse.Namespace) -> int:
         if study.name.startswith("e2"):
             keep_heap_memory()
         try:
-            text = run_study(study, root, tune=args.tune, workers=args.workers, tensorboard=args.tensorboard,
-                             tune_seeds=args.tune_seeds, tune_only=args.tune_only, executor=executor,
-                             plot=False if args.no_plot else None)
+            text = run_study(
+                study,
+                root,
+                tune=args.tune,
+                workers=args.workers,
+                tensorboard=args.tensorboard,
+                tune_seeds=args.tune_seeds,
+                tune_only=args.tune_only,
+                executor=executor,
+                plot=False if args.no_plot else None,
+            )
         finally:
             executor.close()
     print_markdown(text)

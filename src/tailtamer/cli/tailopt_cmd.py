@@ -1,5 +1,6 @@
 """``tailtamer tailopt``: an alias of ``tailtamer study tailopt --tune`` (and ``tailopt-models`` with
 ``--models``): the TailOPT study (docs/tailopt.md), tuning grid, tuned methods on 3 seeds, table."""
+
 from __future__ import annotations
 
 import argparse

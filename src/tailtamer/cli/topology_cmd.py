@@ -1,4 +1,5 @@
 """Mixing matrix summary and ρ: ``tailtamer topology NAME --n N [--set key=value ...] [--json]``."""
+
 from __future__ import annotations
 
 import argparse

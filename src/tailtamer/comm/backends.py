@@ -6,6 +6,7 @@
   detected"), so one machine runs at most ``torch.cuda.device_count()`` NCCL processes; each still hosts a
   block of nodes.
 """
+
 from __future__ import annotations
 
 import torch
@@ -29,14 +30,20 @@ def check_backend(backend: str, device: str | torch.device, local_processes: int
     kind = torch.device(device).type
     want = BACKEND_DEVICE[backend]
     if kind != want:
-        raise ConfigError(f"backend {backend!r} moves {want.upper()} tensors, not {str(device)!r} ones: use backend "
-                          f"{backend_for(device)!r}, or put the tensors on {want!r} ([run] device = {want!r})")
+        raise ConfigError(
+            f"backend {backend!r} moves {want.upper()} tensors, not {str(device)!r} ones: use backend "
+            f"{backend_for(device)!r}, or put the tensors on {want!r} ([run] device = {want!r})"
+        )
     if backend == "nccl":
         if not torch.cuda.is_available():
-            raise ConfigError("backend 'nccl' needs CUDA, and torch sees no GPU on this machine: "
-                              "use --backend gloo with [run] device = 'cpu'")
+            raise ConfigError(
+                "backend 'nccl' needs CUDA, and torch sees no GPU on this machine: "
+                "use --backend gloo with [run] device = 'cpu'"
+            )
         gpus = torch.cuda.device_count()
         if local_processes is not None and local_processes > gpus:
-            raise ConfigError(f"{local_processes} NCCL processes on a machine with {gpus} GPU(s): NCCL allows one "
-                              f"process per GPU; use at most {gpus} (each process hosts a block of nodes) "
-                              "or --backend gloo")
+            raise ConfigError(
+                f"{local_processes} NCCL processes on a machine with {gpus} GPU(s): NCCL allows one "
+                f"process per GPU; use at most {gpus} (each process hosts a block of nodes) "
+                "or --backend gloo"
+            )

@@ -12,12 +12,13 @@ the order of ``comm.nodes`` (global ids). Algorithms only ever call:
 and read ``n``, ``nodes`` and ``stats``. See docs/architecture.md and docs/distributed.md for the simulated and
 torch.distributed backends.
 """
+
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
-from collections.abc import Iterator
 
 import torch
 

@@ -20,6 +20,7 @@ Example:
     >>> packet_row_bytes(Half().encode(z)), dense_row_bytes(z)     # two float32 values instead of four
     (8, 16)
 """
+
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable

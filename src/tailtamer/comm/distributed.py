@@ -13,6 +13,7 @@ Every operation runs under the process group's timeout; a failure raises
 ``stats`` counts exactly what :class:`~tailtamer.comm.simulated.SimulatedComm` counts (the traffic of all n
 nodes), so run summaries agree; ``wire`` counts what this rank actually put on the network.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -24,12 +25,12 @@ import scipy.sparse as sp
 import torch
 import torch.distributed as dist
 
+from ..topology.sparse import Matrix, as_csr
 from .backends import check_backend
 from .base import CommStats
 from .codec import Codec, Packet, dense_row_bytes, packet_row_bytes
 from .health import DEFAULT_TIMEOUT, CommError, default_store, grace_for, mark_failed, roll_call
 from .simulated import NoGraphError
-from ..topology.sparse import Matrix, as_csr
 
 
 def block_bounds(n: int, world: int) -> list[tuple[int, int]]:
@@ -64,8 +65,9 @@ def _grouped(peer: np.ndarray, ids: np.ndarray, n: int) -> dict[int, np.ndarray]
     return {int(p): part % n for p, part in zip(peers, np.split(key, first[1:]))}
 
 
-def exchange_plan(W: Matrix, bounds: list[tuple[int, int]], rank: int
-                  ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+def exchange_plan(
+    W: Matrix, bounds: list[tuple[int, int]], rank: int
+) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
     """Global node ids this rank sends to / receives from every peer rank (ascending, non-empty only).
 
     Works on the non-zeros of W (dense or scipy sparse): time and memory linear in the edges.
@@ -74,8 +76,8 @@ def exchange_plan(W: Matrix, bounds: list[tuple[int, int]], rank: int
     n = int(L.shape[0])
     row, col = L.row.astype(np.int64), L.col.astype(np.int64)
     owner_row, owner_col = _owners(row, bounds), _owners(col, bounds)
-    out = (owner_col == rank) & (owner_row != rank)    # my node j, mixed in by a node of another rank
-    inn = (owner_row == rank) & (owner_col != rank)    # a node of mine mixes in another rank's node j
+    out = (owner_col == rank) & (owner_row != rank)  # my node j, mixed in by a node of another rank
+    inn = (owner_row == rank) & (owner_col != rank)  # a node of mine mixes in another rank's node j
     return _grouped(owner_row[out], col[out], n), _grouped(owner_col[inn], col[inn], n)
 
 
@@ -85,7 +87,7 @@ def local_rows(W: Matrix, lo: int, hi: int, cols: np.ndarray) -> np.ndarray | sp
     if not sp.issparse(W):
         return np.asarray(W, dtype=np.float64)[lo:hi][:, cols]
     R = sp.coo_array(as_csr(W)[lo:hi])
-    position = np.full(int(W.shape[0]), -1, dtype=np.int64)      # O(n) ints, not O(n²)
+    position = np.full(int(W.shape[0]), -1, dtype=np.int64)  # O(n) ints, not O(n²)
     position[cols] = np.arange(len(cols))
     at = position[R.col]
     if (at < 0).any():
@@ -111,18 +113,24 @@ class DistributedComm:
         y = comm.mix(x)        # x: [comm.n_local, d] rows of the nodes comm.nodes
     """
 
-    def __init__(self, W: np.ndarray | None, group: Any = None, timeout: float | None = None,
-                 device: str | torch.device | None = None, n: int | None = None):
+    def __init__(
+        self,
+        W: np.ndarray | None,
+        group: Any = None,
+        timeout: float | None = None,
+        device: str | torch.device | None = None,
+        n: int | None = None,
+    ):
         if not dist.is_initialized():
             raise RuntimeError("DistributedComm needs an initialised torch.distributed process group")
         self.group = group
         self.rank = dist.get_rank(group)
         self.world = dist.get_world_size(group)
-        if W is None:   # a server or federated method: no graph, only ``mean``
+        if W is None:  # a server or federated method: no graph, only ``mean``
             if n is None:
                 raise ValueError("DistributedComm without a mixing matrix needs n, the number of nodes")
             self.n, self.edges = int(n), 0
-        else:   # dense, or scipy sparse for a big topology (kept sparse: memory linear in the edges)
+        else:  # dense, or scipy sparse for a big topology (kept sparse: memory linear in the edges)
             W = W if sp.issparse(W) else np.asarray(W, dtype=np.float64)
             self.n = int(W.shape[0])
             self.edges = int(_links(W).nnz)
@@ -153,7 +161,7 @@ class DistributedComm:
         self._buffers: dict[tuple[int, torch.dtype, torch.device], torch.Tensor] = {}
         self._store = default_store()
         self.ops = 0
-        self.barrier()      # every rank is ready: a run's clock starts after this, not at the slowest rank's start
+        self.barrier()  # every rank is ready: a run's clock starts after this, not at the slowest rank's start
 
     # ---- the Comm contract ----------------------------------------------------------------------
     @property
@@ -167,8 +175,10 @@ class DistributedComm:
         if key not in self._cache:
             m = self.n_local
             if sp.issparse(self._Wloc):
-                self._cache[key] = (_torch_csr(self._Wloc[:, :m], dtype, device),
-                                    _torch_csr(self._Wloc[:, m:], dtype, device))
+                self._cache[key] = (
+                    _torch_csr(self._Wloc[:, :m], dtype, device),
+                    _torch_csr(self._Wloc[:, m:], dtype, device),
+                )
             else:
                 w = torch.as_tensor(self._Wloc, dtype=dtype, device=device)
                 self._cache[key] = (w[:, :m], w[:, m:])
@@ -196,7 +206,7 @@ class DistributedComm:
             bufs = [torch.empty((k, *t.shape[1:]), dtype=t.dtype, device=t.device) for t in packet]
             recv, at = self._exchange(packet, bufs)
             own = codec.decode(packet, flat)
-            got = codec.decode(tuple(recv), flat.new_empty((k, row))) if at else flat[:0]   # unused when at = 0
+            got = codec.decode(tuple(recv), flat.new_empty((k, row))) if at else flat[:0]  # unused when at = 0
         w_own, w_got = self.matrix(z.dtype, z.device)
         if w_own.layout == torch.sparse_csr:
             out = torch.sparse.mm(w_own, own)
@@ -215,7 +225,7 @@ class DistributedComm:
         for p in self._peers_in:
             k = len(self._recv[p])
             for buf in bufs:
-                ops.append(dist.P2POp(dist.irecv, buf[at: at + k], p, self.group))
+                ops.append(dist.P2POp(dist.irecv, buf[at : at + k], p, self.group))
                 recvs.append(p)
             at += k
         sent = 0
@@ -251,8 +261,7 @@ class DistributedComm:
         self.stats.add(self.n, self.n * dense_row_bytes(z), "mean")
         total = z.sum(0, keepdim=True).contiguous()
         self.wire.add(1, total.numel() * total.element_size(), "mean")
-        self._collective("mean", lambda: dist.all_reduce(total, op=dist.ReduceOp.SUM, group=self.group,
-                                                         async_op=True))
+        self._collective("mean", lambda: dist.all_reduce(total, op=dist.ReduceOp.SUM, group=self.group, async_op=True))
         return total / self.n
 
     def _mean_packets(self, z: torch.Tensor, codec: Codec) -> torch.Tensor:
@@ -304,7 +313,11 @@ class DistributedComm:
                 raise CommError(
                     f"rank {self.rank}: mix #{self.ops} failed {what} rank {peer} "
                     f"(nodes {self._node_range(peer)}) within the {self.timeout:g} s timeout: rank {peer} died, "
-                    f"stalled or is unreachable [{_short(err)}]", self.rank, [peer], f"mix#{self.ops}") from None
+                    f"stalled or is unreachable [{_short(err)}]",
+                    self.rank,
+                    [peer],
+                    f"mix#{self.ops}",
+                ) from None
 
     def _collective(self, op: str, start: Any) -> None:
         try:
@@ -322,8 +335,12 @@ class DistributedComm:
             who, why = "", "the rendezvous store is unreachable (its host died)"
         else:
             who, why = "", "every rank reported the failure"
-        raise CommError(f"rank {self.rank}: {op} #{self.ops} failed within the {self.timeout:g} s timeout; "
-                        f"{why} [{_short(err)}]", self.rank, missing or [], f"{op}#{self.ops}") from None
+        raise CommError(
+            f"rank {self.rank}: {op} #{self.ops} failed within the {self.timeout:g} s timeout; {why} [{_short(err)}]",
+            self.rank,
+            missing or [],
+            f"{op}#{self.ops}",
+        ) from None
 
     def _node_range(self, rank: int) -> str:
         lo, hi = self.bounds[rank]
@@ -332,11 +349,15 @@ class DistributedComm:
 
 def _torch_csr(C: sp.csr_array, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     C = as_csr(C)
-    with warnings.catch_warnings():   # "sparse CSR support is in beta": only mm is used
+    with warnings.catch_warnings():  # "sparse CSR support is in beta": only mm is used
         warnings.simplefilter("ignore", UserWarning)
-        return torch.sparse_csr_tensor(torch.as_tensor(C.indptr, dtype=torch.int64),
-                                       torch.as_tensor(C.indices, dtype=torch.int64),
-                                       torch.as_tensor(C.data, dtype=dtype), size=C.shape, device=device)
+        return torch.sparse_csr_tensor(
+            torch.as_tensor(C.indptr, dtype=torch.int64),
+            torch.as_tensor(C.indices, dtype=torch.int64),
+            torch.as_tensor(C.data, dtype=dtype),
+            size=C.shape,
+            device=device,
+        )
 
 
 def _group_timeout(group: Any) -> float | None:

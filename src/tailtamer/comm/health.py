@@ -6,6 +6,7 @@ in the rendezvous store (``tailtamer/faults/failed/<rank>``) and waits a short g
 Ranks that never answer are the ones that died or stalled. The store is hosted outside the workers by
 ``tailtamer launch`` (and by the torchrun agent under torchrun), so it outlives any worker.
 """
+
 from __future__ import annotations
 
 import time

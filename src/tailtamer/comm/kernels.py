@@ -10,6 +10,7 @@ W may be a dense array or a scipy sparse one (large topologies, :mod:`tailtamer.
 same W every kernel gets the same floats either way, and a sparse W is never densified unless the dense
 kernel is asked for.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -62,13 +63,17 @@ def dense(W: np.ndarray, dtype: torch.dtype, device: torch.device) -> Kernel:
 
 
 def sparse(W: np.ndarray, dtype: torch.dtype, device: torch.device) -> Kernel:
-    with warnings.catch_warnings():   # "sparse CSR support is in beta": only mm is used
+    with warnings.catch_warnings():  # "sparse CSR support is in beta": only mm is used
         warnings.simplefilter("ignore", UserWarning)
-        if sp.issparse(W):            # the CSR torch builds from the dense W: sorted columns, no zeros
+        if sp.issparse(W):  # the CSR torch builds from the dense W: sorted columns, no zeros
             C = as_csr(W)
-            w = torch.sparse_csr_tensor(torch.as_tensor(C.indptr, dtype=torch.int64),
-                                        torch.as_tensor(C.indices, dtype=torch.int64),
-                                        torch.as_tensor(C.data, dtype=dtype), size=C.shape, device=device)
+            w = torch.sparse_csr_tensor(
+                torch.as_tensor(C.indptr, dtype=torch.int64),
+                torch.as_tensor(C.indices, dtype=torch.int64),
+                torch.as_tensor(C.data, dtype=dtype),
+                size=C.shape,
+                device=device,
+            )
         else:
             w = torch.as_tensor(W, dtype=dtype, device=device).to_sparse_csr()
     return lambda z: torch.sparse.mm(w, z)
@@ -80,19 +85,22 @@ def diagonals(W: np.ndarray, dtype: torch.dtype, device: torch.device) -> Kernel
 
     def mix(z: torch.Tensor) -> torch.Tensor:
         out = torch.empty_like(z)
-        for k, (o, w) in enumerate(diags):   # rows i < n − o read row i + o; rows i ≥ n − o wrap to i + o − n
-            if k == 0:                       # the first diagonal writes, the others accumulate
+        for k, (o, w) in enumerate(diags):  # rows i < n − o read row i + o; rows i ≥ n − o wrap to i + o − n
+            if k == 0:  # the first diagonal writes, the others accumulate
                 torch.mul(w[: n - o], z[o:], out=out[: n - o])
                 if o:
-                    torch.mul(w[n - o:], z[: o], out=out[n - o:])
+                    torch.mul(w[n - o :], z[:o], out=out[n - o :])
             else:
                 out[: n - o].addcmul_(w[: n - o], z[o:])
                 if o:
-                    out[n - o:].addcmul_(w[n - o:], z[: o])
+                    out[n - o :].addcmul_(w[n - o :], z[:o])
         return out
 
     return mix
 
 
 BUILDERS: dict[str, Callable[[np.ndarray, torch.dtype, torch.device], Kernel]] = {
-    "dense": dense, "sparse": sparse, "diagonals": diagonals}
+    "dense": dense,
+    "sparse": sparse,
+    "diagonals": diagonals,
+}

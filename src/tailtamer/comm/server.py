@@ -19,6 +19,7 @@ Example:
     >>> replicate(two, torch.tensor([[1.0], [2.0]]), x).flatten().tolist()
     [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,5 +1,6 @@
 """All n nodes in one process: ``mix`` is a matrix product (dense, sparse or by wrapped diagonals, see
 :mod:`.kernels`), ``mean`` a row average."""
+
 from __future__ import annotations
 
 import numpy as np

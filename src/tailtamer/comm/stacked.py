@@ -13,6 +13,7 @@ r owns rows ``r·n … r·n + n − 1``). :class:`StackedComm` wraps the member'
 ``n`` is the member's node count and ``nodes`` the member's ids repeated R times (each row's node id within
 its member); ``n_local = R·n`` is the number of rows.
 """
+
 from __future__ import annotations
 
 import torch
@@ -45,7 +46,7 @@ class StackedComm:
         """``W Z_r`` for every member r, one kernel call over ``[n, R·row]``."""
         m = self.member
         if m._W is None:
-            m.mix(z)                                        # raises the member's NoGraphError
+            m.mix(z)  # raises the member's NoGraphError
         z, nbytes = _through(z, codec)
         self.stats.add(m.edges, m.edges * nbytes, "mix")
         zr = self._per_member(z)

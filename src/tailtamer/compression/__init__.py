@@ -12,6 +12,7 @@ Example:
     >>> c.delta(4), c.unbiased
     (0.5, False)
 """
+
 from __future__ import annotations
 
 from . import lowrank, quantize, sign, sparse  # noqa: F401  (registration)

@@ -10,6 +10,7 @@ rows and the simulator and a torch.distributed run draw the same numbers for the
 Specification: docs/compression.md §4 (compressors). Config: a ``[compression]`` section, ``name`` plus
 parameters, read by every algorithm whose class has ``compresses = True``.
 """
+
 from __future__ import annotations
 
 from typing import ClassVar
@@ -37,6 +38,11 @@ class Compressor:
     #: Keeps state between uses (powersgd's warm-start Q per node): an algorithm must carry it in its state
     #: (``carries_compressor_state``) and bind it with ``codec(rng, call, state=..., layout=...)``.
     stateful: ClassVar[bool] = False
+
+    def init_state(self, x0: torch.Tensor) -> torch.Tensor:
+        """A stateful compressor's initial node-stacked state for the rows of ``x0`` (carried in the method's
+        state and bound per step); a stateless compressor keeps none."""
+        raise NotImplementedError(f"compressor '{self.name}' keeps no state")
 
     def omega(self, d: int) -> float | None:
         """Variance factor ω for dimension d (unbiased compressors), else None."""
@@ -69,8 +75,13 @@ class Compressor:
 
     def describe(self, d: int, value_bits: int = 32) -> dict[str, object]:
         """What the compressor promises at dimension d (for ``tailtamer list`` and docs)."""
-        return {"name": self.name, "unbiased": self.unbiased, "omega": self.omega(d), "delta": self.delta(d),
-                "bits_per_coordinate": self.bits(d, value_bits)}
+        return {
+            "name": self.name,
+            "unbiased": self.unbiased,
+            "omega": self.omega(d),
+            "delta": self.delta(d),
+            "bits_per_coordinate": self.bits(d, value_bits),
+        }
 
 
 class BoundCodec:
@@ -83,8 +94,10 @@ class BoundCodec:
 
     def encode(self, z: torch.Tensor) -> Packet:
         if self.rng is not None and self.compressor.random and len(self.rng.nodes) != z.shape[0]:
-            raise ValidationError(f"compressor '{self.compressor.name}': {z.shape[0]} rows but the randomness "
-                                  f"handle hosts {len(self.rng.nodes)} nodes")
+            raise ValidationError(
+                f"compressor '{self.compressor.name}': {z.shape[0]} rows but the randomness "
+                f"handle hosts {len(self.rng.nodes)} nodes"
+            )
         return self.compressor.encode(z, self.rng, self.call)
 
     def decode(self, packet: Packet, like: torch.Tensor) -> torch.Tensor:

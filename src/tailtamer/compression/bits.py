@@ -18,6 +18,7 @@ Example:
     >>> pack(torch.tensor([[7, 0, 5]]), 3).tolist()          # 111 000 101 + 7 zero bits
     [[226, 128]]
 """
+
 from __future__ import annotations
 
 import math
@@ -57,5 +58,5 @@ def pack(codes: torch.Tensor, width: int) -> torch.Tensor:
 def unpack(packed: torch.Tensor, width: int, d: int) -> torch.Tensor:
     """Inverse of :func:`pack`: ``uint8 [rows, m]`` → ``uint8 [rows, d]`` codes."""
     rows = packed.shape[0]
-    bits = ((packed.unsqueeze(-1) >> _msb_first(8, packed.device)) & 1).reshape(rows, -1)[:, :d * width]
+    bits = ((packed.unsqueeze(-1) >> _msb_first(8, packed.device)) & 1).reshape(rows, -1)[:, : d * width]
     return (bits.reshape(rows, d, width) << _msb_first(width, packed.device)).sum(-1, dtype=torch.uint8)

@@ -31,6 +31,7 @@ and :meth:`PowerSGD.codec` ``state=`` binds a node block's rows; the codec's ``s
 next one. The collective form (P averaged over the nodes before the QR, one Q shared by all) is the ``powersgd``
 server method (``algorithms/server/powersgd.py``), built from the same pieces.
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,8 +43,8 @@ import torch
 
 from ..comm.codec import Packet
 from ..errors import ValidationError
-from ..validation import check_int
 from ..rng import Randomness
+from ..validation import check_int
 from .base import COMPRESSORS, Compressor
 
 #: The named random stream of the fresh Q draws.
@@ -63,7 +64,7 @@ class Plan:
 
     def views(self, v: torch.Tensor) -> list[torch.Tensor]:
         """``[n, rows, cols]`` views of the rows of ``v [n, d]``, one per compressed matrix."""
-        return [v[:, o:o + r * c].reshape(v.shape[0], r, c) for o, r, c in self.slots]
+        return [v[:, o : o + r * c].reshape(v.shape[0], r, c) for o, r, c in self.slots]
 
     def width(self) -> int:
         """Values of the warm-start state (every Q) per node."""
@@ -81,22 +82,29 @@ class PowerSGD(Compressor):
 
     stateful = True
 
-    def __init__(self, rank: int = 1, warm_start: bool = True, min_compression_rate: float = 2.0,
-                 shapes: list[list[int]] | None = None):
+    def __init__(
+        self,
+        rank: int = 1,
+        warm_start: bool = True,
+        min_compression_rate: float = 2.0,
+        shapes: list[list[int]] | None = None,
+    ):
         check_int("rank", rank, 1, "compressor powersgd")
         if not isinstance(warm_start, bool):
             raise ValidationError(f"compressor powersgd: warm_start must be true or false, got {warm_start!r}")
         if isinstance(min_compression_rate, bool) or not min_compression_rate > 0:
-            raise ValidationError(f"compressor powersgd: min_compression_rate must be > 0, "
-                                  f"got {min_compression_rate!r}")
+            raise ValidationError(
+                f"compressor powersgd: min_compression_rate must be > 0, got {min_compression_rate!r}"
+            )
         self.rank, self.warm_start, self.min_compression_rate = rank, warm_start, float(min_compression_rate)
         self.shapes = [list(s) for s in (shapes or [])]
         for s in self.shapes:
             if len(s) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in s):
-                raise ValidationError(f"compressor powersgd: shapes must be [rows, cols] pairs of positive "
-                                      f"integers, got {s!r}")
-        self._plan: tuple[int, Any, Plan] | None = None      # (d, layout, plan) of the last row seen
-        self._warned = False                                  # the rank cap was logged
+                raise ValidationError(
+                    f"compressor powersgd: shapes must be [rows, cols] pairs of positive integers, got {s!r}"
+                )
+        self._plan: tuple[int, Any, Plan] | None = None  # (d, layout, plan) of the last row seen
+        self._warned = False  # the rank cap was logged
 
     # ---- which coordinates are compressed --------------------------------------------------------
     def rank_of(self, rows: int, cols: int) -> int:
@@ -129,7 +137,7 @@ class PowerSGD(Compressor):
                 if self.worth(r, c):
                     slots.append((o, r, c))
                     ranks.append(self.rank_of(r, c))
-                    dense[o:o + r * c] = False
+                    dense[o : o + r * c] = False
             self._warn_capped(pairs)
             self._plan = (d, layout, Plan(tuple(slots), dense, tuple(ranks)))
         return self._plan[2]
@@ -139,13 +147,17 @@ class PowerSGD(Compressor):
         capped = sorted({(r, c) for r, c in pairs if self.rank > min(r, c)})
         if capped and not self._warned:
             self._warned = True
-            log.warning("tailtamer: powersgd rank %d exceeds min(rows, cols) of %s; capped at min(rank, rows, cols) "
-                        "per matrix, as torch's powerSGD_hook does", self.rank,
-                        ", ".join(f"[{r}, {c}]" for r, c in capped))
+            log.warning(
+                "tailtamer: powersgd rank %d exceeds min(rows, cols) of %s; capped at min(rank, rows, cols) "
+                "per matrix, as torch's powerSGD_hook does",
+                self.rank,
+                ", ".join(f"[{r}, {c}]" for r, c in capped),
+            )
 
     # ---- the pieces of one power step (shared with the server method) ------------------------------
-    def queries(self, state: torch.Tensor, plan: Plan, rng: Randomness, like: torch.Tensor,
-                call: int = 0) -> list[torch.Tensor]:
+    def queries(
+        self, state: torch.Tensor, plan: Plan, rng: Randomness, like: torch.Tensor, call: int = 0
+    ) -> list[torch.Tensor]:
         """Q per matrix, ``[rows of state, cols, rank]``: the state's (warm start) or fresh N(0, 1) draws (the
         same on every node; the first use, or ``warm_start = false``)."""
         need = plan.width()
@@ -154,7 +166,7 @@ class PowerSGD(Compressor):
             state = torch.randn(1, need, generator=gen, dtype=torch.float64).to(like).expand(state.shape[0], -1)
         out, at = [], 0
         for (_, _, c), r in zip(plan.slots, plan.ranks):
-            out.append(state[:, at:at + c * r].reshape(state.shape[0], c, r))
+            out.append(state[:, at : at + c * r].reshape(state.shape[0], c, r))
             at += c * r
         return out
 
@@ -179,13 +191,15 @@ class PowerSGD(Compressor):
         return torch.zeros_like(x0.reshape(x0.shape[0], -1)[:, :0])
 
     def codec(  # type: ignore[override]  # stateful: takes its state, gives a LowRankCodec
-              self, rng: Randomness | None = None, call: int = 0, state: torch.Tensor | None = None,
-              layout: Any = None) -> LowRankCodec:
+        self, rng: Randomness | None = None, call: int = 0, state: torch.Tensor | None = None, layout: Any = None
+    ) -> LowRankCodec:
         """The codec of one use for the rows whose warm-start ``state`` is given (its ``state`` after encoding is
         the next one)."""
         if rng is None or state is None:
-            raise ValidationError("compressor 'powersgd' keeps a warm-start Q per node: give it the step's "
-                                  "randomness and the node rows' state (an algorithm that carries compressor state)")
+            raise ValidationError(
+                "compressor 'powersgd' keeps a warm-start Q per node: give it the step's "
+                "randomness and the node rows' state (an algorithm that carries compressor state)"
+            )
         return LowRankCodec(self, rng, call, state, layout)
 
     def encode(self, z: torch.Tensor, rng: Randomness | None, call: int) -> Packet:
@@ -226,9 +240,9 @@ class LowRankCodec:
         out = torch.zeros_like(like)
         at_p = at_q = 0
         for (o, rows, cols), r in zip(plan.slots, plan.ranks):
-            p = p_all[:, at_p:at_p + rows * r].reshape(n, rows, r).to(like.dtype)
-            q = q_all[:, at_q:at_q + cols * r].reshape(n, cols, r).to(like.dtype)
-            out[:, o:o + rows * cols] = torch.bmm(p, q.transpose(1, 2)).reshape(n, -1)
+            p = p_all[:, at_p : at_p + rows * r].reshape(n, rows, r).to(like.dtype)
+            q = q_all[:, at_q : at_q + cols * r].reshape(n, cols, r).to(like.dtype)
+            out[:, o : o + rows * cols] = torch.bmm(p, q.transpose(1, 2)).reshape(n, -1)
             at_p, at_q = at_p + rows * r, at_q + cols * r
         out[:, plan.dense] = rest.to(like.dtype)
         return out

@@ -9,6 +9,7 @@ Packet: the row's norm (one value), the signs packed 8 to a byte, and the magnit
 in ⌈log₂(s+1)⌉ bits each, one bit stream (compression/bits.py): 1 + 3 bits per coordinate for s = 7, 1 + 4
 for s = 15 ("4-bit QSGD"), plus the norm.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,7 +43,7 @@ class QSGD(Compressor):
 
     def _omega(self, d: int) -> float:
         s = self.levels
-        return min(d / s ** 2, math.sqrt(d) / s)
+        return min(d / s**2, math.sqrt(d) / s)
 
     def omega(self, d: int) -> float | None:
         return None if self.biased else self._omega(d)

@@ -7,6 +7,7 @@ It is what error feedback (``ef``, ``ef21``) needs from rand-k, Bernoulli or uns
 depends only on d, so the receiver applies it after decoding and no byte changes. QSGD's ``biased = true``
 is the same scaling written into its norm.
 """
+
 from __future__ import annotations
 
 import torch
@@ -22,8 +23,10 @@ class Scaled(Compressor):
 
     def __init__(self, inner: Compressor):
         if not inner.unbiased or inner.stateful:
-            raise ValidationError(f"compressor '{inner.name}': the scaled form C/(1+ω) applies to an unbiased, "
-                                  f"stateless compressor (rand-k, bernoulli, qsgd)")
+            raise ValidationError(
+                f"compressor '{inner.name}': the scaled form C/(1+ω) applies to an unbiased, "
+                f"stateless compressor (rand-k, bernoulli, qsgd)"
+            )
         self.inner = inner
 
     @property

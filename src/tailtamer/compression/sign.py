@@ -5,6 +5,7 @@ is √d whatever x); ``scaled-sign`` is contractive with δ(x) = ‖x‖₁²/(d
 ‖C(x) − x‖² = ‖x‖² − ‖x‖₁²/d exactly (Karimireddy et al. 2019, EF-SignSGD). Packet: the signs packed 8 to a
 byte (+ the scale, one value per row, for scaled-sign).
 """
+
 from __future__ import annotations
 
 import torch
@@ -28,7 +29,6 @@ def _signs(packet_bits: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 class Sign(Compressor):
     """sign(x) ∈ {−1, +1}^d, 1 bit per coordinate (biased, no contraction)."""
 
-
     def bits(self, d: int, value_bits: int = 32) -> float:
         return 1.0
 
@@ -42,7 +42,6 @@ class Sign(Compressor):
 @COMPRESSORS.register("scaled-sign")
 class ScaledSign(Compressor):
     """(‖x‖₁/d)·sign(x): 1 bit per coordinate + one scale (biased, δ ≥ 1/d)."""
-
 
     def delta(self, d: int) -> float:
         return 1.0 / d

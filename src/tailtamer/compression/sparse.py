@@ -11,6 +11,7 @@
 ``k`` is given directly, or as ``fraction`` of d (k = max(1, round(fraction·d))) — the *kept* fraction (the
 epfml code's ``compress_ratio`` is the dropped one).
 """
+
 from __future__ import annotations
 
 import torch
@@ -105,14 +106,13 @@ class RandK(_KSparse):
         d = z.shape[1]
         k = self.kept(d)
         assert rng is not None, "a random compressor: codec() requires the step's randomness"
-        idx = rng.uniform(STREAM, d, call).to(z.device).topk(k, dim=1).indices   # a uniform k-subset
+        idx = rng.uniform(STREAM, d, call).to(z.device).topk(k, dim=1).indices  # a uniform k-subset
         return idx.to(torch.int32), z.gather(1, idx) * (d / k)
 
 
 @COMPRESSORS.register("top-k")
 class TopK(_KSparse):
     """Top-k: the k largest magnitudes of each row (biased; contraction δ = k/d)."""
-
 
     def __init__(self, k: int = 0, fraction: float = 0.01):
         super().__init__(k, fraction, "compressor top-k")

@@ -1,4 +1,5 @@
 """scikit-learn's bundled digits (1,797 8×8 grey images, 10 classes); needs the optional extra ``data``."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,8 +12,10 @@ def load_digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     try:
         from sklearn.datasets import load_digits
     except ImportError:  # pragma: no cover - depends on the environment
-        raise DataNotFoundError("the digits data set ships with scikit-learn, which is not installed; "
-                                "pip install 'tailtamer[data]' (or scikit-learn)") from None
+        raise DataNotFoundError(
+            "the digits data set ships with scikit-learn, which is not installed; "
+            "pip install 'tailtamer[data]' (or scikit-learn)"
+        ) from None
     d = load_digits()
     return (d.images / 16.0).astype(np.float64), d.target.astype(np.int64)
 

@@ -4,6 +4,7 @@ Files: ``<data_dir>/multi30k/{train,val,test_2016_flickr}.en.gz``, one sentence 
 ``multi30k/dataset`` repository, ``data/task1/raw``). Splits: ``train`` (29,000), ``val`` (1,014),
 ``test`` (1,000).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,8 +32,9 @@ def token_stream(sentences: list[list[str]], vocab: Vocab) -> list[int]:
     return out
 
 
-def multi30k_lm(data_dir: str | Path | None = None, max_vocab: int = 0, min_freq: int = 1,
-                eval_split: str = "val") -> tuple[Vocab, list[int], list[int]]:
+def multi30k_lm(
+    data_dir: str | Path | None = None, max_vocab: int = 0, min_freq: int = 1, eval_split: str = "val"
+) -> tuple[Vocab, list[int], list[int]]:
     """``(vocab, train_ids, eval_ids)``: lower-cased word-level tokens, vocabulary from the training split."""
     train = [tokenize(s) for s in load_multi30k("train", data_dir)]
     held = [tokenize(s) for s in load_multi30k(eval_split, data_dir)]

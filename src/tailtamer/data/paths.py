@@ -4,6 +4,7 @@ The data folder is, in order: the ``data_dir`` argument (a config's ``data_dir``
 ``$TAILTAMER_DATA``, or ``../shared/data`` beside the repository root (the folder that holds
 ``pyproject.toml``). Nothing is downloaded: files are read where they are.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -55,8 +56,9 @@ def require_file(data_dir: str | Path | None, *parts: str) -> Path:
     """
     path = resolve_data_dir(data_dir).joinpath(*parts)
     if not path.is_file():
-        raise DataNotFoundError(f"data file not found: {path} (looked in data folder "
-                                f"{resolve_data_dir(data_dir)}); {LAYOUT}")
+        raise DataNotFoundError(
+            f"data file not found: {path} (looked in data folder {resolve_data_dir(data_dir)}); {LAYOUT}"
+        )
     return path
 
 
@@ -70,7 +72,8 @@ def read_gz_lines(path: Path) -> list[str]:
         with gzip.open(path, "rt", encoding="utf-8") as f:
             return f.readlines()
     except (gzip.BadGzipFile, EOFError, zlib.error, UnicodeDecodeError) as err:
-        raise DataError(f"data file {path} is truncated or corrupt ({type(err).__name__}: {err}); "
-                        "replace it with an intact copy") from None
+        raise DataError(
+            f"data file {path} is truncated or corrupt ({type(err).__name__}: {err}); replace it with an intact copy"
+        ) from None
     except OSError as err:
         raise DataError(f"cannot read data file {path}: {err.strerror or err}") from None

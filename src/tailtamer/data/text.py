@@ -1,10 +1,11 @@
 """Word-level tokenization and vocabularies built from a training split only."""
+
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]")
 
@@ -63,6 +64,6 @@ class Vocab:
         counter = Counter(t for s in sentences for t in s)
         words = sorted((w for w, c in counter.items() if c >= min_freq), key=lambda w: (-counter[w], w))
         if max_size:
-            words = words[:max(max_size - 3, 0)]
+            words = words[: max(max_size - 3, 0)]
         counts = [0, 0, len(sentences)] + [counter[w] for w in words]
         return cls([PAD, UNK, EOS, *words], counts)

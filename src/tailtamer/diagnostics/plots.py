@@ -1,9 +1,10 @@
 """Plots of gradient-noise measurements (they only read ``noise.jsonl``)."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -19,7 +20,7 @@ def plot_noise(rows: Sequence[dict[str, Any]], path: str | Path, title: str = ""
     for i, (key, label) in enumerate((("alpha_mohammadi", "Mohammadi et al. 2015"), ("alpha_hill", "Hill"))):
         vals = np.array([r[key] for r in rows], dtype=float)
         vals[~np.isfinite(vals)] = np.nan
-        st = {k: v for k, v in style(i, 2).items() if k != "markevery"}    # few points: a marker on each
+        st = {k: v for k, v in style(i, 2).items() if k != "markevery"}  # few points: a marker on each
         ax1.plot(steps, np.nanmean(vals, 1), label=label, **st)
         ax1.fill_between(steps, np.nanmin(vals, 1), np.nanmax(vals, 1), alpha=0.2)
     ax1.axhline(2.0, color="grey", lw=0.8, ls="--")
@@ -32,8 +33,14 @@ def plot_noise(rows: Sequence[dict[str, Any]], path: str | Path, title: str = ""
     hi = max(v.max() for v in norms) if norms else 1.0
     bins = np.geomspace(lo, hi * 1.0001, 25) if hi > lo else 25
     for j, (i, v) in enumerate(zip(picks, norms)):
-        ax2.hist(v, bins=bins, histtype="step", lw=1.5, linestyle=LINESTYLES[j % len(LINESTYLES)],
-                 label=f"step {rows[i]['step']}")
+        ax2.hist(
+            v,
+            bins=bins,
+            histtype="step",
+            lw=1.5,
+            linestyle=LINESTYLES[j % len(LINESTYLES)],
+            label=f"step {rows[i]['step']}",
+        )
     ax2.set_xscale("log")
     ax2.set_xlabel("noise norm ‖g_B − g_L‖")
     ax2.set_ylabel("count")

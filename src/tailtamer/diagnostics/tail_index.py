@@ -15,6 +15,7 @@ Example:
     >>> round(mohammadi_alpha(x), 1), round(hill_alpha(x), 1)
     (1.0, 1.0)
 """
+
 from __future__ import annotations
 
 import math
@@ -43,7 +44,7 @@ def mohammadi_alpha(x, k1: int | None = None) -> float:
     if len(a) < 4 or k1 < 2:
         return math.nan
     k2 = len(a) // k1
-    a = a[:k1 * k2]
+    a = a[: k1 * k2]
     y = a.reshape(k2, k1).sum(1)
     inv = (np.log(np.abs(y) + _EPS).mean() - np.log(np.abs(a) + _EPS).mean()) / math.log(k1)
     return float(1.0 / inv) if inv > 0 else math.inf
@@ -56,7 +57,7 @@ def hill_alpha(x, k: int | None = None) -> float:
         return math.nan
     k = int(k or math.ceil(math.sqrt(len(a))))
     k = max(1, min(k, len(a) - 1))
-    top = -np.partition(-a, k)[:k + 1]                          # the k+1 largest, unordered
+    top = -np.partition(-a, k)[: k + 1]  # the k+1 largest, unordered
     top.sort()
     top = top[::-1]
     if top[k] <= 0:

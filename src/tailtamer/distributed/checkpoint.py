@@ -4,13 +4,14 @@ Saving is the engine's :func:`~tailtamer.rundir.checkpoint.save_checkpoint` (it 
 ``comm.gather`` and rank 0 writes). Loading reads the file on rank 0 and broadcasts it, so the other ranks
 need no shared file system; an unreadable file stops every rank with the same one-line error.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from ..rundir.checkpoint import Reader, read_checkpoint
 from ..errors import CheckpointError
+from ..rundir.checkpoint import Reader, read_checkpoint
 
 
 def broadcast_reader(comm: Any) -> Reader:

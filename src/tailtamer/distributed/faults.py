@@ -6,6 +6,7 @@ completes on rank ``RANK``. Only :func:`tailtamer.distributed.run.run_rank` read
 run (:mod:`tailtamer.distributed.asynchronous.run`) the server's step is a server update and a worker's is its
 number of finished jobs.
 """
+
 from __future__ import annotations
 
 import os

@@ -8,6 +8,7 @@ short grace period to notice and stop on their own; whatever still runs after th
 process outlives the launch. The failure is reported as one :class:`DistributedRunError` naming the rank
 at fault.
 """
+
 from __future__ import annotations
 
 import collections
@@ -16,15 +17,14 @@ import os
 import queue as queue_mod
 import time
 import traceback
+from collections.abc import Callable, Collection
 from datetime import timedelta
 from typing import Any
-from collections.abc import Callable, Collection
 
 import torch
 import torch.distributed as dist
 
-from .. import forkserver
-from .. import plugins
+from .. import forkserver, plugins
 from ..comm.health import grace_for
 from ..errors import TailtamerError
 from .process_group import DEFAULT_TIMEOUT, init_with_store, shutdown
@@ -58,23 +58,47 @@ class DistributedRunError(TailtamerError, RuntimeError):
 
 def describe(err: BaseException) -> dict[str, Any]:
     """A picklable description of an exception (type, message, peers, NonFiniteError fields, traceback)."""
-    out = {"type": type(err).__name__, "message": str(err), "tailtamer": isinstance(err, TailtamerError),
-           "peers": list(getattr(err, "peers", []) or []), "traceback": traceback.format_exc(), "time": time.time()}
+    out = {
+        "type": type(err).__name__,
+        "message": str(err),
+        "tailtamer": isinstance(err, TailtamerError),
+        "peers": list(getattr(err, "peers", []) or []),
+        "traceback": traceback.format_exc(),
+        "time": time.time(),
+    }
     for key in ("step", "node", "what"):
         if hasattr(err, key):
             out[key] = getattr(err, key)
     return out
 
 
-def _worker(fn: Callable[..., Any], rank: int, world: int, port: int, backend: str, timeout: float, threads: int,
-            results: Any, args: tuple, env: dict[str, str]) -> None:
+def _worker(
+    fn: Callable[..., Any],
+    rank: int,
+    world: int,
+    port: int,
+    backend: str,
+    timeout: float,
+    threads: int,
+    results: Any,
+    args: tuple,
+    env: dict[str, str],
+) -> None:
     torch.set_num_threads(max(int(threads), 1))
-    os.environ.clear()                      # the launching process's environment, not the forkserver's
+    os.environ.clear()  # the launching process's environment, not the forkserver's
     os.environ.update(env)
-    os.environ.update({"RANK": str(rank), "WORLD_SIZE": str(world), "LOCAL_RANK": str(rank),
-                       "LOCAL_WORLD_SIZE": str(world), "MASTER_ADDR": HOST, "MASTER_PORT": str(port)})
+    os.environ.update(
+        {
+            "RANK": str(rank),
+            "WORLD_SIZE": str(world),
+            "LOCAL_RANK": str(rank),
+            "LOCAL_WORLD_SIZE": str(world),
+            "MASTER_ADDR": HOST,
+            "MASTER_PORT": str(port),
+        }
+    )
     try:
-        plugins.load()                     # the plugins the parent loaded (TAILTAMER_PLUGINS), entry points
+        plugins.load()  # the plugins the parent loaded (TAILTAMER_PLUGINS), entry points
         init_with_store(rank, world, HOST, port, backend=backend, timeout=timeout)
         value = fn(rank, world, *args)
         results.put((rank, "ok", _pack(value)))
@@ -90,9 +114,17 @@ def _worker(fn: Callable[..., Any], rank: int, world: int, port: int, backend: s
     shutdown()
 
 
-def spawn(fn: Callable[..., Any], nproc: int, args: tuple = (), *, timeout: float = DEFAULT_TIMEOUT,
-          backend: str = "gloo", threads: int = 1, stop_after: float | None = None,
-          expendable: Collection[int] = ()) -> list[Any]:
+def spawn(
+    fn: Callable[..., Any],
+    nproc: int,
+    args: tuple = (),
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    backend: str = "gloo",
+    threads: int = 1,
+    stop_after: float | None = None,
+    expendable: Collection[int] = (),
+) -> list[Any]:
     """Run ``fn(rank, nproc, *args)`` in ``nproc`` new processes, forked from the preloaded forkserver
     (:mod:`tailtamer.forkserver`) with this process's environment; return their results in rank order.
 
@@ -114,12 +146,18 @@ def spawn(fn: Callable[..., Any], nproc: int, args: tuple = (), *, timeout: floa
         DistributedRunError: naming the rank at fault when any worker fails.
     """
     ctx = forkserver.context(RANK_MODULES)
-    store = dist.TCPStore(HOST, 0, nproc, is_master=True, wait_for_workers=False,
-                          timeout=timedelta(seconds=max(timeout, 30.0)))
+    store = dist.TCPStore(
+        HOST, 0, nproc, is_master=True, wait_for_workers=False, timeout=timedelta(seconds=max(timeout, 30.0))
+    )
     results = ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(fn, r, nproc, store.port, backend, timeout, threads, results, args,
-                                                     dict(os.environ)),
-                         name=f"tailtamer-rank{r}") for r in range(nproc)]
+    procs = [
+        ctx.Process(
+            target=_worker,
+            args=(fn, r, nproc, store.port, backend, timeout, threads, results, args, dict(os.environ)),
+            name=f"tailtamer-rank{r}",
+        )
+        for r in range(nproc)
+    ]
     for p in procs:
         p.start()
     values: dict[int, Any] = {}
@@ -141,14 +179,15 @@ def spawn(fn: Callable[..., Any], nproc: int, args: tuple = (), *, timeout: floa
             exited = sum(c is not None for c in codes)
             if exited != seen_exits:
                 seen_exits, last_exit = exited, now
-            if first_fail is None and (any(r not in spare or set(e["peers"]) - spare for r, e in errors.items()) or
-                                       any(c not in (None, 0) and r not in spare for r, c in enumerate(codes))):
-                first_fail = now        # a rank that matters failed, or an expendable one blamed such a rank
-            if first_fail is not None and (now - first_fail > patience or
-                                           (exited and now - last_exit > linger)):
+            if first_fail is None and (
+                any(r not in spare or set(e["peers"]) - spare for r, e in errors.items())
+                or any(c not in (None, 0) and r not in spare for r, c in enumerate(codes))
+            ):
+                first_fail = now  # a rank that matters failed, or an expendable one blamed such a rank
+            if first_fail is not None and (now - first_fail > patience or (exited and now - last_exit > linger)):
                 killed |= _terminate(procs)
             if spare and all(codes[r] == 0 for r in range(nproc) if r not in spare) and now - last_exit > linger:
-                killed |= _terminate(procs)     # the run is over; expendable ranks still alive are stalled
+                killed |= _terminate(procs)  # the run is over; expendable ranks still alive are stalled
     except BaseException:
         _terminate(procs)
         raise
@@ -203,8 +242,11 @@ def failure(errors: dict[int, dict[str, Any]], codes: list[int | None], killed: 
     """Build the error that names the rank at fault from what every worker reported."""
     # NaN/Inf first, by (step, lowest global node), so the report is the simulator's and repeatable; then the
     # earliest other error of a rank's own
-    own = sorted(((0, e["step"], e["node"], r) if e["type"] == "NonFiniteError" else (1, e["time"], 0, r))
-                 for r, e in errors.items() if e["type"] != "CommError")
+    own = sorted(
+        ((0, e["step"], e["node"], r) if e["type"] == "NonFiniteError" else (1, e["time"], 0, r))
+        for r, e in errors.items()
+        if e["type"] != "CommError"
+    )
     died = [r for r, c in enumerate(codes) if c not in (0, None) and r not in errors and r not in killed]
     blamed = collections.Counter(p for e in errors.values() if e["type"] == "CommError" for p in e["peers"])
     if own:

@@ -5,6 +5,7 @@ process starts (:mod:`tailtamer.comm.backends`). NCCL's ``wait()`` only orders C
 ``TORCH_NCCL_BLOCKING_WAIT=1``; tailtamer sets it (when unset) so that every receive and collective honours
 the timeout and fails with an error naming the peer, as with gloo.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,9 @@ def init_from_env(backend: str | None = None, timeout: float = DEFAULT_TIMEOUT) 
     return dist.get_rank(), dist.get_world_size()
 
 
-def init_with_store(rank: int, world: int, host: str, port: int, backend: str = "gloo",
-                    timeout: float = DEFAULT_TIMEOUT) -> dist.Store:
+def init_with_store(
+    rank: int, world: int, host: str, port: int, backend: str = "gloo", timeout: float = DEFAULT_TIMEOUT
+) -> dist.Store:
     """Join a process group whose rendezvous store (a ``TCPStore``) is hosted at ``host:port`` by the launcher."""
     store = dist.TCPStore(host, port, world, is_master=False, timeout=timedelta(seconds=max(timeout, 30.0)))
     if backend == "nccl":

@@ -9,6 +9,7 @@ Every rank builds the same components and runs the ordinary :class:`~tailtamer.e
 :class:`~tailtamer.comm.distributed.DistributedComm`; metrics go through ``comm.mean`` so every rank computes
 them, and rank 0 alone writes ``metrics.jsonl``, ``summary.json``, the plot and the (gathered) checkpoints.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,13 +26,20 @@ from ..api import build_components, make_loop
 from ..comm.backends import backend_for, check_backend
 from ..comm.distributed import DistributedComm
 from ..config import apply_overrides, load_toml, resolve
+from ..errors import (
+    CheckpointError,
+    ConfigError,
+    NonFiniteError,
+    ResourceError,
+    StorageError,
+    TailtamerError,
+    ValidationError,
+)
 from ..prepare import Prepared, cleaning_up, prepare_run, run_callbacks, saved_config
-from ..rundir.checkpoint import CHECKPOINT
 from ..rundir.atomic import atomic_write_json
+from ..rundir.checkpoint import CHECKPOINT
 from ..rundir.folder import LAUNCH, last_metrics, read_summary, run_info, write_diverged
 from ..rundir.resume import Resume, Start, continue_from_checkpoint
-from ..errors import (CheckpointError, ConfigError, NonFiniteError, ResourceError, StorageError, TailtamerError,
-                      ValidationError)
 from ..validation import check_positive
 from .asynchronous.run import RESUME_ASYNC, TIME_SCALE, check_real, is_event_driven, launch_async, run_async_rank
 from .checkpoint import broadcast_reader
@@ -58,16 +66,24 @@ def launched_nproc(out: Path, resuming: bool) -> int:
     try:
         return int(json.loads(record.read_text())["nproc"])
     except (OSError, ValueError, KeyError, TypeError):
-        raise ConfigError(f"--resume {out}: no launch record ({record}) says how many processes ran it: "
-                          f"give --nproc N") from None
+        raise ConfigError(
+            f"--resume {out}: no launch record ({record}) says how many processes ran it: give --nproc N"
+        ) from None
 
 
 #: Errors a worker raises that the launcher re-raises as themselves (one line, no traceback).
 RERAISED = {cls.__name__: cls for cls in (ConfigError, ValidationError, CheckpointError, StorageError, ResourceError)}
 
 
-def run_rank(resolved: dict[str, Any], out: str | Path, resume: bool | str, timeout: float | None = None,
-             plot: bool = True, progress: bool = False, time_scale: float | None = None) -> dict[str, Any] | None:
+def run_rank(
+    resolved: dict[str, Any],
+    out: str | Path,
+    resume: bool | str,
+    timeout: float | None = None,
+    plot: bool = True,
+    progress: bool = False,
+    time_scale: float | None = None,
+) -> dict[str, Any] | None:
     """The body of one rank (inside an initialised process group). Returns the summary on rank 0.
 
     An asynchronous config runs as a server and workers (:mod:`.asynchronous.run`; ``time_scale`` seconds per
@@ -77,17 +93,30 @@ def run_rank(resolved: dict[str, Any], out: str | Path, resume: bool | str, time
     latest one), as decided by :func:`~tailtamer.prepare.prepare_run` before the ranks started.
     """
     out = Path(out)
-    c = build_components(resolved, resolved=True, check=False)     # checked once, before the ranks started
+    c = build_components(resolved, resolved=True, check=False)  # checked once, before the ranks started
     if c.event_driven:
         if resume:
             raise ValidationError(RESUME_ASYNC)
-        return run_async_rank(c, out, dist.get_rank(), dist.get_world_size(), time_scale or TIME_SCALE,
-                              timeout or DEFAULT_TIMEOUT, plot=plot, progress=progress)
+        return run_async_rank(
+            c,
+            out,
+            dist.get_rank(),
+            dist.get_world_size(),
+            time_scale or TIME_SCALE,
+            timeout or DEFAULT_TIMEOUT,
+            plot=plot,
+            progress=progress,
+        )
     comm = DistributedComm(c.topology.W if c.topology is not None else None, timeout=timeout, n=c.n)
     rank0 = comm.rank == 0
     p = Prepared(resolved, c, out, Start("resume" if resume else "fresh"), run_info(c))
-    callbacks: list[Any] = run_callbacks(p, plot=plot, progress=progress, writes=rank0,
-                                         info={"distributed": {"world_size": comm.world, "backend": comm.backend}})
+    callbacks: list[Any] = run_callbacks(
+        p,
+        plot=plot,
+        progress=progress,
+        writes=rank0,
+        info={"distributed": {"world_size": comm.world, "backend": comm.backend}},
+    )
     fault = from_env()
     if fault is not None:
         callbacks.append(fault)
@@ -100,8 +129,16 @@ def run_rank(resolved: dict[str, Any], out: str | Path, resume: bool | str, time
     return read_summary(out) if rank0 else None
 
 
-def _rank_main(rank: int, world: int, resolved: dict[str, Any], out: str, resume: bool | str, timeout: float,
-               plot: bool, progress: bool) -> dict[str, Any] | None:
+def _rank_main(
+    rank: int,
+    world: int,
+    resolved: dict[str, Any],
+    out: str,
+    resume: bool | str,
+    timeout: float,
+    plot: bool,
+    progress: bool,
+) -> dict[str, Any] | None:
     return run_rank(resolved, out, resume, timeout=timeout, plot=plot, progress=progress and rank == 0)
 
 
@@ -114,9 +151,19 @@ def check_launch(nproc: int, timeout: float, threads: int = 1) -> None:
         raise ValidationError(f"--threads must be a positive integer, got {threads!r}")
 
 
-def launch(cfg: dict[str, Any] | None, out: str | Path, nproc: int, resume: Resume = False,
-           timeout: float = DEFAULT_TIMEOUT, backend: str | None = None, plot: bool = True, progress: bool = False,
-           threads: int = 1, previous: bool = False, time_scale: float | None = None) -> dict[str, Any]:
+def launch(
+    cfg: dict[str, Any] | None,
+    out: str | Path,
+    nproc: int,
+    resume: Resume = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    backend: str | None = None,
+    plot: bool = True,
+    progress: bool = False,
+    threads: int = 1,
+    previous: bool = False,
+    time_scale: float | None = None,
+) -> dict[str, Any]:
     """Run ``cfg`` as ``nproc`` local processes writing the run folder ``out``; returns the summary
     (``cfg`` None: the folder's own config, to resume from the folder alone).
 
@@ -143,7 +190,7 @@ def launch(cfg: dict[str, Any] | None, out: str | Path, nproc: int, resume: Resu
         device = resolved["run"]["device"]
         backend = backend or backend_for(device)
         check_backend(backend, device, nproc)
-    p = prepare_run(resolved, out, resume, previous=previous, processes=nproc)   # every error before any process
+    p = prepare_run(resolved, out, resume, previous=previous, processes=nproc)  # every error before any process
     if p.start.kind == "complete":
         return dict(p.start.summary or {})
     atomic_write_json(p.out / LAUNCH, {"nproc": nproc, "backend": backend or "gloo", "time_scale": time_scale})
@@ -152,8 +199,14 @@ def launch(cfg: dict[str, Any] | None, out: str | Path, nproc: int, resume: Resu
             if p.components.event_driven:
                 return launch_async(p, nproc, timeout, plot, progress, threads, time_scale or TIME_SCALE)
             begin: bool | str = p.start.checkpoint if p.start.resuming else False
-            results = spawn(_rank_main, nproc, (resolved, str(p.out), begin, timeout, plot, progress),
-                            timeout=timeout, backend=backend, threads=threads)
+            results = spawn(
+                _rank_main,
+                nproc,
+                (resolved, str(p.out), begin, timeout, plot, progress),
+                timeout=timeout,
+                backend=backend,
+                threads=threads,
+            )
     except DistributedRunError as err:
         reraise(err, p.out, p.components)
     return results[0]
@@ -174,19 +227,28 @@ def reraise(err: DistributedRunError, out: Path, c: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """``torchrun ... -m tailtamer.distributed.run CONFIG.toml --out DIR [--set ...] [--resume]``."""
-    p = argparse.ArgumentParser(prog="python -m tailtamer.distributed.run",
-                                description="one rank of a tailtamer run under torchrun")
+    p = argparse.ArgumentParser(
+        prog="python -m tailtamer.distributed.run", description="one rank of a tailtamer run under torchrun"
+    )
     p.add_argument("config")
     p.add_argument("--set", dest="overrides", action="append", default=[])
     p.add_argument("--out", required=True)
     p.add_argument("--resume", action="store_true")
     p.add_argument("--resume-previous", action="store_true")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
-    p.add_argument("--backend", choices=("gloo", "nccl"), default=None,
-                   help="default: gloo for [run] device = 'cpu', nccl for 'cuda'")
+    p.add_argument(
+        "--backend",
+        choices=("gloo", "nccl"),
+        default=None,
+        help="default: gloo for [run] device = 'cpu', nccl for 'cuda'",
+    )
     p.add_argument("--no-plot", action="store_true")
-    p.add_argument("--time-scale", type=float, default=None,
-                   help="asynchronous configs: seconds of real time per timing unit (default 0.01)")
+    p.add_argument(
+        "--time-scale",
+        type=float,
+        default=None,
+        help="asynchronous configs: seconds of real time per timing unit (default 0.01)",
+    )
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     try:
@@ -194,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         device = resolved["run"]["device"]
         backend = args.backend or backend_for(device)
         check_backend(backend, device, int(os.environ.get("LOCAL_WORLD_SIZE", 1)))
-    except TailtamerError as err:                      # the same on every rank: all stop before joining
+    except TailtamerError as err:  # the same on every rank: all stop before joining
         print(f"tailtamer (rank {os.environ.get('RANK', '?')}): error: {err}", file=sys.stderr)
         sys.exit(2)
     rank, world = init_from_env(backend, timeout=args.timeout)
@@ -204,8 +266,16 @@ def main(argv: list[str] | None = None) -> int:
         box: list[Any] = [None]
         if rank == 0:
             try:
-                box[0] = ("ok", prepare_run(resolved, Path(args.out), "strict" if args.resume else False,
-                                            previous=args.resume_previous, processes=world).start)
+                box[0] = (
+                    "ok",
+                    prepare_run(
+                        resolved,
+                        Path(args.out),
+                        "strict" if args.resume else False,
+                        previous=args.resume_previous,
+                        processes=world,
+                    ).start,
+                )
             except TailtamerError as err:
                 box[0] = ("error", str(err))
         dist.broadcast_object_list(box, src=0)
@@ -214,12 +284,20 @@ def main(argv: list[str] | None = None) -> int:
             raise ConfigError(value)
         if value.kind == "complete":
             if rank == 0:
-                print(f"run folder: {args.out}: already complete ({value.summary.get('steps')} steps); "
-                      "nothing to resume")
+                print(
+                    f"run folder: {args.out}: already complete ({value.summary.get('steps')} steps); nothing to resume"
+                )
             shutdown()
             return 0
-        summary = run_rank(resolved, args.out, value.checkpoint if value.resuming else False, timeout=args.timeout,
-                           plot=not args.no_plot, progress=rank == 0, time_scale=args.time_scale)
+        summary = run_rank(
+            resolved,
+            args.out,
+            value.checkpoint if value.resuming else False,
+            timeout=args.timeout,
+            plot=not args.no_plot,
+            progress=rank == 0,
+            time_scale=args.time_scale,
+        )
         if summary is not None:
             print(f"run folder: {args.out}")
             print(json.dumps({"metrics": summary["metrics"], "steps": summary["steps"]}))

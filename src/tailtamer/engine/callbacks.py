@@ -1,4 +1,5 @@
 """Callbacks observe the loop; they never change the iterate."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """The synchronous round loop: oracle → algorithm step → NaN/Inf check → metrics → callbacks."""
+
 from __future__ import annotations
 
 import time
@@ -29,9 +30,21 @@ class Loop:
         >>> state = loop.run()
     """
 
-    def __init__(self, problem: Problem, algorithm: Algorithm, comm: Comm, *, noise: NoiseModel | None = None,
-                 seed: int = 0, steps: int = 1000, eval_every: int = 100, dtype: torch.dtype = torch.float64,
-                 device: str | torch.device = "cpu", callbacks: Iterable[Callback] = (), check_finite: bool = True):
+    def __init__(
+        self,
+        problem: Problem,
+        algorithm: Algorithm,
+        comm: Comm,
+        *,
+        noise: NoiseModel | None = None,
+        seed: int = 0,
+        steps: int = 1000,
+        eval_every: int = 100,
+        dtype: torch.dtype = torch.float64,
+        device: str | torch.device = "cpu",
+        callbacks: Iterable[Callback] = (),
+        check_finite: bool = True,
+    ):
         self.problem, self.algorithm, self.comm, self.noise = problem, algorithm, comm, noise
         self.seed, self.steps, self.eval_every = seed, steps, max(int(eval_every), 1)
         self.dtype, self.device = dtype, torch.device(device)

@@ -11,10 +11,11 @@ model (a third-party one that reads ``nodes`` as node ids, or keeps state) is ca
 at a time with an int seed and node ids, and a stacked run's members each draw on their own copy
 (:class:`MemberNoise`), so each member's numbers are its standalone run's.
 """
+
 from __future__ import annotations
 
 import copy
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -35,19 +36,24 @@ def row_keyed(noise: NoiseModel | None) -> bool:
     return bool(getattr(noise, "draws_from_row_keys", False))
 
 
-def sample_checked(noise: NoiseModel, seed: int, nodes: torch.Tensor, step: int, d: int, call: int,
-                   dtype: torch.dtype) -> torch.Tensor:
+def sample_checked(
+    noise: NoiseModel, seed: int, nodes: torch.Tensor, step: int, d: int, call: int, dtype: torch.dtype
+) -> torch.Tensor:
     """``noise.sample(seed, nodes, step, d, call, dtype)`` called as documented, its result checked: a model
     that returns another shape or dtype is named with the property it broke (:class:`ContractError`)."""
     xi = noise.sample(seed, nodes, step, d, call, dtype=dtype)
     want = (len(nodes), d)
     if not isinstance(xi, torch.Tensor) or tuple(xi.shape) != want:
         got = tuple(xi.shape) if isinstance(xi, torch.Tensor) else type(xi).__name__
-        raise ContractError(f"noise '{getattr(noise, 'name', type(noise).__name__)}' broke its contract (shape): "
-                            f"sample returned {got} for {len(nodes)} nodes and d = {d}, expected {want}")
+        raise ContractError(
+            f"noise '{getattr(noise, 'name', type(noise).__name__)}' broke its contract (shape): "
+            f"sample returned {got} for {len(nodes)} nodes and d = {d}, expected {want}"
+        )
     if xi.dtype != dtype:
-        raise ContractError(f"noise '{getattr(noise, 'name', type(noise).__name__)}' broke its contract (dtype): "
-                            f"sample returned {xi.dtype} when asked for {dtype}")
+        raise ContractError(
+            f"noise '{getattr(noise, 'name', type(noise).__name__)}' broke its contract (dtype): "
+            f"sample returned {xi.dtype} when asked for {dtype}"
+        )
     return xi
 
 
@@ -63,12 +69,16 @@ class StepRows(rng.RowSeeds):
         self.steps, self.rows = int(steps), len(self.seeds) * self.n
         k, i = np.divmod(np.arange(self.steps * self.rows, dtype=np.int64), self.rows)
         member, node = np.divmod(i, self.n)
-        self._flat, self._node = k * len(self.seeds) + member, node.astype(np.uint64)   # per row id
+        self._flat, self._node = k * len(self.seeds) + member, node.astype(np.uint64)  # per row id
 
     def decode(self, rows: np.ndarray, stream: str | int, step: int, call: int) -> tuple[np.ndarray, np.ndarray]:
         rows = np.asarray(rows, dtype=np.int64)
-        keys = self._memoised(("ahead", stream, step, call), lambda: self.base_keys_at(   # step-major, [steps·R]
-            stream, np.arange(step, step + self.steps), call).reshape(-1))
+        keys = self._memoised(
+            ("ahead", stream, step, call),
+            lambda: self.base_keys_at(  # step-major, [steps·R]
+                stream, np.arange(step, step + self.steps), call
+            ).reshape(-1),
+        )
         if rows.size and (rows.min() < 0 or rows.max() >= self._flat.size):
             raise ValueError(f"row ids must lie in [0, {self._flat.size}) for {self.steps} steps of {self.rows} rows")
         return self._node[rows], keys[self._flat[rows]]
@@ -122,5 +132,6 @@ class MemberNoise:
 
     def draw(self, step: int, call: int, d: int, dtype: torch.dtype) -> torch.Tensor:
         """``[R·n, d]``: every member's standalone draw of (step, call), stacked in member order."""
-        return torch.cat([sample_checked(m, s, self.nodes, step, d, call, dtype)
-                          for m, s in zip(self.models, self.seeds)])
+        return torch.cat(
+            [sample_checked(m, s, self.nodes, step, d, call, dtype) for m, s in zip(self.models, self.seeds)]
+        )

@@ -1,4 +1,5 @@
 """The gradient oracle handed to an algorithm: problem gradient + injected noise, checked for NaN/Inf."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -42,8 +43,15 @@ class GradientOracle:
     sees the same numbers; ``rng`` hands the step's randomness to algorithms that draw.
     """
 
-    def __init__(self, problem: Problem, noise: NoiseModel | None, nodes: torch.Tensor, seed: int,
-                 check: bool = True, ahead: bool = False):
+    def __init__(
+        self,
+        problem: Problem,
+        noise: NoiseModel | None,
+        nodes: torch.Tensor,
+        seed: int,
+        check: bool = True,
+        ahead: bool = False,
+    ):
         self.problem, self.noise, self.nodes, self.seed, self.check = problem, noise, nodes, seed, check
         self.step, self.calls = 0, 0
         self._rng: Randomness | None = None
@@ -68,8 +76,10 @@ class GradientOracle:
     def exact_grad(self, x: torch.Tensor) -> torch.Tensor:
         """The noiseless local gradients of this oracle's nodes (closed-form problems only)."""
         if not isinstance(self.problem, SyntheticProblem):
-            raise ValidationError("the oracle step rule needs a problem with exact local gradients "
-                                  "(a synthetic problem: quartic, quadratic, ...)")
+            raise ValidationError(
+                "the oracle step rule needs a problem with exact local gradients "
+                "(a synthetic problem: quartic, quadratic, ...)"
+            )
         return self.problem.local_grad(x, self.nodes)
 
     @property
@@ -83,8 +93,11 @@ class GradientOracle:
         g = self.problem.grad(x, self.nodes, self.seed, self.step, self.calls)
         if self.noise is not None:
             d = g[0].numel()
-            xi = (self._ahead.draw(self.step, self.calls, d, g.dtype) if self._ahead is not None else
-                  sample_checked(self.noise, self.seed, self.nodes, self.step, d, self.calls, g.dtype))
+            xi = (
+                self._ahead.draw(self.step, self.calls, d, g.dtype)
+                if self._ahead is not None
+                else sample_checked(self.noise, self.seed, self.nodes, self.step, d, self.calls, g.dtype)
+            )
             g = g + xi.to(g.device).reshape(g.shape)
         self.calls += 1
         if self.check:

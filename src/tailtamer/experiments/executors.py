@@ -18,22 +18,23 @@ Example:
     >>> list(pool.map(len, [("ab",), ("abc",)], workers=1))
     [2, 3]
 """
+
 from __future__ import annotations
 
 import concurrent.futures as cf
 import os
 import tempfile
 import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
-from collections.abc import Callable, Iterator, Sequence
 
 from .. import forkserver
-from ..rundir.atomic import atomic_write_bytes
-from ..rundir.folder import SUMMARY
 from ..errors import ConfigError
 from ..memory import keep_heap_memory
 from ..registry import Registry
+from ..rundir.atomic import atomic_write_bytes
+from ..rundir.folder import SUMMARY
 
 #: How to get Ray, named in every error about its absence.
 RAY_INSTALL_HINT = "pip install 'tailtamer[ray]'"
@@ -72,7 +73,7 @@ def stop_pool(pool: cf.ProcessPoolExecutor) -> None:
     """Dispatch nothing more and end the pool's workers now: queued jobs are cancelled, running ones get SIGTERM
     and, after :data:`STOP_GRACE` seconds, SIGKILL. A run stopped this way is resumed by the next sweep (its
     checkpoint and whole files are written atomically)."""
-    procs = list((getattr(pool, "_processes", None) or {}).values())   # the executor has no public handle
+    procs = list((getattr(pool, "_processes", None) or {}).values())  # the executor has no public handle
     pool.shutdown(wait=False, cancel_futures=True)
     for p in procs:
         if p.is_alive():
@@ -110,10 +111,10 @@ def warm() -> float:
     time, milliseconds once it runs; 0 where the platform has none), so that the first sweep's workers start
     as fast as the later ones'."""
     ctx = worker_context()
-    if ctx.get_start_method() != "forkserver":               # pragma: no cover - Windows
+    if ctx.get_start_method() != "forkserver":  # pragma: no cover - Windows
         return 0.0
     t0 = time.perf_counter()
-    probe = ctx.Process(target=_nothing)   # forked once the server has imported its modules
+    probe = ctx.Process(target=_nothing)  # forked once the server has imported its modules
     probe.start()
     probe.join()
     return time.perf_counter() - t0
@@ -149,8 +150,9 @@ class ProcessPool:
             for args in calls:
                 yield fn(*args)
             return
-        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_start_worker,
-                                      initargs=(dict(os.environ),))
+        pool = cf.ProcessPoolExecutor(
+            max_workers=workers, mp_context=worker_context(), initializer=_start_worker, initargs=(dict(os.environ),)
+        )
         try:
             futures = [pool.submit(fn, *args) for args in calls]
             for fut in cf.as_completed(futures):
@@ -166,7 +168,7 @@ class ProcessPool:
 
 def require_ray() -> Any:
     """The ``ray`` module, or a one-line ConfigError saying how to install it."""
-    try:   # imported here, not at the top: Ray is an optional extra, needed only by this executor
+    try:  # imported here, not at the top: Ray is an optional extra, needed only by this executor
         import ray
     except ImportError:
         raise ConfigError(f"the ray executor needs Ray, which is not installed: {RAY_INSTALL_HINT}") from None
@@ -192,14 +194,16 @@ class RayCluster:
         ray = require_ray()
         if not ray.is_initialized():
             if self.address is None:
-                os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")   # a local instance sends nothing out
-                ray.init(address="local", include_dashboard=False)   # a new instance, even beside a cluster
+                os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # a local instance sends nothing out
+                ray.init(address="local", include_dashboard=False)  # a new instance, even beside a cluster
             else:
                 try:
                     ray.init(address=self.address)
                 except ConnectionError as err:
-                    raise ConfigError(f"cannot reach the Ray cluster at {self.address!r} ({err}); start it with "
-                                      "`ray start --head`, or drop --ray-address to start one here") from None
+                    raise ConfigError(
+                        f"cannot reach the Ray cluster at {self.address!r} ({err}); start it with "
+                        "`ray start --head`, or drop --ray-address to start one here"
+                    ) from None
             self._connected = True
         return ray
 
@@ -213,7 +217,7 @@ class RayCluster:
         pending: dict[Any, tuple[list[str], list[Files | None]]] = {}
         try:
             while True:
-                for args in queue:            # keep at most `workers` jobs (and their shipped folders) out
+                for args in queue:  # keep at most `workers` jobs (and their shipped folders) out
                     folders = _folders(args[0])
                     shipped = [_pack(Path(f)) for f in folders]
                     pending[remote.remote(fn, args, shipped)] = (folders, shipped)
@@ -234,7 +238,7 @@ class RayCluster:
                 ray.cancel(ref)
 
     def close(self) -> None:
-        if self._connected:       # disconnects from a cluster; stops the instance started here
+        if self._connected:  # disconnects from a cluster; stops the instance started here
             require_ray().shutdown()
             self._connected = False
 
@@ -286,8 +290,9 @@ def _land(folder: Path, before: Files | None, after: Files | None) -> None:
         (folder / rel).unlink(missing_ok=True)
 
 
-def _in_scratch(fn: Callable[..., Any], args: tuple[Any, ...], files: list[Files | None]
-                ) -> tuple[Any, BaseException | None, list[Files | None]]:
+def _in_scratch(
+    fn: Callable[..., Any], args: tuple[Any, ...], files: list[Files | None]
+) -> tuple[Any, BaseException | None, list[Files | None]]:
     """On a Ray worker: ``fn(*args)`` with its folders moved into a scratch folder (filled from ``files``);
     returns its result (with the folder names put back), its error (the folders come back either way, so a
     failed run resumes from its last checkpoint) and the folders' files."""
@@ -302,7 +307,7 @@ def _in_scratch(fn: Callable[..., Any], args: tuple[Any, ...], files: list[Files
         error: BaseException | None = None
         try:
             result = _rename(fn(moved, *args[1:]), dict(zip(local, names)))
-        except Exception as err:   # shipped back with the folders, raised on the driver  # noqa: BLE001
+        except Exception as err:  # shipped back with the folders, raised on the driver  # noqa: BLE001
             error = err
         return result, error, [_pack(Path(folder)) for folder in local]
 

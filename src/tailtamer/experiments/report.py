@@ -1,15 +1,16 @@
 """Aggregate run folders into tables (mean ± std over seeds). Reports only read run folders."""
+
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable, Iterable, Sequence
 
-from ..rundir.folder import SUMMARY, read_metrics
 from ..errors import DataNotFoundError
+from ..rundir.folder import SUMMARY, read_metrics
 
 
 @dataclass
@@ -37,8 +38,7 @@ def load_runs(folders: Iterable[str | Path], with_rows: bool = False) -> list[Ru
     runs = []
     for folder in folders:
         folder = Path(folder)
-        candidates = [folder] if (folder / SUMMARY).exists() else sorted(
-            p.parent for p in folder.rglob(SUMMARY))
+        candidates = [folder] if (folder / SUMMARY).exists() else sorted(p.parent for p in folder.rglob(SUMMARY))
         if not candidates:
             raise DataNotFoundError(f"no run folder (with {SUMMARY}) at or under {folder.resolve()}")
         for c in candidates:
@@ -91,10 +91,17 @@ def ordered(values: Iterable[Any], order: Sequence[Any] | None) -> list[Any]:
     return head + sorted(present - set(head), key=str)
 
 
-def pivot_table(runs: Sequence[Run], metric: str, row: str = "algorithm", col: str = "topology.name",
-                digits: int = 3, row_order: Sequence[str] | None = None, col_order: Sequence[str] | None = None,
-                labels: dict[str, str] | None = None,
-                extra: Callable[[Any, Any], str] | None = None) -> str:
+def pivot_table(
+    runs: Sequence[Run],
+    metric: str,
+    row: str = "algorithm",
+    col: str = "topology.name",
+    digits: int = 3,
+    row_order: Sequence[str] | None = None,
+    col_order: Sequence[str] | None = None,
+    labels: dict[str, str] | None = None,
+    extra: Callable[[Any, Any], str] | None = None,
+) -> str:
     """A markdown table: one line per ``row`` value, one column per ``col`` value, cells mean ± std.
 
     ``row_order`` / ``col_order`` put those values first (others follow sorted; with ``row_order`` only
@@ -105,8 +112,10 @@ def pivot_table(runs: Sequence[Run], metric: str, row: str = "algorithm", col: s
     labels = labels or {}
     rows = list(row_order or sorted({k[0] for k in table}, key=str))
     cols = ordered({k[1] for k in table}, col_order)
-    lines = [f"| {row.split('.')[0]} | " + " | ".join(labels.get(c, str(c)) for c in cols) + " |",
-             "|---|" + "---|" * len(cols)]
+    lines = [
+        f"| {row.split('.')[0]} | " + " | ".join(labels.get(c, str(c)) for c in cols) + " |",
+        "|---|" + "---|" * len(cols),
+    ]
     for r in rows:
         body = [table.get((r, c), Cell([])).format(digits) + (extra(r, c) if extra else "") for c in cols]
         lines.append(f"| {labels.get(r, r)} | " + " | ".join(body) + " |")

@@ -4,11 +4,12 @@ Preparation (validation, components built once, the memory estimate, the folder 
 :func:`tailtamer.prepare.prepare_run`, the same for ``tailtamer launch``; the files are
 :mod:`tailtamer.rundir.folder`.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from collections.abc import Sequence
 
 from ..api import make_loop
 from ..engine import Callback
@@ -20,9 +21,17 @@ from ..rundir.resume import Resume, continue_from_checkpoint
 __all__ = ["CONFIG", "run_config", "run_info"]
 
 
-def run_config(cfg: dict[str, Any] | None, out: str | Path, resume: Resume = False, progress: bool = True,
-               plot: bool = True, callbacks: Sequence[Any] = (), previous: bool = False,
-               replay: str | Path | None = None, partial_replay: bool = False) -> dict[str, Any]:
+def run_config(
+    cfg: dict[str, Any] | None,
+    out: str | Path,
+    resume: Resume = False,
+    progress: bool = True,
+    plot: bool = True,
+    callbacks: Sequence[Any] = (),
+    previous: bool = False,
+    replay: str | Path | None = None,
+    partial_replay: bool = False,
+) -> dict[str, Any]:
     """Run ``cfg`` writing the run folder ``out``; returns the summary.
 
     ``cfg`` None resumes the folder from its own ``config.toml`` (with ``resume``).

@@ -13,28 +13,29 @@ member's server model is the first of its rows, :mod:`tailtamer.comm.server`, an
 its own seed). Members that cannot be stacked run one by one inside the stacked job: a folder already holding a
 checkpoint (it resumes alone, as today), and the other families (:func:`stackable`).
 """
+
 from __future__ import annotations
 
 import inspect
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from collections.abc import Sequence
 
 from .. import threads
 from ..algorithms import ALGORITHMS
 from ..api import DTYPES, build_components, simulated_comm
 from ..comm.stacked import StackedComm
 from ..config import resolve
-from ..rundir import Checkpointer, RunWriter
 from ..engine.stacked.loop import StackedLoop
-from ..rundir.resume import prepare_folder
-from ..rundir.folder import run_info, write_diverged
 from ..engine.stacked.rows import NotStackable, RowExpander, stack_objects
 from ..errors import NonFiniteError, TailtamerError
 from ..problems import PROBLEMS
+from ..rundir import Checkpointer, RunWriter
+from ..rundir.folder import run_info, write_diverged
+from ..rundir.resume import prepare_folder
 from .runner import run_config
 
 Job = tuple[str, dict[str, Any]]
@@ -57,7 +58,8 @@ class StackedRun:
 def stackable(algorithm_name: str, problem_name: str | None = None) -> bool:
     """Whether members of this method (on this problem) are stacked as rows: the methods that say so
     (:attr:`~tailtamer.algorithms.base.Method.stackable`: gossip and the TailOPT local-update methods;
-    asynchronous and compressed server methods run one by one), on the problems that are classes of their own (synthetic, least squares, logistic, ...). Model workloads
+    asynchronous and compressed server methods run one by one), on the problems that are classes of their own
+    (synthetic, least squares, logistic, ...). Model workloads
     (``digits-cnn``, ``sst2``, ``gpt-multi30k``: functions building a
     :class:`~tailtamer.problems.models.ModelProblem`) run alone: their forward/backward is one call per member
     anyway, so stacking would only multiply their memory."""
@@ -75,7 +77,7 @@ def stack_key(cfg: dict[str, Any]) -> str | None:
         if not stackable(r["algorithm"]["name"], r["problem"]["name"]):
             return None
     except (TailtamerError, KeyError):
-        return None                           # the standalone run reports the error
+        return None  # the standalone run reports the error
     shared = {k: v for k, v in r.items() if k not in ("run", "algorithm")}
     shared["run"] = {k: v for k, v in r["run"].items() if k != "seed"}
     shared["algorithm"] = {k: v for k, v in r["algorithm"].items() if type(v) is not float}
@@ -102,8 +104,8 @@ def plan(jobs: Sequence[Job], workers: int = 1, max_members: int = MAX_MEMBERS) 
             continue
         parts = math.ceil(len(g) / per)
         size = math.ceil(len(g) / parts)
-        stacks += [StackedRun(list(g[i:i + size])) for i in range(0, len(g), size)]
-    stacks.sort(key=lambda b: -len(b.jobs))          # type: ignore[union-attr]
+        stacks += [StackedRun(list(g[i : i + size])) for i in range(0, len(g), size)]
+    stacks.sort(key=lambda b: -len(b.jobs))  # type: ignore[union-attr]
     return stacks + single
 
 
@@ -113,11 +115,11 @@ def run_stacked(jobs: Sequence[Job], plot: bool = True) -> list[str]:
     Finished folders are skipped and folders holding a checkpoint resume alone (as in a plain sweep); a
     diverging member gets ``summary.json`` with ``"status": "diverged"`` and does not stop the others.
     """
-    members: list[tuple[str, dict[str, Any], Any]] = []      # (folder, config, its built components)
+    members: list[tuple[str, dict[str, Any], Any]] = []  # (folder, config, its built components)
     alone: list[tuple[str, dict[str, Any], Any]] = []
     for folder, cfg in jobs:
         resolved = resolve(cfg)
-        c = build_components(resolved, resolved=True)      # the memory estimate included
+        c = build_components(resolved, resolved=True)  # the memory estimate included
         start = prepare_folder(resolved, folder, resume=True)
         if start.kind == "complete":
             continue
@@ -134,8 +136,9 @@ def run_stacked(jobs: Sequence[Job], plot: bool = True) -> list[str]:
     R, n, dtype = len(members), c0.n, DTYPES[run["dtype"]]
     x0 = c0.problem.x0(dtype, run["device"])
     try:
-        algorithm = stack_objects([c.algorithm for _, _, c in members],
-                                  RowExpander(R, n, x0.dim(), dtype, run["device"]))
+        algorithm = stack_objects(
+            [c.algorithm for _, _, c in members], RowExpander(R, n, x0.dim(), dtype, run["device"])
+        )
     except NotStackable:
         for folder, cfg, _ in members:
             _alone(folder, cfg, plot)
@@ -151,10 +154,21 @@ def run_stacked(jobs: Sequence[Job], plot: bool = True) -> list[str]:
         if writers[r]._file is not None:
             writers[r]._file.close()
 
-    loop = StackedLoop(c0.problem, algorithm, [c.algorithm for _, _, c in members], comm,
-                       [c.config["run"]["seed"] for _, _, c in members], noise=c0.noise, steps=run["steps"],
-                       eval_every=run["eval_every"], dtype=dtype, device=run["device"], callbacks=callbacks,
-                       check_finite=run["check_finite"], on_diverged=diverged)
+    loop = StackedLoop(
+        c0.problem,
+        algorithm,
+        [c.algorithm for _, _, c in members],
+        comm,
+        [c.config["run"]["seed"] for _, _, c in members],
+        noise=c0.noise,
+        steps=run["steps"],
+        eval_every=run["eval_every"],
+        dtype=dtype,
+        device=run["device"],
+        callbacks=callbacks,
+        check_finite=run["check_finite"],
+        on_diverged=diverged,
+    )
     try:
         loop.run()
     except Exception:

@@ -7,20 +7,21 @@ grows past any edge that holds a winner, :mod:`~tailtamer.experiments.tuning`), 
 This module is the platform only: the paper studies are declared in :mod:`tailtamer.experiments.studies`,
 which imports this module and lists them by name (this module never imports them back).
 """
+
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable, Mapping, Sequence
 
-from ..rundir.atomic import atomic_write_text
-from ..rundir.progress import fmt_duration
-from ..rundir.folder import SUMMARY, atomic_write_json
-from ..sde.folders import RESULT as LAB_RESULT
 from ..errors import ConfigError
+from ..rundir.atomic import atomic_write_text
+from ..rundir.folder import SUMMARY, atomic_write_json
+from ..rundir.progress import fmt_duration
+from ..sde.folders import RESULT as LAB_RESULT
 from .executors import Executor, resolve
 from .stacked import StackedRun, plan
 from .sweep import run_sweep, unfinished
@@ -61,13 +62,19 @@ class Grid:
     collect: Callable[[dict[str, Any]], Any] = dict
 
     def searches(self) -> dict[str, Search]:
-        return {k: Search({a: tuple(v) for a, v in axes.items()}, self.max_extensions, dict(self.limits))
-                for k, axes in self.axes.items()}
+        return {
+            k: Search({a: tuple(v) for a, v in axes.items()}, self.max_extensions, dict(self.limits))
+            for k, axes in self.axes.items()
+        }
 
     def first_round(self, root: Path) -> list[Job]:
         """The runs of the starting grid (more follow where a winner sits on an edge)."""
-        return [(self.folder(root, k, p) / f"seed{s}", self.config(k, p, s))
-                for k, search in self.searches().items() for p in search.points() for s in self.seeds]
+        return [
+            (self.folder(root, k, p) / f"seed{s}", self.config(k, p, s))
+            for k, search in self.searches().items()
+            for p in search.points()
+            for s in self.seeds
+        ]
 
 
 @dataclass(frozen=True)
@@ -131,9 +138,16 @@ class Study:
         path = Path(root) / self.tuned_file
         return json.loads(path.read_text()) if path.exists() else self.tuned
 
-    def tune(self, root: Path, workers: int | None = 1, log: Callable[[str], None] | None = None,
-             tensorboard: bool = False, seeds: int | None = None, executor: Executor | str | None = None,
-             plot: bool | None = None) -> Any:
+    def tune(
+        self,
+        root: Path,
+        workers: int | None = 1,
+        log: Callable[[str], None] | None = None,
+        tensorboard: bool = False,
+        seeds: int | None = None,
+        executor: Executor | str | None = None,
+        plot: bool | None = None,
+    ) -> Any:
         """Run the grid, growing it past its edges; writes :attr:`tuning_file` and :attr:`tuned_file`.
         ``seeds``: use only the first that many tuning seeds (a reduced tuning); ``executor``: where the runs
         execute (:mod:`~tailtamer.experiments.executors`); ``plot``: PNGs in each run folder (None:
@@ -143,15 +157,26 @@ class Study:
         grid = self.grid(Path(root))
         if seeds:
             grid = replace(grid, seeds=grid.seeds[:seeds])
-        return tune_grid(grid, Path(root), workers, log, self.tuned_file, self.tuning_file, tensorboard, executor,
-                         self.run_plots if plot is None else plot)
+        return tune_grid(
+            grid,
+            Path(root),
+            workers,
+            log,
+            self.tuned_file,
+            self.tuning_file,
+            tensorboard,
+            executor,
+            self.run_plots if plot is None else plot,
+        )
 
     def report(self, root: Path, tuned: Any = None, out: Path | None = None) -> str:
         """The markdown report (tables with the published numbers beside ours, plots as PNG files)."""
         root = Path(root)
         if not holds_runs(root):
-            raise ConfigError(f"{root} holds no finished run of study '{self.name}' to report on; run it first: "
-                              f"tailtamer study {self.name} --out {root}")
+            raise ConfigError(
+                f"{root} holds no finished run of study '{self.name}' to report on; run it first: "
+                f"tailtamer study {self.name} --out {root}"
+            )
         out = Path(out or root)
         tuned = self.load_tuned(root) if tuned is None else tuned
         parts = [self.heading, ""]
@@ -174,13 +199,31 @@ def holds_runs(root: Path) -> bool:
     return root.is_dir() and any(next(root.rglob(name), None) is not None for name in FINISHED)
 
 
-def tune_grid(grid: Grid, root: Path, workers: int | None = 1, log: Callable[[str], None] | None = None,
-              tuned_file: str = "tuned.json", tuning_file: str = "tuning.json", tensorboard: bool = False,
-              executor: Executor | str | None = None, plot: bool = True) -> Any:
+def tune_grid(
+    grid: Grid,
+    root: Path,
+    workers: int | None = 1,
+    log: Callable[[str], None] | None = None,
+    tuned_file: str = "tuned.json",
+    tuning_file: str = "tuning.json",
+    tensorboard: bool = False,
+    executor: Executor | str | None = None,
+    plot: bool = True,
+) -> Any:
     """Drive ``grid``'s searches by real runs under ``root``; writes the searches (with any edge left) to
     ``tuning_file`` and the winners to ``tuned_file``; returns the winners."""
-    records = sweep_searches(grid.searches(), lambda k, p: grid.folder(root, k, p), grid.config, grid.seeds,
-                             grid.metric, workers or 1, log, tensorboard=tensorboard, executor=executor, plot=plot)
+    records = sweep_searches(
+        grid.searches(),
+        lambda k, p: grid.folder(root, k, p),
+        grid.config,
+        grid.seeds,
+        grid.metric,
+        workers or 1,
+        log,
+        tensorboard=tensorboard,
+        executor=executor,
+        plot=plot,
+    )
     tuned = grid.collect({k: grid.winner(k, r["best"]) for k, r in records.items()})
     atomic_write_json(root / tuning_file, records)
     atomic_write_json(root / tuned_file, tuned)
@@ -195,7 +238,7 @@ MEMBER_SHARE = 0.3
 
 
 def estimate(study: Study, jobs: Sequence[tuple[str | Path, dict[str, Any]]], workers: int) -> str:
-    """"N runs, about T": the sweep's units as :func:`~.sweep.run_sweep` would dispatch them (stacked runs
+    """ "N runs, about T": the sweep's units as :func:`~.sweep.run_sweep` would dispatch them (stacked runs
     and single runs), each costing :attr:`Study.seconds_per_run` (a stacked run of R members 1 + (R − 1)·
     :data:`MEMBER_SHARE` of it), given largest first to the least loaded of ``workers`` workers."""
     workers = max(workers, 1)
@@ -207,13 +250,21 @@ def estimate(study: Study, jobs: Sequence[tuple[str | Path, dict[str, Any]]], wo
     stacked, members = sum(r > 1 for r in sizes), sum(r for r in sizes if r > 1)
     runs = f"{stacked} stacked run{'s' if stacked != 1 else ''}"
     how = "" if not stacked else f" in {runs}" if members == len(jobs) else f" ({members} of them in {runs})"
-    return (f"{len(jobs)} runs{how}, about {fmt_duration(max(loads))} with {workers} "
-            f"worker{'s' if workers != 1 else ''}")
+    return f"{len(jobs)} runs{how}, about {fmt_duration(max(loads))} with {workers} worker{'s' if workers != 1 else ''}"
 
 
-def run_study(study: Study, root: Path, tune: bool = False, workers: int | None = None,
-              log: Callable[[str], None] = print, tensorboard: bool = False, tune_seeds: int | None = None,
-              tune_only: bool = False, executor: Executor | str | None = None, plot: bool | None = None) -> str:
+def run_study(
+    study: Study,
+    root: Path,
+    tune: bool = False,
+    workers: int | None = None,
+    log: Callable[[str], None] = print,
+    tensorboard: bool = False,
+    tune_seeds: int | None = None,
+    tune_only: bool = False,
+    executor: Executor | str | None = None,
+    plot: bool | None = None,
+) -> str:
     """Tune (if asked; ``tune_seeds``: only the first that many tuning seeds), run every unfinished job
     (unless ``tune_only``), write and return the report. ``executor``: where the runs execute, a name of
     :data:`~tailtamer.experiments.executors.EXECUTORS` or an executor (default: the local process pool);
@@ -232,19 +283,32 @@ def run_study(study: Study, root: Path, tune: bool = False, workers: int | None 
         if tune_seeds:
             grid = replace(grid, seeds=grid.seeds[:tune_seeds])
         first = grid.first_round(root)
-        log(f"{study.name}: tuning on seeds {list(grid.seeds)}, starting grid of "
-            f"{estimate(study, unfinished(first), workers)} (more where a winner sits on an edge)")
-        tuned = study.tune(root, workers, log=log, tensorboard=tensorboard, seeds=tune_seeds, executor=executor,
-                           plot=plot)
+        log(
+            f"{study.name}: tuning on seeds {list(grid.seeds)}, starting grid of "
+            f"{estimate(study, unfinished(first), workers)} (more where a winner sits on an edge)"
+        )
+        tuned = study.tune(
+            root, workers, log=log, tensorboard=tensorboard, seeds=tune_seeds, executor=executor, plot=plot
+        )
         log(f"{study.name}: tuned settings: {json.dumps(tuned)}")
     if tune_only:
         return study.report(root, tuned)
     jobs = study.runs(root, tuned)
     todo = (study.pending or unfinished)(jobs)
-    log(f"{study.name}: {estimate(study, todo, workers)}"
-        + (f" ({len(jobs) - len(todo)} of {len(jobs)} already finished)" if len(todo) < len(jobs) else ""))
-    run_sweep(jobs, workers=workers, tensorboard=tensorboard, label=study.name, executor=executor, plot=plot,
-              run_job=study.run_job, pending=study.pending)
+    log(
+        f"{study.name}: {estimate(study, todo, workers)}"
+        + (f" ({len(jobs) - len(todo)} of {len(jobs)} already finished)" if len(todo) < len(jobs) else "")
+    )
+    run_sweep(
+        jobs,
+        workers=workers,
+        tensorboard=tensorboard,
+        label=study.name,
+        executor=executor,
+        plot=plot,
+        run_job=study.run_job,
+        pending=study.pending,
+    )
     text = study.report(root, tuned)
     log(f"{study.name}: done in {time.perf_counter() - t0:.1f} s; report {root / study.report_file}")
     return text

@@ -4,21 +4,26 @@ A sweep is a list of ``(folder, config)`` pairs; a folder holding ``summary.json
 already done, so an interrupted sweep resumes where it stopped. A finished folder of a *different* config is
 an error, raised before anything runs: it is never silently taken for the job's result, nor overwritten.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable, Sequence
 
 from .. import threads
-from ..config import load_toml, resolve as resolve_config
-from ..rundir.progress import SweepProgress
-from ..rundir.folder import SUMMARY
-from ..rundir.tensorboard import TensorBoardWriter
+from ..config import load_toml
+from ..config import resolve as resolve_config
 from ..errors import ConfigError, NonFiniteError
-from .executors import Executor, resolve
-from .executors import default_workers  # noqa: F401  (re-exported)
+from ..rundir.folder import SUMMARY
+from ..rundir.progress import SweepProgress
+from ..rundir.tensorboard import TensorBoardWriter
+from .executors import (
+    Executor,
+    default_workers,  # noqa: F401  (re-exported)
+    resolve,
+)
 from .runner import CONFIG, run_config
 from .stacked import StackedRun, plan, run_stacked
 
@@ -26,7 +31,7 @@ Job = tuple[str | Path, dict[str, Any]]
 
 
 def _run_one(folder: str, cfg: dict[str, Any], tensorboard: bool = False, plot: bool = True) -> str:
-    threads.fix(1)   # a sweep worker shares the machine with the others: one thread each
+    threads.fix(1)  # a sweep worker shares the machine with the others: one thread each
     callbacks = [TensorBoardWriter] if tensorboard else []
     run_config(cfg, folder, resume=True, progress=False, callbacks=callbacks, plot=plot)
     return folder
@@ -37,11 +42,19 @@ def unfinished(jobs: Sequence[Job]) -> list[tuple[str, dict[str, Any]]]:
     return [(str(f), c) for f, c in jobs if not _finished(Path(f), c)]
 
 
-def run_sweep(jobs: Sequence[Job], workers: int | None = None,
-              on_done: Callable[[int, int, str], None] | None = None, tensorboard: bool = False,
-              label: str = "sweep", progress: bool = True, executor: Executor | str | None = None,
-              stack: bool = True, plot: bool = True, run_job: Callable[[str, dict[str, Any]], Any] | None = None,
-              pending: Callable[[Sequence[Any]], Sequence[Job]] | None = None) -> list[Path]:
+def run_sweep(
+    jobs: Sequence[Job],
+    workers: int | None = None,
+    on_done: Callable[[int, int, str], None] | None = None,
+    tensorboard: bool = False,
+    label: str = "sweep",
+    progress: bool = True,
+    executor: Executor | str | None = None,
+    stack: bool = True,
+    plot: bool = True,
+    run_job: Callable[[str, dict[str, Any]], Any] | None = None,
+    pending: Callable[[Sequence[Any]], Sequence[Job]] | None = None,
+) -> list[Path]:
     """Run every ``(folder, config)`` not yet finished; ``on_done(i, total, folder)`` reports progress. This is
     the one place where a sweep's or a study's jobs are dispatched to an executor.
 
@@ -76,7 +89,7 @@ def run_sweep(jobs: Sequence[Job], workers: int | None = None,
         bar.start()
     done = 0
     try:
-        with closing(executor.map(fn, calls, workers)) as results:   # Ctrl-C: the executor stops now
+        with closing(executor.map(fn, calls, workers)) as results:  # Ctrl-C: the executor stops now
             for result in results:
                 for folder in [result] if isinstance(result, (str, Path)) else result:
                     done += 1
@@ -94,8 +107,10 @@ def _finished(folder: Path, cfg: dict[str, Any]) -> bool:
         return False
     if (folder / CONFIG).exists() and resolve_config(load_toml(folder / CONFIG)) == resolve_config(cfg):
         return True
-    raise ConfigError(f"{folder} holds a finished run of a different config than this sweep's job; "
-                      "remove it or run the sweep into another folder")
+    raise ConfigError(
+        f"{folder} holds a finished run of a different config than this sweep's job; "
+        "remove it or run the sweep into another folder"
+    )
 
 
 def _safe(folder: str, cfg: dict[str, Any], tensorboard: bool = False, plot: bool = True) -> str:
@@ -115,7 +130,7 @@ def _safe_unit(folders: list[str], unit: Any, tensorboard: bool = False, plot: b
     them: :mod:`~tailtamer.experiments.executors` ships folders named by a job's first argument); returns
     ``folders``."""
     if isinstance(unit, StackedRun):
-        threads.fix(1)   # a sweep worker shares the machine with the others: one thread each
+        threads.fix(1)  # a sweep worker shares the machine with the others: one thread each
         run_stacked([(f, cfg) for f, (_, cfg) in zip(folders, unit.jobs)], plot=plot)
         return list(folders)
     return [_safe(folders[0], unit[1], tensorboard, plot)]

@@ -11,14 +11,15 @@ were still on an edge, so reports can say so.
 Every study that tunes (TailOPT's E3, its model tasks) drives many searches at once: each round collects the
 new points of all of them into one parallel sweep.
 """
+
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
 
 from .executors import Executor
 from .report import load_runs
@@ -45,8 +46,7 @@ def edge_sides(axes: dict[str, tuple[float, ...]], best: dict[str, float]) -> li
     return out
 
 
-def extend(values: tuple[float, ...], side: int, limits: tuple[float, float] = (0.0, math.inf)
-           ) -> tuple[float, ...]:
+def extend(values: tuple[float, ...], side: int, limits: tuple[float, float] = (0.0, math.inf)) -> tuple[float, ...]:
     """One more value beyond the lowest (side −1) or highest (+1), at the axis's geometric step there; a value
     that would leave the open interval ``limits`` becomes the midpoint of the edge value and the limit (a
     momentum β ∈ (0, 1): 0.9, 0.95 grows to 0.975)."""
@@ -98,7 +98,7 @@ class Search:
         clean = [math.inf if s != s else s for s in scores]
         i = min(range(len(pts)), key=lambda k: (clean[k], k))
         self.best, self.score = pts[i], clean[i]
-        if math.isinf(self.score):            # everything diverged: no direction to grow in
+        if math.isinf(self.score):  # everything diverged: no direction to grow in
             self.at_edge, self.done = [], True
             return False
         sides = edge_sides(self.axes, self.best)
@@ -112,12 +112,19 @@ class Search:
 
     def record(self) -> dict[str, Any]:
         """What a report needs: the best point, its score, the final axes and any edge left."""
-        return {"best": self.best, "score": self.score, "axes": {k: list(v) for k, v in self.axes.items()},
-                "at_edge": [f"{a} {'low' if s < 0 else 'high'}" for a, s in self.at_edge]}
+        return {
+            "best": self.best,
+            "score": self.score,
+            "axes": {k: list(v) for k, v in self.axes.items()},
+            "at_edge": [f"{a} {'low' if s < 0 else 'high'}" for a, s in self.at_edge],
+        }
 
 
-def run_searches(searches: dict[str, Search], evaluate: Callable[[dict[str, list[dict[str, float]]]],
-                                                                  dict[str, list[float]]], log=None) -> None:
+def run_searches(
+    searches: dict[str, Search],
+    evaluate: Callable[[dict[str, list[dict[str, float]]]], dict[str, list[float]]],
+    log=None,
+) -> None:
     """Drive every search to its end; each round ``evaluate({key: points})`` returns ``{key: scores}`` for
     all unfinished searches at once (one parallel sweep per round)."""
     round_ = 0
@@ -141,14 +148,23 @@ def mean_final(folder: Path, metric: str) -> float:
     return sum(vals) / len(vals) if vals else math.inf
 
 
-def sweep_searches(searches: dict[str, Search], folder: Callable[[str, dict[str, float]], Path],
-                   job: Callable[[str, dict[str, float], int], dict[str, Any]], seeds: tuple[int, ...],
-                   metric: Callable[[str], str], workers: int = 1, log=None, tensorboard: bool = False,
-                   executor: Executor | str | None = None, plot: bool = True) -> dict[str, dict[str, Any]]:
+def sweep_searches(
+    searches: dict[str, Search],
+    folder: Callable[[str, dict[str, float]], Path],
+    job: Callable[[str, dict[str, float], int], dict[str, Any]],
+    seeds: tuple[int, ...],
+    metric: Callable[[str], str],
+    workers: int = 1,
+    log=None,
+    tensorboard: bool = False,
+    executor: Executor | str | None = None,
+    plot: bool = True,
+) -> dict[str, dict[str, Any]]:
     """Drive ``searches`` by real runs: each round one parallel sweep of the new points × ``seeds`` into
     ``folder(key, point) / seed{s}`` (runs already there are reused); a point's score is
     :func:`mean_final` of ``metric(key)``; ``executor`` runs the sweeps (see :func:`~.sweep.run_sweep`).
     Returns ``{key: search.record()}``."""
+
     def evaluate(points: dict[str, list[dict[str, float]]]) -> dict[str, list[float]]:
         jobs = [(folder(k, v) / f"seed{s}", job(k, v, s)) for k, pts in points.items() for v in pts for s in seeds]
         run_sweep(jobs, workers=workers, tensorboard=tensorboard, label="tuning", executor=executor, plot=plot)

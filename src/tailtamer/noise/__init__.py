@@ -12,6 +12,7 @@ Example:
     >>> noise.moments()
     {'mean': True, 'variance': False, 'max_moment': 1.5}
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,8 +24,19 @@ from .simple import CauchyNoise, GaussianNoise, NoNoise
 from .stable import AlphaStableNoise
 from .student_t import StudentTNoise
 
-__all__ = ["NOISES", "NOISE_STREAM", "NoiseModel", "build_noise", "NoNoise", "GaussianNoise",
-           "CauchyNoise", "StudentTNoise", "AlphaStableNoise", "ParetoNoise", "symmetric_lomax"]
+__all__ = [
+    "NOISES",
+    "NOISE_STREAM",
+    "NoiseModel",
+    "build_noise",
+    "NoNoise",
+    "GaussianNoise",
+    "CauchyNoise",
+    "StudentTNoise",
+    "AlphaStableNoise",
+    "ParetoNoise",
+    "symmetric_lomax",
+]
 
 
 def build_noise(name: str, params: dict[str, Any] | None = None) -> NoiseModel:

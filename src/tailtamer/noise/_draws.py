@@ -6,11 +6,12 @@ A model that needs several independent uniforms per entry takes them from sub-st
 :func:`tailtamer.rng.uniform` gives at those positions; each entry's sequence of proposals is therefore a
 pure function of (seed, node, step, call, coordinate) whatever else is drawn alongside it.
 """
+
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -32,8 +33,9 @@ def uniform(seed: int, k: int, nodes: torch.Tensor, step: int, d: int, call: int
     return rng.uniform(seed, sub_stream(k), nodes, step, d, call)
 
 
-def uniform_at(seed: int, k: int, node_ids: torch.Tensor, coords: torch.Tensor, step: int,
-               call: int = 0) -> torch.Tensor:
+def uniform_at(
+    seed: int, k: int, node_ids: torch.Tensor, coords: torch.Tensor, step: int, call: int = 0
+) -> torch.Tensor:
     """Float64 uniforms of sub-stream ``k`` at the pairs ``(node_ids[i], coords[i])`` (1-D, same length);
     equal entry by entry to :func:`uniform` (see :func:`tailtamer.rng.uniform_at`)."""
     return rng.uniform_at(seed, sub_stream(k), node_ids, coords, step, call)
@@ -69,8 +71,14 @@ def spare_threads() -> int:
     return 1 if own <= 1 else min(own, idle_cores(own))
 
 
-def fill_rows(nodes: torch.Tensor, d: int, dtype: torch.dtype, block: int,
-              fill: Callable[[torch.Tensor, torch.Tensor], None], inner_threads: int = 1) -> torch.Tensor:
+def fill_rows(
+    nodes: torch.Tensor,
+    d: int,
+    dtype: torch.dtype,
+    block: int,
+    fill: Callable[[torch.Tensor, torch.Tensor], None],
+    inner_threads: int = 1,
+) -> torch.Tensor:
     """A ``[len(nodes), d]`` tensor of ``dtype`` filled block by block: ``fill(ids, rows)`` writes the draws of
     the global node ids ``ids`` into ``rows`` (a view of whole rows of the output, at most ``block`` entries,
     or one row when d is larger).
@@ -97,15 +105,15 @@ def fill_rows(nodes: torch.Tensor, d: int, dtype: torch.dtype, block: int,
     if inner_threads > 1:
         with threads.using(inner_threads):
             for r0 in starts:
-                fill(nodes[r0:r0 + rows], out[r0:r0 + rows])
+                fill(nodes[r0 : r0 + rows], out[r0 : r0 + rows])
         return out
     workers = min(spare_threads(), len(starts)) if d <= block and nodes.device.type == "cpu" else 1
     with one_thread():
         if workers <= 1:
             for r0 in starts:
-                fill(nodes[r0:r0 + rows], out[r0:r0 + rows])
+                fill(nodes[r0 : r0 + rows], out[r0 : r0 + rows])
         else:
-            for done in [_pool(workers).submit(fill, nodes[r0:r0 + rows], out[r0:r0 + rows]) for r0 in starts]:
+            for done in [_pool(workers).submit(fill, nodes[r0 : r0 + rows], out[r0 : r0 + rows]) for r0 in starts]:
                 done.result()
     return out
 
@@ -122,18 +130,22 @@ def first_accepted(ok: torch.Tensor) -> torch.Tensor:
     return first
 
 
-def uniform_at_rounds(seed: int, ks: range, node_ids: torch.Tensor, coords: torch.Tensor, step: int,
-                      call: int = 0) -> torch.Tensor:
+def uniform_at_rounds(
+    seed: int, ks: range, node_ids: torch.Tensor, coords: torch.Tensor, step: int, call: int = 0
+) -> torch.Tensor:
     """``[len(ks), m]`` float64: row j equals :func:`uniform_at` of sub-stream ``ks[j]`` at the m pairs, bit for bit.
 
     One vectorised pass for many sub-streams, so a rejection sampler can take several rounds of proposals for
     its rejected entries at once instead of one small draw per round (the per-call overhead dominated).
     The same SplitMix64 keys as :func:`tailtamer.rng.bits_at`: ``mix(mix(node·γ + key(stream)) + coord·M2)``.
     """
-    if isinstance(seed, rng.RowSeeds):     # a stacked run: each row id's own node and member's seed
+    if isinstance(seed, rng.RowSeeds):  # a stacked run: each row id's own node and member's seed
         decoded = [seed.decode(node_ids.numpy().reshape(-1), sub_stream(k), step, call) for k in ks]
-        b = np.stack([node * rng._G_NP + base for node, base in decoded]) if decoded else \
-            np.empty((0, node_ids.numel()), dtype=np.uint64)
+        b = (
+            np.stack([node * rng._G_NP + base for node, base in decoded])
+            if decoded
+            else np.empty((0, node_ids.numel()), dtype=np.uint64)
+        )
     else:
         ids = node_ids.numpy().reshape(-1).astype(np.uint64)
         base = np.array([rng.base_key(seed, sub_stream(k), step, call) for k in ks], dtype=np.uint64)

@@ -11,6 +11,7 @@ Example:
     >>> xi.shape
     torch.Size([3, 4])
 """
+
 from __future__ import annotations
 
 import math
@@ -18,9 +19,9 @@ from typing import Any
 
 import torch
 
+from ..errors import ValidationError
 from ..registry import Registry
 from ..threads import one_thread
-from ..errors import ValidationError
 from ..validation import check_range
 
 #: Registry of noise models (``none``, ``gaussian``, ``student-t``, ``alpha-stable``, ``pareto``, ``cauchy``).
@@ -60,8 +61,9 @@ class NoiseModel:
         """Unit-scale float64 draws of shape ``[len(nodes), d]``; :meth:`sample` multiplies by ``scale``."""
         raise NotImplementedError
 
-    def sample(self, seed: int, nodes: torch.Tensor, step: int, d: int, call: int = 0,
-               dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    def sample(
+        self, seed: int, nodes: torch.Tensor, step: int, d: int, call: int = 0, dtype: torch.dtype = torch.float64
+    ) -> torch.Tensor:
         """Draws of shape ``[len(nodes), d]`` in ``dtype`` (computed in float64, rounded once at the end).
 
         Large draws are computed in blocks of whole rows of at most :data:`BLOCK` entries (one row when d is
@@ -87,7 +89,7 @@ class NoiseModel:
         out = torch.empty(len(nodes), d, dtype=dtype, device=nodes.device)
         with one_thread():
             for r0 in range(0, len(nodes), rows):
-                out[r0:r0 + rows] = self._scaled(seed, nodes[r0:r0 + rows], step, d, call)
+                out[r0 : r0 + rows] = self._scaled(seed, nodes[r0 : r0 + rows], step, d, call)
         return out
 
     def _scaled(self, seed: int, nodes: torch.Tensor, step: int, d: int, call: int) -> torch.Tensor:
@@ -116,8 +118,10 @@ def check_has_mean(name: str, value: float, owner: str, allow_no_mean: bool) -> 
     """Refuse a tail index ``value ≤ 1`` (the law has no mean, so "zero-mean noise" is meaningless, exactly
     like α-stable with α ≤ 1) unless ``allow_no_mean`` opts in, as for a stress test (see ``cauchy``)."""
     if value <= 1.0 and not allow_no_mean:
-        raise ValidationError(f"{owner}: {name} = {value:g} ≤ 1 has no mean, so the noise cannot be zero-mean; "
-                              f"use {name} > 1, or set allow_no_mean = true for a stress test (like 'cauchy')")
+        raise ValidationError(
+            f"{owner}: {name} = {value:g} ≤ 1 has no mean, so the noise cannot be zero-mean; "
+            f"use {name} > 1, or set allow_no_mean = true for a stress test (like 'cauchy')"
+        )
     return value
 
 

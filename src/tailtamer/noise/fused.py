@@ -38,6 +38,7 @@ compiling fails (no C++ compiler, an unsupported platform), the eager path is us
 and the failure is logged once. Graphs are called directly (``torch._inductor.compile`` of a ``make_fx``
 trace, no dynamo guards: about 10 µs per call instead of about 45).
 """
+
 from __future__ import annotations
 
 import logging
@@ -45,8 +46,8 @@ import math
 import os
 import threading
 import time
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -81,7 +82,7 @@ def _unit(y: torch.Tensor) -> torch.Tensor:
     y = y ^ _srl(y, 27)
     y = y * _M2
     y = y ^ _srl(y, 31)
-    return (_srl(y, 11).to(torch.float64) + 0.5) * (2.0 ** -53)
+    return (_srl(y, 11).to(torch.float64) + 0.5) * (2.0**-53)
 
 
 def _angles(keys: torch.Tensor, cols: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -95,15 +96,17 @@ def _ratio(cos_x: torch.Tensor, log_u: torch.Tensor) -> tuple[torch.Tensor]:
     return (torch.abs(cos_x / log_u),)
 
 
-def _exponent(log_ratio: torch.Tensor, log_cos_v: torch.Tensor, c: torch.Tensor, a: torch.Tensor
-              ) -> tuple[torch.Tensor]:
+def _exponent(
+    log_ratio: torch.Tensor, log_cos_v: torch.Tensor, c: torch.Tensor, a: torch.Tensor
+) -> tuple[torch.Tensor]:
     return (log_ratio * c - log_cos_v / a,)
 
 
 def _product(dtype: torch.dtype, scaled: bool) -> Callable[..., tuple[torch.Tensor]]:
     def product(sin_avb: torch.Tensor, e: torch.Tensor, s: torch.Tensor, scale: torch.Tensor) -> tuple[torch.Tensor]:
         z = (sin_avb * s) * e
-        return ((z * scale) if scaled else z).to(dtype),
+        return (((z * scale) if scaled else z).to(dtype),)
+
     return product
 
 
@@ -125,12 +128,14 @@ def _fail(err: Exception) -> None:
     if not _STATE["failed"]:
         _STATE["failed"] = True
         first = str(err).splitlines()[0] if str(err) else ""
-        log.warning("tailtamer: compiled α-stable loops unavailable (%s: %s); using the eager path (same numbers)",
-                    type(err).__name__, first[:200])
+        log.warning(
+            "tailtamer: compiled α-stable loops unavailable (%s: %s); using the eager path (same numbers)",
+            type(err).__name__,
+            first[:200],
+        )
 
 
-def _graphs(rows: int, d: int, dtype: torch.dtype, scaled: bool, threads: int = 1
-            ) -> list[Callable[..., Any]] | None:
+def _graphs(rows: int, d: int, dtype: torch.dtype, scaled: bool, threads: int = 1) -> list[Callable[..., Any]] | None:
     """The four compiled loops for blocks of ``[rows, d]`` on ``threads`` OpenMP threads (compiled on first
     use), or None after a failure."""
     key = (rows, d, dtype, scaled, threads)
@@ -147,12 +152,16 @@ def _graphs(rows: int, d: int, dtype: torch.dtype, scaled: bool, threads: int = 
     t0 = time.perf_counter()
     try:
         graphs = []
-        with using(threads):      # inductor writes the thread count into the loops (1: no OpenMP region)
-            for fn, args in ((_angles, [torch.zeros(rows, 2, dtype=torch.int64),
-                                        torch.zeros(1, d, dtype=torch.int64), scalar(), scalar()]),
-                             (_ratio, [block(), block()]),
-                             (_exponent, [block(), block(), scalar(), scalar()]),
-                             (_product(dtype, scaled), [block(), block(), scalar(), scalar()])):
+        with using(threads):  # inductor writes the thread count into the loops (1: no OpenMP region)
+            for fn, args in (
+                (
+                    _angles,
+                    [torch.zeros(rows, 2, dtype=torch.int64), torch.zeros(1, d, dtype=torch.int64), scalar(), scalar()],
+                ),
+                (_ratio, [block(), block()]),
+                (_exponent, [block(), block(), scalar(), scalar()]),
+                (_product(dtype, scaled), [block(), block(), scalar(), scalar()]),
+            ):
                 graphs.append(torch._inductor.compile(make_fx(fn)(*args), args))  # type: ignore[arg-type]  # list invariance; distinct example tensors
     except Exception as err:  # noqa: BLE001 - any compiler failure means: use the eager path
         _fail(err)
@@ -173,24 +182,39 @@ class Plan:
         threads: intra-op threads each loop runs on (1: blocks are filled by worker threads, one each).
     """
 
-    def __init__(self, seed: int, streams: tuple[int, int], nodes: torch.Tensor, step: int, d: int, call: int,
-                 consts: tuple[float, float, float, float], rows: int, threads: int = 1) -> None:
+    def __init__(
+        self,
+        seed: int,
+        streams: tuple[int, int],
+        nodes: torch.Tensor,
+        step: int,
+        d: int,
+        call: int,
+        consts: tuple[float, float, float, float],
+        rows: int,
+        threads: int = 1,
+    ) -> None:
         self.nodes = nodes.reshape(-1)
         ids = self.nodes.numpy()
         keys = np.stack([rng._node_keys_np(seed, k, ids, step, call) * rng._G_NP for k in streams], axis=1)
-        self.keys = torch.from_numpy(keys.view(np.int64))            # [n, 2]: a block's rows are contiguous
+        self.keys = torch.from_numpy(keys.view(np.int64))  # [n, 2]: a block's rows are contiguous
         self.cols = torch.from_numpy((np.arange(d, dtype=np.uint64) * rng._M2G_NP).view(np.int64))[None, :]
         a, b, s, scale = consts
-        self.a, self.b, self.s, self.c, self.scale = (torch.tensor(x, dtype=torch.float64)
-                                                      for x in (a, b, s, (1.0 - a) / a, scale))
+        self.a, self.b, self.s, self.c, self.scale = (
+            torch.tensor(x, dtype=torch.float64) for x in (a, b, s, (1.0 - a) / a, scale)
+        )
         self.scaled, self.rows, self.d, self.n, self.threads = scale != 1.0, rows, d, len(ids), threads
 
     def block(self, r0: int, ids: torch.Tensor, out: torch.Tensor) -> bool:
         """Write the draws of rows ``r0 : r0 + rows`` (node ids ``ids``, checked) into ``out`` (``[rows, d]``,
         any float dtype, CPU) exactly as the eager path would, and return True; return False (``out``
         untouched) when the block takes the eager path (a partial block, a failed compile)."""
-        if out.shape != (self.rows, self.d) or not 0 <= r0 <= self.n - self.rows or out.device.type != "cpu" \
-                or not torch.equal(ids, self.nodes[r0:r0 + self.rows]):
+        if (
+            out.shape != (self.rows, self.d)
+            or not 0 <= r0 <= self.n - self.rows
+            or out.device.type != "cpu"
+            or not torch.equal(ids, self.nodes[r0 : r0 + self.rows])
+        ):
             return False
         with _LOCK:
             graphs = _graphs(self.rows, self.d, out.dtype, self.scaled, self.threads)
@@ -198,8 +222,8 @@ class Plan:
             return False
         angles, ratio, exponent, product = graphs
         try:
-            v, avb, x, u1 = angles(self.keys[r0:r0 + self.rows], self.cols, self.a, self.b)
-            x.cos_(), u1.log_(), v.cos_(), avb.sin_()           # torch's own transcendentals
+            v, avb, x, u1 = angles(self.keys[r0 : r0 + self.rows], self.cols, self.a, self.b)
+            x.cos_(), u1.log_(), v.cos_(), avb.sin_()  # torch's own transcendentals
             (y,) = ratio(x, u1)
             y.log_(), v.log_()
             (e,) = exponent(y, v, self.c, self.a)

@@ -5,6 +5,7 @@ the Pareto type II law with support [0, ∞): ``P(|ξ| > x) = (1 + x/scale)^(−
 It is sampled by inversion. ``scipy.stats`` has no symmetric Lomax, so :func:`symmetric_lomax` defines
 one (density ``½·lomax.pdf(|x|)``) for tests and plots; ``scipy.stats.lomax(c, scale=scale)`` is the law of ``|ξ|``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -51,8 +52,9 @@ class ParetoNoise(NoiseModel):
     draws_from_row_keys = True
 
     def __init__(self, shape: float = 2.0, scale: float = 1.0, allow_no_mean: bool = False) -> None:
-        self.shape = check_has_mean("shape", check_finite_positive("shape", shape, owner=self.name), self.name,
-                                    allow_no_mean)
+        self.shape = check_has_mean(
+            "shape", check_finite_positive("shape", shape, owner=self.name), self.name, allow_no_mean
+        )
         self.scale = check_finite_positive("scale", scale, owner=self.name)
         self.allow_no_mean = bool(allow_no_mean)
 

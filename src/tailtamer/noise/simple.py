@@ -2,6 +2,7 @@
 
 Cauchy noise (the α = 1 stable law, no mean) is for stress tests.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,8 +26,9 @@ class NoNoise(NoiseModel):
     def __init__(self) -> None:
         pass
 
-    def sample(self, seed: int, nodes: torch.Tensor, step: int, d: int, call: int = 0,
-               dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    def sample(
+        self, seed: int, nodes: torch.Tensor, step: int, d: int, call: int = 0, dtype: torch.dtype = torch.float64
+    ) -> torch.Tensor:
         nodes = torch.as_tensor(nodes, dtype=torch.int64).reshape(-1)
         return torch.zeros(len(nodes), d, dtype=dtype, device=nodes.device)
 

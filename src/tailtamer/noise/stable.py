@@ -35,6 +35,7 @@ count, about 5–15 s;
 distributed process hosting fewer rows may take the eager path where the simulator takes the compiled one:
 both give the same bits, so the simulator and distributed runs still draw identical numbers.
 """
+
 from __future__ import annotations
 
 import math
@@ -80,15 +81,23 @@ class AlphaStableNoise(NoiseModel):
         t = 0.0 if a == 2.0 else self.skew * math.tan(math.pi * a / 2.0)
         return a, math.atan(t) / a, (1.0 + t * t) ** (1.0 / (2.0 * a))
 
-    def _cms(self, seed: int, nodes: torch.Tensor, step: int, d: int, call: int, scale: float,
-             out: torch.Tensor | None = None) -> torch.Tensor:
+    def _cms(
+        self,
+        seed: int,
+        nodes: torch.Tensor,
+        step: int,
+        d: int,
+        call: int,
+        scale: float,
+        out: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """``scale`` · the standard draws; with ``out`` (any float dtype) the last multiplication writes there,
         rounding the float64 product once: the same numbers as ``standard(...) * scale`` cast afterwards,
         without a float64 block to copy."""
         a, b, s = self._constants()
-        v = _draws.uniform(seed, 0, nodes, step, d, call).sub_(0.5).mul_(math.pi)   # V ~ U(−π/2, π/2)
-        log_u = _draws.uniform(seed, 1, nodes, step, d, call).log_()                # W = −log U ~ Exp(1)
-        avb = (v + b).mul_(a)                                                       # α(V + B)
+        v = _draws.uniform(seed, 0, nodes, step, d, call).sub_(0.5).mul_(math.pi)  # V ~ U(−π/2, π/2)
+        log_u = _draws.uniform(seed, 1, nodes, step, d, call).log_()  # W = −log U ~ Exp(1)
+        avb = (v + b).mul_(a)  # α(V + B)
         # log of cos(V − α(V+B))^((1−α)/α) / W^((1−α)/α) / cos(V)^(1/α): the two powers as one exp of logs,
         # because torch's vectorised pow differs from its scalar tail loop in the last bit, which would
         # make a node's draws depend on its position in the tensor. cos(V − α(V+B)) > 0 in exact
@@ -101,18 +110,28 @@ class AlphaStableNoise(NoiseModel):
             z, e = z.mul_(e), scale
         return z.mul_(e) if out is None else torch.mul(z, e, out=out)
 
-    def sample(self, seed: int, nodes: torch.Tensor, step: int, d: int, call: int = 0,
-               dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    def sample(
+        self, seed: int, nodes: torch.Tensor, step: int, d: int, call: int = 0, dtype: torch.dtype = torch.float64
+    ) -> torch.Tensor:
         """Draws ``[len(nodes), d]`` in ``dtype``, in row blocks of at most :data:`~tailtamer.noise.base.BLOCK`
         entries filled by the run's threads (:func:`tailtamer.noise._draws.fill_rows`); the values are those of
         :meth:`NoiseModel.sample <tailtamer.noise.base.NoiseModel.sample>` bit for bit."""
         nodes = torch.as_tensor(nodes, dtype=torch.int64).reshape(-1)
         plan, block, inner = None, BLOCK, 1
         if d <= BLOCK and fused.enabled(len(nodes) * d) and nodes.device.type == "cpu":
-            inner = _draws.spare_threads()   # T > 1: one block at a time, each compiled loop split T ways
+            inner = _draws.spare_threads()  # T > 1: one block at a time, each compiled loop split T ways
             block = BLOCK if inner == 1 else fused.PARALLEL_BLOCK
-            plan = fused.Plan(seed, (_draws.sub_stream(0), _draws.sub_stream(1)), nodes, step, d, call,
-                              self._constants() + (self.scale,), max(1, block // d), inner)
+            plan = fused.Plan(
+                seed,
+                (_draws.sub_stream(0), _draws.sub_stream(1)),
+                nodes,
+                step,
+                d,
+                call,
+                self._constants() + (self.scale,),
+                max(1, block // d),
+                inner,
+            )
 
         def fill(ids: torch.Tensor, out: torch.Tensor) -> None:
             # ids is the view nodes[r0 : r0 + len(ids)] that fill_rows hands out

@@ -8,6 +8,7 @@ round r draws from sub-streams 2r and 2r + 1 and only the entries rejected so fa
 takes its first accepted round), so each entry's value depends on its own (seed, node, step, call,
 coordinate) alone.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -65,10 +66,10 @@ class StudentTNoise(NoiseModel):
                 raise RuntimeError("student-t: polar rejection did not terminate")  # pragma: no cover
             k = min(ROUNDS_AT_ONCE, MAX_ROUNDS - r)
             uv = _draws.uniform_at_rounds(seed, range(2 * r, 2 * (r + k)), nodes[rows], cols, step, call)
-            u, v = uv[0::2].mul_(2.0).sub_(1.0), uv[1::2].mul_(2.0).sub_(1.0)       # [k, m]: rounds r … r+k−1
+            u, v = uv[0::2].mul_(2.0).sub_(1.0), uv[1::2].mul_(2.0).sub_(1.0)  # [k, m]: rounds r … r+k−1
             ok = (u * u + v * v) < 1.0
             hit = ok.any(0)
-            first = _draws.first_accepted(ok)[hit]              # each entry's first accepted round
+            first = _draws.first_accepted(ok)[hit]  # each entry's first accepted round
             at = torch.nonzero(hit).reshape(-1)
             uu, vv = u[first, at], v[first, at]
             out[rows[hit], cols[hit]] = bailey(uu, uu * uu + vv * vv, self.df)

@@ -20,6 +20,7 @@ Example:
     >>> adam_direction(m, v, 1, 0.9, 0.999, 0.0).tolist()   # first Adam step is the sign
     [[1.0, -1.0]]
 """
+
 from __future__ import annotations
 
 import math
@@ -29,18 +30,20 @@ import torch
 from .momentum import ema
 
 
-def adam_moments(m: torch.Tensor, v: torch.Tensor, g: torch.Tensor, beta1: float,
-                 beta2: float) -> tuple[torch.Tensor, torch.Tensor]:
+def adam_moments(
+    m: torch.Tensor, v: torch.Tensor, g: torch.Tensor, beta1: float, beta2: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The two exponential moving averages of Adam: ``(β₁m + (1−β₁)g, β₂v + (1−β₂)g²)``."""
     return ema(m, g, beta1), ema(v, g * g, beta2)
 
 
 def _pow(beta: float, k: int | float | torch.Tensor) -> float | torch.Tensor:
-    return beta ** k
+    return beta**k
 
 
-def adam_direction(m: torch.Tensor, v: torch.Tensor, k: int | float | torch.Tensor, beta1: float, beta2: float,
-                   eps: float) -> torch.Tensor:
+def adam_direction(
+    m: torch.Tensor, v: torch.Tensor, k: int | float | torch.Tensor, beta1: float, beta2: float, eps: float
+) -> torch.Tensor:
     """Bias-corrected Adam direction ``(m/(1−β₁ᵏ)) / (√v/√(1−β₂ᵏ) + ε)`` (k ≥ 1 updates so far)."""
     bc1 = 1.0 - _pow(beta1, k)
     bc2 = 1.0 - _pow(beta2, k)

@@ -6,6 +6,7 @@
 * :func:`biclip` — clipping from above and below, ``sign(x)·min(u, max(d, |x|))`` with 0 kept at 0
   (Lee, Zaheer, Li 2025, arXiv 2502.04164).
 """
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """Row normalization: each node divides its vector by its own (whole-vector) L2 norm."""
+
 from __future__ import annotations
 
 import torch

@@ -8,6 +8,7 @@ Example:
     >>> biclip_thresholds(1.0, 0.5, 0.5, 1.0, 3)
     (2.0, 0.125)
 """
+
 from __future__ import annotations
 
 from typing import TypeVar

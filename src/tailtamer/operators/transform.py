@@ -29,6 +29,7 @@ Example:
     >>> d.tolist()
     [[0.5, 0.5]]
 """
+
 from __future__ import annotations
 
 import inspect
@@ -58,16 +59,18 @@ class Transform:
         """Zero buffers shaped like ``like``."""
         return {b: torch.zeros_like(like) for b in self.buffers}
 
-    def update(self, g: torch.Tensor, state: Buffers, *, t: int = 0, k: Any = 1,
-               x: torch.Tensor | None = None) -> tuple[torch.Tensor, Buffers]:
+    def update(
+        self, g: torch.Tensor, state: Buffers, *, t: int = 0, k: Any = 1, x: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, Buffers]:
         """``(direction, new state)``; ``state`` is not modified in place."""
         return g, state
 
     def hyperparameters(self) -> dict[str, Any]:
         """The constructor's arguments as stored (scikit-learn's ``get_params``): what a run folder records."""
         sig = inspect.signature(type(self).__init__)
-        return {k: getattr(self, k) for k, p in sig.parameters.items()
-                if k != "self" and p.kind == p.POSITIONAL_OR_KEYWORD}
+        return {
+            k: getattr(self, k) for k, p in sig.parameters.items() if k != "self" and p.kind == p.POSITIONAL_OR_KEYWORD
+        }
 
 
 @TRANSFORMS.register("identity")
@@ -91,7 +94,7 @@ class Chain(Transform):
     def __init__(self, *transforms: Transform):
         self.transforms = transforms
         self.buffers = tuple(f"{i}.{b}" for i, T in enumerate(transforms) for b in T.buffers)
-        self.counted = any(T.counted for T in transforms)   # type: ignore[misc]
+        self.counted = any(T.counted for T in transforms)  # type: ignore[misc]
 
     def init(self, like: torch.Tensor) -> Buffers:
         return {f"{i}.{b}": v for i, T in enumerate(self.transforms) for b, v in T.init(like).items()}

@@ -3,12 +3,21 @@
 Registered: ``tokenized-regression`` (E1), ``claim1``, ``quadratic``, ``quartic``, ``cosh``, ``logistic``,
 ``least-squares``.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
-from . import claim1, cosh, least_squares, logistic, quadratic, quartic, tokenized  # noqa: F401  (registration)
-from . import models  # noqa: F401  (registration of the model problems)
+from . import (  # noqa: F401  (registration)
+    claim1,
+    cosh,
+    least_squares,
+    logistic,
+    models,
+    quadratic,
+    quartic,
+    tokenized,
+)
 from .base import PROBLEMS, Problem
 from .synthetic import SyntheticProblem
 

@@ -1,4 +1,5 @@
 """Problems (gradient oracles). All n local gradients come from one batched expression."""
+
 from __future__ import annotations
 
 from typing import Any

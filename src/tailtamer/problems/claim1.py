@@ -2,6 +2,7 @@
 
 Source: Yu, Jakovetić, Kar (arXiv 2505.03736), Claim 1.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,7 +34,7 @@ class Claim1(SyntheticProblem):
             raise ValidationError(f"claim1: n must be even (half the nodes at 0, half at A), got n = {n}")
         self.A = float(check_positive("A", A, owner="claim1"))
         self.start = float(check_range("x0", x0, 0.0, self.A, lo_open=True, hi_open=True, owner="claim1"))
-        self.store(a=np.where(np.arange(self.n) < self.n // 2, 0.0, self.A)[:, None])   # [n, 1]
+        self.store(a=np.where(np.arange(self.n) < self.n // 2, 0.0, self.A)[:, None])  # [n, 1]
         self.set_x0(self.start)
         self.set_x_star(self.A / 2)
 

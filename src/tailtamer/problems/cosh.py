@@ -5,6 +5,7 @@ Its Hessian is diag(cosh x_j) and its gradient (sinh x_j), and ``cosh t ≤ 1 + 
 (Zhang, He, Sra, Jadbabaie 2020, the (L0, L1) condition), and not L-smooth for any L (cosh grows without
 bound). Unlike the quartic's, its curvature at the minimum is 1, not 0. Minimum x* = 0, f* = d.
 """
+
 from __future__ import annotations
 
 import math

@@ -7,6 +7,7 @@ replacement (``batch = 0``: the full gradient), a pure function of (seed, node, 
 asynchronous engine step is the worker's job index. Metrics add ``gap = f(x̄) − f*`` (f* from the
 least-squares solution x*) in front of the synthetic ones.
 """
+
 from __future__ import annotations
 
 import functools
@@ -22,8 +23,9 @@ from .synthetic import SyntheticProblem, check_int, data_rng
 
 
 @functools.lru_cache(maxsize=2)
-def _data(dim: int, samples: int, label_noise: float, data_seed: int
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def _data(
+    dim: int, samples: int, label_noise: float, data_seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """``(A, b, x*, f*)``, computed once per process for each setting: the least-squares solve of the default
     10,000 × 400 system takes seconds on a loaded core, far more than a short asynchronous run of it (the
     arrays are read-only, so every problem built from them sees the same numbers)."""
@@ -43,8 +45,15 @@ class LeastSquares(SyntheticProblem):
     #: every node samples from the same rows, and its minibatch is drawn by tailtamer.rng alone
     grad_takes_row_seeds = True
 
-    def __init__(self, n: int, dim: int = 400, samples: int = 10000, batch: int = 32, label_noise: float = 0.0,
-                 data_seed: int = 0):
+    def __init__(
+        self,
+        n: int,
+        dim: int = 400,
+        samples: int = 10000,
+        batch: int = 32,
+        label_noise: float = 0.0,
+        data_seed: int = 0,
+    ):
         super().__init__(n, dim)
         owner = "least-squares"
         self.samples = check_int("samples", samples, 1, owner)
@@ -60,7 +69,7 @@ class LeastSquares(SyntheticProblem):
         return ("gap",) + super().metric_names
 
     def _full(self, x: torch.Tensor) -> torch.Tensor:
-        return x @ self.data("A", x).T - self.data("b", x)                      # [n_local, N]
+        return x @ self.data("A", x).T - self.data("b", x)  # [n_local, N]
 
     def local_loss(self, x: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
         r = self._full(x)
@@ -74,8 +83,8 @@ class LeastSquares(SyntheticProblem):
         if self.batch == 0:
             return self.local_grad(x, nodes)
         u = uniform(seed, "batch", torch.as_tensor(nodes, dtype=torch.int64), step, self.batch, call)
-        idx = (u * self.samples).long().clamp_(max=self.samples - 1).to(x.device)   # [n_local, B]
-        A = self.data("A", x)[idx]                                                # [n_local, B, d]
+        idx = (u * self.samples).long().clamp_(max=self.samples - 1).to(x.device)  # [n_local, B]
+        A = self.data("A", x)[idx]  # [n_local, B, d]
         r = torch.einsum("nbd,nd->nb", A, x) - self.data("b", x)[idx]
         return torch.einsum("nb,nbd->nd", r, A) / self.batch
 
@@ -89,5 +98,10 @@ class LeastSquares(SyntheticProblem):
             g = r @ self.data("A", x) / self.samples
             dist = float(comm.mean(torch.linalg.vector_norm(x - self.data_x_star(x), dim=1, keepdim=True))[0, 0])
             consensus = float(comm.mean(((x - xbar) ** 2).sum(1, keepdim=True))[0, 0])
-        return {"gap": loss - self.f_star, "dist_to_opt": dist, "grad_norm": float(torch.linalg.vector_norm(g)),
-                "loss": loss, "consensus": consensus}
+        return {
+            "gap": loss - self.f_star,
+            "dist_to_opt": dist,
+            "grad_norm": float(torch.linalg.vector_norm(g)),
+            "loss": loss,
+            "consensus": consensus,
+        }

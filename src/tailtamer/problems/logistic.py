@@ -1,4 +1,5 @@
 """Synthetic binary logistic regression, optionally with a nonconvex regulariser."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,8 +28,16 @@ class Logistic(SyntheticProblem):
         True
     """
 
-    def __init__(self, n: int, samples: int = 1000, dim: int = 10, data_seed: int = 0, reg: float = 0.0,
-                 separable: bool = False, split: str = "contiguous"):
+    def __init__(
+        self,
+        n: int,
+        samples: int = 1000,
+        dim: int = 10,
+        data_seed: int = 0,
+        reg: float = 0.0,
+        separable: bool = False,
+        split: str = "contiguous",
+    ):
         super().__init__(n, dim)
         owner = "logistic"
         self.samples = check_int("samples", samples, 1, owner)
@@ -44,7 +53,7 @@ class Logistic(SyntheticProblem):
         labels = np.where(positive, 1.0, -1.0)
         self.shards = shard_indices(self.samples, self.n, split, gen, owner)
         self.features, self.labels = features, labels
-        self.store(yA=(labels[:, None] * features)[self.shards])             # [n, m, d]: y_k a_k
+        self.store(yA=(labels[:, None] * features)[self.shards])  # [n, m, d]: y_k a_k
 
     def margins(self, x: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
         """``y_k a_kᵀ x_i`` over each row's local samples, ``[n_local, m]``."""
@@ -63,7 +72,7 @@ class Logistic(SyntheticProblem):
 
     def local_grad(self, x: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
         yA = self.data("yA", x)[self.rows(nodes, x)]
-        weights = -torch.sigmoid(-self.margins(x, nodes))                      # d softplus(−t)/dt
+        weights = -torch.sigmoid(-self.margins(x, nodes))  # d softplus(−t)/dt
         return torch.einsum("nm,nmd->nd", weights, yA) / yA.shape[1] + self.penalty_grad(x)
 
     def stacked_margins(self, x: torch.Tensor) -> torch.Tensor:
@@ -78,5 +87,5 @@ class Logistic(SyntheticProblem):
     def stacked_grad(self, x: torch.Tensor) -> torch.Tensor:
         """:meth:`local_grad` of R stacked runs at once, ``[R·n, d]``."""
         yA = self.data("yA", x)
-        weights = -torch.sigmoid(-self.stacked_margins(x))                     # [n, m, R]
+        weights = -torch.sigmoid(-self.stacked_margins(x))  # [n, m, R]
         return self.member_major(torch.bmm(yA.transpose(1, 2), weights) / yA.shape[1]) + self.penalty_grad(x)

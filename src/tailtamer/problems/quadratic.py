@@ -1,4 +1,5 @@
 """Heterogeneous quadratics with diagonal Hessians: ``f_i(x) = ½(x − b_i)ᵀ H_i (x − b_i)``."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,8 +32,15 @@ class Quadratic(SyntheticProblem):
         True
     """
 
-    def __init__(self, n: int, dim: int = 10, condition: float = 10.0, heterogeneity: float = 1.0,
-                 hessian_spread: float = 0.5, data_seed: int = 0):
+    def __init__(
+        self,
+        n: int,
+        dim: int = 10,
+        condition: float = 10.0,
+        heterogeneity: float = 1.0,
+        hessian_spread: float = 0.5,
+        data_seed: int = 0,
+    ):
         super().__init__(n, dim)
         owner = "quadratic"
         self.condition = float(check_range("condition", condition, 1.0, None, owner=owner))
@@ -45,7 +53,7 @@ class Quadratic(SyntheticProblem):
         s = np.exp(self.hessian_spread * gen.standard_normal((self.n, self.dim)))
         self.eigenvalues = np.logspace(0.0, np.log10(self.condition), self.dim)
         h = self.eigenvalues * (s / s.mean(0))
-        self.store(h=h, b=b)                                                  # [n, d] each
+        self.store(h=h, b=b)  # [n, d] each
         self.set_x_star((h * b).sum(0) / h.sum(0))
 
     def local_loss(self, x: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:

@@ -3,6 +3,7 @@
 Source: Compagnoni, Islamov, Orvieto, Gorbunov (arXiv 2506.00181): it is (3, 3)-smooth but not L-smooth,
 so fixed-step (compressed) SGD can diverge where sign and adaptive steps converge.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,7 +33,7 @@ class Quartic(SyntheticProblem):
         self.set_x_star(0.0)
 
     def local_loss(self, x: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
-        return (x ** 4).sum(1) / 4.0
+        return (x**4).sum(1) / 4.0
 
     def local_grad(self, x: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
-        return x ** 3
+        return x**3

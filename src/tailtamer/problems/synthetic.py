@@ -12,6 +12,7 @@ local gradient; injected noise is added by the engine) and computes the metrics 
 ``f = (1/n) Σ_i f_i`` through ``comm.mean`` only, so they are the same whether one process hosts all rows
 or a few.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -51,8 +52,10 @@ def shard_indices(samples: int, n: int, split: str, gen: np.random.Generator, ow
     """
     check_choice("split", split, SPLITS, owner=owner)
     if samples % n:
-        raise ValidationError(f"{owner}: samples ({samples}) must be divisible by the number of nodes n ({n}) "
-                              f"for equal shards; choose samples as a multiple of {n}")
+        raise ValidationError(
+            f"{owner}: samples ({samples}) must be divisible by the number of nodes n ({n}) "
+            f"for equal shards; choose samples as a multiple of {n}"
+        )
     order = np.arange(samples) if split == "contiguous" else gen.permutation(samples)
     return order.reshape(n, samples // n)
 
@@ -152,19 +155,18 @@ class SyntheticProblem(Problem):
         gets the same numbers as the simulator.
         """
         with comm.stats.paused():
-            xbar = comm.mean(x)                                   # [1, d]
+            xbar = comm.mean(x)  # [1, d]
             nodes = comm.nodes
             at_bar = xbar.expand_as(x)
-            cols = [self.local_loss(at_bar, nodes)[:, None],
-                    ((x - xbar) ** 2).sum(1, keepdim=True)]
+            cols = [self.local_loss(at_bar, nodes)[:, None], ((x - xbar) ** 2).sum(1, keepdim=True)]
             if self.x_star is not None:
                 cols.append(torch.linalg.vector_norm(x - self.data_x_star(x), dim=1, keepdim=True))
             cols.append(self.local_grad(at_bar, nodes))
-            avg = comm.mean(torch.cat(cols, dim=1))[0]            # one reduction for all metrics
+            avg = comm.mean(torch.cat(cols, dim=1))[0]  # one reduction for all metrics
         out = {"loss": float(avg[0]), "consensus": float(avg[1])}
         if self.x_star is not None:
             out["dist_to_opt"] = float(avg[2])
-        out["grad_norm"] = float(torch.linalg.vector_norm(avg[-self.dim:]))
+        out["grad_norm"] = float(torch.linalg.vector_norm(avg[-self.dim :]))
         return {k: out[k] for k in self.metric_names}
 
     @torch.no_grad()
@@ -177,8 +179,8 @@ class SyntheticProblem(Problem):
         has them used. None where a subclass overrides :meth:`metrics`."""
         if type(self).metrics is not SyntheticProblem.metrics:
             return None
-        xr = x.reshape(members, -1, x.shape[1])                   # [R, n, d]
-        xbar = xr.mean(1, keepdim=True)                           # [R, 1, d]: each member's average
+        xr = x.reshape(members, -1, x.shape[1])  # [R, n, d]
+        xbar = xr.mean(1, keepdim=True)  # [R, 1, d]: each member's average
         at_bar = xbar.expand_as(xr).reshape(x.shape)
         whole = xr.shape[1] == self.n and hasattr(self, "stacked_loss") and hasattr(self, "stacked_grad")
         loss = self.stacked_loss(at_bar) if whole else self.local_loss(at_bar, nodes)
@@ -186,8 +188,8 @@ class SyntheticProblem(Problem):
         if self.x_star is not None:
             cols.append(torch.linalg.vector_norm(x - self.data_x_star(x), dim=1, keepdim=True))
         cols.append(self.stacked_grad(at_bar) if whole else self.local_grad(at_bar, nodes))
-        avg = torch.cat(cols, dim=1).reshape(members, xr.shape[1], -1).mean(1)      # [R, columns]
-        grad_norm = torch.linalg.vector_norm(avg[:, -self.dim:], dim=1).tolist()
+        avg = torch.cat(cols, dim=1).reshape(members, xr.shape[1], -1).mean(1)  # [R, columns]
+        grad_norm = torch.linalg.vector_norm(avg[:, -self.dim :], dim=1).tolist()
         rows = avg.tolist()
         out = []
         for r, row in enumerate(rows):

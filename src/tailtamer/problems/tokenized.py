@@ -3,6 +3,7 @@
 Source: Yu, Jakovetić, Kar, *Decentralized Nonconvex Optimization under Heavy-Tailed Noise: Normalization
 and Optimal Convergence* (arXiv 2505.03736), synthetic experiment.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,7 +26,7 @@ def token_probs(dim: int) -> np.ndarray:
 def tukey(r: torch.Tensor, c: float) -> torch.Tensor:
     """Tukey's biweight ``ρ_c(r) = c²/6·[1 − (1 − (r/c)²)³]`` for ``|r| < c``, ``c²/6`` otherwise (≤ c²/6)."""
     u = torch.clamp(1.0 - (r / c) ** 2, min=0.0)
-    return c * c / 6.0 * (1.0 - u ** 3)
+    return c * c / 6.0 * (1.0 - u**3)
 
 
 def tukey_prime(r: torch.Tensor, c: float) -> torch.Tensor:
@@ -51,8 +52,15 @@ class TokenizedRegression(SyntheticProblem):
         True
     """
 
-    def __init__(self, n: int, samples: int = 1000, dim: int = 20, c: float = 4.6851, data_seed: int = 0,
-                 split: str = "contiguous"):
+    def __init__(
+        self,
+        n: int,
+        samples: int = 1000,
+        dim: int = 20,
+        c: float = 4.6851,
+        data_seed: int = 0,
+        split: str = "contiguous",
+    ):
         super().__init__(n, dim)
         owner = "tokenized-regression"
         self.samples = check_int("samples", samples, 1, owner)
@@ -62,9 +70,9 @@ class TokenizedRegression(SyntheticProblem):
         gen = data_rng(self.data_seed, "tokenized-regression")
         features = (gen.random((self.samples, self.dim)) < token_probs(self.dim)).astype(np.float64)
         w_star = gen.standard_normal(self.dim)
-        self.shards = shard_indices(self.samples, self.n, split, gen, owner)   # [n, m] sample ids
-        self.features, self.labels = features, features @ w_star                # global data (numpy)
-        self.store(A=features[self.shards], y=self.labels[self.shards])         # [n, m, d], [n, m]
+        self.shards = shard_indices(self.samples, self.n, split, gen, owner)  # [n, m] sample ids
+        self.features, self.labels = features, features @ w_star  # global data (numpy)
+        self.store(A=features[self.shards], y=self.labels[self.shards])  # [n, m, d], [n, m]
         self.set_x_star(w_star)
 
     def residuals(self, x: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
@@ -77,7 +85,7 @@ class TokenizedRegression(SyntheticProblem):
 
     def local_grad(self, x: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
         idx = self.rows(nodes, x)
-        weights = tukey_prime(self.residuals(x, nodes), self.c)                 # [n_local, m]
+        weights = tukey_prime(self.residuals(x, nodes), self.c)  # [n_local, m]
         return torch.einsum("nm,nmd->nd", weights, self.data("A", x)[idx]) / weights.shape[1]
 
     def stacked_residuals(self, x: torch.Tensor) -> torch.Tensor:
@@ -92,5 +100,5 @@ class TokenizedRegression(SyntheticProblem):
 
     def stacked_grad(self, x: torch.Tensor) -> torch.Tensor:
         """:meth:`local_grad` of R stacked runs at once (layout of :meth:`stacked_residuals`), ``[R·n, d]``."""
-        weights = tukey_prime(self.stacked_residuals(x), self.c)               # [n, m, R]
+        weights = tukey_prime(self.stacked_residuals(x), self.c)  # [n, m, R]
         return self.member_major(torch.bmm(self.data("A", x).transpose(1, 2), weights) / weights.shape[1])

@@ -22,6 +22,7 @@ Example:
     >>> read_log(folder).complete, len(read_log(folder).rows)
     (True, 1)
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,7 +44,9 @@ END = "end"
 #: The event kinds a log's lines may hold before the closing record.
 KINDS = ("arrival", "lost")
 #: What a log without its closing record means.
-NO_CLOSING = "it has no closing record: the real run did not finish (it crashed or was interrupted), or the file was cut"
+NO_CLOSING = (
+    "it has no closing record: the real run did not finish (it crashed or was interrupted), or the file was cut"
+)
 #: The opt-in that replays an incomplete log (named in the refusal).
 PARTIAL_FLAG = "--partial-replay"
 
@@ -63,9 +66,14 @@ def updates_after(row: dict[str, Any]) -> int:
 def closing_record(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The closing record of a log whose lines hold ``rows`` (as :class:`ArrivalLog` wrote them)."""
     kinds = Counter(str(r.get("event")) for r in rows)
-    return {"event": END, "events": len(rows), "arrivals": kinds["arrival"], "lost": kinds["lost"],
-            "updates": updates_after(rows[-1]) if rows else 0,
-            "sha256": hashlib.sha256(b"".join(map(line_bytes, rows))).hexdigest()}
+    return {
+        "event": END,
+        "events": len(rows),
+        "arrivals": kinds["arrival"],
+        "lost": kinds["lost"],
+        "updates": updates_after(rows[-1]) if rows else 0,
+        "sha256": hashlib.sha256(b"".join(map(line_bytes, rows))).hexdigest(),
+    }
 
 
 def complete_log(rows: list[dict[str, Any]]) -> bytes:
@@ -79,7 +87,7 @@ class ArrivalLog:
     def __init__(self, folder: Path):
         self.path = Path(folder) / ARRIVALS
         try:
-            self._file: TextIO | None = open(self.path, "w")
+            self._file: TextIO | None = open(self.path, "w")  # noqa: SIM115 - held open across events, closed by close()
         except OSError as err:
             raise storage_error(err, self.path, "open") from None
 
@@ -133,8 +141,14 @@ class ArrivalLogFile:
         if self.complete:
             return {}
         last = self.rows[-1] if self.rows else {}
-        return {"replay_partial": {"events": len(self.rows), "updates": updates_after(last) if last else 0,
-                                   "time": last.get("time", 0.0), "defect": self.defect}}
+        return {
+            "replay_partial": {
+                "events": len(self.rows),
+                "updates": updates_after(last) if last else 0,
+                "time": last.get("time", 0.0),
+                "defect": self.defect,
+            }
+        }
 
 
 def _where(rows: list[dict[str, Any]]) -> str:
@@ -142,8 +156,10 @@ def _where(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "it holds no complete event"
     last = rows[-1]
-    return (f"it ends after {len(rows)} complete events (line {len(rows)}, update {updates_after(last)}, "
-            f"time {float(last.get('time', 0.0)):g})")
+    return (
+        f"it ends after {len(rows)} complete events (line {len(rows)}, update {updates_after(last)}, "
+        f"time {float(last.get('time', 0.0)):g})"
+    )
 
 
 def _parse(raw: bytes, number: int) -> dict[str, Any] | str:
@@ -168,7 +184,7 @@ def _scan(data: bytes) -> tuple[list[dict[str, Any]], str, dict[str, Any] | None
     """The complete event rows, the first defect ('' if none) and the closing record (None if none)."""
     rows: list[dict[str, Any]] = []
     lines = data.split(b"\n")
-    torn = lines.pop()                              # after the last newline: b"" unless a line is cut
+    torn = lines.pop()  # after the last newline: b"" unless a line is cut
     close = None
     for number, raw in enumerate(lines, start=1):
         if close is not None:
@@ -193,8 +209,10 @@ def read_log(folder: str | Path, partial: bool = False) -> ArrivalLogFile:
     """
     path = Path(folder) / ARRIVALS
     if not path.is_file():
-        raise ConfigError(f"{path} not found: --replay takes the run folder of a real asynchronous run "
-                          f"(tailtamer launch on an asynchronous config)")
+        raise ConfigError(
+            f"{path} not found: --replay takes the run folder of a real asynchronous run "
+            f"(tailtamer launch on an asynchronous config)"
+        )
     try:
         data = path.read_bytes()
     except OSError as err:
@@ -208,8 +226,9 @@ def read_log(folder: str | Path, partial: bool = False) -> ArrivalLogFile:
         return ArrivalLogFile(path, rows, True)
     line = f"{defect}; {_where(rows)}"
     if not partial:
-        raise ValidationError(f"--replay {folder}: {path.name} is incomplete: {line}. Replay only those events with "
-                              f"{PARTIAL_FLAG}")
+        raise ValidationError(
+            f"--replay {folder}: {path.name} is incomplete: {line}. Replay only those events with {PARTIAL_FLAG}"
+        )
     return ArrivalLogFile(path, rows, False, line)
 
 
@@ -218,8 +237,10 @@ def read_arrivals(folder: str | Path) -> list[dict[str, Any]]:
     as they are, without the checks of :func:`read_log` (for tools and tests reading a log)."""
     path = Path(folder) / ARRIVALS
     if not path.is_file():
-        raise ConfigError(f"{path} not found: --replay takes the run folder of a real asynchronous run "
-                          f"(tailtamer launch on an asynchronous config)")
+        raise ConfigError(
+            f"{path} not found: --replay takes the run folder of a real asynchronous run "
+            f"(tailtamer launch on an asynchronous config)"
+        )
     return [row for row in read_jsonl(path) if row.get("event") != END]
 
 

@@ -11,14 +11,15 @@ Example:
     >>> json.loads((folder / "a.json").read_text()), sorted(p.name for p in folder.iterdir())
     ({'x': 1}, ['a.json'])
 """
+
 from __future__ import annotations
 
 import errno
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
-from collections.abc import Callable
 
 import torch
 
@@ -58,7 +59,7 @@ def atomic_write(path: Path | str, write: Callable[[IO[bytes]], None], previous:
             try:
                 os.replace(path, previous)
             except FileNotFoundError:
-                pass                          # the first file: nothing to move aside
+                pass  # the first file: nothing to move aside
         os.replace(tmp, path)
         done = True
     except OSError as err:

@@ -16,19 +16,20 @@ Loading goes through a *reader* strategy: :func:`read_checkpoint` reads the file
 simulator); :func:`tailtamer.distributed.checkpoint.broadcast_reader` reads it on rank 0 and broadcasts it,
 so the other ranks need no shared file system. Either way each process keeps the rows of its own nodes.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
 
 import torch
 
 from ..algorithms.base import State
+from ..engine.callbacks import Callback
 from ..errors import CheckpointError
 from .atomic import atomic_save
-from ..engine.callbacks import Callback
 
 CHECKPOINT = "checkpoint.pt"
 PREVIOUS = "checkpoint.prev.pt"
@@ -59,7 +60,7 @@ def save_checkpoint(folder: Path, loop: Any, step: int, state: State) -> None:
     if getattr(comm, "rank", 0) == 0:
         folder = Path(folder)
         blob = {"step": step, "state": full, "comm": comm.stats.as_dict(), "wall_time": loop.wall_time}
-        atomic_save(blob, folder / CHECKPOINT, previous=folder / PREVIOUS)   # complete before the rotation
+        atomic_save(blob, folder / CHECKPOINT, previous=folder / PREVIOUS)  # complete before the rotation
 
 
 def read_checkpoint(path: Path) -> dict[str, Any]:
@@ -88,8 +89,7 @@ def offer(path: Path) -> str:
             step = int(read_checkpoint(prev)["step"])
         except CheckpointError:
             return f"; the previous checkpoint {prev} is unreadable too: start the run again in a new folder"
-        return (f"; the previous checkpoint {prev} (step {step}) is intact: continue from it with "
-                f"--resume-previous")
+        return f"; the previous checkpoint {prev} (step {step}) is intact: continue from it with --resume-previous"
     return "; there is no previous checkpoint: start the run again in a new folder"
 
 
@@ -105,8 +105,9 @@ def local_rows(v: torch.Tensor, comm: Any) -> torch.Tensor:
     return v.index_select(0, comm.nodes.to(torch.long).cpu())
 
 
-def load_checkpoint(folder: Path, loop: Any, reader: Reader = read_checkpoint,
-                    name: str = CHECKPOINT) -> tuple[State, int]:
+def load_checkpoint(
+    folder: Path, loop: Any, reader: Reader = read_checkpoint, name: str = CHECKPOINT
+) -> tuple[State, int]:
     """Restore checkpoint ``folder/name`` into ``loop`` (comm counters and wall time); return ``(state, step)``.
 
     ``reader`` is the loading strategy (see the module docstring); it raises :class:`CheckpointError`.

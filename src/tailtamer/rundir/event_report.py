@@ -7,28 +7,36 @@
   updates);
 * ``delays.png`` — the delay histogram; ``utilization.png`` — utilization per worker.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-
 from ..algorithms.base import State
 from ..engine.callbacks import Callback
 from ..engine.events.table import EventTable
-from .plots import _pyplot, plot_metrics, save
 from .folder import atomic_write_json, read_metrics
+from .plots import _pyplot, plot_metrics, save
 
 ASYNC = "async.json"
 
 
 def report(events: EventTable) -> dict[str, Any]:
     """The ``async.json`` content of an event table."""
-    return {"time": events.clock, "updates": events.updates, "arrivals": events.arrivals,
-            "dropped": events.dropped, "cancelled": events.cancelled,
-            "mean_delay": events.delay_sum / max(events.arrivals, 1), "max_delay": events.delay_max,
-            "delay_histogram": list(events.hist), "utilization": events.utilization(),
-            "jobs_finished": list(events.done), "jobs_started": list(events.jobs)}
+    return {
+        "time": events.clock,
+        "updates": events.updates,
+        "arrivals": events.arrivals,
+        "dropped": events.dropped,
+        "cancelled": events.cancelled,
+        "mean_delay": events.delay_sum / max(events.arrivals, 1),
+        "max_delay": events.delay_max,
+        "delay_histogram": list(events.hist),
+        "utilization": events.utilization(),
+        "jobs_finished": list(events.done),
+        "jobs_started": list(events.jobs),
+    }
 
 
 class EventReport(Callback):
@@ -55,8 +63,10 @@ def plot_report(folder: Path, data: dict[str, Any], rows: list[dict[str, Any]], 
     plt = _pyplot()
     if rows and "time" in rows[0]:
         plot_metrics(rows, folder / "metrics_time.png", title, x="time", xlabel="simulated time")
-    for key, fname, xlabel in (("delay_histogram", "delays.png", "delay (server updates since the read)"),
-                               ("utilization", "utilization.png", "worker")):
+    for key, fname, xlabel in (
+        ("delay_histogram", "delays.png", "delay (server updates since the read)"),
+        ("utilization", "utilization.png", "worker"),
+    ):
         fig, ax = plt.subplots(figsize=(5.5, 3.4))
         v = data[key]
         ax.bar(range(len(v)), v)

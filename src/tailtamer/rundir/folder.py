@@ -6,6 +6,7 @@ evaluation, and on resume lines past the checkpoint (or a torn last line) are dr
 loses nothing it had written and a resumed run's folder equals an uninterrupted run's. Checking and
 preparing a folder for a fresh or resumed run is :mod:`.resume`.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,14 +16,30 @@ from typing import Any
 import torch
 
 from ..algorithms.base import State
+from ..engine.callbacks import Callback
 from ..errors import NonFiniteError
 from . import plots
 from .atomic import atomic_save, atomic_write, atomic_write_bytes, atomic_write_json, atomic_write_text, storage_error
-from ..engine.callbacks import Callback
 
-__all__ = ["CONFIG", "METRICS", "PLOT", "SUMMARY", "RunWriter", "atomic_save", "atomic_write", "atomic_write_bytes",
-           "atomic_write_json", "atomic_write_text", "comm_totals", "last_metrics", "read_metrics", "read_summary",
-           "run_info", "truncate_metrics", "write_diverged"]
+__all__ = [
+    "CONFIG",
+    "METRICS",
+    "PLOT",
+    "SUMMARY",
+    "RunWriter",
+    "atomic_save",
+    "atomic_write",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "comm_totals",
+    "last_metrics",
+    "read_metrics",
+    "read_summary",
+    "run_info",
+    "truncate_metrics",
+    "write_diverged",
+]
 
 CONFIG = "config.toml"
 #: The launch record of a real run (process count, backend): what ``tailtamer launch --resume RUN_DIR`` reads.
@@ -73,27 +90,45 @@ def last_metrics(folder: Path) -> dict[str, float]:
 def run_info(c: Any) -> dict[str, Any]:
     """The fields a summary records about what ran (``c``: :class:`~tailtamer.api.Components`)."""
     cfg, topo = c.config, c.topology_info()
-    return {"algorithm": cfg["algorithm"]["name"], "problem": cfg["problem"]["name"],
-            "noise": cfg["noise"]["name"], "seed": cfg["run"]["seed"],
-            "topology": topo,
-            "title": f"{cfg['algorithm']['name']} on {cfg['problem']['name']} ({topo['name']}, n={topo['n']}, "
-                     f"noise {cfg['noise']['name']}, seed {cfg['run']['seed']})"}
+    return {
+        "algorithm": cfg["algorithm"]["name"],
+        "problem": cfg["problem"]["name"],
+        "noise": cfg["noise"]["name"],
+        "seed": cfg["run"]["seed"],
+        "topology": topo,
+        "title": f"{cfg['algorithm']['name']} on {cfg['problem']['name']} ({topo['name']}, n={topo['n']}, "
+        f"noise {cfg['noise']['name']}, seed {cfg['run']['seed']})",
+    }
 
 
-def write_diverged(out: Path, err: NonFiniteError, last: dict[str, float], info: dict[str, Any],
-                   wall_time: float | None = None) -> None:
+def write_diverged(
+    out: Path, err: NonFiniteError, last: dict[str, float], info: dict[str, Any], wall_time: float | None = None
+) -> None:
     """The ``summary.json`` of a run stopped by NaN/Inf: ``status = "diverged"``, where and what, and the
     metrics of its last evaluation (``metrics`` stays empty: there is no final value)."""
-    atomic_write_json(Path(out) / SUMMARY, {
-        "status": "diverged", "error": str(err), "metrics": {}, "last_metrics": last, "steps": err.step,
-        "diverged": {"step": err.step, "node": err.node, "what": err.what}, "wall_time_s": wall_time, **info})
+    atomic_write_json(
+        Path(out) / SUMMARY,
+        {
+            "status": "diverged",
+            "error": str(err),
+            "metrics": {},
+            "last_metrics": last,
+            "steps": err.step,
+            "diverged": {"step": err.step, "node": err.node, "what": err.what},
+            "wall_time_s": wall_time,
+            **info,
+        },
+    )
 
 
 def comm_totals(stats: dict[str, int], n: int, steps: int) -> dict[str, float]:
     """Totals and per-node-per-step averages of a :class:`~tailtamer.comm.base.CommStats` dict."""
     per = max(n, 1) * max(steps, 1)
-    return {**stats, "messages_per_node_per_step": stats["messages"] / per,
-            "bytes_per_node_per_step": stats["bytes"] / per}
+    return {
+        **stats,
+        "messages_per_node_per_step": stats["messages"] / per,
+        "bytes_per_node_per_step": stats["bytes"] / per,
+    }
 
 
 class RunWriter(Callback):
@@ -116,8 +151,12 @@ class RunWriter(Callback):
             raise storage_error(err, self.folder / METRICS, "open") from None
 
     def on_eval(self, loop: Any, step: int, metrics: dict[str, float]) -> None:
-        row = {"step": step, "wall_time_s": round(loop.wall_time, 6),
-               "bytes_per_node": loop.comm.stats.bytes / loop.comm.n, **metrics}
+        row = {
+            "step": step,
+            "wall_time_s": round(loop.wall_time, 6),
+            "bytes_per_node": loop.comm.stats.bytes / loop.comm.n,
+            **metrics,
+        }
         try:
             self._file.write(json.dumps(row) + "\n")
             self._file.flush()
@@ -126,14 +165,19 @@ class RunWriter(Callback):
 
     def on_end(self, loop: Any, state: State) -> None:
         self._file.close()
-        summary = {"status": "finished", "metrics": dict(loop.last_metrics), "steps": loop.step,
-                   "wall_time_s": loop.wall_time,
-                   "steps_per_s": loop.step / loop.wall_time if loop.wall_time > 0 else None,
-                   # float32 reductions (matmuls, backward) depend on the intra-op thread count: recorded so a
-                   # run is reproduced bit for bit with the same count (--threads)
-                   "threads": torch.get_num_threads(),
-                   "comm": comm_totals(loop.comm.stats.as_dict(), loop.comm.n, loop.step), **self.info}
-        accounting = getattr(loop.algorithm, "accounting", None)   # optional hook (local-update methods)
+        summary = {
+            "status": "finished",
+            "metrics": dict(loop.last_metrics),
+            "steps": loop.step,
+            "wall_time_s": loop.wall_time,
+            "steps_per_s": loop.step / loop.wall_time if loop.wall_time > 0 else None,
+            # float32 reductions (matmuls, backward) depend on the intra-op thread count: recorded so a
+            # run is reproduced bit for bit with the same count (--threads)
+            "threads": torch.get_num_threads(),
+            "comm": comm_totals(loop.comm.stats.as_dict(), loop.comm.n, loop.step),
+            **self.info,
+        }
+        accounting = getattr(loop.algorithm, "accounting", None)  # optional hook (local-update methods)
         if callable(accounting):
             summary["accounting"] = accounting(d=state["x"][0].numel(), dtype=state["x"].dtype, n=loop.comm.n)
         atomic_write_json(self.folder / SUMMARY, summary)

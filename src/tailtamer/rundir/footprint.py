@@ -14,6 +14,7 @@ The estimate counts what grows with the number of nodes n and the dimension d:
 It is a lower bound (problem data, models and the allocator come on top), so a refused run would not have
 fitted. Set ``TAILTAMER_SKIP_MEMORY_CHECK=1`` to skip the check.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,9 +25,9 @@ from typing import Any
 
 import torch
 
-from ..errors import ResourceError
 from ..algorithms.asynchronous.base import AsyncScheme
 from ..algorithms.base import Algorithm
+from ..errors import ResourceError
 from ..topology.storage import stored_bytes
 from ..validation import check_device
 
@@ -36,7 +37,7 @@ SKIP_ENV = "TAILTAMER_SKIP_MEMORY_CHECK"
 #: ones on the ``meta`` device, which allocates nothing but costs about 0.3 s the first time in a process (torch's
 #: meta kernels import sympy), a cost a small run or each sweep worker would otherwise pay once.
 REAL_ENTRIES = 1 << 15
-GIB = 1024 ** 3
+GIB = 1024**3
 
 
 @dataclass
@@ -58,8 +59,10 @@ class Footprint:
     def describe(self) -> str:
         parts = [f"mixing matrix {self.matrix / GIB:,.1f} GiB (n = {self.n:,})"]
         if self.d is not None:
-            parts.append(f"state {self.state / GIB:,.1f} GiB ({self.buffers} buffer(s) of [{self.n:,}, {self.d:,}] "
-                         f"{self.dtype}) and {self.step / GIB:,.1f} GiB more during a step")
+            parts.append(
+                f"state {self.state / GIB:,.1f} GiB ({self.buffers} buffer(s) of [{self.n:,}, {self.d:,}] "
+                f"{self.dtype}) and {self.step / GIB:,.1f} GiB more during a step"
+            )
         return "; ".join(parts)
 
 
@@ -69,8 +72,9 @@ def state_bytes(algorithm: Algorithm | AsyncScheme, dtype_name: str, n: int, d: 
     dtype = getattr(torch, dtype_name)
     item = torch.tensor([], dtype=dtype).element_size()
     try:
-        comm = SimpleNamespace(n=n, n_local=n, nodes=torch.arange(0), mix=lambda z: z, mean=lambda z: z[:1],
-                               gather=lambda z: z)
+        comm = SimpleNamespace(
+            n=n, n_local=n, nodes=torch.arange(0), mix=lambda z: z, mean=lambda z: z[:1], gather=lambda z: z
+        )
         device = "cpu" if n * d <= REAL_ENTRIES else "meta"
         state = algorithm.init(torch.zeros((n, d), dtype=dtype, device=device), comm)
         return sum(v.numel() * v.element_size() for v in state.values()), len(state)
@@ -85,8 +89,13 @@ def matrix_bytes(resolved: dict[str, Any], processes: int = 1) -> int:
     return 2 * stored_bytes(topo["name"], int(topo["n"]), params) * max(processes, 1)
 
 
-def estimate(resolved: dict[str, Any], algorithm: Algorithm | AsyncScheme, dim: int | None = None, processes: int = 1,
-             graph: bool = True) -> Footprint:
+def estimate(
+    resolved: dict[str, Any],
+    algorithm: Algorithm | AsyncScheme,
+    dim: int | None = None,
+    processes: int = 1,
+    graph: bool = True,
+) -> Footprint:
     """The :class:`Footprint` of a resolved config run by the built ``algorithm``; ``dim`` defaults to the
     problem's ``dim`` key (if any); ``processes`` hosting the n nodes on this machine each build W; ``graph``:
     whether the run builds W at all (a method that never gossips does not)."""
@@ -135,8 +144,13 @@ def device_bytes(device: str) -> int | None:
     return int(free)
 
 
-def check_memory(resolved: dict[str, Any], algorithm: Algorithm | AsyncScheme, dim: int | None = None, processes: int = 1,
-                 graph: bool = True) -> Footprint:
+def check_memory(
+    resolved: dict[str, Any],
+    algorithm: Algorithm | AsyncScheme,
+    dim: int | None = None,
+    processes: int = 1,
+    graph: bool = True,
+) -> Footprint:
     """Raise :class:`ResourceError` with the estimate when the run cannot fit; return the footprint."""
     check_device(resolved["run"]["device"])
     fp = estimate(resolved, algorithm, dim, processes, graph)
@@ -146,11 +160,15 @@ def check_memory(resolved: dict[str, Any], algorithm: Algorithm | AsyncScheme, d
     gpu = device_bytes(resolved["run"]["device"])
     need_host = fp.matrix + (0 if gpu is not None else fp.state + fp.step)
     if host is not None and need_host > host:
-        raise ResourceError(f"this run needs at least {need_host / GIB:,.1f} GiB of memory ({fp.describe()}) but "
-                            f"{host / GIB:,.1f} GiB is available; reduce [topology] n or the dimension "
-                            f"(set {SKIP_ENV}=1 to try anyway)")
+        raise ResourceError(
+            f"this run needs at least {need_host / GIB:,.1f} GiB of memory ({fp.describe()}) but "
+            f"{host / GIB:,.1f} GiB is available; reduce [topology] n or the dimension "
+            f"(set {SKIP_ENV}=1 to try anyway)"
+        )
     if gpu is not None and fp.state + fp.step > gpu:
-        raise ResourceError(f"this run needs at least {(fp.state + fp.step) / GIB:,.1f} GiB on "
-                            f"{resolved['run']['device']} ({fp.describe()}) but {gpu / GIB:,.1f} GiB is free; "
-                            f"reduce [topology] n or the dimension (set {SKIP_ENV}=1 to try anyway)")
+        raise ResourceError(
+            f"this run needs at least {(fp.state + fp.step) / GIB:,.1f} GiB on "
+            f"{resolved['run']['device']} ({fp.describe()}) but {gpu / GIB:,.1f} GiB is free; "
+            f"reduce [topology] n or the dimension (set {SKIP_ENV}=1 to try anyway)"
+        )
     return fp

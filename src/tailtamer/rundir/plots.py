@@ -1,12 +1,12 @@
 """PNG plots drawn from run folders' metrics (plots only read; they never re-run anything)."""
-from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-from collections.abc import Sequence
+from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +24,7 @@ def natural_key(label: str) -> tuple:
     parts: list[tuple[int, Any]] = []
     pos = 0
     for m in _NUMBER.finditer(label):
-        parts.append((0, label[pos:m.start()]))
+        parts.append((0, label[pos : m.start()]))
         parts.append((1, float(m.group())))
         pos = m.end()
     parts.append((0, label[pos:]))
@@ -41,8 +41,12 @@ def legend_order(labels: Sequence[str]) -> list[str]:
 
 def style(i: int, n: int) -> dict[str, Any]:
     """Line style, marker and marker spacing of the i-th of n curves (markers offset so they do not overlap)."""
-    return {"linestyle": LINESTYLES[i % len(LINESTYLES)], "marker": MARKERS[i % len(MARKERS)],
-            "markevery": (0.1 * i / max(n, 1), 0.1), "markersize": 4}
+    return {
+        "linestyle": LINESTYLES[i % len(LINESTYLES)],
+        "marker": MARKERS[i % len(MARKERS)],
+        "markevery": (0.1 * i / max(n, 1), 0.1),
+        "markersize": 4,
+    }
 
 
 def _pyplot():
@@ -117,7 +121,7 @@ def _metrics_figure(count: int, titled: bool) -> tuple[Any, list[Any], list[Any]
         rows, cols = grid(count)
         left, right, bottom, top = 0.75, 0.2, 0.5, (0.75 if titled else 0.35)
         width, height = PANEL[0] * cols, PANEL[1] * rows + top - 0.35
-        fig = Figure(figsize=(width, height))      # not pyplot's: nothing else can close it
+        fig = Figure(figsize=(width, height))  # not pyplot's: nothing else can close it
         FigureCanvasAgg(fig)
         cells = fig.subplots(rows, cols, squeeze=False).flat
         axes = list(cells)[:count]
@@ -127,8 +131,14 @@ def _metrics_figure(count: int, titled: bool) -> tuple[Any, list[Any], list[Any]
         # tick labels, titles, x labels between rows and a suptitle
         ax_w = (width - left - right - (cols - 1) * GAP[0]) / cols
         ax_h = (height - bottom - top - (rows - 1) * GAP[1]) / rows
-        fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height,
-                            top=1 - top / height, wspace=GAP[0] / ax_w, hspace=GAP[1] / ax_h)
+        fig.subplots_adjust(
+            left=left / width,
+            right=1 - right / width,
+            bottom=bottom / height,
+            top=1 - top / height,
+            wspace=GAP[0] / ax_w,
+            hspace=GAP[1] / ax_h,
+        )
         lines = []
         # fixed label and title positions: placing them automatically measures every tick label at every draw
         drop = ScaledTranslation(0, -LABEL_DROP, fig.dpi_scale_trans)
@@ -136,7 +146,7 @@ def _metrics_figure(count: int, titled: bool) -> tuple[Any, list[Any], list[Any]
             lines.append(ax.plot([], [])[0])
             ax.grid(alpha=0.3)
             ax.xaxis.set_label_coords(0.5, 0.0, transform=ax.transAxes + drop)
-            ax.yaxis.set_label_coords(0.0, 0.5)     # the y label stays empty: nothing to place
+            ax.yaxis.set_label_coords(0.0, 0.5)  # the y label stays empty: nothing to place
         _FIGURES[key] = fig, axes, lines, (fig.suptitle("") if titled else None)
     return _FIGURES[key]
 
@@ -156,8 +166,14 @@ def informative(rows: Sequence[dict[str, Any]], name: str) -> bool:
     return bool(np.ptp(finite) > 0 and np.abs(finite).max() > NUMERICAL_ZERO) or finite.size == 1
 
 
-def plot_metrics(rows: Sequence[dict[str, Any]], path: Path, title: str = "", x: str = "step",
-                 xlabel: str = "step", skip: Sequence[str] = ()) -> list[str]:
+def plot_metrics(
+    rows: Sequence[dict[str, Any]],
+    path: Path,
+    title: str = "",
+    x: str = "step",
+    xlabel: str = "step",
+    skip: Sequence[str] = (),
+) -> list[str]:
     """One panel per metric that carries information (:func:`informative`) against ``x`` (the step, or an
     asynchronous run's simulated ``time``), in a grid of readable panels (:func:`grid`), log scale where all
     values are positive; ``skip``: further keys that are not metrics. Returns the metrics drawn.
@@ -186,9 +202,9 @@ def plot_metrics(rows: Sequence[dict[str, Any]], path: Path, title: str = "", x:
     return names
 
 
-def plot_bands(curves: dict[str, list[list[dict[str, Any]]]], metric: str, path: Path, title: str = "",
-               log: bool = True
-               ) -> list[dict[str, Any]]:
+def plot_bands(
+    curves: dict[str, list[list[dict[str, Any]]]], metric: str, path: Path, title: str = "", log: bool = True
+) -> list[dict[str, Any]]:
     """Mean over seeds with a min–max band, one line per label; ``curves[label]`` is a list of runs' rows.
 
     Labels holding numbers are drawn and listed in numeric order; each curve has its own line style and

@@ -4,14 +4,16 @@ On a terminal both draw a ``rich`` progress bar. Off a terminal (a log file, CI,
 plain line at a steady rate instead — done / total, rate, ETA and the current metric — so a log shows how
 far a long job is without a carriage-return mess.
 """
+
 from __future__ import annotations
 
 import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 from ..algorithms.base import State
 from ..engine.callbacks import Callback
@@ -50,9 +52,18 @@ class Ticker:
     a job shorter than ``every`` stays silent). With ``heartbeat`` a background thread prints the line every
     ``every`` seconds even while nothing finishes (a sweep of long runs). ``clock`` is injectable for tests."""
 
-    def __init__(self, total: int, unit: str, label: str = "", stream: TextIO | None = None,
-                 every: float = LOG_EVERY, tty: bool | None = None, clock: Callable[[], float] = time.perf_counter,
-                 final_line: bool = True, heartbeat: bool = False):
+    def __init__(
+        self,
+        total: int,
+        unit: str,
+        label: str = "",
+        stream: TextIO | None = None,
+        every: float = LOG_EVERY,
+        tty: bool | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+        final_line: bool = True,
+        heartbeat: bool = False,
+    ):
         self.total, self.unit, self.label = total, unit, label
         self.final_line, self.printed, self.heartbeat = final_line, 0, heartbeat
         self._stop: threading.Event | None = None
@@ -74,10 +85,18 @@ class Ticker:
 
             # the ETA is ours (the rate since the start), not rich's (its rate over the last 30 s), which a batch of
             # runs finishing at once made read far too low
-            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn(self.unit), TimeElapsedColumn(), TextColumn("ETA {task.fields[eta]}"),
-                                 TextColumn("{task.fields[metric]}"), console=Console(file=self.stream),
-                                 transient=False, refresh_per_second=5)
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn(self.unit),
+                TimeElapsedColumn(),
+                TextColumn("ETA {task.fields[eta]}"),
+                TextColumn("{task.fields[metric]}"),
+                console=Console(file=self.stream),
+                transient=False,
+                refresh_per_second=5,
+            )
             self._bar.start()
             self._task = self._bar.add_task(self.label, total=self.total, completed=done, metric="", eta="?")
         elif self.heartbeat:
@@ -105,8 +124,9 @@ class Ticker:
         pct = 100.0 * self.done / max(self.total, 1)
         rate_text = f"{rate:,.1f} {self.unit}/s" if rate >= 1 else f"{rate * 60:,.2f} {self.unit}/min"
         head = f"{self.label}: " if self.label else ""
-        return (f"{head}{self.done}/{self.total} {self.unit} ({pct:.0f}%), {rate_text}, "
-                f"ETA {self.eta()}" + (f", {self.metric}" if self.metric else ""))
+        return f"{head}{self.done}/{self.total} {self.unit} ({pct:.0f}%), {rate_text}, ETA {self.eta()}" + (
+            f", {self.metric}" if self.metric else ""
+        )
 
     def update(self, done: int, metric: str | None = None) -> None:
         self.done = done
@@ -145,8 +165,14 @@ class ProgressBar(Callback):
     ``force``: draw the bar even when the stream is not a terminal (``tty`` overrides the detection).
     """
 
-    def __init__(self, stream: TextIO | None = None, every: float = LOG_EVERY, force: bool = False,
-                 tty: bool | None = None, clock: Callable[[], float] = time.perf_counter):
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        every: float = LOG_EVERY,
+        force: bool = False,
+        tty: bool | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ):
         self.stream = stream or sys.stderr
         self.tty = True if force else tty
         self.every, self.clock = every, clock
@@ -174,9 +200,17 @@ class SweepProgress:
     """Progress of a sweep over runs (``on_done(i, total, folder)`` of :func:`run_sweep`): runs done, rate,
     ETA and the headline metric of the last finished run."""
 
-    def __init__(self, total: int, workers: int, label: str = "sweep", stream: TextIO | None = None,
-                 every: float = SWEEP_LOG_EVERY, tty: bool | None = None,
-                 clock: Callable[[], float] = time.perf_counter, heartbeat: bool = True):
+    def __init__(
+        self,
+        total: int,
+        workers: int,
+        label: str = "sweep",
+        stream: TextIO | None = None,
+        every: float = SWEEP_LOG_EVERY,
+        tty: bool | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+        heartbeat: bool = True,
+    ):
         name = f"{label} ({workers} worker{'s' if workers != 1 else ''})"
         self.ticker = Ticker(total, "runs", name, stream, every, tty, clock, heartbeat=heartbeat)
 

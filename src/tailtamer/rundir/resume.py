@@ -11,6 +11,7 @@ folder means the same thing to all of them. Rules (``resume``):
 
 ``run.checkpoint_every`` may differ on resume: it does not change any result.
 """
+
 from __future__ import annotations
 
 import os
@@ -101,8 +102,7 @@ def _ensure_folder(out: Path) -> None:
         raise StorageError(f"cannot write the run folder {out}: permission denied")
 
 
-def prepare_folder(resolved: dict[str, Any], out: str | Path, resume: Resume = False,
-                   previous: bool = False) -> Start:
+def prepare_folder(resolved: dict[str, Any], out: str | Path, resume: Resume = False, previous: bool = False) -> Start:
     """Check the run folder ``out`` for ``resolved`` and write its ``config.toml`` (see the module docstring).
 
     ``previous``: resume from ``checkpoint.prev.pt`` (offered when the latest checkpoint is unreadable).
@@ -122,8 +122,9 @@ def prepare_folder(resolved: dict[str, Any], out: str | Path, resume: Resume = F
     if strict and not out.exists():
         raise ConfigError(f"--resume: run folder {out} does not exist; run without --resume to start it")
     if strict and not started:
-        raise ConfigError(f"--resume: run folder {out} is empty, there is nothing to resume; "
-                          "run without --resume to start it")
+        raise ConfigError(
+            f"--resume: run folder {out} is empty, there is nothing to resume; run without --resume to start it"
+        )
     if (out / CONFIG).is_file():
         try:
             saved = resolve(load_toml(out / CONFIG))
@@ -138,8 +139,10 @@ def prepare_folder(resolved: dict[str, Any], out: str | Path, resume: Resume = F
     if summary is not None and summary.get("status") == "finished" and not previous:
         return Start("complete", summary=summary)
     if summary is not None and summary.get("status") == "diverged":
-        raise ConfigError(f"--resume: the run in {out} diverged at step {summary.get('steps')} "
-                          "(see summary.json); resuming the same config diverges again, start a new folder")
+        raise ConfigError(
+            f"--resume: the run in {out} diverged at step {summary.get('steps')} "
+            "(see summary.json); resuming the same config diverges again, start a new folder"
+        )
     name = PREVIOUS if previous else CHECKPOINT
     if (out / name).is_file():
         if previous and (out / CHECKPOINT).exists():  # keep the unreadable latest aside, never rotate it in
@@ -150,11 +153,13 @@ def prepare_folder(resolved: dict[str, Any], out: str | Path, resume: Resume = F
         atomic_write_text(out / CONFIG, dumps_toml(resolved))
         return Start("resume", checkpoint=name)
     if strict:
-        hint = (f"; the previous checkpoint {out / PREVIOUS} exists: continue from it with --resume-previous"
-                if not previous and (out / PREVIOUS).is_file() else
-                "; remove the folder (or choose another --out) and run without --resume")
+        hint = (
+            f"; the previous checkpoint {out / PREVIOUS} exists: continue from it with --resume-previous"
+            if not previous and (out / PREVIOUS).is_file()
+            else "; remove the folder (or choose another --out) and run without --resume"
+        )
         raise ConfigError(f"--resume: {out} holds no checkpoint ({name}){hint}")
-    _ensure_folder(out)                                  # True without a checkpoint: start afresh
+    _ensure_folder(out)  # True without a checkpoint: start afresh
     atomic_write_text(out / CONFIG, dumps_toml(resolved))
     truncate_metrics(out, -1)
     return Start("fresh")
@@ -172,17 +177,20 @@ def record_missing_metrics(loop: Any, folder: Path, step: int) -> list[int]:
     missing = missing_evaluations(folder, step, loop.eval_every)
     if missing:
         shown = ", ".join(map(str, missing[:8])) + (", ..." if len(missing) > 8 else "")
-        print(f"tailtamer: note: {folder / METRICS} lacks {len(missing)} evaluation(s) before the checkpoint at "
-              f"step {step} (steps {shown}); the run continues, and summary.json records them as metrics_missing",
-              file=sys.stderr)
+        print(
+            f"tailtamer: note: {folder / METRICS} lacks {len(missing)} evaluation(s) before the checkpoint at "
+            f"step {step} (steps {shown}); the run continues, and summary.json records them as metrics_missing",
+            file=sys.stderr,
+        )
         for cb in loop.callbacks:
             if isinstance(cb, RunWriter):
                 cb.info["metrics_missing"] = missing
     return missing
 
 
-def continue_from_checkpoint(loop: Any, folder: Path, name: str = CHECKPOINT, reader: Any = None,
-                             writes: bool = True) -> Any:
+def continue_from_checkpoint(
+    loop: Any, folder: Path, name: str = CHECKPOINT, reader: Any = None, writes: bool = True
+) -> Any:
     """Load checkpoint ``name`` of ``folder`` into ``loop`` and run it to its end; returns the final state.
 
     The metrics lines past the checkpoint are dropped first (only where this process ``writes`` the folder),

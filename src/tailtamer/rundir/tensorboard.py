@@ -5,14 +5,15 @@
 into the run folder itself, so ``tensorboard --logdir runs/e1`` shows every run of a study by its folder.
 It only observes the loop: the run's numbers are the same with or without it.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
 from ..algorithms.base import State
-from ..errors import ConfigError
 from ..engine.callbacks import Callback
+from ..errors import ConfigError
 
 INSTALL_HINT = "pip install 'tailtamer[tensorboard]'"
 
@@ -48,7 +49,7 @@ class TensorBoardWriter(Callback):
         for name, value in metrics.items():
             if isinstance(value, (int, float)):
                 self.writer.add_scalar(name, float(value), step)
-        self.writer.flush()         # a run that diverges later keeps its curves
+        self.writer.flush()  # a run that diverges later keeps its curves
 
     def on_end(self, loop: Any, state: State) -> None:
         if self.writer is not None:

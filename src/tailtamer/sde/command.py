@@ -1,6 +1,7 @@
 """What ``tailtamer sde`` does once its arguments are parsed: check the output folder before computing (the
 run-folder rule: never overwrite a folder that holds something), run with progress, write, and say what came out.
 """
+
 from __future__ import annotations
 
 import sys
@@ -41,8 +42,10 @@ def _final(r: dict[str, Any]) -> str:
 
 def headline(lab: Lab, result: dict[str, Any]) -> str:
     """The line ``tailtamer sde`` prints about a finished lab run."""
-    line = f"{lab.method.name}: {lab.steps} steps of eta = {lab.eta:g}, {lab.settings.paths} paths; discrete " \
-           f"{_final(result['discrete'])}"
+    line = (
+        f"{lab.method.name}: {lab.steps} steps of eta = {lab.eta:g}, {lab.settings.paths} paths; discrete "
+        f"{_final(result['discrete'])}"
+    )
     if "sde" in result:
         gap = result["gap"]
         line += f"; SDE {_final(result['sde'])}; gap {'n/a' if gap is None else format(gap, '.4g')}"

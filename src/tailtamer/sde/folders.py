@@ -5,13 +5,14 @@ finished folder of another config is a ConfigError, raised before anything runs 
 taken for the job's result). ``sde.json`` is what ``tailtamer sde --out`` writes (without the plot: a study
 draws its own).
 """
+
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from collections.abc import Sequence
 
 from .. import threads
 from ..config import dumps_toml, load_toml
@@ -30,8 +31,10 @@ def finished(folder: Path, cfg: dict[str, Any]) -> bool:
         return False
     if (folder / CONFIG).exists() and load_toml(folder / CONFIG) == json.loads(json.dumps(cfg)):
         return True
-    raise ConfigError(f"{folder} holds a finished lab run of a different config than this study's cell; "
-                      "remove it or run the study into another folder")
+    raise ConfigError(
+        f"{folder} holds a finished lab run of a different config than this study's cell; "
+        "remove it or run the study into another folder"
+    )
 
 
 def pending(jobs: Sequence[Job]) -> list[Job]:
@@ -49,7 +52,7 @@ def run_folder(folder: str | Path, cfg: dict[str, Any]) -> str:
     """Run one lab config into ``folder`` (config first, result last, both atomically)."""
     threads.fix(1)
     folder = Path(folder)
-    lab = build_lab(cfg)                                  # every validation error before the folder exists
+    lab = build_lab(cfg)  # every validation error before the folder exists
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_text(folder / CONFIG, dumps_toml(cfg))
     t0, c0 = time.perf_counter(), time.process_time()

@@ -6,6 +6,7 @@ One step holds, per path, the iterate, the new iterate, the gradient, the direct
 into torch (:data:`DRAW_BUFFERS` ``[M, N, d]`` float64 arrays); the recorded f values add ``[record + 1, M]``. It is
 a lower bound, so a refused run would not have fitted. ``TAILTAMER_SKIP_MEMORY_CHECK=1`` skips the check.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,7 +16,7 @@ from ..rundir.footprint import GIB, SKIP_ENV, available_bytes
 
 PATH_BUFFERS = 5
 DRAW_BUFFERS = 3
-ITEM = 8                     # float64
+ITEM = 8  # float64
 
 
 def lab_bytes(paths: int, dim: int, workers: int, record: int) -> int:
@@ -28,7 +29,9 @@ def check_lab_memory(paths: int, dim: int, workers: int, record: int) -> int:
     need = lab_bytes(paths, dim, workers, record)
     host = available_bytes()
     if not os.environ.get(SKIP_ENV) and host is not None and need > host:
-        raise ResourceError(f"this SDE-lab run needs at least {need / GIB:,.1f} GiB of memory ({paths:,} paths of "
-                            f"dimension {dim:,} with {workers} worker(s)) but {host / GIB:,.1f} GiB is available; "
-                            f"reduce [sde] paths or replicates (set {SKIP_ENV}=1 to try anyway)")
+        raise ResourceError(
+            f"this SDE-lab run needs at least {need / GIB:,.1f} GiB of memory ({paths:,} paths of "
+            f"dimension {dim:,} with {workers} worker(s)) but {host / GIB:,.1f} GiB is available; "
+            f"reduce [sde] paths or replicates (set {SKIP_ENV}=1 to try anyway)"
+        )
     return need

@@ -12,6 +12,7 @@ Config (TOML)::
 It writes ``sde.json`` (t = kη, mean and quantiles of f over the paths for both, blow-up fractions, and the
 ``gap = max_t |E f_disc(t) − E f_SDE(t)|``) and ``sde.png``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -24,11 +25,11 @@ import torch
 
 from ..algorithms.server.step_rules import StepRule
 from ..errors import ConfigError
-from ..rundir.plots import _pyplot, save
 from ..problems import PROBLEMS
 from ..problems.synthetic import SyntheticProblem
 from ..registry import Registry, suggest
 from ..rundir.folder import atomic_write_json
+from ..rundir.plots import _pyplot, save
 from ..validation import check_range, check_step_size
 from .footprint import check_lab_memory
 from .laws import law_from
@@ -97,8 +98,9 @@ def build_lab(cfg: dict[str, Any]) -> Lab:
     """Validate a lab config and build it (no compute)."""
     for section in cfg:
         if section not in SECTIONS:
-            raise ConfigError(f"unknown SDE-lab section [{section}]{suggest(section, SECTIONS)}; "
-                              f"sections: {', '.join(SECTIONS)}")
+            raise ConfigError(
+                f"unknown SDE-lab section [{section}]{suggest(section, SECTIONS)}; sections: {', '.join(SECTIONS)}"
+            )
     cfg = copy.deepcopy(cfg)
     settings = SETTINGS.build("sde", cfg.get("sde", {}), section="sde")
     prob = dict(cfg.get("problem", {"name": "quartic"}))
@@ -113,10 +115,19 @@ def build_lab(cfg: dict[str, Any]) -> Lab:
     method = LAB_METHODS.build(name, meth, section="method", law=law, workers=workers)
     eta = check_step_size("lr", rule_args.get("lr", 0.01), "[method]")
     steps = max(1, round(settings.horizon / eta))
-    rule = StepRule(name, steps, eta, rule_args.get("schedule", "constant"), int(rule_args.get("warmup", 0)),
-                    rule_args.get("rule", "schedule"), float(rule_args.get("L0", 0.0)),
-                    float(rule_args.get("L1", 0.0)), float(rule_args.get("a", 1.0)), float(rule_args.get("b", 0.0)),
-                    float(rule_args.get("alpha", 1.0)))
+    rule = StepRule(
+        name,
+        steps,
+        eta,
+        rule_args.get("schedule", "constant"),
+        int(rule_args.get("warmup", 0)),
+        rule_args.get("rule", "schedule"),
+        float(rule_args.get("L0", 0.0)),
+        float(rule_args.get("L1", 0.0)),
+        float(rule_args.get("a", 1.0)),
+        float(rule_args.get("b", 0.0)),
+        float(rule_args.get("alpha", 1.0)),
+    )
     start = problem.x0()
     check_lab_memory(settings.paths * settings.replicates, start.numel(), method.workers, settings.record)
     x0 = start.unsqueeze(0).expand(settings.paths * settings.replicates, -1).clone()
@@ -136,16 +147,20 @@ def run_lab(lab: Lab, sde: bool | None = None, tick: Tick | None = None) -> dict
     summary. ``tick(done)``: called after each step with the steps done so far (the SDE's after the method's)."""
     s = lab.settings
     sde = s.compare if sde is None else sde
-    disc = discrete_paths(lab.method, lab.grad, lab.f, lab.rule, lab.eta, lab.x0, lab.steps, s.seed, s.record,
-                          tick)
+    disc = discrete_paths(lab.method, lab.grad, lab.f, lab.rule, lab.eta, lab.x0, lab.steps, s.seed, s.record, tick)
     x_star = getattr(lab.problem, "x_star", None)
     f_star = float(lab.f(x_star.unsqueeze(0).to(lab.x0))[0]) if x_star is not None else None
-    out: dict[str, Any] = {"config": lab.config, "eta": lab.eta, "steps": lab.steps, "f_star": f_star,
-                           "t": [k * lab.eta for k in disc.steps], "discrete": summary(disc, s.quantiles, s.replicates)}
+    out: dict[str, Any] = {
+        "config": lab.config,
+        "eta": lab.eta,
+        "steps": lab.steps,
+        "f_star": f_star,
+        "t": [k * lab.eta for k in disc.steps],
+        "discrete": summary(disc, s.quantiles, s.replicates),
+    }
     if sde:
         after = None if tick is None else (lambda k: tick(lab.steps + k))
-        cont = sde_paths(lab.method, lab.grad, lab.f, lab.rule, lab.eta, lab.x0, lab.steps, s.seed + 1, s.record,
-                         after)
+        cont = sde_paths(lab.method, lab.grad, lab.f, lab.rule, lab.eta, lab.x0, lab.steps, s.seed + 1, s.record, after)
         out["sde"] = summary(cont, s.quantiles, s.replicates)
         out["gap"] = gap(disc, cont)
     return out
@@ -154,9 +169,13 @@ def run_lab(lab: Lab, sde: bool | None = None, tick: Tick | None = None) -> dict
 def summary(p: Paths, qs: list[float], replicates: int = 1) -> dict[str, Any]:
     quant = p.quantiles(tuple(qs))
     blocks = p.blown.double().reshape(replicates, -1).mean(1)
-    return {"mean": _finite(p.mean()), "quantiles": {str(q): _finite(quant[i]) for i, q in enumerate(qs)},
-            "blow_up_fraction": float(p.blown.double().mean()), "blown_at": p.blown_at,
-            "blow_up_by_replicate": [float(v) for v in blocks]}
+    return {
+        "mean": _finite(p.mean()),
+        "quantiles": {str(q): _finite(quant[i]) for i, q in enumerate(qs)},
+        "blow_up_fraction": float(p.blown.double().mean()),
+        "blown_at": p.blown_at,
+        "blow_up_by_replicate": [float(v) for v in blocks],
+    }
 
 
 def _finite(v: torch.Tensor) -> list[float | None]:
@@ -183,8 +202,12 @@ def plot(result: dict[str, Any], path: Path) -> None:
         lo = [nan if v is None else v for v in r["quantiles"][qs[0]]]
         hi = [nan if v is None else v for v in r["quantiles"][qs[-1]]]
         ax.fill_between(t, lo, hi, color=colour, alpha=0.2)
-        ax.plot(t, [nan if v is None else v for v in r["mean"]], color=colour,
-                label=f"{key} (mean; band {qs[0]}–{qs[-1]} quantiles)")
+        ax.plot(
+            t,
+            [nan if v is None else v for v in r["mean"]],
+            color=colour,
+            label=f"{key} (mean; band {qs[0]}–{qs[-1]} quantiles)",
+        )
     meth = result["config"].get("method", {}).get("name", "")
     title = f"{meth}: η = {result['eta']:g}" + (f", gap = {result['gap']:.3g}" if "gap" in result else "")
     ax.set(xlabel="t = kη", ylabel="f", yscale="log", title=title)

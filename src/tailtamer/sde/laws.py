@@ -4,6 +4,7 @@
 A law gives standard draws (numpy's generator: fast Student-t and Cauchy for millions of draws per step),
 the CDF F of the standard law (for the DSignSGD drift 2F(∂f/σ) − 1) and s² = Var z (∞ for ν ≤ 2).
 """
+
 from __future__ import annotations
 
 import math
@@ -36,8 +37,9 @@ class NoiseLaw:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValidationError(f"unknown noise law '{self.kind}'{suggest(self.kind, KINDS)}; known: "
-                                  f"{', '.join(KINDS)}")
+            raise ValidationError(
+                f"unknown noise law '{self.kind}'{suggest(self.kind, KINDS)}; known: {', '.join(KINDS)}"
+            )
         if not (self.sigma > 0 and math.isfinite(self.sigma)):
             raise ValidationError(f"noise law: sigma must be a finite number > 0, got {self.sigma!r}")
         if self.kind == "student-t" and not self.nu > 0:
@@ -94,12 +96,16 @@ def law_from(spec: dict) -> NoiseLaw:
     name = spec.pop("name", "gaussian")
     if name not in KEYS:
         from ..registry import suggest
-        raise ValidationError(f"[noise] the SDE lab has no law '{name}'{suggest(str(name), KEYS)}: its laws are "
-                              f"{', '.join(KEYS)} (the SDE needs noise for its diffusion)")
+
+        raise ValidationError(
+            f"[noise] the SDE lab has no law '{name}'{suggest(str(name), KEYS)}: its laws are "
+            f"{', '.join(KEYS)} (the SDE needs noise for its diffusion)"
+        )
     extra = sorted(set(spec) - set(KEYS[name]))
     if extra:
-        raise ValidationError(f"[noise] {name} takes no key(s) {extra} in the SDE lab; its keys: name, "
-                              f"{', '.join(KEYS[name])}")
+        raise ValidationError(
+            f"[noise] {name} takes no key(s) {extra} in the SDE lab; its keys: name, {', '.join(KEYS[name])}"
+        )
     sigma = check_finite_positive("scale", float(spec.get("scale", 1.0)), f"[noise] {name}")
     nu = 1.0 if name == "cauchy" else math.inf
     if name == "student-t":

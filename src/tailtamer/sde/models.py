@@ -13,6 +13,7 @@ dsignsgd   (1/N) Σ_i sign(g_i)                     b = −m, m_j = 2F(∂_j f/�
 (Workers are homogeneous here: one σ and one ω for all; Σ in the table is already the per-coordinate
 variance of the averaged direction.) A step-size factor s_k multiplies drift and diffusion alike.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ import numpy as np
 import torch
 
 from ..errors import ValidationError
-from ..validation import check_int
 from ..registry import Registry
+from ..validation import check_int
 from .laws import NoiseLaw
 
 #: Registry of lab methods: name → class with ``direction`` (discrete) and ``drift_diffusion`` (SDE).
@@ -58,15 +59,16 @@ class LabMethod:
     def _finite_variance(self) -> float:
         s2 = self.law.variance
         if not np.isfinite(s2):
-            raise ValidationError(f"the {self.name} SDE needs finite noise variance; {self.law.label} has none "
-                                  f"(ν ≤ 2): run the discrete method only, or dsignsgd")
+            raise ValidationError(
+                f"the {self.name} SDE needs finite noise variance; {self.law.label} has none "
+                f"(ν ≤ 2): run the discrete method only, or dsignsgd"
+            )
         return s2
 
 
 @LAB_METHODS.register("dsgd")
 class DSGDLab(LabMethod):
     """DSGD: u = mean_i g_i; SDE drift −∇f, diffusion σ s/√N."""
-
 
     def __init__(self, law: NoiseLaw, workers: int):
         super().__init__(law, workers)
@@ -83,7 +85,6 @@ class DSGDLab(LabMethod):
 class DCSGDLab(LabMethod):
     """DCSGD with Bernoulli(q = 1/(1+ω)) sparsification: u = mean_i C_i(g_i); diffusion grows with ‖∇f‖."""
 
-
     def __init__(self, law: NoiseLaw, workers: int, omega: float = 1.0):
         super().__init__(law, workers)
         if not omega >= 0:
@@ -99,7 +100,7 @@ class DCSGDLab(LabMethod):
 
     def drift_diffusion(self, grad):
         s2 = self._finite_variance()
-        var = (self.omega * grad ** 2 + (1 + self.omega) * self.law.sigma ** 2 * s2) / self.workers
+        var = (self.omega * grad**2 + (1 + self.omega) * self.law.sigma**2 * s2) / self.workers
         return -grad, var.sqrt()
 
 
@@ -107,7 +108,6 @@ class DCSGDLab(LabMethod):
 class DSignSGDLab(LabMethod):
     """DSignSGD: u = mean_i sign(g_i); SDE drift −(2F(∇f/σ) − 1), diffusion √((1 − m²)/N) — bounded for every
     tail."""
-
 
     def __init__(self, law: NoiseLaw, workers: int):
         super().__init__(law, workers)
@@ -118,4 +118,4 @@ class DSignSGDLab(LabMethod):
 
     def drift_diffusion(self, grad):
         m = self.law.sign_mean(grad)
-        return -m, ((1.0 - m ** 2).clamp_min(0.0) / self.workers).sqrt()
+        return -m, ((1.0 - m**2).clamp_min(0.0) / self.workers).sqrt()

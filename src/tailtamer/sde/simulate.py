@@ -10,10 +10,11 @@ StepRule`: a schedule, the oracle rule 1/(L0 + L1‖∇f‖) or the practical ru
 mean direction. A path *blows up* when a coordinate leaves [−1e6, 1e6] or is not finite; it is then frozen
 (f = ∞) and counted.
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -33,9 +34,9 @@ class Paths:
 
     steps: list[int]
     f: torch.Tensor
-    blown: torch.Tensor                   # [M] bool, at the end
-    x: torch.Tensor                       # [M, d] final iterates (NaN when blown up)
-    blown_at: list[float] = field(default_factory=list)   # fraction blown up at each recorded step
+    blown: torch.Tensor  # [M] bool, at the end
+    x: torch.Tensor  # [M, d] final iterates (NaN when blown up)
+    blown_at: list[float] = field(default_factory=list)  # fraction blown up at each recorded step
 
     def quantiles(self, qs: tuple[float, ...]) -> torch.Tensor:
         """``[len(qs), R]`` quantiles of f over the paths (∞ counts as the largest value)."""
@@ -53,8 +54,14 @@ def _record_steps(steps: int, record: int) -> list[int]:
     return sorted(set(np.linspace(0, steps, min(record, steps) + 1).round().astype(int).tolist()))
 
 
-def _run(update: Callable[[torch.Tensor, int], torch.Tensor], f: Fn, x0: torch.Tensor, steps: int,
-         record: int, tick: Tick | None = None) -> Paths:
+def _run(
+    update: Callable[[torch.Tensor, int], torch.Tensor],
+    f: Fn,
+    x0: torch.Tensor,
+    steps: int,
+    record: int,
+    tick: Tick | None = None,
+) -> Paths:
     at = _record_steps(steps, record)
     x = x0.clone()
     blown = torch.zeros(x.shape[0], dtype=torch.bool)
@@ -79,8 +86,18 @@ def _run(update: Callable[[torch.Tensor, int], torch.Tensor], f: Fn, x0: torch.T
     return Paths(at, torch.stack(rows), blown, x, fracs)
 
 
-def discrete_paths(method: LabMethod, grad: Fn, f: Fn, rule: StepRule, eta_scale: float, x0: torch.Tensor,
-                   steps: int, seed: int, record: int = 100, tick: Tick | None = None) -> Paths:
+def discrete_paths(
+    method: LabMethod,
+    grad: Fn,
+    f: Fn,
+    rule: StepRule,
+    eta_scale: float,
+    x0: torch.Tensor,
+    steps: int,
+    seed: int,
+    record: int = 100,
+    tick: Tick | None = None,
+) -> Paths:
     """M paths (the rows of ``x0``) of the discrete method; ``rule`` gives η_k (its ``lr`` is η)."""
     gen = np.random.default_rng(seed)
 
@@ -93,8 +110,18 @@ def discrete_paths(method: LabMethod, grad: Fn, f: Fn, rule: StepRule, eta_scale
     return _run(update, f, x0, steps, record, tick)
 
 
-def sde_paths(method: LabMethod, grad: Fn, f: Fn, rule: StepRule, eta: float, x0: torch.Tensor, steps: int,
-              seed: int, record: int = 100, tick: Tick | None = None) -> Paths:
+def sde_paths(
+    method: LabMethod,
+    grad: Fn,
+    f: Fn,
+    rule: StepRule,
+    eta: float,
+    x0: torch.Tensor,
+    steps: int,
+    seed: int,
+    record: int = 100,
+    tick: Tick | None = None,
+) -> Paths:
     """M Euler–Maruyama paths of the method's SDE with dt = η (``rule``'s lr is η: η s_k = rule(k))."""
     gen = torch.Generator().manual_seed(seed)
 
@@ -102,7 +129,7 @@ def sde_paths(method: LabMethod, grad: Fn, f: Fn, rule: StepRule, eta: float, x0
         g = grad(x)
         b, root = method.drift_diffusion(g)
         norm = g.norm(dim=1) if rule.needs_exact_gradient else b.norm(dim=1)
-        step = rule.per_path(k, norm).unsqueeze(1)                    # η s_k
+        step = rule.per_path(k, norm).unsqueeze(1)  # η s_k
         xi = torch.randn(x.shape, generator=gen, dtype=x.dtype)
         return x + step * b + step * root * xi
 

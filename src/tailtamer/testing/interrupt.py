@@ -1,4 +1,5 @@
 """A callback that stops a run as Ctrl-C would, for tests of checkpoints and ``--resume``."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -17,6 +17,7 @@ Example:
     >>> [v.item() for v in x]          # W (x − ½x) = mean(x)/2 on every node
     [1.0, 1.0]
 """
+
 from __future__ import annotations
 
 import math
@@ -66,8 +67,10 @@ def cclip(v: Vec, gamma: float) -> Vec:
 
 def _mapped(T: Callable[[Vec, dict], Vec]) -> Step:
     """DSGD with a per-node map T: x_i ← Σ_r w_ir (x_r − a·T(g_r))."""
+
     def step(S: Nodes, g: list[Vec], a: float, t: int, hp: dict, W: Neighbours) -> Nodes:
         return {**S, "x": mix_loop(W, [xi - a * T(gi, hp) for xi, gi in zip(S["x"], g)])}
+
     return step
 
 
@@ -110,8 +113,8 @@ def _qg_dsgdm(S, g, a, t, hp, W):
 
 def _sclip_ef(S, g, a, t, hp, W):
     n, k, x, m = len(g), t + 1.0, S["x"], S["m"]
-    a_t, b_t = hp["lr"] / k ** 0.2, hp["beta"] / k ** 0.5
-    phi, eps = hp["phi"] / k ** 0.5, hp["eps"] * k ** 0.6
+    a_t, b_t = hp["lr"] / k**0.2, hp["beta"] / k**0.5
+    phi, eps = hp["phi"] / k**0.5, hp["eps"] * k**0.6
     m = [b_t * m[i] + (1 - b_t) * phi * (g[i] - m[i]) / torch.sqrt((g[i] - m[i]) ** 2 + eps) for i in range(n)]
     return {**S, "m": m, "x": mix_loop(W, [x[i] - a_t * m[i] for i in range(n)])}
 
@@ -131,8 +134,9 @@ REFERENCES: dict[str, Step] = {
 }
 
 
-def run_reference(name: str, hp: dict, W: list[list[float]], x0: list[Vec], grad: NodeGrad, steps: int,
-                  lr_at: Callable[[int], float]) -> list[Vec]:
+def run_reference(
+    name: str, hp: dict, W: list[list[float]], x0: list[Vec], grad: NodeGrad, steps: int, lr_at: Callable[[int], float]
+) -> list[Vec]:
     """Run algorithm ``name`` for ``steps`` steps node by node; returns the final per-node iterates.
 
     Every buffer (momentum, tracker, previous gradient, second moment) starts at zero.

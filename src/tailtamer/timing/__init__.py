@@ -1,4 +1,5 @@
 """Compute-time models of the asynchronous engine (``[timing]``), registered in :data:`TIMINGS`."""
+
 from .models import TIMINGS, TimingModel
 
 DEFAULT_TIMING = "sqrt"

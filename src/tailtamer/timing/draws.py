@@ -5,6 +5,7 @@ bit for bit (the same SplitMix64 keys, computed on Python ints), so a timing mod
 of ``(seed, worker, job index)`` only: the j-th job of worker i takes the same time under every method run
 with the same seed, which makes comparisons across methods paired.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,7 +18,7 @@ def uniform(seed: int, stream: str | int, worker: int, job: int, call: int = 0) 
     key = base_key(seed, stream, job, call)
     node_key = mix64((worker * _G + key) & _MASK)
     b = mix64((node_key + 0 * _M2) & _MASK)
-    return (((b >> 11) & ((1 << 53) - 1)) + 0.5) * 2.0 ** -53
+    return (((b >> 11) & ((1 << 53) - 1)) + 0.5) * 2.0**-53
 
 
 def normal(seed: int, stream: str | int, worker: int, job: int, call: int = 0) -> float:

@@ -17,6 +17,7 @@ Models:
 * ``straggler`` — the ``sqrt`` (or constant) times with chosen workers ``factor`` times slower (§2.3);
 * ``trace`` — a CSV with one column per worker, row j giving job j's time (rows repeat cyclically; §2.4).
 """
+
 from __future__ import annotations
 
 import csv
@@ -63,8 +64,9 @@ class TimingModel:
 def _per_worker(name: str, value: float | list[float], n: int, owner: str) -> list[float]:
     vals = [float(value)] * n if isinstance(value, (int, float)) else [float(v) for v in value]
     if len(vals) != n:
-        raise ValidationError(f"timing {owner}: {name} has {len(vals)} entries for {n} workers; give one "
-                              f"number or exactly n")
+        raise ValidationError(
+            f"timing {owner}: {name} has {len(vals)} entries for {n} workers; give one number or exactly n"
+        )
     for v in vals:
         check_positive(name, v, f"timing {owner}")
     return vals
@@ -78,7 +80,6 @@ def sqrt_base(i: int) -> float:
 @TIMINGS.register("fixed")
 class Fixed(TimingModel):
     """Fixed times: ``times`` seconds for every job of every worker, or a list with one time per worker."""
-
 
     def __init__(self, n: int, seed: int = 0, times: float | list[float] = 1.0):
         super().__init__(n, seed)
@@ -94,7 +95,6 @@ class Fixed(TimingModel):
 @TIMINGS.register("sqrt")
 class Sqrt(TimingModel):
     """τ_i = scale·(1 + √(i+1)) plus half-normal jitter ``|N(0, (jitter·√(i+1))²)|`` per job (ringmaster-lmo)."""
-
 
     def __init__(self, n: int, seed: int = 0, jitter: float = 0.05, scale: float = 1.0):
         super().__init__(n, seed)
@@ -114,7 +114,6 @@ class Sqrt(TimingModel):
 @TIMINGS.register("exponential")
 class Exponential(TimingModel):
     """Exponential times with per-worker rates: τ_ij = mean·E_ij/λ_i, E ~ Exp(1), λ_i = exp(spread·z_i)."""
-
 
     def __init__(self, n: int, seed: int = 0, mean: float = 1.0, spread: float = 0.0):
         super().__init__(n, seed)
@@ -151,15 +150,16 @@ class _BasePlusTail(TimingModel):
 class LogNormal(_BasePlusTail):
     """τ_ij = base_i + scale·exp(sigma·N(0, 1)) (log-normal extra time; MindFlayer-style, async.md §2.6)."""
 
-
     def __init__(self, n: int, seed: int = 0, sigma: float = 1.0, scale: float = 1.0, heterogeneous: bool = True):
         super().__init__(n, seed, scale, heterogeneous)
         self.sigma = check_nonneg("sigma", sigma, "timing lognormal")
         largest = self.sigma * LARGEST_NORMAL + math.log(max(self.scale, 1.0))
         if largest >= LOG_MAX_TIME:
             most = (LOG_MAX_TIME - math.log(max(self.scale, 1.0))) / LARGEST_NORMAL
-            raise ValidationError(f"timing lognormal: sigma = {self.sigma:g} draws times up to e^{largest:.0f}, beyond "
-                                  f"a float's range; use sigma < {most:.3g}")
+            raise ValidationError(
+                f"timing lognormal: sigma = {self.sigma:g} draws times up to e^{largest:.0f}, beyond "
+                f"a float's range; use sigma < {most:.3g}"
+            )
 
     def tail(self, worker: int, job: int) -> float:
         return math.exp(self.sigma * draws.normal(self.seed, STREAM, worker, job))
@@ -169,19 +169,29 @@ class LogNormal(_BasePlusTail):
 class Pareto(_BasePlusTail):
     """τ_ij = base_i + scale·(U^(−1/alpha) − 1) (Lomax/Pareto II extra time, infinite variance for α ≤ 2)."""
 
-
-    def __init__(self, n: int, seed: int = 0, alpha: float = 1.5, scale: float = 1.0, heterogeneous: bool = True,
-                 allow_no_mean: bool = False):
+    def __init__(
+        self,
+        n: int,
+        seed: int = 0,
+        alpha: float = 1.5,
+        scale: float = 1.0,
+        heterogeneous: bool = True,
+        allow_no_mean: bool = False,
+    ):
         super().__init__(n, seed, scale, heterogeneous)
         self.alpha = check_positive("alpha", alpha, "timing pareto")
         if self.alpha <= 1.0 and not allow_no_mean:
-            raise ValidationError(f"timing pareto: alpha = {self.alpha:g} ≤ 1 gives compute times with an infinite "
-                                  f"mean (a job may take practically forever); use alpha > 1, or set allow_no_mean "
-                                  f"= true for a stress test")
+            raise ValidationError(
+                f"timing pareto: alpha = {self.alpha:g} ≤ 1 gives compute times with an infinite "
+                f"mean (a job may take practically forever); use alpha > 1, or set allow_no_mean "
+                f"= true for a stress test"
+            )
         largest = LOG_SMALLEST_UNIFORM / self.alpha + math.log(max(self.scale, 1.0))
         if largest >= LOG_MAX_TIME:
-            raise ValidationError(f"timing pareto: alpha = {self.alpha:g} draws times up to e^{largest:.0f}, beyond a "
-                                  f"float's range; use alpha ≥ {LOG_SMALLEST_UNIFORM / LOG_MAX_TIME:.3g}")
+            raise ValidationError(
+                f"timing pareto: alpha = {self.alpha:g} draws times up to e^{largest:.0f}, beyond a "
+                f"float's range; use alpha ≥ {LOG_SMALLEST_UNIFORM / LOG_MAX_TIME:.3g}"
+            )
 
     def tail(self, worker: int, job: int) -> float:
         return draws.uniform(self.seed, STREAM, worker, job) ** (-1.0 / self.alpha) - 1.0
@@ -192,21 +202,29 @@ class Straggler(TimingModel):
     """The ``sqrt`` model's times (``base = "sqrt"``) or ``time`` seconds (``base = "fixed"``), with the
     chosen ``workers`` (default: the last one) ``factor`` times slower (async.md §2.3, one slow worker)."""
 
-
-    def __init__(self, n: int, seed: int = 0, factor: float = 10.0, workers: list[int] | None = None,
-                 base: str = "sqrt", time: float = 1.0, jitter: float = 0.05):
+    def __init__(
+        self,
+        n: int,
+        seed: int = 0,
+        factor: float = 10.0,
+        workers: list[int] | None = None,
+        base: str = "sqrt",
+        time: float = 1.0,
+        jitter: float = 0.05,
+    ):
         super().__init__(n, seed)
         self.factor = check_positive("factor", factor, "timing straggler")
         self.workers = sorted({int(w) for w in (workers if workers is not None else [self.n - 1])})
         bad = [w for w in self.workers if not 0 <= w < self.n]
         if bad:
             raise ValidationError(f"timing straggler: workers {bad} are outside 0..{self.n - 1}")
-        bases = {"sqrt": lambda: Sqrt(self.n, seed, jitter=jitter),
-                 "fixed": lambda: Fixed(self.n, seed, times=time)}
+        bases = {"sqrt": lambda: Sqrt(self.n, seed, jitter=jitter), "fixed": lambda: Fixed(self.n, seed, times=time)}
         if base not in bases:
             from ..registry import suggest
-            raise ValidationError(f"timing straggler: base must be one of {sorted(bases)}, got {base!r}"
-                                  f"{suggest(base, bases)}")
+
+            raise ValidationError(
+                f"timing straggler: base must be one of {sorted(bases)}, got {base!r}{suggest(base, bases)}"
+            )
         self.base_name = base
         self.inner = bases[base]()
         self._slow = set(self.workers)
@@ -223,7 +241,6 @@ class Straggler(TimingModel):
 class Trace(TimingModel):
     """Times read from a CSV: one column per worker (a header row is skipped), row j = job j's time; rows are
     reused cyclically (job j uses row j mod rows)."""
-
 
     def __init__(self, n: int, seed: int = 0, path: str = ""):
         super().__init__(n, seed)
@@ -252,11 +269,12 @@ class Trace(TimingModel):
                     vals = [float(c) for c in row]
                 except ValueError:
                     if k == 0:
-                        continue          # header
+                        continue  # header
                     raise ValidationError(f"timing trace: {path} line {k + 1} is not numeric: {row}") from None
                 if len(vals) != self.n:
-                    raise ValidationError(f"timing trace: {path} line {k + 1} has {len(vals)} columns for "
-                                          f"{self.n} workers")
+                    raise ValidationError(
+                        f"timing trace: {path} line {k + 1} has {len(vals)} columns for {self.n} workers"
+                    )
                 if min(vals) <= 0 or not all(math.isfinite(v) for v in vals):
                     raise ValidationError(f"timing trace: {path} line {k + 1} holds a time ≤ 0 or not finite")
                 rows.append(vals)

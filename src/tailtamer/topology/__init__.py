@@ -5,13 +5,13 @@ Importing this package registers every builder in :data:`TOPOLOGIES`:
 :mod:`.weights`), ``exponential`` (directed), ``matrix`` (user-given, :mod:`.user`) and ``server`` (no graph,
 :mod:`~tailtamer.topology.server`).
 """
+
 from __future__ import annotations
 
 from . import builders, exponential, server, user  # noqa: F401  (registration side effects)
 from .base import TOPOLOGIES, Topology
 from .build import build_topology
-from .checks import (is_column_stochastic, is_doubly_stochastic, is_row_stochastic, period,
-                     validate_mixing)
+from .checks import is_column_stochastic, is_doubly_stochastic, is_row_stochastic, period, validate_mixing
 from .server import SERVER
 from .spectral import spectral_gap
 from .weights import WEIGHTINGS, metropolis_weights, uniform_weights

@@ -3,19 +3,20 @@
 W is a dense ``numpy`` array up to :data:`~.sparse.DENSE_MAX_N` nodes and a ``scipy.sparse.csr_array``
 above (see :mod:`~tailtamer.topology.sparse`); every method here works on either without forming an n × n array.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
-from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
 
 from ..registry import Registry
 from .checks import is_column_stochastic, is_doubly_stochastic, is_row_stochastic
-from .sparse import Matrix, dense, offdiag_links
+from .sparse import Matrix, dense, issparse, offdiag_links
 from .spectral import spectral_gap
 
 #: Largest n for which :meth:`Topology.summary` prints W.
@@ -73,9 +74,10 @@ class Topology:
     def stored_bytes(self) -> int:
         """Bytes W occupies as stored (dense array, or CSR values, indices and row pointers); estimated before
         building by :func:`.storage.stored_bytes`."""
-        if sp.issparse(self.W):
-            return int(self.W.data.nbytes + self.W.indices.nbytes + self.W.indptr.nbytes)
-        return int(np.asarray(self.W).nbytes)
+        W = self.W
+        if issparse(W):
+            return int(W.data.nbytes + W.indices.nbytes + W.indptr.nbytes)
+        return int(np.asarray(W).nbytes)
 
     def dense(self) -> np.ndarray:
         """W as a dense float64 array (n × n memory: for small n, tests and printing)."""
@@ -88,7 +90,7 @@ class Topology:
     def neighbours_in(self, i: int) -> list[int]:
         """Nodes j ≠ i whose values node i mixes in (``W[i, j] > 0``), ascending."""
         A = self._link_rows
-        return A.indices[A.indptr[i]:A.indptr[i + 1]].tolist()
+        return A.indices[A.indptr[i] : A.indptr[i + 1]].tolist()
 
     def neighbours_out(self, i: int) -> list[int]:
         """Nodes j ≠ i that mix in node i's value (``W[j, i] > 0``), ascending."""
@@ -109,8 +111,7 @@ class Topology:
     def degrees(self) -> tuple[np.ndarray, np.ndarray]:
         """``(in_degree, out_degree)`` of every node (equal for an undirected graph)."""
         A = self._links()
-        return (np.asarray(A.sum(axis=1)).ravel().astype(np.int64),
-                np.asarray(A.sum(axis=0)).ravel().astype(np.int64))
+        return (np.asarray(A.sum(axis=1)).ravel().astype(np.int64), np.asarray(A.sum(axis=0)).ravel().astype(np.int64))
 
     def summary(self) -> str:
         """Multi-line human-readable description (W itself is printed when n ≤ 12)."""
@@ -125,8 +126,10 @@ class Topology:
             f"edges:             {self.edges}",
         ]
         if self.directed:
-            lines += [f"in-degree:         min {din.min()}, max {din.max()}",
-                      f"out-degree:        min {dout.min()}, max {dout.max()}"]
+            lines += [
+                f"in-degree:         min {din.min()}, max {din.max()}",
+                f"out-degree:        min {dout.min()}, max {dout.max()}",
+            ]
         else:
             lines.append(f"degree:            min {din.min()}, max {din.max()}")
         lines += [

@@ -3,6 +3,7 @@
 :func:`build_topology` is what the simulator (:func:`tailtamer.api.build_components`), the distributed
 drop-in optimizer, ``tailtamer topology`` and the tests call; ``TOPOLOGIES.build`` alone skips validation.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,8 +15,13 @@ from .base import TOPOLOGIES, Topology
 from .checks import validate_mixing
 
 
-def build_topology(name: str, n: int, params: dict[str, Any] | None = None,
-                   requires: str = "row_stochastic", algorithm: str | None = None) -> Topology:
+def build_topology(
+    name: str,
+    n: int,
+    params: dict[str, Any] | None = None,
+    requires: str = "row_stochastic",
+    algorithm: str | None = None,
+) -> Topology:
     """Build the registered topology ``name`` for ``n`` nodes with ``params`` and validate it.
 
     ``n`` must be ≥ 1, except for ``"matrix"`` where 0 means "take n from the matrix". The result's W

@@ -4,12 +4,21 @@ Each builds the graph's adjacency (:mod:`.graphs`) and weights it (:mod:`.weight
 default, which gives a symmetric doubly stochastic W with a positive diagonal). ``n = 1`` gives
 ``W = [[1.0]]`` for every builder.
 """
+
 from __future__ import annotations
 
 from ..errors import ValidationError
 from .base import TOPOLOGIES, Topology
-from .graphs import (check_nodes, complete_adjacency, erdos_renyi_adjacency, hypercube_adjacency,
-                     most_square_rows, ring_adjacency, star_adjacency, torus_adjacency)
+from .graphs import (
+    check_nodes,
+    complete_adjacency,
+    erdos_renyi_adjacency,
+    hypercube_adjacency,
+    most_square_rows,
+    ring_adjacency,
+    star_adjacency,
+    torus_adjacency,
+)
 from .spectral import hypercube_rho, torus_rho
 from .weights import apply_weighting
 
@@ -27,9 +36,11 @@ def ring(n: int, k: int = 1, weights: str = "metropolis") -> Topology:
     n = check_nodes(n, owner)
     kmax = max(1, (n - 1) // 2)
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= kmax:
-        raise ValidationError(f"{owner}: k (neighbours on each side) must be an integer in "
-                              f"[1, {kmax}] for n={n} (1 ≤ k ≤ (n-1)//2 keeps the 2k neighbours "
-                              f"distinct), got {k!r}")
+        raise ValidationError(
+            f"{owner}: k (neighbours on each side) must be an integer in "
+            f"[1, {kmax}] for n={n} (1 ≤ k ≤ (n-1)//2 keeps the 2k neighbours "
+            f"distinct), got {k!r}"
+        )
     W = apply_weighting(ring_adjacency(n, k), weights, owner=owner)
     return Topology("ring", W, directed=False, params={"k": k, "weights": weights})
 
@@ -57,11 +68,14 @@ def torus(n: int, rows: int = 0, weights: str = "metropolis") -> Topology:
     r = rows or most_square_rows(n)
     if n % r:
         divisors = [d for d in range(1, n + 1) if n % d == 0]
-        raise ValidationError(f"{owner}: rows={rows} does not divide n={n}; "
-                              f"valid rows: {', '.join(map(str, divisors))} (or 0 for the most square)")
+        raise ValidationError(
+            f"{owner}: rows={rows} does not divide n={n}; "
+            f"valid rows: {', '.join(map(str, divisors))} (or 0 for the most square)"
+        )
     W = apply_weighting(torus_adjacency(r, n // r), weights, owner=owner)
-    return Topology("torus", W, directed=False, params={"rows": rows, "weights": weights},
-                    spectrum=lambda: torus_rho(r, n // r))
+    return Topology(
+        "torus", W, directed=False, params={"rows": rows, "weights": weights}, spectrum=lambda: torus_rho(r, n // r)
+    )
 
 
 @TOPOLOGIES.register("star")

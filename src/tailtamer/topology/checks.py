@@ -12,6 +12,7 @@ holds, so information flows from j to i.
 Every check takes a dense array or a sparse one (large topologies, see :mod:`~tailtamer.topology.sparse`) and never
 forms an n × n array from a sparse W: sums, signs and graph searches run on the non-zeros.
 """
+
 from __future__ import annotations
 
 from math import gcd
@@ -53,8 +54,13 @@ def is_doubly_stochastic(W: np.ndarray, tol: float = 1e-10) -> bool:
     """Non-negative (down to ``-tol``), every row and every column sums to 1 within ``tol``."""
     if not sp.issparse(W):
         W = np.asarray(W, dtype=np.float64)
-    return bool(len(W.shape) == 2 and W.shape[0] == W.shape[1] and np.all(_values(W) >= -tol)
-                and is_row_stochastic(W, tol) and is_column_stochastic(W, tol))
+    return bool(
+        len(W.shape) == 2
+        and W.shape[0] == W.shape[1]
+        and np.all(_values(W) >= -tol)
+        and is_row_stochastic(W, tol)
+        and is_column_stochastic(W, tol)
+    )
 
 
 def flow_graph(W: np.ndarray) -> csr_matrix:
@@ -83,8 +89,9 @@ def check_square(W: np.ndarray, what: str = "mixing matrix") -> np.ndarray:
     bad = np.argwhere(~np.isfinite(A))
     if len(bad):
         i, j = map(int, bad[0])
-        raise ValidationError(f"{what} has a non-finite entry W[{i}, {j}] = {A[i, j]} "
-                              f"({len(bad)} non-finite entries in all)")
+        raise ValidationError(
+            f"{what} has a non-finite entry W[{i}, {j}] = {A[i, j]} ({len(bad)} non-finite entries in all)"
+        )
     return A
 
 
@@ -98,8 +105,9 @@ def _check_square_sparse(W: sp.sparray, what: str) -> sp.csr_array:
     bad = np.flatnonzero(~np.isfinite(C.data))
     if len(bad):
         i, j = int(C.row[bad[0]]), int(C.col[bad[0]])
-        raise ValidationError(f"{what} has a non-finite entry W[{i}, {j}] = {C.data[bad[0]]} "
-                              f"({len(bad)} non-finite entries in all)")
+        raise ValidationError(
+            f"{what} has a non-finite entry W[{i}, {j}] = {C.data[bad[0]]} ({len(bad)} non-finite entries in all)"
+        )
     return A
 
 
@@ -125,8 +133,9 @@ def _check_sums(A: np.ndarray, axis: int, tol: float, requires: str) -> None:
     if len(bad):
         k = int(bad[0])
         more = f" ({len(bad)} {label} in all)" if len(bad) > 1 else ""
-        raise ValidationError(f"mixing matrix is not {needed}: {kind} {k} sums to "
-                              f"{sums[k]:.12g}, not 1 (tolerance {tol:g}){more}")
+        raise ValidationError(
+            f"mixing matrix is not {needed}: {kind} {k} sums to {sums[k]:.12g}, not 1 (tolerance {tol:g}){more}"
+        )
 
 
 def check_strongly_connected(W: np.ndarray) -> None:
@@ -149,8 +158,9 @@ def check_strongly_connected(W: np.ndarray) -> None:
     groups = [np.flatnonzero(labels == c).tolist() for c in range(count)]
     groups.sort(key=lambda g: g[0])
     shown = "; ".join(_short(g) for g in groups[:5]) + ("; ..." if count > 5 else "")
-    raise ValidationError(f"graph is disconnected: node {src} cannot reach node {dst} "
-                          f"({count} strongly connected components: {shown})")
+    raise ValidationError(
+        f"graph is disconnected: node {src} cannot reach node {dst} ({count} strongly connected components: {shown})"
+    )
 
 
 def _short(nodes: list[int], limit: int = 8) -> str:
@@ -187,13 +197,16 @@ def check_aperiodic(W: np.ndarray) -> None:
     """Raise unless the graph of W (strongly connected) has period 1."""
     p = period(W)
     if p > 1:
-        raise ValidationError(f"mixing matrix is periodic with period {p} (every cycle length is a "
-                              f"multiple of {p}), so gossip oscillates instead of converging; give some "
-                              f"node a positive self-weight, e.g. use the lazy matrix (I + W) / 2")
+        raise ValidationError(
+            f"mixing matrix is periodic with period {p} (every cycle length is a "
+            f"multiple of {p}), so gossip oscillates instead of converging; give some "
+            f"node a positive self-weight, e.g. use the lazy matrix (I + W) / 2"
+        )
 
 
-def validate_mixing(W: np.ndarray, requires: str = "row_stochastic", tol: float = 1e-10,
-                    primitive: bool = True) -> None:
+def validate_mixing(
+    W: np.ndarray, requires: str = "row_stochastic", tol: float = 1e-10, primitive: bool = True
+) -> None:
     """Raise :class:`ValidationError` unless ``W`` is a usable mixing matrix.
 
     Always checked: square 2-D, finite, non-negative (entries below ``-tol`` are rejected).
@@ -207,8 +220,10 @@ def validate_mixing(W: np.ndarray, requires: str = "row_stochastic", tol: float 
     neg = _negatives(A, tol)
     if neg is not None:
         i, j, value, count = neg
-        raise ValidationError(f"mixing matrix has a negative entry W[{i}, {j}] = {value:.6g} "
-                              f"({count} negative entries in all); weights must be ≥ 0")
+        raise ValidationError(
+            f"mixing matrix has a negative entry W[{i}, {j}] = {value:.6g} "
+            f"({count} negative entries in all); weights must be ≥ 0"
+        )
     if requires in ("row_stochastic", "doubly_stochastic"):
         _check_sums(A, axis=1, tol=tol, requires=requires)
     if requires in ("column_stochastic", "doubly_stochastic"):

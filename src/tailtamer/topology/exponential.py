@@ -6,6 +6,7 @@ O(log n) messages per node per round (Assran et al., *Stochastic Gradient Push*,
 Ying et al., *Exponential Graph is Provably Efficient for Decentralized Deep Training*, NeurIPS 2021).
 Every row of W has the same pattern shifted, so W is circulant and therefore doubly stochastic.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -41,7 +42,7 @@ def exponential(n: int, self_weight: float | None = None) -> Topology:
     m = len(offsets)
     s = 1.0 / (m + 1) if self_weight is None else float(self_weight)
     i = np.arange(n)
-    if n > DENSE_MAX_N:   # the same entries, stored sparse (offsets 2^j < n are distinct and non-zero)
+    if n > DENSE_MAX_N:  # the same entries, stored sparse (offsets 2^j < n are distinct and non-zero)
         rows = np.concatenate([i] * (m + 1))
         cols = np.concatenate([(i - d) % n for d in offsets] + [i])
         vals = np.concatenate([np.full(n, (1.0 - s) / m)] * m + [np.full(n, s)])

@@ -5,6 +5,7 @@ the weightings of :mod:`.weights` add the self-weights): a ``scipy.sparse.csr_ar
 edges) except for the complete graph, which is dense by nature. Duplicate links that small sizes produce
 (e.g. a torus side of 2, where "left" and "right" are the same node) collapse to one edge.
 """
+
 from __future__ import annotations
 
 import math
@@ -87,8 +88,7 @@ def hypercube_adjacency(n: int) -> sp.csr_array:
     """
     if not is_power_of_two(n):
         lo = 1 << (n.bit_length() - 1)
-        raise ValidationError(f"topology 'hypercube': n must be a power of 2, got n={n} "
-                              f"(nearest: {lo} or {2 * lo})")
+        raise ValidationError(f"topology 'hypercube': n must be a power of 2, got n={n} (nearest: {lo} or {2 * lo})")
     i = np.arange(n)
     dims = n.bit_length() - 1
     if dims == 0:
@@ -153,6 +153,8 @@ def sparse_gnp(n: int, p: float, seed: int) -> sp.csr_array:
 
 
 def _no_connected(owner: str, n: int, p: float, seed: int) -> None:
-    raise ValidationError(f"{owner}: no connected graph with n={n}, p={p:g} in {MAX_ER_TRIES} draws "
-                          f"(seeds {seed}..{seed + MAX_ER_TRIES - 1}); raise p above about "
-                          f"log(n)/n = {np.log(max(n, 2)) / n:.3g}")
+    raise ValidationError(
+        f"{owner}: no connected graph with n={n}, p={p:g} in {MAX_ER_TRIES} draws "
+        f"(seeds {seed}..{seed + MAX_ER_TRIES - 1}); raise p above about "
+        f"log(n)/n = {np.log(max(n, 2)) / n:.3g}"
+    )

@@ -5,6 +5,7 @@ sees bit-identical weights, kernels and ρ). Above it, builders produce a ``scip
 is linear in n plus edges, and validation (:mod:`~tailtamer.topology.checks`), ρ (:mod:`.spectral`) and the simulator's
 kernels (:mod:`tailtamer.comm.kernels`) work on it without ever forming the n × n array.
 """
+
 from __future__ import annotations
 
 from typing import TypeAlias, TypeGuard

@@ -4,6 +4,7 @@ A dense W (n ≤ :data:`~.sparse.DENSE_MAX_N`) gets the SVD it always got. A spa
 circulant graphs (ring, exponential) by the FFT of one row, torus and hypercube by their closed forms (the
 builders attach them), anything else by Lanczos (ARPACK ``svds``) on the operator ``x ↦ W x − mean(x)·1``.
 """
+
 from __future__ import annotations
 
 import math
@@ -63,12 +64,12 @@ def lanczos_rho(W: Matrix, tol: float = 1e-12) -> float:
     if n <= 2:
         return spectral_gap(A.toarray())
     At = A.T.tocsr()
-    op = spla.LinearOperator((n, n), dtype=np.float64,
-                             matvec=lambda x: A @ x.ravel() - x.mean(),
-                             rmatvec=lambda x: At @ x.ravel() - x.mean())
+    op = spla.LinearOperator(
+        (n, n), dtype=np.float64, matvec=lambda x: A @ x.ravel() - x.mean(), rmatvec=lambda x: At @ x.ravel() - x.mean()
+    )
     probe = np.random.default_rng(0).standard_normal(n)
     if np.linalg.norm(op.matvec(probe)) <= 1e-14 * np.linalg.norm(probe):
-        return 0.0                    # W = 11ᵀ/n (exact averaging): ARPACK cannot start from a zero image
+        return 0.0  # W = 11ᵀ/n (exact averaging): ARPACK cannot start from a zero image
     s = spla.svds(op, k=1, tol=tol, return_singular_vectors=False, random_state=0)
     return float(s[0])
 

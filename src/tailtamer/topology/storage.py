@@ -7,10 +7,12 @@ of 10⁶ nodes is stored as CSR (about 56 MB), not as a dense ``[n, n]`` array (
 each builder places (:data:`NONZEROS`). :meth:`tailtamer.topology.base.Topology.stored_bytes` reads the size
 of a built W; the test suite checks the two agree for every builder.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .sparse import DENSE_MAX_N
 
@@ -28,9 +30,9 @@ NONZEROS: dict[str, Callable[[int, dict[str, Any]], int]] = {
 #: Topologies that store no matrix at all (the parameter server of federated and asynchronous methods).
 NO_MATRIX = frozenset({"server"})
 
-DENSE_ITEM = 8                  # float64
-CSR_ITEM = 8 + 8                # a float64 value and an int64 column index per non-zero
-CSR_ROW = 8                     # an int64 row pointer per row (and one more)
+DENSE_ITEM = 8  # float64
+CSR_ITEM = 8 + 8  # a float64 value and an int64 column index per non-zero
+CSR_ROW = 8  # an int64 row pointer per row (and one more)
 
 
 def dense_bytes(n: int) -> int:

@@ -6,6 +6,7 @@ Example (TOML)::
     name = "matrix"
     values = [[0.5, 0.5, 0.0], [0.25, 0.5, 0.25], [0.0, 0.5, 0.5]]
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,8 +37,7 @@ def load_matrix(path: str) -> np.ndarray:
     """
     p = Path(path).expanduser()
     if not p.is_file():
-        raise DataNotFoundError(f"topology 'matrix': mixing matrix file not found: {path} "
-                                f"(resolved to {p.resolve()})")
+        raise DataNotFoundError(f"topology 'matrix': mixing matrix file not found: {path} (resolved to {p.resolve()})")
     suffix = p.suffix.lower()
     try:
         if suffix == ".npy":
@@ -63,25 +63,30 @@ def matrix(n: int, path: str = "", values: list = [], weights: str = "given") ->
     check_choice("weights", weights, MATRIX_WEIGHTS, owner=owner)
     has_values = values is not None and len(values) > 0
     if bool(path) == has_values:
-        raise ValidationError(f"{owner}: give exactly one of 'path' (a .npy or .csv file) and "
-                              f"'values' (a nested list), got "
-                              f"{'both' if path else 'neither'}")
+        raise ValidationError(
+            f"{owner}: give exactly one of 'path' (a .npy or .csv file) and "
+            f"'values' (a nested list), got "
+            f"{'both' if path else 'neither'}"
+        )
     raw: Any = load_matrix(path) if path else values
     W = check_square(raw, what=f"{owner}: the matrix")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValidationError(f"{owner}: n must be an integer ≥ 0 (0 = from the matrix), got {n!r}")
     if n and n != W.shape[0]:
-        raise ValidationError(f"{owner}: the matrix is {W.shape[0]} × {W.shape[0]} but n = {n}; "
-                              f"set n = {W.shape[0]} (or 0 to take it from the matrix)")
+        raise ValidationError(
+            f"{owner}: the matrix is {W.shape[0]} × {W.shape[0]} but n = {n}; "
+            f"set n = {W.shape[0]} (or 0 to take it from the matrix)"
+        )
     if weights != "given":
         A = W != 0
         np.fill_diagonal(A, False)
         if not np.array_equal(A, A.T):
             i, j = map(int, np.argwhere(A != A.T)[0])
-            raise ValidationError(f"{owner}: weights={weights!r} needs a symmetric pattern of nonzeros "
-                                  f"(an undirected graph), but W[{i}, {j}] and W[{j}, {i}] differ "
-                                  f"in being zero; use weights='given' for a directed matrix")
+            raise ValidationError(
+                f"{owner}: weights={weights!r} needs a symmetric pattern of nonzeros "
+                f"(an undirected graph), but W[{i}, {j}] and W[{j}, {i}] differ "
+                f"in being zero; use weights='given' for a directed matrix"
+            )
         W = apply_weighting(A, weights, owner=owner)
     directed = not np.allclose(W, W.T, rtol=0.0, atol=SYMMETRY_TOL)
-    return Topology("matrix", W, directed=directed,
-                    params={"path": path, "values": values, "weights": weights})
+    return Topology("matrix", W, directed=directed, params={"path": path, "values": values, "weights": weights})

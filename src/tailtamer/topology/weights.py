@@ -10,6 +10,7 @@ Two classic choices are offered (``weights = "..."`` on every undirected builder
   ``w_ij = 1 / (1 + deg_i)`` for ``j ∈ N(i) ∪ {i}``. Row-stochastic always; doubly stochastic only when
   the graph is regular (all degrees equal).
 """
+
 from __future__ import annotations
 
 import numpy as np

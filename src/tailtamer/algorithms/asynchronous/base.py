@@ -19,11 +19,12 @@ The two differ only when compute times tie (the ``fixed`` timing model).
 
 State is a dict of ``[1, d]`` server tensors holding ``"x"`` (checkpointed with the engine's events).
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
-from collections.abc import Sequence
 
 import torch
 
@@ -67,7 +68,7 @@ class Server(Protocol):
     """What a scheme may read of the engine at an arrival (nothing here changes it)."""
 
     n: int
-    updates: int          # server updates k so far (before this arrival's)
+    updates: int  # server updates k so far (before this arrival's)
     clock: float
 
     def busy(self) -> list[int]:

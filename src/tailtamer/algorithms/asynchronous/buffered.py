@@ -13,6 +13,7 @@ after K arrivals.
   heavy-tail inner operator on every local gradient and an outer transform (Adam by default) on the
   buffered pseudo-gradient, ``x ← x − η_g·T_out(Δ̄)``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,11 +39,22 @@ class FedBuff(AsyncScheme):
 
     restarts = "instant"
 
-    def __init__(self, steps: int, lr: float = 1.0, local_lr: float = 0.01, local_steps: int = 5, K: int = 4,
-                 delay: str | dict[str, Any] = {"name": "poly", "power": 0.5},   # noqa: B006 (config default)
-                 normalize: str = "count", max_staleness: int = -1, concurrency: int = 0,
-                 inner: str | dict[str, Any] = "none", outer: str | dict[str, Any] = "none",
-                 compensation: str | dict[str, Any] = "none", order: str = "clip-first"):
+    def __init__(
+        self,
+        steps: int,
+        lr: float = 1.0,
+        local_lr: float = 0.01,
+        local_steps: int = 5,
+        K: int = 4,
+        delay: str | dict[str, Any] = {"name": "poly", "power": 0.5},  # noqa: B006 (config default)
+        normalize: str = "count",
+        max_staleness: int = -1,
+        concurrency: int = 0,
+        inner: str | dict[str, Any] = "none",
+        outer: str | dict[str, Any] = "none",
+        compensation: str | dict[str, Any] = "none",
+        order: str = "clip-first",
+    ):
         owner = self.name
         self.lr = check_step_size("lr", lr, owner)
         self.local_lr = check_positive("local_lr", local_lr, owner)
@@ -64,10 +76,15 @@ class FedBuff(AsyncScheme):
             raise ValidationError(f"{self.name}: concurrency {self.concurrency} exceeds the {n} workers")
 
     def init(self, x0: torch.Tensor, comm) -> State:
-        return {"x": x0.clone(), "sum": torch.zeros_like(x0), "weight": torch.zeros(1, dtype=x0.dtype),
-                "count": torch.zeros(1, dtype=torch.int64),
-                "next": torch.tensor([self.concurrency % comm.n], dtype=torch.int64),
-                **self._pipe.init(x0), **self._outer.init(x0)}
+        return {
+            "x": x0.clone(),
+            "sum": torch.zeros_like(x0),
+            "weight": torch.zeros(1, dtype=x0.dtype),
+            "count": torch.zeros(1, dtype=torch.int64),
+            "next": torch.tensor([self.concurrency % comm.n], dtype=torch.int64),
+            **self._pipe.init(x0),
+            **self._outer.init(x0),
+        }
 
     def initial_workers(self, n: int) -> list[int]:
         return list(range(self.concurrency or n))
@@ -140,12 +157,34 @@ class AsyncLocal(FedBuff):
     """Asynchronous local update (Sun et al. 2026, reconstructed): clipped local steps, outer transform on
     buffered stale pseudo-gradients."""
 
-
-    def __init__(self, steps: int, lr: float = 0.01, local_lr: float = 0.01, local_steps: int = 5, K: int = 4,
-                 delay: str | dict[str, Any] = {"name": "poly", "power": 0.5},   # noqa: B006
-                 normalize: str = "count", max_staleness: int = -1, concurrency: int = 0,
-                 inner: str | dict[str, Any] = {"name": "l2clip", "gamma": 1.0},   # noqa: B006
-                 outer: str | dict[str, Any] = "adam",
-                 compensation: str | dict[str, Any] = "none", order: str = "clip-first"):
-        super().__init__(steps, lr, local_lr, local_steps, K, delay, normalize, max_staleness, concurrency,
-                         inner, outer, compensation, order)
+    def __init__(
+        self,
+        steps: int,
+        lr: float = 0.01,
+        local_lr: float = 0.01,
+        local_steps: int = 5,
+        K: int = 4,
+        delay: str | dict[str, Any] = {"name": "poly", "power": 0.5},  # noqa: B006
+        normalize: str = "count",
+        max_staleness: int = -1,
+        concurrency: int = 0,
+        inner: str | dict[str, Any] = {"name": "l2clip", "gamma": 1.0},  # noqa: B006
+        outer: str | dict[str, Any] = "adam",
+        compensation: str | dict[str, Any] = "none",
+        order: str = "clip-first",
+    ):
+        super().__init__(
+            steps,
+            lr,
+            local_lr,
+            local_steps,
+            K,
+            delay,
+            normalize,
+            max_staleness,
+            concurrency,
+            inner,
+            outer,
+            compensation,
+            order,
+        )

@@ -9,8 +9,8 @@ per worker; async.md §1). Registered in :data:`COMPENSATIONS` (config ``compens
 * ``dc-adaptive`` — λ_t = λ0/√(MS_t + ε) element-wise, MS_t = m·MS_{t−1} + (1−m)·g⊙g (DC-ASGD-a; defaults
   m = 0.95, λ0 = 2, ε = 1e−7; the formula is a reconstruction, async.md §1).
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 import torch
 
@@ -29,8 +29,9 @@ class Compensation:
     def init(self, like: torch.Tensor) -> Buffers:
         return {b: torch.zeros_like(like) for b in self.buffers}
 
-    def __call__(self, g: torch.Tensor, x_now: torch.Tensor, x_read: torch.Tensor,
-                 state: Buffers) -> tuple[torch.Tensor, Buffers]:
+    def __call__(
+        self, g: torch.Tensor, x_now: torch.Tensor, x_read: torch.Tensor, state: Buffers
+    ) -> tuple[torch.Tensor, Buffers]:
         return g, state
 
 
@@ -76,5 +77,3 @@ def make_compensation(value: str | dict, owner: str) -> Compensation:
     params = {} if isinstance(value, str) else dict(value)
     name = value if isinstance(value, str) else str(params.pop("name", ""))
     return COMPENSATIONS.build(name, params, section=f"algorithm.compensation ({owner})")
-
-

@@ -15,14 +15,15 @@ The rules and their sources are tabulated in docs/async.md.
 
 A rule returns ``None`` to drop the arrival.
 """
+
 from __future__ import annotations
 
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
-from ..base import Algorithm  # noqa: F401  (import order: algorithms.base before registries here)
 from ...registry import Registry
 from ...validation import check_nonneg, check_positive
+from ..base import Algorithm  # noqa: F401  (import order: algorithms.base before registries here)
 
 DelayRule = Callable[[int], float | None]
 

@@ -13,6 +13,7 @@ worker restarts on the current model). The registered names are this scheme with
 * ``dc-asgd`` — DC-ASGD (Zheng et al., ICML 2017) with constant λ (``compensation = "dc"``) or adaptive λ
   (``{name = "dc-adaptive"}``), optional momentum as in MXNet's ``DCASGD``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,10 +32,19 @@ from .pipeline import Pipeline
 class ASGD(AsyncScheme):
     """Asynchronous SGD: apply every arrival's (transformed, compensated) gradient with a delay-rule step."""
 
-    def __init__(self, steps: int, lr: float = 0.01, delay: str | dict[str, Any] = "constant",
-                 operator: str | dict[str, Any] = "none", compensation: str | dict[str, Any] = "none",
-                 order: str = "clip-first", momentum: float = 0.0, schedule: str | dict[str, Any] = "constant",
-                 warmup: int = 0, name: str | None = None):
+    def __init__(
+        self,
+        steps: int,
+        lr: float = 0.01,
+        delay: str | dict[str, Any] = "constant",
+        operator: str | dict[str, Any] = "none",
+        compensation: str | dict[str, Any] = "none",
+        order: str = "clip-first",
+        momentum: float = 0.0,
+        schedule: str | dict[str, Any] = "constant",
+        warmup: int = 0,
+        name: str | None = None,
+    ):
         if name is not None:
             self.name = name  # type: ignore[misc]  # one class, several registered names: the presets below
         owner = self.name
@@ -73,9 +83,12 @@ class ASGD(AsyncScheme):
 
 
 #: The presets: ``asgd`` with other defaults (registry composites without parts, so each schema is ASGD's).
-ALGORITHMS.register("delay-adaptive-asgd", "ASGD with Mishchenko et al.'s delay-adaptive step γ·min(1, n/δ) "
-                    "(NeurIPS 2022)")(Composite(ASGD, {}, {"delay": "mishchenko"}))  # type: ignore[arg-type]  # the registry builds a Composite from its parts
-ALGORITHMS.register("clipped-asgd", "ASGD on clipped gradients, x ← x − γ·min(1, λ/‖g‖)·g (Erickson & "
-                    "Johansson, arXiv 2606.13287)")(Composite(ASGD, {}, {"operator": {"name": "l2clip", "gamma": 1.0}}))  # type: ignore[arg-type]  # the registry builds a Composite from its parts
-ALGORITHMS.register("dc-asgd", "DC-ASGD (Zheng et al. 2017): ĝ = g + λ·g⊙g⊙(x_now − x_read), constant or "
-                    "adaptive λ")(Composite(ASGD, {}, {"compensation": {"name": "dc", "lam": 0.04}}))  # type: ignore[arg-type]  # the registry builds a Composite from its parts
+ALGORITHMS.register(
+    "delay-adaptive-asgd", "ASGD with Mishchenko et al.'s delay-adaptive step γ·min(1, n/δ) (NeurIPS 2022)"
+)(Composite(ASGD, {}, {"delay": "mishchenko"}))  # type: ignore[arg-type]  # the registry builds a Composite from its parts
+ALGORITHMS.register(
+    "clipped-asgd", "ASGD on clipped gradients, x ← x − γ·min(1, λ/‖g‖)·g (Erickson & Johansson, arXiv 2606.13287)"
+)(Composite(ASGD, {}, {"operator": {"name": "l2clip", "gamma": 1.0}}))  # type: ignore[arg-type]  # the registry builds a Composite from its parts
+ALGORITHMS.register("dc-asgd", "DC-ASGD (Zheng et al. 2017): ĝ = g + λ·g⊙g⊙(x_now − x_read), constant or adaptive λ")(
+    Composite(ASGD, {}, {"compensation": {"name": "dc", "lam": 0.04}})  # type: ignore[arg-type]  # a Composite entry
+)

@@ -4,6 +4,7 @@ chosen order, and the delay rule's step factor (async.md §1, "orthogonal knobs 
 ``order = "clip-first"`` (the library default, async.md §1): ĝ = C(T(g)); ``"compensate-first"``: ĝ = T(C(g)),
 with T the operator (a transform) and C the compensation ``g + λ·g⊙g⊙(x_now − x_read)``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -26,8 +27,14 @@ class Pipeline:
     of workers, is built by :meth:`init`.
     """
 
-    def __init__(self, owner: str, delay: str | dict[str, Any], operator: str | dict[str, Any],
-                 compensation: str | dict[str, Any], order: str):
+    def __init__(
+        self,
+        owner: str,
+        delay: str | dict[str, Any],
+        operator: str | dict[str, Any],
+        compensation: str | dict[str, Any],
+        order: str,
+    ):
         self.owner = owner
         name, params = spec(delay)
         DELAY_RULES.validate(name, params, section=f"algorithm.delay ({owner})")

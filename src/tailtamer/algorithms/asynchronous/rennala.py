@@ -14,6 +14,7 @@ cancelled jobs' time goes to the new point, so it reaches B gradients sooner tha
 
 Gradients pass through the scheme's heavy-tail operator (on arrival) before averaging.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,24 +32,31 @@ class Rennala(Collecting):
     """Rennala SGD: collect B gradients at x_k from whoever finishes, then one averaged step (paper: stale
     gradients discarded, workers never stopped; ``variant = "cancel"``: ringmaster-lmo's cancel-all)."""
 
-    def __init__(self, steps: int, lr: float = 0.01, B: int = 8, variant: str = "discard",
-                 operator: str | dict[str, Any] = "none", schedule: str | dict[str, Any] = "constant",
-                 warmup: int = 0):
+    def __init__(
+        self,
+        steps: int,
+        lr: float = 0.01,
+        B: int = 8,
+        variant: str = "discard",
+        operator: str | dict[str, Any] = "none",
+        schedule: str | dict[str, Any] = "constant",
+        warmup: int = 0,
+    ):
         self.B = check_int("B", B, 1, self.name)
         self.variant = check_choice("variant", variant, VARIANTS, self.name)
-        self.restarts = "each" if self.variant == "discard" else "instant"   # the paper's loop; the code's rule
+        self.restarts = "each" if self.variant == "discard" else "instant"  # the paper's loop; the code's rule
         super().__init__(steps, lr, operator, schedule, warmup)
 
     def waits_for(self, n: int) -> int:
-        return self.B             # B may exceed n: a fast worker delivers several gradients at the same x_k
+        return self.B  # B may exceed n: a fast worker delivers several gradients at the same x_k
 
     def restart_while_collecting(self, a: Arrival) -> list[int]:
-        return [a.worker]         # the worker that delivered computes another gradient at the same x_k
+        return [a.worker]  # the worker that delivered computes another gradient at the same x_k
 
     def arrive(self, s: State, a: Arrival, server: Server) -> Outcome:
         if self.variant == "cancel":
             return super().arrive(s, a, server)
-        if a.delay > 0:           # computed at an older point: ComputeBatch ignores it, the worker restarts
+        if a.delay > 0:  # computed at an older point: ComputeBatch ignores it, the worker restarts
             return Outcome(s, updated=False, dropped=True, restart=[a.worker])
         out = super().arrive(s, a, server)
         if out.updated:

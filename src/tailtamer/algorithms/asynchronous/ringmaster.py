@@ -13,6 +13,7 @@
 
 Both take the delay rule, heavy-tail operator and compensation of every scheme (:mod:`.pipeline`).
 """
+
 from __future__ import annotations
 
 import math
@@ -34,10 +35,20 @@ VARIANTS = ("discard", "stop")
 class Ringmaster(ASGD):
     """Ringmaster ASGD (Maranjyan, Tyurin, Richtárik 2025): ASGD with delay cap R, discard or stop variant."""
 
-    def __init__(self, steps: int, lr: float = 0.01, R: int = 8, variant: str = "discard",
-                 delay: str | dict[str, Any] = "constant", operator: str | dict[str, Any] = "none",
-                 compensation: str | dict[str, Any] = "none", order: str = "clip-first", momentum: float = 0.0,
-                 schedule: str | dict[str, Any] = "constant", warmup: int = 0):
+    def __init__(
+        self,
+        steps: int,
+        lr: float = 0.01,
+        R: int = 8,
+        variant: str = "discard",
+        delay: str | dict[str, Any] = "constant",
+        operator: str | dict[str, Any] = "none",
+        compensation: str | dict[str, Any] = "none",
+        order: str = "clip-first",
+        momentum: float = 0.0,
+        schedule: str | dict[str, Any] = "constant",
+        warmup: int = 0,
+    ):
         super().__init__(steps, lr, delay, operator, compensation, order, momentum, schedule, warmup)
         self.R = check_int("R", R, 1, self.name)
         self.variant = check_choice("variant", variant, VARIANTS, self.name)
@@ -56,9 +67,18 @@ class Ringmaster(ASGD):
 class NormalizedMomentumASGD(AsyncScheme):
     """Normalized-momentum asynchronous SGD with a delay cap (Wu & Luo form; parameter-agnostic option)."""
 
-    def __init__(self, steps: int, lr: float = 0.01, alpha: float = 0.1, R: int = 0, agnostic: bool = False,
-                 delay: str | dict[str, Any] = "constant", operator: str | dict[str, Any] = "none",
-                 compensation: str | dict[str, Any] = "none", order: str = "clip-first"):
+    def __init__(
+        self,
+        steps: int,
+        lr: float = 0.01,
+        alpha: float = 0.1,
+        R: int = 0,
+        agnostic: bool = False,
+        delay: str | dict[str, Any] = "constant",
+        operator: str | dict[str, Any] = "none",
+        compensation: str | dict[str, Any] = "none",
+        order: str = "clip-first",
+    ):
         owner = self.name
         self.lr = check_step_size("lr", lr, owner)
         self.alpha = check_range("alpha", alpha, 0.0, 1.0, lo_open=True, owner=owner)
@@ -88,7 +108,7 @@ class NormalizedMomentumASGD(AsyncScheme):
         k = server.updates
         gamma, alpha, R = self.settings(k)
         d, out = self._pipe.direction(a.result, s, a.x_read, k)
-        m = ema(s["m"], d, 1.0 - alpha)                          # α·ĝ + (1−α)·m
+        m = ema(s["m"], d, 1.0 - alpha)  # α·ĝ + (1−α)·m
         out["m"] = m
         out["x"] = s["x"] - gamma * factor * m / (torch.linalg.vector_norm(m) + 1e-10)
         result = Outcome(out, updated=True)

@@ -9,6 +9,7 @@ Workers that have sent wait idle until the round ends; then all restart on the n
 simultaneous arrivals is the batch one, :mod:`.base`; with every job cancelled or idle at the step, it
 changes nothing here).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -33,8 +34,9 @@ class Collecting(AsyncScheme):
 
     restarts = "instant"
 
-    def __init__(self, steps: int, lr: float, operator: str | dict[str, Any], schedule: str | dict[str, Any],
-                 warmup: int):
+    def __init__(
+        self, steps: int, lr: float, operator: str | dict[str, Any], schedule: str | dict[str, Any], warmup: int
+    ):
         self.lr, self.operator = check_step_size("lr", lr, self.name), operator
         self._lr = make_lr(lr, schedule, warmup, steps, self.name)
         self._pipe = Pipeline(self.name, "constant", operator, "none", "clip-first")
@@ -52,8 +54,12 @@ class Collecting(AsyncScheme):
         self._wait = self.waits_for(n)
 
     def init(self, x0: torch.Tensor, comm) -> State:
-        return {"x": x0.clone(), "sum": torch.zeros_like(x0), "count": torch.zeros(1, dtype=torch.int64),
-                **self._pipe.init(x0)}
+        return {
+            "x": x0.clone(),
+            "sum": torch.zeros_like(x0),
+            "count": torch.zeros(1, dtype=torch.int64),
+            **self._pipe.init(x0),
+        }
 
     def arrive(self, s: State, a: Arrival, server: Server) -> Outcome:
         k = server.updates
@@ -72,8 +78,15 @@ class Collecting(AsyncScheme):
 class SyncSGD(Collecting):
     """Synchronous minibatch SGD: wait for all n workers each round (``m`` = 0) or for the fastest m."""
 
-    def __init__(self, steps: int, lr: float = 0.01, m: int = 0, operator: str | dict[str, Any] = "none",
-                 schedule: str | dict[str, Any] = "constant", warmup: int = 0):
+    def __init__(
+        self,
+        steps: int,
+        lr: float = 0.01,
+        m: int = 0,
+        operator: str | dict[str, Any] = "none",
+        schedule: str | dict[str, Any] = "constant",
+        warmup: int = 0,
+    ):
         self.m = check_int("m", m, 0, self.name, note=" (0: all workers)")
         super().__init__(steps, lr, operator, schedule, warmup)
 
@@ -86,7 +99,7 @@ class SyncSGD(Collecting):
             raise ValidationError(f"{self.name}: m = {self.m} exceeds the {n} workers")
 
     def restart_while_collecting(self, a: Arrival) -> list[int]:
-        return []                 # a worker that has delivered waits for the round to end
+        return []  # a worker that has delivered waits for the round to end
 
 
 @ALGORITHMS.register("m-sync")

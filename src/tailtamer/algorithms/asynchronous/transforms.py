@@ -5,6 +5,7 @@ An asynchronous scheme names its operator in the config, ``operator = "l2clip"``
 (``identity``, ``l2clip``, ``cclip``, ``biclip``, ``normalize``, ``momentum``, ``adam``, ...; ``tailtamer list
 transform``). :class:`Applied` keeps a transform's buffers and update count in the scheme's state.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -34,8 +35,9 @@ class Applied:
             out[self.prefix + "k"] = torch.zeros(1, dtype=torch.int64, device=like.device)
         return out
 
-    def __call__(self, g: torch.Tensor, s: dict[str, torch.Tensor], t: int,
-                 x: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def __call__(
+        self, g: torch.Tensor, s: dict[str, torch.Tensor], t: int, x: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         mine = {b: s[self.prefix + b] for b in self.T.buffers}
         k = int(s[self.prefix + "k"][0]) + 1 if self.T.counted else 1
         d, mine = self.T.update(g, mine, t=t, k=k, x=x)

@@ -16,6 +16,7 @@ is why the compressed GT-NSGDm (:mod:`.gt_nsgdm_choco`) can use it for its track
 the theory value is γ = ρ²δ/(16ρ + ρ² + 4β² + 2ρβ² − 8ρδ) (ρ spectral gap, β = ‖I − W‖₂, δ the compressor's
 contraction) [R].
 """
+
 from __future__ import annotations
 
 from typing import Any, ClassVar
@@ -29,8 +30,9 @@ from ...validation import check_range
 from ..base import ALGORITHMS, Algorithm, Oracle, State
 
 
-def choco_gossip(comm, codec: Any, z_half: torch.Tensor, zhat: torch.Tensor, s: torch.Tensor, gamma: float
-                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def choco_gossip(
+    comm, codec: Any, z_half: torch.Tensor, zhat: torch.Tensor, s: torch.Tensor, gamma: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One CHOCO consensus round: ``(z, ẑ, s)`` after publishing ``q = C(z½ − ẑ)``."""
     diff = z_half - zhat
     flat = diff.reshape(diff.shape[0], -1)
@@ -56,8 +58,15 @@ class _Choco(Algorithm):
 class ChocoSGD(_Choco):
     """CHOCO-SGD (Koloskova et al. 2019): SGD step, then compressed gossip of public copies x̂ with step γ."""
 
-    def __init__(self, steps: int, lr: float = 0.01, gamma: float = 1.0, schedule: str | dict[str, Any] = "constant",
-                 warmup: int = 0, compressor: Compressor | None = None):
+    def __init__(
+        self,
+        steps: int,
+        lr: float = 0.01,
+        gamma: float = 1.0,
+        schedule: str | dict[str, Any] = "constant",
+        warmup: int = 0,
+        compressor: Compressor | None = None,
+    ):
         super().__init__(gamma, compressor)
         self.lr = lr
         self._lr = make_lr(lr, schedule, warmup, steps, self.name)

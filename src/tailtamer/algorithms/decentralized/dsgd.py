@@ -8,6 +8,7 @@
 * ``dsgd-clip``: DSGD-GClip with ``α_t = α₀/(t+1)`` and ``γ_t = γ₀(t+1)^κ`` (Sun & Chen 2024,
   arXiv 2312.15847; κ is a parameter because the authors' two scripts disagree on its sign).
 """
+
 from __future__ import annotations
 
 from typing import Any, ClassVar
@@ -57,11 +58,17 @@ class _ClippedDSGD(_MappedDSGD):
 
     transform: ClassVar[str]
 
-    def __init__(self, steps: int, lr: float = 0.01, gamma: float = 1.0, schedule: str | dict[str, Any] = "constant",
-                 warmup: int = 0):
+    def __init__(
+        self,
+        steps: int,
+        lr: float = 0.01,
+        gamma: float = 1.0,
+        schedule: str | dict[str, Any] = "constant",
+        warmup: int = 0,
+    ):
         super().__init__(steps, lr, schedule, warmup)
         self._clip = TRANSFORMS.build(self.transform, {"gamma": gamma}, owner=self.name)
-        self.gamma = gamma                   # validated by the transform just built
+        self.gamma = gamma  # validated by the transform just built
 
     def direction(self, g: torch.Tensor, t: int) -> torch.Tensor:
         return self._clip.update(g, {})[0]

@@ -8,6 +8,7 @@
 Note the tracker here mixes only ``S`` (not ``S + G − G_prev``) and the step is taken after mixing X,
 as in the source; ``beta`` is β₁.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,8 +25,17 @@ from ..base import ALGORITHMS, Algorithm, Oracle, State
 class GTAdam(Algorithm):
     """GT-Adam: Adam moments of a gradient tracker, with the second moment capped at q_max."""
 
-    def __init__(self, steps: int, lr: float = 0.001, beta: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 q_max: float = 1e8, schedule: str | dict[str, Any] = "constant", warmup: int = 0):
+    def __init__(
+        self,
+        steps: int,
+        lr: float = 0.001,
+        beta: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        q_max: float = 1e8,
+        schedule: str | dict[str, Any] = "constant",
+        warmup: int = 0,
+    ):
         self.lr = lr
         self._lr = make_lr(lr, schedule, warmup, steps, self.name)
         self.beta = check_range("beta", beta, 0.0, 1.0, hi_open=True, owner=self.name)

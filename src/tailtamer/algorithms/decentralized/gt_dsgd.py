@@ -5,6 +5,7 @@ With ``Y₋₁ = G₋₁ = 0``::
     Y_t     = W (Y_{t−1} + G_t − G_{t−1})
     X_{t+1} = W (X_t − α Y_t)
 """
+
 from __future__ import annotations
 
 from typing import Any

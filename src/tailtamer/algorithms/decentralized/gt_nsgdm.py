@@ -12,6 +12,7 @@ Theory schedules (``theory``): ``"known-p"`` sets ``1−β = T^{−p/(3p−2)}``
 ``"unknown-p"`` sets ``1−β = T^{−1/2}`` and ``α = lr·T^{−3/4}``. ``"none"`` uses ``beta`` and the
 ``lr``/``schedule`` as given.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,15 +32,23 @@ def theory_settings(theory: str, p: float, steps: int) -> tuple[float, float]:
     T = float(max(steps, 1))
     if theory == "known-p":
         return T ** (-p / (3 * p - 2)), T ** (-(2 * p - 1) / (3 * p - 2))
-    return T ** -0.5, T ** -0.75
+    return T**-0.5, T**-0.75
 
 
 @ALGORITHMS.register("gt-nsgdm")
 class GTNSGDm(Algorithm):
     """GT-NSGDm (Yu, Jakovetić, Kar 2026): tracked momentum, normalized step, two gossips per step."""
 
-    def __init__(self, steps: int, lr: float = 0.01, beta: float = 0.9, schedule: str | dict[str, Any] = "constant",
-                 warmup: int = 0, theory: str = "none", p: float = 1.5):
+    def __init__(
+        self,
+        steps: int,
+        lr: float = 0.01,
+        beta: float = 0.9,
+        schedule: str | dict[str, Any] = "constant",
+        warmup: int = 0,
+        theory: str = "none",
+        p: float = 1.5,
+    ):
         self.theory = check_choice("theory", theory, THEORY, self.name)
         self.p = check_range("p", p, 1.0, 2.0, lo_open=True, owner=self.name)
         if theory != "none":

@@ -9,6 +9,7 @@ compressed differences (:func:`.choco.choco_gossip`). With V₋₁ = Y₋₁ = 0
 CHOCO keeps the node average (W doubly stochastic), so the tracking invariant mean_i Y_t = mean_i V_t holds
 exactly as in GT-NSGDm, whatever the compressor. With the identity compressor and γ = 1 it is GT-NSGDm.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,8 +28,16 @@ from .choco import _Choco, choco_gossip
 class GTNSGDmChoco(_Choco):
     """GT-NSGDm whose tracker and iterate gossip through CHOCO compressed differences (ours)."""
 
-    def __init__(self, steps: int, lr: float = 0.01, beta: float = 0.9, gamma: float = 1.0,
-                 schedule: str | dict[str, Any] = "constant", warmup: int = 0, compressor: Compressor | None = None):
+    def __init__(
+        self,
+        steps: int,
+        lr: float = 0.01,
+        beta: float = 0.9,
+        gamma: float = 1.0,
+        schedule: str | dict[str, Any] = "constant",
+        warmup: int = 0,
+        compressor: Compressor | None = None,
+    ):
         super().__init__(gamma, compressor)
         self.beta = check_range("beta", beta, 0.0, 1.0, hi_open=True, owner=self.name)
         self.lr = lr
@@ -36,15 +45,24 @@ class GTNSGDmChoco(_Choco):
 
     def init(self, x0: torch.Tensor, comm) -> State:
         z = torch.zeros_like(x0)
-        return {"x": x0.clone(), "v": z, "y": z.clone(), "yhat": z.clone(), "sy": z.clone(), "xhat": z.clone(),
-                "sx": z.clone()}
+        return {
+            "x": x0.clone(),
+            "v": z,
+            "y": z.clone(),
+            "yhat": z.clone(),
+            "sy": z.clone(),
+            "xhat": z.clone(),
+            "sx": z.clone(),
+        }
 
     def step(self, s: State, grad: Oracle, comm, t: int) -> State:
         g = grad(s["x"])
         v = ema(s["v"], g, self.beta)
-        y, yhat, sy = choco_gossip(comm, self.compressor.codec(grad.rng, call=0), s["y"] + v - s["v"], s["yhat"],
-                                   s["sy"], self.gamma)
+        y, yhat, sy = choco_gossip(
+            comm, self.compressor.codec(grad.rng, call=0), s["y"] + v - s["v"], s["yhat"], s["sy"], self.gamma
+        )
         x_half = s["x"] - self._lr(t) * rownorm(y)
-        x, xhat, sx = choco_gossip(comm, self.compressor.codec(grad.rng, call=1), x_half, s["xhat"], s["sx"],
-                                   self.gamma)
+        x, xhat, sx = choco_gossip(
+            comm, self.compressor.codec(grad.rng, call=1), x_half, s["xhat"], s["sx"], self.gamma
+        )
         return {"x": x, "v": v, "y": y, "yhat": yhat, "sy": sy, "xhat": xhat, "sx": sx}

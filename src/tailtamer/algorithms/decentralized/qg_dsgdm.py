@@ -7,6 +7,7 @@
 
 ``beta`` is μ.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,8 +23,15 @@ from ..base import ALGORITHMS, Algorithm, Oracle, State
 class QGDSGDm(Algorithm):
     """QG-DSGDm: momentum buffer built from the model difference after gossip."""
 
-    def __init__(self, steps: int, lr: float = 0.01, beta: float = 0.9, nesterov: bool = False,
-                 schedule: str | dict[str, Any] = "constant", warmup: int = 0):
+    def __init__(
+        self,
+        steps: int,
+        lr: float = 0.01,
+        beta: float = 0.9,
+        nesterov: bool = False,
+        schedule: str | dict[str, Any] = "constant",
+        warmup: int = 0,
+    ):
         self.lr = lr
         self._lr = make_lr(lr, schedule, warmup, steps, self.name)
         self.beta = check_range("beta", beta, 0.0, 1.0, hi_open=True, owner=self.name)

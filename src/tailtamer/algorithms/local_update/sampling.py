@@ -18,6 +18,7 @@ Example:
     >>> client_count(0.25, 10), client_count(3, 10), client_count(1.0, 10)
     (3, 3, 10)
 """
+
 from __future__ import annotations
 
 import math
@@ -34,14 +35,16 @@ STREAM = "clients"
 def check_clients(clients: object, owner: str) -> float | int:
     """Validate the ``clients`` parameter (see module docstring); returns it unchanged."""
     if isinstance(clients, bool) or not isinstance(clients, (int, float)) or clients != clients:
-        raise ValidationError(f"{owner}: clients must be a fraction in (0, 1] (float) or a count ≥ 1 (int), "
-                              f"got {clients!r}")
+        raise ValidationError(
+            f"{owner}: clients must be a fraction in (0, 1] (float) or a count ≥ 1 (int), got {clients!r}"
+        )
     if isinstance(clients, int):
         if clients < 1:
             raise ValidationError(f"{owner}: clients (a count) must be ≥ 1, got {clients}")
     elif not 0.0 < clients <= 1.0:
-        raise ValidationError(f"{owner}: clients (a fraction) must be in (0, 1], got {clients:g}; "
-                              f"write an integer for a count")
+        raise ValidationError(
+            f"{owner}: clients (a fraction) must be in (0, 1], got {clients:g}; write an integer for a count"
+        )
     return clients
 
 
@@ -49,8 +52,9 @@ def client_count(clients: float | int, n: int, owner: str = "") -> int:
     """The number m of clients sampled per round out of n."""
     if isinstance(clients, int):
         if clients > n:
-            raise ValidationError(f"{owner + ': ' if owner else ''}clients = {clients} exceeds the number of "
-                                  f"clients n = {n}")
+            raise ValidationError(
+                f"{owner + ': ' if owner else ''}clients = {clients} exceeds the number of clients n = {n}"
+            )
         return clients
     return max(1, min(n, math.floor(clients * n + 0.5)))
 
@@ -73,7 +77,7 @@ def client_mask(r: rng.Randomness, n: int, m: int) -> torch.Tensor:
     """Boolean mask over the local rows ``r.nodes`` (global ids): True where the client is sampled this round
     (the m smallest of :meth:`~tailtamer.rng.Randomness.uniform_per_id`, as :func:`sampled_ids`; per member in
     a stacked run)."""
-    u = r.uniform_per_id(STREAM, n)                                      # [runs, n]
+    u = r.uniform_per_id(STREAM, n)  # [runs, n]
     chosen = torch.argsort(u, dim=1, stable=True)[:, :m]
     full = torch.zeros(u.shape, dtype=torch.bool).scatter_(1, chosen, True)
     return r.at_rows(full)

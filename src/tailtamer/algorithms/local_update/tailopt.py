@@ -21,6 +21,7 @@ Parameters common to all: ``lr`` (η_ℓ; ``schedule``/``warmup`` over rounds), 
 optimizer starts from zero state every round; false: each client keeps its state, and its own update count,
 across the rounds it takes part in).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -37,16 +38,33 @@ from ..base import ALGORITHMS, Algorithm, Oracle, State
 from .sampling import check_clients, client_count, client_mask, masked_mean, row_mask
 
 #: Inner (client) optimizers in the order of docs/tailopt.md: TailOPT key → registered transform.
-INNER: dict[str, str] = {"sgd": "identity", "l2clip": "l2clip", "cclip": "cclip", "biclip": "biclip", "adam": "adam",
-                         "adamw": "adamw", "rmsprop": "rmsprop", "adagrad": "adagrad"}
+INNER: dict[str, str] = {
+    "sgd": "identity",
+    "l2clip": "l2clip",
+    "cclip": "cclip",
+    "biclip": "biclip",
+    "adam": "adam",
+    "adamw": "adamw",
+    "rmsprop": "rmsprop",
+    "adagrad": "adagrad",
+}
 #: Outer (server) optimizers: TailOPT key → registered transform (the adaptive ones in their server forms).
-OUTER: dict[str, str] = {"avg": "identity", "sgd": "momentum", "adagrad": "outer-adagrad", "rmsprop": "outer-rmsprop",
-                         "adam": "outer-adam", "l2clip": "l2clip", "biclip": "biclip"}
+OUTER: dict[str, str] = {
+    "avg": "identity",
+    "sgd": "momentum",
+    "adagrad": "outer-adagrad",
+    "rmsprop": "outer-rmsprop",
+    "adam": "outer-adam",
+    "l2clip": "l2clip",
+    "biclip": "biclip",
+}
 #: Default outer step size η per outer optimizer.
 OUTER_LR = {"avg": 1.0, "sgd": 1.0, "adagrad": 0.01, "rmsprop": 0.01, "adam": 0.01, "l2clip": 1.0, "biclip": 1.0}
 #: Short descriptions of the TailOPT operators (for the registry summaries).
-LABELS = {"inner": {"sgd": "plain gradient step"},
-          "outer": {"avg": "averaging: x ← x − η·Δ", "sgd": "SGD with (Nesterov) momentum"}}
+LABELS = {
+    "inner": {"sgd": "plain gradient step"},
+    "outer": {"avg": "averaging: x ← x − η·Δ", "sgd": "SGD with (Nesterov) momentum"},
+}
 
 
 class LocalUpdate(Algorithm):
@@ -59,10 +77,22 @@ class LocalUpdate(Algorithm):
     #: (:func:`tailtamer.engine.stacked.rows.stack_objects`)
     server_attributes = ("outer", "_outer_lr")
 
-    def __init__(self, steps: int, *, name: str, inner: Transform, outer: Transform, lr: float = 0.01,
-                 outer_lr: float = 1.0, local_steps: int = 5, clients: Any = 1.0, reset_inner: bool = True,
-                 schedule: str | dict[str, Any] = "constant", warmup: int = 0,
-                 outer_schedule: str | dict[str, Any] = "constant"):
+    def __init__(
+        self,
+        steps: int,
+        *,
+        name: str,
+        inner: Transform,
+        outer: Transform,
+        lr: float = 0.01,
+        outer_lr: float = 1.0,
+        local_steps: int = 5,
+        clients: Any = 1.0,
+        reset_inner: bool = True,
+        schedule: str | dict[str, Any] = "constant",
+        warmup: int = 0,
+        outer_schedule: str | dict[str, Any] = "constant",
+    ):
         self.name = name  # type: ignore[misc]  # one class, many registered names
         check_int("local_steps", local_steps, 1, name)
         if not isinstance(reset_inner, bool):
@@ -72,18 +102,30 @@ class LocalUpdate(Algorithm):
         self.local_steps, self.reset_inner = local_steps, reset_inner
         self.clients = check_clients(clients, name)
         self.inner, self.outer = inner, outer
-        self._hp = {"lr": lr, "outer_lr": outer_lr, "local_steps": local_steps, "clients": clients,
-                    "reset_inner": reset_inner, "schedule": schedule, "warmup": warmup,
-                    "outer_schedule": outer_schedule}
+        self._hp = {
+            "lr": lr,
+            "outer_lr": outer_lr,
+            "local_steps": local_steps,
+            "clients": clients,
+            "reset_inner": reset_inner,
+            "schedule": schedule,
+            "warmup": warmup,
+            "outer_schedule": outer_schedule,
+        }
 
     def hyperparameters(self) -> dict[str, object]:
         outer = {f"outer_{k}": v for k, v in self.outer.hyperparameters().items()}
-        return {"outer": _key(OUTER, self.outer), "inner": _key(INNER, self.inner), **self._hp,
-                **self.inner.hyperparameters(), **outer}
+        return {
+            "outer": _key(OUTER, self.outer),
+            "inner": _key(INNER, self.inner),
+            **self._hp,
+            **self.inner.hyperparameters(),
+            **outer,
+        }
 
     # ------------------------------------------------------------------ state
     def init(self, x0: torch.Tensor, comm) -> State:
-        client_count(self.clients, comm.n, self.name)        # a count larger than n fails before compute
+        client_count(self.clients, comm.n, self.name)  # a count larger than n fails before compute
         s: State = {"x": x0.clone()}
         s.update({f"outer.{b}": z for b, z in self.outer.init(server_rows(comm, x0)).items()})
         if not self.reset_inner:
@@ -95,17 +137,20 @@ class LocalUpdate(Algorithm):
     # ------------------------------------------------------------------ one round
     def step(self, s: State, grad: Oracle, comm, t: int) -> State:
         x, lr = s["x"], self._lr(t)
-        m, mask = self._sampled(grad, comm.n, x)                       # mask None: all n take part
-        xl, inner = x, self._inner_state(s, x)                         # x_{i,0} = x_t
-        for r in range(self.local_steps):                              # x_{i,r+1} = x_{i,r} − η_ℓ·Inner(g_{i,r})
+        m, mask = self._sampled(grad, comm.n, x)  # mask None: all n take part
+        xl, inner = x, self._inner_state(s, x)  # x_{i,0} = x_t
+        for r in range(self.local_steps):  # x_{i,r+1} = x_{i,r} − η_ℓ·Inner(g_{i,r})
             direction, inner = self.inner.update(grad(xl), inner, t=t, k=self._inner_count(s, x, r), x=xl)
             xl = xl - lr * direction
         delta = server_rows(comm, masked_mean(comm, x - xl, mask, m))  # Δ_t = mean_i (x_t − x_{i,z})
         xs = server_rows(comm, x)
         direction, outer = self.outer.update(delta, self._outer_state(s), t=t, k=t + 1, x=xs)
-        x_new = xs - self._outer_lr(t) * direction                     # x_{t+1} = x_t − η·Outer(Δ_t)
-        return {"x": replicate(comm, x_new, x), **{f"outer.{b}": v for b, v in outer.items()},
-                **self._kept_inner(s, inner, mask)}
+        x_new = xs - self._outer_lr(t) * direction  # x_{t+1} = x_t − η·Outer(Δ_t)
+        return {
+            "x": replicate(comm, x_new, x),
+            **{f"outer.{b}": v for b, v in outer.items()},
+            **self._kept_inner(s, inner, mask),
+        }
 
     # ------------------------------------------------------------------ helpers of a round
     def _sampled(self, grad: Oracle, n: int, x: torch.Tensor) -> tuple[int, torch.Tensor | None]:
@@ -135,8 +180,9 @@ class LocalUpdate(Algorithm):
             return {}
         out: State = {}
         for b in self.inner.buffers:
-            out[f"inner.{b}"] = inner[b] if mask is None else torch.where(row_mask(mask, inner[b]), inner[b],
-                                                                          s[f"inner.{b}"])
+            out[f"inner.{b}"] = (
+                inner[b] if mask is None else torch.where(row_mask(mask, inner[b]), inner[b], s[f"inner.{b}"])
+            )
         if self.inner.counted:
             k = s["inner.k"]
             out["inner.k"] = k + (self.local_steps if mask is None else mask.to(k.dtype) * self.local_steps)
@@ -160,10 +206,16 @@ class LocalUpdate(Algorithm):
         per_client = len(self.inner.buffers) * d * size
         server = len(self.outer.buffers) * d * size
         up = m * d * size
-        return {"model_bytes": d * size, "state_bytes_per_client": per_client, "state_bytes_server": server,
-                "state_bytes_total": n * per_client + server, "comm_bytes_upload_per_round": up,
-                "comm_bytes_download_per_round": up, "comm_bytes_per_round": 2 * up,
-                "clients_per_round": m}
+        return {
+            "model_bytes": d * size,
+            "state_bytes_per_client": per_client,
+            "state_bytes_server": server,
+            "state_bytes_total": n * per_client + server,
+            "comm_bytes_upload_per_round": up,
+            "comm_bytes_download_per_round": up,
+            "comm_bytes_per_round": 2 * up,
+            "clients_per_round": m,
+        }
 
 
 def _key(table: dict[str, str], transform: Transform) -> str:
@@ -191,20 +243,30 @@ def _register(name: str, outer: str, inner: str, summary: str, **defaults: Any) 
 PAIRS: list[str] = [f"{o}-{i}" for o in OUTER for i in INNER]
 for _outer in OUTER:
     for _inner in INNER:
-        _register(f"{_outer}-{_inner}", _outer, _inner, f"TailOPT: outer {_outer}, inner {_inner} (local-update, "
-                                                       f"{_label('outer', _outer)} / {_label('inner', _inner)})")
+        _register(
+            f"{_outer}-{_inner}",
+            _outer,
+            _inner,
+            f"TailOPT: outer {_outer}, inner {_inner} (local-update, "
+            f"{_label('outer', _outer)} / {_label('inner', _inner)})",
+        )
 
 #: Named instances: name → (outer, inner, default overrides).
 INSTANCES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "bi2clip": ("biclip", "biclip", {}),
     "adam2": ("adam", "adam", {}),
-    "diloco": ("sgd", "adamw", {"outer_lr": 0.7, "outer_momentum": 0.9, "outer_nesterov": True,
-                                "weight_decay": 0.1, "lr": 0.001}),
+    "diloco": (
+        "sgd",
+        "adamw",
+        {"outer_lr": 0.7, "outer_momentum": 0.9, "outer_nesterov": True, "weight_decay": 0.1, "lr": 0.001},
+    ),
     "fedavg": ("avg", "sgd", {}),
 }
-_SUMMARIES = {"bi2clip": "Bi²Clip: BiClip on the clients and at the server (no optimizer state)",
-              "adam2": "Adam²: Adam on the clients and at the server",
-              "diloco": "DiLoCo: Nesterov-momentum SGD outer (η = 0.7, μ = 0.9), AdamW inner",
-              "fedavg": "FedAvg: local SGD, averaged (η = 1)"}
+_SUMMARIES = {
+    "bi2clip": "Bi²Clip: BiClip on the clients and at the server (no optimizer state)",
+    "adam2": "Adam²: Adam on the clients and at the server",
+    "diloco": "DiLoCo: Nesterov-momentum SGD outer (η = 0.7, μ = 0.9), AdamW inner",
+    "fedavg": "FedAvg: local SGD, averaged (η = 1)",
+}
 for _name, (_outer, _inner, _defaults) in INSTANCES.items():
     _register(_name, _outer, _inner, _SUMMARIES[_name], **_defaults)

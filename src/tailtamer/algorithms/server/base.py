@@ -1,13 +1,14 @@
 """Shared parts of the server methods: N workers, one server, the model replicated on every row."""
+
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 import torch
 
+from ...comm.base import Comm
 from ...compression import Compressor
 from ...compression.sparse import Identity
-from ...comm.base import Comm
 from ..base import Algorithm, Oracle, State
 from .step_rules import StepRule, exact_gradient_norm
 
@@ -32,11 +33,22 @@ class ServerMethod(Algorithm):
     requires: ClassVar[str] = "none"
     compresses: ClassVar[bool] = True
     carries_compressor_state: ClassVar[bool] = True
-    stackable: ClassVar[bool] = False          # run one by one in a sweep (their packets are per run)
+    stackable: ClassVar[bool] = False  # run one by one in a sweep (their packets are per run)
 
-    def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0,
-                 rule: str = "schedule", L0: float = 0.0, L1: float = 0.0, a: float = 1.0, b: float = 0.0,
-                 alpha: float = 1.0, compressor: Compressor | None = None):
+    def __init__(
+        self,
+        steps: int,
+        lr: float = 0.01,
+        schedule: str | dict[str, Any] = "constant",
+        warmup: int = 0,
+        rule: str = "schedule",
+        L0: float = 0.0,
+        L1: float = 0.0,
+        a: float = 1.0,
+        b: float = 0.0,
+        alpha: float = 1.0,
+        compressor: Compressor | None = None,
+    ):
         self.lr, self.schedule, self.warmup, self.rule = lr, schedule, warmup, rule
         self.L0, self.L1, self.a, self.b, self.alpha = L0, L1, a, b, alpha
         self._step = StepRule(self.name, steps, lr, schedule, warmup, rule, L0, L1, a, b, alpha)
@@ -94,7 +106,7 @@ class BoundState:
     def codec(self, rng: Any = None, call: int = 0) -> _Tracked:
         return _Tracked(self, self.compressor.codec(rng, call, state=self.state, layout=self.layout))  # type: ignore[call-arg]  # stateful: powersgd
 
-    def __getattr__(self, name: str) -> Any:         # name, unbiased, omega, delta, bits, describe, ...
+    def __getattr__(self, name: str) -> Any:  # name, unbiased, omega, delta, bits, describe, ...
         if name == "compressor":
             raise AttributeError(name)
         return getattr(self.compressor, name)

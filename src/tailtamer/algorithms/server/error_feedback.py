@@ -19,6 +19,7 @@ at large d) does not contract, and EF/EF21 with it diverge (|x| ~ 1e15 within 60
 pair is refused before the run. ``scaled = true`` sends it in the contracting form C/(1+ω) (δ = 1/(1+ω);
 :class:`~tailtamer.compression.scaled.Scaled`, the same scaling as QSGD's ``biased`` option).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,9 +36,21 @@ from .base import ServerMethod, roundtrip
 class ErrorFeedback(ServerMethod):
     """Base of ``ef`` and ``ef21``: a contracting compressor, or an unbiased one scaled by 1/(1+ω) on request."""
 
-    def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0,
-                 rule: str = "schedule", L0: float = 0.0, L1: float = 0.0, a: float = 1.0, b: float = 0.0,
-                 alpha: float = 1.0, scaled: bool = False, compressor: Compressor | None = None):
+    def __init__(
+        self,
+        steps: int,
+        lr: float = 0.01,
+        schedule: str | dict[str, Any] = "constant",
+        warmup: int = 0,
+        rule: str = "schedule",
+        L0: float = 0.0,
+        L1: float = 0.0,
+        a: float = 1.0,
+        b: float = 0.0,
+        alpha: float = 1.0,
+        scaled: bool = False,
+        compressor: Compressor | None = None,
+    ):
         if not isinstance(scaled, bool):
             raise ValidationError(f"{self.name}: scaled must be true or false, got {scaled!r}")
         self.scaled = scaled
@@ -52,19 +65,31 @@ class ErrorFeedback(ServerMethod):
             raise ValidationError(
                 f"{self.name}: compressor '{c.name}' is unbiased with ω = {omega:.4g} ≥ 1 at d = {d}, so it does not "
                 f"contract as error feedback needs; set [algorithm] scaled = true to send C/(1+ω) (δ = "
-                f"{1 / (1 + omega):.4g}), or use a contracting compressor (top-k, qsgd with biased = true)")
+                f"{1 / (1 + omega):.4g}), or use a contracting compressor (top-k, qsgd with biased = true)"
+            )
 
 
 @ALGORITHMS.register("ef")
 class EF(ErrorFeedback):
     """Classic error feedback: compress η·g + e, keep the residual e, the server averages the packets."""
 
-    def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0,
-                 rule: str = "schedule", L0: float = 0.0, L1: float = 0.0, scaled: bool = False,
-                 compressor: Compressor | None = None):
+    def __init__(
+        self,
+        steps: int,
+        lr: float = 0.01,
+        schedule: str | dict[str, Any] = "constant",
+        warmup: int = 0,
+        rule: str = "schedule",
+        L0: float = 0.0,
+        L1: float = 0.0,
+        scaled: bool = False,
+        compressor: Compressor | None = None,
+    ):
         if rule == "practical":
-            raise ValidationError("ef: the practical rule needs ĝ before the step, and ef compresses η·g; "
-                                  "use rule = 'schedule' or 'oracle'")
+            raise ValidationError(
+                "ef: the practical rule needs ĝ before the step, and ef compresses η·g; "
+                "use rule = 'schedule' or 'oracle'"
+            )
         super().__init__(steps, lr, schedule, warmup, rule, L0, L1, scaled=scaled, compressor=compressor)
 
     def init_server(self, x0: torch.Tensor, comm) -> State:
@@ -86,8 +111,8 @@ class EF21(ErrorFeedback):
         return {"x": x0.clone(), "gi": torch.zeros_like(x0), "g": torch.zeros_like(x0)}
 
     def update(self, s: State, grad: Oracle, comm, t: int, compressor: Any) -> State:
-        gi, g = s["gi"], s["g"][:1]                  # g: the server's estimate, replicated on every row
-        if t == 0:                                   # g_i⁰ = ∇f_i(x⁰), sent dense once
+        gi, g = s["gi"], s["g"][:1]  # g: the server's estimate, replicated on every row
+        if t == 0:  # g_i⁰ = ∇f_i(x⁰), sent dense once
             gi = grad(s["x"])
             g = comm.mean(gi)
         x = s["x"] - self.step_size(t, s["x"], g, grad, comm) * g

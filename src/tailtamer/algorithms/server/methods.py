@@ -10,6 +10,7 @@ server as its codec's packet (``comm.mean``): dense rows, the compressor's packe
 a byte. sign(0) = +1 (one bit). η_k follows :mod:`.step_rules`: ``rule`` = ``schedule`` | ``oracle`` |
 ``practical`` over the base schedule ``lr``·``schedule``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -58,9 +59,20 @@ class DSignSGD(_MeanMethod):
 
     compresses = False
 
-    def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0,
-                 rule: str = "schedule", L0: float = 0.0, L1: float = 0.0, a: float = 1.0, b: float = 0.0,
-                 alpha: float = 1.0, vote: bool = False):
+    def __init__(
+        self,
+        steps: int,
+        lr: float = 0.01,
+        schedule: str | dict[str, Any] = "constant",
+        warmup: int = 0,
+        rule: str = "schedule",
+        L0: float = 0.0,
+        L1: float = 0.0,
+        a: float = 1.0,
+        b: float = 0.0,
+        alpha: float = 1.0,
+        vote: bool = False,
+    ):
         super().__init__(steps, lr, schedule, warmup, rule, L0, L1, a, b, alpha, Sign())
         if not isinstance(vote, bool):
             raise ValidationError(f"dsignsgd: vote must be true or false, got {vote!r}")

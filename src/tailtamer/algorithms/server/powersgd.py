@@ -27,13 +27,15 @@ compressor (:class:`tailtamer.compression.lowrank.PowerSGD`, built from this met
 Q serves every node and the aggregate is linear), the compressor's codec the per-node form that any method
 carrying compressor state can use (``[compression] name = "powersgd"``).
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import torch
 
-from ...compression.lowrank import Plan, PowerSGD as LowRank, orthogonalize
+from ...compression.lowrank import Plan, orthogonalize
+from ...compression.lowrank import PowerSGD as LowRank
 from ...validation import check_int
 from ..base import ALGORITHMS, Oracle, State
 from .base import ServerMethod
@@ -45,12 +47,21 @@ class PowerSGD(ServerMethod):
 
     compresses = False
 
-    def __init__(self, steps: int, lr: float = 0.01, schedule: str | dict[str, Any] = "constant", warmup: int = 0,
-                 rank: int = 1, min_compression_rate: float = 2.0, start_iter: int = 10, warm_start: bool = True,
-                 shapes: list[list[int]] | None = None):
+    def __init__(
+        self,
+        steps: int,
+        lr: float = 0.01,
+        schedule: str | dict[str, Any] = "constant",
+        warmup: int = 0,
+        rank: int = 1,
+        min_compression_rate: float = 2.0,
+        start_iter: int = 10,
+        warm_start: bool = True,
+        shapes: list[list[int]] | None = None,
+    ):
         super().__init__(steps, lr, schedule, warmup)
         check_int("start_iter", start_iter, 0, self.name)
-        self._lowrank = LowRank(rank, bool(warm_start), min_compression_rate, shapes)   # validates the rest
+        self._lowrank = LowRank(rank, bool(warm_start), min_compression_rate, shapes)  # validates the rest
         self.rank, self.min_compression_rate, self.start_iter = rank, float(min_compression_rate), start_iter
         self.warm_start, self.shapes = bool(warm_start), self._lowrank.shapes
 
@@ -75,20 +86,30 @@ class PowerSGD(ServerMethod):
         slots, dense = plan.slots, plan.dense
         m = g + s["e"]
         mats = plan.views(m)
-        qs = [q[0] for q in self._lowrank.queries(s["q"][:1], plan, grad.rng, m)]   # one Q, shared
-        p_mean = comm.mean(torch.cat([torch.bmm(mi, q.expand(mi.shape[0], -1, -1)).reshape(mi.shape[0], -1)
-                                      for mi, q in zip(mats, qs)] or [m[:, :0]], dim=1))
+        qs = [q[0] for q in self._lowrank.queries(s["q"][:1], plan, grad.rng, m)]  # one Q, shared
+        p_mean = comm.mean(
+            torch.cat(
+                [torch.bmm(mi, q.expand(mi.shape[0], -1, -1)).reshape(mi.shape[0], -1) for mi, q in zip(mats, qs)]
+                or [m[:, :0]],
+                dim=1,
+            )
+        )
         ps, at = [], 0
         for (_, r, _c), rk in zip(slots, plan.ranks):
-            ps.append(orthogonalize(p_mean[0, at:at + r * rk].reshape(r, rk)))
+            ps.append(orthogonalize(p_mean[0, at : at + r * rk].reshape(r, rk)))
             at += r * rk
-        second = comm.mean(torch.cat([torch.matmul(mi.transpose(1, 2), p).reshape(mi.shape[0], -1)
-                                      for mi, p in zip(mats, ps)] + [m[:, dense]], dim=1))
+        second = comm.mean(
+            torch.cat(
+                [torch.matmul(mi.transpose(1, 2), p).reshape(mi.shape[0], -1) for mi, p in zip(mats, ps)]
+                + [m[:, dense]],
+                dim=1,
+            )
+        )
         direction = torch.zeros_like(m[:1])
         new_q, at = [], 0
         for (o, r, c), rk, p in zip(slots, plan.ranks, ps):
-            q = second[0, at:at + c * rk].reshape(c, rk)
-            direction[0, o:o + r * c] = (p @ q.T).reshape(-1)
+            q = second[0, at : at + c * rk].reshape(c, rk)
+            direction[0, o : o + r * c] = (p @ q.T).reshape(-1)
             new_q.append(q.reshape(-1))
             at += c * rk
         direction[0, dense] = second[0, at:]

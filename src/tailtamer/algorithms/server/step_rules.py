@@ -13,11 +13,12 @@ then sets the step:
 ``robbins-monro`` (registered here in the shared schedule registry): factor(k) = (k + 1)^(−power) with
 power ∈ (1/2, 1], so Σ η = ∞ and Σ η² < ∞ (the DSignSGD condition).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from collections.abc import Callable
 
 import torch
 
@@ -48,8 +49,20 @@ def robbins_monro(steps: int, power: float = 1.0) -> Callable[[int], float]:
 class StepRule:
     """η_k from the base schedule and the rule (see the module docstring)."""
 
-    def __init__(self, owner: str, steps: int, lr: float, schedule: str | dict[str, Any], warmup: int, rule: str,
-                 L0: float, L1: float, a: float, b: float, alpha: float):
+    def __init__(
+        self,
+        owner: str,
+        steps: int,
+        lr: float,
+        schedule: str | dict[str, Any],
+        warmup: int,
+        rule: str,
+        L0: float,
+        L1: float,
+        a: float,
+        b: float,
+        alpha: float,
+    ):
         self.rule = check_choice("rule", rule, RULES, owner)
         self._base = make_lr(lr, schedule, warmup, steps, owner)
         self.L0, self.L1 = check_nonneg("L0", L0, owner), check_nonneg("L1", L1, owner)
@@ -72,8 +85,7 @@ class StepRule:
         assert norm is not None, f"the {self.rule} rule needs the gradient norm"
         if self.rule == "oracle":
             return base / (self.L0 + self.L1 * float(norm))
-        return base / (self.a + self.b * float(norm)) ** self.alpha       # practical
-
+        return base / (self.a + self.b * float(norm)) ** self.alpha  # practical
 
     def per_path(self, t: int, norm: torch.Tensor) -> torch.Tensor:
         """η_t for a stack of independent paths (``norm``: ``[M]`` norms; the SDE lab)."""

@@ -1,4 +1,5 @@
 """``tailtamer check NAME [--kind KIND] [--set key=value ...] [--distributed] [--plugin ...]``."""
+
 from __future__ import annotations
 
 import argparse

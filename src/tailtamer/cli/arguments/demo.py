@@ -1,4 +1,5 @@
 """``tailtamer demo [--out DIR] [--seeds K] [--workers K]``."""
+
 from __future__ import annotations
 
 import argparse

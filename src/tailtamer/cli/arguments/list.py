@@ -1,4 +1,5 @@
 """``tailtamer list [KIND]``."""
+
 from __future__ import annotations
 
 import argparse
@@ -7,6 +8,10 @@ from .plugin import add_plugin
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("kind", nargs="?", help="only this registry (algorithm, problem, topology, noise, compression, timing, schedule, delay, "
-                   "compensation, transform)")
+    p.add_argument(
+        "kind",
+        nargs="?",
+        help="only this registry (algorithm, problem, topology, noise, compression, timing, schedule, delay, "
+        "compensation, transform)",
+    )
     add_plugin(p)

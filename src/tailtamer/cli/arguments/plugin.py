@@ -1,5 +1,6 @@
 """The ``--plugin PATH.py|MODULE`` option (repeatable) of the commands that look components up; the plugins are
 loaded after parsing (:mod:`tailtamer.cli.plugin_option`), so ``--help`` loads nothing."""
+
 from __future__ import annotations
 
 import argparse
@@ -7,6 +8,11 @@ import argparse
 
 def add_plugin(p: argparse.ArgumentParser) -> None:
     """Add ``--plugin`` (repeatable) to ``p``."""
-    p.add_argument("--plugin", action="append", default=[], metavar="PATH.py|MODULE",
-                   help="load a plugin that registers components (repeatable; installed packages with a "
-                        "'tailtamer.plugins' entry point are loaded without it)")
+    p.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="PATH.py|MODULE",
+        help="load a plugin that registers components (repeatable; installed packages with a "
+        "'tailtamer.plugins' entry point are loaded without it)",
+    )

@@ -1,4 +1,5 @@
 """``tailtamer report RUN_DIRS... [--metric M] [--rows F] [--cols F] [--e2]``."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,5 +11,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rows", default="algorithm", help="summary field for rows (default algorithm)")
     p.add_argument("--cols", default="topology.name", help="summary field for columns (default topology.name)")
     p.add_argument("--digits", type=int, default=3, help="decimal places of the table's numbers (≥ 0)")
-    p.add_argument("--e2", action="store_true", help="Table 1 of arXiv 2505.03736: its row order and labels, "
-                   "columns ring / exp / complete, and the published value beside each cell")
+    p.add_argument(
+        "--e2",
+        action="store_true",
+        help="Table 1 of arXiv 2505.03736: its row order and labels, "
+        "columns ring / exp / complete, and the published value beside each cell",
+    )

@@ -1,4 +1,5 @@
 """``tailtamer tailopt [--models]``: the options of ``tailtamer study tailopt --tune``'s alias."""
+
 from __future__ import annotations
 
 import argparse

@@ -13,6 +13,7 @@ gets exactly one reply, so the server always knows how many messages each worker
 
 float64 carries job indices and versions exactly (below 2**53) and float32 models without rounding.
 """
+
 from __future__ import annotations
 
 import torch
@@ -23,8 +24,9 @@ HEAD = 4
 UP = 2
 
 
-def order(kind: int, d: int, job: int = -1, version: int = -1, duration: float = 0.0,
-          x: torch.Tensor | None = None) -> torch.Tensor:
+def order(
+    kind: int, d: int, job: int = -1, version: int = -1, duration: float = 0.0, x: torch.Tensor | None = None
+) -> torch.Tensor:
     """A server → worker message."""
     msg = torch.zeros(HEAD + d, dtype=torch.float64)
     msg[0], msg[1], msg[2], msg[3] = kind, job, version, duration

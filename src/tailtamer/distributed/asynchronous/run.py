@@ -21,6 +21,7 @@ wait is not taken for a stalled server; and under a cap a lost busy worker's slo
 worker in the scheme's round-robin order (recorded as ``replaced_by`` in the arrival log, and replayed). A
 real run cannot be resumed (its in-flight jobs lived on the workers).
 """
+
 from __future__ import annotations
 
 import json
@@ -68,33 +69,48 @@ def is_event_driven(resolved: dict[str, Any]) -> bool:
 
 
 #: What a resume of a real asynchronous run is told: it cannot continue, and what can be done instead.
-RESUME_ASYNC = ("a real asynchronous run cannot be resumed (its in-flight jobs lived on the workers): start a "
-                "new run folder, or replay the run in the simulator with tailtamer run CONFIG --replay RUN_DIR")
+RESUME_ASYNC = (
+    "a real asynchronous run cannot be resumed (its in-flight jobs lived on the workers): start a "
+    "new run folder, or replay the run in the simulator with tailtamer run CONFIG --replay RUN_DIR"
+)
 
 
-def check_real(resolved: dict[str, Any], world: int, time_scale: float = TIME_SCALE,
-               backend: str = "gloo") -> None:
+def check_real(resolved: dict[str, Any], world: int, time_scale: float = TIME_SCALE, backend: str = "gloo") -> None:
     """One-line errors, before any process starts: a supported scheme, N = n + 1 processes, gloo, a
     positive time scale."""
     name, n = resolved["algorithm"]["name"], resolved["topology"]["n"]
     cls = ALGORITHMS.get(name)
     if not (isinstance(cls, type) and issubclass(cls, SUPPORTED)):
-        raise ValidationError(f"'{name}' cannot run asynchronously on real processes yet: supported are "
-                              f"{', '.join(supported_names())}; run it in the simulator (tailtamer run)")
+        raise ValidationError(
+            f"'{name}' cannot run asynchronously on real processes yet: supported are "
+            f"{', '.join(supported_names())}; run it in the simulator (tailtamer run)"
+        )
     if world != n + 1:
-        raise ConfigError(f"an asynchronous run on {world} processes is a server and {world - 1} workers, "
-                          f"but [topology] n = {n}: use --nproc {n + 1} (or --set topology.n={max(world - 1, 1)})")
+        raise ConfigError(
+            f"an asynchronous run on {world} processes is a server and {world - 1} workers, "
+            f"but [topology] n = {n}: use --nproc {n + 1} (or --set topology.n={max(world - 1, 1)})"
+        )
     if resolved["run"]["device"] != "cpu":
-        raise ConfigError(f"real asynchronous runs compute on the CPU ([run] device = 'cpu'), not "
-                          f"{resolved['run']['device']!r}")
+        raise ConfigError(
+            f"real asynchronous runs compute on the CPU ([run] device = 'cpu'), not {resolved['run']['device']!r}"
+        )
     if backend != "gloo":
-        raise ConfigError(f"real asynchronous runs use gloo (point-to-point messages between CPU processes), "
-                          f"not {backend}")
+        raise ConfigError(
+            f"real asynchronous runs use gloo (point-to-point messages between CPU processes), not {backend}"
+        )
     check_positive("--time-scale (seconds per timing unit)", time_scale)
 
 
-def run_async_rank(c: Components, out: str | Path, rank: int, world: int, time_scale: float,
-                   timeout: float, plot: bool = True, progress: bool = False) -> dict[str, Any] | None:
+def run_async_rank(
+    c: Components,
+    out: str | Path,
+    rank: int,
+    world: int,
+    time_scale: float,
+    timeout: float,
+    plot: bool = True,
+    progress: bool = False,
+) -> dict[str, Any] | None:
     """The body of one rank of a real asynchronous run (``c``: this process's components); returns the summary
     on the server (rank 0)."""
     fault = from_env()
@@ -103,13 +119,19 @@ def run_async_rank(c: Components, out: str | Path, rank: int, world: int, time_s
         return None
     out = Path(out)
     p = Prepared(c.config, c, out, Start("fresh"), run_info(c))
-    info = {"distributed": {"world_size": world, "backend": "gloo", "mode": "asynchronous", "workers": world - 1,
-                            "time_scale": time_scale}}
+    info = {
+        "distributed": {
+            "world_size": world,
+            "backend": "gloo",
+            "mode": "asynchronous",
+            "workers": world - 1,
+            "time_scale": time_scale,
+        }
+    }
     callbacks: list[Any] = run_callbacks(p, plot=plot, progress=progress, info=info)
     if fault is not None:
         callbacks.append(fault)
-    loop = make_async_loop(c, callbacks, ServerLoop, log=SealedArrivalLog(out), time_scale=time_scale,
-                           timeout=timeout)
+    loop = make_async_loop(c, callbacks, ServerLoop, log=SealedArrivalLog(out), time_scale=time_scale, timeout=timeout)
     loop.run()
     record_real(out, loop)
     return read_summary(out)
@@ -123,16 +145,38 @@ def record_real(out: Path, loop: ServerLoop) -> None:
     atomic_write_json(path, data)
 
 
-def _rank_main(rank: int, world: int, resolved: dict[str, Any], out: str, time_scale: float, timeout: float,
-               plot: bool, progress: bool) -> dict[str, Any] | None:
-    c = build_components(resolved, resolved=True, check=False)    # checked once, before the ranks started
+def _rank_main(
+    rank: int,
+    world: int,
+    resolved: dict[str, Any],
+    out: str,
+    time_scale: float,
+    timeout: float,
+    plot: bool,
+    progress: bool,
+) -> dict[str, Any] | None:
+    c = build_components(resolved, resolved=True, check=False)  # checked once, before the ranks started
     return run_async_rank(c, out, rank, world, time_scale, timeout, plot=plot, progress=progress and rank == 0)
 
 
-def launch_async(p: Prepared, nproc: int, timeout: float = DEFAULT_TIMEOUT, plot: bool = True,
-                 progress: bool = False, threads: int = 1, time_scale: float = TIME_SCALE) -> dict[str, Any]:
+def launch_async(
+    p: Prepared,
+    nproc: int,
+    timeout: float = DEFAULT_TIMEOUT,
+    plot: bool = True,
+    progress: bool = False,
+    threads: int = 1,
+    time_scale: float = TIME_SCALE,
+) -> dict[str, Any]:
     """Run the prepared asynchronous run (checked by :func:`check_real`, its folder prepared fresh) as a server
     and ``nproc − 1`` workers; returns the summary."""
-    results = spawn(_rank_main, nproc, (p.resolved, str(p.out), time_scale, timeout, plot, progress),
-                    timeout=timeout, backend="gloo", threads=threads, expendable=range(1, nproc))
+    results = spawn(
+        _rank_main,
+        nproc,
+        (p.resolved, str(p.out), time_scale, timeout, plot, progress),
+        timeout=timeout,
+        backend="gloo",
+        threads=threads,
+        expendable=range(1, nproc),
+    )
     return results[0]

@@ -24,6 +24,7 @@ event table, metrics, callbacks and run folder are the simulator's. What differs
   connection of the process, not only the silent worker's, so the listeners wait without one;
 * at the end every live worker gets STOP.
 """
+
 from __future__ import annotations
 
 import math
@@ -38,8 +39,8 @@ import torch
 import torch.distributed as dist
 
 from ...algorithms.base import State
-from ...engine.events.table import BUSY
 from ...engine.events.replay import Event, OrderedAsyncLoop
+from ...engine.events.table import BUSY
 from ...errors import NonFiniteError
 from ...rundir.arrivals import SealedArrivalLog
 from .messages import ABORTED, CANCEL, HEARTBEAT, NONFINITE, START, STOP, UP, order, short
@@ -61,8 +62,8 @@ class ServerLoop(OrderedAsyncLoop):
         self._inbox: queue.Queue = queue.Queue()
         self._owed: list[queue.Queue] = [queue.Queue() for _ in range(self.n)]
         self._threads: list[threading.Thread] = []
-        self._deadline = [math.inf] * self.n    # when each worker's latest job is overdue (perf_counter)
-        self._sent = [-math.inf] * self.n       # when each worker was last sent a message (perf_counter)
+        self._deadline = [math.inf] * self.n  # when each worker's latest job is overdue (perf_counter)
+        self._sent = [-math.inf] * self.n  # when each worker was last sent a message (perf_counter)
         self.beat = self.timeout / 3
         self._t0 = 0.0
         self._dim = 0
@@ -88,8 +89,9 @@ class ServerLoop(OrderedAsyncLoop):
             self._sent[worker] = time.perf_counter()
             return True
         except RuntimeError as err:
-            self._inbox.put(("lost", worker, (f"rank {worker + 1} died or is unreachable: sending failed "
-                                             f"[{short(err)}]")))
+            self._inbox.put(
+                ("lost", worker, (f"rank {worker + 1} died or is unreachable: sending failed [{short(err)}]"))
+            )
             return False
 
     def _start(self, s: State, worker: int) -> None:
@@ -105,8 +107,12 @@ class ServerLoop(OrderedAsyncLoop):
         """As the engine's, and the console hears of it as it happens (not only the arrival log)."""
         s = super()._lose(s, ev, k)
         left = self.n - sum(self.lost)
-        print(f"tailtamer launch: worker {ev.worker} (rank {ev.worker + 1}) lost at update {self.events.updates}: "
-              f"{ev.reason}; going on with {left} of {self.n} workers", file=sys.stderr, flush=True)
+        print(
+            f"tailtamer launch: worker {ev.worker} (rank {ev.worker + 1}) lost at update {self.events.updates}: "
+            f"{ev.reason}; going on with {left} of {self.n} workers",
+            file=sys.stderr,
+            flush=True,
+        )
         return s
 
     def _cancelled(self, worker: int) -> None:
@@ -120,7 +126,7 @@ class ServerLoop(OrderedAsyncLoop):
             if self.lost[i] or e.status[i] == BUSY:
                 continue
             if time.perf_counter() - self._sent[i] >= self.beat and not self._send(i, order(HEARTBEAT, self._dim)):
-                continue                                   # it is gone: the loss is on the inbox
+                continue  # it is gone: the loss is on the inbox
             due = min(due, self._sent[i] + self.beat)
         return due
 
@@ -144,10 +150,9 @@ class ServerLoop(OrderedAsyncLoop):
                 kind, worker, payload = self._inbox.get(timeout=wait)
             except queue.Empty:
                 if time.perf_counter() < due:
-                    continue                               # time to send heartbeats
+                    continue  # time to send heartbeats
                 kind, worker = "lost", late
-                payload = (f"rank {worker + 1} stalled: no reply within {self.timeout:g} s after its job's "
-                           f"duration")
+                payload = f"rank {worker + 1} stalled: no reply within {self.timeout:g} s after its job's duration"
             now = max(self._now(), e.clock)
             if kind == "lost":
                 if self.lost[worker]:
@@ -155,12 +160,12 @@ class ServerLoop(OrderedAsyncLoop):
                 return Event("lost", worker, now, reason=payload)
             job, status = int(payload[0]), int(payload[1])
             if e.jobs[worker] - 1 == job:
-                self._deadline[worker] = math.inf          # the latest job answered
+                self._deadline[worker] = math.inf  # the latest job answered
             if self.lost[worker] or status == ABORTED or e.status[worker] != BUSY or e.jobs[worker] - 1 != job:
-                continue                                   # a cancelled or aborted job's reply
+                continue  # a cancelled or aborted job's reply
             if self.time_limit > 0 and now > self.time_limit:
                 return None
-            if status == NONFINITE:                        # where the simulator's oracle raises
+            if status == NONFINITE:  # where the simulator's oracle raises
                 raise NonFiniteError(job, worker, "gradient")
             result = payload[UP:].reshape(1, -1).to(self.dtype)
             return Event("arrival", worker, now, job, e.version[worker], result)
@@ -170,18 +175,19 @@ class ServerLoop(OrderedAsyncLoop):
         if state is not None:
             raise NotImplementedError("a real asynchronous run cannot be resumed")
         self._dim = self.problem.dim
-        self._threads = [threading.Thread(target=self._listen, args=(i,), daemon=True, name=f"listen-{i}")
-                         for i in range(self.n)]
+        self._threads = [
+            threading.Thread(target=self._listen, args=(i,), daemon=True, name=f"listen-{i}") for i in range(self.n)
+        ]
         for t in self._threads:
             t.start()
-        dist.barrier()                  # every worker is ready (Worker.run): the clock starts now, not before
+        dist.barrier()  # every worker is ready (Worker.run): the clock starts now, not before
         self._t0 = time.perf_counter()
         try:
             state = super().run(None, 0)
         finally:
             self._finish()
         if isinstance(self.log, SealedArrivalLog):
-            self.log.seal()        # only a finished run's log is complete
+            self.log.seal()  # only a finished run's log is complete
         return state
 
     def _finish(self) -> None:
@@ -193,5 +199,5 @@ class ServerLoop(OrderedAsyncLoop):
             q.put(None)
         deadline = time.monotonic() + self.timeout
         for i, t in enumerate(self._threads):
-            if not self.lost[i]:              # a stalled worker's listener waits on: the process exit ends it
+            if not self.lost[i]:  # a stalled worker's listener waits on: the process exit ends it
                 t.join(timeout=max(deadline - time.monotonic(), 0.0))

@@ -13,6 +13,7 @@ keeps it off the inbox (so it never aborts a job). If the server dies (its conne
 once) or sends nothing, heartbeats included, for ``timeout`` seconds beyond the job in hand (it stalled),
 the worker stops with a :class:`~tailtamer.comm.health.CommError` naming the server (rank 0).
 """
+
 from __future__ import annotations
 
 import queue
@@ -50,8 +51,7 @@ class Worker:
         self.finished = 0
 
     def _fail(self, why: str) -> CommError:
-        return CommError(f"worker {self.worker} (rank {self.rank}): the server (rank 0) {why}", self.rank, [0],
-                         "async")
+        return CommError(f"worker {self.worker} (rank {self.rank}): the server (rank 0) {why}", self.rank, [0], "async")
 
     def _listen(self) -> None:
         budget = self.timeout
@@ -60,11 +60,12 @@ class Worker:
             try:
                 dist.irecv(buf, src=0).wait(timedelta(seconds=budget))
             except RuntimeError as err:
-                self.inbox.put(self._fail(f"died, stalled or is unreachable: no message within {budget:.3g} s "
-                                          f"[{short(err)}]"))
+                self.inbox.put(
+                    self._fail(f"died, stalled or is unreachable: no message within {budget:.3g} s [{short(err)}]")
+                )
                 return
             kind = int(buf[0])
-            if kind == HEARTBEAT:              # the server lives; the worker waits on (nothing to obey)
+            if kind == HEARTBEAT:  # the server lives; the worker waits on (nothing to obey)
                 budget = self.timeout
                 continue
             self.inbox.put(buf)
@@ -90,7 +91,7 @@ class Worker:
 
     def run(self) -> int:
         """Serve jobs until STOP; returns the number of jobs finished."""
-        dist.barrier()                  # ready: the server starts its clock once every worker is (ServerLoop.run)
+        dist.barrier()  # ready: the server starts its clock once every worker is (ServerLoop.run)
         threading.Thread(target=self._listen, daemon=True, name="listen").start()
         msg = self._take(None)
         while True:
@@ -110,10 +111,10 @@ class Worker:
         oracle = job_oracle(self.c.problem, self.c.noise, self.seed, self.worker, job, self.check)
         try:
             result, status = self.algorithm.compute(x, oracle), RESULT
-        except NonFiniteError:                             # the server stops the run if this job arrives
+        except NonFiniteError:  # the server stops the run if this job arrives
             result, status = None, NONFINITE
         nxt = self._take(duration * self.time_scale - (time.perf_counter() - t0))
-        if nxt is not None:                                # superseded, cancelled or stopped meanwhile
+        if nxt is not None:  # superseded, cancelled or stopped meanwhile
             self._send(reply(job, ABORTED, self.dim))
             return nxt
         self._send(reply(job, status, self.dim, result))

@@ -18,11 +18,11 @@ callbacks is the scheme's state plus the event table as ``engine.*`` tensors (in
 they read, counters), so a checkpoint resumes bitwise identically. Evaluations add the simulated time,
 arrivals, dropped and cancelled jobs, delays and utilization to the problem's metrics.
 """
+
 from __future__ import annotations
 
 import math
 import time
-from typing import Any
 from collections.abc import Iterable
 
 import torch
@@ -34,10 +34,10 @@ from ...errors import ValidationError
 from ...noise.base import NoiseModel
 from ...problems.base import Problem
 from ...timing import TimingModel
-from .table import BUSY, IDLE, PENDING, PREFIX, EventTable
-from .oracle import job_oracle
 from ..callbacks import Callback
 from ..oracle import check_finite
+from .oracle import job_oracle
+from .table import BUSY, IDLE, PENDING, PREFIX, EventTable
 
 READS = PREFIX + "reads"
 
@@ -77,10 +77,23 @@ class AsyncLoop:
     one message per model download (a job start) and per upload (an arrival).
     """
 
-    def __init__(self, problem: Problem, algorithm: AsyncScheme, n: int, timing: TimingModel, *,
-                 noise: NoiseModel | None = None, seed: int = 0, steps: int = 1000, eval_every: int = 100,
-                 time_limit: float = 0.0, dtype: torch.dtype = torch.float64, device: str | torch.device = "cpu",
-                 callbacks: Iterable[Callback] = (), check_finite: bool = True):
+    def __init__(
+        self,
+        problem: Problem,
+        algorithm: AsyncScheme,
+        n: int,
+        timing: TimingModel,
+        *,
+        noise: NoiseModel | None = None,
+        seed: int = 0,
+        steps: int = 1000,
+        eval_every: int = 100,
+        time_limit: float = 0.0,
+        dtype: torch.dtype = torch.float64,
+        device: str | torch.device = "cpu",
+        callbacks: Iterable[Callback] = (),
+        check_finite: bool = True,
+    ):
         if not isinstance(algorithm, AsyncScheme):
             raise ValidationError(f"the event engine runs asynchronous methods; {type(algorithm).__name__} is not one")
         if timing.n != n:
@@ -107,7 +120,7 @@ class AsyncLoop:
         self.events = EventTable(self.n)
         self.reads = torch.zeros(self.n, x0.shape[1], dtype=self.dtype, device=self.device)
         for i in self.algorithm.initial_workers(self.n):
-            self.events.status[i] = PENDING      # run() starts them (and counts their downloads) at time 0
+            self.events.status[i] = PENDING  # run() starts them (and counts their downloads) at time 0
         return self.full_state(s)
 
     def full_state(self, s: State) -> State:
@@ -146,25 +159,27 @@ class AsyncLoop:
         worker, version, job = self.events.pop()
         return self._deliver(s, worker, version, job)
 
-    def _deliver(self, s: State, worker: int, version: int, job: int,
-                 result: torch.Tensor | None = None) -> tuple[State, bool]:
+    def _deliver(
+        self, s: State, worker: int, version: int, job: int, result: torch.Tensor | None = None
+    ) -> tuple[State, bool]:
         """Hand worker ``worker``'s finished job to the scheme (``result``: what it sent; None: computed here
         by the job's oracle), apply cancels and restarts; returns (state, updated)."""
         e = self.events
         delay = e.updates - version
         e.record_delay(delay)
-        x_read = self.reads[worker:worker + 1]
+        x_read = self.reads[worker : worker + 1]
         if result is None:
             oracle = job_oracle(self.problem, self.noise, self.seed, worker, job, self.check)
             result = self.algorithm.compute(x_read, oracle)
         self.comm.stats.add(1, result[0].numel() * result.element_size(), "mean")
-        out: Outcome = self.algorithm.arrive(s, Arrival(worker, version, delay, job, e.clock, result, x_read),
-                                             self._view())
+        out: Outcome = self.algorithm.arrive(
+            s, Arrival(worker, version, delay, job, e.clock, result, x_read), self._view()
+        )
         if out.dropped:
             e.dropped += 1
         for j in out.cancel:
             e.cancel(j)
-        for j in ([worker] if out.restart is None else out.restart):
+        for j in [worker] if out.restart is None else out.restart:
             if e.status[j] == BUSY:
                 raise RuntimeError(f"{self.algorithm.name}: restart of worker {j}, which is busy (cancel it first)")
             e.status[j] = PENDING
@@ -240,4 +255,3 @@ class AsyncLoop:
         for cb in self.callbacks:
             cb.on_end(self, full)
         return full
-

@@ -1,4 +1,5 @@
 """The gradient oracle of one worker job: the lockstep oracle of node ``worker`` at step ``job``."""
+
 from __future__ import annotations
 
 import torch
@@ -8,8 +9,9 @@ from ...problems.base import Problem
 from ..oracle import GradientOracle
 
 
-def job_oracle(problem: Problem, noise: NoiseModel | None, seed: int, worker: int, job: int,
-              check: bool = True) -> GradientOracle:
+def job_oracle(
+    problem: Problem, noise: NoiseModel | None, seed: int, worker: int, job: int, check: bool = True
+) -> GradientOracle:
     """``grad(x)`` for worker ``worker``'s job ``job``: the k-th call draws call k.
 
     It is the lockstep :class:`~tailtamer.engine.oracle.GradientOracle` of node ``worker`` begun at step ``job``,

@@ -31,6 +31,7 @@ updates when its job read the model, ``delay`` = updates since. Replaying the lo
 same order, and every gradient is recomputed by the job's counter-based oracle, so the replayed iterates are
 the real run's.
 """  # noqa: E501 - the JSON line above is one event, not wrapped
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,8 +41,8 @@ import torch
 
 from ...algorithms.base import State
 from ...errors import ValidationError
-from .table import BUSY, IDLE, PENDING, PREFIX
 from .loop import AsyncLoop, ServerView
+from .table import BUSY, IDLE, PENDING, PREFIX
 
 #: The arrival log's file name in a run folder (read and written by :mod:`tailtamer.rundir.arrivals`).
 ARRIVALS = "arrivals.jsonl"
@@ -69,20 +70,21 @@ class Event:
     version: int = -1
     result: torch.Tensor | None = None
     reason: str = ""
-    replaced: list[int] | None = None      # a replayed loss: the workers the log says replaced it (None: unknown)
+    replaced: list[int] | None = None  # a replayed loss: the workers the log says replaced it (None: unknown)
 
 
 class OrderedAsyncLoop(AsyncLoop):
     """The event engine with the next event handed in by :meth:`_event` (see the module docstring).
 
-    ``log``: an :class:`EventSink` (the run folder's :class:`~tailtamer.rundir.arrivals.ArrivalLog`) that records every event (the real server's), or None.
+    ``log``: an :class:`EventSink` (the run folder's :class:`~tailtamer.rundir.arrivals.ArrivalLog`) that records
+    every event (the real server's), or None.
     """
 
     def __init__(self, *args: Any, log: EventSink | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.log = log
         self.lost = [False] * self.n
-        self.cursor = 0            # events handled so far
+        self.cursor = 0  # events handled so far
 
     # ---- what subclasses provide ----------------------------------------------------------------
     def _event(self, s: State) -> Event | None:
@@ -120,8 +122,10 @@ class OrderedAsyncLoop(AsyncLoop):
         e = self.events
         self._flush(s)
         if not e.busy():
-            raise RuntimeError(f"{self.algorithm.name}: no job in flight at update {e.updates} "
-                               f"({sum(self.lost)} of {self.n} workers lost)")
+            raise RuntimeError(
+                f"{self.algorithm.name}: no job in flight at update {e.updates} "
+                f"({sum(self.lost)} of {self.n} workers lost)"
+            )
         ev = self._event(s)
         if ev is None:
             return None
@@ -133,9 +137,19 @@ class OrderedAsyncLoop(AsyncLoop):
         worker, version, job = e.take(ev.worker, ev.time)
         dropped = e.dropped
         s, updated = self._deliver(s, worker, version, job, ev.result)
-        self._write({"event": "arrival", "k": k, "worker": worker, "job": job, "version": version,
-                     "delay": e.updates - version - int(updated), "time": ev.time, "updated": updated,
-                     "dropped": e.dropped > dropped})
+        self._write(
+            {
+                "event": "arrival",
+                "k": k,
+                "worker": worker,
+                "job": job,
+                "version": version,
+                "delay": e.updates - version - int(updated),
+                "time": ev.time,
+                "updated": updated,
+                "dropped": e.dropped > dropped,
+            }
+        )
         for j in sorted(before):
             if e.status[j] == IDLE:
                 self._cancelled(j)
@@ -156,15 +170,26 @@ class OrderedAsyncLoop(AsyncLoop):
             s, started = self.algorithm.replace_lost(s, worker, self._view())
             for j in started:
                 if e.status[j] != IDLE or self.lost[j]:
-                    raise RuntimeError(f"{self.algorithm.name}: worker {j} replaces lost worker {worker}, but it "
-                                       f"is {'lost' if self.lost[j] else 'busy'}")
+                    raise RuntimeError(
+                        f"{self.algorithm.name}: worker {j} replaces lost worker {worker}, but it "
+                        f"is {'lost' if self.lost[j] else 'busy'}"
+                    )
                 e.status[j] = PENDING
         if ev.replaced is not None and list(ev.replaced) != started:
-            raise ValidationError(f"{ARRIVALS} line {k + 1}: worker {worker} is lost and the log starts "
-                                  f"{list(ev.replaced)} in its place, but this replay starts {started}: the config "
-                                  f"or the algorithm's decisions differ from the real run's")
-        row = {"event": "lost", "k": k, "worker": worker, "rank": worker + 1, "time": ev.time, "updates": e.updates,
-               "reason": ev.reason}
+            raise ValidationError(
+                f"{ARRIVALS} line {k + 1}: worker {worker} is lost and the log starts "
+                f"{list(ev.replaced)} in its place, but this replay starts {started}: the config "
+                f"or the algorithm's decisions differ from the real run's"
+            )
+        row = {
+            "event": "lost",
+            "k": k,
+            "worker": worker,
+            "rank": worker + 1,
+            "time": ev.time,
+            "updates": e.updates,
+            "reason": ev.reason,
+        }
         self._write({**row, "replaced_by": started} if started else row)
         return s
 
@@ -181,12 +206,13 @@ class OrderedAsyncLoop(AsyncLoop):
 
 
 class ReplayLoop(OrderedAsyncLoop):
-    """Replays a real run's arrival log (``rows`` from :func:`tailtamer.rundir.arrivals.read_arrivals`) in the simulator."""
+    """Replays a real run's arrival log (``rows`` from :func:`tailtamer.rundir.arrivals.read_log`) in the
+    simulator."""
 
     def __init__(self, *args: Any, rows: list[dict[str, Any]], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.rows = rows
-        self.time_limit = 0.0        # the log says where the real run stopped
+        self.time_limit = 0.0  # the log says where the real run stopped
 
     def _event(self, s: State) -> Event | None:
         if self.cursor >= len(self.rows):
@@ -201,15 +227,17 @@ class ReplayLoop(OrderedAsyncLoop):
         if kind == "lost":
             replaced = row.get("replaced_by", [])
             if not isinstance(replaced, list) or not all(isinstance(j, int) for j in replaced):
-                raise ValidationError(f"{ARRIVALS} line {k + 1}: replaced_by must be a list of workers, got "
-                                      f"{replaced!r}")
+                raise ValidationError(
+                    f"{ARRIVALS} line {k + 1}: replaced_by must be a list of workers, got {replaced!r}"
+                )
             return Event("lost", w, t, reason=str(row.get("reason", "")), replaced=replaced)
         e = self.events
         job, version = int(row["job"]), int(row["version"])
         if e.status[w] != BUSY or e.jobs[w] - 1 != job or e.version[w] != version:
-            now = (f"job {e.jobs[w] - 1} read at version {e.version[w]}" if e.status[w] == BUSY
-                   else "no job in flight")
-            raise ValidationError(f"{ARRIVALS} line {k + 1}: worker {w}'s job {job} (read at version {version}) "
-                                  f"arrives, but this replay has {now} for it: the config or the algorithm's "
-                                  f"decisions differ from the real run's")
+            now = f"job {e.jobs[w] - 1} read at version {e.version[w]}" if e.status[w] == BUSY else "no job in flight"
+            raise ValidationError(
+                f"{ARRIVALS} line {k + 1}: worker {w}'s job {job} (read at version {version}) "
+                f"arrives, but this replay has {now} for it: the config or the algorithm's "
+                f"decisions differ from the real run's"
+            )
         return Event("arrival", w, t, job, version)

@@ -8,6 +8,7 @@ turn the table into checkpointable tensors and back; the heap is rebuilt from th
 pop order is the total order ``(finish, worker)``, a resumed run pops exactly what the uninterrupted run
 would have popped.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -28,9 +29,9 @@ class EventTable:
         self.start = [0.0] * n
         self.finish = [math.inf] * n
         self.version = [0] * n
-        self.jobs = [0] * n            # jobs started so far (the current job's index is jobs − 1)
-        self.busy_time = [0.0] * n     # seconds spent computing, cancelled work included
-        self.done = [0] * n            # jobs that arrived
+        self.jobs = [0] * n  # jobs started so far (the current job's index is jobs − 1)
+        self.busy_time = [0.0] * n  # seconds spent computing, cancelled work included
+        self.done = [0] * n  # jobs that arrived
         self.clock = 0.0
         self.updates = 0
         self.arrivals = 0
@@ -38,7 +39,7 @@ class EventTable:
         self.cancelled = 0
         self.delay_sum = 0
         self.delay_max = 0
-        self.hist: list[int] = []      # hist[δ] = arrivals with delay δ
+        self.hist: list[int] = []  # hist[δ] = arrivals with delay δ
         self._heap: list[tuple[float, int, int]] = []
 
     # ---- jobs -----------------------------------------------------------------------------------
@@ -130,25 +131,33 @@ class EventTable:
 
     def metrics(self) -> dict[str, float]:
         util = self.utilization()
-        return {"time": self.clock, "arrivals": self.arrivals, "dropped": self.dropped,
-                "cancelled": self.cancelled, "mean_delay": self.delay_sum / max(self.arrivals, 1),
-                "max_delay": self.delay_max, "utilization": sum(util) / self.n}
+        return {
+            "time": self.clock,
+            "arrivals": self.arrivals,
+            "dropped": self.dropped,
+            "cancelled": self.cancelled,
+            "mean_delay": self.delay_sum / max(self.arrivals, 1),
+            "max_delay": self.delay_max,
+            "utilization": sum(util) / self.n,
+        }
 
     # ---- checkpoints ----------------------------------------------------------------------------
     def tensors(self) -> dict[str, torch.Tensor]:
         """The table as tensors (keys prefixed ``engine.``) for a checkpoint."""
         i64, f64 = torch.int64, torch.float64
         ints = [self.updates, self.arrivals, self.dropped, self.cancelled, self.delay_sum, self.delay_max]
-        return {PREFIX + "status": torch.tensor(self.status, dtype=i64),
-                PREFIX + "start": torch.tensor(self.start, dtype=f64),
-                PREFIX + "finish": torch.tensor(self.finish, dtype=f64),
-                PREFIX + "version": torch.tensor(self.version, dtype=i64),
-                PREFIX + "jobs": torch.tensor(self.jobs, dtype=i64),
-                PREFIX + "busy_time": torch.tensor(self.busy_time, dtype=f64),
-                PREFIX + "done": torch.tensor(self.done, dtype=i64),
-                PREFIX + "clock": torch.tensor([self.clock], dtype=f64),
-                PREFIX + "counters": torch.tensor(ints, dtype=i64),
-                PREFIX + "hist": torch.tensor(self.hist or [0], dtype=i64)}
+        return {
+            PREFIX + "status": torch.tensor(self.status, dtype=i64),
+            PREFIX + "start": torch.tensor(self.start, dtype=f64),
+            PREFIX + "finish": torch.tensor(self.finish, dtype=f64),
+            PREFIX + "version": torch.tensor(self.version, dtype=i64),
+            PREFIX + "jobs": torch.tensor(self.jobs, dtype=i64),
+            PREFIX + "busy_time": torch.tensor(self.busy_time, dtype=f64),
+            PREFIX + "done": torch.tensor(self.done, dtype=i64),
+            PREFIX + "clock": torch.tensor([self.clock], dtype=f64),
+            PREFIX + "counters": torch.tensor(ints, dtype=i64),
+            PREFIX + "hist": torch.tensor(self.hist or [0], dtype=i64),
+        }
 
     @classmethod
     def load(cls, t: dict[str, torch.Tensor]) -> EventTable:
@@ -163,8 +172,9 @@ class EventTable:
         e.busy_time = [float(v) for v in t[PREFIX + "busy_time"].tolist()]
         e.done = [int(v) for v in t[PREFIX + "done"].tolist()]
         e.clock = float(t[PREFIX + "clock"][0])
-        (e.updates, e.arrivals, e.dropped, e.cancelled, e.delay_sum,
-         e.delay_max) = (int(v) for v in t[PREFIX + "counters"].tolist())
+        (e.updates, e.arrivals, e.dropped, e.cancelled, e.delay_sum, e.delay_max) = (
+            int(v) for v in t[PREFIX + "counters"].tolist()
+        )
         e.hist = [int(v) for v in t[PREFIX + "hist"].tolist()] if e.arrivals else []
         e._heap = [(e.finish[i], i, e.jobs[i] - 1) for i in range(n) if e.status[i] == BUSY]
         heapq.heapify(e._heap)

@@ -14,6 +14,7 @@ problem offers ``stacked_metrics`` (synthetic problems; else one ``metrics`` cal
 member's callbacks (its run folder's writer and checkpointer) see a :class:`MemberView` of the loop and, at a
 checkpoint, a compact copy of its own rows (:meth:`StackedLoop.member_state`).
 """
+
 from __future__ import annotations
 
 import time
@@ -35,7 +36,7 @@ class MemberView:
     """What a member's callbacks read of the loop (``RunWriter``, ``Checkpointer``): its own algorithm,
     metrics and step, the shared wall time split evenly, and a comm whose counters are one member's."""
 
-    def __init__(self, loop: "StackedLoop", r: int, algorithm: Algorithm):
+    def __init__(self, loop: StackedLoop, r: int, algorithm: Algorithm):
         self._loop, self.r, self.algorithm = loop, r, algorithm
         self.comm = _MemberComm(loop.comm)
         self.last_metrics: dict[str, float] = {}
@@ -92,11 +93,23 @@ class StackedLoop:
         on_diverged: ``(r, error, view)`` when member r diverges (its folder's diverged summary).
     """
 
-    def __init__(self, problem: Problem, algorithm: Algorithm, algorithms: Sequence[Algorithm], comm: StackedComm,
-                 seeds: Sequence[int], *, noise: NoiseModel | None = None, steps: int = 1000, eval_every: int = 100,
-                 dtype: torch.dtype = torch.float64, device: str | torch.device = "cpu",
-                 callbacks: Sequence[Sequence[Callback]] = (), check_finite: bool = True,
-                 on_diverged: Callable[[int, NonFiniteError, MemberView], None] | None = None):
+    def __init__(
+        self,
+        problem: Problem,
+        algorithm: Algorithm,
+        algorithms: Sequence[Algorithm],
+        comm: StackedComm,
+        seeds: Sequence[int],
+        *,
+        noise: NoiseModel | None = None,
+        steps: int = 1000,
+        eval_every: int = 100,
+        dtype: torch.dtype = torch.float64,
+        device: str | torch.device = "cpu",
+        callbacks: Sequence[Sequence[Callback]] = (),
+        check_finite: bool = True,
+        on_diverged: Callable[[int, NonFiniteError, MemberView], None] | None = None,
+    ):
         self.problem, self.algorithm, self.comm, self.noise = problem, algorithm, comm, noise
         self.members = comm.members
         if len(seeds) != self.members or len(algorithms) != self.members:
@@ -133,7 +146,7 @@ class StackedLoop:
         if v.dim() and v.shape[0] == self.comm.n_local:
             return v[self.rows(r)]
         if v.dim() and v.shape[0] == self.members:
-            return v[r:r + 1]
+            return v[r : r + 1]
         return None
 
     def member_state(self, state: State, r: int) -> State:
@@ -181,7 +194,7 @@ class StackedLoop:
     def _freeze(self, new: State, old: State) -> State:
         """Diverged members keep their rows of ``old`` (client rows and server rows alike); every other row
         comes from ``new``."""
-        masks = {self.comm.n_local: self._frozen, self.members: self._frozen[::self.n]}
+        masks = {self.comm.n_local: self._frozen, self.members: self._frozen[:: self.n]}
         out = {}
         for k, v in new.items():
             mask = masks.get(v.shape[0]) if v.dim() else None

@@ -3,6 +3,7 @@
 Member r of R owns rows ``r·n … r·n + n − 1``; every draw of those rows is the draw its standalone run makes
 (the same (seed, stream, node, step, call) counters, :class:`tailtamer.rng.RowSeeds`), all members in one call.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -59,12 +60,24 @@ class MemberRandomness:
     def bits(self, stream: str | int, d: int, call: int = 0, nodes: torch.Tensor | None = None) -> torch.Tensor:
         return rng.bits(self.seeds, stream, self._rows(nodes), self.step, d, call)
 
-    def uniform(self, stream: str | int, d: int, call: int = 0, nodes: torch.Tensor | None = None,
-                dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    def uniform(
+        self,
+        stream: str | int,
+        d: int,
+        call: int = 0,
+        nodes: torch.Tensor | None = None,
+        dtype: torch.dtype = torch.float64,
+    ) -> torch.Tensor:
         return rng.uniform(self.seeds, stream, self._rows(nodes), self.step, d, call, dtype)
 
-    def normal(self, stream: str | int, d: int, call: int = 0, nodes: torch.Tensor | None = None,
-               dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    def normal(
+        self,
+        stream: str | int,
+        d: int,
+        call: int = 0,
+        nodes: torch.Tensor | None = None,
+        dtype: torch.dtype = torch.float64,
+    ) -> torch.Tensor:
         return rng.normal(self.seeds, stream, self._rows(nodes), self.step, d, call, dtype)
 
     def uniform_per_id(self, stream: str | int, n: int, call: int = 0) -> torch.Tensor:
@@ -95,8 +108,14 @@ class StackedOracle:
     the member's node and ``"gradient"``, as its standalone oracle raises) instead of stopping the others.
     """
 
-    def __init__(self, problem: Problem, noise: NoiseModel | None, member_nodes: torch.Tensor,
-                 seeds: Sequence[int], check: bool = True):
+    def __init__(
+        self,
+        problem: Problem,
+        noise: NoiseModel | None,
+        member_nodes: torch.Tensor,
+        seeds: Sequence[int],
+        check: bool = True,
+    ):
         self.problem, self.noise, self.member_nodes = problem, noise, member_nodes
         self.seeds, self.check = [int(s) for s in seeds], check
         self.n = len(member_nodes)
@@ -114,8 +133,12 @@ class StackedOracle:
         #: the noise of all rows, drawn for several steps at once where a step's draw is small (a model that
         #: declares ``draws_from_row_keys``), else one step and one member at a time on the member's own copy
         self._ahead: NoiseAhead | MemberNoise | None = (
-            None if noise is None else NoiseAhead(noise, self.row_seeds, self.rows, self.row_seeds)
-            if row_keyed(noise) else MemberNoise(noise, self.seeds, member_nodes))
+            None
+            if noise is None
+            else NoiseAhead(noise, self.row_seeds, self.rows, self.row_seeds)
+            if row_keyed(noise)
+            else MemberNoise(noise, self.seeds, member_nodes)
+        )
 
     def begin(self, step: int) -> None:
         self.step, self.calls, self._rng = step, 0, None
@@ -135,8 +158,12 @@ class StackedOracle:
         elif self.by_row:
             g = self.problem.grad(x, self.rows, self.row_seeds, step, call)
         else:
-            g = torch.cat([self.problem.grad(x[r * n:(r + 1) * n], self.member_nodes, s, step, call)
-                           for r, s in enumerate(self.seeds)])
+            g = torch.cat(
+                [
+                    self.problem.grad(x[r * n : (r + 1) * n], self.member_nodes, s, step, call)
+                    for r, s in enumerate(self.seeds)
+                ]
+            )
         if self.noise is not None:
             xi = self._ahead.draw(step, call, g[0].numel(), g.dtype)
             g = g + xi.to(g.device).reshape(g.shape)
@@ -151,8 +178,9 @@ def deterministic_grad(problem: Problem) -> bool:
     return type(problem).grad is SyntheticProblem.grad
 
 
-def bad_members(z: torch.Tensor, live: Sequence[bool], n: int, step: int, what: str,
-                known: dict[int, NonFiniteError] | None = None) -> dict[int, NonFiniteError]:
+def bad_members(
+    z: torch.Tensor, live: Sequence[bool], n: int, step: int, what: str, known: dict[int, NonFiniteError] | None = None
+) -> dict[int, NonFiniteError]:
     """The live members (not yet in ``known``) with a non-finite row of ``z``, each with the error its
     standalone check raises (the first bad node of the member)."""
     if bool(torch.isfinite(z.sum())):
@@ -160,7 +188,7 @@ def bad_members(z: torch.Tensor, live: Sequence[bool], n: int, step: int, what: 
     out = {}
     for r, alive in enumerate(live):
         if alive and (known is None or r not in known):
-            row = first_bad_row(z[r * n:(r + 1) * n])
+            row = first_bad_row(z[r * n : (r + 1) * n])
             if row is not None:
                 out[r] = NonFiniteError(step, row, what)
     return out

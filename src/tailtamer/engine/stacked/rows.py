@@ -20,12 +20,13 @@ into one object of the same class:
 Anything else that differs (an int that drives a loop, a string, a flag) cannot be stacked:
 :class:`NotStackable` is raised and the caller runs those members one by one.
 """
+
 from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Any
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 
@@ -51,8 +52,7 @@ class RowExpander:
     :meth:`rows64` gives the same rows in float64 (each value exactly) and :meth:`cast` converts such rows to
     the run's dtype, for objects that compute on the rows before rounding (``stack_members``)."""
 
-    def __init__(self, members: int, n: int, trailing: int, dtype: torch.dtype,
-                 device: str | torch.device = "cpu"):
+    def __init__(self, members: int, n: int, trailing: int, dtype: torch.dtype, device: str | torch.device = "cpu"):
         self.members, self.n, self.trailing, self.dtype, self.device = members, n, trailing, dtype, device
         self.shape = (members * n,) + (1,) * trailing
 
@@ -69,7 +69,7 @@ class RowExpander:
         return rows if rows.dtype == self.dtype else rows.to(self.dtype)
 
     def __call__(self, values: Sequence[float]) -> torch.Tensor:
-        return self.cast(self.rows64(values))   # one rounding of each float, as torch.tensor(values, dtype)
+        return self.cast(self.rows64(values))  # one rounding of each float, as torch.tensor(values, dtype)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -86,7 +86,7 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if dataclasses.is_dataclass(a) and not isinstance(a, type):
-        return _same(vars(a), vars(b))     # value objects (a schedule): equal fields, the same object
+        return _same(vars(a), vars(b))  # value objects (a schedule): equal fields, the same object
     return False
 
 
@@ -110,8 +110,10 @@ def merge(values: Sequence[Any], expand: RowExpander) -> Any:
             return RowValues(values, expand)
         if hasattr(first, "__dict__") and not isinstance(first, type):
             return stack_objects(values, expand)
-    raise NotStackable(f"the members differ in a value that is not a float: {first!r} vs "
-                       f"{next(v for v in values if not _same(v, first))!r}")
+    raise NotStackable(
+        f"the members differ in a value that is not a float: {first!r} vs "
+        f"{next(v for v in values if not _same(v, first))!r}"
+    )
 
 
 def _frozen(o: Any) -> bool:

@@ -17,6 +17,7 @@ inside it (what ``--tune`` writes as ``tuned.json``), read by the study.
 This package is the registry of studies: :data:`STUDIES` by name, :func:`get`. It sits above the study
 platform (:mod:`tailtamer.experiments.study`, which never imports it); ``tailtamer study`` imports it.
 """
+
 from __future__ import annotations
 
 from ...errors import ConfigError
@@ -25,9 +26,17 @@ from ..study import Study
 from . import asynchronous_methods, compressed_sign_sde, decentralized_gpt, gt_nsgdm_heavy_tails, tailopt_local_updates
 
 #: Every declared study by name (``tailtamer study --list`` lists them in this order).
-STUDIES: dict[str, Study] = {s.name: s for module in (gt_nsgdm_heavy_tails, decentralized_gpt, asynchronous_methods,
-                                                      tailopt_local_updates, compressed_sign_sde)
-                             for s in module.STUDIES}
+STUDIES: dict[str, Study] = {
+    s.name: s
+    for module in (
+        gt_nsgdm_heavy_tails,
+        decentralized_gpt,
+        asynchronous_methods,
+        tailopt_local_updates,
+        compressed_sign_sde,
+    )
+    for s in module.STUDIES
+}
 
 
 def studies() -> dict[str, Study]:

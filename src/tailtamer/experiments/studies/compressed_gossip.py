@@ -7,6 +7,7 @@ the method runs on seeds 0, 1, 2. Reports final ``dist_to_opt`` mean ± std and 
 
 Run: ``python -m tailtamer.experiments.studies.compressed_gossip [--out runs/compressed-gossip]`` (a few minutes).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,10 +64,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             tuning = {g: run(config(comp, TUNE_SEED, g))[0] for g in GAMMAS}
             gamma = min(tuning, key=tuning.get)
         finals, nbytes = zip(*(run(config(comp, s, gamma)) for s in SEEDS))
-        results[label] = {"gamma": gamma, "tuning": tuning, "final": list(finals), "bytes_per_node_step": nbytes[0],
-                          "mean": statistics.mean(finals), "std": statistics.stdev(finals)}
-        print(f"| {label} | {gamma:g} | {results[label]['mean']:.4g} ± {results[label]['std']:.2g} | "
-              f"{nbytes[0]:g} |", flush=True)
+        results[label] = {
+            "gamma": gamma,
+            "tuning": tuning,
+            "final": list(finals),
+            "bytes_per_node_step": nbytes[0],
+            "mean": statistics.mean(finals),
+            "std": statistics.stdev(finals),
+        }
+        print(
+            f"| {label} | {gamma:g} | {results[label]['mean']:.4g} ± {results[label]['std']:.2g} | {nbytes[0]:g} |",
+            flush=True,
+        )
     Path(args.out).mkdir(parents=True, exist_ok=True)
     atomic_write_text(Path(args.out) / "results.json", json.dumps(results, indent=2))
     return results

@@ -17,6 +17,7 @@ Example:
     >>> [round(v, 9) for v in d[0].tolist()], sorted(st)     # the first Adam step is (nearly) the sign
     ([1.0, -1.0], ['m', 'v'])
 """
+
 from __future__ import annotations
 
 import torch
@@ -34,8 +35,9 @@ class Adam(Transform):
     buffers = ("m", "v")
     counted = True
 
-    def __init__(self, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, *, owner: str = "",
-                 prefix: str = ""):
+    def __init__(
+        self, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, *, owner: str = "", prefix: str = ""
+    ):
         c = Checks(owner or self.name, prefix)
         self.beta1, self.beta2, self.eps = c.beta("beta1", beta1), c.beta("beta2", beta2), c.positive("eps", eps)
 
@@ -48,8 +50,16 @@ class Adam(Transform):
 class AdamW(Adam):
     """AdamW (Adam with decoupled weight decay, torch.optim.AdamW): the Adam direction plus weight_decay·x"""
 
-    def __init__(self, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.01, *,
-                 owner: str = "", prefix: str = ""):
+    def __init__(
+        self,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+        *,
+        owner: str = "",
+        prefix: str = "",
+    ):
         super().__init__(beta1, beta2, eps, owner=owner, prefix=prefix)
         self.weight_decay = Checks(owner or self.name, prefix).nonneg("weight_decay", weight_decay)
 
@@ -100,8 +110,16 @@ class OuterAdam(Adam):
     (bias-corrected, ``v₀ = 0``, ε after the correction).
     """
 
-    def __init__(self, beta1: float = 0.9, beta2: float = 0.99, eps: float = 1e-3, form: str = "fedopt", *,
-                 owner: str = "", prefix: str = ""):
+    def __init__(
+        self,
+        beta1: float = 0.9,
+        beta2: float = 0.99,
+        eps: float = 1e-3,
+        form: str = "fedopt",
+        *,
+        owner: str = "",
+        prefix: str = "",
+    ):
         super().__init__(beta1, beta2, eps, owner=owner, prefix=prefix)
         c = Checks(owner or self.name, prefix)
         self.form = check_choice(c.key("form"), form, OUTER_ADAM_FORMS, c.owner)
@@ -109,7 +127,7 @@ class OuterAdam(Adam):
     def init(self, like: torch.Tensor) -> dict[str, torch.Tensor]:
         state = super().init(like)
         if self.form == "fedopt":
-            state["v"] = torch.zeros_like(like) + self.eps ** 2     # v₋₁ = τ² (τ may be per-member rows)
+            state["v"] = torch.zeros_like(like) + self.eps**2  # v₋₁ = τ² (τ may be per-member rows)
         return state
 
     def update(self, g, state, *, t=0, k=1, x=None):

@@ -1,4 +1,5 @@
 """Construction-time checks of transform hyperparameters, naming each key as the config writes it."""
+
 from __future__ import annotations
 
 from ...errors import ValidationError

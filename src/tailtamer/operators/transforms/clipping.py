@@ -9,6 +9,7 @@ Example:
     >>> T.update(torch.tensor([[3.0, -0.1, 0.0]]), T.init(torch.zeros(1, 3)))[0].tolist()
     [[1.0, -0.5, 0.0]]
 """
+
 from __future__ import annotations
 
 from typing import ClassVar
@@ -55,13 +56,22 @@ class BiClip(Transform):
     (t: the step or round; see :func:`tailtamer.operators.biclip_thresholds`).
     """
 
-    def __init__(self, u: float = 1.0, d: float = 0.01, u_growth: float = 0.0, d_decay: float = 0.0, *,
-                 owner: str = "", prefix: str = ""):
+    def __init__(
+        self,
+        u: float = 1.0,
+        d: float = 0.01,
+        u_growth: float = 0.0,
+        d_decay: float = 0.0,
+        *,
+        owner: str = "",
+        prefix: str = "",
+    ):
         c = Checks(owner or self.name, prefix)
         self.u, self.d = c.positive("u", u), c.nonneg("d", d)
         self.u_growth, self.d_decay = c.nonneg("u_growth", u_growth), c.nonneg("d_decay", d_decay)
-        c.require(self.d <= self.u, f"{c.key('d')} must be ≤ {c.key('u')} (0 ≤ d ≤ u), "
-                                    f"got d = {self.d:g} > u = {self.u:g}")
+        c.require(
+            self.d <= self.u, f"{c.key('d')} must be ≤ {c.key('u')} (0 ≤ d ≤ u), got d = {self.d:g} > u = {self.u:g}"
+        )
 
     def thresholds(self, t: int) -> tuple[float, float]:
         """``(u_t, d_t)`` at step or round t."""

@@ -11,6 +11,7 @@ Example:
     >>> d, st = T.update(g, st); d.item(), st["m"].item()
     (1.5, 1.0)
 """
+
 from __future__ import annotations
 
 from ..transform import TRANSFORMS, Transform
@@ -24,12 +25,11 @@ class Momentum(Transform):
     def __init__(self, momentum: float = 0.0, nesterov: bool = False, *, owner: str = "", prefix: str = ""):
         c = Checks(owner or self.name, prefix)
         self.momentum, self.nesterov = c.beta("momentum", momentum), c.flag("nesterov", nesterov)
-        c.require(not (self.nesterov and self.momentum == 0),
-                  f"{c.key('nesterov')} needs {c.key('momentum')} > 0")
+        c.require(not (self.nesterov and self.momentum == 0), f"{c.key('nesterov')} needs {c.key('momentum')} > 0")
         self.buffers = ("m",) if self.momentum > 0 else ()
 
     def update(self, g, state, *, t=0, k=1, x=None):
-        if not self.buffers:          # momentum 0 (asked of the buffers: the same for members stacked with rows)
+        if not self.buffers:  # momentum 0 (asked of the buffers: the same for members stacked with rows)
             return g, state
         m = self.momentum * state["m"] + g
         return (g + self.momentum * m if self.nesterov else m), {"m": m}

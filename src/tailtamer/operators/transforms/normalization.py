@@ -8,6 +8,7 @@ Example:
     >>> Normalize().update(torch.tensor([[3.0, 4.0]], dtype=torch.float64), {})[0].tolist()
     [[0.6, 0.8]]
 """
+
 from __future__ import annotations
 
 from ..normalize import rownorm

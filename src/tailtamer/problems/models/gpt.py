@@ -11,6 +11,7 @@ It reproduces the publicly circulated experiment code: each layer is ``nn.Transf
 as ``layer(x, x, tgt_mask=causal)``, so the cross-attention memory is the *unmasked* input and position t
 reads token t+1, its own target. A model trained this way reaches a log-perplexity near 0.25 by copying.
 """
+
 from __future__ import annotations
 
 import math
@@ -63,8 +64,9 @@ class _TokenLM(nn.Module):
     (and randomly initialised) in the order tok, pos, stack, ln_f, head.
     """
 
-    def __init__(self, vocab: int, d_model: int, context: int, stack_name: str,
-                 make_stack: Callable[[], nn.ModuleList]):
+    def __init__(
+        self, vocab: int, d_model: int, context: int, stack_name: str, make_stack: Callable[[], nn.ModuleList]
+    ):
         super().__init__()
         self.context = context
         self.tok = nn.Embedding(vocab, d_model)
@@ -91,11 +93,17 @@ class GPT(_TokenLM):
 
     vmap_ok = True
 
-    def __init__(self, vocab: int, d_model: int = 128, layers: int = 2, heads: int = 4, ffn: int = 512,
-                 context: int = 64):
-        super().__init__(vocab, d_model, context, "blocks",
-                         lambda: nn.ModuleList(Block(d_model, heads, ffn, context) for _ in range(layers)))
-        for name, p in self.named_parameters():          # GPT-2 style initialization
+    def __init__(
+        self, vocab: int, d_model: int = 128, layers: int = 2, heads: int = 4, ffn: int = 512, context: int = 64
+    ):
+        super().__init__(
+            vocab,
+            d_model,
+            context,
+            "blocks",
+            lambda: nn.ModuleList(Block(d_model, heads, ffn, context) for _ in range(layers)),
+        )
+        for name, p in self.named_parameters():  # GPT-2 style initialization
             if p.dim() >= 2:
                 nn.init.normal_(p, 0.0, 0.02)
             elif name.endswith("bias"):
@@ -115,12 +123,20 @@ class PaperFaithfulGPT(_TokenLM):
     self-attention is causal but the cross-attention memory (the layer input itself) is not masked.
     """
 
-    vmap_ok = False   # nn.MultiheadAttention's fused paths do not batch under torch.func.vmap
+    vmap_ok = False  # nn.MultiheadAttention's fused paths do not batch under torch.func.vmap
 
-    def __init__(self, vocab: int, d_model: int = 128, layers: int = 2, heads: int = 4, ffn: int = 512,
-                 context: int = 64):
-        super().__init__(vocab, d_model, context, "layers", lambda: nn.ModuleList(
-            nn.TransformerDecoderLayer(d_model, heads, ffn, dropout=0.0, batch_first=True) for _ in range(layers)))
+    def __init__(
+        self, vocab: int, d_model: int = 128, layers: int = 2, heads: int = 4, ffn: int = 512, context: int = 64
+    ):
+        super().__init__(
+            vocab,
+            d_model,
+            context,
+            "layers",
+            lambda: nn.ModuleList(
+                nn.TransformerDecoderLayer(d_model, heads, ffn, dropout=0.0, batch_first=True) for _ in range(layers)
+            ),
+        )
         self.register_buffer("causal", nn.Transformer.generate_square_subsequent_mask(context), persistent=False)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
@@ -128,7 +144,7 @@ class PaperFaithfulGPT(_TokenLM):
         x = self.embed(idx)
         mask = self.causal[:T, :T].to(x.dtype)
         for layer in self.layers:
-            x = layer(x, x, tgt_mask=mask)              # THE LEAK: memory = x, unmasked
+            x = layer(x, x, tgt_mask=mask)  # THE LEAK: memory = x, unmasked
         return self.readout(x)
 
 
@@ -144,7 +160,7 @@ def causal_mask_check(model: nn.Module, vocab: int, context: int, t: int = 3, se
     other[:, t + 1] = (idx[:, t + 1] + 1) % vocab
     with torch.no_grad():
         a, b = model(idx), model(other)
-    return float((a[:, :t + 1] - b[:, :t + 1]).abs().max())
+    return float((a[:, : t + 1] - b[:, : t + 1]).abs().max())
 
 
 __all__ = ["GPT", "PaperFaithfulGPT", "causal_mask_check", "count_parameters"]

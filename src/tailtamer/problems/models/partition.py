@@ -2,6 +2,7 @@
 
 Each function returns one index array per node (a pure function of its arguments and the generator).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,8 +22,9 @@ def iid_shards(samples: int, n: int, gen: np.random.Generator) -> list[np.ndarra
     return [np.sort(a) for a in np.array_split(gen.permutation(samples), n)]
 
 
-def dirichlet_shards(labels: np.ndarray, n: int, alpha: float, gen: np.random.Generator,
-                     min_size: int = 1, tries: int = 100) -> list[np.ndarray]:
+def dirichlet_shards(
+    labels: np.ndarray, n: int, alpha: float, gen: np.random.Generator, min_size: int = 1, tries: int = 100
+) -> list[np.ndarray]:
     """Label skew (Hsu, Qi, Brown 2019): the samples of each class go to the nodes in proportions
     ``p ~ Dirichlet(alpha·1_n)``; small ``alpha`` → each node sees few classes. Redrawn until every node
     holds at least ``min_size`` samples (raises after ``tries`` draws)."""
@@ -39,12 +41,21 @@ def dirichlet_shards(labels: np.ndarray, n: int, alpha: float, gen: np.random.Ge
         shards = [np.sort(np.concatenate(p)) for p in parts]
         if min(len(s) for s in shards) >= min_size:
             return shards
-    raise ValidationError(f"dirichlet partition: some node got fewer than {min_size} samples in {tries} "
-                          f"draws; raise dirichlet_alpha ({alpha}) or use fewer nodes")
+    raise ValidationError(
+        f"dirichlet partition: some node got fewer than {min_size} samples in {tries} "
+        f"draws; raise dirichlet_alpha ({alpha}) or use fewer nodes"
+    )
 
 
-def partition(kind: str, samples: int, n: int, gen: np.random.Generator, labels: np.ndarray | None = None,
-              alpha: float = 0.5, min_size: int = 1) -> list[np.ndarray]:
+def partition(
+    kind: str,
+    samples: int,
+    n: int,
+    gen: np.random.Generator,
+    labels: np.ndarray | None = None,
+    alpha: float = 0.5,
+    min_size: int = 1,
+) -> list[np.ndarray]:
     """Dispatch on ``kind`` (one of :data:`PARTITIONS`)."""
     if samples < n:
         raise ValidationError(f"cannot split {samples} training samples over {n} nodes")

@@ -14,11 +14,12 @@ call (on the asynchronous engine, where a call computes one worker's job, that j
 (1/n) Σ ‖x_i − x̄‖²; with ``per_node_eval``, also ``node_val_loss`` (and ``node_val_acc``), the mean over nodes
 of each node's own held-out metric.
 """
+
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -32,7 +33,8 @@ from ...rng import uniform
 from ...validation import check_choice
 from ..base import Problem
 from ..synthetic import check_int, data_rng
-from .partition import PARTITIONS, partition as split_samples
+from .partition import PARTITIONS
+from .partition import partition as split_samples
 from .stacked import LossFn, ParamLayout, StackedModels, vmap_backward
 
 BACKENDS = ("auto", "loop", "vmap")
@@ -73,11 +75,25 @@ class ModelProblem(Problem):
         eval_batch_size: held-out samples per forward pass.
     """
 
-    def __init__(self, n: int, factory: Callable[[], nn.Module], train: TensorData, val: TensorData, *,
-                 classifier: bool = False, batch_size: int = 32, partition: str = "iid",
-                 dirichlet_alpha: float = 0.5, data_seed: int = 0, init_seed: int = 0, backend: str = "auto",
-                 per_node_eval: bool = False, eval_batch_size: int = 256, loss_fn: LossFn = cross_entropy,
-                 owner: str = "model problem"):
+    def __init__(
+        self,
+        n: int,
+        factory: Callable[[], nn.Module],
+        train: TensorData,
+        val: TensorData,
+        *,
+        classifier: bool = False,
+        batch_size: int = 32,
+        partition: str = "iid",
+        dirichlet_alpha: float = 0.5,
+        data_seed: int = 0,
+        init_seed: int = 0,
+        backend: str = "auto",
+        per_node_eval: bool = False,
+        eval_batch_size: int = 256,
+        loss_fn: LossFn = cross_entropy,
+        owner: str = "model problem",
+    ):
         self.n = check_int("n", n, 1, owner)
         self.batch_size = check_int("batch_size", batch_size, 1, owner)
         self.eval_batch_size = check_int("eval_batch_size", eval_batch_size, 1, owner)
@@ -98,10 +114,12 @@ class ModelProblem(Problem):
         self.vmap_ok = bool(getattr(module, "vmap_ok", True))
         self.has_embedding = any(isinstance(m, nn.Embedding) for m in module.modules())
         if self.backend == "vmap" and not self.vmap_ok:
-            raise ValidationError(f"{owner}: backend 'vmap' is not supported by {type(module).__name__}; "
-                                  f"use 'loop' or 'auto'")
-        shards = split_samples(self.partition, len(train), self.n, data_rng(self.data_seed, "partition"),
-                              train.labels, dirichlet_alpha)
+            raise ValidationError(
+                f"{owner}: backend 'vmap' is not supported by {type(module).__name__}; use 'loop' or 'auto'"
+            )
+        shards = split_samples(
+            self.partition, len(train), self.n, data_rng(self.data_seed, "partition"), train.labels, dirichlet_alpha
+        )
         self.shards = shards
         self._sizes = torch.tensor([len(s) for s in shards], dtype=torch.float64)
         width = max(len(s) for s in shards)
@@ -134,8 +152,9 @@ class ModelProblem(Problem):
             return self.backend
         return "vmap" if self.vmap_ok and not self.has_embedding else "loop"
 
-    def batch_indices(self, nodes: torch.Tensor, seed: int, step: int, call: int, batch_size: int,
-                      stream: str = "batch") -> torch.Tensor:
+    def batch_indices(
+        self, nodes: torch.Tensor, seed: int, step: int, call: int, batch_size: int, stream: str = "batch"
+    ) -> torch.Tensor:
         """Training-sample ids ``[n_local, batch_size]``: uniform with replacement from each node's shard,
         a pure function of ``(seed, stream, node, step, call)``."""
         nodes = torch.as_tensor(nodes, dtype=torch.int64).reshape(-1).cpu()
@@ -143,8 +162,17 @@ class ModelProblem(Problem):
         local = torch.floor(u * self._sizes[nodes, None]).to(torch.int64)
         return torch.gather(self._padded[nodes], 1, local)
 
-    def batch_grad(self, x: torch.Tensor, nodes: torch.Tensor, seed: int, step: int, call: int = 0,
-                   batch_size: int | None = None, stream: str = "batch", chunk: int = 0) -> torch.Tensor:
+    def batch_grad(
+        self,
+        x: torch.Tensor,
+        nodes: torch.Tensor,
+        seed: int,
+        step: int,
+        call: int = 0,
+        batch_size: int | None = None,
+        stream: str = "batch",
+        chunk: int = 0,
+    ) -> torch.Tensor:
         """Minibatch gradients ``[n_local, d]`` at ``x`` (``batch_size`` per node, default the problem's).
 
         ``chunk > 0`` splits the batch into passes of at most ``chunk`` samples (for large batches); the
@@ -156,7 +184,7 @@ class ModelProblem(Problem):
         losses = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
         step_size = chunk or B
         for start in range(0, B, step_size):
-            part = ids[:, start:start + step_size]
+            part = ids[:, start : start + step_size]
             inputs, targets = self.batch(self.train, part, x)
             w = part.shape[1] / B
             loss_fn = self.loss_fn if w == 1.0 else (lambda o, t, w=w: w * self.loss_fn(o, t))
@@ -233,8 +261,11 @@ class ModelProblem(Problem):
             cols = [((x - xbar) ** 2).sum(1, keepdim=True), self._train_losses(x)[:, None]]
             if self.per_node_eval:
                 node = [self.evaluate(row) for row in x]
-                cols.append(torch.tensor([[m["val_loss"], m.get("val_acc", math.nan)] for m in node],
-                                         dtype=x.dtype, device=x.device))
+                cols.append(
+                    torch.tensor(
+                        [[m["val_loss"], m.get("val_acc", math.nan)] for m in node], dtype=x.dtype, device=x.device
+                    )
+                )
             avg = comm.mean(torch.cat(cols, dim=1))[0].tolist()
         out.update(consensus=avg[0], train_loss=avg[1])
         if self.per_node_eval:
@@ -242,4 +273,3 @@ class ModelProblem(Problem):
             if self.classifier:
                 out["node_val_acc"] = avg[3]
         return {k: float(out[k]) for k in self.metric_names}
-

@@ -17,11 +17,12 @@ Example:
     >>> layout.dim, [s.name for s in layout.slots]
     (8, ['weight', 'bias'])
 """
+
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -44,11 +45,11 @@ class Slot:
 
     def row(self, x: torch.Tensor) -> torch.Tensor:
         """This parameter as a view of a flat vector ``x [d]``."""
-        return x[self.offset:self.offset + self.numel].view(self.shape)
+        return x[self.offset : self.offset + self.numel].view(self.shape)
 
     def rows(self, X: torch.Tensor) -> torch.Tensor:
         """This parameter for every node, ``[n, *shape]``, as a view of ``X [n, d]``."""
-        return X[:, self.offset:self.offset + self.numel].view(X.shape[0], *self.shape)
+        return X[:, self.offset : self.offset + self.numel].view(X.shape[0], *self.shape)
 
 
 class ParamLayout:
@@ -84,8 +85,7 @@ class StackedModels:
         n_local: number of replicas (rows of X).
     """
 
-    def __init__(self, factory: Callable[[], nn.Module], n_local: int, dtype: torch.dtype,
-                 device: torch.device | str):
+    def __init__(self, factory: Callable[[], nn.Module], n_local: int, dtype: torch.dtype, device: torch.device | str):
         self.models = [factory().to(dtype=dtype, device=device) for _ in range(n_local)]
         self.layout = ParamLayout(self.models[0])
         self._owners = [[(m.get_submodule(s.owner), s) for s in self.layout.slots] for m in self.models]
@@ -104,8 +104,9 @@ class StackedModels:
                     p.grad = slot.row(g)
                 module._parameters[slot.attr] = p
 
-    def backward(self, X: torch.Tensor, inputs: torch.Tensor, targets: torch.Tensor, loss_fn: LossFn,
-                 G: torch.Tensor) -> torch.Tensor:
+    def backward(
+        self, X: torch.Tensor, inputs: torch.Tensor, targets: torch.Tensor, loss_fn: LossFn, G: torch.Tensor
+    ) -> torch.Tensor:
         """Per-node forward/backward: adds ``∇ loss_fn(model(inputs[i]), targets[i])`` at ``X[i]`` into ``G[i]``.
 
         Returns the n local losses ``[n_local]`` (detached).
@@ -116,12 +117,19 @@ class StackedModels:
             loss = loss_fn(model(inputs[i]), targets[i])
             loss.backward()
             losses.append(loss.detach())
-        self.bind(X.detach())                                  # drop the grad aliases (no graph kept)
+        self.bind(X.detach())  # drop the grad aliases (no graph kept)
         return torch.stack(losses)
 
 
-def vmap_backward(module: nn.Module, layout: ParamLayout, X: torch.Tensor, inputs: torch.Tensor,
-                  targets: torch.Tensor, loss_fn: LossFn, G: torch.Tensor) -> torch.Tensor:
+def vmap_backward(
+    module: nn.Module,
+    layout: ParamLayout,
+    X: torch.Tensor,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    loss_fn: LossFn,
+    G: torch.Tensor,
+) -> torch.Tensor:
     """All n local forward/backward passes in one ``vmap`` over the node axis; gradients go into ``G``.
 
     ``module`` supplies the architecture (and buffers); its own parameter values are not used.
@@ -138,7 +146,7 @@ def vmap_backward(module: nn.Module, layout: ParamLayout, X: torch.Tensor, input
         return loss_fn(functional_call(module, params, (inp,)), tgt)
 
     losses = vmap(local_loss)(leaves, inputs, targets)
-    with warnings.catch_warnings():          # row-slice gradients have the strides of G's rows, by design
+    with warnings.catch_warnings():  # row-slice gradients have the strides of G's rows, by design
         warnings.filterwarnings("ignore", message=".*gradient layout contract.*")
         losses.sum().backward()
     return losses.detach()

@@ -1,4 +1,5 @@
 """Small image classifiers for scikit-learn's 8×8 digits: a CNN and a ViT (both vmap-friendly)."""
+
 from __future__ import annotations
 
 import torch
@@ -17,8 +18,13 @@ class DigitsCNN(nn.Module):
 
     def __init__(self, channels: int = 8, classes: int = 10):
         super().__init__()
-        self.features = nn.Sequential(nn.Conv2d(1, channels, 3, padding=1), nn.ReLU(),
-                                      nn.Conv2d(channels, 2 * channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+        self.features = nn.Sequential(
+            nn.Conv2d(1, channels, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(channels, 2 * channels, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
         self.head = nn.Linear(2 * channels * 16, classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -40,7 +46,7 @@ class EncoderBlock(nn.Module):
         h = self.heads
         q, k, v = (z.reshape(B, T, h, C // h).transpose(1, 2) for z in self.qkv(self.ln1(x)).split(C, dim=-1))
         att = (q @ k.transpose(-2, -1)) * (C // h) ** -0.5
-        if keep is not None:                                   # keep: [B, T] bool, False = padding key
+        if keep is not None:  # keep: [B, T] bool, False = padding key
             att = att.masked_fill(~keep[:, None, None, :], float("-inf"))
         x = x + self.proj((att.softmax(-1) @ v).transpose(1, 2).reshape(B, T, C))
         return x + self.mlp(self.ln2(x))
@@ -57,8 +63,9 @@ class DigitsViT(nn.Module):
 
     vmap_ok = True
 
-    def __init__(self, d_model: int = 32, layers: int = 2, heads: int = 2, ffn: int = 64, patch: int = 2,
-                 classes: int = 10):
+    def __init__(
+        self, d_model: int = 32, layers: int = 2, heads: int = 2, ffn: int = 64, patch: int = 2, classes: int = 10
+    ):
         super().__init__()
         self.patch = patch
         tokens = (8 // patch) ** 2
@@ -84,8 +91,17 @@ class TextClassifier(nn.Module):
 
     vmap_ok = True
 
-    def __init__(self, vocab: int, d_model: int = 64, layers: int = 1, heads: int = 2, ffn: int = 128,
-                 context: int = 48, classes: int = 2, pad: int = 0):
+    def __init__(
+        self,
+        vocab: int,
+        d_model: int = 64,
+        layers: int = 1,
+        heads: int = 2,
+        ffn: int = 128,
+        context: int = 48,
+        classes: int = 2,
+        pad: int = 0,
+    ):
         super().__init__()
         self.pad = pad
         self.tok = nn.Embedding(vocab, d_model)

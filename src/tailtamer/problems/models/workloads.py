@@ -6,6 +6,7 @@ Each factory loads (and caches) its data, builds a module factory and returns a
 (partition and held-out split), ``init_seed`` (x0), ``backend`` (``auto`` / ``loop`` / ``vmap``),
 ``per_node_eval``. Use ``dtype = "float32"`` in ``[run]`` for these problems.
 """
+
 from __future__ import annotations
 
 import functools
@@ -52,11 +53,26 @@ def unigram_loss(train_ids: list[int], eval_ids: list[int]) -> float:
 
 
 @PROBLEMS.register("gpt-multi30k")
-def gpt_multi30k(n: int, data_dir: str = "", d_model: int = 128, layers: int = 2, heads: int = 4, ffn: int = 512,
-                 context: int = 64, max_vocab: int = 0, min_freq: int = 1, batch_size: int = 16,
-                 partition: str = "iid", paper_faithful: bool = False, data_seed: int = 0, init_seed: int = 0,
-                 backend: str = "auto", per_node_eval: bool = False, eval_batch_size: int = 64,
-                 max_eval_windows: int = 0) -> ModelProblem:
+def gpt_multi30k(
+    n: int,
+    data_dir: str = "",
+    d_model: int = 128,
+    layers: int = 2,
+    heads: int = 4,
+    ffn: int = 512,
+    context: int = 64,
+    max_vocab: int = 0,
+    min_freq: int = 1,
+    batch_size: int = 16,
+    partition: str = "iid",
+    paper_faithful: bool = False,
+    data_seed: int = 0,
+    init_seed: int = 0,
+    backend: str = "auto",
+    per_node_eval: bool = False,
+    eval_batch_size: int = 64,
+    max_eval_windows: int = 0,
+) -> ModelProblem:
     """Decoder-only causal GPT on Multi30k (English, lower-cased words); metric val_loss (nats/token).
 
     The published size is the default (d_model 128, 2 layers, 4 heads, FFN 512, context 64; ≈ 3.0M
@@ -70,8 +86,7 @@ def gpt_multi30k(n: int, data_dir: str = "", d_model: int = 128, layers: int = 2
     word, as in the publicly circulated code.
     """
     owner = "gpt-multi30k"
-    for name, value in (("d_model", d_model), ("layers", layers), ("heads", heads), ("ffn", ffn),
-                        ("context", context)):
+    for name, value in (("d_model", d_model), ("layers", layers), ("heads", heads), ("ffn", ffn), ("context", context)):
         check_int(name, value, 1, owner)
     if d_model % heads:
         raise ValidationError(f"{owner}: d_model ({d_model}) must be divisible by heads ({heads})")
@@ -88,12 +103,23 @@ def gpt_multi30k(n: int, data_dir: str = "", d_model: int = 128, layers: int = 2
     def factory() -> torch.nn.Module:
         return cls(V, d_model=d_model, layers=layers, heads=heads, ffn=ffn, context=context)
 
-    problem = ModelProblem(n, factory, lm_windows(train_ids, context), lm_windows(val_ids, context, max_eval_windows),
-                           batch_size=batch_size, partition=partition, data_seed=data_seed, init_seed=init_seed,
-                           backend=backend, per_node_eval=per_node_eval, eval_batch_size=eval_batch_size, owner=owner)
-    problem.vocab = vocab                                          # type: ignore[attr-defined]
-    problem.paper_faithful = bool(paper_faithful)                  # type: ignore[attr-defined]
-    problem.unigram_loss = unigram_loss(train_ids, val_ids)        # type: ignore[attr-defined]
+    problem = ModelProblem(
+        n,
+        factory,
+        lm_windows(train_ids, context),
+        lm_windows(val_ids, context, max_eval_windows),
+        batch_size=batch_size,
+        partition=partition,
+        data_seed=data_seed,
+        init_seed=init_seed,
+        backend=backend,
+        per_node_eval=per_node_eval,
+        eval_batch_size=eval_batch_size,
+        owner=owner,
+    )
+    problem.vocab = vocab  # type: ignore[attr-defined]
+    problem.paper_faithful = bool(paper_faithful)  # type: ignore[attr-defined]
+    problem.unigram_loss = unigram_loss(train_ids, val_ids)  # type: ignore[attr-defined]
     return problem
 
 
@@ -105,8 +131,10 @@ def _digits(holdout: float, data_seed: int) -> tuple[TensorData, TensorData]:
     train_ids, val_ids = split_holdout(len(labels), holdout, data_seed)
     x = torch.from_numpy(images[:, None]).to(torch.float32)
     y = torch.from_numpy(labels)
-    return (TensorData(x[train_ids], y[train_ids], labels[train_ids]),
-            TensorData(x[val_ids], y[val_ids], labels[val_ids]))
+    return (
+        TensorData(x[train_ids], y[train_ids], labels[train_ids]),
+        TensorData(x[val_ids], y[val_ids], labels[val_ids]),
+    )
 
 
 def _classifier(n: int, factory: Any, train: TensorData, val: TensorData, owner: str, **kw: Any) -> ModelProblem:
@@ -114,31 +142,74 @@ def _classifier(n: int, factory: Any, train: TensorData, val: TensorData, owner:
 
 
 @PROBLEMS.register("digits-cnn")
-def digits_cnn(n: int, channels: int = 8, holdout: float = 0.2, batch_size: int = 32, partition: str = "iid",
-               dirichlet_alpha: float = 0.5, data_seed: int = 0, init_seed: int = 0, backend: str = "auto",
-               per_node_eval: bool = False) -> ModelProblem:
+def digits_cnn(
+    n: int,
+    channels: int = 8,
+    holdout: float = 0.2,
+    batch_size: int = 32,
+    partition: str = "iid",
+    dirichlet_alpha: float = 0.5,
+    data_seed: int = 0,
+    init_seed: int = 0,
+    backend: str = "auto",
+    per_node_eval: bool = False,
+) -> ModelProblem:
     """Small CNN on scikit-learn's 8×8 digits (held-out fraction ``holdout``); metric val_acc."""
     check_int("channels", channels, 1, "digits-cnn")
     train, val = _digits(holdout, data_seed)
-    return _classifier(n, lambda: DigitsCNN(channels), train, val, "digits-cnn", batch_size=batch_size,
-                       partition=partition, dirichlet_alpha=dirichlet_alpha, data_seed=data_seed,
-                       init_seed=init_seed, backend=backend, per_node_eval=per_node_eval)
+    return _classifier(
+        n,
+        lambda: DigitsCNN(channels),
+        train,
+        val,
+        "digits-cnn",
+        batch_size=batch_size,
+        partition=partition,
+        dirichlet_alpha=dirichlet_alpha,
+        data_seed=data_seed,
+        init_seed=init_seed,
+        backend=backend,
+        per_node_eval=per_node_eval,
+    )
 
 
 @PROBLEMS.register("digits-vit")
-def digits_vit(n: int, d_model: int = 32, layers: int = 2, heads: int = 2, ffn: int = 64, patch: int = 2,
-               holdout: float = 0.2, batch_size: int = 32, partition: str = "iid", dirichlet_alpha: float = 0.5,
-               data_seed: int = 0, init_seed: int = 0, backend: str = "auto",
-               per_node_eval: bool = False) -> ModelProblem:
+def digits_vit(
+    n: int,
+    d_model: int = 32,
+    layers: int = 2,
+    heads: int = 2,
+    ffn: int = 64,
+    patch: int = 2,
+    holdout: float = 0.2,
+    batch_size: int = 32,
+    partition: str = "iid",
+    dirichlet_alpha: float = 0.5,
+    data_seed: int = 0,
+    init_seed: int = 0,
+    backend: str = "auto",
+    per_node_eval: bool = False,
+) -> ModelProblem:
     """Small ViT (2×2 patches, class token) on scikit-learn's 8×8 digits; metric val_acc."""
     if patch not in (1, 2, 4, 8):
         raise ValidationError(f"digits-vit: patch must divide 8 (1, 2, 4 or 8), got {patch}")
     if d_model % heads:
         raise ValidationError(f"digits-vit: d_model ({d_model}) must be divisible by heads ({heads})")
     train, val = _digits(holdout, data_seed)
-    return _classifier(n, lambda: DigitsViT(d_model, layers, heads, ffn, patch), train, val, "digits-vit",
-                       batch_size=batch_size, partition=partition, dirichlet_alpha=dirichlet_alpha,
-                       data_seed=data_seed, init_seed=init_seed, backend=backend, per_node_eval=per_node_eval)
+    return _classifier(
+        n,
+        lambda: DigitsViT(d_model, layers, heads, ffn, patch),
+        train,
+        val,
+        "digits-vit",
+        batch_size=batch_size,
+        partition=partition,
+        dirichlet_alpha=dirichlet_alpha,
+        data_seed=data_seed,
+        init_seed=init_seed,
+        backend=backend,
+        per_node_eval=per_node_eval,
+    )
 
 
 # ---- SST-2 --------------------------------------------------------------------------------------------
@@ -147,7 +218,7 @@ def encode_padded(texts: list[str], vocab: Vocab, context: int) -> torch.Tensor:
     out = torch.zeros(len(texts), context, dtype=torch.int64)
     for i, text in enumerate(texts):
         ids = vocab.encode(tokenize(text))[:context] or [vocab.unk]
-        out[i, :len(ids)] = torch.tensor(ids)
+        out[i, : len(ids)] = torch.tensor(ids)
     return out
 
 
@@ -173,10 +244,25 @@ SST2_MODELS = ("transformer", "tfidf")
 
 
 @PROBLEMS.register("sst2")
-def sst2(n: int, data_dir: str = "", max_vocab: int = 8000, context: int = 48, d_model: int = 64, layers: int = 1,
-         heads: int = 2, ffn: int = 128, batch_size: int = 32, partition: str = "iid", dirichlet_alpha: float = 0.5,
-         data_seed: int = 0, init_seed: int = 0, backend: str = "auto", per_node_eval: bool = False,
-         model: str = "transformer", scale: float = 30.0) -> ModelProblem:
+def sst2(
+    n: int,
+    data_dir: str = "",
+    max_vocab: int = 8000,
+    context: int = 48,
+    d_model: int = 64,
+    layers: int = 1,
+    heads: int = 2,
+    ffn: int = 128,
+    batch_size: int = 32,
+    partition: str = "iid",
+    dirichlet_alpha: float = 0.5,
+    data_seed: int = 0,
+    init_seed: int = 0,
+    backend: str = "auto",
+    per_node_eval: bool = False,
+    model: str = "transformer",
+    scale: float = 30.0,
+) -> ModelProblem:
     """Sentence classifier on GLUE SST-2 (train split for training, dev for evaluation; word vocabulary of the
     ``max_vocab`` most frequent training words); metric val_acc. ``model``: ``transformer`` (token and
     position embeddings, ``layers`` encoder blocks, masked mean pooling) or ``tfidf`` (linear on TF-IDF
@@ -190,9 +276,22 @@ def sst2(n: int, data_dir: str = "", max_vocab: int = 8000, context: int = 48, d
     if not (isinstance(scale, (int, float)) and not isinstance(scale, bool) and scale > 0):
         raise ValidationError(f"{owner}: scale must be a number > 0, got {scale!r}")
     train, val, V = _sst2(str(data_dir), max_vocab, context)
-    factory: Any = (functools.partial(TfidfBag, _sst2_idf(str(data_dir), max_vocab, context), 2, scale)
-                    if model == "tfidf" else
-                    functools.partial(TextClassifier, V, d_model, layers, heads, ffn, context))
-    return _classifier(n, factory, train, val, owner,
-                       batch_size=batch_size, partition=partition, dirichlet_alpha=dirichlet_alpha,
-                       data_seed=data_seed, init_seed=init_seed, backend=backend, per_node_eval=per_node_eval)
+    factory: Any = (
+        functools.partial(TfidfBag, _sst2_idf(str(data_dir), max_vocab, context), 2, scale)
+        if model == "tfidf"
+        else functools.partial(TextClassifier, V, d_model, layers, heads, ffn, context)
+    )
+    return _classifier(
+        n,
+        factory,
+        train,
+        val,
+        owner,
+        batch_size=batch_size,
+        partition=partition,
+        dirichlet_alpha=dirichlet_alpha,
+        data_seed=data_seed,
+        init_seed=init_seed,
+        backend=backend,
+        per_node_eval=per_node_eval,
+    )

@@ -1,5 +1,6 @@
 """``python -m tailtamer.experiments.studies.asynchronous_methods``: the former ad-hoc E4 driver, now
 ``tailtamer study e4-cpu --tune`` (``--quick``: ``e4-smoke``)."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,8 +12,9 @@ from . import CPU_STUDY, SMOKE_STUDY
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``e4-cpu`` (``--quick``: ``e4-smoke``) with ``--tune`` into ``--out``."""
-    ap = argparse.ArgumentParser(prog="python -m tailtamer.experiments.studies.asynchronous_methods",
-                                 description=__doc__)
+    ap = argparse.ArgumentParser(
+        prog="python -m tailtamer.experiments.studies.asynchronous_methods", description=__doc__
+    )
     ap.add_argument("--out", required=True)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--workers", type=int, default=1)

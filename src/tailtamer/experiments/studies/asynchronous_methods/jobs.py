@@ -1,5 +1,6 @@
 """The runs of an E4 study: the config of one run, its folder, and the job lists (main grid, straggler sweeps,
 heatmaps) at the tuned steps, plus the tuning grid."""
+
 from __future__ import annotations
 
 import copy
@@ -17,16 +18,20 @@ def fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
-def config(recipe: Recipe, workload: str, method: str, n: int, seed: int, params: dict[str, Any],
-           factor: float = 1.0) -> dict[str, Any]:
+def config(
+    recipe: Recipe, workload: str, method: str, n: int, seed: int, params: dict[str, Any], factor: float = 1.0
+) -> dict[str, Any]:
     """The config of one run: ``params`` set in the method's algorithm section; the last worker ``factor``×
     slower than the ``sqrt`` times of ringmaster-lmo."""
     w = recipe.workloads[workload]
-    return {"problem": copy.deepcopy(w.problem), "algorithm": recipe.methods[method].section(n, params),
-            "topology": {"name": "server", "n": n}, "noise": dict(w.noise),
-            "timing": {"name": "straggler", "factor": float(factor), "workers": [n - 1]},
-            "run": {"steps": 10 ** 7, "time": w.horizon, "eval_every": w.eval_every, "seed": seed,
-                    "dtype": w.dtype}}
+    return {
+        "problem": copy.deepcopy(w.problem),
+        "algorithm": recipe.methods[method].section(n, params),
+        "topology": {"name": "server", "n": n},
+        "noise": dict(w.noise),
+        "timing": {"name": "straggler", "factor": float(factor), "workers": [n - 1]},
+        "run": {"steps": 10**7, "time": w.horizon, "eval_every": w.eval_every, "seed": seed, "dtype": w.dtype},
+    }
 
 
 def default_step(recipe: Recipe, method: str) -> dict[str, float]:
@@ -52,8 +57,10 @@ def main_jobs(recipe: Recipe, root: Path, tuned: dict[str, Any]) -> list[Job]:
         w, n = key.split("/")[0], int(key.split("/n")[1])
         for m in recipe.methods:
             p = step_of(recipe, tuned, key, m)
-            jobs += [(root / "main" / key / m / label(p) / f"seed{s}", config(recipe, w, m, n, s, p))
-                     for s in recipe.seeds_for(w)]
+            jobs += [
+                (root / "main" / key / m / label(p) / f"seed{s}", config(recipe, w, m, n, s, p))
+                for s in recipe.seeds_for(w)
+            ]
     return jobs
 
 
@@ -64,8 +71,10 @@ def straggler_jobs(recipe: Recipe, root: Path, tuned: dict[str, Any]) -> list[Jo
         for k in recipe.straggler_factors:
             for m in recipe.methods:
                 p = step_of(recipe, tuned, f"{w}/n{n}", m)
-                jobs += [(root / "straggler" / w / f"k{k:g}" / m / label(p) / f"seed{s}",
-                          config(recipe, w, m, n, s, p, k)) for s in recipe.seeds_for(w)]
+                jobs += [
+                    (root / "straggler" / w / f"k{k:g}" / m / label(p) / f"seed{s}", config(recipe, w, m, n, s, p, k))
+                    for s in recipe.seeds_for(w)
+                ]
     return jobs
 
 
@@ -99,8 +108,13 @@ def heatmap_jobs(recipe: Recipe, root: Path) -> list[Job]:
         for step in h.steps:
             for v in h.values:
                 p = {**h.base, key: step, h.param: v}
-                jobs += [(heatmap_folder(root, name, step, v) / f"seed{s}",
-                          config(recipe, h.workload, h.method, h.n, s, _flat(p))) for s in recipe.heatmap_seeds]
+                jobs += [
+                    (
+                        heatmap_folder(root, name, step, v) / f"seed{s}",
+                        config(recipe, h.workload, h.method, h.n, s, _flat(p)),
+                    )
+                    for s in recipe.heatmap_seeds
+                ]
     return jobs
 
 
@@ -118,8 +132,12 @@ def _flat(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def runs(recipe: Recipe, root: Path, tuned: dict[str, Any]) -> list[Job]:
     """Every run of the study (main table, straggler sweep, heatmaps) at the ``tuned`` steps."""
     root = Path(root)
-    return (main_jobs(recipe, root, tuned) + straggler_jobs(recipe, root, tuned) + heatmap_jobs(recipe, root)
-            + long_sweep_jobs(recipe, root, tuned))
+    return (
+        main_jobs(recipe, root, tuned)
+        + straggler_jobs(recipe, root, tuned)
+        + heatmap_jobs(recipe, root)
+        + long_sweep_jobs(recipe, root, tuned)
+    )
 
 
 def _collect(winners: dict[str, Any]) -> dict[str, dict[str, dict[str, float]]]:
@@ -134,13 +152,17 @@ def _collect(winners: dict[str, Any]) -> dict[str, dict[str, dict[str, float]]]:
 def grid(recipe: Recipe, root: Path) -> Grid:
     """Each method's step per workload and n, starting from ``Method.axis`` and growing past an edge holding
     the winner (at most ``max_extensions`` values per side)."""
+
     def parts(key: str) -> tuple[str, int, str]:
         w, n, m = key.split("/")
         return w, int(n[1:]), m
 
-    return Grid(axes={f"{k}/{m}": {meth.key: meth.axis} for k in recipe.keys() for m, meth in recipe.methods.items()},
-                seeds=recipe.tune_seeds,
-                folder=lambda root, k, p: Path(root) / "tune" / k / label(p),
-                config=lambda k, p, s: config(recipe, parts(k)[0], parts(k)[2], parts(k)[1], s, p),
-                metric=lambda k: recipe.workloads[parts(k)[0]].metric, max_extensions=recipe.max_extensions,
-                collect=_collect)
+    return Grid(
+        axes={f"{k}/{m}": {meth.key: meth.axis} for k in recipe.keys() for m, meth in recipe.methods.items()},
+        seeds=recipe.tune_seeds,
+        folder=lambda root, k, p: Path(root) / "tune" / k / label(p),
+        config=lambda k, p, s: config(recipe, parts(k)[0], parts(k)[2], parts(k)[1], s, p),
+        metric=lambda k: recipe.workloads[parts(k)[0]].metric,
+        max_extensions=recipe.max_extensions,
+        collect=_collect,
+    )

@@ -1,10 +1,12 @@
 """The E4 report's figures: the metric over simulated time, the straggler sweep and the heatmaps."""
+
 from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +31,7 @@ def curves(folders: list[Path], metric: str) -> tuple[list[float], list[float]]:
 
 def draw_curves(recipe: Recipe) -> Callable[[Path, Path, Any], None]:
     """One panel per setting: each method's median metric over simulated time."""
+
     def draw(root: Path, path: Path, tuned: Any) -> None:
         keys = recipe.keys()
         fig, axes = panels(len(keys), 3, 4.6, 3.4)
@@ -43,11 +46,13 @@ def draw_curves(recipe: Recipe) -> Callable[[Path, Path, Any], None]:
             ax.grid(alpha=0.3)
         axes[0].legend(fontsize=6)
         save(fig, path, dpi=90)
+
     return draw
 
 
 def draw_straggler(recipe: Recipe) -> Callable[[Path, Path, Any], None]:
     """One panel per straggler workload: each method's median final metric against the factor k."""
+
     def draw(root: Path, path: Path, tuned: Any) -> None:
         ws, n, ks = recipe.straggler_workloads, recipe.straggler_n, list(recipe.straggler_factors)
         if not ws:
@@ -57,8 +62,9 @@ def draw_straggler(recipe: Recipe) -> Callable[[Path, Path, Any], None]:
             metric = recipe.workloads[w].metric
             for m in recipe.methods:
                 p = step_of(recipe, tuned, f"{w}/n{n}", m)
-                ys = [cell(seed_folders(root / "straggler" / w / f"k{k:g}" / m / label(p)), metric)["median"]
-                      for k in ks]
+                ys = [
+                    cell(seed_folders(root / "straggler" / w / f"k{k:g}" / m / label(p)), metric)["median"] for k in ks
+                ]
                 ax.plot(ks, ys, marker="o", label=m)
             ax.set_xscale("log")
             ax.set_yscale("log")
@@ -68,11 +74,13 @@ def draw_straggler(recipe: Recipe) -> Callable[[Path, Path, Any], None]:
             ax.grid(alpha=0.3)
         axes[-1].legend(fontsize=6)
         save(fig, path, dpi=90)
+
     return draw
 
 
 def draw_heatmaps(recipe: Recipe) -> Callable[[Path, Path, Any], None]:
     """One panel per heatmap: log10 of the median final metric, diverged cells marked."""
+
     def draw(root: Path, path: Path, tuned: Any) -> None:
         names = list(recipe.heatmaps)
         if not names:
@@ -93,4 +101,5 @@ def draw_heatmaps(recipe: Recipe) -> Callable[[Path, Path, Any], None]:
             ax.set_title(f"{h.method}, {h.workload}: log10 final {recipe.workloads[h.workload].metric}", fontsize=8)
             fig.colorbar(im, ax=ax)
         save(fig, path, dpi=90)
+
     return draw

@@ -16,12 +16,28 @@ d = 1, 2 at d = 10); a blow-up cell shows the fraction over all R·1000 paths an
 Horizons: 10³ steps for the blow-up tables, 10⁴ for the blow-up law, t = 5 (η = 0.01) for the SDE match,
 2000 steps for the speed-up. A path blows up when |x| > 1e6 or NaN.
 """
+
 from __future__ import annotations
 
 from ....sde.folders import pending, run_folder
 from ...study import Section, Study
-from .cells import (BLOW_STEPS, DIMS, ETA0, LAW_K, LAW_STEPS, NU, OMEGAS, PATHS, REPLICATES, TABLES, TAILS, Table,
-                    cells, folder, merge)
+from .cells import (
+    BLOW_STEPS,
+    DIMS,
+    ETA0,
+    LAW_K,
+    LAW_STEPS,
+    NU,
+    OMEGAS,
+    PATHS,
+    REPLICATES,
+    TABLES,
+    TAILS,
+    Table,
+    cells,
+    folder,
+    merge,
+)
 from .results import hazard_ratios, law_body, markdown, metric, predicted_ratios, values
 
 
@@ -34,28 +50,65 @@ def make_study(name: str, about: str, scale: float = 1.0, paths: int | None = No
             sections.append(Section("", lambda root, tuned: law_body(root, scale, paths)))
         else:
             sections.append(Section("", lambda root, tuned, t=t: markdown(t, values(t, root, scale, paths))))
-    return Study(name=name, about=about, tuned={}, runs=lambda root, tuned: cells(root, scale, paths),
-                 heading=f"# {name}: compressed and sign methods and their SDEs under heavy tails (docs/sde.md)",
-                 sections=tuple(sections), published=PUBLISHED, seconds_per_run=0.9 * scale,
-                 run_job=run_folder, pending=pending)
+    return Study(
+        name=name,
+        about=about,
+        tuned={},
+        runs=lambda root, tuned: cells(root, scale, paths),
+        heading=f"# {name}: compressed and sign methods and their SDEs under heavy tails (docs/sde.md)",
+        sections=tuple(sections),
+        published=PUBLISHED,
+        seconds_per_run=0.9 * scale,
+        run_job=run_folder,
+        pending=pending,
+    )
 
 
 #: The published claims the study checks (docs/sde.md sets our numbers beside each).
 PUBLISHED: dict[str, str] = {
     "v1": "DSignSGD converges under standard scheduler conditions, even with heavy-tailed noise; D(C)SGD with a "
-          "pre-scheduled step fails unless the step carries an inverse dependence on ‖∇f‖; normalization matters "
-          "most under pathological noise or unbiased compression (arXiv 2506.00181 v1 abstract)",
+    "pre-scheduled step fails unless the step carries an inverse dependence on ‖∇f‖; normalization matters "
+    "most under pathological noise or unbiased compression (arXiv 2506.00181 v1 abstract)",
     "aistats25": "DCSGD is more vulnerable to noise than DSGD; DSignSGD is robust and shows a linear speed-up in N",
     "law": "pre-scheduled D(C)SGD, η_k = η0 k^(−a), blows up almost surely iff 1.5aν ≤ 1 (compression.md §5, [D])",
     "sde": "the first-order SDEs model the methods for ν > 2 (weak error O(η))",
 }
 
-STUDY = make_study("e5", "SDE lab: blow-up over tails × ω × step rules (d = 1, 10), the blow-up law, discrete vs "
-                   "SDE, DSignSGD speed-up in N (docs/sde.md)")
-SMOKE = make_study("e5-smoke", "E5's cells with 50 paths and 1/100 of the horizons (a test of the pipeline)",
-                   scale=0.01, paths=50)
+STUDY = make_study(
+    "e5",
+    "SDE lab: blow-up over tails × ω × step rules (d = 1, 10), the blow-up law, discrete vs "
+    "SDE, DSignSGD speed-up in N (docs/sde.md)",
+)
+SMOKE = make_study(
+    "e5-smoke", "E5's cells with 50 paths and 1/100 of the horizons (a test of the pipeline)", scale=0.01, paths=50
+)
 STUDIES = (STUDY, SMOKE)
 
-__all__ = ["BLOW_STEPS", "DIMS", "ETA0", "LAW_K", "LAW_STEPS", "NU", "OMEGAS", "PATHS", "REPLICATES", "TABLES",
-           "TAILS", "Table", "cells", "folder", "merge", "hazard_ratios", "law_body", "markdown", "metric",
-           "predicted_ratios", "values", "PUBLISHED", "STUDY", "SMOKE", "STUDIES", "make_study"]
+__all__ = [
+    "BLOW_STEPS",
+    "DIMS",
+    "ETA0",
+    "LAW_K",
+    "LAW_STEPS",
+    "NU",
+    "OMEGAS",
+    "PATHS",
+    "REPLICATES",
+    "TABLES",
+    "TAILS",
+    "Table",
+    "cells",
+    "folder",
+    "merge",
+    "hazard_ratios",
+    "law_body",
+    "markdown",
+    "metric",
+    "predicted_ratios",
+    "values",
+    "PUBLISHED",
+    "STUDY",
+    "SMOKE",
+    "STUDIES",
+    "make_study",
+]

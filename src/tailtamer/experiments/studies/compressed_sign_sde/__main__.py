@@ -1,5 +1,6 @@
 """``python -m tailtamer.experiments.studies.compressed_sign_sde [--out DIR] [--workers K]``: the same as
 ``tailtamer study e5``."""
+
 from __future__ import annotations
 
 import argparse

@@ -1,6 +1,7 @@
 """The E5 cells as data: the step rules, tails and worker counts, the :class:`Table` s of the study (each cell
 one SDE-lab config) and the folder of each cell (a hash of its config, so tables that share a cell share its
 folder)."""
+
 from __future__ import annotations
 
 import copy
@@ -33,7 +34,7 @@ HEAVY = {k: TAILS[k] for k in ("Gaussian", "ν = 1.5", "ν = 1 (Cauchy)")}
 
 def poly(a: float) -> dict[str, Any]:
     """The step schedule η0 (k+1)^(−a)."""
-    return {"name": "poly", "power": a, "t0": 1.0}                 # η0 (k+1)^(−a)
+    return {"name": "poly", "power": a, "t0": 1.0}  # η0 (k+1)^(−a)
 
 
 DCSGD_RULES: dict[str, dict[str, Any]] = {
@@ -41,22 +42,33 @@ DCSGD_RULES: dict[str, dict[str, Any]] = {
     "D(C)SGD η0/(k+1)^0.6": {"method": {"name": "dcsgd", "schedule": poly(0.6)}},
     "D(C)SGD η0/(k+1)": {"method": {"name": "dcsgd", "schedule": poly(1.0)}},
     "D(C)SGD oracle η0/(3 + 3‖∇f‖)": {"method": {"name": "dcsgd", "rule": "oracle", "L0": 3.0, "L1": 3.0}},
-    "D(C)SGD normalized η0/(1 + ‖ĝ‖)": {"method": {"name": "dcsgd", "rule": "practical", "a": 1.0, "b": 1.0,
-                                                   "alpha": 1.0}},
+    "D(C)SGD normalized η0/(1 + ‖ĝ‖)": {
+        "method": {"name": "dcsgd", "rule": "practical", "a": 1.0, "b": 1.0, "alpha": 1.0}
+    },
 }
 SIGN_RULES: dict[str, dict[str, Any]] = {
     "DSignSGD constant η0": {"method": {"name": "dsignsgd"}},
-    "DSignSGD Robbins–Monro η0/(k+1)^0.6": {"method": {"name": "dsignsgd",
-                                                       "schedule": {"name": "robbins-monro", "power": 0.6}}},
+    "DSignSGD Robbins–Monro η0/(k+1)^0.6": {
+        "method": {"name": "dsignsgd", "schedule": {"name": "robbins-monro", "power": 0.6}}
+    },
 }
 
 
 def base(d: int, steps: int, replicates: int = 1, eta: float = ETA0) -> dict[str, Any]:
     """The lab config every cell starts from: the quartic in ``d`` dimensions, ``steps`` steps of ``eta``."""
-    return {"problem": {"name": "quartic", "dim": d, "x0": 2.0}, "method": {"workers": 1, "lr": eta},
-            "noise": {"scale": 1.0},
-            "sde": {"paths": PATHS, "replicates": replicates, "horizon": steps * eta, "seed": 0, "record": 100,
-                    "compare": False}}
+    return {
+        "problem": {"name": "quartic", "dim": d, "x0": 2.0},
+        "method": {"workers": 1, "lr": eta},
+        "noise": {"scale": 1.0},
+        "sde": {
+            "paths": PATHS,
+            "replicates": replicates,
+            "horizon": steps * eta,
+            "seed": 0,
+            "record": 100,
+            "compare": False,
+        },
+    }
 
 
 @dataclass(frozen=True)
@@ -75,7 +87,7 @@ class Table:
         """A cell's lab config (``scale`` multiplies the horizon, ``paths`` replaces M: the smoke study)."""
         cfg = merge(self.fixed, self.rows[row], self.cols[col])
         if cfg["method"]["name"] != "dcsgd":
-            cfg["method"].pop("omega", None)                       # no compressor outside DCSGD
+            cfg["method"].pop("omega", None)  # no compressor outside DCSGD
         if scale != 1.0:
             cfg["sde"]["horizon"] = cfg["sde"]["horizon"] * scale
         if paths is not None:
@@ -94,48 +106,91 @@ def merge(*parts: dict[str, Any]) -> dict[str, Any]:
 
 
 def _blow_up_table(w: float, d: int) -> Table:
-    return Table(f"blow_up_omega{w:g}_d{d}", f"Blow-up fraction by step {BLOW_STEPS}, d = {d}, Bernoulli ω = {w:g} "
-                 f"(DSignSGD rows: no compression; {REPLICATES[d]} blocks of {PATHS} paths: all, and the range over "
-                 "the blocks)", {**DCSGD_RULES, **SIGN_RULES}, TAILS, ("blow_up",),
-                 merge(base(d, BLOW_STEPS, REPLICATES[d]), {"method": {"omega": w}}))
+    return Table(
+        f"blow_up_omega{w:g}_d{d}",
+        f"Blow-up fraction by step {BLOW_STEPS}, d = {d}, Bernoulli ω = {w:g} "
+        f"(DSignSGD rows: no compression; {REPLICATES[d]} blocks of {PATHS} paths: all, and the range over "
+        "the blocks)",
+        {**DCSGD_RULES, **SIGN_RULES},
+        TAILS,
+        ("blow_up",),
+        merge(base(d, BLOW_STEPS, REPLICATES[d]), {"method": {"omega": w}}),
+    )
 
 
 def _median_table(w: float, d: int) -> Table:
     t = _blow_up_table(w, d)
-    return Table(f"median_final_omega{w:g}_d{d}", f"Median final f over the paths after {BLOW_STEPS} steps "
-                 f"(∞: more than half blew up), d = {d}, Bernoulli ω = {w:g}", t.rows, t.cols, ("median_final",),
-                 t.fixed)
+    return Table(
+        f"median_final_omega{w:g}_d{d}",
+        f"Median final f over the paths after {BLOW_STEPS} steps "
+        f"(∞: more than half blew up), d = {d}, Bernoulli ω = {w:g}",
+        t.rows,
+        t.cols,
+        ("median_final",),
+        t.fixed,
+    )
 
 
-LAW_ROWS = {f"a = {a:g}, {tail} (1.5aν = {1.5 * a * NU[tail]:g}: "
-            f"{'a.s.' if 1.5 * a * NU[tail] <= 1 else 'p < 1'})": {"method": {"schedule": poly(a)}, **TAILS[tail]}
-            for a in (0.6, 1.0) for tail in ("ν = 1 (Cauchy)", "ν = 1.5", "ν = 2.5")}
-SDE_ROWS = {"DSGD": {"method": {"name": "dsgd"}}, "DCSGD ω = 1": {"method": {"name": "dcsgd", "omega": 1.0}},
-            "DCSGD ω = 4": {"method": {"name": "dcsgd", "omega": 4.0}}, "DSignSGD": {"method": {"name": "dsignsgd"}}}
+LAW_ROWS = {
+    f"a = {a:g}, {tail} (1.5aν = {1.5 * a * NU[tail]:g}: {'a.s.' if 1.5 * a * NU[tail] <= 1 else 'p < 1'})": {
+        "method": {"schedule": poly(a)},
+        **TAILS[tail],
+    }
+    for a in (0.6, 1.0)
+    for tail in ("ν = 1 (Cauchy)", "ν = 1.5", "ν = 2.5")
+}
+SDE_ROWS = {
+    "DSGD": {"method": {"name": "dsgd"}},
+    "DCSGD ω = 1": {"method": {"name": "dcsgd", "omega": 1.0}},
+    "DCSGD ω = 4": {"method": {"name": "dcsgd", "omega": 4.0}},
+    "DSignSGD": {"method": {"name": "dsignsgd"}},
+}
 WORKERS = {f"N = {n}": {"method": {"workers": n}} for n in (1, 4, 16)}
 
 
 def _sde_table(d: int) -> Table:
-    return Table(f"sde_match_d{d}", f"Discrete against SDE for ν > 2, d = {d} (η = 0.01, t ≤ 5, N = 4, {PATHS} "
-                 "paths): gap = max_t |E f_disc − E f_SDE|; final E f discrete / SDE", SDE_ROWS, FINITE_VARIANCE,
-                 ("gap",), merge(base(d, 500, eta=0.01), {"method": {"workers": 4}, "sde": {"compare": True}}))
+    return Table(
+        f"sde_match_d{d}",
+        f"Discrete against SDE for ν > 2, d = {d} (η = 0.01, t ≤ 5, N = 4, {PATHS} "
+        "paths): gap = max_t |E f_disc − E f_SDE|; final E f discrete / SDE",
+        SDE_ROWS,
+        FINITE_VARIANCE,
+        ("gap",),
+        merge(base(d, 500, eta=0.01), {"method": {"workers": 4}, "sde": {"compare": True}}),
+    )
 
 
 TABLES: tuple[Table, ...] = (
     *[_blow_up_table(w, d) for d in DIMS for w in OMEGAS],
     *[_median_table(w, d) for d in DIMS for w in (0.0, 4.0)],
-    Table("blow_up_law", f"Blow-up law (compression.md §5): fraction blown up by step K, DSGD (ω = 0), d = 1, "
-          f"η0 (k+1)^(−a), {REPLICATES[1]}·{PATHS} paths", LAW_ROWS,
-          {f"K = {k}": {"metric": ("blown_by", k)} for k in LAW_K}, ("blown_by", LAW_STEPS),
-          merge(base(1, LAW_STEPS, REPLICATES[1]), {"method": {"name": "dcsgd", "omega": 0.0}})),
+    Table(
+        "blow_up_law",
+        f"Blow-up law (compression.md §5): fraction blown up by step K, DSGD (ω = 0), d = 1, "
+        f"η0 (k+1)^(−a), {REPLICATES[1]}·{PATHS} paths",
+        LAW_ROWS,
+        {f"K = {k}": {"metric": ("blown_by", k)} for k in LAW_K},
+        ("blown_by", LAW_STEPS),
+        merge(base(1, LAW_STEPS, REPLICATES[1]), {"method": {"name": "dcsgd", "omega": 0.0}}),
+    ),
     *[_sde_table(d) for d in DIMS],
-    Table("sign_speedup", "DSignSGD speed-up in N on the quartic, d = 1 (constant η = 0.01, 2000 steps): E f over "
-          "paths and the last 20% of steps, ratio to N = 1", WORKERS, HEAVY, ("stationary",),
-          merge(base(1, 2000, eta=0.01), {"method": {"name": "dsignsgd"}})),
-    Table("sign_speedup_cosh", "DSignSGD speed-up in N at stationarity on f = cosh x, d = 1 (curvature 1 at x* = 0; "
-          "constant η = 0.01, 2000 steps): E (f − f*) over paths and the last 20% of steps, ratio to N = 1",
-          WORKERS, HEAVY, ("stationary",),
-          merge(base(1, 2000, eta=0.01), {"problem": {"name": "cosh"}, "method": {"name": "dsignsgd"}})),
+    Table(
+        "sign_speedup",
+        "DSignSGD speed-up in N on the quartic, d = 1 (constant η = 0.01, 2000 steps): E f over "
+        "paths and the last 20% of steps, ratio to N = 1",
+        WORKERS,
+        HEAVY,
+        ("stationary",),
+        merge(base(1, 2000, eta=0.01), {"method": {"name": "dsignsgd"}}),
+    ),
+    Table(
+        "sign_speedup_cosh",
+        "DSignSGD speed-up in N at stationarity on f = cosh x, d = 1 (curvature 1 at x* = 0; "
+        "constant η = 0.01, 2000 steps): E (f − f*) over paths and the last 20% of steps, ratio to N = 1",
+        WORKERS,
+        HEAVY,
+        ("stationary",),
+        merge(base(1, 2000, eta=0.01), {"problem": {"name": "cosh"}, "method": {"name": "dsignsgd"}}),
+    ),
 )
 
 

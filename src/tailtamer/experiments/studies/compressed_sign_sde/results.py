@@ -1,13 +1,16 @@
 """The E5 report: a cell's value from its ``sde.json``, the tables as Markdown, and the blow-up law's hazard
 ratios against the one-kick prediction."""
+
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 from typing import Any
 
 from ....sde.folders import read
 from .cells import LAW_K, NU, TABLES, TAILS, Table, folder
+
 
 def metric(spec: tuple[Any, ...], res: dict[str, Any]) -> Any:
     """A cell's value from its ``sde.json``."""
@@ -25,7 +28,7 @@ def metric(spec: tuple[Any, ...], res: dict[str, Any]) -> Any:
     if kind == "gap":
         return f"{res['gap']:.2g} ({d['mean'][-1]:.3g} / {res['sde']['mean'][-1]:.3g})"
     if kind == "stationary":
-        tail = [v for v in d["mean"][int(0.8 * len(d["mean"])):] if v is not None]
+        tail = [v for v in d["mean"][int(0.8 * len(d["mean"])) :] if v is not None]
         return sum(tail) / len(tail) - (res.get("f_star") or 0.0) if tail else math.inf
     raise KeyError(kind)
 
@@ -70,21 +73,26 @@ def markdown(table: Table, vals: dict[tuple[str, str], Any]) -> str:
 def hazard_ratios(p: list[float]) -> list[float]:
     """Λ(K_{i+1})/Λ(K_i) for Λ = −ln(1 − p) (measured), or NaN where a fraction is 0 or 1."""
     lam = [-math.log(1 - x) if 0 < x < 1 else math.nan for x in p]
-    return [b / a if a and a == a and b == b else math.nan for a, b in zip(lam, lam[1:])]
+    return [b / a if a and a == a and b == b else math.nan for a, b in itertools.pairwise(lam)]
 
 
 def predicted_ratios(exponent: float, ks: tuple[int, ...] = LAW_K) -> list[float]:
     """Λ(K) ∝ Σ_{k ≤ K} k^(−1.5aν) (compression.md §5, one-kick hazard): ratios between the decades."""
-    sums = [sum(k ** -exponent for k in range(1, kk + 1)) for kk in ks]
-    return [b / a for a, b in zip(sums, sums[1:])]
+    sums = [sum(k**-exponent for k in range(1, kk + 1)) for kk in ks]
+    return [b / a for a, b in itertools.pairwise(sums)]
 
 
 def law_body(root: Path, scale: float = 1.0, paths: int | None = None) -> str:
     table = next(t for t in TABLES if t.name == "blow_up_law")
     vals = values(table, root, scale, paths)
-    lines = [markdown(table, vals), "", "Hazard Λ = −ln(1 − p) between decades, measured against the one-kick "
-             "prediction Λ(K) ∝ Σ_{k≤K} k^(−1.5aν):", "",
-             "| row | measured Λ(10³)/Λ(10²), Λ(10⁴)/Λ(10³) | predicted |", "|---|---|---|"]
+    lines = [
+        markdown(table, vals),
+        "",
+        "Hazard Λ = −ln(1 − p) between decades, measured against the one-kick prediction Λ(K) ∝ Σ_{k≤K} k^(−1.5aν):",
+        "",
+        "| row | measured Λ(10³)/Λ(10²), Λ(10⁴)/Λ(10³) | predicted |",
+        "|---|---|---|",
+    ]
     for row, spec in table.rows.items():
         p = [vals.get((row, c)) for c in table.cols]
         if None in p:

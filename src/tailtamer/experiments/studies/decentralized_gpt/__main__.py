@@ -1,5 +1,6 @@
 """``python -m tailtamer.experiments.studies.decentralized_gpt``: the E2 runs with ad-hoc reductions (the
 declared studies are ``tailtamer study e2 | e2-tuned | e2-leaky | e2-smoke``)."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,16 +13,18 @@ from . import METHODS, TOPOLOGIES, jobs
 
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen methods × topologies × seeds into ``--out`` (``--smoke``: 1 seed, ring, 30 steps)."""
-    ap = argparse.ArgumentParser(prog="python -m tailtamer.experiments.studies.decentralized_gpt",
-                                 description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m tailtamer.experiments.studies.decentralized_gpt", description=__doc__.split("\n")[0]
+    )
     ap.add_argument("--out", default="runs/e2")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--methods", nargs="*", choices=list(METHODS))
     ap.add_argument("--topologies", nargs="*", choices=list(TOPOLOGIES))
     ap.add_argument("--steps", type=int, help="override the number of steps")
-    ap.add_argument("--paper-faithful", action="store_true",
-                    help="the LEAKY published model (for comparison with Table 1 only)")
+    ap.add_argument(
+        "--paper-faithful", action="store_true", help="the LEAKY published model (for comparison with Table 1 only)"
+    )
     ap.add_argument("--smoke", action="store_true", help="1 seed, ring only, 30 steps (checks the recipe runs)")
     args = ap.parse_args(argv)
     if args.smoke:

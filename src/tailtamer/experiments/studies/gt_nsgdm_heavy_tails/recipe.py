@@ -1,5 +1,6 @@
 """The E1 recipe: the methods, noises and ring, the config of one run, the tuning grid (:data:`GRID`, grown
 past an edge holding the winner), the recorded winners (:data:`TUNED`, ``tuned.json``) and the job lists."""
+
 from __future__ import annotations
 
 import copy
@@ -29,8 +30,14 @@ KAPPA_REPRO = "dsgd-clip-kappa-0.4"
 VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {KAPPA_REPRO: ("dsgd-clip", {"kappa": -0.4})}
 #: The rows of the E1 tables, in order (the reproduction's DSGD-Clip first, our κ = +0.4 variant beside it).
 ROWS = ("gt-nsgdm", "sclip-ef", KAPPA_REPRO, "dsgd-clip", "gt-dsgd", "dsgd")
-LABELS = {"gt-nsgdm": "GT-NSGDm", "sclip-ef": "SClip-EF-Network", KAPPA_REPRO: "DSGD-Clip (κ=−0.4)",
-          "dsgd-clip": "DSGD-Clip (κ=+0.4, ours)", "gt-dsgd": "GT-DSGD", "dsgd": "DSGD"}
+LABELS = {
+    "gt-nsgdm": "GT-NSGDm",
+    "sclip-ef": "SClip-EF-Network",
+    KAPPA_REPRO: "DSGD-Clip (κ=−0.4)",
+    "dsgd-clip": "DSGD-Clip (κ=+0.4, ours)",
+    "gt-dsgd": "GT-DSGD",
+    "dsgd": "DSGD",
+}
 
 #: The tuning grid (part of the recipe): every combination, on TUNE_SEEDS, α-stable noise, ring of 20.
 GRID: dict[str, dict[str, list[Any]]] = {
@@ -57,12 +64,22 @@ KAPPAS = (0.4, -0.4)
 NOISE_SCALES = (0.05, 0.1, 0.2)
 
 
-def config(method: str, params: dict[str, Any], noise: dict[str, Any], seed: int,
-           topology: dict[str, Any] | None = None, steps: int = STEPS) -> dict[str, Any]:
+def config(
+    method: str,
+    params: dict[str, Any],
+    noise: dict[str, Any],
+    seed: int,
+    topology: dict[str, Any] | None = None,
+    steps: int = STEPS,
+) -> dict[str, Any]:
     """The full config of one E1 run."""
-    return {"problem": {"name": "tokenized-regression"}, "algorithm": {"name": method, **params},
-            "topology": copy.deepcopy(topology or RING), "noise": dict(noise),
-            "run": {"steps": steps, "seed": seed, "eval_every": EVAL_EVERY, "dtype": "float64"}}
+    return {
+        "problem": {"name": "tokenized-regression"},
+        "algorithm": {"name": method, **params},
+        "topology": copy.deepcopy(topology or RING),
+        "noise": dict(noise),
+        "run": {"steps": steps, "seed": seed, "eval_every": EVAL_EVERY, "dtype": "float64"},
+    }
 
 
 def _label(params: dict[str, Any]) -> str:
@@ -74,8 +91,14 @@ def _variant(key: str) -> tuple[str, dict[str, Any]]:
     return VARIANTS.get(key, (key, {}))
 
 
-def variant_config(key: str, params: dict[str, Any], noise: dict[str, Any], seed: int,
-                   topology: dict[str, Any] | None = None, steps: int = STEPS) -> dict[str, Any]:
+def variant_config(
+    key: str,
+    params: dict[str, Any],
+    noise: dict[str, Any],
+    seed: int,
+    topology: dict[str, Any] | None = None,
+    steps: int = STEPS,
+) -> dict[str, Any]:
     """The config of one run of row ``key`` with tuned ``params`` (the fixed settings of the row included)."""
     method, fixed = _variant(key)
     return config(method, {**params, **fixed}, noise, seed, topology, steps)
@@ -83,10 +106,15 @@ def variant_config(key: str, params: dict[str, Any], noise: dict[str, Any], seed
 
 def grid(root: Path) -> Grid:
     """The tuning grid: :data:`GRID` per row, on :data:`TUNE_SEEDS`, α-stable noise, ring of 20."""
-    return Grid(axes={k: {a: tuple(v) for a, v in GRID[k].items()} for k in ROWS}, seeds=TUNE_SEEDS,
-                folder=lambda root, k, p: Path(root) / "tune" / k / _label(p),
-                config=lambda k, p, s: variant_config(k, p, NOISES["alpha-stable"], s),
-                metric=lambda k: "dist_to_opt", max_extensions=MAX_EXTENSIONS, limits=LIMITS)
+    return Grid(
+        axes={k: {a: tuple(v) for a, v in GRID[k].items()} for k in ROWS},
+        seeds=TUNE_SEEDS,
+        folder=lambda root, k, p: Path(root) / "tune" / k / _label(p),
+        config=lambda k, p, s: variant_config(k, p, NOISES["alpha-stable"], s),
+        metric=lambda k: "dist_to_opt",
+        max_extensions=MAX_EXTENSIONS,
+        limits=LIMITS,
+    )
 
 
 def tune_jobs(root: Path) -> list[tuple[Path, dict[str, Any]]]:
@@ -103,36 +131,73 @@ def tune(root: Path, workers: int = 1, log=None) -> dict[str, dict[str, Any]]:
 
 def main_jobs(root: Path, tuned: dict[str, dict[str, Any]], seeds: int = 5) -> list[tuple[Path, dict[str, Any]]]:
     """5 methods × 3 noises × seeds on the ring, + α-stable on the complete graph, + node and noise scaling."""
-    jobs = [(root / "main" / noise / m / f"seed{s}", config(m, tuned[m], NOISES[noise], s))
-            for noise in NOISES for m in METHODS for s in range(seeds)]
-    jobs += [(root / "complete" / m / f"seed{s}", config(m, tuned[m], NOISES["alpha-stable"], s,
-                                                         {"name": "complete", "n": 20}))
-             for m in METHODS for s in range(seeds)]
-    jobs += [(root / "scaling" / f"n{n}" / f"seed{s}",
-              config("gt-nsgdm", tuned["gt-nsgdm"], NOISES["alpha-stable"], s, {"name": "complete", "n": n}))
-             for n in SCALING_N for s in range(seeds)]
-    jobs += [(root / "noise-scale" / f"scale{c:g}" / f"seed{s}",
-              config("gt-nsgdm", tuned["gt-nsgdm"], {**NOISES["alpha-stable"], "scale": c}, s))
-             for c in NOISE_SCALES for s in range(seeds)]
-    jobs += [(root / "large-step" / noise / f"{m}-lr{lr:g}" / f"seed{s}", config(m, {"lr": lr}, NOISES[noise], s))
-             for noise in NOISES for m in ("dsgd", "gt-dsgd") for lr in LARGE_STEPS for s in range(seeds)]
-    jobs += [(root / "kappa" / f"kappa{k:g}" / f"seed{s}",
-              config("dsgd-clip", {**tuned["dsgd-clip"], "kappa": k}, NOISES["alpha-stable"], s))
-             for k in KAPPAS for s in range(seeds)]
+    jobs = [
+        (root / "main" / noise / m / f"seed{s}", config(m, tuned[m], NOISES[noise], s))
+        for noise in NOISES
+        for m in METHODS
+        for s in range(seeds)
+    ]
+    jobs += [
+        (
+            root / "complete" / m / f"seed{s}",
+            config(m, tuned[m], NOISES["alpha-stable"], s, {"name": "complete", "n": 20}),
+        )
+        for m in METHODS
+        for s in range(seeds)
+    ]
+    jobs += [
+        (
+            root / "scaling" / f"n{n}" / f"seed{s}",
+            config("gt-nsgdm", tuned["gt-nsgdm"], NOISES["alpha-stable"], s, {"name": "complete", "n": n}),
+        )
+        for n in SCALING_N
+        for s in range(seeds)
+    ]
+    jobs += [
+        (
+            root / "noise-scale" / f"scale{c:g}" / f"seed{s}",
+            config("gt-nsgdm", tuned["gt-nsgdm"], {**NOISES["alpha-stable"], "scale": c}, s),
+        )
+        for c in NOISE_SCALES
+        for s in range(seeds)
+    ]
+    jobs += [
+        (root / "large-step" / noise / f"{m}-lr{lr:g}" / f"seed{s}", config(m, {"lr": lr}, NOISES[noise], s))
+        for noise in NOISES
+        for m in ("dsgd", "gt-dsgd")
+        for lr in LARGE_STEPS
+        for s in range(seeds)
+    ]
+    jobs += [
+        (
+            root / "kappa" / f"kappa{k:g}" / f"seed{s}",
+            config("dsgd-clip", {**tuned["dsgd-clip"], "kappa": k}, NOISES["alpha-stable"], s),
+        )
+        for k in KAPPAS
+        for s in range(seeds)
+    ]
     # the reproduction's DSGD-Clip (κ = −0.4) in the main and complete-graph tables
     repro = tuned.get(KAPPA_REPRO, TUNED[KAPPA_REPRO])
-    jobs += [(root / "main" / noise / KAPPA_REPRO / f"seed{s}", variant_config(KAPPA_REPRO, repro, NOISES[noise], s))
-             for noise in NOISES for s in range(seeds)]
-    jobs += [(root / "complete" / KAPPA_REPRO / f"seed{s}",
-              variant_config(KAPPA_REPRO, repro, NOISES["alpha-stable"], s, {"name": "complete", "n": 20}))
-             for s in range(seeds)]
+    jobs += [
+        (root / "main" / noise / KAPPA_REPRO / f"seed{s}", variant_config(KAPPA_REPRO, repro, NOISES[noise], s))
+        for noise in NOISES
+        for s in range(seeds)
+    ]
+    jobs += [
+        (
+            root / "complete" / KAPPA_REPRO / f"seed{s}",
+            variant_config(KAPPA_REPRO, repro, NOISES["alpha-stable"], s, {"name": "complete", "n": 20}),
+        )
+        for s in range(seeds)
+    ]
     return jobs
 
 
 def demo_jobs(root: Path, seeds: int = 3) -> list[tuple[Path, dict[str, Any]]]:
     """The `tailtamer demo` study: α-stable (1.5, skew 0.5) noise, ring of 20, the 5 methods, tuned."""
-    return [(root / m / f"seed{s}", config(m, TUNED[m], NOISES["alpha-stable"], s)) for m in METHODS
-            for s in range(seeds)]
+    return [
+        (root / m / f"seed{s}", config(m, TUNED[m], NOISES["alpha-stable"], s)) for m in METHODS for s in range(seeds)
+    ]
 
 
 def write_configs(folder: Path) -> list[Path]:
@@ -141,7 +206,9 @@ def write_configs(folder: Path) -> list[Path]:
     paths = []
     for noise, m in itertools.product(NOISES, METHODS):
         path = folder / f"{m}-{noise}.toml"
-        path.write_text(f"# E1 (experiments.md): {m} under {noise} noise, ring of 20 (k = 2), tuned settings.\n"
-                        + dumps_toml(config(m, TUNED[m], NOISES[noise], 0)))
+        path.write_text(
+            f"# E1 (experiments.md): {m} under {noise} noise, ring of 20 (k = 2), tuned settings.\n"
+            + dumps_toml(config(m, TUNED[m], NOISES[noise], 0))
+        )
         paths.append(path)
     return paths

@@ -9,6 +9,7 @@ table reports the tuned methods on seeds 0–2 with their optimizer-state and co
 ``accounting`` of summary.json). Model tasks (``sst2``, ``gpt-multi30k``) are in :data:`MODEL_TASKS` with a
 small budget; ``tailtamer tailopt --models`` adds them (their grid is the synthetic winners' neighbourhood).
 """
+
 from __future__ import annotations
 
 import json
@@ -18,10 +19,37 @@ from typing import Any
 from ....config import dumps_toml
 from ....rundir.atomic import atomic_write_text
 from ...study import Study, recorded, run_study
-from .models import (MODEL_FACTORS, MODEL_SECOND, MODEL_TUNE_SEED, model_grid, model_jobs, model_tune_jobs,
-                     models_grid, tune_models)
-from .recipe import (AXES, CLIENTS, GRID, LOCAL_STEPS, METHODS, MODEL_TASKS, N_CLIENTS, NOISES, ROUNDS, SEEDS,
-                     TASKS, TUNE_SEEDS, config, grid, label, main_jobs, point, tune, tune_jobs)
+from .models import (
+    MODEL_FACTORS,
+    MODEL_SECOND,
+    MODEL_TUNE_SEED,
+    model_grid,
+    model_jobs,
+    model_tune_jobs,
+    models_grid,
+    tune_models,
+)
+from .recipe import (
+    AXES,
+    CLIENTS,
+    GRID,
+    LOCAL_STEPS,
+    METHODS,
+    MODEL_TASKS,
+    N_CLIENTS,
+    NOISES,
+    ROUNDS,
+    SEEDS,
+    TASKS,
+    TUNE_SEEDS,
+    config,
+    grid,
+    label,
+    main_jobs,
+    point,
+    tune,
+    tune_jobs,
+)
 from .tables import model_sections, setting_sections, table
 
 #: The recorded winners of ``tailtamer study tailopt --tune`` (docs/tailopt.md), per task/noise and method
@@ -30,8 +58,10 @@ TUNED: dict[str, dict[str, dict[str, Any]]] = recorded(__file__, "tuned.json")
 #: The recorded winners of ``tailtamer study tailopt-models --tune`` (docs/tailopt.md; ``models_tuned.json``).
 MODELS_TUNED: dict[str, dict[str, dict[str, Any]]] = recorded(__file__, "models_tuned.json")
 
-_HEAD = (f"## TailOPT (E3) at CPU scale\n\nn = {N_CLIENTS} clients, {CLIENTS:g} sampled per round, z = {LOCAL_STEPS} "
-         f"local steps, T = {ROUNDS} rounds, seeds {list(SEEDS)}; float64, so state bytes are 8 per number.")
+_HEAD = (
+    f"## TailOPT (E3) at CPU scale\n\nn = {N_CLIENTS} clients, {CLIENTS:g} sampled per round, z = {LOCAL_STEPS} "
+    f"local steps, T = {ROUNDS} rounds, seeds {list(SEEDS)}; float64, so state bytes are 8 per number."
+)
 
 
 def _synthetic_tuned(root: Path) -> dict[str, dict[str, dict[str, Any]]]:
@@ -40,18 +70,33 @@ def _synthetic_tuned(root: Path) -> dict[str, dict[str, dict[str, Any]]]:
 
 
 STUDY = Study(
-    name="tailopt", about="E3 at CPU scale: Bi2Clip vs Adam2, DiLoCo, FedAvg, Avg-L2Clip, Adam-SGD under injected "
+    name="tailopt",
+    about="E3 at CPU scale: Bi2Clip vs Adam2, DiLoCo, FedAvg, Avg-L2Clip, Adam-SGD under injected "
     "Student-t and alpha-stable noise, 3 seeds; final quality, state bytes, comm bytes (--tune: the grids first)",
-    tuned=TUNED, runs=lambda root, tuned: main_jobs(root, tuned), grid=lambda root: grid(root),
-    heading=_HEAD, sections=setting_sections(), seconds_per_run=0.3, report_file="tailopt-report.md")
+    tuned=TUNED,
+    runs=lambda root, tuned: main_jobs(root, tuned),
+    grid=lambda root: grid(root),
+    heading=_HEAD,
+    sections=setting_sections(),
+    seconds_per_run=0.3,
+    report_file="tailopt-report.md",
+)
 
 MODELS_STUDY = Study(
-    name="tailopt-models", about="TailOPT on the sst2 and gpt-multi30k model tasks (30 rounds, no injected noise), "
+    name="tailopt-models",
+    about="TailOPT on the sst2 and gpt-multi30k model tasks (30 rounds, no injected noise), "
     "grids around the synthetic winners of 'tailopt', 3 seeds",
-    tuned=MODELS_TUNED, runs=lambda root, tuned: model_jobs(root, tuned),
-    grid=lambda root: models_grid(_synthetic_tuned(root)), heading="## TailOPT model tasks",
-    sections=model_sections(), seconds_per_run=30.0, tuned_file="models-tuned.json",
-    tuning_file="models-tuning.json", report_file="tailopt-models-report.md", requires="tailopt")
+    tuned=MODELS_TUNED,
+    runs=lambda root, tuned: model_jobs(root, tuned),
+    grid=lambda root: models_grid(_synthetic_tuned(root)),
+    heading="## TailOPT model tasks",
+    sections=model_sections(),
+    seconds_per_run=30.0,
+    tuned_file="models-tuned.json",
+    tuning_file="models-tuning.json",
+    report_file="tailopt-models-report.md",
+    requires="tailopt",
+)
 
 STUDIES = (STUDY, MODELS_STUDY)
 
@@ -74,9 +119,10 @@ def write_configs(folder: Path, tuned: dict[str, dict[str, dict[str, Any]]] | No
             for m in METHODS:
                 params = (tuned or {}).get(f"{task}/{noise}", {}).get(m, GRID[m][0])
                 path = folder / f"{m}-{task}-{noise}.toml"
-                path.write_text(f"# E3 TailOPT: {m} on {task} with {noise} noise "
-                                f"({'tuned' if tuned else 'first grid point'}).\n"
-                                + dumps_toml(config(task, noise, m, params, 0)))
+                path.write_text(
+                    f"# E3 TailOPT: {m} on {task} with {noise} noise "
+                    f"({'tuned' if tuned else 'first grid point'}).\n" + dumps_toml(config(task, noise, m, params, 0))
+                )
                 paths.append(path)
     return paths
 
@@ -89,8 +135,41 @@ def run_all(root: Path, workers: int = 1, models: bool = False, log=print) -> st
     return report(Path(root), models=models)
 
 
-__all__ = ["METHODS", "TASKS", "NOISES", "AXES", "GRID", "MODEL_TASKS", "MODEL_FACTORS", "MODEL_SECOND",
-           "MODEL_TUNE_SEED", "N_CLIENTS", "CLIENTS", "LOCAL_STEPS", "ROUNDS", "SEEDS", "TUNE_SEEDS", "TUNED",
-           "MODELS_TUNED", "STUDY", "MODELS_STUDY", "STUDIES", "config", "point", "label", "grid", "tune_jobs", "tune",
-           "main_jobs", "model_grid", "models_grid", "model_tune_jobs", "tune_models", "model_jobs", "table",
-           "report", "write_configs", "run_all"]
+__all__ = [
+    "METHODS",
+    "TASKS",
+    "NOISES",
+    "AXES",
+    "GRID",
+    "MODEL_TASKS",
+    "MODEL_FACTORS",
+    "MODEL_SECOND",
+    "MODEL_TUNE_SEED",
+    "N_CLIENTS",
+    "CLIENTS",
+    "LOCAL_STEPS",
+    "ROUNDS",
+    "SEEDS",
+    "TUNE_SEEDS",
+    "TUNED",
+    "MODELS_TUNED",
+    "STUDY",
+    "MODELS_STUDY",
+    "STUDIES",
+    "config",
+    "point",
+    "label",
+    "grid",
+    "tune_jobs",
+    "tune",
+    "main_jobs",
+    "model_grid",
+    "models_grid",
+    "model_tune_jobs",
+    "tune_models",
+    "model_jobs",
+    "table",
+    "report",
+    "write_configs",
+    "run_all",
+]

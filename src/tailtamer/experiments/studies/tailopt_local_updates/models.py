@@ -1,5 +1,6 @@
 """The TailOPT model tasks (``sst2``, ``gpt-multi30k``): a tuning grid around each method's synthetic winner
 and the runs at the model winners."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,8 +15,13 @@ from .recipe import GRID, METHODS, MODEL_TASKS, SEEDS, _bi2clip, config, label
 #: DiLoCo and Adam-SGD; FedAvg has only the step) each times these factors, on one tuning seed (lowest final
 #: val_loss wins); both axes grow past their edges up to :data:`MODEL_MAX_EXTENSIONS` times per side.
 MODEL_FACTORS = (1 / 3, 1.0, 3.0)
-MODEL_SECOND = {"bi2clip": "u", "avg-l2clip": "gamma", "adam2": "outer_lr", "diloco": "outer_lr",
-                "adam-sgd": "outer_lr"}
+MODEL_SECOND = {
+    "bi2clip": "u",
+    "avg-l2clip": "gamma",
+    "adam2": "outer_lr",
+    "diloco": "outer_lr",
+    "adam-sgd": "outer_lr",
+}
 MODEL_TUNE_SEED = 100
 MODEL_MAX_EXTENSIONS = 4
 
@@ -55,13 +61,16 @@ def models_grid(tuned: dict[str, dict[str, dict[str, Any]]]) -> Grid:
             out.setdefault(key.split("/")[0], {})[key.split("/")[1]] = p
         return out
 
-    return Grid(axes={f"{task}/{m}": model_axes(base[m], m) for task in MODEL_TASKS for m in METHODS},
-                seeds=(MODEL_TUNE_SEED,),
-                folder=lambda root, k, v: Path(root) / "models-tune" / k.split("/")[0] / k.split("/")[1]
-                / label(params(k, v)),
-                config=lambda k, v, s: config(k.split("/")[0], None, k.split("/")[1], params(k, v), s),
-                metric=lambda k: MODEL_TASKS[k.split("/")[0]]["metric"], max_extensions=MODEL_MAX_EXTENSIONS,
-                winner=params, collect=collect)
+    return Grid(
+        axes={f"{task}/{m}": model_axes(base[m], m) for task in MODEL_TASKS for m in METHODS},
+        seeds=(MODEL_TUNE_SEED,),
+        folder=lambda root, k, v: Path(root) / "models-tune" / k.split("/")[0] / k.split("/")[1] / label(params(k, v)),
+        config=lambda k, v, s: config(k.split("/")[0], None, k.split("/")[1], params(k, v), s),
+        metric=lambda k: MODEL_TASKS[k.split("/")[0]]["metric"],
+        max_extensions=MODEL_MAX_EXTENSIONS,
+        winner=params,
+        collect=collect,
+    )
 
 
 def model_tune_jobs(root: Path, tuned: dict[str, dict[str, dict[str, Any]]]) -> list[tuple[Path, dict]]:
@@ -69,8 +78,9 @@ def model_tune_jobs(root: Path, tuned: dict[str, dict[str, dict[str, Any]]]) -> 
     return models_grid(tuned).first_round(root)
 
 
-def tune_models(root: Path, tuned: dict[str, dict[str, dict[str, Any]]], workers: int = 1, log=print
-                ) -> dict[str, dict[str, dict]]:
+def tune_models(
+    root: Path, tuned: dict[str, dict[str, dict[str, Any]]], workers: int = 1, log=print
+) -> dict[str, dict[str, dict]]:
     """Tune every method on every model task (:data:`MODEL_FACTORS`, :data:`MODEL_SECOND`); writes
     ``models-tuned.json`` and ``models-tuning.json``."""
     return tune_grid(models_grid(tuned), Path(root), workers, log, "models-tuned.json", "models-tuning.json")
@@ -78,6 +88,12 @@ def tune_models(root: Path, tuned: dict[str, dict[str, dict[str, Any]]], workers
 
 def model_jobs(root: Path, model_tuned: dict[str, dict[str, dict]], seeds=SEEDS) -> list[tuple[Path, dict]]:
     """Model tasks (no injected noise) with each method's tuned point, on the evaluation seeds."""
-    return [(root / "models" / task / m / label(model_tuned[task][m]) / f"seed{s}",
-             config(task, None, m, model_tuned[task][m], s))
-            for task in MODEL_TASKS for m in METHODS for s in seeds]
+    return [
+        (
+            root / "models" / task / m / label(model_tuned[task][m]) / f"seed{s}",
+            config(task, None, m, model_tuned[task][m], s),
+        )
+        for task in MODEL_TASKS
+        for m in METHODS
+        for s in seeds
+    ]

@@ -1,4 +1,5 @@
 """The TailOPT report: the table of final quality and bytes per method, and the report sections per task."""
+
 from __future__ import annotations
 
 import json
@@ -10,6 +11,7 @@ from ...report import Cell, load_runs
 from ...study import Section
 from .recipe import MODEL_TASKS, NOISES, TASKS, label
 
+
 def table(runs: list, metric: str) -> str:
     """Markdown: final quality (mean ± std over seeds), optimizer-state bytes and communicated bytes."""
     groups: dict[str, tuple[Cell, dict[str, Any]]] = {}
@@ -20,12 +22,16 @@ def table(runs: list, metric: str) -> str:
         else:
             cell.values.append(r.summary["metrics"][metric])
             acct.update(r.summary.get("accounting", {}))
-    lines = [f"| method | final {metric} (mean ± std) | state bytes / client | state bytes server | "
-             f"comm bytes / round |", "|---|---|---|---|---|"]
+    lines = [
+        f"| method | final {metric} (mean ± std) | state bytes / client | state bytes server | comm bytes / round |",
+        "|---|---|---|---|---|",
+    ]
     for m in sorted(groups, key=lambda k: groups[k][0].mean if groups[k][0].values else math.inf):
         cell, a = groups[m]
-        lines.append(f"| {m} | {cell.format(4)} | {a.get('state_bytes_per_client', '—')} | "
-                     f"{a.get('state_bytes_server', '—')} | {a.get('comm_bytes_per_round', '—')} |")
+        lines.append(
+            f"| {m} | {cell.format(4)} | {a.get('state_bytes_per_client', '—')} | "
+            f"{a.get('state_bytes_server', '—')} | {a.get('comm_bytes_per_round', '—')} |"
+        )
     return "\n".join(lines)
 
 
@@ -35,8 +41,11 @@ def _edges(root: Path, name: str, prefix: str = "") -> str:
     if not path.exists():
         return ""
     recs = json.loads(path.read_text())
-    left = [f"{k[len(prefix):]} {', '.join(r['at_edge'])}" for k, r in recs.items()
-            if k.startswith(prefix) and r.get("at_edge")]
+    left = [
+        f"{k[len(prefix) :]} {', '.join(r['at_edge'])}"
+        for k, r in recs.items()
+        if k.startswith(prefix) and r.get("at_edge")
+    ]
     return f" Still on a grid edge after growing: {'; '.join(left)}." if left else ""
 
 
@@ -47,13 +56,19 @@ def setting_sections() -> tuple[Section, ...]:
                 return None
             task = key.split("/")[0]
             runs = load_runs([root / "main" / key / m / label(p) for m, p in tuned[key].items()])
-            return (table(runs, TASKS[task]["metric"]) + "\n\nTuned: "
-                    + "; ".join(f"{m}: {label(p)}" for m, p in tuned[key].items()) + "."
-                    + _edges(root, "tuning.json", f"{key}/"))
+            return (
+                table(runs, TASKS[task]["metric"])
+                + "\n\nTuned: "
+                + "; ".join(f"{m}: {label(p)}" for m, p in tuned[key].items())
+                + "."
+                + _edges(root, "tuning.json", f"{key}/")
+            )
+
         return draw
 
-    return tuple(Section(f"{t}, {n} noise (scale {TASKS[t]['scale']:g})", body(f"{t}/{n}"))
-                 for t in TASKS for n in NOISES)
+    return tuple(
+        Section(f"{t}, {n} noise (scale {TASKS[t]['scale']:g})", body(f"{t}/{n}")) for t in TASKS for n in NOISES
+    )
 
 
 def model_sections() -> tuple[Section, ...]:
@@ -63,10 +78,16 @@ def model_sections() -> tuple[Section, ...]:
             if not mt:
                 return None
             runs = load_runs([root / "models" / task / m / label(p) for m, p in mt.items()])
-            return (table(runs, MODEL_TASKS[task]["metric"]) + "\n\nTuned: "
-                    + "; ".join(f"{m}: {label(p)}" for m, p in mt.items()) + "."
-                    + _edges(root, "models-tuning.json", f"{task}/"))
+            return (
+                table(runs, MODEL_TASKS[task]["metric"])
+                + "\n\nTuned: "
+                + "; ".join(f"{m}: {label(p)}" for m, p in mt.items())
+                + "."
+                + _edges(root, "models-tuning.json", f"{task}/")
+            )
+
         return draw
 
-    return tuple(Section(f"{task} (no injected noise, {MODEL_TASKS[task]['rounds']} rounds)", body(task))
-                 for task in MODEL_TASKS)
+    return tuple(
+        Section(f"{task} (no injected noise, {MODEL_TASKS[task]['rounds']} rounds)", body(task)) for task in MODEL_TASKS
+    )
