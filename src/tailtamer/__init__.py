@@ -1,6 +1,6 @@
 """tailtamer: distributed stochastic optimization under heavy-tailed gradient noise.
 
-The names below are the stable public API (docs/api.md): building and running a config, the registries
+The names below are the stable public API (docs/public-api.md): building and running a config, the registries
 with the base classes of their entries, the callbacks, the errors a caller catches, and ``__version__``.
 Everything else is reached through its module and may change between versions.
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from test_async_real import heap_order
-from test_reliability import one_line_error
 
+from helpers import one_line_error
 from tailtamer.cli.main import main
 from tailtamer.config import dumps_toml, resolve
 from tailtamer.engine.events.replay import ARRIVALS

@@ -1,4 +1,4 @@
-"""``import tailtamer``: the stable public API (issue 24, item 5; docs/api.md). Every exported name resolves,
+"""``import tailtamer``: the stable public API (issue 24, item 5; docs/public-api.md). Every exported name resolves,
 importing the package imports no torch (each name loads on first use), and ``__version__`` is the
 distribution's."""
 

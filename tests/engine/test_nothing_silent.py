@@ -6,12 +6,11 @@ from __future__ import annotations
 import io
 
 import pytest
-from test_reliability import LAB
 
-from tailtamer.api import build_components
+from helpers import LAB
+from tailtamer.api import build_components, make_async_loop
 from tailtamer.cli.main import main
 from tailtamer.distributed.asynchronous.server import ServerLoop
-from tailtamer.engine.events.loop import make_async_loop
 from tailtamer.engine.events.replay import Event
 from tailtamer.problems import PROBLEMS
 from tailtamer.sde import build_lab

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import torch
 
+from helpers import LAB, one_line_error
 from tailtamer.cli.main import main
 from tailtamer.config import load_toml
 from tailtamer.engine.oracle import first_bad_row
@@ -58,16 +59,6 @@ def cfg_file(tmp_path: Path) -> Path:
     return path
 
 
-def one_line_error(capsys, code: int) -> str:
-    """Assert the outcome every bad input must have, and return the line."""
-    err = capsys.readouterr().err
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert code not in (0, None), err
-    assert "Traceback" not in err
-    assert len(lines) == 1, err
-    return lines[0]
-
-
 def _sst2_corrupt(tmp: Path) -> list[str]:
     (tmp / "sst2").mkdir()
     good = gzip.compress(b"label\tsentence\n" + b"1\ta fine film\n" * 500)
@@ -94,21 +85,6 @@ ASYNC = (
     .replace("beta = 0.8\n", "")
     .replace('name = "ring"', 'name = "server"')
 )
-LAB = """
-[problem]
-name = "quartic"
-dim = 2
-[method]
-name = "dsgd"
-workers = 2
-lr = 0.05
-[noise]
-name = "student-t"
-df = 3.0
-[sde]
-paths = 10
-horizon = 1.0
-"""
 
 
 def _file(tmp: Path, name: str, text: str | bytes) -> str:
