@@ -32,7 +32,14 @@ exclude_patterns = ["_build", "_autosummary/*.tmp"]
 # is documented where it lands. The generated pages live in docs/_autosummary (ignored by git).
 autosummary_generate = True
 autosummary_imported_members = False
-autodoc_default_options = {"members": True, "show-inheritance": True, "member-order": "bysource"}
+# "ignore-module-all": a module's page documents what the module defines, not what its __all__ re-exports (the
+# package's public names are documented where they are defined, once).
+autodoc_default_options = {
+    "members": True,
+    "show-inheritance": True,
+    "member-order": "bysource",
+    "ignore-module-all": True,
+}
 autodoc_typehints = "description"
 autodoc_class_signature = "separated"
 # Optional extras: documented without being installed.

@@ -26,7 +26,7 @@ from .config import load_toml, resolve
 from .engine import Callback
 from .errors import ConfigError, NonFiniteError
 from .rundir import Checkpointer, ProgressBar, RunWriter
-from .rundir.arrivals import check_replay_config, read_arrivals
+from .rundir.arrivals import check_replay_config, read_log
 from .rundir.event_report import EventReport
 from .rundir.folder import CONFIG, LAUNCH, METRICS, read_metrics, run_info
 from .rundir.resume import Resume, Start, prepare_folder
@@ -67,6 +67,7 @@ def prepare_run(
     previous: bool = False,
     processes: int = 1,
     replay: str | Path | None = None,
+    partial_replay: bool = False,
 ) -> Prepared:
     """Resolve and build ``cfg`` (``None``: the folder's own config, to resume from the folder alone), then
     prepare the folder ``out``. Every validation error is raised before the folder is touched."""
@@ -78,14 +79,15 @@ def prepare_run(
     resolved = resolve(cfg)
     c = build_components(resolved, resolved=True, processes=processes)
     info = run_info(c)
+    if partial_replay and replay is None:
+        raise ConfigError("--partial-replay goes with --replay RUN_DIR (it replays an unfinished arrival log)")
     if replay is not None:
         if not c.event_driven:
             raise ConfigError(
                 f"--replay replays a real asynchronous run; '{resolved['algorithm']['name']}' runs in lockstep"
             )
         check_replay_config(resolved, replay)
-        read_arrivals(replay)
-        info["replay"] = str(replay)
+        info.update({"replay": str(replay), **read_log(replay, partial_replay).record()})
     created = not out.exists() or (out.is_dir() and not any(out.iterdir()))
     start = prepare_folder(resolved, out, resume, previous=previous)
     return Prepared(resolved, c, out, start, info, created=created and start.kind == "fresh")

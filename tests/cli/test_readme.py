@@ -75,6 +75,8 @@ def skip_reason(words: list[str], skipped_outputs: set[str]) -> str | None:
 def reduced(words: list[str]) -> list[str]:
     """The argv for :func:`tailtamer.cli.main.main` at ``STEPS`` steps."""
     argv = words[1:]
+    if argv[:1] == ["run"] and argv[1:2] == ["--resume"]:
+        return argv + ["--no-plot"]  # the folder holds its (reduced) config: nothing to set
     if argv[:1] == ["run"]:
         return argv + ["--set", f"run.steps={STEPS}", "--no-plot"]
     if argv[:1] == ["diagnose"] and "--run" in argv:

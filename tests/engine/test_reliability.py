@@ -195,6 +195,7 @@ CASES = {
     "sde df on gaussian": (lambda c, t: _sde(t, 'noise.name="gaussian"'), "takes no key(s) ['df']"),
     "sde out not empty": (lambda c, t: ["sde", _file(t, "lab.toml", LAB), "--out", str(_full(t))], "not empty"),
     "report --digits -1": (lambda c, t: ["report", str(t / "empty"), "--digits", "-1"], "--digits"),
+    "check an unknown name": (lambda c, t: ["check", "gt-nsgdmm"], "did you mean 'gt-nsgdm'"),
     "report of no runs": (lambda c, t: ["report", str(t / "empty")], "no run folder"),
     "study --report-only of no runs": (
         lambda c, t: ["study", "e4-smoke", "--report-only", "--out", str(t / "empty")],
@@ -218,14 +219,14 @@ CASES = {
 
 
 def test_the_table_covers_every_command(cfg_file, tmp_path):
-    from tailtamer.cli.main import commands
+    from tailtamer.cli.main import COMMANDS
 
     def command(i: int, name: str) -> str:
         (tmp_path / str(i)).mkdir()
         return CASES[name][0](cfg_file, tmp_path / str(i))[0]
 
     covered = {command(i, name) for i, name in enumerate(CASES)}
-    assert covered >= set(commands()), set(commands()) - covered
+    assert covered >= set(COMMANDS), set(COMMANDS) - covered
 
 
 @pytest.mark.parametrize("name", list(CASES))

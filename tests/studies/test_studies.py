@@ -198,7 +198,9 @@ def test_no_plot_leaves_the_run_folders_without_pngs_and_still_draws_the_report(
             ),
         ),
     )
-    monkeypatch.setattr(studies, "get", lambda name: tiny)
+    import tailtamer.cli.study_cmd as study_cmd
+
+    monkeypatch.setattr(study_cmd, "get", lambda name: tiny)  # the command's own name for the registry lookup
     out = tmp_path / "out"
     assert main(["study", "tiny", "--tune", "--out", str(out), "--workers", "1", *flag]) == 0
     folders = sorted(p.parent for p in out.rglob("summary.json"))

@@ -1,8 +1,9 @@
 """The contract suite of every kind of component: which registry holds it, which properties it keeps.
 
 ``check(name)`` finds the kind whose registry holds ``name`` (``kind`` picks one when several do) and runs that
-kind's properties (:mod:`.algorithm`, :mod:`.noise`, :mod:`.compressor`, :mod:`.timing`, :mod:`.problem`), each
-a PASS, FAIL or SKIP with its reason (:class:`~.result.Result`). ``tailtamer check`` prints them; the tests run
+kind's properties (:mod:`~tailtamer.contract.algorithm`, :mod:`~tailtamer.contract.noise`,
+:mod:`~tailtamer.contract.compressor`, :mod:`~tailtamer.contract.timing`, :mod:`~tailtamer.contract.problem`),
+each a PASS, FAIL or SKIP with its reason (:class:`~.result.Result`). ``tailtamer check`` prints them; the tests run
 the suite over every registry.
 """
 

@@ -50,14 +50,14 @@ def run_config(
     closing record (a crashed or interrupted run, a cut file) is refused unless ``partial_replay``, which the
     summary then records (:mod:`tailtamer.rundir.arrivals`).
     """
-    p = prepare_run(cfg, out, resume, previous=previous, replay=replay)
+    p = prepare_run(cfg, out, resume, previous=previous, replay=replay, partial_replay=partial_replay)
     out = p.out
     if p.start.kind == "complete":
         return dict(p.start.summary or {})
     writers = run_callbacks(p, plot=plot, progress=progress)
     writers += [cb if isinstance(cb, Callback) else cb(out) for cb in callbacks]
     with cleaning_up(p):
-        loop = make_loop(p.components, writers, replay=replay)
+        loop = make_loop(p.components, writers, replay=replay, partial_replay=partial_replay)
         try:
             if p.start.resuming:
                 continue_from_checkpoint(loop, out, name=p.start.checkpoint)

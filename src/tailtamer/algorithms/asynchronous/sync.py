@@ -6,8 +6,8 @@
   rest, step with the mean of those m; a round costs the m-th order statistic of the times.
 
 Workers that have sent wait idle until the round ends; then all restart on the new model (the rule for
-simultaneous arrivals is the batch one, :mod:`.base`; with every job cancelled or idle at the step, it
-changes nothing here).
+simultaneous arrivals is the batch one, :mod:`tailtamer.algorithms.asynchronous.base`; with every job
+cancelled or idle at the step, it changes nothing here).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The gradient oracle and randomness of a stacked run (:mod:`.loop`): every member draws with its own seed.
+"""The gradient oracle and randomness of a stacked run (:mod:`tailtamer.engine.stacked.loop`): every member
+draws with its own seed.
 
 Member r of R owns rows ``r·n … r·n + n − 1``; every draw of those rows is the draw its standalone run makes
 (the same (seed, stream, node, step, call) counters, :class:`tailtamer.rng.RowSeeds`), all members in one call.
