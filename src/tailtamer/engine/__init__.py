@@ -1,6 +1,6 @@
-"""The loops that run an algorithm (lockstep :class:`Loop`; the event engine in :mod:`.events`; stacked runs in
-:mod:`.stacked`), the gradient oracle and the callback protocol. Run folders, checkpoints and progress are one
-layer up, in :mod:`tailtamer.rundir`."""
+"""The loops that run an algorithm (lockstep :class:`Loop`; the event engine in :mod:`~tailtamer.engine.events`;
+stacked runs in :mod:`~tailtamer.engine.stacked`), the gradient oracle and the callback protocol. Run folders,
+checkpoints and progress are one layer up, in :mod:`tailtamer.rundir`."""
 
 from .callbacks import Callback, History
 from .loop import Loop

@@ -1,6 +1,6 @@
-"""Shared, tested-once building blocks: normalization, clipping, momentum, tracking, adaptive moments (pure
-functions), and the stateful transforms built on them (:mod:`.transform`: the ``init``/``update`` contract and
-the ``TRANSFORMS`` registry; :mod:`~tailtamer.operators.transforms`: the registered ones)."""
+"""Shared, tested-once building blocks: normalization, clipping, momentum, tracking, adaptive moments (pure functions),
+and the stateful transforms built on them (:mod:`~tailtamer.operators.transform`: the ``init``/``update`` contract
+and the ``TRANSFORMS`` registry; :mod:`~tailtamer.operators.transforms`: the registered ones)."""
 
 from . import transforms  # noqa: F401  (registration of the transforms)
 from .adaptive import adagrad_moment, adam_direction, adam_moments, rmsprop_moment, scaled_direction

@@ -135,7 +135,7 @@ def build_lab(cfg: dict[str, Any]) -> Lab:
 
 
 def gap(a: Paths, b: Paths) -> float | None:
-    """max over recorded times of |E f_a(t) − E f_b(t)| (means over paths that have not blown up; times where
+    """max over recorded times of ``|E f_a(t) − E f_b(t)|`` (means over paths that have not blown up; times where
     every path of either has blown up are left out; None when that is every time)."""
     d = (a.mean() - b.mean()).abs()
     d = d[torch.isfinite(d)]

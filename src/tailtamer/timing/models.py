@@ -38,7 +38,7 @@ STREAM = "timing"
 #: a float holds with room to add: a Pareto tail U^(−1/α) stays finite when (−log U_min)/α < LOG_MAX_TIME.
 LOG_SMALLEST_UNIFORM = 54 * math.log(2.0)
 LOG_MAX_TIME = math.log(sys.float_info.max) - 2.0
-#: The largest |normal draw| (Box–Muller from the smallest uniform): a log-normal tail e^(σ·z) stays finite when
+#: The largest ``|normal draw|`` (Box–Muller from the smallest uniform): a log-normal tail e^(σ·z) stays finite when
 #: σ·LARGEST_NORMAL < LOG_MAX_TIME.
 LARGEST_NORMAL = math.sqrt(2.0 * LOG_SMALLEST_UNIFORM)
 

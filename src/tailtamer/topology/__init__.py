@@ -1,10 +1,9 @@
 """Communication topologies: graphs, their mixing matrices W, validation and the spectral gap.
 
-Importing this package registers every builder in :data:`TOPOLOGIES`:
-``ring``, ``complete``, ``torus``, ``star``, ``hypercube``, ``erdos-renyi`` (undirected, weighted by
-:mod:`.weights`), ``exponential`` (directed), ``matrix`` (user-given, :mod:`.user`) and ``server`` (no graph,
-:mod:`~tailtamer.topology.server`).
-"""
+Importing this package registers every builder in :data:`TOPOLOGIES`: ``ring``, ``complete``, ``torus``, ``star``,
+``hypercube``, ``erdos-renyi`` (undirected, weighted by :mod:`~tailtamer.topology.weights`), ``exponential``
+(directed), ``matrix`` (user-given, :mod:`~tailtamer.topology.user`) and ``server`` (no graph,
+:mod:`~tailtamer.topology.server`)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ Only C's packets travel after the first step. ``rule = "practical"`` uses ‖g�
 
 Both papers assume a contracting compressor, E‖C(x) − x‖² ≤ (1 − δ)‖x‖². An unbiased compressor with
 variance factor ω ≥ 1 at the problem's dimension (rand-k with k ≤ d/2, Bernoulli with q ≤ ½, unscaled QSGD
-at large d) does not contract, and EF/EF21 with it diverge (|x| ~ 1e15 within 60 steps on a quadratic): such a
+at large d) does not contract, and EF/EF21 with it diverge (``|x|`` ~ 1e15 within 60 steps on a quadratic): such a
 pair is refused before the run. ``scaled = true`` sends it in the contracting form C/(1+ω) (δ = 1/(1+ω);
 :class:`~tailtamer.compression.scaled.Scaled`, the same scaling as QSGD's ``biased`` option).
 """

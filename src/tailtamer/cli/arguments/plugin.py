@@ -1,5 +1,6 @@
-"""The ``--plugin PATH.py|MODULE`` option (repeatable) of the commands that look components up; the plugins are
-loaded after parsing (:mod:`tailtamer.cli.plugin_option`), so ``--help`` loads nothing."""
+"""The ``--plugin`` option (a ``PATH.py`` file or a ``MODULE`` name, repeatable) of the commands that look
+components up; the plugins are loaded after parsing (:mod:`tailtamer.cli.plugin_option`), so ``--help`` loads
+nothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``tailtamer report RUN_DIRS... [--metric M] [--rows F] [--cols F] [--e2]``."""
+"""``tailtamer report RUN_DIR [RUN_DIR ...] [--metric M] [--rows F] [--cols F] [--e2]``."""
 
 from __future__ import annotations
 

@@ -1,2 +1,3 @@
-"""Real asynchronous runs: a server (rank 0) and workers over gloo point-to-point messages (:mod:`.server`,
-:mod:`.worker`, :mod:`.messages`), started by :mod:`.run`."""
+"""Real asynchronous runs: a server (rank 0) and workers over gloo point-to-point messages
+(:mod:`~tailtamer.distributed.asynchronous.server`, :mod:`~tailtamer.distributed.asynchronous.worker`,
+:mod:`~tailtamer.distributed.asynchronous.messages`), started by :mod:`~tailtamer.distributed.asynchronous.run`."""

@@ -1,4 +1,4 @@
-"""Model problems: any ``nn.Module`` factory + data split over n nodes (see :mod:`.problem`).
+"""Model problems: any ``nn.Module`` factory + data split over n nodes (see :mod:`~tailtamer.problems.models.problem`).
 
 Importing this package registers ``gpt-multi30k``, ``digits-cnn``, ``digits-vit`` and ``sst2``.
 """

@@ -14,7 +14,7 @@ N = 1 worker (the speed-up tables vary N, the SDE tables use N = 4), η0 = 0.1, 
 ω ∈ {0, 1, 4, 9}. Seeds: R independent blocks of 1000 paths stacked in one run (``[sde] replicates``; R = 3 at
 d = 1, 2 at d = 10); a blow-up cell shows the fraction over all R·1000 paths and the range over the blocks.
 Horizons: 10³ steps for the blow-up tables, 10⁴ for the blow-up law, t = 5 (η = 0.01) for the SDE match,
-2000 steps for the speed-up. A path blows up when |x| > 1e6 or NaN.
+2000 steps for the speed-up. A path blows up when ``|x|`` > 1e6 or NaN.
 """
 
 from __future__ import annotations
