@@ -116,15 +116,6 @@ def _full(t: Path) -> Path:
     return t / "full"
 
 
-#: Cases whose check comes after ``--out`` holds ``config.toml`` today (issue 25, item 3: run preparation validates
-#: before the folder exists): their one line is checked, and a folder left behind is an expected failure until then.
-AFTER_FOLDER = {
-    "timing pareto infinite mean",
-    "timing pareto alpha too small",
-    "timing lognormal sigma too large",
-    "timing trace binary file",
-}
-
 CASES = {
     # name: (argv builder from (cfg_file, tmp_path), expected words in the line)
     "out is a file": (lambda c, t: ["run", str(c), "--out", str(c)], "is a file"),
@@ -235,9 +226,7 @@ def test_bad_input_ends_in_one_line(name, cfg_file, tmp_path, capsys):
     build, words = CASES[name]
     line = one_line_error(capsys, main(build(cfg_file, tmp_path)))
     assert line.startswith("tailtamer ") and words in line, line
-    if name in AFTER_FOLDER and (tmp_path / "o").exists():
-        pytest.xfail("issue 25 item 3: this check runs after config.toml is written")
-    assert not (tmp_path / "o").exists()  # refused before the run folder was made
+    assert not (tmp_path / "o").exists()  # refused before the run folder was made (issue 25, item 3)
 
 
 def test_closed_pipe_is_one_line_not_a_traceback():
