@@ -2,6 +2,29 @@
 
 from __future__ import annotations
 
+#: A small engine config (GT-NSGDm on a ring of 6, Student-t noise, 60 steps).
+SMALL = """
+[problem]
+name = "quadratic"
+dim = 6
+condition = 10.0
+[algorithm]
+name = "gt-nsgdm"
+lr = 0.02
+beta = 0.8
+[topology]
+name = "ring"
+n = 6
+[noise]
+name = "student-t"
+df = 2.5
+scale = 0.3
+[run]
+steps = 60
+eval_every = 10
+seed = 3
+"""
+
 #: A small SDE-lab config (quartic, DSGD on 2 workers, Student-t noise, 10 paths).
 LAB = """
 [problem]

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import LAB, one_line_error
+from helpers import LAB, SMALL, one_line_error
 from tailtamer.cli.main import main
 from tailtamer.config import load_toml
 from tailtamer.engine.oracle import first_bad_row
@@ -28,28 +28,6 @@ from tailtamer.rundir.atomic import atomic_save, atomic_write, atomic_write_text
 from tailtamer.rundir.checkpoint import CHECKPOINT, PREVIOUS, auto_period
 from tailtamer.rundir.footprint import estimate
 from tailtamer.testing.interrupt import StopAt
-
-SMALL = """
-[problem]
-name = "quadratic"
-dim = 6
-condition = 10.0
-[algorithm]
-name = "gt-nsgdm"
-lr = 0.02
-beta = 0.8
-[topology]
-name = "ring"
-n = 6
-[noise]
-name = "student-t"
-df = 2.5
-scale = 0.3
-[run]
-steps = 60
-eval_every = 10
-seed = 3
-"""
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import SMALL
 from tailtamer.cli.main import main
 from tailtamer.config import load_toml
 from tailtamer.engine import Callback
@@ -21,27 +22,7 @@ from tailtamer.errors import ConfigError
 from tailtamer.experiments.runner import run_config
 from tailtamer.testing.interrupt import StopAt
 
-CONFIG = """
-[problem]
-name = "quadratic"
-dim = 6
-[algorithm]
-name = "gt-nsgdm"
-lr = 0.02
-beta = 0.8
-[topology]
-name = "ring"
-n = 6
-[noise]
-name = "student-t"
-df = 2.5
-scale = 0.3
-[run]
-steps = 60
-eval_every = 10
-checkpoint_every = 20
-seed = 3
-"""
+CONFIG = SMALL.replace("seed = 3", "checkpoint_every = 20\nseed = 3")  # a checkpoint every 20 steps
 
 ASYNC = """
 [problem]
