@@ -58,3 +58,62 @@ def test_the_example_method_beside_the_demo_study(tmp_path):
     row = next(line for line in report.splitlines() if "gt-clip_lr=0.02 (added)" in line)
     value = float(re.search(r"\| dist_to_opt \| ([0-9.e+-]+) \| 3 \|", row).group(1))
     assert 0 < value < 10
+
+
+def test_under_tune_an_added_method_gets_the_studys_tuning_rule(tmp_path):
+    """A tiny study that tunes dsgd's step on {0.003, 0.01} (no growing): ``--add gt-dsgd`` with ``--tune`` runs
+    the same search for gt-dsgd in ROOT/added/gt-dsgd/tune, and its main runs use the step whose tuning runs
+    ended lowest (named in their folders), as the study's own method uses its winner."""
+    import json
+    from dataclasses import replace
+
+    from tailtamer.experiments import study
+    from tailtamer.experiments.studies import gt_nsgdm_heavy_tails as e1
+    from tailtamer.experiments.study import run_study
+    from tailtamer.rundir.folder import last_metrics
+
+    noise = e1.NOISES["alpha-stable"]
+    grid = study.Grid(
+        axes={"dsgd": {"lr": (0.003, 0.01)}},
+        seeds=(100,),
+        max_extensions=0,
+        folder=lambda r, k, p: r / "tune" / k / f"lr={p['lr']:g}",
+        config=lambda k, p, s: e1.config(k, p, noise, s, steps=40),
+        metric=lambda k: "dist_to_opt",
+    )
+    tiny = replace(
+        get("demo"),
+        name="tiny",
+        grid=lambda root: grid,
+        runs=lambda root, tuned: [
+            (root / "dsgd" / f"seed{s}", e1.config("dsgd", tuned["dsgd"], noise, s, steps=40)) for s in (0, 1)
+        ],
+        sections=(),
+        plots=(),
+        tuned={"dsgd": {"lr": 0.01}},
+        report_file="tiny-report.md",
+    )
+    added = with_added(tiny, [parse_entry("gt-dsgd")], studies())
+    root = tmp_path / "out"
+    run_study(added, root, tune=True, workers=1, plot=False, log=lambda line: None)
+
+    tuning = {
+        lr: last_metrics(root / "added" / "gt-dsgd" / "tune" / "dsgd" / f"lr={lr:g}" / "seed100")["dist_to_opt"]
+        for lr in (0.003, 0.01)
+    }
+    best = min(tuning, key=tuning.get)
+    mains = sorted((root / "added" / "gt-dsgd").rglob("seed[01]/summary.json"))
+    assert len(mains) == 2 and all(f"lr={best:g}" in str(p) for p in mains)
+    for p in mains:
+        cfg = (p.parent / "config.toml").read_text()
+        assert 'name = "gt-dsgd"' in cfg and f"lr = {best!r}" in cfg
+    report = (root / "tiny-report.md").read_text()
+    assert "gt-dsgd (added)" in report and "not run" not in report
+    assert json.loads((root / "tuned.json").read_text()) == {
+        "dsgd": {
+            "lr": min(
+                (0.003, 0.01),
+                key=lambda lr: last_metrics(root / "tune" / "dsgd" / f"lr={lr:g}" / "seed100")["dist_to_opt"],
+            )
+        }
+    }

@@ -8,8 +8,11 @@ folder without the method's name and ``key=value`` parts), and a report section 
 the entry's final headline metric (mean over the seeds) beside every study method's in each setting, the
 added rows marked ``(added)``.
 
-A method whose family the study does not run is refused in one line naming the studies it fits. Not done
-here: tuning an added method (``--tune`` tunes the study's own grid; give the entry its settings).
+Under ``--tune`` an added method gets the study's tuning rule: every search of the study's grid that tunes
+its reference method has a twin for the entry (the same axes, seeds, metric and edge growing, with the entry's
+``[algorithm]``; only where every axis is a parameter of the entry), run in ``ROOT/added/LABEL/tune/...``; the
+entry's runs of each setting then use that setting's winner (named in their folders), as the study's methods
+use theirs. A method whose family the study does not run is refused in one line naming the studies it fits.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from ..algorithms import ALGORITHMS
 from ..config import load_toml, parse_value
 from ..errors import ConfigError
 from ..rundir.folder import last_metrics
-from .study import Job, Section, Study
+from .study import Grid, Job, Point, Section, Study
 
 ADDED = "added"
 
@@ -97,20 +100,95 @@ def _added_folder(root: Path, entry: Entry, folder: Path, method: str) -> Path:
     return root / ADDED / entry.label / Path(*parts)
 
 
-def added_jobs(jobs: list[Job], root: Path, entry: Entry) -> list[Job]:
-    """The entry's runs: its reference method's jobs with its ``[algorithm]``, in ``root/added/LABEL``."""
-    mine = [(f, c) for f, c in jobs if _family(c) == entry.family]
+def reference_method(jobs: list[Job], family: str) -> str:
+    """The study's method of ``family`` with the most runs: the one an added method of that family stands beside."""
     counts: dict[str, int] = {}
-    for _, c in mine:
-        counts[c["algorithm"]["name"]] = counts.get(c["algorithm"]["name"], 0) + 1
-    reference = max(counts, key=lambda m: counts[m])
+    for _, c in jobs:
+        if _family(c) == family:
+            counts[c["algorithm"]["name"]] = counts.get(c["algorithm"]["name"], 0) + 1
+    return max(counts, key=lambda m: counts[m])
+
+
+def _tuned_part(settings: Mapping[str, Any]) -> str:
+    """The folder name of tuned settings (``lr=0.01,beta=0.9``)."""
+    return ",".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in settings.items())
+
+
+def added_jobs(
+    jobs: list[Job], root: Path, entry: Entry, winners: Mapping[str, dict[str, Any]] | None = None
+) -> list[Job]:
+    """The entry's runs: its reference method's jobs with its ``[algorithm]``, in ``root/added/LABEL``; where
+    ``winners`` (setting → tuned settings) has the job's setting, with those settings, named in the folder."""
+    reference = reference_method(jobs, entry.family)
     out, seen = [], set()
-    for f, c in mine:
+    for f, c in jobs:
         key = (_setting(c), c["run"]["seed"])
-        if c["algorithm"]["name"] == reference and key not in seen:  # a setting the study repeats: once
-            seen.add(key)
-            out.append((_added_folder(root, entry, f, reference), {**c, "algorithm": dict(entry.algorithm)}))
+        if _family(c) == entry.family and c["algorithm"]["name"] == reference and key not in seen:
+            seen.add(key)  # a setting the study repeats: once
+            tuned = (winners or {}).get(_setting(c))
+            folder = _added_folder(root, entry, f, reference)
+            if tuned:
+                folder = folder.parent / _tuned_part(tuned) / folder.name
+            out.append((folder, {**c, "algorithm": {**entry.algorithm, **(tuned or {})}}))
     return out
+
+
+def added_grid(study: Study, entries: list[Entry], winners: dict[str, dict[str, dict[str, Any]]]) -> Callable:
+    """The study's tuning grid with a twin search per (entry, search of its reference method): see the module
+    docstring. The twins' winners go to ``winners`` (entry label → setting → tuned settings) when the grid is
+    collected; the study's own winners are collected as before."""
+    grid_of = study.grid
+    assert grid_of is not None
+
+    def grid(root: Path) -> Grid:
+        g = grid_of(root)
+        jobs = study.runs(root, study.tuned)
+        twins: dict[str, tuple[str, Entry]] = {}
+        axes = dict(g.axes)
+        for e in entries:
+            reference, accepted = reference_method(jobs, e.family), set(ALGORITHMS.params(e.algorithm["name"]))
+            for k, ax in g.axes.items():
+                probe = g.config(k, {a: v[0] for a, v in ax.items()}, g.seeds[0])
+                if probe.get("algorithm", {}).get("name") == reference and ax and set(ax) <= accepted:
+                    twins[f"{ADDED}/{e.label}/{k}"] = (k, e)
+                    axes[f"{ADDED}/{e.label}/{k}"] = ax
+
+        def config(k: str, point: Point, seed: int) -> dict[str, Any]:
+            if k not in twins:
+                return g.config(k, point, seed)
+            key, e = twins[k]
+            c = g.config(key, point, seed)
+            return {**c, "algorithm": {**e.algorithm, **{a: c["algorithm"][a] for a in point if a in c["algorithm"]}}}
+
+        def folder(r: Path, k: str, point: Point) -> Path:
+            if k not in twins:
+                return g.folder(r, k, point)
+            key, e = twins[k]
+            return Path(r) / ADDED / e.label / Path(g.folder(r, key, point)).relative_to(r)
+
+        def winner(k: str, point: Point) -> Any:
+            if k not in twins:
+                return g.winner(k, point)
+            return {a: config(k, point, g.seeds[0])["algorithm"][a] for a in point}
+
+        def collect(found: dict[str, Any]) -> Any:
+            for k, (key, e) in twins.items():
+                if k in found:
+                    probe = g.config(key, {a: v[0] for a, v in g.axes[key].items()}, g.seeds[0])
+                    winners.setdefault(e.label, {})[_setting(probe)] = found[k]
+            return g.collect({k: v for k, v in found.items() if k not in twins})
+
+        return replace(
+            g,
+            axes=axes,
+            config=config,
+            folder=folder,
+            metric=lambda k: g.metric(twins[k][0] if k in twins else k),
+            winner=winner,
+            collect=collect,
+        )
+
+    return grid
 
 
 def _method(section: Mapping[str, Any]) -> str:
@@ -131,13 +209,19 @@ def _mean_final(folders: Iterable[Path]) -> tuple[str, float, int] | None:
     return key, statistics.fmean(values), len(values)
 
 
-def added_table(study: Study, entries: list[Entry]) -> Callable[[Path, Any], str]:
+def added_table(
+    study: Study, entries: list[Entry], winners: Mapping[str, Mapping[str, dict[str, Any]]] | None = None
+) -> Callable[[Path, Any], str]:
     """The body of the "Added methods" section: per setting, every method's mean final headline metric."""
 
     def body(root: Path, tuned: Any) -> str:
         jobs = study.runs(root, tuned)
         labelled = [(f, c, _method(c["algorithm"])) for f, c in jobs if _family(c)]
-        labelled += [(f, c, f"{e.label} (added)") for e in entries for f, c in added_jobs(jobs, root, e)]
+        labelled += [
+            (f, c, f"{e.label} (added)")
+            for e in entries
+            for f, c in added_jobs(jobs, root, e, (winners or {}).get(e.label))
+        ]
         groups: dict[str, dict[str, dict[int, Path]]] = {}
         for f, c, label in labelled:  # one folder per seed: a study may list a run in two places
             groups.setdefault(_setting(c), {}).setdefault(label, {}).setdefault(c["run"]["seed"], Path(f))
@@ -181,12 +265,14 @@ def with_added(study: Study, entries: list[Entry], all_studies: Mapping[str, Stu
                 f"{', '.join(fits) or 'no study'}"
             )
     runs = study.runs
+    winners: dict[str, dict[str, dict[str, Any]]] = {}  # filled by a --tune of the study's grid
 
     def all_runs(root: Path, tuned: Any) -> list[Job]:
         jobs = runs(root, tuned)
-        return jobs + [j for e in entries for j in added_jobs(jobs, Path(root), e)]
+        return jobs + [j for e in entries for j in added_jobs(jobs, Path(root), e, winners.get(e.label))]
 
     section = Section(
-        f"Added methods ({', '.join(e.label for e in entries)}, marked as added)", added_table(study, entries)
+        f"Added methods ({', '.join(e.label for e in entries)}, marked as added)", added_table(study, entries, winners)
     )
-    return replace(study, runs=all_runs, sections=(*study.sections, section))
+    grid = added_grid(study, entries, winners) if study.grid is not None else None
+    return replace(study, runs=all_runs, sections=(*study.sections, section), grid=grid)
