@@ -1,5 +1,6 @@
-"""E1 of experiments.md: GT-NSGDm against four baselines under heavy-tailed noise, on nonconvex (Tukey) linear
-regression of tokenized synthetic data, 20 nodes (``tailtamer study e1``, ``tailtamer study demo``).
+"""E1 of arXiv 2505.03736 (Yu, Jakovetić, Kar): GT-NSGDm against four baselines under heavy-tailed noise, on
+nonconvex (Tukey) linear regression of tokenized synthetic data, 20 nodes (``tailtamer study e1``,
+``tailtamer study demo``).
 
 Setup as published (Yu, Jakovetić, Kar, arXiv 2505.03736, §6): N = 1000 samples, d = 20, contiguous shards,
 x₀ = 0, Tukey's biweight loss, metric mean_i ‖x_i − w*‖, ring = 2-nearest-neighbour cycle with Metropolis

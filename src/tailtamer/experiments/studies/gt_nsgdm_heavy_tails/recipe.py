@@ -59,7 +59,7 @@ TUNED: dict[str, dict[str, Any]] = recorded(__file__, "tuned.json")
 SCALING_N = (2, 5, 10, 20, 40)
 #: Larger constant steps for the unclipped methods, to test "converge under Gaussian, unstable under heavy tails".
 LARGE_STEPS = (0.01, 0.03)
-#: Both signs of DSGD-Clip's bound exponent (the authors' two scripts disagree, algorithms.md §1).
+#: Both signs of DSGD-Clip's bound exponent (the authors' two scripts disagree; docs/e1.md).
 KAPPAS = (0.4, -0.4)
 NOISE_SCALES = (0.05, 0.1, 0.2)
 
@@ -207,7 +207,7 @@ def write_configs(folder: Path) -> list[Path]:
     for noise, m in itertools.product(NOISES, METHODS):
         path = folder / f"{m}-{noise}.toml"
         path.write_text(
-            f"# E1 (experiments.md): {m} under {noise} noise, ring of 20 (k = 2), tuned settings.\n"
+            f"# E1 (arXiv 2505.03736; docs/e1.md): {m} under {noise} noise, ring of 20 (k = 2), tuned settings.\n"
             + dumps_toml(config(m, TUNED[m], NOISES[noise], 0))
         )
         paths.append(path)

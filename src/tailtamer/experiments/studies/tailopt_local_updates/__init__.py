@@ -1,4 +1,5 @@
-"""E3 of experiments.md: TailOPT local-update methods under injected heavy-tailed noise, at CPU scale.
+"""E3, TailOPT local-update methods under injected heavy-tailed noise, at CPU scale (TailOPT: Lee, Zaheer, Li,
+ICML 2025, arXiv 2502.04164).
 
 Bi²Clip against Adam², DiLoCo, FedAvg, Avg-L2Clip and Adam-SGD (Lee, Zaheer, Li, arXiv 2502.04164) on
 synthetic problems with injected Student-t (df 1.5) and α-stable (α = 1.5) noise; n = 8 clients, half of
