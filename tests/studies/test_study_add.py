@@ -117,3 +117,38 @@ def test_under_tune_an_added_method_gets_the_studys_tuning_rule(tmp_path):
             )
         }
     }
+
+
+def test_an_sde_lab_method_beside_the_e5_smoke_study(tmp_path):
+    """E5 runs SDE-lab methods: an added lab method (a plugin's, registered in LAB_METHODS) runs the cells of E5's
+    reference method (the one with the most runs, DCSGD) with the cells' workers, steps and ω. A twin of DCSGD under
+    another name must give DCSGD's numbers in every cell: the added rows equal the reference rows."""
+    from tailtamer import plugins
+    from tailtamer.experiments.added import added_jobs
+    from tailtamer.experiments.study import run_study
+    from tailtamer.sde.folders import read as read_lab
+
+    plugin = tmp_path / "twin.py"  # a plugin file: the pool's workers load it too (TAILTAMER_PLUGINS)
+    plugin.write_text(
+        "from tailtamer.sde.models import LAB_METHODS\n"
+        "if 'dcsgd-twin' not in LAB_METHODS:\n"
+        "    twin = type('DCSGDTwin', (LAB_METHODS.get('dcsgd'),), {'__doc__': 'DCSGD.'})\n"
+        "    LAB_METHODS.register('dcsgd-twin')(twin)\n"
+    )
+    plugins.load([str(plugin)])
+    entry = parse_entry("dcsgd-twin")
+    assert entry.section == "method" and entry.family == "sde-lab"
+    study = with_added(get("e5-smoke"), [entry], studies())
+    root = tmp_path / "e5"
+    run_study(study, root, workers=2, plot=False, log=lambda line: None)
+    jobs = get("e5-smoke").runs(root, get("e5-smoke").tuned)
+    added = added_jobs(jobs, root, entry)
+    assert len(added) > 10
+    for folder, cfg in added:  # each added run is a reference cell run by the twin: the same numbers
+        twin_of = [g for g, d in jobs if {**d, "method": {**d["method"], "name": "dcsgd-twin"}} == cfg]
+        assert twin_of, cfg
+        assert read_lab(folder)["discrete"]["mean"] == read_lab(twin_of[0])["discrete"]["mean"]
+    report = (root / study.report_file).read_text()
+    assert "dcsgd-twin (added)" in report and "not run" not in report
+    with pytest.raises(ConfigError, match="does not fit study 'e5-smoke'"):
+        with_added(get("e5-smoke"), [parse_entry("gt-nsgdm")], studies())

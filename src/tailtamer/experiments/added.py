@@ -29,9 +29,15 @@ from ..algorithms import ALGORITHMS
 from ..config import load_toml, parse_value
 from ..errors import ConfigError
 from ..rundir.folder import last_metrics
+from ..sde.folders import read as read_lab
+from ..sde.lab import RULE_KEYS
+from ..sde.models import LAB_METHODS
 from .study import Grid, Job, Point, Section, Study
 
 ADDED = "added"
+#: The config section of an SDE-lab method, the family label its runs have, and the method a lab config without
+#: a name runs (:func:`tailtamer.sde.lab.build_lab`'s default).
+LAB, LAB_FAMILY, DEFAULT_LAB_METHOD = "method", "sde-lab", "dsignsgd"
 
 
 @dataclass(frozen=True)
@@ -40,19 +46,35 @@ class Entry:
 
     algorithm: dict[str, Any]
     label: str
+    #: The config section the entry replaces: ``"algorithm"`` (an engine method), or ``"method"`` (a method of
+    #: the SDE lab, :data:`~tailtamer.sde.models.LAB_METHODS`: the E5 studies' runs).
+    section: str = "algorithm"
 
     @property
     def family(self) -> str:
+        if self.section == LAB:
+            return LAB_FAMILY
         params = {k: v for k, v in self.algorithm.items() if k != "name"}
         return ALGORITHMS.build(self.algorithm["name"], params, section="algorithm", steps=10).family
 
+    def config(self, cfg: Mapping[str, Any], tuned: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The reference job's config ``cfg`` run with this entry (and its ``tuned`` settings). A lab method keeps
+        the cell's workers and step rule (and whatever of the cell's method it takes): E5's cells set them."""
+        if self.section != LAB:
+            return {**cfg, "algorithm": {**self.algorithm, **(tuned or {})}}
+        cell, accepted = cfg[LAB], set(LAB_METHODS.params(self.algorithm["name"]))
+        kept = {k: v for k, v in cell.items() if k in ("workers", *RULE_KEYS) or k in accepted}
+        return {**cfg, LAB: {**kept, **self.algorithm, **(tuned or {})}}
+
 
 def parse_entry(text: str) -> Entry:
-    """``NAME[:key=value,...]`` or ``PATH.toml`` (its ``[algorithm]``) → :class:`Entry` (validated)."""
+    """``NAME[:key=value,...]`` or ``PATH.toml`` (its ``[algorithm]``, or ``[method]`` for an SDE-lab method)
+    → :class:`Entry` (validated)."""
     if text.endswith(".toml"):
-        section = dict(load_toml(text).get("algorithm", {}))
+        toml = load_toml(text)
+        section = dict(toml.get("algorithm", toml.get(LAB, {})))
         if "name" not in section:
-            raise ConfigError(f"--add {text}: the file has no [algorithm] name")
+            raise ConfigError(f"--add {text}: the file has no [algorithm] (or [method]) name")
         label = Path(text).stem
     else:
         name, _, rest = text.partition(":")
@@ -63,14 +85,39 @@ def parse_entry(text: str) -> Entry:
                 raise ConfigError(f"--add {text}: expected NAME:key=value,..., got {item!r}")
             section[key.strip()] = parse_value(value.strip())
         label = text.replace(":", "_").replace(",", "_")
-    ALGORITHMS.validate(section["name"], {k: v for k, v in section.items() if k != "name"}, section="algorithm")
+    params = {k: v for k, v in section.items() if k != "name"}
+    if section["name"] not in ALGORITHMS and section["name"] in LAB_METHODS:
+        LAB_METHODS.validate(section["name"], {k: v for k, v in params.items() if k not in RULE_KEYS}, section=LAB)
+        return Entry(section, label, LAB)
+    ALGORITHMS.validate(section["name"], params, section="algorithm")
     return Entry(section, label)
 
 
 def _family(cfg: Mapping[str, Any]) -> str | None:
-    """The family of a job's method (None for a job that is not an engine config: the SDE lab's)."""
-    alg = cfg.get("algorithm") if isinstance(cfg, Mapping) else None
-    return _family_of(alg["name"]) if alg and alg.get("name") in ALGORITHMS else None
+    """The family of a job's method (an SDE-lab job's: :data:`LAB_FAMILY`; None for anything else)."""
+    if not isinstance(cfg, Mapping):
+        return None
+    alg, lab = cfg.get("algorithm"), cfg.get(LAB)
+    if isinstance(alg, Mapping) and alg.get("name") in ALGORITHMS:
+        return _family_of(alg["name"])
+    if isinstance(lab, Mapping) and lab.get("name", DEFAULT_LAB_METHOD) in LAB_METHODS:
+        return LAB_FAMILY
+    return None
+
+
+def _section(cfg: Mapping[str, Any]) -> str:
+    """The config section that names a job's method."""
+    return "algorithm" if "algorithm" in cfg else LAB
+
+
+def _name(cfg: Mapping[str, Any]) -> str:
+    """The name of a job's method."""
+    return str(cfg[_section(cfg)].get("name", DEFAULT_LAB_METHOD))
+
+
+def _seed(cfg: Mapping[str, Any]) -> int:
+    """A job's seed (an engine run's ``[run] seed``, a lab run's ``[sde] seed``)."""
+    return int(cfg.get("run", cfg.get("sde", {})).get("seed", 0))
 
 
 @functools.cache
@@ -90,8 +137,10 @@ def fitting(all_studies: Mapping[str, Study], family: str) -> list[str]:
 
 def _setting(cfg: Mapping[str, Any]) -> str:
     """What a job's runs share across methods and seeds: its config without the method and the seed."""
-    rest = {k: v for k, v in cfg.items() if k != "algorithm"}
-    rest["run"] = {k: v for k, v in rest.get("run", {}).items() if k != "seed"}
+    rest = {k: v for k, v in cfg.items() if k not in ("algorithm", LAB)}
+    for seeded in ("run", "sde"):
+        if seeded in rest:
+            rest[seeded] = {k: v for k, v in rest[seeded].items() if k != "seed"}
     return json.dumps(rest, sort_keys=True, default=str)
 
 
@@ -105,7 +154,7 @@ def reference_method(jobs: list[Job], family: str) -> str:
     counts: dict[str, int] = {}
     for _, c in jobs:
         if _family(c) == family:
-            counts[c["algorithm"]["name"]] = counts.get(c["algorithm"]["name"], 0) + 1
+            counts[_name(c)] = counts.get(_name(c), 0) + 1
     return max(counts, key=lambda m: counts[m])
 
 
@@ -122,14 +171,14 @@ def added_jobs(
     reference = reference_method(jobs, entry.family)
     out, seen = [], set()
     for f, c in jobs:
-        key = (_setting(c), c["run"]["seed"])
-        if _family(c) == entry.family and c["algorithm"]["name"] == reference and key not in seen:
+        key = (_setting(c), _seed(c))
+        if _family(c) == entry.family and _name(c) == reference and key not in seen:
             seen.add(key)  # a setting the study repeats: once
             tuned = (winners or {}).get(_setting(c))
             folder = _added_folder(root, entry, f, reference)
             if tuned:
                 folder = folder.parent / _tuned_part(tuned) / folder.name
-            out.append((folder, {**c, "algorithm": {**entry.algorithm, **(tuned or {})}}))
+            out.append((folder, entry.config(c, tuned)))
     return out
 
 
@@ -199,9 +248,19 @@ def _method(section: Mapping[str, Any]) -> str:
     return section["name"] + (f" ({settings})" if settings else "")
 
 
+def _final_metrics(folder: Path) -> dict[str, float]:
+    """A finished run's final metrics: an engine run's last evaluation, or a lab run's final mean f of the
+    discrete method (its blow-up fraction beside it); empty while it is not run (or every path blew up)."""
+    lab = read_lab(folder)
+    if lab is None:
+        return last_metrics(folder)
+    last = lab["discrete"]["mean"][-1] if lab["discrete"]["mean"] else None
+    return {} if last is None else {"final mean f": last, "blow-up fraction": lab["discrete"]["blow_up_fraction"]}
+
+
 def _mean_final(folders: Iterable[Path]) -> tuple[str, float, int] | None:
     """(headline metric, its mean final value over the finished folders, how many) or None."""
-    rows = [m for m in (last_metrics(f) for f in folders) if m]
+    rows = [m for m in (_final_metrics(f) for f in folders) if m]
     if not rows:
         return None
     key = next(iter(rows[0]))
@@ -216,7 +275,7 @@ def added_table(
 
     def body(root: Path, tuned: Any) -> str:
         jobs = study.runs(root, tuned)
-        labelled = [(f, c, _method(c["algorithm"])) for f, c in jobs if _family(c)]
+        labelled = [(f, c, _method(c[_section(c)])) for f, c in jobs if _family(c)]
         labelled += [
             (f, c, f"{e.label} (added)")
             for e in entries
@@ -224,7 +283,7 @@ def added_table(
         ]
         groups: dict[str, dict[str, dict[int, Path]]] = {}
         for f, c, label in labelled:  # one folder per seed: a study may list a run in two places
-            groups.setdefault(_setting(c), {}).setdefault(label, {}).setdefault(c["run"]["seed"], Path(f))
+            groups.setdefault(_setting(c), {}).setdefault(label, {}).setdefault(_seed(c), Path(f))
         lines = ["| setting | method | final metric | mean over seeds | seeds |", "|---|---|---|---|---|"]
         for key, methods in groups.items():
             if not any(m.endswith("(added)") for m in methods):

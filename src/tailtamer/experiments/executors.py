@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from .. import forkserver
+from .. import forkserver, plugins
 from ..errors import ConfigError
 from ..memory import keep_heap_memory
 from ..registry import Registry
@@ -129,10 +129,12 @@ def _start_worker(env: dict[str, str]) -> None:
     starts), where a forked worker would keep the forkserver's, the one of the first pool's start. And, as the
     worker is a process that runs one simulation at a time, its freed buffers stay in its heap for the next
     step's (:func:`tailtamer.memory.keep_heap_memory`; a setting of each process, which the process that starts
-    the pool cannot make for its workers)."""
+    the pool cannot make for its workers). It then loads the plugins the submitting process loaded (named in
+    ``env``'s ``TAILTAMER_PLUGINS``) and the installed ones, so a plugin's components run in every worker."""
     os.environ.clear()
     os.environ.update(env)
     keep_heap_memory()
+    plugins.load()
 
 
 @EXECUTORS.register("process", "worker processes on this machine (the default)")
