@@ -3,6 +3,8 @@
 * :class:`DecentralizedOptimizer` — use a registered decentralized algorithm in your own ``torchrun`` script.
 * :class:`LocalUpdate` — a TailOPT method (Bi²Clip, DiLoCo, ...) around your inner optimizer (DiLoCo style).
 * :func:`compressed_hook` — a server method with a compressor as a DDP communication hook.
+* :func:`train_async` / :func:`replay_async` — your model and data on a real asynchronous server and workers, and
+  the run replayed in the simulator (:class:`AsyncTraining`).
 * :func:`launch` — run a config as N local processes (``tailtamer launch``); ``python -m
   tailtamer.distributed.run`` is the per-process entry point for ``torchrun`` on one or many machines.
 * :func:`spawn` — run any function in N processes inside a process group, stopping all on a failure.
@@ -19,11 +21,13 @@ from ..comm.health import CommError
 from .launcher import DistributedRunError, spawn
 from .optimizer import DecentralizedOptimizer
 from .process_group import init_from_env
+from .training.asynchronous import AsyncTraining, replay_async, train_async
 from .training.comm_hook import compressed_hook
 from .training.inner import TransformOptimizer
 from .training.local_update import LocalUpdate
 
 __all__ = [
+    "AsyncTraining",
     "CommError",
     "DecentralizedOptimizer",
     "DistributedComm",
@@ -33,7 +37,9 @@ __all__ = [
     "compressed_hook",
     "init_from_env",
     "launch",
+    "replay_async",
     "spawn",
+    "train_async",
 ]
 
 
