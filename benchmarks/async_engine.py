@@ -54,7 +54,7 @@ def real_vs_simulated(d: int, updates: int, time_scale: float) -> dict[str, Any]
 
     from tailtamer.distributed.run import launch
     from tailtamer.experiments.runner import run_config
-    from tailtamer.rundir.arrivals import read_arrivals
+    from tailtamer.rundir.arrivals import read_log
     from tailtamer.rundir.checkpoint import read_checkpoint
 
     cfg = config("asgd", {"name": "server"}, 3, d, updates)
@@ -65,7 +65,7 @@ def real_vs_simulated(d: int, updates: int, time_scale: float) -> dict[str, Any]
         t0 = time.perf_counter()
         launch(cfg, real, 4, timeout=60.0, plot=False, time_scale=time_scale)
         launch_s = time.perf_counter() - t0
-        log = [r for r in read_arrivals(real) if r["event"] == "arrival"]
+        log = [r for r in read_log(real).rows if r["event"] == "arrival"]
         real_s = log[-1]["time"] * time_scale / updates
         simulated = run_config(cfg, sim, plot=False, progress=False)
         sim_s = simulated["metrics"]["time"] * time_scale / updates

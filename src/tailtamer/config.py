@@ -230,9 +230,8 @@ def resolve(cfg: dict[str, Any]) -> dict[str, Any]:
                 raise ConfigError("[topology] needs 'n', the number of nodes")
             if not isinstance(extra["n"], int) or extra["n"] < 0:
                 raise ConfigError(f"[topology] n must be a positive integer, got {extra['n']!r}")
-        params = registry.validate(name, raw, section=section)
-        defaults = {k: p.default for k, p in registry.params(name).items() if not p.required}
-        out[section] = {"name": name, **extra, **defaults, **params}
+        entry_section = resolve_entry(registry, name, raw, section)
+        out[section] = {"name": name, **extra, **{k: v for k, v in entry_section.items() if k != "name"}}
     out["run"] = dataclasses.asdict(run)
     if out["run"]["time"] < 0:
         raise ConfigError("[run] time must be ≥ 0 (0: no limit)")
@@ -270,6 +269,14 @@ def _check_applies(cfg: dict[str, Any], resolved: dict[str, Any]) -> None:
             f"[run] steps = {resolved['run']['steps']}: '{name}' is asynchronous and would stop before "
             f"its first server update; give steps ≥ 1 ([run] time stops it earlier at a simulated time)"
         )
+
+
+def resolve_entry(registry: Registry[Any], name: Any, raw: dict[str, Any], section: str) -> dict[str, Any]:
+    """One component section resolved: entry ``name`` of ``registry`` with ``raw`` validated (unknown keys and
+    types, with suggestions) and every default filled in, as a run folder's ``config.toml`` records it."""
+    params = registry.validate(name, raw, section=section)
+    defaults = {k: p.default for k, p in registry.params(name).items() if not p.required}
+    return {"name": name, **defaults, **params}
 
 
 def _needed(resolved: dict[str, Any], section: Section) -> bool:

@@ -36,7 +36,7 @@ from ..config import load_toml, resolve
 from ..engine.events.replay import ARRIVALS
 from ..errors import ConfigError, ValidationError
 from .atomic import storage_error
-from .folder import CONFIG, read_jsonl
+from .folder import CONFIG
 from .resume import config_diff
 
 #: The ``event`` of the closing record.
@@ -230,18 +230,6 @@ def read_log(folder: str | Path, partial: bool = False) -> ArrivalLogFile:
             f"--replay {folder}: {path.name} is incomplete: {line}. Replay only those events with {PARTIAL_FLAG}"
         )
     return ArrivalLogFile(path, rows, False, line)
-
-
-def read_arrivals(folder: str | Path) -> list[dict[str, Any]]:
-    """The complete event lines of a run's ``arrivals.jsonl`` (a torn last line and the closing record left out),
-    as they are, without the checks of :func:`read_log` (for tools and tests reading a log)."""
-    path = Path(folder) / ARRIVALS
-    if not path.is_file():
-        raise ConfigError(
-            f"{path} not found: --replay takes the run folder of a real asynchronous run "
-            f"(tailtamer launch on an asynchronous config)"
-        )
-    return [row for row in read_jsonl(path) if row.get("event") != END]
 
 
 def check_replay_config(resolved: dict[str, Any], folder: str | Path) -> None:

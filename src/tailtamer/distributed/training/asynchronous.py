@@ -30,6 +30,7 @@ from ...algorithms import ALGORITHMS
 from ...algorithms.asynchronous.base import AsyncScheme
 from ...algorithms.base import State
 from ...api import Components, make_async_loop
+from ...config import resolve_entry
 from ...engine.events.replay import ReplayLoop
 from ...errors import ValidationError
 from ...problems.base import Problem
@@ -46,11 +47,8 @@ __all__ = ["AsyncTraining", "replay_async", "train_async"]
 
 
 def _section(registry: Registry[Any], section: dict[str, Any], where: str) -> dict[str, Any]:
-    """A component section with its defaults filled in (validated like a config's)."""
-    name = section.get("name")
-    params = registry.validate(name, {k: v for k, v in section.items() if k != "name"}, section=where)
-    defaults = {k: p.default for k, p in registry.params(name).items() if not p.required}
-    return {"name": name, **defaults, **params}
+    """A component section with its defaults filled in, resolved as a config's is."""
+    return resolve_entry(registry, section.get("name"), {k: v for k, v in section.items() if k != "name"}, where)
 
 
 @dataclass(frozen=True)
