@@ -81,6 +81,12 @@ COMMANDS: dict[str, Command] = {
         "tailtamer.cli.study_cmd",
         "run a declared study (E1, E2, TailOPT, ...): tuning grid, runs, tables and plots; --list lists them",
     ),
+    "advise": Command(
+        "tailtamer.cli.arguments.advise",
+        "tailtamer.cli.advise_cmd",
+        "which method of the four families reaches the target first on your problem and cluster: a short "
+        "cross-family study (cost stated up front, resumable), methods ranked by simulated time to target",
+    ),
     "check": Command(
         "tailtamer.cli.arguments.check",
         "tailtamer.cli.check_cmd",

@@ -12,6 +12,8 @@ inside it (what ``--tune`` writes as ``tuned.json``), read by the study.
   ``e4-sst2``, ``e4-smoke``);
 - ``compressed_sign_sde``: E5, compressed and sign methods and their SDEs under heavy tails (``e5``,
   ``e5-smoke``);
+- ``crossfamily``: issue 28, 13 methods of the four families on one simulated clock (datacenter, cross-region,
+  edge clusters), time to target (``crossfamily``, ``crossfamily-smoke``);
 - ``compressed_gossip``: GT-NSGDm with compressed gossip (a script, not a declared study).
 
 This package is the registry of studies: :data:`STUDIES` by name, :func:`get`. It sits above the study
@@ -23,7 +25,14 @@ from __future__ import annotations
 from ...errors import ConfigError
 from ...registry import suggest
 from ..study import Study
-from . import asynchronous_methods, compressed_sign_sde, decentralized_gpt, gt_nsgdm_heavy_tails, tailopt_local_updates
+from . import (
+    asynchronous_methods,
+    compressed_sign_sde,
+    crossfamily,
+    decentralized_gpt,
+    gt_nsgdm_heavy_tails,
+    tailopt_local_updates,
+)
 
 #: Every declared study by name (``tailtamer study --list`` lists them in this order).
 STUDIES: dict[str, Study] = {
@@ -34,6 +43,7 @@ STUDIES: dict[str, Study] = {
         asynchronous_methods,
         tailopt_local_updates,
         compressed_sign_sde,
+        crossfamily,
     )
     for s in module.STUDIES
 }
