@@ -19,6 +19,7 @@ from . import threads
 from .algorithms import ALGORITHMS
 from .algorithms.asynchronous.base import AsyncScheme
 from .algorithms.base import Algorithm
+from .cluster import Clock, Cluster, build_section, default_cluster
 from .comm import SimulatedComm
 from .compression import build_compressor
 from .config import resolve
@@ -58,6 +59,7 @@ class Components:
     noise: NoiseModel | None
     n: int = 0
     timing: TimingModel | None = None  # the workers' compute times of an event-driven scheme
+    cluster: Cluster | None = None  # the simulated cluster the run is timed on (sim_time)
 
     @property
     def event_driven(self) -> bool:
@@ -107,16 +109,21 @@ def build_components(cfg: dict[str, Any], resolved: bool = False, processes: int
     topology = _topology(topo_cfg, algorithm, cfg["algorithm"]["name"]) if graph else None
     n = topology.n if topology is not None else topo_cfg["n"]
     timing = None
-    if event_driven:
-        timing_cfg = dict(cfg["timing"])
-        timing = TIMINGS.build(timing_cfg.pop("name"), timing_cfg, section="timing", n=n, seed=run["seed"])
+    if "cluster" in cfg:
+        cluster = build_section(cfg["cluster"], n, run["seed"], topo_cfg["name"])
+        timing = cluster.compute if event_driven else None
+    else:
+        if event_driven:
+            timing_cfg = dict(cfg["timing"])
+            timing = TIMINGS.build(timing_cfg.pop("name"), timing_cfg, section="timing", n=n, seed=run["seed"])
+        cluster = default_cluster(n, run["seed"], topo_cfg["name"], timing)
     problem = PROBLEMS.build(cfg["problem"]["name"], _params(cfg["problem"]), section="problem", n=n)
     algorithm.check_dim(problem.dim)
     noise_name = cfg["noise"]["name"]
     noise = None if noise_name == "none" else NOISES.build(noise_name, _params(cfg["noise"]), section="noise")
     if check:
         check_memory(cfg, algorithm, dim=problem.dim, processes=processes, graph=graph)  # before the state
-    return Components(cfg, problem, algorithm, topology, noise, n, timing)
+    return Components(cfg, problem, algorithm, topology, noise, n, timing, cluster)
 
 
 def _compression(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -194,6 +201,7 @@ def make_async_loop(
         device=run["device"],
         callbacks=callbacks,
         check_finite=run["check_finite"],
+        cluster=c.cluster,
         **kwargs,
     )
 
@@ -247,7 +255,15 @@ def make_loop(
         device=run["device"],
         callbacks=callbacks,
         check_finite=run["check_finite"],
+        clock=clock(c),
     )
+
+
+def clock(c: Components) -> Clock:
+    """The simulated clock of a lockstep run of ``c`` on its cluster (``[cluster]``, or the ``ideal`` one)."""
+    cluster = c.cluster or default_cluster(c.n, c.config["run"]["seed"], c.config["topology"]["name"])
+    W = c.topology.W if c.topology is not None else None
+    return Clock(cluster, W, per_step=c.algorithm.computations_per_step)
 
 
 def build(cfg: dict[str, Any], callbacks: Iterable[Callback] = ()) -> Loop | AsyncLoop:

@@ -1,4 +1,5 @@
-"""Configs are data: TOML sections ``[problem]``, ``[algorithm]``, ``[topology]``, ``[noise]``, ``[run]``.
+"""Configs are data: TOML sections ``[problem]``, ``[algorithm]``, ``[topology]``, ``[noise]``, ``[run]``, and the
+optional ``[compression]``, ``[timing]`` and ``[cluster]``.
 
 In each component section ``name`` picks the registry entry and the other keys are its parameters;
 ``[topology]`` also holds ``n``. :func:`resolve` checks everything (unknown sections, names and keys, with
@@ -12,12 +13,15 @@ import copy
 import dataclasses
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from . import plugins as plugin_loader
 from .algorithms import ALGORITHMS
 from .algorithms.asynchronous.base import AsyncScheme
+from .cluster import CLUSTERS, build_section, resolve_section
+from .cluster import DEFAULT as DEFAULT_CLUSTER
 from .compression import COMPRESSORS
 from .errors import ConfigError
 from .noise import NOISES
@@ -45,6 +49,11 @@ class Section:
             is a subclass of ``needed_by`` (``[timing]`` for event-driven schemes); None and ``optional``:
             only when present. Optional sections keep earlier configs resolving unchanged.
         path_keys: keys naming files: a relative value in a config file is relative to that file's folder.
+        resolver: resolves the section as written into the section as recorded, where the registry's own
+            validation is not the whole story (``[cluster]`` expands a cluster file and its compute model).
+        replaced_by: a section that, when the config has it, takes this one's job (``[cluster]``'s ``compute``
+            gives the compute times ``[timing]`` gives otherwise): then this one is not filled in, and a config
+            with both is refused.
     """
 
     name: str
@@ -53,6 +62,8 @@ class Section:
     optional: bool = False
     needed_by: type | None = None
     path_keys: tuple[str, ...] = ()
+    resolver: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    replaced_by: str | None = None
 
 
 #: Every config section, in the order a resolved config (and a run folder's ``config.toml``) lists them.
@@ -62,7 +73,16 @@ TABLE: tuple[Section, ...] = (
     Section("topology", TOPOLOGIES, default="complete", path_keys=("path",)),
     Section("noise", NOISES, default="none", path_keys=("path",)),
     Section("compression", COMPRESSORS, default="identity", optional=True),
-    Section("timing", TIMINGS, default="sqrt", optional=True, needed_by=AsyncScheme, path_keys=("path",)),
+    Section(
+        "timing",
+        TIMINGS,
+        default="sqrt",
+        optional=True,
+        needed_by=AsyncScheme,
+        path_keys=("path",),
+        replaced_by="cluster",
+    ),
+    Section("cluster", CLUSTERS, default=DEFAULT_CLUSTER, optional=True, path_keys=("path",), resolver=resolve_section),
     Section("run", None),
 )
 SECTIONS = tuple(s.name for s in TABLE)
@@ -219,9 +239,19 @@ def resolve(cfg: dict[str, Any]) -> dict[str, Any]:
     for entry in COMPONENTS:
         section, registry = entry.name, entry.registry
         assert registry is not None
+        if entry.replaced_by is not None and entry.replaced_by in cfg:
+            if section in cfg:
+                raise ConfigError(
+                    f"[{section}] and [{entry.replaced_by}] both give the workers' compute times: move [{section}] "
+                    f"into [{entry.replaced_by}] compute = {{ name = ... }} (or drop [{entry.replaced_by}])"
+                )
+            continue
         if entry.optional and section not in cfg and not _needed(out, entry):
             continue
         raw = dict(cfg.get(section, {}))
+        if entry.resolver is not None:
+            out[section] = entry.resolver(raw)
+            continue
         name = raw.pop("name", entry.default)
         extra: dict[str, Any] = {}
         if section == "topology":
@@ -236,6 +266,8 @@ def resolve(cfg: dict[str, Any]) -> dict[str, Any]:
     if out["run"]["time"] < 0:
         raise ConfigError("[run] time must be ≥ 0 (0: no limit)")
     _check_applies(cfg, out)
+    if "cluster" in out and out["topology"]["n"] > 0:  # every value checked before anything runs (n = 0: a matrix's)
+        build_section(out["cluster"], out["topology"]["n"], out["run"]["seed"], out["topology"]["name"])
     return out
 
 
@@ -255,6 +287,11 @@ def _check_applies(cfg: dict[str, Any], resolved: dict[str, Any]) -> None:
                 f"[{section.name}] applies to {section.needed_by.__name__} methods (asynchronous); "
                 f"'{name}' runs in lockstep and would ignore it: remove [{section.name}] (or choose "
                 f"an asynchronous method)"
+                + (
+                    f"; a lockstep run's compute times go in [{section.replaced_by}] compute"
+                    if section.replaced_by
+                    else ""
+                )
             )
     if not (cls and issubclass(cls, AsyncScheme)):
         return
@@ -274,9 +311,7 @@ def _check_applies(cfg: dict[str, Any], resolved: dict[str, Any]) -> None:
 def resolve_entry(registry: Registry[Any], name: Any, raw: dict[str, Any], section: str) -> dict[str, Any]:
     """One component section resolved: entry ``name`` of ``registry`` with ``raw`` validated (unknown keys and
     types, with suggestions) and every default filled in, as a run folder's ``config.toml`` records it."""
-    params = registry.validate(name, raw, section=section)
-    defaults = {k: p.default for k, p in registry.params(name).items() if not p.required}
-    return {"name": name, **defaults, **params}
+    return registry.resolve(name, raw, section=section)
 
 
 def _needed(resolved: dict[str, Any], section: Section) -> bool:

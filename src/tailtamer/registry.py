@@ -293,6 +293,13 @@ class Registry(Generic[T]):
                 raise ConfigError(f"{self.kind} '{name}' needs '{key}' in [{where}]")
         return out
 
+    def resolve(self, name: str, params: dict[str, Any], section: str | None = None) -> dict[str, Any]:
+        """Entry ``name`` with ``params`` validated (unknown keys and types, with suggestions) and every default
+        filled in: ``{"name": name, ...}``, as a run folder's ``config.toml`` records a section."""
+        clean = self.validate(name, params, section=section)
+        defaults = {k: p.default for k, p in self.params(name).items() if not p.required}
+        return {"name": name, **defaults, **clean}
+
     def build(self, name: str, params: dict[str, Any] | None = None, section: str | None = None, **context: Any) -> T:
         """Validate ``params`` and call the factory with them and the engine-supplied ``context``."""
         clean = self.validate(name, dict(params or {}), section)

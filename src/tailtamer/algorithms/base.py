@@ -84,6 +84,12 @@ class Method:
         """Whether the method gossips over a mixing matrix (``comm.mix``)."""
         return cls.requires != "none"
 
+    @property
+    def computations_per_step(self) -> int:
+        """Gradient computations a node makes per step (1; a local-update round makes its H local steps): what a
+        simulated cluster's clock charges each worker's compute time for (:mod:`tailtamer.cluster.clock`)."""
+        return 1
+
     def hyperparameters(self) -> dict[str, object]:
         """The constructor arguments as stored (for run folders and reports)."""
         return {k: v for k, v in vars(self).items() if not k.startswith("_") and not callable(v)}

@@ -16,7 +16,7 @@ torch.distributed backends.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -41,10 +41,18 @@ class CommStats:
     mixes: int = 0
     means: int = 0
     _paused: int = field(default=0, repr=False)
+    #: called with ``(kind, messages, nbytes, dense)`` for every counted call (the simulated clock prices them)
+    listeners: list[Callable[[str, int, int, int | None], None]] = field(
+        default_factory=list, repr=False, compare=False
+    )
 
-    def add(self, messages: int, nbytes: int, kind: str) -> None:
+    def add(self, messages: int, nbytes: int, kind: str, dense: int | None = None) -> None:
+        """Count one call: ``messages`` messages of ``nbytes`` bytes in all, of ``kind`` ``"mix"`` or ``"mean"``;
+        ``dense``: the bytes of one uncompressed row when a codec compressed the messages (None: they are dense)."""
         if self._paused:
             return
+        for listen in self.listeners:
+            listen(kind, messages, nbytes, dense)
         self.messages += messages
         self.bytes += nbytes
         if kind == "mix":

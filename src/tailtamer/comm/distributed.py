@@ -201,7 +201,7 @@ class DistributedComm:
             own, got = flat, recv[0]
         else:
             packet = tuple(t.contiguous() for t in codec.encode(flat))
-            self.stats.add(self.edges, self.edges * packet_row_bytes(packet), "mix")
+            self.stats.add(self.edges, self.edges * packet_row_bytes(packet), "mix", dense_row_bytes(z))
             k = len(self._cols) - self.n_local
             bufs = [torch.empty((k, *t.shape[1:]), dtype=t.dtype, device=t.device) for t in packet]
             recv, at = self._exchange(packet, bufs)
@@ -268,7 +268,7 @@ class DistributedComm:
         flat = z.reshape(self.n_local, -1)
         packet = tuple(t.contiguous() for t in codec.encode(flat))
         nbytes = packet_row_bytes(packet)
-        self.stats.add(self.n, self.n * nbytes, "mean")
+        self.stats.add(self.n, self.n * nbytes, "mean", dense_row_bytes(z))
         self.wire.add(1, self.n_local * nbytes, "mean")
         with self.stats.paused(), self.wire.paused():
             rows = tuple(self.gather(t) for t in packet)

@@ -69,24 +69,25 @@ class SimulatedComm:
         if self._W is None:
             raise NoGraphError("this run has no graph (topology 'server'): its algorithm may only use comm.mean")
         row = z[0].numel()
-        z, nbytes = _through(z, codec)
-        self.stats.add(self.edges, self.edges * nbytes, "mix")
+        z, nbytes, dense = _through(z, codec)
+        self.stats.add(self.edges, self.edges * nbytes, "mix", dense)
         return self._kernel(z.dtype, z.device)(z.reshape(self.n, row)).reshape(z.shape)
 
     def mean(self, z: torch.Tensor, codec: Codec | None = None) -> torch.Tensor:
         """The average over the n rows, ``[1, ...]``; with a ``codec``, of the decoded packets."""
-        z, nbytes = _through(z, codec)
-        self.stats.add(self.n, self.n * nbytes, "mean")
+        z, nbytes, dense = _through(z, codec)
+        self.stats.add(self.n, self.n * nbytes, "mean", dense)
         return z.mean(0, keepdim=True)
 
     def gather(self, z: torch.Tensor) -> torch.Tensor:
         return z
 
 
-def _through(z: torch.Tensor, codec: Codec | None) -> tuple[torch.Tensor, int]:
-    """``(rows as received, bytes of one message)``: dense rows, or rows sent through ``codec``."""
+def _through(z: torch.Tensor, codec: Codec | None) -> tuple[torch.Tensor, int, int | None]:
+    """``(rows as received, bytes of one message, bytes of a dense row or None)``: dense rows (None), or rows
+    sent through ``codec`` (the dense row's bytes, which the clock prices a server's reply with)."""
     if codec is None:
-        return z, dense_row_bytes(z)
+        return z, dense_row_bytes(z), None
     flat = z.reshape(z.shape[0], -1)
     packet = codec.encode(flat)
-    return codec.decode(packet, flat).reshape(z.shape), packet_row_bytes(packet)
+    return codec.decode(packet, flat).reshape(z.shape), packet_row_bytes(packet), dense_row_bytes(z)

@@ -47,8 +47,8 @@ class StackedComm:
         m = self.member
         if m._W is None:
             m.mix(z)  # raises the member's NoGraphError
-        z, nbytes = _through(z, codec)
-        self.stats.add(m.edges, m.edges * nbytes, "mix")
+        z, nbytes, dense = _through(z, codec)
+        self.stats.add(m.edges, m.edges * nbytes, "mix", dense)
         zr = self._per_member(z)
         R, n, row = zr.shape
         side = zr.transpose(0, 1).reshape(n, R * row)
@@ -57,8 +57,8 @@ class StackedComm:
 
     def mean(self, z: torch.Tensor, codec: Codec | None = None) -> torch.Tensor:
         """Each row: the average of its member's n rows (``[R·n, ...]``)."""
-        z, nbytes = _through(z, codec)
-        self.stats.add(self.n, self.n * nbytes, "mean")
+        z, nbytes, dense = _through(z, codec)
+        self.stats.add(self.n, self.n * nbytes, "mean", dense)
         zr = self._per_member(z)
         return zr.mean(1, keepdim=True).expand_as(zr).reshape(z.shape)
 

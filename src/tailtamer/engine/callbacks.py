@@ -27,10 +27,10 @@ class Callback:
 
 
 class History(Callback):
-    """Keeps every evaluation in memory (``rows``: dicts with ``step`` and the metrics)."""
+    """Keeps every evaluation in memory (``rows``: dicts with ``step``, ``sim_time`` and the metrics)."""
 
     def __init__(self) -> None:
         self.rows: list[dict[str, float]] = []
 
     def on_eval(self, loop: Any, step: int, metrics: dict[str, float]) -> None:
-        self.rows.append({"step": step, **metrics})
+        self.rows.append({"step": step, "sim_time": loop.sim_time, **metrics})

@@ -1,4 +1,4 @@
-"""The synchronous round loop: oracle → algorithm step → NaN/Inf check → metrics → callbacks."""
+"""The synchronous round loop: oracle → algorithm step → NaN/Inf check → clock → metrics → callbacks."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import torch
 
 from ..algorithms.base import Algorithm, State
+from ..cluster import Clock, default_cluster
 from ..comm.base import Comm
 from ..noise.base import NoiseModel
 from ..problems.base import Problem
@@ -21,7 +22,9 @@ class Loop:
 
     Metrics are evaluated at step 0, every ``eval_every`` steps and at the last step. The iterate is checked
     for NaN/Inf after every step (and every gradient by the oracle); the first non-finite value stops the
-    run with :class:`~tailtamer.errors.NonFiniteError` naming the step and node.
+    run with :class:`~tailtamer.errors.NonFiniteError` naming the step and node. ``sim_time`` is the seconds
+    the run has taken so far on the simulated cluster of ``clock`` (:class:`~tailtamer.cluster.clock.Clock`;
+    default: the ``ideal`` cluster, one second per gradient); run folders record it beside every evaluation.
 
     Example:
         >>> from tailtamer.api import build
@@ -44,8 +47,11 @@ class Loop:
         device: str | torch.device = "cpu",
         callbacks: Iterable[Callback] = (),
         check_finite: bool = True,
+        clock: Clock | None = None,
     ):
         self.problem, self.algorithm, self.comm, self.noise = problem, algorithm, comm, noise
+        self.clock = clock or Clock(default_cluster(comm.n, seed, ""), per_step=algorithm.computations_per_step)
+        self.clock.listen(comm.stats)
         self.seed, self.steps, self.eval_every = seed, steps, max(int(eval_every), 1)
         self.dtype, self.device = dtype, torch.device(device)
         self.callbacks = list(callbacks)
@@ -55,6 +61,15 @@ class Loop:
         self.step = 0
         self.wall_time = 0.0
         self.last_metrics: dict[str, float] = {}
+
+    @property
+    def sim_time(self) -> float:
+        """Simulated seconds so far (restored from a checkpoint on resume)."""
+        return self.clock.now
+
+    @sim_time.setter
+    def sim_time(self, value: float) -> None:
+        self.clock.now = float(value)
 
     def initial_state(self) -> State:
         """The algorithm's state at the common initial point of the problem."""
@@ -89,6 +104,7 @@ class Loop:
                 check_step_layout(self.algorithm.name, before, state, t)
             if self.check:
                 check_finite(state["x"], self.comm.nodes, t, "iterate x")
+            self.clock.tick(t)
             self.step = t + 1
             if self.step % self.eval_every == 0 or self.step == self.steps:
                 self.wall_time += time.perf_counter() - t0

@@ -26,7 +26,7 @@ from typing import Any
 
 from .. import threads
 from ..algorithms import ALGORITHMS
-from ..api import DTYPES, build_components, simulated_comm
+from ..api import DTYPES, build_components, clock, simulated_comm
 from ..comm.stacked import StackedComm
 from ..config import resolve
 from ..engine.stacked.loop import StackedLoop
@@ -168,6 +168,7 @@ def run_stacked(jobs: Sequence[Job], plot: bool = True) -> list[str]:
         callbacks=callbacks,
         check_finite=run["check_finite"],
         on_diverged=diverged,
+        clocks=[clock(c) for _, _, c in members],
     )
     try:
         loop.run()

@@ -59,7 +59,13 @@ def save_checkpoint(folder: Path, loop: Any, step: int, state: State) -> None:
     full = {k: comm.gather(v.detach()).cpu() for k, v in state.items()}
     if getattr(comm, "rank", 0) == 0:
         folder = Path(folder)
-        blob = {"step": step, "state": full, "comm": comm.stats.as_dict(), "wall_time": loop.wall_time}
+        blob = {
+            "step": step,
+            "state": full,
+            "comm": comm.stats.as_dict(),
+            "wall_time": loop.wall_time,
+            "sim_time": loop.sim_time,
+        }
         atomic_save(blob, folder / CHECKPOINT, previous=folder / PREVIOUS)  # complete before the rotation
 
 
@@ -115,6 +121,7 @@ def load_checkpoint(
     ck = reader(Path(folder) / name)
     loop.comm.stats.load(ck["comm"])
     loop.wall_time = float(ck["wall_time"])
+    loop.sim_time = float(ck.get("sim_time", 0.0))  # absent from checkpoints written before the simulated clock
     state = {k: local_rows(v, loop.comm).clone().to(loop.device) for k, v in ck["state"].items()}
     return state, int(ck["step"])
 

@@ -84,7 +84,7 @@ def read_summary(folder: Path) -> dict[str, Any] | None:
 def last_metrics(folder: Path) -> dict[str, float]:
     """The metrics of the last complete line of ``metrics.jsonl`` (without step, time and bytes)."""
     rows = read_metrics(folder)
-    return {k: v for k, v in (rows[-1] if rows else {}).items() if k not in ("step", "wall_time_s", "bytes_per_node")}
+    return {k: v for k, v in (rows[-1] if rows else {}).items() if k not in plots.BOOKKEEPING}
 
 
 def run_info(c: Any) -> dict[str, Any]:
@@ -155,6 +155,7 @@ class RunWriter(Callback):
             "step": step,
             "wall_time_s": round(loop.wall_time, 6),
             "bytes_per_node": loop.comm.stats.bytes / loop.comm.n,
+            "sim_time": loop.sim_time,
             **metrics,
         }
         try:
@@ -171,6 +172,7 @@ class RunWriter(Callback):
             "steps": loop.step,
             "wall_time_s": loop.wall_time,
             "steps_per_s": loop.step / loop.wall_time if loop.wall_time > 0 else None,
+            "sim_time": loop.sim_time,
             # float32 reductions (matmuls, backward) depend on the intra-op thread count: recorded so a
             # run is reproduced bit for bit with the same count (--threads)
             "threads": torch.get_num_threads(),

@@ -18,6 +18,10 @@ LINESTYLES = ("-", "--", "-.", ":")
 MARKERS = ("o", "s", "^", "D", "v", "x", "P", "*")
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
+#: What a ``metrics.jsonl`` line holds beside the problem's metrics: the step, the real seconds, the bytes each
+#: node sent, and the simulated seconds on the run's cluster (:mod:`tailtamer.cluster`).
+BOOKKEEPING = ("step", "wall_time_s", "bytes_per_node", "sim_time")
+
 
 def natural_key(label: str) -> tuple:
     """Sort key reading the numbers in a label as numbers: ``n=2 < n=5 < n=10``, ``lr=3e-3 < lr=0.01``."""
@@ -181,7 +185,7 @@ def plot_metrics(
     The figure is the process's one for this number of panels (:func:`_metrics_figure`), redrawn with these
     rows: the PNG is the same bytes as one drawn on a fresh figure (tests/core/test_plots.py). It is written
     atomically."""
-    skip = {"step", "wall_time_s", "bytes_per_node", x, *skip}
+    skip = {*BOOKKEEPING, x, *skip}
     names = [k for k in (rows[0] if rows else {}) if k not in skip and informative(rows, k)]
     if not names:
         return []

@@ -60,6 +60,10 @@ class TimingModel:
         """The worker's mean-free base time (for reports); models without one return ``nan``."""
         return math.nan
 
+    def slowest(self, jobs: range) -> float:
+        """Seconds of a lockstep step in which every worker runs ``jobs``: ``maxᵢ Σ_{j ∈ jobs} τ_i(j)``."""
+        return max(sum(self.duration(i, j) for j in jobs) for i in range(self.n))
+
 
 def _per_worker(name: str, value: float | list[float], n: int, owner: str) -> list[float]:
     vals = [float(value)] * n if isinstance(value, (int, float)) else [float(v) for v in value]
@@ -84,9 +88,13 @@ class Fixed(TimingModel):
     def __init__(self, n: int, seed: int = 0, times: float | list[float] = 1.0):
         super().__init__(n, seed)
         self.times = _per_worker("times", times, self.n, self.name)
+        self._slowest = max(self.times)
 
     def duration(self, worker: int, job: int) -> float:
         return self.times[worker]
+
+    def slowest(self, jobs: range) -> float:
+        return self._slowest * len(jobs)
 
     def base(self, worker: int) -> float:
         return self.times[worker]

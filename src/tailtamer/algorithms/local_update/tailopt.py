@@ -135,6 +135,11 @@ class LocalUpdate(Algorithm):
         return s
 
     # ------------------------------------------------------------------ one round
+    @property
+    def computations_per_step(self) -> int:
+        """A round is H = ``local_steps`` local steps on every (sampled) client."""
+        return self.local_steps
+
     def step(self, s: State, grad: Oracle, comm, t: int) -> State:
         x, lr = s["x"], self._lr(t)
         m, mask = self._sampled(grad, comm.n, x)  # mask None: all n take part

@@ -29,6 +29,7 @@ import torch
 
 from ...algorithms.asynchronous.base import Arrival, AsyncScheme, Outcome
 from ...algorithms.base import State
+from ...cluster import Cluster, Link, default_cluster
 from ...comm import SimulatedComm
 from ...errors import ValidationError
 from ...noise.base import NoiseModel
@@ -40,6 +41,7 @@ from .oracle import job_oracle
 from .table import BUSY, IDLE, PENDING, PREFIX, EventTable
 
 READS = PREFIX + "reads"
+LINK = PREFIX + "link"
 
 
 class ServerView:
@@ -74,7 +76,9 @@ class AsyncLoop:
     """Runs an asynchronous ``algorithm`` on ``problem`` with ``n`` workers timed by ``timing``.
 
     The same attributes and :meth:`run` signature as :class:`~tailtamer.engine.loop.Loop`; ``comm`` counts
-    one message per model download (a job start) and per upload (an arrival).
+    one message per model download (a job start) and per upload (an arrival). On a ``cluster`` whose network
+    is not free, a job also takes its model's download and its result's upload over the server's link
+    (:class:`~tailtamer.cluster.link.Link`); ``sim_time`` is the engine's clock.
     """
 
     def __init__(
@@ -93,6 +97,7 @@ class AsyncLoop:
         device: str | torch.device = "cpu",
         callbacks: Iterable[Callback] = (),
         check_finite: bool = True,
+        cluster: Cluster | None = None,
     ):
         if not isinstance(algorithm, AsyncScheme):
             raise ValidationError(f"the event engine runs asynchronous methods; {type(algorithm).__name__} is not one")
@@ -110,6 +115,7 @@ class AsyncLoop:
         self.last_metrics: dict[str, float] = {}
         self.events = EventTable(n)
         self.reads: torch.Tensor | None = None
+        self.link = Link(cluster or default_cluster(n, seed, "server", timing))
         algorithm.bind(n)
 
     # ---- state ----------------------------------------------------------------------------------
@@ -118,6 +124,7 @@ class AsyncLoop:
         x0 = self.problem.x0(self.dtype, self.device).reshape(1, -1)
         s = self.algorithm.init(x0, self.comm)
         self.events = EventTable(self.n)
+        self.link = Link(self.link.cluster)
         self.reads = torch.zeros(self.n, x0.shape[1], dtype=self.dtype, device=self.device)
         for i in self.algorithm.initial_workers(self.n):
             self.events.status[i] = PENDING  # run() starts them (and counts their downloads) at time 0
@@ -128,11 +135,14 @@ class AsyncLoop:
         out = dict(s)
         out.update({k: v.to(self.device) for k, v in self.events.tensors().items()})
         out[READS] = self.reads
+        out[LINK] = self.link.tensor().to(self.device)
         return out
 
     def _split(self, state: State) -> State:
-        self.events = EventTable.load({k: v.cpu() for k, v in state.items() if k.startswith(PREFIX) and k != READS})
+        own = (READS, LINK)
+        self.events = EventTable.load({k: v.cpu() for k, v in state.items() if k.startswith(PREFIX) and k not in own})
         self.reads = state[READS].to(self.device).clone()
+        self.link.load(state[LINK].cpu() if LINK in state else self.link.tensor()[:0])
         return {k: v for k, v in state.items() if not k.startswith(PREFIX)}
 
     # ---- events ---------------------------------------------------------------------------------
@@ -141,9 +151,15 @@ class AsyncLoop:
         duration = self.timing.duration(worker, e.jobs[worker])
         if not (duration > 0 and math.isfinite(duration)):
             raise ValidationError(f"timing gave worker {worker} job {e.jobs[worker]} a duration of {duration}")
-        e.begin(worker, duration)
+        e.begin(worker, self._job_time(worker, duration, s["x"][0].numel() * s["x"].element_size()))
         self.reads[worker] = s["x"][0]
         self.comm.stats.add(1, s["x"][0].numel() * s["x"].element_size(), "mean")
+
+    def _job_time(self, worker: int, compute: float, nbytes: int) -> float:
+        """Seconds from now until worker ``worker``'s job arrives: ``compute`` plus the model's download and the
+        result's upload (``nbytes`` each) over the cluster's server link. An arrival order given from outside
+        (:class:`~tailtamer.engine.events.replay.OrderedAsyncLoop`) takes the compute time alone."""
+        return self.link.job(worker, self.events.clock, compute, nbytes)
 
     def _view(self) -> ServerView:
         """What the scheme reads of the engine (subclasses with lost workers hide them)."""
@@ -209,6 +225,15 @@ class AsyncLoop:
         with self.comm.stats.paused():
             m = self.problem.metrics(x.expand(self.n, *x.shape[1:]), self.comm)
         return {**m, **self.events.metrics()}
+
+    @property
+    def sim_time(self) -> float:
+        """Simulated seconds so far: the engine's clock (a checkpoint's state restores it)."""
+        return self.events.clock
+
+    @sim_time.setter
+    def sim_time(self, value: float) -> None:
+        """The event table of the restored state carries the clock; nothing to set."""
 
     def _emit_eval(self, step: int, s: State) -> None:
         self.last_metrics = self.evaluate(s)

@@ -80,6 +80,11 @@ class OrderedAsyncLoop(AsyncLoop):
     every event (the real server's), or None.
     """
 
+    def _job_time(self, worker: int, compute: float, nbytes: int) -> float:
+        """The compute time alone: arrivals come from outside (a real run's messages cross its real network, a
+        replay reads when they arrived); the worker sleeps this long in a real run."""
+        return compute
+
     def __init__(self, *args: Any, log: EventSink | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.log = log

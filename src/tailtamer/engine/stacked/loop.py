@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 import torch
 
 from ...algorithms.base import Algorithm, State
+from ...cluster import Clock, default_cluster
 from ...comm.base import CommStats
 from ...comm.stacked import StackedComm
 from ...errors import NonFiniteError
@@ -59,6 +60,15 @@ class MemberView:
     def problem(self) -> Problem:
         return self._loop.problem
 
+    @property
+    def sim_time(self) -> float:
+        """The member's simulated seconds (its own clock: its cluster, its seed's compute times)."""
+        return self._loop.clocks[self.r].now
+
+    @sim_time.setter
+    def sim_time(self, value: float) -> None:
+        self._loop.clocks[self.r].now = float(value)
+
 
 class _MemberComm:
     """One member's side of a :class:`StackedComm` (counters, n, identity gather) for its callbacks."""
@@ -91,6 +101,8 @@ class StackedLoop:
         seeds: each member's seed.
         callbacks: each member's callbacks (its run folder), called with its :class:`MemberView`.
         on_diverged: ``(r, error, view)`` when member r diverges (its folder's diverged summary).
+        clocks: each member's simulated clock (:class:`~tailtamer.cluster.clock.Clock`; default: the ``ideal``
+            cluster's); all members send the same messages, so each clock prices the shared counters' calls.
     """
 
     def __init__(
@@ -109,6 +121,7 @@ class StackedLoop:
         callbacks: Sequence[Sequence[Callback]] = (),
         check_finite: bool = True,
         on_diverged: Callable[[int, NonFiniteError, MemberView], None] | None = None,
+        clocks: Sequence[Clock] | None = None,
     ):
         self.problem, self.algorithm, self.comm, self.noise = problem, algorithm, comm, noise
         self.members = comm.members
@@ -117,6 +130,18 @@ class StackedLoop:
         self.steps, self.eval_every = steps, max(int(eval_every), 1)
         self.dtype, self.device = dtype, torch.device(device)
         self.check = check_finite
+        self.clocks = (
+            list(clocks)
+            if clocks is not None
+            else [
+                Clock(default_cluster(comm.n, seed, ""), per_step=a.computations_per_step)
+                for seed, a in zip(seeds, algorithms, strict=True)
+            ]
+        )
+        if len(self.clocks) != self.members:
+            raise ValueError(f"{self.members} members need {self.members} clocks")
+        for clock in self.clocks:
+            clock.listen(comm.stats)
         self.oracle = StackedOracle(problem, noise, comm.member.nodes, seeds, check=check_finite)
         self.views = [MemberView(self, r, a) for r, a in enumerate(algorithms)]
         self.callbacks = [list(cbs) for cbs in callbacks] or [[] for _ in range(self.members)]
@@ -227,6 +252,8 @@ class StackedLoop:
                 self._diverge(failed)
                 t0 = time.perf_counter()
             state = self._freeze(new, state) if self.diverged else new
+            for clock in self.clocks:
+                clock.tick(t)
             self.step = t + 1
             for r in self._live():
                 self.views[r].step = self.step
