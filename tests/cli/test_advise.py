@@ -44,7 +44,8 @@ def config(tmp_path) -> Path:
 
 
 def _advise(config: Path, out: Path, *extra: str) -> int:
-    return main(["advise", str(config), "--cluster", "edge", "--out", str(out), "--methods", METHODS, "--workers", "1", *extra])
+    args = ["--cluster", "edge", "--out", str(out), "--methods", METHODS, "--workers", "1", *extra]
+    return main(["advise", str(config), *args])
 
 
 def _ranking(text: str) -> list[tuple[str, str]]:
@@ -110,7 +111,7 @@ def test_dry_run_states_the_cost_and_runs_nothing(config, tmp_path, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--cluster", "datacentre"], "unknown cluster preset 'datacentre'; did you mean 'datacenter'"),
+        (["--cluster", "datacentre"], "unknown cluster preset 'datacentre' (did you mean 'datacenter'?)"),
         (["--cluster", "nowhere.toml"], "[cluster] file 'nowhere.toml' not found"),
         (["--cluster", "edge", "--methods", "fedavg H=2"], "unknown method 'fedavg H=2'"),
         (["--cluster", "edge", "--horizon", "-1"], "--horizon must be a positive number"),

@@ -4,6 +4,7 @@ the table."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -41,7 +42,8 @@ def test_the_studies_are_registered_and_name_registered_methods():
         assert m.algorithm["name"] in ALGORITHMS
     topologies = {m.label: m.topology for m in r.methods.values()}
     assert topologies["gt-nsgdm ring"] == "ring" and topologies["gt-nsgdm exp"] == "exponential"
-    assert {m.algorithm.get("local_steps") for k, m in r.methods.items() if k.startswith(("bi2clip", "fedavg"))} == {1, 8}
+    local = {k: m.algorithm.get("local_steps") for k, m in r.methods.items() if k.startswith(("bi2clip", "fedavg"))}
+    assert set(local.values()) == {1, 8} and len(local) == 4
     assert r.methods["ef21 top-k"].compression["name"] == "top-k"
 
 
@@ -78,7 +80,7 @@ def test_the_words_are_computed_from_the_table():
     order = ranking(r, table, "ls-t1.5", "datacenter")
     assert [m for m, _ in order] == methods
     text = recommendation(r, table, "datacenter")
-    assert f"Recommended on datacenter: **{methods[0]}**" in text and "2× ahead of" in text
+    assert f"Recommended on datacenter: **{methods[0]}**" in text and f"next {methods[1]} at 2 s (2.00×)" in text
     edge = recommendation(r, table, "edge")
     assert f"**{methods[-1]}**" in edge and f"Never reached a target here: {methods[-2]}" in edge
     assert scores(r, table, "edge")[-1].method == methods[-2]
@@ -104,7 +106,7 @@ def test_the_smoke_study_runs_every_method_on_its_horizon_and_resumes(smoke):
     for folder, cfg in s.runs(root, tuned):
         horizon = cf.SMOKE.workloads["ls-t1.5"].horizons[cfg["cluster"]["name"]]
         rows = _lines(Path(folder))
-        assert rows[0]["sim_time"] == 0 and all(a["sim_time"] <= b["sim_time"] for a, b in zip(rows, rows[1:]))
+        assert rows[0]["sim_time"] == 0 and all(a["sim_time"] <= b["sim_time"] for a, b in itertools.pairwise(rows))
         if "time" in cfg["run"]:  # event-driven: stops at the horizon
             assert rows[-1]["sim_time"] <= horizon
         else:  # lockstep: enough steps to reach the horizon, and not one more
@@ -115,9 +117,10 @@ def test_the_smoke_study_runs_every_method_on_its_horizon_and_resumes(smoke):
 
 
 def test_the_table_shows_the_first_sim_time_at_the_target_in_metrics_jsonl(smoke):
-    s, root, text = smoke
+    _, root, text = smoke
     tuned = json.loads((root / "tuned.json").read_text())
     w = cf.SMOKE.workloads["ls-t1.5"]
+    reached = 0
     for c in cf.SMOKE.clusters:
         section = text.split(f"### Time to target on {c}")[1].split("###")[0]
         for m in cf.SMOKE.methods:
@@ -125,6 +128,8 @@ def test_the_table_shows_the_first_sim_time_at_the_target_in_metrics_jsonl(smoke
             seeds = sorted(cf.jobs.folder(root, "main", "ls-t1.5", c, m, p).glob("seed*"))
             times = [_first_time(_lines(f), "gap", w.target.fraction, w.horizons[c]) for f in seeds]
             median = statistics.median(times)
+            reached += math.isfinite(median)
             cell = re.search(rf"^\| {re.escape(m)} \| [^|]+ \| ([^|]+) \|$", section, re.M).group(1).strip()
             assert cell.split(" (")[0].split(" [")[0] == ("—" if math.isinf(median) else f"{median:.3g} s"), (c, m)
         assert f"Recommended on {c}" in section or "No method reached any target" in section
+    assert reached >= 4  # the comparison is not vacuous: most cells hold a time

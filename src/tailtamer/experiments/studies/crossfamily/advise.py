@@ -32,7 +32,7 @@ from .budget import measure, seconds_per_step
 from .jobs import base, config, default_point, folder, grid, point_of
 from .outcomes import Outcome, seconds
 from .recipe import METHODS, Recipe, Target, Workload
-from .recommend import ranking
+from .recommend import ranking, times
 from .tables import Where, collect, method_family
 
 #: The workload key of the user's problem in the advise study's folders.
@@ -185,7 +185,7 @@ def verdict(recipe: Recipe, root: Path, tuned: dict[str, Any], cluster: str) -> 
     text = f"Use **{first}** ({method_family(recipe, first)}): first to the target at {seconds(o.time)}"
     nxt = [(m, x) for m, x in order[1:] if math.isfinite(x.time)]
     if nxt:
-        text += f", {nxt[0][1].time / o.time:.2g}× ahead of {nxt[0][0]}"
+        text += f"; next {nxt[0][0]} at {seconds(nxt[0][1].time)} ({times(nxt[0][1].time / o.time)})"
     return text + "."
 
 

@@ -222,7 +222,7 @@ SMOKE = replace(
         "ls-t1.5": Workload(
             "ls ν=1.5",
             {"name": "least-squares", "dim": 20, "samples": 200, "batch": 8},
-            LS_TARGET,
+            Target("gap", fraction=0.5),
             "gap",
             {"datacenter": 1.0, "edge": 10.0},
             {"name": "student-t", "df": 1.5, "scale": 0.1},

@@ -16,6 +16,11 @@ from .recipe import Recipe
 from .tables import Table, method_family
 
 
+def times(x: float) -> str:
+    """A ratio of times as the words print it: ``1.25×``, ``37×``."""
+    return f"{x:.2f}×" if x < 10 else f"{x:.3g}×"
+
+
 def _key(o: Outcome) -> tuple[float, float]:
     t = o.time if o.time == o.time else math.inf
     f = o.final if o.final == o.final else math.inf
@@ -52,6 +57,13 @@ def scores(recipe: Recipe, table: Table, cluster: str) -> list[Score]:
     return sorted(out, key=lambda s: (s.missed, s.slowdown, -s.wins))
 
 
+def _recommended(recipe: Recipe, table: Table, cluster: str) -> str | None:
+    """The recommended method on ``cluster`` (None when no method reached any target there)."""
+    top = scores(recipe, table, cluster)[0]
+    reached = any(math.isfinite(ranking(recipe, table, w, cluster)[0][1].time) for w in recipe.workloads)
+    return top.method if reached else None
+
+
 def _setting_sentence(recipe: Recipe, table: Table, workload: str, cluster: str) -> str:
     label = recipe.workloads[workload].label
     order = ranking(recipe, table, workload, cluster)
@@ -61,7 +73,7 @@ def _setting_sentence(recipe: Recipe, table: Table, workload: str, cluster: str)
     text = f"{label}: {first} ({method_family(recipe, first)}) first at {seconds(o1.time)}"
     if len(order) > 1 and math.isfinite(order[1][1].time):
         second, o2 = order[1]
-        text += f", {o2.time / o1.time:.2g}× ahead of {second} ({seconds(o2.time)})"
+        text += f"; next {second} at {seconds(o2.time)} ({times(o2.time / o1.time)})"
     elif len(order) > 1:
         text += ", the only method to reach it"
     return text
@@ -81,8 +93,8 @@ def recommendation(recipe: Recipe, table: Table, cluster: str) -> str:
         hit = reached - top.missed
         verdict = (
             f"Recommended on {cluster}: **{top.method}** ({method_family(recipe, top.method)}): it reached the "
-            f"target on {hit} of the {reached} workload{'s' if reached != 1 else ''} any method reached, first on "
-            f"{top.wins}, at {top.slowdown:.3g}× the fastest time (geometric mean)."
+            f"target on {hit} of the {reached} workload{'s' if reached != 1 else ''} some method reached, first on "
+            f"{top.wins}, at {times(top.slowdown)} the fastest time (geometric mean)."
         )
         never = [s.method for s in ranked if s.missed == reached]
         if never:
@@ -103,7 +115,7 @@ def changes(recipe: Recipe, table: Table) -> str:
             moved.append(wl.label)
         cells = [f"{c}: {m} ({seconds(o.time)})" if m else f"{c}: none" for c, m, o in winners]
         lines.append(f"- {wl.label}: " + "; ".join(cells))
-    recs = [f"{c}: {scores(recipe, table, c)[0].method}" for c in recipe.clusters]
+    recs = [f"{c}: {_recommended(recipe, table, c) or 'none (no target reached)'}" for c in recipe.clusters]
     head = (
         f"The fastest method changes between clusters on {', '.join(moved)}."
         if moved
