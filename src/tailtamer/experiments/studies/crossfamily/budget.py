@@ -5,7 +5,8 @@ compressed) takes steps, so its budget is ``ceil(horizon / t)`` steps (rounds fo
 ``t`` is the simulated seconds one step costs on the cluster: the slowest worker's compute plus the step's
 communication (:mod:`tailtamer.cluster`). ``t`` is measured, not re-derived: a probe runs a few steps of the same
 method, topology, codec and cluster on a stand-in problem of the same dimension and dtype (a quadratic, no noise:
-a step's simulated time depends on the compute model and the bytes sent, never on the gradients' values) and
+a step's simulated time depends on the compute model and the bytes sent, never on the gradients' values, so the
+probe does not check them for finiteness) and
 reads ``loop.clock.now``. An event-driven probe runs a slice of the horizon to count the server updates per
 simulated second, which sets ``eval_every`` for about ``evals`` evaluations per run.
 
@@ -58,6 +59,7 @@ def stand_in(cfg: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(cfg)
     out["problem"] = {"name": "quadratic", "dim": _dimension(json.dumps(cfg["problem"], sort_keys=True), n)}
     out["noise"] = {"name": "none"}
+    out.setdefault("run", {})["check_finite"] = False  # a probe times steps: its iterates may blow up
     return out
 
 
