@@ -1,11 +1,10 @@
 """The cross-family report's figure: simulated time against the bytes each node has sent, one panel per
-cluster and workload, one curve per method (its first finished seed), a filled marker where it reached the
-target. A curve's slope is the bytes a method puts on the network per simulated second; how far right and how
+cluster and workload, one curve per method (its first finished seed), its marker where it reached the target
+(none: never). A curve's slope is the bytes a method puts on the network per simulated second; how far right and how
 high its marker sits is what the target cost it in bytes and in time."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,25 @@ from ....rundir.plots import panels, save, style
 from .outcomes import BYTES, SIM_TIME, read_reach, seed_folders
 from .recipe import Recipe
 from .tables import Where
+
+#: One colour per method (13 of them: more than the default cycle's 10), cycled beyond.
+COLORS = (
+    "tab:blue",
+    "tab:orange",
+    "tab:green",
+    "tab:red",
+    "tab:purple",
+    "tab:brown",
+    "tab:pink",
+    "tab:gray",
+    "tab:olive",
+    "tab:cyan",
+    "black",
+    "gold",
+    "navy",
+    "lime",
+    "magenta",
+)
 
 
 def draw_time_bytes(recipe: Recipe, where_of: Callable[[Path, Any], Where]) -> Callable[[Path, Path, Any], None]:
@@ -35,12 +53,19 @@ def draw_time_bytes(recipe: Recipe, where_of: Callable[[Path, Any], Where]) -> C
                 if not rows:
                     continue
                 st = style(i, len(methods))
-                (line,) = ax.plot(
-                    [r[BYTES] for r in rows], [r[SIM_TIME] for r in rows], label=m, lw=1.1, linestyle=st["linestyle"]
-                )
                 hit = read_reach(folders[0], wl.target, wl.horizons[c], wl.metric)
-                if hit is not None and math.isfinite(hit.time) and hit.bytes > 0:
-                    ax.plot([hit.bytes], [hit.time], marker=st["marker"], color=line.get_color(), ms=6)
+                at = [k for k, r in enumerate(rows) if hit is not None and r[SIM_TIME] == hit.time]
+                ax.plot(
+                    [r[BYTES] for r in rows],
+                    [r[SIM_TIME] for r in rows],
+                    label=m,
+                    lw=1.1,
+                    color=COLORS[i % len(COLORS)],
+                    linestyle=st["linestyle"],
+                    marker=st["marker"],
+                    markevery=at[:1],
+                    ms=6,
+                )
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_xlabel("bytes sent per node")
