@@ -1,7 +1,6 @@
 """The cluster model against real runs: the validation table of issue 28 (predicted vs measured, per family).
 
     python benchmarks/cluster_validation.py                 # the four families of the test
-    python benchmarks/cluster_validation.py --extra         # and the cases outside the test (EXTRA)
     python benchmarks/cluster_validation.py --family compressed --keep runs/validation
 
 The same code as ``tests/distributed/test_cluster_validation.py`` (:mod:`tailtamer.testing.cluster_check`): in a
@@ -30,15 +29,12 @@ PLUGIN = Path(__file__).resolve().parents[1] / "tests" / "distributed" / "latenc
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--family", action="append", default=[], help="one family (repeatable; default: the four)")
-    p.add_argument("--extra", action="store_true", help="add the cases outside the test (cluster_check.EXTRA)")
     p.add_argument("--keep", type=Path, default=None, help="keep the run folders here (default: a temporary folder)")
     args = p.parse_args()
     why = netns.unavailable()
     if why:
         sys.exit(f"cluster_validation: {why}")
     names = args.family or [f.name for f in cluster_check.FAMILIES]
-    if args.extra:
-        names += [f.name for f in cluster_check.EXTRA]
     families = [cluster_check.family(name) for name in names]
     with tempfile.TemporaryDirectory() as tmp:
         result = cluster_check.measure(args.keep or Path(tmp), PLUGIN, families)

@@ -16,9 +16,9 @@ the prediction is the cluster model's ``sim_time`` (:mod:`tailtamer.cluster`). F
   (``tests/distributed/latency_plugin.py``): validates the **latency term**, on ``[cluster]`` of latency α
   and unlimited bandwidth.
 
-``reduce = "ring"`` in both: ``tailtamer launch`` averages with gloo's ring all-reduce (or a ring all-gather
-of compressed packets) whatever the topology, so ``reduce = "auto"`` (a parameter server for topology
-``server``) would describe another transport than the one measured.
+``reduce = "ring"`` (the default) in both: ``tailtamer launch`` averages with gloo's ring all-reduce (or a ring
+all-gather of compressed packets) whatever the topology; ``reduce = "server"`` would describe another transport
+than the one measured.
 
 **Measured** per unit: the run's own record, the difference of ``wall_time_s`` (lockstep) or ``time`` × the time
 scale (asynchronous: the server's clock) between two ``metrics.jsonl`` lines after a warm-up (the first
@@ -173,13 +173,8 @@ FAMILIES: tuple[Family, ...] = (
             "topology": {"name": "server", "n": 4},
         },
     ),
-)
-
-
-#: Cases outside the test, for ``benchmarks/cluster_validation.py --extra``: asynchronous jobs of about 0.8 of a
-#: transfer's time, where the server link's reservation calendar (:class:`tailtamer.cluster.Link`) leaves gaps
-#: shorter than a transfer idle while a real shared link carries the other workers' transfers in them.
-EXTRA: tuple[Family, ...] = (
+    # jobs of about 0.8 of a transfer's time: the server link's calendar must fill the gaps between transfers
+    # (as a real link's other flows do), not leave the ones shorter than a transfer idle
     Family(
         "asynchronous, long jobs",
         "asgd, 3 workers, d = 50,000, 27 ms jobs",
@@ -193,11 +188,11 @@ EXTRA: tuple[Family, ...] = (
 
 
 def family(name: str) -> Family:
-    """The family (of :data:`FAMILIES` or :data:`EXTRA`) called ``name``."""
-    for f in FAMILIES + EXTRA:
+    """The family of :data:`FAMILIES` called ``name``."""
+    for f in FAMILIES:
         if f.name == name:
             return f
-    raise KeyError(f"no family {name!r}; families: {[f.name for f in FAMILIES + EXTRA]}")
+    raise KeyError(f"no family {name!r}; families: {[f.name for f in FAMILIES]}")
 
 
 def cluster_section(shaping: str, compute: float, rate: float = RATE) -> dict[str, Any]:
