@@ -110,13 +110,13 @@ def build_components(cfg: dict[str, Any], resolved: bool = False, processes: int
     n = topology.n if topology is not None else topo_cfg["n"]
     timing = None
     if "cluster" in cfg:
-        cluster = build_section(cfg["cluster"], n, run["seed"], topo_cfg["name"])
+        cluster = build_section(cfg["cluster"], n, run["seed"])
         timing = cluster.compute if event_driven else None
     else:
         if event_driven:
             timing_cfg = dict(cfg["timing"])
             timing = TIMINGS.build(timing_cfg.pop("name"), timing_cfg, section="timing", n=n, seed=run["seed"])
-        cluster = default_cluster(n, run["seed"], topo_cfg["name"], timing)
+        cluster = default_cluster(n, run["seed"], timing)
     problem = PROBLEMS.build(cfg["problem"]["name"], _params(cfg["problem"]), section="problem", n=n)
     algorithm.check_dim(problem.dim)
     noise_name = cfg["noise"]["name"]
@@ -261,7 +261,7 @@ def make_loop(
 
 def clock(c: Components) -> Clock:
     """The simulated clock of a lockstep run of ``c`` on its cluster (``[cluster]``, or the ``ideal`` one)."""
-    cluster = c.cluster or default_cluster(c.n, c.config["run"]["seed"], c.config["topology"]["name"])
+    cluster = c.cluster or default_cluster(c.n, c.config["run"]["seed"])
     W = c.topology.W if c.topology is not None else None
     return Clock(cluster, W, per_step=c.algorithm.computations_per_step)
 

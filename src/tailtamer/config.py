@@ -267,7 +267,7 @@ def resolve(cfg: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError("[run] time must be ≥ 0 (0: no limit)")
     _check_applies(cfg, out)
     if "cluster" in out and out["topology"]["n"] > 0:  # every value checked before anything runs (n = 0: a matrix's)
-        build_section(out["cluster"], out["topology"]["n"], out["run"]["seed"], out["topology"]["name"])
+        build_section(out["cluster"], out["topology"]["n"], out["run"]["seed"])
     return out
 
 

@@ -7,6 +7,7 @@ overlap, each takes the earliest gap), and every value that cannot describe a cl
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 
@@ -20,15 +21,15 @@ from tailtamer.config import resolve
 from tailtamer.errors import ConfigError
 
 
-def cluster(n: int = 8, topology: str = "ring", **keys):
-    return build_section(resolve_section(keys), n, 0, topology)
+def cluster(n: int = 8, **keys):
+    return build_section(resolve_section(keys), n, 0)
 
 
 def test_ring_allreduce_is_the_closed_form_on_a_switched_fabric():
     c = cluster(8, name="custom", latency=1e-3, bandwidth=8e9)  # β = 1 ns per byte
     b = 1_000_000
     assert c.fabric.ring_allreduce(b) == pytest.approx(2 * 7 / 8 * b * 1e-9 + 2 * 7 * 1e-3, rel=1e-15)
-    assert c.mean_cost(b, b, compressed=False) == c.fabric.ring_allreduce(b)  # reduce = auto: ring for a graph
+    assert c.mean_cost(b, b, compressed=False) == c.fabric.ring_allreduce(b)  # reduce = ring, the default
 
 
 def test_a_shared_medium_carries_every_byte_in_turn():
@@ -48,8 +49,7 @@ def test_gossip_waits_for_the_busiest_link():
 
 
 def test_a_parameter_server_shares_its_link_and_replies_with_the_cheaper_of_dense_and_packets():
-    c = cluster(10, name="custom", latency=0.0, bandwidth=8e9, topology="server")  # reduce = auto: server
-    assert c.reduce == "server"
+    c = cluster(10, name="custom", latency=0.0, bandwidth=8e9, reduce="server")
     dense, packet = 4000, 120
     assert c.mean_cost(dense, dense, compressed=False) == pytest.approx(2 * 10 * dense * 1e-9)
     assert c.mean_cost(packet, dense, compressed=True) == pytest.approx(10 * packet * 1e-9 + 10 * 10 * packet * 1e-9)
@@ -58,7 +58,7 @@ def test_a_parameter_server_shares_its_link_and_replies_with_the_cheaper_of_dens
 
 
 def test_the_ideal_cluster_is_free_and_charges_one_second_per_gradient():
-    c = build_section(resolve_section({}), 5, 0, "ring")
+    c = build_section(resolve_section({}), 5, 0)
     assert c.name == "ideal" and c.free
     assert c.step_compute(range(8)) == 8.0
     assert c.fabric.ring_allreduce(10**6) == 0.0 and Link(c).job(0, 3.0, 1.5, 10**6) == 1.5
@@ -76,29 +76,40 @@ def test_presets_have_their_documented_orders_of_magnitude(preset):
         assert len(set(times)) == 1
 
 
-def test_the_link_calendar_never_overlaps_transfers_and_takes_the_earliest_gap():
+def _booked(link: Link) -> set[tuple[int, float, float]]:
+    return {(int(d), a, b) for d, a, b in link.tensor().tolist()}
+
+
+def test_the_link_calendar_never_overlaps_transfers_and_never_idles_while_one_waits():
     for fabric in ("switched", "shared"):
         link = Link(cluster(6, name="custom", latency=0.01, bandwidth=8e6, fabric=fabric))
         rng = random.Random(1)
         clock = 0.0
-        booked: dict[int, list[tuple[float, float]]] = {DOWN: [], UP: []}
         for _ in range(300):
             clock += rng.expovariate(5.0)
             ready = clock + rng.random() * 0.3
             length = rng.random() * 0.05
             direction = rng.choice((DOWN, UP))
+            before = _booked(link)
             end = link.reserve(direction, ready, length, clock)
-            start = end - length
+            after = _booked(link)
             queue = direction if fabric == "switched" else DOWN
-            others = [(s, e) for s, e in booked[queue] if e > clock]
-            assert start >= ready - 1e-12
-            assert all(e <= start + 1e-12 or s >= end - 1e-12 for s, e in others)  # no overlap
-            # earliest: no gap of `length` between ready and start was free
-            points = sorted({ready, *[e for _, e in others if ready <= e < start]})
-            for p in points:
-                if p < start - 1e-12:
-                    assert any(s < p + length - 1e-12 and e > p + 1e-12 for s, e in others)
-            booked[queue].append((start, end))
+            mine = sorted((a, b) for d, a, b in after - before)
+            others = sorted((a, b) for d, a, b in after & before if d == queue)
+            assert sum(b - a for a, b in mine) == pytest.approx(length, abs=1e-12)  # all of its time, no more
+            assert mine[0][0] >= ready - 1e-12 and mine[-1][1] == pytest.approx(end)
+            every = sorted(mine + others)
+            assert all(b1 <= a2 + 1e-12 for (_, b1), (a2, _) in itertools.pairwise(every))  # no overlap
+            # work-conserving: from ready to its end, every instant is someone's
+            covered = ready
+            for a, b in every:
+                if b <= covered:
+                    continue
+                assert a <= covered + 1e-9, (a, covered)
+                covered = b
+                if covered >= end:
+                    break
+            assert covered >= end - 1e-12
 
 
 @pytest.mark.parametrize(
@@ -161,5 +172,5 @@ def test_every_registered_cluster_resolves_or_names_what_it_needs():
             with pytest.raises(ConfigError, match="needs 'latency'"):
                 resolve_section({"name": name})
         else:
-            c = build_section(resolve_section({"name": name}), 3, 0, "ring")
+            c = build_section(resolve_section({"name": name}), 3, 0)
             assert math.isfinite(c.step_compute(range(1))) and c.n == 3

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SMALL
+from helpers import SMALL, one_line_error
 from tailtamer.cli.main import main
+from tailtamer.cli.report_cmd import curves
 from tailtamer.config import tomllib
+from tailtamer.experiments.report import load_runs
 from tailtamer.experiments.runner import run_config
 from tailtamer.experiments.stacked import run_stacked
 from tailtamer.testing.interrupt import StopAt
@@ -120,13 +122,13 @@ def test_a_local_update_round_is_h_local_steps_then_one_synchronisation(tmp_path
     run(cfg(LOCAL, cluster={"name": "edge"}), tmp_path / "f")
     summary = json.loads((tmp_path / "f" / "summary.json").read_text())
     b = 20 * 8  # one float64 row of dimension 20
-    sync = 2 * (0.02 + 8 * b * 8 / 100e6)  # upload to the server, then its broadcast
+    sync = 2 * 7 / 8 * b * 8 / 100e6 + 2 * 7 * 0.02  # one ring all-reduce of the 8 clients' rows
     round_time = 5 * 0.5 + sync  # the straggler's five local steps
     assert summary["sim_time"] == pytest.approx(12 * round_time, rel=1e-12)
 
 
 def test_compressed_messages_cost_their_packets_bytes(tmp_path):
-    run(cfg(COMPRESSED, cluster={"name": "cross-region"}), tmp_path / "ef21")
+    run(cfg(COMPRESSED, cluster={"name": "cross-region", "reduce": "server"}), tmp_path / "ef21")
     summary = json.loads((tmp_path / "ef21" / "summary.json").read_text())
     comm, steps, n = summary["comm"], summary["steps"], 8
     packet = comm["bytes"] / comm["messages"]
@@ -188,3 +190,21 @@ def test_the_cli_times_a_run_on_a_preset_given_with_set(tmp_path):
     step_time = lines[1]["sim_time"] / lines[1]["step"]
     assert step_time > 0.01 + 0.05  # the compute and at least one wide-area latency per step
     assert lines[-1]["sim_time"] == pytest.approx(step_time * lines[-1]["step"], rel=1e-12)
+
+
+def test_report_draws_runs_of_two_families_on_one_clock(tmp_path, capsys):
+    edge = {"name": "edge"}
+    run(cfg(SMALL, cluster=edge), tmp_path / "runs" / "gt")
+    run(cfg(LOCAL, cluster=edge), tmp_path / "runs" / "fedavg")
+    png = tmp_path / "clock.png"
+    assert main(["report", str(tmp_path / "runs"), "--metric", "loss", "--plot", str(png), "--x", "sim_time"]) == 0
+    assert png.stat().st_size > 0 and "wrote" in capsys.readouterr().out
+    grouped = curves(load_runs([tmp_path / "runs"], with_rows=True), "algorithm", "topology.name")
+    assert set(grouped) == {"gt-nsgdm / ring", "fedavg / server"}
+
+
+def test_report_refuses_an_axis_metrics_lines_do_not_have(tmp_path, capsys):
+    run(cfg(SMALL), tmp_path / "gt")
+    code = main(["report", str(tmp_path / "gt"), "--plot", str(tmp_path / "p.png"), "--x", "sim_tme"])
+    assert "did you mean 'sim_time'" in one_line_error(capsys, code)
+    assert not (tmp_path / "p.png").exists()

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from tailtamer.comm import SimulatedComm
+from tailtamer.comm.codec import from_bytes, to_bytes
 from tailtamer.comm.kernels import choose, wrapped_diagonals
 from tailtamer.topology import build_topology
 
@@ -53,3 +54,24 @@ def test_accounting_counts_one_message_per_directed_edge_and_per_node_for_mean()
     with comm.stats.paused():
         comm.mix(z)
     assert comm.stats.mixes == 1
+
+
+def test_a_packet_travels_as_one_byte_buffer_bit_for_bit():
+    """``to_bytes``/``from_bytes``: every tensor of a packet (ints, floats with NaN and -0.0, packed bits,
+    matrix-shaped rows) comes back bit for bit, so a compressed average can be one all-gather."""
+    g = torch.Generator().manual_seed(0)
+    values = torch.randn(5, 7, generator=g, dtype=torch.float64)
+    values[0, 0], values[1, 1] = float("nan"), -0.0
+    packet = (
+        torch.randint(0, 1000, (5, 7), generator=g, dtype=torch.int32),
+        values,
+        torch.randint(0, 256, (5, 3), generator=g, dtype=torch.int64).to(torch.uint8),
+        torch.randn(5, 2, 4, generator=g, dtype=torch.float32),
+    )
+    buf, layout = to_bytes(packet)
+    assert buf.dtype == torch.uint8 and buf.shape == (5, 7 * 4 + 7 * 8 + 3 + 8 * 4)
+    back = from_bytes(torch.cat([buf, buf]), layout)  # as gathered: more rows than were sent
+    for a, b in zip(packet, back, strict=True):
+        assert b.dtype == a.dtype and b.shape[1:] == a.shape[1:]
+        bits = (lambda t: t.view(torch.uint8)) if a.is_floating_point() else (lambda t: t)
+        assert torch.equal(bits(b[:5]), bits(a)) and torch.equal(bits(b[5:]), bits(a))

@@ -1,11 +1,15 @@
 """The server's link in an asynchronous run: every model download and every upload crosses it, one at a time.
 
 Worker i's job (the event engine, :mod:`tailtamer.engine.events.loop`) is: download the model (``b`` bytes), compute
-(the compute model's τ_i(j)), upload the result. A transfer occupies the server's link for
-:meth:`Cluster.transfer <tailtamer.cluster.model.Cluster.transfer>` seconds, and transfers never overlap on it: a
-transfer ready at time r takes the earliest gap of its length at or after r (a reservation calendar). A
-switched fabric's link is full duplex (downloads and uploads queue separately), a shared medium carries both
-in one queue. Each message then takes the latency α to arrive. On a free network a job is its compute time.
+(the compute model's τ_i(j)), upload the result. A transfer needs
+:meth:`Cluster.transfer <tailtamer.cluster.model.Cluster.transfer>` seconds of the server's link, and transfers
+never share an instant of it. The link is a reservation calendar, booked when a job starts (its download, and its
+upload for when its compute ends): a transfer ready at time r takes every free instant of the link from r on,
+across the gaps earlier bookings left, until it has had its length. So the link never idles while a booked
+transfer waits (work-conserving, as a real link whose TCP flows fill each other's gaps), and earlier bookings
+keep their slots. A switched fabric's link is full duplex (downloads and uploads queue separately), a shared
+medium carries both in one queue. Each message then takes the latency α to arrive. On a free network a job is
+its compute time.
 
 The calendar is part of the engine's state (:meth:`Link.tensor`, :meth:`Link.load`), so a run resumed from a
 checkpoint times its jobs exactly as the uninterrupted run.
@@ -33,18 +37,31 @@ class Link:
         return self._busy[direction if self.cluster.fabric.duplex else DOWN]
 
     def reserve(self, direction: int, ready: float, length: float, now: float) -> float:
-        """Book ``length`` seconds at the earliest gap at or after ``ready``; returns when the transfer ends.
-        Bookings that ended by ``now`` (the engine's clock: no later request is ready before it) are dropped."""
+        """Book ``length`` seconds of the link's free time from ``ready`` on (in as many pieces as the gaps
+        between earlier bookings make); returns when the transfer ends. Bookings that ended by ``now`` (the
+        engine's clock: no later request is ready before it) are dropped."""
         q = self._queue(direction)
         while q and q[0][1] <= now:
             q.pop(0)
-        start = ready
+        t, left, pieces = ready, length, []
         for s, e in q:
-            if start + length <= s:
+            if left <= 0:
                 break
-            start = max(start, e)
-        bisect.insort(q, (start, start + length))
-        return start + length
+            if e <= t:
+                continue
+            if s > t:
+                use = min(s - t, left)
+                pieces.append((t, t + use))
+                left -= use
+                t += use
+            if left > 0:
+                t = max(t, e)
+        if left > 0:
+            pieces.append((t, t + left))
+            t += left
+        for piece in pieces:
+            bisect.insort(q, piece)
+        return t
 
     def job(self, worker: int, start: float, compute: float, nbytes: int) -> float:
         """Seconds from ``start`` until worker ``worker``'s job of ``compute`` seconds has arrived at the server:

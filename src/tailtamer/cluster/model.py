@@ -13,8 +13,9 @@ from ..timing import TimingModel
 from .fabrics import Degrees, Fabric
 from .network import Network
 
-#: How an exact average (``comm.mean``) travels: a ring all-reduce, or a parameter server.
-REDUCE = ("auto", "ring", "server")
+#: How an exact average (``comm.mean``) travels: a ring all-reduce (what ``tailtamer launch`` runs on gloo, whatever
+#: the topology), or a parameter server whose link its workers share.
+REDUCE = ("ring", "server")
 
 
 @dataclass

@@ -20,9 +20,9 @@ devices on 100 Mb/s links with a slow straggler. ``file`` reads the ``[cluster]`
 
 Keys: ``latency`` (s), ``bandwidth`` (bits/s, every worker's link), ``link_bandwidth`` (one per worker; empty:
 all ``bandwidth``), ``server_bandwidth`` (0: ``bandwidth``), ``fabric`` (``switched`` or ``shared``, see
-:mod:`~tailtamer.cluster.fabrics`), ``reduce`` (``auto``: a parameter server for topology ``server``, else a ring
-all-reduce), ``workers`` (how many workers the cluster has; 0: the run's n; fewer than the run's n is refused),
-``compute`` (an inline ``[timing]`` table).
+:mod:`~tailtamer.cluster.fabrics`), ``reduce`` (``ring``: a ring all-reduce, what ``tailtamer launch`` runs on
+gloo for every topology; ``server``: a parameter server), ``workers`` (how many workers the cluster has; 0: the
+run's n; fewer than the run's n is refused), ``compute`` (an inline ``[timing]`` table).
 """
 
 from __future__ import annotations
@@ -44,18 +44,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found]
 
-#: The ``[cluster]`` entries; factories receive the run's ``n``, ``seed`` and ``topology`` name.
-CLUSTERS: Registry[Cluster] = Registry("cluster", context=("n", "seed", "topology"))
-
-#: The topology whose exact averages go through a parameter server under ``reduce = "auto"``.
-SERVER_TOPOLOGY = "server"
+#: The ``[cluster]`` entries; factories receive the run's ``n`` and ``seed``.
+CLUSTERS: Registry[Cluster] = Registry("cluster", context=("n", "seed"))
 
 
 def build_cluster(
     name: str,
     n: int,
     seed: int,
-    topology: str,
     latency: float,
     bandwidth: float,
     link_bandwidth: list[float],
@@ -89,8 +85,6 @@ def build_cluster(
         )
     if reduce not in REDUCE:
         raise ConfigError(f"[cluster] reduce must be one of {REDUCE}, got {reduce!r}{suggest(reduce, REDUCE)}")
-    if reduce == "auto":
-        reduce = "server" if topology == SERVER_TOPOLOGY else "ring"
     if not isinstance(compute, dict) or "name" not in compute:
         raise ConfigError(f"[cluster] compute must be an inline [timing] table with a name, got {compute!r}")
     body = dict(compute)
@@ -105,13 +99,12 @@ def _preset(name: str, summary: str, latency: float, bandwidth: float, compute: 
     def factory(
         n: int,
         seed: int = 0,
-        topology: str = "",
         latency: float = latency,
         bandwidth: float = bandwidth,
         link_bandwidth: list[float] | tuple[float, ...] = (),
         server_bandwidth: float = 0.0,
         fabric: str = "switched",
-        reduce: str = "auto",
+        reduce: str = "ring",
         workers: int = 0,
         compute: dict[str, Any] = compute,
     ) -> Cluster:
@@ -119,7 +112,6 @@ def _preset(name: str, summary: str, latency: float, bandwidth: float, compute: 
             name,
             n,
             seed,
-            topology,
             latency,
             bandwidth,
             list(link_bandwidth),
@@ -158,14 +150,13 @@ _preset(
 def custom(
     n: int,
     seed: int = 0,
-    topology: str = "",
     *,
     latency: float,
     bandwidth: float,
     link_bandwidth: list[float] | tuple[float, ...] = (),
     server_bandwidth: float = 0.0,
     fabric: str = "switched",
-    reduce: str = "auto",
+    reduce: str = "ring",
     workers: int = 0,
     compute: dict[str, Any] = {"name": "fixed", "times": 0.01},  # noqa: B006 - never changed
 ) -> Cluster:
@@ -173,7 +164,6 @@ def custom(
         "custom",
         n,
         seed,
-        topology,
         latency,
         bandwidth,
         list(link_bandwidth),
@@ -186,10 +176,10 @@ def custom(
 
 
 @CLUSTERS.register("file", "the [cluster] table of a TOML file (path)")
-def from_file(n: int, seed: int = 0, topology: str = "", *, path: str) -> Cluster:
+def from_file(n: int, seed: int = 0, *, path: str) -> Cluster:
     """The cluster that the ``[cluster]`` table of the TOML file ``path`` describes."""
     table = read_table(path)
-    return CLUSTERS.build(table.pop("name"), table, section="cluster", n=n, seed=seed, topology=topology)
+    return CLUSTERS.build(table.pop("name"), table, section="cluster", n=n, seed=seed)
 
 
 def read_table(path: str) -> dict[str, Any]:

@@ -39,14 +39,14 @@ def resolve_section(raw: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def build_section(section: dict[str, Any], n: int, seed: int, topology: str) -> Cluster:
+def build_section(section: dict[str, Any], n: int, seed: int) -> Cluster:
     """The :class:`~tailtamer.cluster.model.Cluster` of a resolved ``[cluster]`` section for a run of ``n`` nodes."""
     body = dict(section)
-    return CLUSTERS.build(body.pop("name"), body, section="cluster", n=n, seed=seed, topology=topology)
+    return CLUSTERS.build(body.pop("name"), body, section="cluster", n=n, seed=seed)
 
 
-def default_cluster(n: int, seed: int, topology: str, compute: TimingModel | None = None) -> Cluster:
+def default_cluster(n: int, seed: int, compute: TimingModel | None = None) -> Cluster:
     """The cluster of a run without ``[cluster]``: the ``ideal`` preset, with ``compute`` (an asynchronous run's
     ``[timing]`` model) as its compute times when given."""
-    cluster = CLUSTERS.build(DEFAULT, {}, section="cluster", n=n, seed=seed, topology=topology)
+    cluster = CLUSTERS.build(DEFAULT, {}, section="cluster", n=n, seed=seed)
     return cluster if compute is None else dataclasses.replace(cluster, compute=compute)

@@ -51,3 +51,27 @@ def packet_row_bytes(packet: Packet) -> int:
 def dense_row_bytes(z: torch.Tensor) -> int:
     """Bytes of one dense row of ``z`` (what an uncompressed message carries)."""
     return z[0].numel() * z.element_size()
+
+
+#: What :func:`to_bytes` needs to undo itself: each packet tensor's dtype and shape past the row axis.
+Layout = tuple[tuple[torch.dtype, tuple[int, ...]], ...]
+
+
+def to_bytes(packet: Packet) -> tuple[torch.Tensor, Layout]:
+    """A packet as ONE ``[rows, bytes]`` uint8 tensor (its tensors' bytes side by side, row by row) and its layout:
+    a transport sends one buffer, one message of latency, instead of one per packet tensor."""
+    rows = packet[0].shape[0]
+    parts = [t.contiguous().reshape(rows, -1).view(torch.uint8) for t in packet]
+    return torch.cat(parts, dim=1), tuple((t.dtype, tuple(t.shape[1:])) for t in packet)
+
+
+def from_bytes(buf: torch.Tensor, layout: Layout) -> Packet:
+    """The packet :func:`to_bytes` turned into ``buf`` (any number of rows), bit for bit."""
+    rows, out, at = buf.shape[0], [], 0
+    for dtype, shape in layout:
+        width = torch.empty((), dtype=dtype).element_size()
+        for s in shape:
+            width *= s
+        out.append(buf[:, at : at + width].contiguous().view(dtype).reshape(rows, *shape))
+        at += width
+    return tuple(out)

@@ -28,7 +28,7 @@ import torch.distributed as dist
 from ..topology.sparse import Matrix, as_csr
 from .backends import check_backend
 from .base import CommStats
-from .codec import Codec, Packet, dense_row_bytes, packet_row_bytes
+from .codec import Codec, Packet, dense_row_bytes, from_bytes, packet_row_bytes, to_bytes
 from .health import DEFAULT_TIMEOUT, CommError, default_store, grace_for, mark_failed, roll_call
 from .simulated import NoGraphError
 
@@ -270,8 +270,9 @@ class DistributedComm:
         nbytes = packet_row_bytes(packet)
         self.stats.add(self.n, self.n * nbytes, "mean", dense_row_bytes(z))
         self.wire.add(1, self.n_local * nbytes, "mean")
+        buf, layout = to_bytes(packet)
         with self.stats.paused(), self.wire.paused():
-            rows = tuple(self.gather(t) for t in packet)
+            rows = from_bytes(self.gather(buf), layout)  # one all-gather: one message per hop, not one per tensor
         full = codec.decode(rows, flat.new_empty((self.n, flat.shape[1])))
         return full.mean(0, keepdim=True).reshape((1, *z.shape[1:]))
 

@@ -50,7 +50,7 @@ class Loop:
         clock: Clock | None = None,
     ):
         self.problem, self.algorithm, self.comm, self.noise = problem, algorithm, comm, noise
-        self.clock = clock or Clock(default_cluster(comm.n, seed, ""), per_step=algorithm.computations_per_step)
+        self.clock = clock or Clock(default_cluster(comm.n, seed), per_step=algorithm.computations_per_step)
         self.clock.listen(comm.stats)
         self.seed, self.steps, self.eval_every = seed, steps, max(int(eval_every), 1)
         self.dtype, self.device = dtype, torch.device(device)

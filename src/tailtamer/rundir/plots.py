@@ -206,11 +206,28 @@ def plot_metrics(
     return names
 
 
+#: Axis labels of the keys a metrics line offers as a horizontal axis.
+AXES = {
+    "step": "step",
+    "sim_time": "simulated time (s)",
+    "bytes_per_node": "bytes sent per node",
+    "wall_time_s": "wall-clock time (s)",
+}
+
+
 def plot_bands(
-    curves: dict[str, list[list[dict[str, Any]]]], metric: str, path: Path, title: str = "", log: bool = True
+    curves: dict[str, list[list[dict[str, Any]]]],
+    metric: str,
+    path: Path,
+    title: str = "",
+    log: bool = True,
+    x: str = "step",
 ) -> list[dict[str, Any]]:
     """Mean over seeds with a min–max band, one line per label; ``curves[label]`` is a list of runs' rows.
 
+    ``x`` is the horizontal axis: ``step``, or any key every row has, such as ``sim_time`` (the simulated
+    seconds, :mod:`tailtamer.cluster`), which puts runs of different families on one clock, or
+    ``bytes_per_node``; the k-th point of a curve sits at the mean over its seeds of their k-th ``x``.
     Labels holding numbers are drawn and listed in numeric order; each curve has its own line style and
     marker, so curves that coincide stay visible. Returns each curve's label and style, in legend order.
     """
@@ -220,8 +237,9 @@ def plot_bands(
     drawn = []
     for i, label in enumerate(order):
         runs = curves[label]
-        steps = [r["step"] for r in runs[0]]
-        vals = np.array([[r.get(metric, np.nan) for r in rows[: len(steps)]] for rows in runs], dtype=float)
+        length = min(len(rows) for rows in runs)
+        steps = np.array([[r.get(x, np.nan) for r in rows[:length]] for rows in runs], dtype=float).mean(axis=0)
+        vals = np.array([[r.get(metric, np.nan) for r in rows[:length]] for rows in runs], dtype=float)
         mean = np.nanmean(vals, axis=0)
         st = style(i, len(order))
         ax.plot(steps, mean, label=label, **st)
@@ -230,7 +248,7 @@ def plot_bands(
             ax.fill_between(steps, np.nanmin(vals, axis=0), np.nanmax(vals, axis=0), alpha=0.2)
     if log:
         ax.set_yscale("log")
-    ax.set_xlabel("step")
+    ax.set_xlabel(AXES.get(x, x))
     ax.set_ylabel(metric)
     ax.set_title(title)
     ax.grid(alpha=0.3)

@@ -240,6 +240,11 @@ class Straggler(TimingModel):
     def base(self, worker: int) -> float:
         return self.inner.base(worker) * (self.factor if worker in self._slow else 1.0)
 
+    def slowest(self, jobs: range) -> float:
+        if isinstance(self.inner, Fixed):  # fixed times: the slowest worker is always the same one
+            return max(self.base(i) for i in range(self.n)) * len(jobs)
+        return super().slowest(jobs)
+
     def duration(self, worker: int, job: int) -> float:
         t = self.inner.duration(worker, job)
         return t * self.factor if worker in self._slow else t

@@ -115,7 +115,7 @@ class AsyncLoop:
         self.last_metrics: dict[str, float] = {}
         self.events = EventTable(n)
         self.reads: torch.Tensor | None = None
-        self.link = Link(cluster or default_cluster(n, seed, "server", timing))
+        self.link = Link(cluster or default_cluster(n, seed, timing))
         algorithm.bind(n)
 
     # ---- state ----------------------------------------------------------------------------------

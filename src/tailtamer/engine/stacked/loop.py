@@ -134,7 +134,7 @@ class StackedLoop:
             list(clocks)
             if clocks is not None
             else [
-                Clock(default_cluster(comm.n, seed, ""), per_step=a.computations_per_step)
+                Clock(default_cluster(comm.n, seed), per_step=a.computations_per_step)
                 for seed, a in zip(seeds, algorithms, strict=True)
             ]
         )
