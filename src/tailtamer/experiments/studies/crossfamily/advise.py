@@ -112,7 +112,7 @@ def advise(
         raise ConfigError(f"advise: the config's [topology] n = {n}; methods of several workers need n ≥ 2")
     if horizon is not None and not (horizon > 0 and math.isfinite(horizon)):
         raise ConfigError(f"advise: --horizon must be a positive number of simulated seconds, got {horizon}")
-    build_section(resolve_section(dict(section)), n, seed, "server")  # a bad cluster: one line, now
+    build_section(resolve_section(dict(section)), n, seed)  # a bad cluster: one line, now
     problem = copy.deepcopy(cfg["problem"])
     noise = copy.deepcopy(cfg.get("noise", {"name": "none"}))
     dtype = resolved["run"]["dtype"]
@@ -206,7 +206,7 @@ def advise_study(recipe: Recipe, cluster: str) -> Study:
 
     heading = (
         f"## advise: {w.label} on {cluster}, n = {recipe.n}\n\nTarget: {w.target.describe()}; horizon "
-        f"{w.horizons[cluster]:g} simulated s; each method's step tuned on seed {list(recipe.tune_seeds)} by the "
+        f"{w.horizons[cluster]:.4g} simulated s; each method's step tuned on seed {list(recipe.tune_seeds)} by the "
         f"final {w.metric}."
     )
     return Study(
@@ -236,7 +236,7 @@ def cost(advice: Advice, workers: int) -> str:
     head = (
         f"advise: {len(r.methods)} methods × {max(grid_points.values())} step sizes × {len(r.tune_seeds)} seed = "
         f"{first} runs (up to {extra} more where a method's best step sits on an edge of its grid), "
-        f"each {w.horizons[c]:g} simulated s on {c} (n = {r.n}), {workers} at a time:"
+        f"each {w.horizons[c]:.4g} simulated s on {c} (n = {r.n}), {workers} at a time:"
     )
     lines = [head]
     for m in r.methods:
