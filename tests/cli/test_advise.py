@@ -31,7 +31,7 @@ name = "student-t"
 df = 2.5
 scale = 0.1
 [run]
-steps = 60
+steps = 150
 seed = 3
 """
 METHODS = "gt-nsgdm ring,fedavg H=8,clipped-asgd,ef21 top-k"

@@ -16,6 +16,7 @@ import pytest
 from tailtamer.algorithms import ALGORITHMS
 from tailtamer.experiments import studies, study
 from tailtamer.experiments.studies import crossfamily as cf
+from tailtamer.experiments.studies.crossfamily.jobs import cluster_for
 from tailtamer.experiments.studies.crossfamily.outcomes import Outcome, Reach, reach
 from tailtamer.experiments.studies.crossfamily.recommend import changes, ranking, recommendation, scores
 from tailtamer.experiments.sweep import unfinished
@@ -133,3 +134,21 @@ def test_the_table_shows_the_first_sim_time_at_the_target_in_metrics_jsonl(smoke
             assert cell.split(" (")[0].split(" [")[0] == ("—" if math.isinf(median) else f"{median:.3g} s"), (c, m)
         assert f"Recommended on {c}" in section or "No method reached any target" in section
     assert reached >= 4  # the comparison is not vacuous: most cells hold a time
+
+
+def test_server_methods_average_through_the_parameter_server_unless_the_cluster_says(tmp_path):
+    assert cluster_for({"name": "edge"}, "server") == {"name": "edge", "reduce": "server"}
+    assert cluster_for({"name": "edge"}, "ring") == {"name": "edge"}
+    assert cluster_for({"name": "edge", "reduce": "ring"}, "server") == {"name": "edge", "reduce": "ring"}
+    mine = tmp_path / "mine.toml"
+    mine.write_text('[cluster]\nname = "custom"\nlatency = 0.001\nbandwidth = 1e9\n')
+    expanded = cluster_for({"name": "file", "path": str(mine)}, "server")
+    assert expanded["name"] == "custom" and expanded["latency"] == 0.001 and expanded["reduce"] == "server"
+    mine.write_text('[cluster]\nname = "custom"\nlatency = 0.001\nbandwidth = 1e9\nreduce = "ring"\n')
+    assert cluster_for({"name": "file", "path": str(mine)}, "server") == {"name": "file", "path": str(mine)}
+
+
+def test_the_recorded_winners_cover_every_setting_and_method():
+    """``tailtamer study crossfamily`` without --tune reruns the runs docs/crossfamily.md reports."""
+    assert set(cf.TUNED) == {f"{w}/{c}" for w, c in cf.CPU.settings()}
+    assert all(set(v) == set(cf.CPU.methods) for v in cf.TUNED.values())

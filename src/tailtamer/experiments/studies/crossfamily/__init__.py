@@ -85,7 +85,7 @@ STUDY = study(
     "n = 16, on the datacenter, cross-region and edge clusters; time to target per cluster (--tune: the grids)",
     "## Cross-family: time to target on a simulated cluster (CPU scale)",
     TUNED,
-    4.0,  # the --tune run of docs/crossfamily.md: 982 runs in 2,039 s on 2 busy cores
+    3.3,  # the --tune run of docs/crossfamily.md: 681 runs in 1,628 s on 2 workers
 )
 SMOKE_STUDY = study(
     "crossfamily-smoke",

@@ -29,7 +29,7 @@ from ....errors import ConfigError
 from ....registry import suggest
 from ...study import Section, Study
 from .budget import measure, seconds_per_step
-from .jobs import base, config, default_point, folder, grid, point_of
+from .jobs import base, cluster_for, config, default_point, folder, grid, point_of
 from .outcomes import Outcome, seconds
 from .recipe import METHODS, Recipe, Target, Workload
 from .recommend import ranking, times
@@ -137,12 +137,13 @@ def advise(
 
 
 def _sgd_time(problem: dict[str, Any], n: int, cluster: dict[str, Any], dtype: str) -> float:
-    """Simulated seconds of one step of minibatch SGD (FedAvg, H = 1, on a server) on the cluster."""
+    """Simulated seconds of one step of minibatch SGD (FedAvg, H = 1, through the parameter server, as the study's
+    server methods run) on the cluster."""
     cfg = {
         "problem": problem,
         "algorithm": {"name": "fedavg", "local_steps": 1, "clients": 1.0},
         "topology": {"name": "server", "n": n},
-        "cluster": cluster,
+        "cluster": cluster_for(cluster, "server"),
         "run": {"dtype": dtype},
     }
     return seconds_per_step(cfg)
