@@ -1,14 +1,15 @@
-"""``tailtamer advise CONFIG --cluster PRESET|FILE``: a short cross-family study on the user's own problem
-(issue 28 item 5; docs/crossfamily.md).
+"""``tailtamer advise CONFIG --cluster PRESET|FILE``: a short cross-family study on the user's own problem (issue 28
+item 5; docs/crossfamily.md).
 
 The problem, its noise and dtype come from CONFIG (``[problem]``, ``[noise]``, ``[run] dtype``), n from its
 ``[topology]``; the cluster from ``--cluster`` (a preset of :mod:`tailtamer.cluster`, or a TOML file with a
-``[cluster]`` table), else CONFIG's ``[cluster]``. Every method of the cross-family study (:data:`.recipe.METHODS`)
-is tuned on its step axis (one seed, the config's; the grid grows at most once past an edge that holds the
-winner) for the same horizon of simulated seconds: ``--horizon``, else CONFIG's ``[run] time``, else the time its
-``[run] steps`` steps of minibatch SGD (FedAvg with H = 1) take on the cluster. The winners' runs are ranked by
-their time to target: the headline metric (the problem's first) at ``--target``, else its distance to the ideal
-(0, or 1 for an accuracy) shrunk to ``--fraction`` of its value at step 0.
+``[cluster]`` table), else CONFIG's ``[cluster]``. Every method of the cross-family study
+(:data:`~tailtamer.experiments.studies.crossfamily.recipe.METHODS`) is tuned on its step axis (one seed, the
+config's; the grid grows at most once past an edge that holds the winner) for the same horizon of simulated seconds:
+``--horizon``, else CONFIG's ``[run] time``, else the time its ``[run] steps`` steps of minibatch SGD (FedAvg with H
+= 1) take on the cluster. The winners' runs are ranked by their time to target: the headline metric (the problem's
+first) at ``--target``, else its distance to the ideal (0, or 1 for an accuracy) shrunk to ``--fraction`` of its
+value at step 0.
 
 It is a :class:`~tailtamer.experiments.study.Study` (:func:`advise_study`), so an interrupted advise resumes from
 its folder: finished runs are never rerun.
