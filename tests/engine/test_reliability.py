@@ -184,6 +184,54 @@ CASES = {
         "--draws",
     ),
     "demo --workers 0": (lambda c, t: ["demo", "--workers", "0", "--out", str(t / "o")], "--workers"),
+    # the simulated cluster (issue 28, item 6)
+    "advise an unknown preset": (
+        lambda c, t: ["advise", str(c), "--cluster", "edgy", "--out", str(t / "o")],
+        "did you mean 'edge'",
+    ),
+    "cluster bandwidth 0": (
+        lambda c, t: [
+            "run",
+            str(c),
+            "--out",
+            str(t / "o"),
+            "--set",
+            'cluster.name="edge"',
+            "--set",
+            "cluster.bandwidth=0",
+        ],
+        "bandwidth must be > 0",
+    ),
+    "cluster latency inf": (
+        lambda c, t: [
+            "run",
+            str(c),
+            "--out",
+            str(t / "o"),
+            "--set",
+            'cluster.name="edge"',
+            "--set",
+            "cluster.latency=inf",
+        ],
+        "latency must be a finite number",
+    ),
+    "cluster fewer workers than the run": (
+        lambda c, t: [
+            "run",
+            str(c),
+            "--out",
+            str(t / "o"),
+            "--set",
+            'cluster.name="edge"',
+            "--set",
+            "cluster.workers=2",
+        ],
+        "workers = 2, but the run has n = 6",
+    ),
+    "report --x unknown": (
+        lambda c, t: ["report", str(t / "empty"), "--plot", str(t / "p.png"), "--x", "sim_tme"],
+        "did you mean 'sim_time'",
+    ),
 }
 
 

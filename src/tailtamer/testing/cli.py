@@ -15,11 +15,15 @@ from .. import plugins
 SRC = Path(__file__).resolve().parents[2]
 
 
-def run_cli(*argv: str, cwd: Path, path: Sequence[Path] = (), timeout: float = 600) -> subprocess.CompletedProcess:
+def run_cli(
+    *argv: str, cwd: Path, path: Sequence[Path] = (), timeout: float = 600, extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """``python -m tailtamer.cli.main ARGV`` in ``cwd``: ``PYTHONPATH`` is this package's ``src`` then ``path``,
-    one thread, and no plugins inherited from this process (:data:`tailtamer.plugins.ENV`)."""
+    one thread, no plugins inherited from this process (:data:`tailtamer.plugins.ENV`), and the variables of
+    ``extra``."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in [SRC, *path]), "OMP_NUM_THREADS": "1"}
     env.pop(plugins.ENV, None)
+    env.update(extra or {})
     return subprocess.run(
         [sys.executable, "-m", "tailtamer.cli.main", *argv],
         cwd=cwd,

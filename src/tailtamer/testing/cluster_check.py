@@ -53,7 +53,7 @@ from typing import Any
 from ..config import dumps_toml
 from ..rundir.folder import read_metrics
 from . import netns
-from .cli import SRC
+from .cli import SRC, run_cli
 
 #: Processes of every launch (the asynchronous one: a server and 3 workers).
 NPROC = 4
@@ -271,23 +271,21 @@ def per_unit(family: Family, folder: Path, clock: str) -> tuple[float, int]:
 # ---- running (inside the namespace) ------------------------------------------------------------------------
 
 
+def _inherited() -> list[Path]:
+    """This process's ``PYTHONPATH`` (after the package's own ``src``, in a child)."""
+    return [Path(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+
+
 def _env(shaping: str = "none") -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
-    env[LATENCY_ENV] = str(ALPHA if shaping == "latency" else 0.0)
-    return env
+    """The child's extra variables: the test plugin's latency (0 but for the latency runs)."""
+    return {LATENCY_ENV: str(ALPHA if shaping == "latency" else 0.0)}
 
 
 def _tailtamer(argv: list[str], what: str, env: dict[str, str], timeout: float) -> float:
-    """Run ``python -m tailtamer.cli.main ARGV``; its wall time, or a RuntimeError with its last lines."""
+    """Run ``tailtamer ARGV`` (:func:`~tailtamer.testing.cli.run_cli`); its wall time, or a RuntimeError with
+    its last lines."""
     t0 = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "tailtamer.cli.main", *argv],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    done = run_cli(*argv, cwd=Path.cwd(), path=_inherited(), timeout=timeout, extra=env)
     if done.returncode != 0:
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-8:])
         raise RuntimeError(f"{what} failed:\n{tail}")
@@ -355,7 +353,8 @@ def measure(out: Path, plugin: Path, families: Sequence[Family] = FAMILIES, time
     argv = ["unshare", "-rn", sys.executable, "-m", "tailtamer.testing.cluster_check", str(out)]
     argv += ["--plugin", str(plugin)]
     argv += ["--family", *(f.name for f in families)]
-    done = subprocess.run(argv, env=_env(), capture_output=True, text=True, timeout=timeout, check=False)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in [SRC, *_inherited()]), **_env()}
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"the measurement in a private network namespace failed:\n{done.stderr.strip()}")
     return Measurements.from_json((out / "measured.json").read_text())

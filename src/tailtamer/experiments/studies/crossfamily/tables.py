@@ -63,15 +63,20 @@ def caption(recipe: Recipe, cluster: str) -> str:
     )
 
 
+def _settings_header(recipe: Recipe, settings: list[tuple[str, str]]) -> list[str]:
+    """The two header lines of a table with one column per (workload, cluster) setting."""
+    return [
+        "| method | " + " | ".join(f"{recipe.workloads[w].label}, {c}" for w, c in settings) + " |",
+        "|---" * (len(settings) + 1) + "|",
+    ]
+
+
 def tuning_table(recipe: Recipe, root: Path, tuned: dict[str, Any]) -> str:
     """The tuned point of every method (rows) per setting (columns), with any grid edge left."""
     path = Path(root) / "tuning.json"
     recs = json.loads(path.read_text()) if path.exists() else {}
     settings = recipe.settings()
-    lines = [
-        "| method | " + " | ".join(f"{recipe.workloads[w].label}, {c}" for w, c in settings) + " |",
-        "|---" * (len(settings) + 1) + "|",
-    ]
+    lines = _settings_header(recipe, settings)
     for m in recipe.methods:
         row = []
         for w, c in settings:
@@ -87,10 +92,7 @@ def budget_table(recipe: Recipe, where: Where) -> str:
     """The budget every method got per setting: steps (rounds) of a lockstep method, server updates of an
     event-driven one, within the horizon (median over its finished runs, from ``summary.json``)."""
     settings = recipe.settings()
-    lines = [
-        "| method | " + " | ".join(f"{recipe.workloads[w].label}, {c}" for w, c in settings) + " |",
-        "|---" * (len(settings) + 1) + "|",
-    ]
+    lines = _settings_header(recipe, settings)
     for m in recipe.methods:
         row = []
         for w, c in settings:
