@@ -238,7 +238,7 @@ ROWS: dict[str, list[tuple[str, str, str, str, str]]] = {
             "worst_error",
             (
                 "cluster model vs real `launch` runs, 4 gloo processes in a namespace, 5 cases × (tbf 100 Mbit/s, "
-                "α = 50 ms): worst |predicted / measured − 1|"
+                "α = 50 ms): worst relative error of the predicted time per unit"
             ),
             "≤ 0.15",
             "1 per process",
