@@ -262,8 +262,8 @@ def make_loop(
 def clock(c: Components) -> Clock:
     """The simulated clock of a lockstep run of ``c`` on its cluster (``[cluster]``, or the ``ideal`` one)."""
     cluster = c.cluster or default_cluster(c.n, c.config["run"]["seed"])
-    W = c.topology.W if c.topology is not None else None
-    return Clock(cluster, W, per_step=c.algorithm.computations_per_step)
+    degrees = c.topology.degrees()[::-1] if c.topology is not None else None  # (in, out) → (out, in)
+    return Clock(cluster, degrees, per_step=c.algorithm.computations_per_step)
 
 
 def build(cfg: dict[str, Any], callbacks: Iterable[Callback] = ()) -> Loop | AsyncLoop:

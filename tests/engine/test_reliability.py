@@ -83,6 +83,11 @@ def _run_async(t: Path, *sets: str, steps: str = "") -> list[str]:
     ]
 
 
+def _run_edge(c: Path, t: Path, edit: str) -> list[str]:
+    """``run`` of the small config on the ``edge`` cluster with one ``--set`` edit of it."""
+    return ["run", str(c), "--out", str(t / "o"), "--set", 'cluster.name="edge"', "--set", edit]
+
+
 def _sde(t: Path, *sets: str, out: str = "o") -> list[str]:
     """``sde`` of a small lab config with ``--set`` edits."""
     return ["sde", _file(t, "lab.toml", LAB), "--out", str(t / out), *[a for kv in sets for a in ("--set", kv)]]
@@ -189,43 +194,10 @@ CASES = {
         lambda c, t: ["advise", str(c), "--cluster", "edgy", "--out", str(t / "o")],
         "did you mean 'edge'",
     ),
-    "cluster bandwidth 0": (
-        lambda c, t: [
-            "run",
-            str(c),
-            "--out",
-            str(t / "o"),
-            "--set",
-            'cluster.name="edge"',
-            "--set",
-            "cluster.bandwidth=0",
-        ],
-        "bandwidth must be > 0",
-    ),
-    "cluster latency inf": (
-        lambda c, t: [
-            "run",
-            str(c),
-            "--out",
-            str(t / "o"),
-            "--set",
-            'cluster.name="edge"',
-            "--set",
-            "cluster.latency=inf",
-        ],
-        "latency must be a finite number",
-    ),
+    "cluster bandwidth 0": (lambda c, t: _run_edge(c, t, "cluster.bandwidth=0"), "bandwidth must be > 0"),
+    "cluster latency inf": (lambda c, t: _run_edge(c, t, "cluster.latency=inf"), "latency must be a finite number"),
     "cluster fewer workers than the run": (
-        lambda c, t: [
-            "run",
-            str(c),
-            "--out",
-            str(t / "o"),
-            "--set",
-            'cluster.name="edge"',
-            "--set",
-            "cluster.workers=2",
-        ],
+        lambda c, t: _run_edge(c, t, "cluster.workers=2"),
         "workers = 2, but the run has n = 6",
     ),
     "report --x unknown": (

@@ -15,23 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-import scipy.sparse as sp
-
+from .fabrics import Degrees
 from .model import Cluster
-
-
-def degrees(W: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(out, in)`` degree of every node of the mixing matrix ``W`` (``mix`` row i = Σ_r w_ir z_r: node i
-    receives from every r ≠ i with w_ir ≠ 0); zeros without a matrix."""
-    if W is None:
-        zero = np.zeros(n, dtype=np.int64)
-        return zero, zero
-    C = sp.coo_array(W)
-    off = (C.row != C.col) & (np.asarray(C.data) != 0)
-    incoming = np.bincount(C.row[off], minlength=n)
-    outgoing = np.bincount(C.col[off], minlength=n)
-    return outgoing, incoming
 
 
 class Clock:
@@ -39,15 +24,16 @@ class Clock:
 
     Args:
         cluster: the cluster the run is timed on.
-        W: the run's mixing matrix (None: no graph), for the gossip pattern's degrees.
+        degrees: ``(out, in)`` degree of every node of the run's graph, for the gossip pattern
+            (:meth:`Topology.degrees <tailtamer.topology.base.Topology.degrees>`, reversed); None: no graph.
         per_step: gradient computations per worker and step.
     """
 
-    def __init__(self, cluster: Cluster, W: Any = None, per_step: int = 1):
+    def __init__(self, cluster: Cluster, degrees: tuple[Degrees, Degrees] | None = None, per_step: int = 1):
         self.cluster, self.per_step = cluster, int(per_step)
         self.now = 0.0
         self._pending = 0.0
-        self._degrees = degrees(W, cluster.n) if not cluster.free else None
+        self._degrees = degrees
         self._gossip: dict[int, float] = {}
 
     def listen(self, stats: Any) -> None:
@@ -64,7 +50,7 @@ class Clock:
         if kind == "mix":
             cost = self._gossip.get(b)
             if cost is None:
-                assert self._degrees is not None
+                assert self._degrees is not None, "comm.mix without a graph raises before it counts"
                 cost = self._gossip[b] = self.cluster.mix_cost(b, *self._degrees)
         else:
             cost = self.cluster.mean_cost(b, b if dense is None else dense, dense is not None)

@@ -27,6 +27,7 @@ run's n; fewer than the run's n is refused), ``compute`` (an inline ``[timing]``
 
 from __future__ import annotations
 
+import inspect
 import math
 import sys
 from pathlib import Path
@@ -93,8 +94,16 @@ def build_cluster(
     return Cluster(name, timing, net, FABRICS.build(fabric, {}, net=net), reduce)
 
 
-def _preset(name: str, summary: str, latency: float, bandwidth: float, compute: dict[str, Any]) -> None:
-    """Register preset ``name`` with its defaults (every key overridable)."""
+def _preset(
+    name: str,
+    summary: str,
+    latency: float,
+    bandwidth: float,
+    compute: dict[str, Any],
+    required: tuple[str, ...] = (),
+) -> None:
+    """Register ``name`` with these defaults, every key overridable; the keys of ``required`` have no default
+    (the section must give them: ``custom``'s network)."""
 
     def factory(
         n: int,
@@ -109,19 +118,16 @@ def _preset(name: str, summary: str, latency: float, bandwidth: float, compute: 
         compute: dict[str, Any] = compute,
     ) -> Cluster:
         return build_cluster(
-            name,
-            n,
-            seed,
-            latency,
-            bandwidth,
-            list(link_bandwidth),
-            server_bandwidth,
-            fabric,
-            reduce,
-            workers,
-            compute,
+            name, n, seed, latency, bandwidth, list(link_bandwidth), server_bandwidth, fabric, reduce, workers, compute
         )
 
+    if required:  # the signature the registry reads: the section's keys by keyword, the required ones without default
+        sig = inspect.signature(factory)
+        keys = [
+            p.replace(kind=p.KEYWORD_ONLY, default=p.empty if p.name in required else p.default)
+            for p in list(sig.parameters.values())[2:]
+        ]
+        factory.__signature__ = sig.replace(parameters=[*list(sig.parameters.values())[:2], *keys])  # type: ignore[attr-defined]
     factory.__doc__ = summary
     CLUSTERS.register(name, summary)(factory)
 
@@ -144,35 +150,14 @@ _preset(
     100e6,
     {"name": "straggler", "base": "fixed", "time": 0.05, "factor": 10.0},
 )
-
-
-@CLUSTERS.register("custom", "your own network: latency (s) and bandwidth (bits/s) required")
-def custom(
-    n: int,
-    seed: int = 0,
-    *,
-    latency: float,
-    bandwidth: float,
-    link_bandwidth: list[float] | tuple[float, ...] = (),
-    server_bandwidth: float = 0.0,
-    fabric: str = "switched",
-    reduce: str = "ring",
-    workers: int = 0,
-    compute: dict[str, Any] = {"name": "fixed", "times": 0.01},  # noqa: B006 - never changed
-) -> Cluster:
-    return build_cluster(
-        "custom",
-        n,
-        seed,
-        latency,
-        bandwidth,
-        list(link_bandwidth),
-        server_bandwidth,
-        fabric,
-        reduce,
-        workers,
-        compute,
-    )
+_preset(
+    "custom",
+    "your own network: latency (s) and bandwidth (bits/s) required",
+    math.nan,
+    math.nan,
+    {"name": "fixed", "times": 0.01},
+    required=("latency", "bandwidth"),
+)
 
 
 @CLUSTERS.register("file", "the [cluster] table of a TOML file (path)")

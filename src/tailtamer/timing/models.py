@@ -236,14 +236,14 @@ class Straggler(TimingModel):
         self.base_name = base
         self.inner = bases[base]()
         self._slow = set(self.workers)
+        #: fixed base times: the slowest worker's time per job, the same for every job
+        self._slowest = max(self.base(i) for i in range(self.n)) if base == "fixed" else None
 
     def base(self, worker: int) -> float:
         return self.inner.base(worker) * (self.factor if worker in self._slow else 1.0)
 
     def slowest(self, jobs: range) -> float:
-        if isinstance(self.inner, Fixed):  # fixed times: the slowest worker is always the same one
-            return max(self.base(i) for i in range(self.n)) * len(jobs)
-        return super().slowest(jobs)
+        return super().slowest(jobs) if self._slowest is None else self._slowest * len(jobs)
 
     def duration(self, worker: int, job: int) -> float:
         t = self.inner.duration(worker, job)

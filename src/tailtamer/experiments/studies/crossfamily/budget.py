@@ -43,7 +43,7 @@ class _Clock(Callback):
         self.times: list[float] = []
 
     def on_step(self, loop: Any, step: int, state: Any) -> None:
-        self.times.append(float(loop.clock.now))
+        self.times.append(float(loop.sim_time))
 
 
 @functools.cache
